@@ -1,0 +1,145 @@
+//! Configuration from flags and the environment (`DATABASE_URL`,
+//! `OPSLEDGER_*`). Every flag has an environment variable of the same meaning.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "opsledger",
+    version,
+    about = "Event-sourced incident and change-management server"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (applies pending migrations first).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Print a development JWT signed with the development secret.
+    Token(TokenArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// PostgreSQL URL the server connects with. Without it, a private
+    /// PostgreSQL cluster is started under `<data-dir>/postgres`.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// URL of the role that owns the schema and runs migrations; defaults to
+    /// `DATABASE_URL`. Give the server a role that may only read and append.
+    #[arg(long, env = "OPSLEDGER_MIGRATION_DATABASE_URL", hide_env_values = true)]
+    pub migration_database_url: Option<String>,
+    /// Where the embedded database and development secrets live.
+    #[arg(long, env = "OPSLEDGER_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Maximum connections in the pool.
+    #[arg(long, env = "OPSLEDGER_DB_POOL_SIZE", default_value_t = 16)]
+    pub db_pool_size: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum JwtAlgorithm {
+    #[value(name = "HS256")]
+    Hs256,
+    #[value(name = "RS256")]
+    Rs256,
+    #[value(name = "ES256")]
+    Es256,
+    #[value(name = "EdDSA")]
+    EdDsa,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AuthArgs {
+    /// Development mode: allows HS256 tokens with a shared secret. Implied
+    /// when no DATABASE_URL is given (the embedded default).
+    #[arg(long, env = "OPSLEDGER_DEV_MODE")]
+    pub dev_mode: bool,
+    /// The only algorithm accepted; default HS256 in development mode, else RS256.
+    #[arg(long, env = "OPSLEDGER_JWT_ALGORITHM", value_enum)]
+    pub jwt_algorithm: Option<JwtAlgorithm>,
+    /// HS256 secret (at least 32 bytes; development mode only). Without it,
+    /// development mode keeps a generated secret in `<data-dir>/dev-jwt-secret`.
+    #[arg(long, env = "OPSLEDGER_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// PEM file with the identity provider's public key (RS256, ES256, EdDSA).
+    #[arg(long, env = "OPSLEDGER_JWT_PUBLIC_KEY_FILE")]
+    pub jwt_public_key_file: Option<PathBuf>,
+    /// JWKS file with the identity provider's keys; the token's `kid` picks one.
+    #[arg(long, env = "OPSLEDGER_JWT_JWKS_FILE")]
+    pub jwt_jwks_file: Option<PathBuf>,
+    /// Required `iss`.
+    #[arg(long, env = "OPSLEDGER_JWT_ISSUER", default_value = "opsledger-dev")]
+    pub jwt_issuer: String,
+    /// Required `aud`.
+    #[arg(long, env = "OPSLEDGER_JWT_AUDIENCE", default_value = "opsledger")]
+    pub jwt_audience: String,
+    /// Clock leeway for `exp` and `nbf`, in seconds (at most 30).
+    #[arg(long, env = "OPSLEDGER_JWT_LEEWAY_SECS", default_value_t = 5)]
+    pub jwt_leeway_secs: u64,
+    /// Claim path of the roles (dot-separated, e.g. `realm_access.roles`).
+    #[arg(long, env = "OPSLEDGER_JWT_ROLES_CLAIM", default_value = "roles")]
+    pub jwt_roles_claim: String,
+    /// Claim path of the scopes (space-separated string or array).
+    #[arg(long, env = "OPSLEDGER_JWT_SCOPES_CLAIM", default_value = "scope")]
+    pub jwt_scopes_claim: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "OPSLEDGER_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "OPSLEDGER_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
+    pub max_body_bytes: usize,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "OPSLEDGER_WORKERS")]
+    pub workers: Option<usize>,
+    /// Seconds to let in-flight requests finish on shutdown.
+    #[arg(long, env = "OPSLEDGER_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
+    pub shutdown_timeout_secs: u64,
+    /// Log format: human-readable text or JSON lines.
+    #[arg(long, env = "OPSLEDGER_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// Subject (`sub`) of the token.
+    #[arg(long)]
+    pub sub: String,
+    /// Role(s): agent, engineer, manager, auditor, integration, admin.
+    #[arg(long = "role", required = true)]
+    pub roles: Vec<String>,
+    /// Display name (`name` claim).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Scope(s) for integration principals, e.g. `tickets:read`.
+    #[arg(long = "scope")]
+    pub scopes: Vec<String>,
+    /// Lifetime in seconds.
+    #[arg(long, default_value_t = 3600)]
+    pub ttl: i64,
+    #[arg(long, env = "OPSLEDGER_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}

@@ -1,0 +1,215 @@
+//! Connecting to PostgreSQL: the embedded default or a supplied URL,
+//! migrations, and the separation between the role that owns the schema and
+//! the role the server runs as.
+
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio_postgres::NoTls;
+
+use crate::store;
+
+use super::config::DatabaseArgs;
+use super::embedded_pg::{EmbeddedPgError, EmbeddedPostgres};
+
+/// The login role the embedded default creates to own the schema.
+const EMBEDDED_OWNER: &str = "opsledger_owner";
+/// The login role the embedded default serves as; a member of `opsledger_app`.
+const EMBEDDED_SERVER: &str = "opsledger_server";
+const EMBEDDED_DATABASE: &str = "opsledger";
+
+#[derive(Debug, thiserror::Error)]
+pub enum DatabaseError {
+    #[error("invalid database URL: {0}")]
+    InvalidUrl(String),
+    #[error(transparent)]
+    Embedded(#[from] EmbeddedPgError),
+    #[error("cannot connect to PostgreSQL: {0}")]
+    Connect(String),
+    #[error("migration failed: {0}")]
+    Migration(String),
+    #[error("cannot build the connection pool: {0}")]
+    Pool(String),
+    #[error("database error: {0}")]
+    Query(#[from] tokio_postgres::Error),
+}
+
+/// A connection pool, and the embedded cluster behind it if there is one
+/// (stopped when this is dropped).
+pub struct Database {
+    pub pool: Pool,
+    pub embedded: Option<EmbeddedPostgres>,
+}
+
+fn parse(url: &str) -> Result<tokio_postgres::Config, DatabaseError> {
+    url.parse::<tokio_postgres::Config>()
+        .map_err(|e| DatabaseError::InvalidUrl(e.to_string()))
+}
+
+/// Connects, applies migrations as the owner, and returns the serving pool.
+pub async fn open(args: &DatabaseArgs) -> Result<Database, DatabaseError> {
+    match &args.database_url {
+        Some(url) => {
+            let serve = parse(url)?;
+            let owner = match &args.migration_database_url {
+                Some(owner_url) => parse(owner_url)?,
+                None => serve.clone(),
+            };
+            migrate(&owner).await?;
+            let pool = pool(serve, args.db_pool_size)?;
+            report_guarantees(&pool, args.migration_database_url.is_some()).await;
+            Ok(Database { pool, embedded: None })
+        }
+        None => {
+            let embedded = EmbeddedPostgres::start(&args.data_dir.join("postgres")).await?;
+            provision_embedded(&embedded).await?;
+            migrate(&embedded_config(&embedded, EMBEDDED_OWNER)).await?;
+            let pool = pool(embedded_config(&embedded, EMBEDDED_SERVER), args.db_pool_size)?;
+            Ok(Database {
+                pool,
+                embedded: Some(embedded),
+            })
+        }
+    }
+}
+
+/// Applies migrations only (`opsledger migrate`).
+pub async fn migrate_only(args: &DatabaseArgs) -> Result<Option<EmbeddedPostgres>, DatabaseError> {
+    match (&args.migration_database_url, &args.database_url) {
+        (Some(url), _) | (None, Some(url)) => {
+            migrate(&parse(url)?).await?;
+            Ok(None)
+        }
+        (None, None) => {
+            let embedded = EmbeddedPostgres::start(&args.data_dir.join("postgres")).await?;
+            provision_embedded(&embedded).await?;
+            migrate(&embedded_config(&embedded, EMBEDDED_OWNER)).await?;
+            Ok(Some(embedded))
+        }
+    }
+}
+
+fn embedded_config(pg: &EmbeddedPostgres, user: &str) -> tokio_postgres::Config {
+    let mut config = pg.superuser_config(EMBEDDED_DATABASE);
+    config.user(user);
+    config
+}
+
+async fn connect(config: &tokio_postgres::Config) -> Result<tokio_postgres::Client, DatabaseError> {
+    let (client, connection) = config
+        .connect(NoTls)
+        .await
+        .map_err(|e| DatabaseError::Connect(e.to_string()))?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::warn!(error = %e, "database connection closed");
+        }
+    });
+    Ok(client)
+}
+
+pub async fn migrate(owner: &tokio_postgres::Config) -> Result<(), DatabaseError> {
+    let mut client = connect(owner).await?;
+    store::migrations::run(&mut client)
+        .await
+        .map_err(|e| DatabaseError::Migration(e.to_string()))
+}
+
+/// Creates the embedded roles and database on first start: an owner that
+/// runs migrations, and a server role that only gets what `opsledger_app`
+/// is granted (INSERT and SELECT on the log).
+async fn provision_embedded(pg: &EmbeddedPostgres) -> Result<(), DatabaseError> {
+    let client = connect(&pg.superuser_config("postgres")).await?;
+    client
+        .batch_execute(&format!(
+            "DO $$ BEGIN
+                IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'opsledger_app') THEN
+                    CREATE ROLE opsledger_app NOLOGIN;
+                END IF;
+                IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{EMBEDDED_OWNER}') THEN
+                    CREATE ROLE {EMBEDDED_OWNER} LOGIN;
+                END IF;
+                IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{EMBEDDED_SERVER}') THEN
+                    CREATE ROLE {EMBEDDED_SERVER} LOGIN IN ROLE opsledger_app;
+                END IF;
+            END $$;"
+        ))
+        .await?;
+    let exists = client
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&EMBEDDED_DATABASE])
+        .await?
+        .is_some();
+    if !exists {
+        client
+            .batch_execute(&format!(
+                "CREATE DATABASE {EMBEDDED_DATABASE} OWNER {EMBEDDED_OWNER} ENCODING 'UTF8' TEMPLATE template0"
+            ))
+            .await?;
+        tracing::info!(database = EMBEDDED_DATABASE, "created the embedded database");
+    }
+    Ok(())
+}
+
+pub fn pool(mut config: tokio_postgres::Config, size: usize) -> Result<Pool, DatabaseError> {
+    config
+        .connect_timeout(Duration::from_secs(5))
+        .keepalives(true)
+        .keepalives_idle(Duration::from_secs(30))
+        .application_name("opsledger");
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    // Bounded waits: when the database is away, requests fail fast with 503
+    // instead of piling up.
+    Pool::builder(manager)
+        .max_size(size)
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(Duration::from_secs(5)))
+        .create_timeout(Some(Duration::from_secs(5)))
+        .recycle_timeout(Some(Duration::from_secs(5)))
+        .build()
+        .map_err(|e| DatabaseError::Pool(e.to_string()))
+}
+
+/// Says at start-up which append-only guarantee a supplied configuration
+/// lacks, so an operator never believes in a protection that is not there.
+async fn report_guarantees(pool: &Pool, separate_owner: bool) {
+    let Ok(client) = pool.get().await else {
+        tracing::warn!("cannot check the serving role's privileges: database unreachable");
+        return;
+    };
+    let row = client
+        .query_one(
+            "SELECT r.rolsuper,
+                    pg_get_userbyid(c.relowner) = current_user,
+                    has_table_privilege('events', 'UPDATE') OR has_table_privilege('events', 'DELETE')
+                        OR has_table_privilege('events', 'TRUNCATE')
+             FROM pg_roles r, pg_class c
+             WHERE r.rolname = current_user AND c.oid = 'events'::regclass",
+            &[],
+        )
+        .await;
+    match row {
+        Ok(row) => {
+            let (superuser, owner, can_change): (bool, bool, bool) = (row.get(0), row.get(1), row.get(2));
+            if superuser || owner || can_change {
+                tracing::warn!(
+                    superuser,
+                    owns_schema = owner,
+                    can_update_or_delete = can_change,
+                    separate_migration_role = separate_owner,
+                    "the server's database role can alter the event log; only the append-only triggers protect it. \
+                     Set OPSLEDGER_MIGRATION_DATABASE_URL to the owner and DATABASE_URL to a member of opsledger_app \
+                     for the full guarantee"
+                );
+            } else {
+                tracing::info!("the server's database role may only read and append to the event log");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot check the serving role's privileges"),
+    }
+}

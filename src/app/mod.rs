@@ -1,0 +1,11 @@
+//! Wiring: configuration, start-up, the database, and command handling
+//! between the HTTP layer and the domain.
+
+pub mod auth_config;
+pub mod commands;
+pub mod config;
+pub mod database;
+pub mod embedded_pg;
+pub mod etag;
+pub mod server;
+pub mod telemetry;

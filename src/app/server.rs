@@ -1,0 +1,100 @@
+//! Start-up: one function builds the whole application from configuration.
+//! `main` calls it, and so do the end-to-end tests (on a random port).
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+
+use crate::http::auth::Verifier;
+use crate::http::body::BodyLimit;
+use crate::http::{self, AppState};
+
+use super::auth_config;
+use super::commands::Commands;
+use super::config::ServeArgs;
+use super::database::{self, Database};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Database(#[from] database::DatabaseError),
+    #[error(transparent)]
+    Auth(#[from] auth_config::AuthSetupError),
+    #[error("invalid authentication configuration: {0}")]
+    AuthConfig(#[from] crate::http::auth::AuthConfigError),
+    #[error("cannot listen on {address}: {source}")]
+    Listen { address: String, source: std::io::Error },
+}
+
+pub struct Application {
+    server: actix_web::dev::Server,
+    port: u16,
+    database: Database,
+}
+
+impl Application {
+    pub async fn build(args: ServeArgs) -> Result<Application, StartupError> {
+        let dev_mode = args.auth.dev_mode || args.database.database_url.is_none();
+        if dev_mode {
+            tracing::warn!("development mode: HS256 tokens signed with the development secret are accepted");
+        }
+        let settings = auth_config::settings(&args.auth, &args.database.data_dir, dev_mode)?;
+        let verifier = web::Data::new(Verifier::new(&settings)?);
+        let database = database::open(&args.database).await?;
+        let state = web::Data::new(AppState {
+            pool: database.pool.clone(),
+            commands: Commands::new(database.pool.clone()),
+        });
+        let listener = TcpListener::bind(&args.listen).map_err(|source| StartupError::Listen {
+            address: args.listen.clone(),
+            source,
+        })?;
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+        let limit = BodyLimit(args.max_body_bytes);
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(verifier.clone())
+                .app_data(limit)
+                .wrap(from_fn(http::middleware::request_context))
+                .configure(http::configure)
+        })
+        .shutdown_timeout(args.shutdown_timeout_secs)
+        .client_request_timeout(Duration::from_secs(30))
+        .listen(listener)
+        .map_err(|source| StartupError::Listen {
+            address: args.listen.clone(),
+            source,
+        })?;
+        if let Some(workers) = args.workers {
+            server = server.workers(workers);
+        }
+        tracing::info!(port, "listening");
+        Ok(Application {
+            server: server.run(),
+            port,
+            database,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle that stops the server gracefully.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGINT or SIGTERM: then stops accepting, lets in-flight
+    /// requests finish, closes the pool and stops the embedded database.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        self.database.pool.close();
+        drop(self.database);
+        tracing::info!("stopped");
+        result
+    }
+}

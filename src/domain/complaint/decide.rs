@@ -1,0 +1,232 @@
+//! The rules: which commands a complaint accepts, and what they record.
+//!
+//! Every decision validates the command's fields first and only then looks
+//! at the state, so a client with a malformed body always learns about the
+//! body (422) rather than about a state it might not even have caused.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::command::*;
+use super::event::*;
+use super::state::{Complaint, ComplaintStatus};
+use super::{Complainant, NoteVisibility};
+use crate::domain::text::{self, LABEL, LONG_TEXT, NAME, TITLE};
+use crate::domain::{DomainError, Validator};
+
+use ComplaintStatus::{Acknowledged, Closed, Filed, InProgress, Resolved, WaitingOnCustomer};
+
+/// Validates a new complaint and records its filing under `id` and `number`,
+/// both chosen by the caller.
+///
+/// `now` is not used yet; it is part of the signature so that time-based
+/// rules can be added without touching callers.
+pub fn file(
+    id: Uuid,
+    number: &str,
+    cmd: &FileComplaint,
+    _now: DateTime<Utc>,
+) -> Result<Vec<ComplaintEvent>, DomainError> {
+    let mut v = Validator::new();
+    text::check(&mut v, "/title", &cmd.title, TITLE);
+    text::check(&mut v, "/description", &cmd.description, LONG_TEXT);
+    check_complainant(&mut v, &cmd.complainant);
+    text::check(&mut v, "/category", &cmd.category, LABEL);
+    v.finish()?;
+
+    Ok(vec![ComplaintEvent::Filed(ComplaintFiled {
+        id,
+        number: number.to_owned(),
+        title: cmd.title.clone(),
+        description: cmd.description.clone(),
+        channel: cmd.channel,
+        complainant: cmd.complainant.clone(),
+        category: cmd.category.clone(),
+        priority: cmd.priority,
+    })])
+}
+
+/// Decides a command against the complaint's current state.
+///
+/// `now` is not used yet; see [`file`].
+pub fn decide(
+    state: &Complaint,
+    cmd: &ComplaintCommand,
+    _now: DateTime<Utc>,
+) -> Result<Vec<ComplaintEvent>, DomainError> {
+    validate(cmd)?;
+
+    let status = state.status;
+    let allowed = match cmd {
+        ComplaintCommand::Acknowledge(_) => status == Filed,
+        ComplaintCommand::Assign(_) => {
+            matches!(status, Filed | Acknowledged | InProgress | WaitingOnCustomer)
+        }
+        // Staff may keep annotating a closed complaint, but the complainant
+        // must not receive updates about something we told them is done.
+        ComplaintCommand::AddNote(c) => c.visibility == NoteVisibility::Internal || status != Closed,
+        ComplaintCommand::WaitOnCustomer(_) => matches!(status, Acknowledged | InProgress),
+        ComplaintCommand::Resume(_) => status == WaitingOnCustomer,
+        // Not from Filed: the complainant hears from us before a resolution.
+        ComplaintCommand::Resolve(_) => {
+            matches!(status, Acknowledged | InProgress | WaitingOnCustomer)
+        }
+        // A rating often arrives after the complaint was closed.
+        ComplaintCommand::RecordSatisfaction(_) => matches!(status, Resolved | Closed),
+        ComplaintCommand::Close(_) => status == Resolved,
+        ComplaintCommand::Reopen(_) => status == Resolved,
+    };
+    if !allowed {
+        return Err(DomainError::InvalidTransition {
+            aggregate: "complaint",
+            state: status.as_str(),
+            command: cmd.name(),
+        });
+    }
+
+    let event = match cmd {
+        ComplaintCommand::Acknowledge(c) => ComplaintEvent::Acknowledged(ComplaintAcknowledged {
+            message: c.message.clone(),
+        }),
+        ComplaintCommand::Assign(c) => {
+            let team = c.team.clone().or_else(|| state.team.clone());
+            let assignee = c.assignee.clone().or_else(|| state.assignee.clone());
+            if team == state.team && assignee == state.assignee {
+                // An event that changes nothing would only add noise to the
+                // history and make retries look like real reassignments.
+                return Err(DomainError::RuleViolated(
+                    "the complaint is already assigned to that team and person".to_owned(),
+                ));
+            }
+            ComplaintEvent::Assigned(ComplaintAssigned { team, assignee })
+        }
+        ComplaintCommand::AddNote(c) => ComplaintEvent::NoteAdded(ComplaintNoteAdded {
+            body: c.body.clone(),
+            visibility: c.visibility,
+        }),
+        ComplaintCommand::WaitOnCustomer(c) => ComplaintEvent::WaitingOnCustomer(ComplaintWaitingOnCustomer {
+            reason: c.reason.clone(),
+        }),
+        ComplaintCommand::Resume(c) => ComplaintEvent::Resumed(ComplaintResumed { note: c.note.clone() }),
+        ComplaintCommand::Resolve(c) => ComplaintEvent::Resolved(ComplaintResolved {
+            resolution: c.resolution.clone(),
+            root_cause: c.root_cause.clone(),
+        }),
+        ComplaintCommand::RecordSatisfaction(c) => {
+            // Reopening clears the rating, so this is "once per resolution".
+            if state.satisfaction.is_some() {
+                return Err(DomainError::RuleViolated(
+                    "satisfaction has already been recorded for this resolution".to_owned(),
+                ));
+            }
+            ComplaintEvent::SatisfactionRecorded(ComplaintSatisfactionRecorded {
+                rating: c.rating,
+                comment: c.comment.clone(),
+            })
+        }
+        ComplaintCommand::Close(c) => ComplaintEvent::Closed(ComplaintClosed {
+            comment: c.comment.clone(),
+        }),
+        ComplaintCommand::Reopen(c) => ComplaintEvent::Reopened(ComplaintReopened {
+            reason: c.reason.clone(),
+        }),
+    };
+    Ok(vec![event])
+}
+
+/// Field checks that do not depend on the state.
+fn validate(cmd: &ComplaintCommand) -> Result<(), DomainError> {
+    let mut v = Validator::new();
+    match cmd {
+        ComplaintCommand::Acknowledge(c) => {
+            text::check_opt(&mut v, "/message", c.message.as_deref(), LONG_TEXT);
+        }
+        ComplaintCommand::Assign(c) => {
+            if c.team.is_none() && c.assignee.is_none() {
+                // "" is the JSON Pointer to the whole body.
+                v.push("", "give team, assignee or both");
+            }
+            text::check_opt(&mut v, "/team", c.team.as_deref(), LABEL);
+            text::check_opt(&mut v, "/assignee", c.assignee.as_deref(), LABEL);
+        }
+        ComplaintCommand::AddNote(c) => text::check(&mut v, "/body", &c.body, LONG_TEXT),
+        ComplaintCommand::WaitOnCustomer(c) => {
+            text::check(&mut v, "/reason", &c.reason, LONG_TEXT);
+        }
+        ComplaintCommand::Resume(c) => {
+            text::check_opt(&mut v, "/note", c.note.as_deref(), LONG_TEXT);
+        }
+        ComplaintCommand::Resolve(c) => {
+            text::check(&mut v, "/resolution", &c.resolution, LONG_TEXT);
+            text::check_opt(&mut v, "/root_cause", c.root_cause.as_deref(), LONG_TEXT);
+        }
+        ComplaintCommand::RecordSatisfaction(c) => {
+            v.check((1..=5).contains(&c.rating), "/rating", "must be between 1 and 5");
+            text::check_opt(&mut v, "/comment", c.comment.as_deref(), LONG_TEXT);
+        }
+        ComplaintCommand::Close(c) => {
+            text::check_opt(&mut v, "/comment", c.comment.as_deref(), LONG_TEXT);
+        }
+        ComplaintCommand::Reopen(c) => text::check(&mut v, "/reason", &c.reason, LONG_TEXT),
+    }
+    v.finish()
+}
+
+fn check_complainant(v: &mut Validator, c: &Complainant) {
+    text::check(v, "/complainant/name", &c.name, NAME);
+    if let Some(phone) = c.phone.as_deref() {
+        v.check(
+            is_phone(phone),
+            "/complainant/phone",
+            "must be 3 to 32 characters of digits, spaces and + - ( ) ., with at least 3 digits",
+        );
+    }
+    if let Some(email) = c.email.as_deref() {
+        let len = text::char_len(email);
+        if len > MAX_EMAIL {
+            v.push(
+                "/complainant/email",
+                format!("must be at most {MAX_EMAIL} characters long (is {len})"),
+            );
+        } else {
+            v.check(
+                is_email(email),
+                "/complainant/email",
+                "must be an email address such as name@example.com",
+            );
+        }
+    }
+    text::check_opt(v, "/complainant/customer_ref", c.customer_ref.as_deref(), LABEL);
+    if c.phone.is_none() && c.email.is_none() && c.customer_ref.is_none() {
+        v.push("/complainant", "give at least one of phone, email or customer_ref");
+    }
+}
+
+/// The longest address SMTP can carry (RFC 5321 path limit minus the brackets).
+const MAX_EMAIL: usize = 254;
+
+/// Loose on purpose: numbers are written in many national formats, and the
+/// point is only to catch text that cannot be a number at all.
+fn is_phone(s: &str) -> bool {
+    let len = text::char_len(s);
+    (3..=32).contains(&len)
+        && s.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '(' | ')' | '.'))
+        && s.chars().filter(char::is_ascii_digit).count() >= 3
+}
+
+/// A sanity check, not RFC 5322: the only real test of an address is
+/// sending mail to it, and a stricter parser would refuse valid addresses.
+fn is_email(s: &str) -> bool {
+    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return false;
+    }
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+}

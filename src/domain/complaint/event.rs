@@ -1,0 +1,231 @@
+//! What happened to a complaint. Events are stored forever and hashed as
+//! canonical JSON, so payloads hold only strings and integers (never floats),
+//! and a change of shape means a new schema version plus an upcaster in
+//! [`ComplaintEvent::from_stored`].
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{Channel, Complainant, NoteVisibility, Priority};
+use crate::domain::StreamCorrupt;
+
+/// A complaint was filed. Always the first event of its stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ComplaintFiled {
+    pub id: Uuid,
+    /// The human-facing reference, e.g. `CMP-2025-000042`.
+    pub number: String,
+    pub title: String,
+    pub description: String,
+    pub channel: Channel,
+    pub complainant: Complainant,
+    pub category: String,
+    pub priority: Priority,
+}
+
+/// The complaint was acknowledged, with the first response if one was sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ComplaintAcknowledged {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// The complaint's assignment changed. States the full new assignment, not
+/// only what the command changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ComplaintAssigned {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+}
+
+/// A note or a progress update for the complainant was added.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ComplaintNoteAdded {
+    pub body: String,
+    pub visibility: NoteVisibility,
+}
+
+/// Work is paused until the customer answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ComplaintWaitingOnCustomer {
+    pub reason: String,
+}
+
+/// Work resumed after waiting on the customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ComplaintResumed {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The complaint was resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ComplaintResolved {
+    pub resolution: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_cause: Option<String>,
+}
+
+/// The complainant rated the current resolution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ComplaintSatisfactionRecorded {
+    /// 1 (very unhappy) to 5 (very happy).
+    pub rating: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// The complaint was closed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ComplaintClosed {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// A resolved complaint was reopened; its resolution and rating are set
+/// aside (the history keeps them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ComplaintReopened {
+    pub reason: String,
+}
+
+/// One event of a complaint's stream, as `{"type": "...", "payload": {...}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", content = "payload")]
+pub enum ComplaintEvent {
+    #[serde(rename = "complaint.filed")]
+    Filed(ComplaintFiled),
+    #[serde(rename = "complaint.acknowledged")]
+    Acknowledged(ComplaintAcknowledged),
+    #[serde(rename = "complaint.assigned")]
+    Assigned(ComplaintAssigned),
+    #[serde(rename = "complaint.note_added")]
+    NoteAdded(ComplaintNoteAdded),
+    #[serde(rename = "complaint.waiting_on_customer")]
+    WaitingOnCustomer(ComplaintWaitingOnCustomer),
+    #[serde(rename = "complaint.resumed")]
+    Resumed(ComplaintResumed),
+    #[serde(rename = "complaint.resolved")]
+    Resolved(ComplaintResolved),
+    #[serde(rename = "complaint.satisfaction_recorded")]
+    SatisfactionRecorded(ComplaintSatisfactionRecorded),
+    #[serde(rename = "complaint.closed")]
+    Closed(ComplaintClosed),
+    #[serde(rename = "complaint.reopened")]
+    Reopened(ComplaintReopened),
+}
+
+const FILED: &str = "complaint.filed";
+const ACKNOWLEDGED: &str = "complaint.acknowledged";
+const ASSIGNED: &str = "complaint.assigned";
+const NOTE_ADDED: &str = "complaint.note_added";
+const WAITING_ON_CUSTOMER: &str = "complaint.waiting_on_customer";
+const RESUMED: &str = "complaint.resumed";
+const RESOLVED: &str = "complaint.resolved";
+const SATISFACTION_RECORDED: &str = "complaint.satisfaction_recorded";
+const CLOSED: &str = "complaint.closed";
+const REOPENED: &str = "complaint.reopened";
+
+impl ComplaintEvent {
+    /// Every event type a complaint stream may contain.
+    pub const EVENT_TYPES: &[&str] = &[
+        FILED,
+        ACKNOWLEDGED,
+        ASSIGNED,
+        NOTE_ADDED,
+        WAITING_ON_CUSTOMER,
+        RESUMED,
+        RESOLVED,
+        SATISFACTION_RECORDED,
+        CLOSED,
+        REOPENED,
+    ];
+
+    /// The stored type name; equal to the `type` tag of the JSON form.
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            ComplaintEvent::Filed(_) => FILED,
+            ComplaintEvent::Acknowledged(_) => ACKNOWLEDGED,
+            ComplaintEvent::Assigned(_) => ASSIGNED,
+            ComplaintEvent::NoteAdded(_) => NOTE_ADDED,
+            ComplaintEvent::WaitingOnCustomer(_) => WAITING_ON_CUSTOMER,
+            ComplaintEvent::Resumed(_) => RESUMED,
+            ComplaintEvent::Resolved(_) => RESOLVED,
+            ComplaintEvent::SatisfactionRecorded(_) => SATISFACTION_RECORDED,
+            ComplaintEvent::Closed(_) => CLOSED,
+            ComplaintEvent::Reopened(_) => REOPENED,
+        }
+    }
+
+    /// The schema version this build writes for the event's type.
+    pub fn schema_version(&self) -> u32 {
+        1
+    }
+
+    /// The payload object alone, as stored next to the type and version.
+    pub fn payload_json(&self) -> Value {
+        let value = match self {
+            ComplaintEvent::Filed(p) => serde_json::to_value(p),
+            ComplaintEvent::Acknowledged(p) => serde_json::to_value(p),
+            ComplaintEvent::Assigned(p) => serde_json::to_value(p),
+            ComplaintEvent::NoteAdded(p) => serde_json::to_value(p),
+            ComplaintEvent::WaitingOnCustomer(p) => serde_json::to_value(p),
+            ComplaintEvent::Resumed(p) => serde_json::to_value(p),
+            ComplaintEvent::Resolved(p) => serde_json::to_value(p),
+            ComplaintEvent::SatisfactionRecorded(p) => serde_json::to_value(p),
+            ComplaintEvent::Closed(p) => serde_json::to_value(p),
+            ComplaintEvent::Reopened(p) => serde_json::to_value(p),
+        };
+        // Serializing to a Value only fails for non-string map keys or a
+        // failing custom Serialize; payloads are plain structs of strings,
+        // integers, UUIDs and unit enums, so this cannot happen.
+        value.expect("complaint payloads always serialize to JSON")
+    }
+
+    /// Rebuilds an event from its stored parts.
+    ///
+    /// This is where upcasters go: when a payload changes shape, its type
+    /// gets a new schema version, and an arm here turns the older version
+    /// into the current struct, so that old streams still fold.
+    pub fn from_stored(event_type: &str, schema_version: u32, payload: Value) -> Result<ComplaintEvent, StreamCorrupt> {
+        match (event_type, schema_version) {
+            (FILED, 1) => decode(event_type, payload).map(ComplaintEvent::Filed),
+            (ACKNOWLEDGED, 1) => decode(event_type, payload).map(ComplaintEvent::Acknowledged),
+            (ASSIGNED, 1) => decode(event_type, payload).map(ComplaintEvent::Assigned),
+            (NOTE_ADDED, 1) => decode(event_type, payload).map(ComplaintEvent::NoteAdded),
+            (WAITING_ON_CUSTOMER, 1) => decode(event_type, payload).map(ComplaintEvent::WaitingOnCustomer),
+            (RESUMED, 1) => decode(event_type, payload).map(ComplaintEvent::Resumed),
+            (RESOLVED, 1) => decode(event_type, payload).map(ComplaintEvent::Resolved),
+            (SATISFACTION_RECORDED, 1) => decode(event_type, payload).map(ComplaintEvent::SatisfactionRecorded),
+            (CLOSED, 1) => decode(event_type, payload).map(ComplaintEvent::Closed),
+            (REOPENED, 1) => decode(event_type, payload).map(ComplaintEvent::Reopened),
+            (known, version) if ComplaintEvent::EVENT_TYPES.contains(&known) => Err(StreamCorrupt(format!(
+                "{known} has schema version {version}, which this build does not understand"
+            ))),
+            (unknown, _) => Err(StreamCorrupt(format!("{unknown} is not a complaint event type"))),
+        }
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(event_type: &str, payload: Value) -> Result<T, StreamCorrupt> {
+    serde_json::from_value(payload).map_err(|e| StreamCorrupt(format!("{event_type} payload does not decode: {e}")))
+}
+
+/// JSON Pointers, into the payload of an event of `event_type`, of the
+/// values that are personal data (masked for readers without the right to
+/// see them, erased on request).
+pub fn personal_pointers(event_type: &str) -> &'static [&'static str] {
+    match event_type {
+        FILED => &[
+            "/complainant/name",
+            "/complainant/phone",
+            "/complainant/email",
+            "/complainant/customer_ref",
+        ],
+        _ => &[],
+    }
+}

@@ -1,0 +1,82 @@
+//! Customer complaints: a complaint is filed, acknowledged, worked on
+//! (possibly waiting on the customer in between), resolved, rated and
+//! closed; a resolution the customer disputes can be reopened.
+//!
+//! The shape is the usual one for this crate: [`file`] and [`decide`] turn a
+//! command into events (or refuse it), [`evolve`] folds events into the
+//! [`Complaint`] view. Both sides are pure; the caller supplies the clock,
+//! the identifiers and the envelope facts.
+
+mod command;
+mod decide;
+mod event;
+mod state;
+#[cfg(test)]
+mod tests;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub use command::{
+    Acknowledge, AddNote, Assign, Close, ComplaintCommand, FileComplaint, RecordSatisfaction, Reopen, Resolve, Resume,
+    WaitOnCustomer,
+};
+pub use decide::{decide, file};
+pub use event::{
+    ComplaintAcknowledged, ComplaintAssigned, ComplaintClosed, ComplaintEvent, ComplaintFiled, ComplaintNoteAdded,
+    ComplaintReopened, ComplaintResolved, ComplaintResumed, ComplaintSatisfactionRecorded, ComplaintWaitingOnCustomer,
+    personal_pointers,
+};
+pub use state::{Complaint, ComplaintStatus, Note, Resolution, Satisfaction, VIEW_PERSONAL_POINTERS, evolve};
+
+/// How the complaint reached us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Phone,
+    Email,
+    Web,
+    Chat,
+    /// At a counter, a shop or a visit.
+    InPerson,
+}
+
+/// Urgency of a complaint, `P1` being the most urgent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+pub enum Priority {
+    P1,
+    P2,
+    P3,
+    P4,
+}
+
+/// The person who complained. Every field is personal data: it is masked for
+/// callers without the right to see it and erased on request.
+///
+/// At least one of `phone`, `email` or `customer_ref` must be given, so that
+/// the complainant can be reached or identified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+// Part of the filing command's body, where an unknown field is a client
+// mistake that must not be silently dropped.
+#[serde(deny_unknown_fields)]
+pub struct Complainant {
+    pub name: String,
+    /// Digits, spaces and `+ - ( ) .`, 3 to 32 characters, at least 3 digits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The customer's number in the CRM or billing system.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_ref: Option<String>,
+}
+
+/// Who may read a note.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NoteVisibility {
+    /// Staff only.
+    Internal,
+    /// A progress update sent to the complainant.
+    Complainant,
+}

@@ -1,0 +1,252 @@
+//! The complaint as it stands after its events: both the state that
+//! [`super::decide`] checks commands against and the view that readers get.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::event::ComplaintEvent;
+use super::{Channel, Complainant, NoteVisibility, Priority};
+use crate::domain::{EventMeta, StreamCorrupt};
+
+/// Where a complaint is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ComplaintStatus {
+    /// Received, nobody has answered the complainant yet.
+    Filed,
+    /// The complainant has had a first response.
+    Acknowledged,
+    /// Someone owns it and is working on it.
+    InProgress,
+    /// Paused until the customer answers.
+    WaitingOnCustomer,
+    /// A resolution was given; it may still be rated, closed or reopened.
+    Resolved,
+    /// Done. Only internal notes and a late satisfaction rating are accepted.
+    Closed,
+}
+
+impl ComplaintStatus {
+    pub const ALL: [ComplaintStatus; 6] = [
+        ComplaintStatus::Filed,
+        ComplaintStatus::Acknowledged,
+        ComplaintStatus::InProgress,
+        ComplaintStatus::WaitingOnCustomer,
+        ComplaintStatus::Resolved,
+        ComplaintStatus::Closed,
+    ];
+
+    /// The JSON spelling, also used in error messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ComplaintStatus::Filed => "filed",
+            ComplaintStatus::Acknowledged => "acknowledged",
+            ComplaintStatus::InProgress => "in_progress",
+            ComplaintStatus::WaitingOnCustomer => "waiting_on_customer",
+            ComplaintStatus::Resolved => "resolved",
+            ComplaintStatus::Closed => "closed",
+        }
+    }
+}
+
+/// A note or a progress update, in the order they were added.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Note {
+    pub at: DateTime<Utc>,
+    /// Actor id of the author.
+    pub by: String,
+    pub body: String,
+    pub visibility: NoteVisibility,
+}
+
+/// The current resolution of a complaint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Resolution {
+    pub resolution: String,
+    pub root_cause: Option<String>,
+    pub resolved_at: DateTime<Utc>,
+    /// Actor id of whoever resolved it.
+    pub resolved_by: String,
+}
+
+/// The complainant's rating of the current resolution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Satisfaction {
+    /// 1 (very unhappy) to 5 (very happy).
+    pub rating: u8,
+    pub comment: Option<String>,
+    pub recorded_at: DateTime<Utc>,
+    /// Actor id of whoever recorded it.
+    pub recorded_by: String,
+}
+
+/// A customer complaint as it currently stands. Its full history is the
+/// event stream; this view keeps only the current resolution and rating.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Complaint {
+    pub id: Uuid,
+    /// The human-facing reference.
+    pub number: String,
+    pub status: ComplaintStatus,
+    pub title: String,
+    pub description: String,
+    pub channel: Channel,
+    pub complainant: Complainant,
+    pub category: String,
+    pub priority: Priority,
+    pub team: Option<String>,
+    /// Actor id or name of the person who owns the complaint.
+    pub assignee: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// Actor id of whoever filed the complaint.
+    pub created_by: String,
+    pub updated_at: DateTime<Utc>,
+    /// Version of the last event folded in; send it back as the expected
+    /// version to detect concurrent changes.
+    pub version: u64,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    /// The message sent when the complaint was acknowledged.
+    pub first_response: Option<String>,
+    pub notes: Vec<Note>,
+    /// Set while the complaint waits on the customer.
+    pub waiting_reason: Option<String>,
+    pub resolution: Option<Resolution>,
+    /// The rating of the current resolution, if one was recorded.
+    pub satisfaction: Option<Satisfaction>,
+    pub closed_at: Option<DateTime<Utc>>,
+    /// How many times a resolution was reopened.
+    pub reopen_count: u32,
+}
+
+/// JSON Pointers, into a serialized [`Complaint`], of the values that are
+/// personal data.
+pub const VIEW_PERSONAL_POINTERS: &[&str] = &[
+    "/complainant/name",
+    "/complainant/phone",
+    "/complainant/email",
+    "/complainant/customer_ref",
+];
+
+/// Folds one event into the complaint.
+///
+/// Business rules were checked by [`super::decide`] when the event was
+/// produced and are not checked again: a stored event is a fact. Only an
+/// order no decision could have produced (anything before `complaint.filed`,
+/// or a second `complaint.filed`) is refused.
+pub fn evolve(state: Option<Complaint>, event: &ComplaintEvent, meta: &EventMeta) -> Result<Complaint, StreamCorrupt> {
+    let mut c = match (state, event) {
+        (None, ComplaintEvent::Filed(f)) => {
+            return Ok(Complaint {
+                id: f.id,
+                number: f.number.clone(),
+                status: ComplaintStatus::Filed,
+                title: f.title.clone(),
+                description: f.description.clone(),
+                channel: f.channel,
+                complainant: f.complainant.clone(),
+                category: f.category.clone(),
+                priority: f.priority,
+                team: None,
+                assignee: None,
+                created_at: meta.recorded_at,
+                created_by: meta.actor.to_owned(),
+                updated_at: meta.recorded_at,
+                version: meta.version,
+                acknowledged_at: None,
+                first_response: None,
+                notes: Vec::new(),
+                waiting_reason: None,
+                resolution: None,
+                satisfaction: None,
+                closed_at: None,
+                reopen_count: 0,
+            });
+        }
+        (None, other) => {
+            return Err(StreamCorrupt(format!(
+                "a complaint stream must start with complaint.filed, not {}",
+                other.event_type()
+            )));
+        }
+        (Some(c), ComplaintEvent::Filed(_)) => {
+            return Err(StreamCorrupt(format!(
+                "complaint {} was filed twice (second time at version {})",
+                c.id, meta.version
+            )));
+        }
+        (Some(c), _) => c,
+    };
+
+    match event {
+        // Handled above; kept explicit so a new variant forces a decision here.
+        ComplaintEvent::Filed(_) => {}
+        ComplaintEvent::Acknowledged(e) => {
+            c.status = ComplaintStatus::Acknowledged;
+            c.acknowledged_at = Some(meta.recorded_at);
+            c.first_response = e.message.clone();
+        }
+        ComplaintEvent::Assigned(e) => {
+            c.team = e.team.clone();
+            c.assignee = e.assignee.clone();
+            // Work starts when someone owns it; before acknowledgement the
+            // complainant still awaits a first response, and later states
+            // already say more than "in progress".
+            if c.status == ComplaintStatus::Acknowledged {
+                c.status = ComplaintStatus::InProgress;
+            }
+        }
+        ComplaintEvent::NoteAdded(e) => c.notes.push(Note {
+            at: meta.recorded_at,
+            by: meta.actor.to_owned(),
+            body: e.body.clone(),
+            visibility: e.visibility,
+        }),
+        ComplaintEvent::WaitingOnCustomer(e) => {
+            c.status = ComplaintStatus::WaitingOnCustomer;
+            c.waiting_reason = Some(e.reason.clone());
+        }
+        ComplaintEvent::Resumed(_) => {
+            c.status = ComplaintStatus::InProgress;
+            c.waiting_reason = None;
+        }
+        ComplaintEvent::Resolved(e) => {
+            c.status = ComplaintStatus::Resolved;
+            // A complaint can be resolved straight from waiting on the
+            // customer; the view must not keep claiming it waits.
+            c.waiting_reason = None;
+            c.resolution = Some(Resolution {
+                resolution: e.resolution.clone(),
+                root_cause: e.root_cause.clone(),
+                resolved_at: meta.recorded_at,
+                resolved_by: meta.actor.to_owned(),
+            });
+        }
+        ComplaintEvent::SatisfactionRecorded(e) => {
+            c.satisfaction = Some(Satisfaction {
+                rating: e.rating,
+                comment: e.comment.clone(),
+                recorded_at: meta.recorded_at,
+                recorded_by: meta.actor.to_owned(),
+            });
+        }
+        ComplaintEvent::Closed(_) => {
+            c.status = ComplaintStatus::Closed;
+            c.closed_at = Some(meta.recorded_at);
+        }
+        ComplaintEvent::Reopened(_) => {
+            c.status = ComplaintStatus::InProgress;
+            // The rating belonged to the resolution being disputed; a new
+            // resolution gets its own. The events keep both.
+            c.resolution = None;
+            c.satisfaction = None;
+            c.closed_at = None;
+            // Saturating so that even a tampered stream cannot panic the fold.
+            c.reopen_count = c.reopen_count.saturating_add(1);
+        }
+    }
+    c.updated_at = meta.recorded_at;
+    c.version = meta.version;
+    Ok(c)
+}

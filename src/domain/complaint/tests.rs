@@ -1,0 +1,1226 @@
+//! Complaint rules as usage examples: file, decide, fold, look at the view.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::*;
+use crate::domain::{DomainError, EventMeta, FieldError, StreamCorrupt};
+
+// ---------------------------------------------------------------- fixtures
+
+const AGENT: &str = "https://idp.example|alice";
+const ENGINEER: &str = "https://idp.example|bob";
+const ID: Uuid = Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_0042);
+
+/// Minute `n` of a fixed test day; the domain never reads a clock itself.
+fn at(n: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(1_740_819_600 + n * 60, 0).unwrap()
+}
+
+fn filing() -> FileComplaint {
+    FileComplaint {
+        title: "Charged twice for March".to_owned(),
+        description: "My card was debited twice on 3 March.".to_owned(),
+        channel: Channel::Phone,
+        complainant: Complainant {
+            name: "Jane Doe".to_owned(),
+            phone: Some("+44 20 7946 0958".to_owned()),
+            email: Some("jane@example.com".to_owned()),
+            customer_ref: None,
+        },
+        category: "billing".to_owned(),
+        priority: Priority::P2,
+    }
+}
+
+/// A complaint being worked on: its view plus the next version and minute.
+struct Ledger {
+    view: Complaint,
+    next: u64,
+}
+
+impl Ledger {
+    fn file(cmd: &FileComplaint) -> Ledger {
+        let events = file(ID, "CMP-2025-000042", cmd, at(0)).unwrap();
+        let mut view = None;
+        for (i, e) in events.iter().enumerate() {
+            let version = i as u64 + 1;
+            view = Some(evolve(view, e, &meta(version, AGENT)).unwrap());
+        }
+        Ledger {
+            view: view.unwrap(),
+            next: events.len() as u64 + 1,
+        }
+    }
+
+    fn filed() -> Ledger {
+        Ledger::file(&filing())
+    }
+
+    /// Decides `cmd` now, without recording anything.
+    fn try_run(&self, cmd: ComplaintCommand) -> Result<Vec<ComplaintEvent>, DomainError> {
+        decide(&self.view, &cmd, at(self.next as i64))
+    }
+
+    /// Decides `cmd` as `actor` and folds the events in; panics on refusal.
+    fn run_as(&mut self, actor: &str, cmd: ComplaintCommand) -> Vec<ComplaintEvent> {
+        let events = self
+            .try_run(cmd.clone())
+            .unwrap_or_else(|e| panic!("{} refused: {e:?}", cmd.name()));
+        for e in &events {
+            self.view = evolve(Some(self.view.clone()), e, &meta(self.next, actor)).unwrap();
+            self.next += 1;
+        }
+        events
+    }
+
+    fn run(&mut self, cmd: ComplaintCommand) -> Vec<ComplaintEvent> {
+        self.run_as(AGENT, cmd)
+    }
+
+    /// The minute the last event was recorded.
+    fn last_at(&self) -> DateTime<Utc> {
+        at(self.next as i64 - 1)
+    }
+}
+
+fn meta(version: u64, actor: &str) -> EventMeta<'_> {
+    EventMeta {
+        recorded_at: at(version as i64),
+        actor,
+        version,
+    }
+}
+
+fn acknowledge(message: Option<&str>) -> ComplaintCommand {
+    ComplaintCommand::Acknowledge(Acknowledge {
+        message: message.map(str::to_owned),
+    })
+}
+
+fn assign(team: Option<&str>, assignee: Option<&str>) -> ComplaintCommand {
+    ComplaintCommand::Assign(Assign {
+        team: team.map(str::to_owned),
+        assignee: assignee.map(str::to_owned),
+    })
+}
+
+fn note(body: &str, visibility: NoteVisibility) -> ComplaintCommand {
+    ComplaintCommand::AddNote(AddNote {
+        body: body.to_owned(),
+        visibility,
+    })
+}
+
+fn wait(reason: &str) -> ComplaintCommand {
+    ComplaintCommand::WaitOnCustomer(WaitOnCustomer {
+        reason: reason.to_owned(),
+    })
+}
+
+fn resume(note: Option<&str>) -> ComplaintCommand {
+    ComplaintCommand::Resume(Resume {
+        note: note.map(str::to_owned),
+    })
+}
+
+fn resolve(resolution: &str, root_cause: Option<&str>) -> ComplaintCommand {
+    ComplaintCommand::Resolve(Resolve {
+        resolution: resolution.to_owned(),
+        root_cause: root_cause.map(str::to_owned),
+    })
+}
+
+fn rate(rating: u8, comment: Option<&str>) -> ComplaintCommand {
+    ComplaintCommand::RecordSatisfaction(RecordSatisfaction {
+        rating,
+        comment: comment.map(str::to_owned),
+    })
+}
+
+fn close(comment: Option<&str>) -> ComplaintCommand {
+    ComplaintCommand::Close(Close {
+        comment: comment.map(str::to_owned),
+    })
+}
+
+fn reopen(reason: &str) -> ComplaintCommand {
+    ComplaintCommand::Reopen(Reopen {
+        reason: reason.to_owned(),
+    })
+}
+
+/// A complaint brought into `status` by the shortest ordinary path.
+fn ledger_in(status: ComplaintStatus) -> Ledger {
+    let mut l = Ledger::filed();
+    let path: Vec<ComplaintCommand> = match status {
+        ComplaintStatus::Filed => vec![],
+        ComplaintStatus::Acknowledged => vec![acknowledge(None)],
+        ComplaintStatus::InProgress => vec![acknowledge(None), assign(Some("billing"), None)],
+        ComplaintStatus::WaitingOnCustomer => {
+            vec![acknowledge(None), wait("need the bank statement")]
+        }
+        ComplaintStatus::Resolved => vec![acknowledge(None), resolve("refunded", None)],
+        ComplaintStatus::Closed => {
+            vec![acknowledge(None), resolve("refunded", None), close(None)]
+        }
+    };
+    for cmd in path {
+        l.run(cmd);
+    }
+    assert_eq!(l.view.status, status);
+    l
+}
+
+fn field_errors(result: Result<Vec<ComplaintEvent>, DomainError>) -> Vec<FieldError> {
+    match result {
+        Err(DomainError::Validation(errors)) => errors,
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+}
+
+fn pointers(result: Result<Vec<ComplaintEvent>, DomainError>) -> Vec<String> {
+    field_errors(result).into_iter().map(|e| e.pointer).collect()
+}
+
+fn file_pointers(cmd: &FileComplaint) -> Vec<String> {
+    pointers(file(ID, "CMP-1", cmd, at(0)))
+}
+
+/// One event of every type, with every optional field filled in.
+fn one_of_each_event() -> Vec<ComplaintEvent> {
+    vec![
+        ComplaintEvent::Filed(ComplaintFiled {
+            id: ID,
+            number: "CMP-2025-000042".to_owned(),
+            title: "Charged twice".to_owned(),
+            description: "Debited twice.".to_owned(),
+            channel: Channel::InPerson,
+            complainant: Complainant {
+                name: "Jane Doe".to_owned(),
+                phone: Some("+44 20 7946 0958".to_owned()),
+                email: Some("jane@example.com".to_owned()),
+                customer_ref: Some("C-1001".to_owned()),
+            },
+            category: "billing".to_owned(),
+            priority: Priority::P1,
+        }),
+        ComplaintEvent::Acknowledged(ComplaintAcknowledged {
+            message: Some("We are on it.".to_owned()),
+        }),
+        ComplaintEvent::Assigned(ComplaintAssigned {
+            team: Some("billing".to_owned()),
+            assignee: Some("carol".to_owned()),
+        }),
+        ComplaintEvent::NoteAdded(ComplaintNoteAdded {
+            body: "Called the bank.".to_owned(),
+            visibility: NoteVisibility::Complainant,
+        }),
+        ComplaintEvent::WaitingOnCustomer(ComplaintWaitingOnCustomer {
+            reason: "Need the statement.".to_owned(),
+        }),
+        ComplaintEvent::Resumed(ComplaintResumed {
+            note: Some("Statement received.".to_owned()),
+        }),
+        ComplaintEvent::Resolved(ComplaintResolved {
+            resolution: "Refunded.".to_owned(),
+            root_cause: Some("Retry bug.".to_owned()),
+        }),
+        ComplaintEvent::SatisfactionRecorded(ComplaintSatisfactionRecorded {
+            rating: 4,
+            comment: Some("Quick.".to_owned()),
+        }),
+        ComplaintEvent::Closed(ComplaintClosed {
+            comment: Some("Done.".to_owned()),
+        }),
+        ComplaintEvent::Reopened(ComplaintReopened {
+            reason: "Charged again.".to_owned(),
+        }),
+    ]
+}
+
+// ------------------------------------------------------- allowed transitions
+
+#[test]
+fn filing_records_the_complaint_and_starts_the_view() {
+    let events = file(ID, "CMP-2025-000042", &filing(), at(0)).unwrap();
+    let cmd = filing();
+    assert_eq!(
+        events,
+        vec![ComplaintEvent::Filed(ComplaintFiled {
+            id: ID,
+            number: "CMP-2025-000042".to_owned(),
+            title: cmd.title.clone(),
+            description: cmd.description.clone(),
+            channel: Channel::Phone,
+            complainant: cmd.complainant.clone(),
+            category: "billing".to_owned(),
+            priority: Priority::P2,
+        })]
+    );
+
+    let view = evolve(None, &events[0], &meta(1, AGENT)).unwrap();
+    assert_eq!(
+        view,
+        Complaint {
+            id: ID,
+            number: "CMP-2025-000042".to_owned(),
+            status: ComplaintStatus::Filed,
+            title: cmd.title,
+            description: cmd.description,
+            channel: Channel::Phone,
+            complainant: cmd.complainant,
+            category: "billing".to_owned(),
+            priority: Priority::P2,
+            team: None,
+            assignee: None,
+            created_at: at(1),
+            created_by: AGENT.to_owned(),
+            updated_at: at(1),
+            version: 1,
+            acknowledged_at: None,
+            first_response: None,
+            notes: vec![],
+            waiting_reason: None,
+            resolution: None,
+            satisfaction: None,
+            closed_at: None,
+            reopen_count: 0,
+        }
+    );
+}
+
+#[test]
+fn acknowledging_records_the_first_response() {
+    let mut l = Ledger::filed();
+    let events = l.run(acknowledge(Some("Sorry, we are looking into it.")));
+    assert_eq!(
+        events,
+        vec![ComplaintEvent::Acknowledged(ComplaintAcknowledged {
+            message: Some("Sorry, we are looking into it.".to_owned()),
+        })]
+    );
+    assert_eq!(l.view.status, ComplaintStatus::Acknowledged);
+    assert_eq!(l.view.acknowledged_at, Some(at(2)));
+    assert_eq!(l.view.first_response.as_deref(), Some("Sorry, we are looking into it."));
+    assert_eq!(l.view.version, 2);
+    assert_eq!(l.view.updated_at, at(2));
+    assert_eq!(l.view.created_at, at(1));
+}
+
+#[test]
+fn acknowledging_without_a_message_is_fine() {
+    let mut l = Ledger::filed();
+    let events = l.run(acknowledge(None));
+    assert_eq!(
+        events,
+        vec![ComplaintEvent::Acknowledged(ComplaintAcknowledged { message: None })]
+    );
+    assert_eq!(l.view.status, ComplaintStatus::Acknowledged);
+    assert_eq!(l.view.first_response, None);
+}
+
+#[test]
+fn assigning_a_filed_complaint_keeps_it_filed() {
+    let mut l = Ledger::filed();
+    let events = l.run(assign(Some("billing"), Some("carol")));
+    assert_eq!(
+        events,
+        vec![ComplaintEvent::Assigned(ComplaintAssigned {
+            team: Some("billing".to_owned()),
+            assignee: Some("carol".to_owned()),
+        })]
+    );
+    // Still nobody has answered the complainant.
+    assert_eq!(l.view.status, ComplaintStatus::Filed);
+    assert_eq!(l.view.team.as_deref(), Some("billing"));
+    assert_eq!(l.view.assignee.as_deref(), Some("carol"));
+}
+
+#[test]
+fn assigning_an_acknowledged_complaint_starts_work() {
+    let mut l = ledger_in(ComplaintStatus::Acknowledged);
+    l.run(assign(None, Some("carol")));
+    assert_eq!(l.view.status, ComplaintStatus::InProgress);
+    assert_eq!(l.view.team, None);
+    assert_eq!(l.view.assignee.as_deref(), Some("carol"));
+}
+
+#[test]
+fn reassigning_in_progress_or_waiting_keeps_the_status() {
+    for status in [ComplaintStatus::InProgress, ComplaintStatus::WaitingOnCustomer] {
+        let mut l = ledger_in(status);
+        l.run(assign(Some("escalations"), Some("dave")));
+        assert_eq!(l.view.status, status);
+        assert_eq!(l.view.team.as_deref(), Some("escalations"));
+        assert_eq!(l.view.assignee.as_deref(), Some("dave"));
+    }
+}
+
+#[test]
+fn a_partial_assignment_keeps_the_other_half_and_the_event_states_both() {
+    let mut l = Ledger::filed();
+    l.run(assign(Some("billing"), Some("carol")));
+
+    let events = l.run(assign(None, Some("dave")));
+    assert_eq!(
+        events,
+        vec![ComplaintEvent::Assigned(ComplaintAssigned {
+            team: Some("billing".to_owned()),
+            assignee: Some("dave".to_owned()),
+        })]
+    );
+
+    let events = l.run(assign(Some("escalations"), None));
+    assert_eq!(
+        events,
+        vec![ComplaintEvent::Assigned(ComplaintAssigned {
+            team: Some("escalations".to_owned()),
+            assignee: Some("dave".to_owned()),
+        })]
+    );
+    assert_eq!(l.view.team.as_deref(), Some("escalations"));
+    assert_eq!(l.view.assignee.as_deref(), Some("dave"));
+}
+
+#[test]
+fn an_assignment_that_changes_nothing_is_refused() {
+    let mut l = Ledger::filed();
+    l.run(assign(Some("billing"), Some("carol")));
+    let same = DomainError::RuleViolated("the complaint is already assigned to that team and person".to_owned());
+    assert_eq!(l.try_run(assign(Some("billing"), Some("carol"))), Err(same.clone()));
+    // Giving only one half that matches also changes nothing.
+    assert_eq!(l.try_run(assign(Some("billing"), None)), Err(same.clone()));
+    assert_eq!(l.try_run(assign(None, Some("carol"))), Err(same));
+}
+
+#[test]
+fn notes_are_kept_in_order_with_author_and_time() {
+    let mut l = ledger_in(ComplaintStatus::Acknowledged);
+    let events = l.run_as(
+        ENGINEER,
+        note("Retry bug in the card gateway.", NoteVisibility::Internal),
+    );
+    assert_eq!(
+        events,
+        vec![ComplaintEvent::NoteAdded(ComplaintNoteAdded {
+            body: "Retry bug in the card gateway.".to_owned(),
+            visibility: NoteVisibility::Internal,
+        })]
+    );
+    l.run(note("We found the cause.", NoteVisibility::Complainant));
+
+    assert_eq!(l.view.status, ComplaintStatus::Acknowledged);
+    assert_eq!(
+        l.view.notes,
+        vec![
+            Note {
+                at: at(3),
+                by: ENGINEER.to_owned(),
+                body: "Retry bug in the card gateway.".to_owned(),
+                visibility: NoteVisibility::Internal,
+            },
+            Note {
+                at: at(4),
+                by: AGENT.to_owned(),
+                body: "We found the cause.".to_owned(),
+                visibility: NoteVisibility::Complainant,
+            },
+        ]
+    );
+}
+
+#[test]
+fn internal_notes_are_accepted_even_when_closed() {
+    let mut l = ledger_in(ComplaintStatus::Closed);
+    l.run(note(
+        "Customer called again, told them it is closed.",
+        NoteVisibility::Internal,
+    ));
+    assert_eq!(l.view.status, ComplaintStatus::Closed);
+    assert_eq!(l.view.notes.len(), 1);
+}
+
+#[test]
+fn waiting_on_the_customer_records_why() {
+    for from in [ComplaintStatus::Acknowledged, ComplaintStatus::InProgress] {
+        let mut l = ledger_in(from);
+        let events = l.run(wait("Need the bank statement."));
+        assert_eq!(
+            events,
+            vec![ComplaintEvent::WaitingOnCustomer(ComplaintWaitingOnCustomer {
+                reason: "Need the bank statement.".to_owned(),
+            })]
+        );
+        assert_eq!(l.view.status, ComplaintStatus::WaitingOnCustomer);
+        assert_eq!(l.view.waiting_reason.as_deref(), Some("Need the bank statement."));
+    }
+}
+
+#[test]
+fn resuming_goes_back_to_work_and_forgets_the_reason() {
+    let mut l = ledger_in(ComplaintStatus::WaitingOnCustomer);
+    let events = l.run(resume(Some("Statement received.")));
+    assert_eq!(
+        events,
+        vec![ComplaintEvent::Resumed(ComplaintResumed {
+            note: Some("Statement received.".to_owned()),
+        })]
+    );
+    assert_eq!(l.view.status, ComplaintStatus::InProgress);
+    assert_eq!(l.view.waiting_reason, None);
+}
+
+#[test]
+fn resolving_records_the_resolution() {
+    for from in [
+        ComplaintStatus::Acknowledged,
+        ComplaintStatus::InProgress,
+        ComplaintStatus::WaitingOnCustomer,
+    ] {
+        let mut l = ledger_in(from);
+        let events = l.run_as(
+            ENGINEER,
+            resolve("Refunded the duplicate charge.", Some("Gateway retry.")),
+        );
+        assert_eq!(
+            events,
+            vec![ComplaintEvent::Resolved(ComplaintResolved {
+                resolution: "Refunded the duplicate charge.".to_owned(),
+                root_cause: Some("Gateway retry.".to_owned()),
+            })]
+        );
+        assert_eq!(l.view.status, ComplaintStatus::Resolved);
+        assert_eq!(l.view.waiting_reason, None, "from {from:?}");
+        assert_eq!(
+            l.view.resolution,
+            Some(Resolution {
+                resolution: "Refunded the duplicate charge.".to_owned(),
+                root_cause: Some("Gateway retry.".to_owned()),
+                resolved_at: l.last_at(),
+                resolved_by: ENGINEER.to_owned(),
+            })
+        );
+    }
+}
+
+#[test]
+fn satisfaction_can_be_recorded_when_resolved_or_closed() {
+    for status in [ComplaintStatus::Resolved, ComplaintStatus::Closed] {
+        let mut l = ledger_in(status);
+        let events = l.run(rate(5, Some("Thanks!")));
+        assert_eq!(
+            events,
+            vec![ComplaintEvent::SatisfactionRecorded(ComplaintSatisfactionRecorded {
+                rating: 5,
+                comment: Some("Thanks!".to_owned()),
+            })]
+        );
+        assert_eq!(l.view.status, status);
+        assert_eq!(
+            l.view.satisfaction,
+            Some(Satisfaction {
+                rating: 5,
+                comment: Some("Thanks!".to_owned()),
+                recorded_at: l.last_at(),
+                recorded_by: AGENT.to_owned(),
+            })
+        );
+    }
+}
+
+#[test]
+fn closing_a_resolved_complaint() {
+    let mut l = ledger_in(ComplaintStatus::Resolved);
+    let events = l.run(close(Some("No reply for 14 days.")));
+    assert_eq!(
+        events,
+        vec![ComplaintEvent::Closed(ComplaintClosed {
+            comment: Some("No reply for 14 days.".to_owned()),
+        })]
+    );
+    assert_eq!(l.view.status, ComplaintStatus::Closed);
+    assert_eq!(l.view.closed_at, Some(l.last_at()));
+    // Closing keeps the resolution on the view.
+    assert!(l.view.resolution.is_some());
+}
+
+#[test]
+fn reopening_sets_the_resolution_aside() {
+    let mut l = ledger_in(ComplaintStatus::Resolved);
+    l.run(rate(1, Some("Still charged twice.")));
+    let events = l.run(reopen("The refund never arrived."));
+    assert_eq!(
+        events,
+        vec![ComplaintEvent::Reopened(ComplaintReopened {
+            reason: "The refund never arrived.".to_owned(),
+        })]
+    );
+    assert_eq!(l.view.status, ComplaintStatus::InProgress);
+    assert_eq!(l.view.reopen_count, 1);
+    assert_eq!(l.view.resolution, None);
+    assert_eq!(l.view.satisfaction, None);
+}
+
+#[test]
+fn satisfaction_is_recorded_once_per_resolution() {
+    let mut l = ledger_in(ComplaintStatus::Resolved);
+    l.run(rate(2, None));
+
+    let twice = DomainError::RuleViolated("satisfaction has already been recorded for this resolution".to_owned());
+    assert_eq!(l.try_run(rate(5, None)), Err(twice.clone()));
+    l.run(close(None));
+    assert_eq!(
+        l.try_run(rate(5, None)),
+        Err(twice.clone()),
+        "closing does not reset it"
+    );
+
+    // A new resolution can be rated again.
+    let mut l = ledger_in(ComplaintStatus::Resolved);
+    l.run(rate(2, None));
+    l.run(reopen("Not fixed."));
+    l.run(resolve("Fixed for real.", None));
+    assert_eq!(l.view.satisfaction, None);
+    l.run(rate(5, Some("Now it works.")));
+    assert_eq!(l.view.satisfaction.as_ref().map(|s| s.rating), Some(5));
+    assert_eq!(l.view.reopen_count, 1);
+    assert_eq!(l.try_run(rate(4, None)), Err(twice));
+}
+
+#[test]
+fn every_event_advances_version_and_updated_at() {
+    let mut l = Ledger::filed();
+    let script = [
+        acknowledge(None),
+        assign(Some("billing"), None),
+        note("n", NoteVisibility::Internal),
+        wait("w"),
+        resume(None),
+        resolve("r", None),
+        rate(3, None),
+        reopen("again"),
+        resolve("r2", None),
+        close(None),
+    ];
+    for cmd in script {
+        let before = l.view.version;
+        l.run(cmd);
+        assert_eq!(l.view.version, before + 1);
+        assert_eq!(l.view.updated_at, at(l.view.version as i64));
+    }
+    assert_eq!(l.view.created_at, at(1));
+}
+
+// --------------------------------------------------- state × command table
+
+/// Whether the rules allow the command kind in the state.
+fn allowed(status: ComplaintStatus, cmd: &ComplaintCommand) -> bool {
+    use ComplaintStatus::*;
+    match cmd {
+        ComplaintCommand::Acknowledge(_) => status == Filed,
+        ComplaintCommand::Assign(_) => [Filed, Acknowledged, InProgress, WaitingOnCustomer].contains(&status),
+        ComplaintCommand::AddNote(n) => match n.visibility {
+            NoteVisibility::Internal => true,
+            NoteVisibility::Complainant => status != Closed,
+        },
+        ComplaintCommand::WaitOnCustomer(_) => [Acknowledged, InProgress].contains(&status),
+        ComplaintCommand::Resume(_) => status == WaitingOnCustomer,
+        ComplaintCommand::Resolve(_) => [Acknowledged, InProgress, WaitingOnCustomer].contains(&status),
+        ComplaintCommand::RecordSatisfaction(_) => [Resolved, Closed].contains(&status),
+        ComplaintCommand::Close(_) => status == Resolved,
+        ComplaintCommand::Reopen(_) => status == Resolved,
+    }
+}
+
+#[test]
+fn every_state_accepts_exactly_the_commands_the_rules_allow() {
+    let commands = [
+        acknowledge(Some("hello")),
+        // A team no fixture uses, so the assignment always changes something.
+        assign(Some("table-test-team"), None),
+        note("internal", NoteVisibility::Internal),
+        note("update", NoteVisibility::Complainant),
+        wait("why"),
+        resume(None),
+        resolve("done", None),
+        rate(3, None),
+        close(None),
+        reopen("again"),
+    ];
+    let mut allowed_count = 0;
+    for status in ComplaintStatus::ALL {
+        let l = ledger_in(status);
+        for cmd in &commands {
+            let result = l.try_run(cmd.clone());
+            if allowed(status, cmd) {
+                allowed_count += 1;
+                let events = result.unwrap_or_else(|e| panic!("{} in {status:?} refused: {e:?}", cmd.name()));
+                assert_eq!(events.len(), 1);
+            } else {
+                assert_eq!(
+                    result,
+                    Err(DomainError::InvalidTransition {
+                        aggregate: "complaint",
+                        state: status.as_str(),
+                        command: cmd.name(),
+                    }),
+                    "{} in {status:?}",
+                    cmd.name()
+                );
+            }
+        }
+    }
+    // Guards the table itself: 1 + 4 + 6 + 5 + 2 + 1 + 3 + 2 + 1 + 1.
+    assert_eq!(allowed_count, 26);
+}
+
+#[test]
+fn refusals_read_as_sentences() {
+    let l = ledger_in(ComplaintStatus::WaitingOnCustomer);
+    let err = l.try_run(close(None)).unwrap_err();
+    assert_eq!(err.to_string(), "cannot close a complaint that is waiting_on_customer");
+    let l = ledger_in(ComplaintStatus::Closed);
+    let err = l.try_run(note("hi", NoteVisibility::Complainant)).unwrap_err();
+    assert_eq!(err.to_string(), "cannot add a note to a complaint that is closed");
+}
+
+#[test]
+fn validation_errors_win_over_a_wrong_state() {
+    let l = ledger_in(ComplaintStatus::Closed);
+    assert_eq!(pointers(l.try_run(resolve("", None))), ["/resolution"]);
+    assert_eq!(pointers(l.try_run(rate(9, None))), ["/rating"]);
+    let l = ledger_in(ComplaintStatus::Resolved);
+    assert_eq!(pointers(l.try_run(assign(None, None))), [""]);
+}
+
+// ----------------------------------------------------------------- validation
+
+#[test]
+fn a_valid_filing_passes() {
+    assert!(file(ID, "CMP-1", &filing(), at(0)).is_ok());
+}
+
+#[test]
+fn title_description_name_and_category_are_checked() {
+    let mut cmd = filing();
+    cmd.title = "   ".to_owned();
+    assert_eq!(file_pointers(&cmd), ["/title"]);
+
+    let mut cmd = filing();
+    cmd.description = "x".repeat(10_001);
+    assert_eq!(file_pointers(&cmd), ["/description"]);
+
+    let mut cmd = filing();
+    cmd.complainant.name = String::new();
+    assert_eq!(file_pointers(&cmd), ["/complainant/name"]);
+
+    let mut cmd = filing();
+    cmd.category = "c".repeat(101);
+    assert_eq!(file_pointers(&cmd), ["/category"]);
+
+    let mut cmd = filing();
+    cmd.complainant.customer_ref = Some("r".repeat(101));
+    assert_eq!(file_pointers(&cmd), ["/complainant/customer_ref"]);
+}
+
+#[test]
+fn limits_count_characters_not_bytes() {
+    let mut cmd = filing();
+    cmd.title = "重复扣款".repeat(50); // 200 characters, 600 bytes
+    assert_eq!(cmd.title.chars().count(), 200);
+    assert!(file(ID, "CMP-1", &cmd, at(0)).is_ok());
+
+    cmd.title.push('款');
+    let errors = field_errors(file(ID, "CMP-1", &cmd, at(0)));
+    assert_eq!(
+        errors,
+        [FieldError::new("/title", "must be 1 to 200 characters long (is 201)")]
+    );
+}
+
+#[test]
+fn phone_numbers() {
+    let ok = [
+        "+44 20 7946 0958",
+        "(020) 7946-0958",
+        "555.123.4567",
+        "112",
+        "+86 10 1234 5678",
+        &"1".repeat(32),
+    ];
+    for phone in ok {
+        let mut cmd = filing();
+        cmd.complainant.phone = Some(phone.to_owned());
+        assert!(file(ID, "CMP-1", &cmd, at(0)).is_ok(), "{phone:?} should pass");
+    }
+    let bad = [
+        "",
+        "12",
+        "1-2",
+        "+-() .",
+        "call 555 1234",
+        "555-1234 ext 5",
+        "５５５１２３４", // full-width digits
+        "555\u{7}1234",
+        &"1".repeat(33),
+    ];
+    for phone in bad {
+        let mut cmd = filing();
+        cmd.complainant.phone = Some(phone.to_owned());
+        assert_eq!(file_pointers(&cmd), ["/complainant/phone"], "{phone:?} should fail");
+    }
+}
+
+#[test]
+fn email_addresses() {
+    let long_ok = format!("{}@example.com", "a".repeat(254 - 12));
+    let ok = [
+        "jane@example.com",
+        "j.doe+tag@mail.example.co.uk",
+        "张伟@例子.中国",
+        &long_ok,
+    ];
+    for email in ok {
+        let mut cmd = filing();
+        cmd.complainant.email = Some(email.to_owned());
+        assert!(file(ID, "CMP-1", &cmd, at(0)).is_ok(), "{email:?} should pass");
+    }
+    let too_long = format!("{}@example.com", "a".repeat(254 - 11));
+    let bad = [
+        "",
+        "jane",
+        "jane@",
+        "@example.com",
+        "jane@example",
+        "jane@.example.com",
+        "jane@example.com.",
+        "jane@@example.com",
+        "jane@ex@ample.com",
+        "jane doe@example.com",
+        "jane@example.com\n",
+        &too_long,
+    ];
+    for email in bad {
+        let mut cmd = filing();
+        cmd.complainant.email = Some(email.to_owned());
+        assert_eq!(file_pointers(&cmd), ["/complainant/email"], "{email:?} should fail");
+    }
+}
+
+#[test]
+fn a_complainant_must_be_reachable_or_identified() {
+    let mut cmd = filing();
+    cmd.complainant.phone = None;
+    cmd.complainant.email = None;
+    cmd.complainant.customer_ref = None;
+    assert_eq!(
+        field_errors(file(ID, "CMP-1", &cmd, at(0))),
+        [FieldError::new(
+            "/complainant",
+            "give at least one of phone, email or customer_ref"
+        )]
+    );
+
+    // Any one of the three is enough.
+    cmd.complainant.customer_ref = Some("C-1001".to_owned());
+    assert!(file(ID, "CMP-1", &cmd, at(0)).is_ok());
+}
+
+#[test]
+fn every_bad_field_is_reported_at_once() {
+    let mut cmd = filing();
+    cmd.title = String::new();
+    cmd.complainant.email = Some("not-an-address".to_owned());
+    cmd.complainant.phone = Some("call me".to_owned());
+    cmd.category = "\u{1b}[31mred".to_owned();
+    assert_eq!(
+        file_pointers(&cmd),
+        ["/title", "/complainant/phone", "/complainant/email", "/category"]
+    );
+
+    let l = ledger_in(ComplaintStatus::Resolved);
+    assert_eq!(
+        field_errors(l.try_run(rate(9, Some("")))),
+        [
+            FieldError::new("/rating", "must be between 1 and 5"),
+            FieldError::new("/comment", "must not be empty"),
+        ]
+    );
+    assert_eq!(
+        pointers(l.try_run(ComplaintCommand::Resolve(Resolve {
+            resolution: " ".to_owned(),
+            root_cause: Some("x".repeat(10_001)),
+        }))),
+        ["/resolution", "/root_cause"]
+    );
+}
+
+#[test]
+fn ratings_are_one_to_five() {
+    for rating in 1..=5 {
+        assert!(ledger_in(ComplaintStatus::Resolved).try_run(rate(rating, None)).is_ok());
+    }
+    for rating in [0, 6, 9, 255] {
+        let l = ledger_in(ComplaintStatus::Resolved);
+        assert_eq!(pointers(l.try_run(rate(rating, None))), ["/rating"], "{rating}");
+    }
+}
+
+#[test]
+fn every_command_checks_its_text_fields() {
+    let empty = || Some(String::new());
+    let cases: Vec<(ComplaintStatus, ComplaintCommand, Vec<&str>)> = vec![
+        (
+            ComplaintStatus::Filed,
+            ComplaintCommand::Acknowledge(Acknowledge { message: empty() }),
+            vec!["/message"],
+        ),
+        (ComplaintStatus::Filed, assign(None, None), vec![""]),
+        (
+            ComplaintStatus::Filed,
+            ComplaintCommand::Assign(Assign {
+                team: empty(),
+                assignee: Some("a".repeat(101)),
+            }),
+            vec!["/team", "/assignee"],
+        ),
+        (
+            ComplaintStatus::Filed,
+            note("", NoteVisibility::Internal),
+            vec!["/body"],
+        ),
+        (ComplaintStatus::InProgress, wait(""), vec!["/reason"]),
+        (
+            ComplaintStatus::WaitingOnCustomer,
+            ComplaintCommand::Resume(Resume { note: empty() }),
+            vec!["/note"],
+        ),
+        (
+            ComplaintStatus::Resolved,
+            ComplaintCommand::Close(Close { comment: empty() }),
+            vec!["/comment"],
+        ),
+        (ComplaintStatus::Resolved, reopen("\t\n"), vec!["/reason"]),
+    ];
+    for (status, cmd, expected) in cases {
+        let l = ledger_in(status);
+        assert_eq!(pointers(l.try_run(cmd.clone())), expected, "{}", cmd.name());
+    }
+}
+
+#[test]
+fn long_text_keeps_newlines_and_characters_exactly() {
+    let mut l = ledger_in(ComplaintStatus::InProgress);
+    let body = "  第一行\n\tsecond line  \r\n".to_owned();
+    l.run(note(&body, NoteVisibility::Internal));
+    assert_eq!(l.view.notes[0].body, body);
+}
+
+// ------------------------------------------------------------- serialization
+
+#[test]
+fn events_serialize_as_type_and_payload() {
+    let events = one_of_each_event();
+    for e in &events {
+        let json = serde_json::to_value(e).unwrap();
+        let object = json.as_object().unwrap();
+        assert_eq!(object.len(), 2, "{json}");
+        assert_eq!(json["type"], e.event_type());
+        assert_eq!(json["payload"], e.payload_json());
+        assert!(e.payload_json().is_object());
+    }
+
+    assert_eq!(
+        serde_json::to_value(&events[0]).unwrap(),
+        json!({
+            "type": "complaint.filed",
+            "payload": {
+                "id": "01930000-0000-7000-8000-000000000042",
+                "number": "CMP-2025-000042",
+                "title": "Charged twice",
+                "description": "Debited twice.",
+                "channel": "in_person",
+                "complainant": {
+                    "name": "Jane Doe",
+                    "phone": "+44 20 7946 0958",
+                    "email": "jane@example.com",
+                    "customer_ref": "C-1001"
+                },
+                "category": "billing",
+                "priority": "P1"
+            }
+        })
+    );
+}
+
+#[test]
+fn absent_optional_fields_are_left_out_of_payloads() {
+    let e = ComplaintEvent::Assigned(ComplaintAssigned {
+        team: Some("billing".to_owned()),
+        assignee: None,
+    });
+    assert_eq!(
+        serde_json::to_value(&e).unwrap(),
+        json!({"type": "complaint.assigned", "payload": {"team": "billing"}})
+    );
+    let e = ComplaintEvent::Closed(ComplaintClosed { comment: None });
+    assert_eq!(e.payload_json(), json!({}));
+    assert_eq!(ComplaintEvent::from_stored("complaint.closed", 1, json!({})), Ok(e));
+
+    let e = file(ID, "CMP-1", &filing(), at(0)).unwrap().remove(0);
+    assert_eq!(
+        e.payload_json()["complainant"],
+        json!({"name": "Jane Doe", "phone": "+44 20 7946 0958", "email": "jane@example.com"})
+    );
+}
+
+#[test]
+fn payloads_never_contain_floats() {
+    fn assert_no_floats(v: &Value) {
+        match v {
+            Value::Number(n) => assert!(n.is_u64() || n.is_i64(), "float {n}"),
+            Value::Array(items) => items.iter().for_each(assert_no_floats),
+            Value::Object(map) => map.values().for_each(assert_no_floats),
+            _ => {}
+        }
+    }
+    for e in one_of_each_event() {
+        assert_no_floats(&e.payload_json());
+    }
+}
+
+#[test]
+fn every_event_type_is_listed_and_decodes_from_storage() {
+    let events = one_of_each_event();
+    let types: Vec<&str> = events.iter().map(ComplaintEvent::event_type).collect();
+    assert_eq!(types, ComplaintEvent::EVENT_TYPES);
+    for e in events {
+        assert_eq!(e.schema_version(), 1);
+        let decoded = ComplaintEvent::from_stored(e.event_type(), e.schema_version(), e.payload_json());
+        assert_eq!(decoded, Ok(e));
+    }
+}
+
+#[test]
+fn unknown_types_versions_and_payloads_are_corrupt() {
+    let payload = json!({"reason": "x"});
+    assert!(matches!(
+        ComplaintEvent::from_stored("complaint.exploded", 1, payload.clone()),
+        Err(StreamCorrupt(_))
+    ));
+    assert!(matches!(
+        ComplaintEvent::from_stored("incident.reopened", 1, payload.clone()),
+        Err(StreamCorrupt(_))
+    ));
+    for version in [0, 2] {
+        assert!(matches!(
+            ComplaintEvent::from_stored("complaint.reopened", version, payload.clone()),
+            Err(StreamCorrupt(_))
+        ));
+    }
+    assert!(matches!(
+        ComplaintEvent::from_stored("complaint.reopened", 1, json!({"why": "x"})),
+        Err(StreamCorrupt(_))
+    ));
+    assert!(matches!(
+        ComplaintEvent::from_stored("complaint.satisfaction_recorded", 1, json!({"rating": 4.5})),
+        Err(StreamCorrupt(_))
+    ));
+}
+
+#[test]
+fn a_stream_must_start_with_exactly_one_filing() {
+    let events = one_of_each_event();
+    for e in &events[1..] {
+        assert!(
+            matches!(evolve(None, e, &meta(1, AGENT)), Err(StreamCorrupt(_))),
+            "{} first",
+            e.event_type()
+        );
+    }
+    let view = evolve(None, &events[0], &meta(1, AGENT)).unwrap();
+    assert!(matches!(
+        evolve(Some(view), &events[0], &meta(2, AGENT)),
+        Err(StreamCorrupt(_))
+    ));
+}
+
+#[test]
+fn evolve_folds_any_event_in_any_state_without_panicking() {
+    // Stored events are facts: the fold does not re-judge them, even when no
+    // decision could have produced them in that order.
+    for status in ComplaintStatus::ALL {
+        for e in &one_of_each_event()[1..] {
+            let l = ledger_in(status);
+            let version = l.view.version + 1;
+            assert!(evolve(Some(l.view), e, &meta(version, AGENT)).is_ok());
+        }
+    }
+    let mut view = ledger_in(ComplaintStatus::Resolved).view;
+    view.reopen_count = u32::MAX;
+    let reopened = ComplaintEvent::Reopened(ComplaintReopened { reason: "r".to_owned() });
+    assert_eq!(
+        evolve(Some(view), &reopened, &meta(9, AGENT)).unwrap().reopen_count,
+        u32::MAX
+    );
+}
+
+#[test]
+fn chinese_text_round_trips_unchanged() {
+    let mut cmd = filing();
+    cmd.title = "账单重复扣款，请尽快处理".to_owned();
+    cmd.description = "三月三日我的信用卡被扣了两次。\n订单号：２０２５—０３—０３。".to_owned();
+    cmd.complainant.name = "张伟".to_owned();
+    let event = file(ID, "CMP-1", &cmd, at(0)).unwrap().remove(0);
+
+    let text = serde_json::to_string(&event).unwrap();
+    // Stored as UTF-8, not as \u escapes.
+    assert!(text.contains("账单重复扣款，请尽快处理"));
+    let back: ComplaintEvent = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, event);
+    let ComplaintEvent::Filed(f) = &back else {
+        panic!("not a filing: {back:?}");
+    };
+    assert_eq!(f.title.as_bytes(), cmd.title.as_bytes());
+    assert_eq!(f.description.as_bytes(), cmd.description.as_bytes());
+    assert_eq!(f.complainant.name.as_bytes(), "张伟".as_bytes());
+
+    let stored = ComplaintEvent::from_stored(
+        event.event_type(),
+        event.schema_version(),
+        serde_json::from_str(&event.payload_json().to_string()).unwrap(),
+    );
+    assert_eq!(stored, Ok(event.clone()));
+
+    let view = evolve(None, &event, &meta(1, AGENT)).unwrap();
+    let view_back: Complaint = serde_json::from_str(&serde_json::to_string(&view).unwrap()).unwrap();
+    assert_eq!(view_back.title.as_bytes(), cmd.title.as_bytes());
+    assert_eq!(view_back, view);
+}
+
+#[test]
+fn personal_data_pointers_resolve_in_payload_and_view() {
+    let filed = &one_of_each_event()[0];
+    let pointers = personal_pointers("complaint.filed");
+    assert_eq!(pointers, VIEW_PERSONAL_POINTERS);
+    let payload = filed.payload_json();
+    for p in pointers {
+        assert!(payload.pointer(p).is_some_and(Value::is_string), "{p}");
+    }
+    let view = serde_json::to_value(evolve(None, filed, &meta(1, AGENT)).unwrap()).unwrap();
+    for p in VIEW_PERSONAL_POINTERS {
+        assert!(view.pointer(p).is_some_and(Value::is_string), "{p}");
+    }
+    for t in &ComplaintEvent::EVENT_TYPES[1..] {
+        assert!(personal_pointers(t).is_empty(), "{t}");
+    }
+}
+
+#[test]
+fn value_types_use_their_documented_spellings() {
+    assert_eq!(serde_json::to_value(Channel::InPerson).unwrap(), "in_person");
+    assert_eq!(serde_json::to_value(Priority::P1).unwrap(), "P1");
+    assert_eq!(serde_json::to_value(Priority::P4).unwrap(), "P4");
+    assert_eq!(
+        serde_json::to_value(NoteVisibility::Complainant).unwrap(),
+        "complainant"
+    );
+    for status in ComplaintStatus::ALL {
+        assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+    }
+    assert_eq!(ComplaintStatus::InProgress.as_str(), "in_progress");
+    assert_eq!(ComplaintStatus::WaitingOnCustomer.as_str(), "waiting_on_customer");
+}
+
+#[test]
+fn command_bodies_deserialize_as_documented() {
+    let r: Resume = serde_json::from_str("{}").unwrap();
+    assert_eq!(r, Resume { note: None });
+    let c: Close = serde_json::from_str("{}").unwrap();
+    assert_eq!(c, Close { comment: None });
+    let a: Acknowledge = serde_json::from_str("{}").unwrap();
+    assert_eq!(a, Acknowledge { message: None });
+    let a: Assign = serde_json::from_str(r#"{"assignee": "carol"}"#).unwrap();
+    assert_eq!(
+        a,
+        Assign {
+            team: None,
+            assignee: Some("carol".to_owned())
+        }
+    );
+
+    assert!(serde_json::from_str::<Close>(r#"{"comment": "x", "force": true}"#).is_err());
+    assert!(serde_json::from_str::<RecordSatisfaction>(r#"{"rating": 300}"#).is_err());
+
+    let body = json!({
+        "title": "t",
+        "description": "d",
+        "channel": "in_person",
+        "complainant": {"name": "n", "customer_ref": "C-1"},
+        "category": "billing",
+        "priority": "P3"
+    });
+    let f: FileComplaint = serde_json::from_value(body.clone()).unwrap();
+    assert_eq!(f.channel, Channel::InPerson);
+    assert_eq!(f.priority, Priority::P3);
+    assert_eq!(f.complainant.phone, None);
+
+    let mut with_extra = body.clone();
+    with_extra["complainant"]["address"] = json!("1 High St");
+    assert!(serde_json::from_value::<FileComplaint>(with_extra).is_err());
+    let mut with_extra = body;
+    with_extra["status"] = json!("closed");
+    assert!(serde_json::from_value::<FileComplaint>(with_extra).is_err());
+}
+
+#[test]
+fn command_names_complete_the_refusal_sentence() {
+    let names: Vec<&str> = [
+        acknowledge(None),
+        assign(None, None),
+        note("", NoteVisibility::Internal),
+        wait(""),
+        resume(None),
+        resolve("", None),
+        rate(1, None),
+        close(None),
+        reopen(""),
+    ]
+    .iter()
+    .map(ComplaintCommand::name)
+    .collect();
+    assert_eq!(
+        names,
+        [
+            "acknowledge",
+            "assign",
+            "add a note to",
+            "wait on the customer for",
+            "resume",
+            "resolve",
+            "record satisfaction for",
+            "close",
+            "reopen",
+        ]
+    );
+}
+
+#[test]
+fn openapi_schemas_build() {
+    use utoipa::PartialSchema;
+    let event = serde_json::to_value(ComplaintEvent::schema()).unwrap();
+    let text = event.to_string();
+    for t in ComplaintEvent::EVENT_TYPES {
+        assert!(text.contains(t), "{t} missing from the event schema");
+    }
+    for schema in [
+        Complaint::schema(),
+        FileComplaint::schema(),
+        RecordSatisfaction::schema(),
+        Complainant::schema(),
+    ] {
+        assert!(serde_json::to_value(schema).unwrap().is_object());
+    }
+}

@@ -1,0 +1,73 @@
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One invalid field of a command, addressed by a JSON Pointer (RFC 6901)
+/// into the request body that carried it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    pub pointer: String,
+    pub detail: String,
+}
+
+impl FieldError {
+    pub fn new(pointer: impl Into<String>, detail: impl Into<String>) -> FieldError {
+        FieldError {
+            pointer: pointer.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+/// Why the domain refused a command. The HTTP layer maps each kind to a
+/// status and a problem type in one place.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    /// The command is malformed; every bad field is listed.
+    #[error("validation failed on {} field(s)", .0.len())]
+    Validation(Vec<FieldError>),
+    /// The command is not allowed in the aggregate's current state.
+    #[error("cannot {command} a {aggregate} that is {state}")]
+    InvalidTransition {
+        aggregate: &'static str,
+        state: &'static str,
+        command: &'static str,
+    },
+    /// The command is well formed and the state allows it, but a business
+    /// rule forbids it (for example, a second satisfaction rating).
+    #[error("{0}")]
+    RuleViolated(String),
+}
+
+/// Collects field errors so a command reports all of them at once.
+#[derive(Debug, Default)]
+pub struct Validator {
+    errors: Vec<FieldError>,
+}
+
+impl Validator {
+    pub fn new() -> Validator {
+        Validator::default()
+    }
+
+    pub fn push(&mut self, pointer: impl Into<String>, detail: impl Into<String>) {
+        self.errors.push(FieldError::new(pointer, detail));
+    }
+
+    pub fn check(&mut self, ok: bool, pointer: &str, detail: &str) {
+        if !ok {
+            self.push(pointer, detail);
+        }
+    }
+
+    pub fn extend(&mut self, errors: impl IntoIterator<Item = FieldError>) {
+        self.errors.extend(errors);
+    }
+
+    pub fn finish(self) -> Result<(), DomainError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(DomainError::Validation(self.errors))
+        }
+    }
+}

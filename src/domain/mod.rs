@@ -1,0 +1,14 @@
+//! The pure core: commands in, events out. Nothing here performs I/O or
+//! knows about HTTP, SQL or configuration; the rest of the crate wraps it.
+
+pub mod actor;
+pub mod complaint;
+pub mod error;
+pub mod event;
+pub mod permissions;
+pub mod text;
+pub mod ticket;
+
+pub use actor::{Actor, Role};
+pub use error::{DomainError, FieldError, Validator};
+pub use event::{EventMeta, StreamCorrupt};

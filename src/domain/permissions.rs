@@ -1,0 +1,181 @@
+//! The permission matrix: the one place that says which role may do what.
+//!
+//! Handlers ask [`allows`] (through the principal) before they act; list
+//! queries use the same answers to decide what a caller may see. The README
+//! shows this table as rendered by [`render_markdown`], and a test keeps the
+//! two identical.
+
+use super::actor::Role;
+
+/// Everything a principal can be allowed to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// Read ticket views, lists and histories.
+    TicketRead,
+    /// See personal data (complainant name, phone, email, customer reference) in clear.
+    PiiRead,
+    /// File a new complaint.
+    ComplaintFile,
+    /// Acknowledge, wait on customer, resume, resolve, record satisfaction, close, reopen.
+    ComplaintHandle,
+    /// Assign a complaint to a team or a person.
+    ComplaintAssign,
+    /// Add an internal note or a progress update to a complaint.
+    ComplaintNote,
+}
+
+/// One row of the matrix: the roles granted a permission, and the scope an
+/// `integration` principal's token must carry to be granted it.
+pub struct Grant {
+    pub permission: Permission,
+    pub name: &'static str,
+    pub roles: &'static [Role],
+    pub integration_scope: Option<&'static str>,
+}
+
+use Role::{Admin, Agent, Auditor, Engineer, Manager};
+
+pub const MATRIX: &[Grant] = &[
+    Grant {
+        permission: Permission::TicketRead,
+        name: "read tickets, lists and histories",
+        roles: &[Agent, Engineer, Manager, Auditor, Admin],
+        integration_scope: Some("tickets:read"),
+    },
+    Grant {
+        permission: Permission::PiiRead,
+        name: "see personal data in clear",
+        roles: &[Agent, Manager, Admin],
+        integration_scope: Some("pii:read"),
+    },
+    Grant {
+        permission: Permission::ComplaintFile,
+        name: "file a complaint",
+        roles: &[Agent, Manager, Admin],
+        integration_scope: Some("complaints:write"),
+    },
+    Grant {
+        permission: Permission::ComplaintHandle,
+        name: "acknowledge, wait, resume, resolve, rate, close, reopen a complaint",
+        roles: &[Agent, Manager, Admin],
+        integration_scope: Some("complaints:write"),
+    },
+    Grant {
+        permission: Permission::ComplaintAssign,
+        name: "assign a complaint",
+        roles: &[Agent, Manager, Admin],
+        integration_scope: None,
+    },
+    Grant {
+        permission: Permission::ComplaintNote,
+        name: "add a note or progress update to a complaint",
+        roles: &[Agent, Engineer, Manager, Admin],
+        integration_scope: Some("complaints:write"),
+    },
+];
+
+fn grant(permission: Permission) -> &'static Grant {
+    MATRIX
+        .iter()
+        .find(|g| g.permission == permission)
+        .expect("every permission has a row in MATRIX (checked by a test)")
+}
+
+/// Whether a principal holding `roles` and token `scopes` has `permission`.
+pub fn allows(roles: &[Role], scopes: &[String], permission: Permission) -> bool {
+    let grant = grant(permission);
+    roles.iter().any(|role| match role {
+        Role::Integration => grant
+            .integration_scope
+            .is_some_and(|needed| scopes.iter().any(|s| s == needed)),
+        other => grant.roles.contains(other),
+    })
+}
+
+/// The matrix as a Markdown table, as shown in the README.
+pub fn render_markdown() -> String {
+    let mut out = String::from("| permission |");
+    for role in Role::ALL {
+        out.push_str(&format!(" {} |", role.as_str()));
+    }
+    out.push_str("\n|---|");
+    for _ in Role::ALL {
+        out.push_str("---|");
+    }
+    out.push('\n');
+    for g in MATRIX {
+        out.push_str(&format!("| {} |", g.name));
+        for role in Role::ALL {
+            let cell = match role {
+                Role::Integration => match g.integration_scope {
+                    Some(scope) => format!("scope `{scope}`"),
+                    None => "—".to_owned(),
+                },
+                other if g.roles.contains(&other) => "yes".to_owned(),
+                _ => "—".to_owned(),
+            };
+            out.push_str(&format!(" {cell} |"));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EVERY_PERMISSION: [Permission; 6] = [
+        Permission::TicketRead,
+        Permission::PiiRead,
+        Permission::ComplaintFile,
+        Permission::ComplaintHandle,
+        Permission::ComplaintAssign,
+        Permission::ComplaintNote,
+    ];
+
+    #[test]
+    fn every_permission_has_exactly_one_row() {
+        for p in EVERY_PERMISSION {
+            assert_eq!(MATRIX.iter().filter(|g| g.permission == p).count(), 1, "{p:?}");
+        }
+        assert_eq!(MATRIX.len(), EVERY_PERMISSION.len());
+    }
+
+    #[test]
+    fn auditors_read_everything_and_write_nothing() {
+        for p in EVERY_PERMISSION {
+            let expected = p == Permission::TicketRead;
+            assert_eq!(allows(&[Role::Auditor], &[], p), expected, "{p:?}");
+        }
+    }
+
+    #[test]
+    fn admin_may_do_everything() {
+        for p in EVERY_PERMISSION {
+            assert!(allows(&[Role::Admin], &[], p), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn integration_needs_the_scope() {
+        assert!(!allows(&[Role::Integration], &[], Permission::TicketRead));
+        let scopes = vec!["tickets:read".to_owned()];
+        assert!(allows(&[Role::Integration], &scopes, Permission::TicketRead));
+        assert!(!allows(&[Role::Integration], &scopes, Permission::PiiRead));
+    }
+
+    #[test]
+    fn engineers_see_personal_data_masked_and_cannot_file() {
+        assert!(!allows(&[Role::Engineer], &[], Permission::PiiRead));
+        assert!(!allows(&[Role::Engineer], &[], Permission::ComplaintFile));
+        assert!(allows(&[Role::Engineer], &[], Permission::ComplaintNote));
+    }
+
+    #[test]
+    fn a_principal_without_roles_may_do_nothing() {
+        for p in EVERY_PERMISSION {
+            assert!(!allows(&[], &["tickets:read".to_owned()], p));
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! What all tickets share: their kind and the number people read aloud.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketKind {
+    Complaint,
+}
+
+impl TicketKind {
+    pub const ALL: [TicketKind; 1] = [TicketKind::Complaint];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketKind::Complaint => "complaint",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TicketKind> {
+        TicketKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The prefix of this kind's ticket numbers.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            TicketKind::Complaint => "CMP",
+        }
+    }
+}
+
+/// Formats a ticket number such as `CMP-2026-000123`: a kind prefix, the
+/// year of filing and a counter of at least six digits. Letters and digits
+/// only, so it can be spelled out on the phone.
+pub fn format_number(kind: TicketKind, year: i32, counter: u64) -> String {
+    format!("{}-{year:04}-{counter:06}", kind.prefix())
+}
+
+/// Whether `s` has the shape of a ticket number (case-insensitive, as
+/// people type them). Returns it in canonical upper case.
+pub fn parse_number(s: &str) -> Option<String> {
+    let upper = s.to_ascii_uppercase();
+    let mut parts = upper.split('-');
+    let (prefix, year, counter) = (parts.next()?, parts.next()?, parts.next()?);
+    let ok = parts.next().is_none()
+        && TicketKind::ALL.iter().any(|k| k.prefix() == prefix)
+        && year.len() == 4
+        && year.bytes().all(|b| b.is_ascii_digit())
+        && (6..=12).contains(&counter.len())
+        && counter.bytes().all(|b| b.is_ascii_digit());
+    ok.then_some(upper)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_aloud() {
+        assert_eq!(format_number(TicketKind::Complaint, 2026, 123), "CMP-2026-000123");
+        assert_eq!(
+            format_number(TicketKind::Complaint, 2026, 1_234_567),
+            "CMP-2026-1234567"
+        );
+    }
+
+    #[test]
+    fn numbers_parse_case_insensitively_and_refuse_other_shapes() {
+        assert_eq!(parse_number("cmp-2026-000123").as_deref(), Some("CMP-2026-000123"));
+        for bad in [
+            "CMP-26-000123",
+            "XXX-2026-000123",
+            "CMP-2026-12",
+            "CMP-2026-000123-1",
+            "",
+            "CMP-2026-00012a",
+        ] {
+            assert_eq!(parse_number(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! `POST /v1/complaints` and one endpoint per complaint command.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::app::commands::Outcome;
+use crate::domain::complaint::{
+    Acknowledge, AddNote, Assign, Close, ComplaintCommand, FileComplaint, RecordSatisfaction, Reopen, Resolve, Resume,
+    WaitOnCustomer,
+};
+use crate::domain::permissions::Permission;
+use crate::projections::tickets::TicketRef;
+
+use super::AppState;
+use super::auth::Principal;
+use super::body;
+use super::error::{ApiError, Problem};
+use super::request::{command_context, precondition};
+use super::tickets::{TicketDoc, stored_response, to_http};
+
+/// File a customer complaint.
+///
+/// Returns the new ticket with its number (`CMP-2026-000123`), a `Location`
+/// and an `ETag` for the first transition.
+#[utoipa::path(
+    post,
+    path = "/v1/complaints",
+    tag = "complaints",
+    request_body = FileComplaint,
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the first response to this key is returned again; the same key with a different body is refused (422)."),
+    ),
+    responses(
+        (status = 201, description = "Filed", body = TicketDoc,
+            headers(("Location" = String, description = "The ticket"), ("ETag" = String, description = "Current version"))),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn file_complaint(
+    req: HttpRequest,
+    principal: Principal,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ComplaintFile)?;
+    let body = body::read::<FileComplaint>(&req, payload).await?;
+    let ctx = command_context(&req, &principal, &body.raw)?;
+    let render = |row: &_| stored_response(row, &principal, StatusCode::CREATED, true);
+    match state.commands.file_complaint(&ctx, &body.value, render).await? {
+        Outcome::Done(row) => Ok(to_http(
+            stored_response(&row, &principal, StatusCode::CREATED, true),
+            false,
+        )),
+        Outcome::Replayed(stored) => Ok(to_http(stored, true)),
+    }
+}
+
+/// Runs one command against an existing complaint.
+async fn run(
+    req: &HttpRequest,
+    principal: &Principal,
+    state: &AppState,
+    id: &str,
+    command: ComplaintCommand,
+    raw: &[u8],
+    commutes: bool,
+) -> Result<HttpResponse, ApiError> {
+    let target = TicketRef::parse(id).ok_or_else(|| ApiError::NotFound(format!("no complaint {id:?}")))?;
+    let precondition = precondition(req, commutes)?;
+    let ctx = command_context(req, principal, raw)?;
+    let render = |row: &_| stored_response(row, principal, StatusCode::OK, false);
+    match state
+        .commands
+        .handle_complaint(&ctx, &target, &command, &precondition, render)
+        .await?
+    {
+        Outcome::Done(row) => Ok(to_http(stored_response(&row, principal, StatusCode::OK, false), false)),
+        Outcome::Replayed(stored) => Ok(to_http(stored, true)),
+    }
+}
+
+/// Declares one complaint command endpoint: its documentation, the
+/// permission it needs, whether it commutes, and the command it builds.
+macro_rules! complaint_command {
+    ($(#[doc = $doc:literal])* $name:ident, $path:literal, $body:ty, $variant:ident, $permission:expr, commutes = $commutes:literal) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(
+            post,
+            path = $path,
+            tag = "complaints",
+            request_body = $body,
+            params(
+                ("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)"),
+                ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (adding a note)."),
+                ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+            ),
+            responses(
+                (status = 200, description = "The ticket after the command", body = TicketDoc,
+                    headers(("ETag" = String, description = "New version"))),
+                (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+                (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+                (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+                (status = 404, description = "No such complaint", body = Problem, content_type = "application/problem+json"),
+                (status = 409, description = "Not allowed in the complaint's current state (the problem names state and command)", body = Problem, content_type = "application/problem+json"),
+                (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+                (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+                (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+                (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+                (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+            ),
+            security(("bearer" = []))
+        )]
+        pub async fn $name(
+            req: HttpRequest,
+            principal: Principal,
+            id: web::Path<String>,
+            payload: web::Payload,
+            state: web::Data<AppState>,
+        ) -> Result<HttpResponse, ApiError> {
+            principal.require($permission)?;
+            let body = body::read::<$body>(&req, payload).await?;
+            run(&req, &principal, &state, &id, ComplaintCommand::$variant(body.value), &body.raw, $commutes).await
+        }
+    };
+}
+
+complaint_command!(
+    /// Acknowledge a complaint: the first response to the complainant.
+    acknowledge, "/v1/complaints/{id}/acknowledge", Acknowledge, Acknowledge, Permission::ComplaintHandle, commutes = false);
+complaint_command!(
+    /// Assign a complaint to a team, a person, or both.
+    assign, "/v1/complaints/{id}/assign", Assign, Assign, Permission::ComplaintAssign, commutes = false);
+complaint_command!(
+    /// Add an internal note or a progress update sent to the complainant. Commutes: no If-Match needed.
+    add_note, "/v1/complaints/{id}/notes", AddNote, AddNote, Permission::ComplaintNote, commutes = true);
+complaint_command!(
+    /// Put a complaint on hold until the customer answers.
+    wait_on_customer, "/v1/complaints/{id}/wait-on-customer", WaitOnCustomer, WaitOnCustomer, Permission::ComplaintHandle, commutes = false);
+complaint_command!(
+    /// Resume work on a complaint that was waiting on the customer.
+    resume, "/v1/complaints/{id}/resume", Resume, Resume, Permission::ComplaintHandle, commutes = false);
+complaint_command!(
+    /// Resolve a complaint with its resolution and root cause.
+    resolve, "/v1/complaints/{id}/resolve", Resolve, Resolve, Permission::ComplaintHandle, commutes = false);
+complaint_command!(
+    /// Record the customer's satisfaction (1–5) with the resolution.
+    record_satisfaction, "/v1/complaints/{id}/satisfaction", RecordSatisfaction, RecordSatisfaction, Permission::ComplaintHandle, commutes = false);
+complaint_command!(
+    /// Close a resolved complaint.
+    close, "/v1/complaints/{id}/close", Close, Close, Permission::ComplaintHandle, commutes = false);
+complaint_command!(
+    /// Reopen a resolved complaint.
+    reopen, "/v1/complaints/{id}/reopen", Reopen, Reopen, Permission::ComplaintHandle, commutes = false);
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/v1/complaints", web::post().to(file_complaint))
+        .route("/v1/complaints/{id}/acknowledge", web::post().to(acknowledge))
+        .route("/v1/complaints/{id}/assign", web::post().to(assign))
+        .route("/v1/complaints/{id}/notes", web::post().to(add_note))
+        .route("/v1/complaints/{id}/wait-on-customer", web::post().to(wait_on_customer))
+        .route("/v1/complaints/{id}/resume", web::post().to(resume))
+        .route("/v1/complaints/{id}/resolve", web::post().to(resolve))
+        .route("/v1/complaints/{id}/satisfaction", web::post().to(record_satisfaction))
+        .route("/v1/complaints/{id}/close", web::post().to(close))
+        .route("/v1/complaints/{id}/reopen", web::post().to(reopen));
+}
+
+/// `Location` of a ticket.
+pub fn location(id: uuid::Uuid) -> String {
+    format!("/v1/tickets/{id}")
+}

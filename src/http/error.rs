@@ -1,0 +1,291 @@
+//! The one mapping from everything that can go wrong to an HTTP answer:
+//! RFC 9457 `application/problem+json` with a stable `type` per kind.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::app::commands::CommandError;
+use crate::domain::{DomainError, FieldError};
+use crate::store::StoreError;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An RFC 9457 problem details document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// Stable identifier of the kind of problem; clients switch on this.
+    #[schema(example = "urn:opsledger:problem:validation-failed")]
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// Short summary of the kind of problem; the same for every occurrence.
+    pub title: String,
+    pub status: u16,
+    /// What went wrong this time.
+    pub detail: String,
+    /// Every invalid field, for `validation-failed` (pointers into the body)
+    /// and `invalid-query` (pointers name query parameters).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+    /// The ticket's state when a command was refused, for `invalid-transition`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// The refused command, for `invalid-transition`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    MalformedBody(String),
+    #[error("the query has {} invalid parameter(s)", .0.len())]
+    InvalidQuery(Vec<FieldError>),
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("this requires the permission to {0}")]
+    Forbidden(&'static str),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("the method is not allowed on this resource")]
+    MethodNotAllowed,
+    #[error("cannot {command} a {aggregate} that is {state}")]
+    InvalidTransition {
+        aggregate: &'static str,
+        state: &'static str,
+        command: &'static str,
+    },
+    #[error("{0}")]
+    RuleViolated(String),
+    #[error("{0}")]
+    PreconditionFailed(String),
+    #[error("the request body exceeds the limit of {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("the request has {} invalid field(s)", .0.len())]
+    Validation(Vec<FieldError>),
+    #[error("this Idempotency-Key was already used for a different request")]
+    IdempotencyKeyReused,
+    #[error("a request with this Idempotency-Key is still in progress; retry shortly")]
+    IdempotencyInProgress,
+    #[error("this request changes state and must carry If-Match with the ticket's current ETag")]
+    PreconditionRequired,
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("an internal error occurred")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// The stable problem kind (the last segment of `type`) and its title.
+    fn kind(&self) -> (&'static str, &'static str) {
+        match self {
+            ApiError::BadRequest(_) => ("bad-request", "Bad request"),
+            ApiError::MalformedBody(_) => ("malformed-body", "Malformed request body"),
+            ApiError::InvalidQuery(_) => ("invalid-query", "Invalid query parameters"),
+            ApiError::Unauthenticated(_) => ("unauthenticated", "Authentication required"),
+            ApiError::Forbidden(_) => ("forbidden", "Not permitted"),
+            ApiError::NotFound(_) => ("not-found", "Not found"),
+            ApiError::MethodNotAllowed => ("method-not-allowed", "Method not allowed"),
+            ApiError::InvalidTransition { .. } => ("invalid-transition", "Not allowed in the current state"),
+            ApiError::RuleViolated(_) => ("rule-violated", "Refused by a business rule"),
+            ApiError::PreconditionFailed(_) => ("precondition-failed", "The ticket has changed"),
+            ApiError::PayloadTooLarge(_) => ("payload-too-large", "Request body too large"),
+            ApiError::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
+            ApiError::Validation(_) => ("validation-failed", "Invalid request"),
+            ApiError::IdempotencyKeyReused => ("idempotency-key-reused", "Idempotency key reused"),
+            ApiError::IdempotencyInProgress => ("idempotency-in-progress", "Request in progress"),
+            ApiError::PreconditionRequired => ("precondition-required", "If-Match required"),
+            ApiError::Unavailable(_) => ("unavailable", "Service unavailable"),
+            ApiError::Internal(_) => ("internal", "Internal server error"),
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let (kind, title) = self.kind();
+        let detail = self.to_string();
+        let (errors, state, command) = match self {
+            ApiError::Validation(errors) | ApiError::InvalidQuery(errors) => (Some(errors.clone()), None, None),
+            ApiError::InvalidTransition { state, command, .. } => {
+                (None, Some((*state).to_owned()), Some((*command).to_owned()))
+            }
+            _ => (None, None, None),
+        };
+        Problem {
+            problem_type: format!("urn:opsledger:problem:{kind}"),
+            title: title.to_owned(),
+            status: self.status_code().as_u16(),
+            detail,
+            errors,
+            state,
+            command,
+        }
+    }
+
+    /// Every problem kind with its status, for the documentation.
+    pub fn catalogue() -> Vec<(String, u16, &'static str)> {
+        let samples = [
+            ApiError::BadRequest(String::new()),
+            ApiError::MalformedBody(String::new()),
+            ApiError::InvalidQuery(Vec::new()),
+            ApiError::Unauthenticated(String::new()),
+            ApiError::Forbidden(""),
+            ApiError::NotFound(String::new()),
+            ApiError::MethodNotAllowed,
+            ApiError::InvalidTransition {
+                aggregate: "",
+                state: "",
+                command: "",
+            },
+            ApiError::RuleViolated(String::new()),
+            ApiError::PreconditionFailed(String::new()),
+            ApiError::PayloadTooLarge(0),
+            ApiError::UnsupportedMediaType(String::new()),
+            ApiError::Validation(Vec::new()),
+            ApiError::IdempotencyKeyReused,
+            ApiError::IdempotencyInProgress,
+            ApiError::PreconditionRequired,
+            ApiError::Unavailable(String::new()),
+            ApiError::Internal(String::new()),
+        ];
+        samples
+            .iter()
+            .map(|e| {
+                let (kind, title) = e.kind();
+                (format!("urn:opsledger:problem:{kind}"), e.status_code().as_u16(), title)
+            })
+            .collect()
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) | ApiError::MalformedBody(_) | ApiError::InvalidQuery(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::InvalidTransition { .. } | ApiError::RuleViolated(_) | ApiError::IdempotencyInProgress => {
+                StatusCode::CONFLICT
+            }
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Validation(_) | ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            ApiError::Internal(cause) => tracing::error!(%cause, "internal error"),
+            ApiError::Unavailable(cause) => tracing::warn!(%cause, "database unavailable"),
+            _ => {}
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+        response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        match self {
+            ApiError::Unauthenticated(detail) => {
+                // RFC 6750 §3: tell the client which scheme and why.
+                let error = if detail.contains("missing") {
+                    ""
+                } else {
+                    ", error=\"invalid_token\""
+                };
+                response.insert_header((header::WWW_AUTHENTICATE, format!("Bearer realm=\"opsledger\"{error}")));
+            }
+            ApiError::Unavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, "2"));
+            }
+            _ => {}
+        }
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
+        response.body(body)
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> ApiError {
+        match e {
+            DomainError::Validation(errors) => ApiError::Validation(errors),
+            DomainError::InvalidTransition {
+                aggregate,
+                state,
+                command,
+            } => ApiError::InvalidTransition {
+                aggregate,
+                state,
+                command,
+            },
+            DomainError::RuleViolated(detail) => ApiError::RuleViolated(detail),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        match e {
+            StoreError::Unavailable(detail) => ApiError::Unavailable(format!("the database is unavailable: {detail}")),
+            // Only reached when a caller did not handle the race itself.
+            StoreError::VersionConflict => {
+                ApiError::PreconditionFailed("the ticket was changed by another request; reload it and retry".into())
+            }
+            StoreError::IdempotencyRace => ApiError::IdempotencyInProgress,
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<CommandError> for ApiError {
+    fn from(e: CommandError) -> ApiError {
+        match e {
+            CommandError::Domain(d) => d.into(),
+            CommandError::Store(s) => s.into(),
+            CommandError::NotFound => ApiError::NotFound("no such ticket".into()),
+            CommandError::WrongKind { expected } => ApiError::NotFound(format!("no such {expected}")),
+            CommandError::Stale => ApiError::PreconditionFailed(
+                "If-Match does not name the ticket's current version; reload it and retry".into(),
+            ),
+            CommandError::LostRace => {
+                ApiError::PreconditionFailed("another request changed the ticket first; reload it and retry".into())
+            }
+            CommandError::IdempotencyKeyReused => ApiError::IdempotencyKeyReused,
+            CommandError::Corrupt(detail) => ApiError::Internal(detail),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problem_types_are_unique_per_kind() {
+        let catalogue = ApiError::catalogue();
+        let mut types: Vec<_> = catalogue.iter().map(|(t, _, _)| t.clone()).collect();
+        types.sort();
+        types.dedup();
+        assert_eq!(types.len(), catalogue.len());
+    }
+
+    #[test]
+    fn validation_problem_lists_every_field() {
+        let e = ApiError::Validation(vec![
+            FieldError::new("/title", "empty"),
+            FieldError::new("/rating", "1 to 5"),
+        ]);
+        let p = serde_json::to_value(e.problem()).expect("json");
+        assert_eq!(p["status"], 422);
+        assert_eq!(p["type"], "urn:opsledger:problem:validation-failed");
+        assert_eq!(p["errors"][1]["pointer"], "/rating");
+    }
+}

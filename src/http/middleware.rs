@@ -1,0 +1,90 @@
+//! Request-wide behaviour: a request id on every log line and response, an
+//! access log line, and problem+json for errors the framework produces by
+//! itself (unknown route, wrong method, bad query string).
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, ResponseError};
+use tracing::Instrument;
+
+use super::error::{ApiError, PROBLEM_JSON};
+use super::request::RequestId;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// A client-supplied id is kept if it is short, visible ASCII; otherwise a
+/// fresh UUIDv7 is used, so log lines can never be forged or flooded.
+fn request_id_of(req: &ServiceRequest) -> String {
+    req.headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned)
+}
+
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let request_id = request_id_of(&req);
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %req.method(),
+        path = %req.path(),
+    );
+    let started = Instant::now();
+    async move {
+        let response = next.call(req).await?;
+        let mut response = problem_fallback(response);
+        if let Ok(value) = HeaderValue::from_str(&request_id) {
+            response.headers_mut().insert(REQUEST_ID, value);
+        }
+        let status = response.status().as_u16();
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        if status >= 500 {
+            tracing::error!(status, elapsed_ms, "request failed");
+        } else {
+            tracing::info!(status, elapsed_ms, "request");
+        }
+        Ok(response)
+    }
+    .instrument(span)
+    .await
+}
+
+/// Rewrites error responses that are not problem documents yet (actix's own
+/// 404, 405 and extractor errors) into problem+json of the matching kind.
+fn problem_fallback<B: MessageBody + 'static>(response: ServiceResponse<B>) -> ServiceResponse<BoxBody> {
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(PROBLEM_JSON));
+    if !status.is_client_error() && !status.is_server_error() || is_problem {
+        return response.map_into_boxed_body();
+    }
+    let error = match status.as_u16() {
+        404 => ApiError::NotFound("no such resource".into()),
+        405 => ApiError::MethodNotAllowed,
+        413 => ApiError::PayloadTooLarge(0),
+        415 => ApiError::UnsupportedMediaType("unsupported media type".into()),
+        400..=499 => ApiError::BadRequest(match response.response().error() {
+            Some(e) => e.to_string(),
+            None => "the request is invalid".into(),
+        }),
+        503 => ApiError::Unavailable("the service is unavailable".into()),
+        _ => ApiError::Internal(format!("unhandled status {status}")),
+    };
+    let (req, _) = response.into_parts();
+    let mut problem = error.error_response();
+    // Keep the status the framework chose (e.g. 400 for a bad query).
+    *problem.status_mut() = status;
+    ServiceResponse::new(req, problem)
+}

@@ -1,0 +1,51 @@
+//! The HTTP layer: authentication, handlers, errors and the OpenAPI document.
+//! Handlers parse and check requests, ask the permission matrix, and hand
+//! commands to `app::commands`.
+
+pub mod auth;
+pub mod body;
+pub mod complaints;
+pub mod error;
+pub mod masking;
+pub mod middleware;
+pub mod openapi;
+pub mod ops;
+pub mod request;
+pub mod tickets;
+
+use actix_web::{HttpResponse, web};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::app::commands::Commands;
+
+/// What handlers share.
+pub struct AppState {
+    pub pool: deadpool_postgres::Pool,
+    pub commands: Commands,
+}
+
+/// Every route of the API, the documentation and the framework-error
+/// handlers.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::QueryConfig::default().error_handler(|e, _| {
+        error::ApiError::InvalidQuery(vec![crate::domain::FieldError::new("", e.to_string())]).into()
+    }))
+    .app_data(web::PathConfig::default().error_handler(|e, _| error::ApiError::NotFound(e.to_string()).into()))
+    .configure(complaints::configure)
+    .configure(tickets::configure)
+    .configure(ops::configure)
+    .service(
+        SwaggerUi::new("/docs/{_:.*}")
+            .url("/openapi.json", openapi::ApiDoc::openapi())
+            .config(utoipa_swagger_ui::Config::from("/openapi.json").validator_url("none")),
+    )
+    .route(
+        "/docs",
+        web::get().to(|| async {
+            HttpResponse::PermanentRedirect()
+                .insert_header(("Location", "/docs/"))
+                .finish()
+        }),
+    );
+}

@@ -1,0 +1,64 @@
+//! The OpenAPI document, generated from the handlers and types by utoipa.
+//! `openapi/openapi.json` is this document, committed; a test keeps them equal.
+
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{complaints, ops, tickets};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "OpsLedger",
+        description = "Event-sourced incident and change management. Every change is an immutable, hash-chained event; \
+            views are folds of those events.\n\nErrors are RFC 9457 problem documents (`application/problem+json`) whose \
+            `type` is a stable URN `urn:opsledger:problem:<kind>`.\n\nState transitions need `If-Match` with the \
+            ticket's `ETag` (428 without, 412 when stale). Every POST accepts `Idempotency-Key`.",
+        license(name = "Apache-2.0"),
+    ),
+    paths(
+        complaints::file_complaint,
+        complaints::acknowledge,
+        complaints::assign,
+        complaints::add_note,
+        complaints::wait_on_customer,
+        complaints::resume,
+        complaints::resolve,
+        complaints::record_satisfaction,
+        complaints::close,
+        complaints::reopen,
+        tickets::get_ticket,
+        tickets::list,
+        tickets::history,
+        ops::healthz,
+        ops::readyz,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "complaints", description = "Customer complaints, from filing to the customer's satisfaction"),
+        (name = "tickets", description = "Current views, lists and histories of every kind of ticket"),
+        (name = "operations", description = "Health and readiness"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut scheme = Http::new(HttpAuthScheme::Bearer);
+        scheme.bearer_format = Some("JWT".to_owned());
+        scheme.description = Some(
+            "A JWT from the configured identity provider (RS256, ES256 or EdDSA; HS256 in development mode). \
+             Roles come from the `roles` claim, integration scopes from `scope`."
+                .to_owned(),
+        );
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+/// The document as committed in `openapi/openapi.json`.
+pub fn pretty_json() -> String {
+    ApiDoc::openapi().to_pretty_json().unwrap_or_default() + "\n"
+}

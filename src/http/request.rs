@@ -1,0 +1,109 @@
+//! Reading what every command request carries besides its body: the
+//! request id, correlation, `If-Match` and `Idempotency-Key`.
+
+use actix_web::{HttpMessage, HttpRequest, http::header};
+use sha2::{Digest, Sha256};
+
+use crate::app::commands::{CommandContext, IdempotencyRequest, Precondition};
+
+use super::auth::Principal;
+use super::error::ApiError;
+
+/// The id of the current request, set by the request-id middleware.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+pub fn request_id(req: &HttpRequest) -> String {
+    req.extensions()
+        .get::<RequestId>()
+        .map_or_else(|| "unknown".to_owned(), |r| r.0.clone())
+}
+
+const MAX_KEY_LEN: usize = 255;
+
+fn header_text(req: &HttpRequest, name: &str) -> Result<Option<String>, ApiError> {
+    match req.headers().get(name) {
+        None => Ok(None),
+        Some(v) => v
+            .to_str()
+            .map(|s| Some(s.trim().to_owned()))
+            .map_err(|_| ApiError::BadRequest(format!("the {name} header is not valid text"))),
+    }
+}
+
+/// An opaque client-chosen token: 1 to 255 visible ASCII characters.
+fn check_token(name: &str, value: &str) -> Result<(), ApiError> {
+    if value.is_empty() || value.len() > MAX_KEY_LEN || !value.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::BadRequest(format!(
+            "the {name} header must be 1 to {MAX_KEY_LEN} visible ASCII characters"
+        )));
+    }
+    Ok(())
+}
+
+/// Builds the command context. The idempotency fingerprint covers the
+/// method, the path and the exact body bytes, so reusing a key for any
+/// other request is detected.
+pub fn command_context(req: &HttpRequest, principal: &Principal, body: &[u8]) -> Result<CommandContext, ApiError> {
+    let request_id = request_id(req);
+    let correlation_id = match header_text(req, "x-correlation-id")? {
+        Some(c) => {
+            check_token("X-Correlation-Id", &c)?;
+            c
+        }
+        None => request_id.clone(),
+    };
+    let causation_id = header_text(req, "x-causation-id")?;
+    if let Some(c) = &causation_id {
+        check_token("X-Causation-Id", c)?;
+    }
+    let idempotency = match header_text(req, "idempotency-key")? {
+        None => None,
+        Some(key) => {
+            check_token("Idempotency-Key", &key)?;
+            let mut h = Sha256::new();
+            h.update(req.method().as_str());
+            h.update([0]);
+            h.update(req.path());
+            h.update([0]);
+            h.update(body);
+            Some(IdempotencyRequest {
+                key,
+                request_hash: h.finalize().to_vec(),
+            })
+        }
+    };
+    Ok(CommandContext {
+        actor: principal.actor(),
+        request_id,
+        correlation_id,
+        causation_id,
+        idempotency,
+    })
+}
+
+/// The precondition of a command. Transitions need `If-Match` (428 when it
+/// is missing); commands that commute need none, but honour one if sent.
+pub fn precondition(req: &HttpRequest, commutes: bool) -> Result<Precondition, ApiError> {
+    let tags: Vec<String> = req
+        .headers()
+        .get_all(header::IF_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .collect();
+    if !tags.is_empty() {
+        if tags.iter().any(|t| t.starts_with("W/")) {
+            // RFC 9110 §13.1.1: If-Match uses the strong comparison.
+            return Err(ApiError::PreconditionFailed(
+                "weak entity tags never match If-Match".into(),
+            ));
+        }
+        Ok(Precondition::IfMatch(tags))
+    } else if commutes {
+        Ok(Precondition::Commutes)
+    } else {
+        Err(ApiError::PreconditionRequired)
+    }
+}

@@ -1,0 +1,392 @@
+//! Reading tickets: one view, lists, and the history of one ticket.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::app::etag::{self, Variant};
+use crate::domain::complaint::{Channel, Complaint, ComplaintStatus, Priority};
+use crate::domain::permissions::Permission;
+use crate::domain::ticket::TicketKind;
+use crate::domain::{FieldError, Role};
+use crate::projections::tickets::{self, Cursor, ListFilter, TicketRef, TicketRow};
+use crate::store::{self, idempotency::StoredResponse};
+
+use super::AppState;
+use super::auth::Principal;
+use super::error::{ApiError, Problem};
+use super::masking;
+
+/// A ticket view; `kind` says which shape it has. Personal data is masked
+/// unless the caller may read it.
+#[derive(Serialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TicketDoc {
+    Complaint(Complaint),
+}
+
+/// Responses that may carry personal data are never stored by caches.
+const PRIVATE: &str = "private, no-store";
+
+fn variant(principal: &Principal) -> Variant {
+    if principal.can(Permission::PiiRead) {
+        Variant::Clear
+    } else {
+        Variant::Masked
+    }
+}
+
+/// The JSON of a ticket as `principal` may see it.
+fn render_view(row: &TicketRow, principal: &Principal) -> Value {
+    let mut view = row.view.clone();
+    if variant(principal) == Variant::Masked {
+        masking::mask_view(&row.kind, &mut view);
+    }
+    if let Value::Object(map) = &mut view {
+        map.insert("kind".into(), Value::String(row.kind.clone()));
+    }
+    view
+}
+
+/// The full response to a command or read of one ticket, in the form stored
+/// for idempotent replays.
+pub fn stored_response(row: &TicketRow, principal: &Principal, status: StatusCode, created: bool) -> StoredResponse {
+    StoredResponse {
+        status: status.as_u16(),
+        location: created.then(|| super::complaints::location(row.id)),
+        etag: Some(etag::etag(row.id, row.version, variant(principal))),
+        body: serde_json::to_vec(&render_view(row, principal)).unwrap_or_default(),
+    }
+}
+
+pub fn to_http(r: StoredResponse, replayed: bool) -> HttpResponse {
+    let mut builder = HttpResponse::build(StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK));
+    builder
+        .content_type("application/json")
+        .insert_header((header::CACHE_CONTROL, PRIVATE));
+    if let Some(location) = r.location {
+        builder.insert_header((header::LOCATION, location));
+    }
+    if let Some(etag) = r.etag {
+        builder.insert_header((header::ETAG, etag));
+    }
+    if replayed {
+        builder.insert_header(("Idempotent-Replayed", "true"));
+    }
+    builder.body(r.body)
+}
+
+fn parse_ref(id: &str) -> Result<TicketRef, ApiError> {
+    TicketRef::parse(id).ok_or_else(|| ApiError::NotFound(format!("no ticket {id:?}")))
+}
+
+/// Read one ticket by id or number.
+///
+/// Supports `If-None-Match` (304 when unchanged).
+#[utoipa::path(
+    get,
+    path = "/v1/tickets/{id}",
+    tag = "tickets",
+    params(("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)")),
+    responses(
+        (status = 200, description = "The current view", body = TicketDoc,
+            headers(("ETag" = String, description = "Strong tag of this version and masking variant"))),
+        (status = 304, description = "Unchanged since the If-None-Match tag"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such ticket", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_ticket(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::TicketRead)?;
+    let target = parse_ref(&id)?;
+    let client = state.pool.get().await.map_err(store::StoreError::from)?;
+    let row = tickets::get(&client, &target)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no ticket {:?}", id.as_str())))?;
+    let tag = etag::etag(row.id, row.version, variant(&principal));
+    let unchanged = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
+    if unchanged {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, tag))
+            .insert_header((header::CACHE_CONTROL, PRIVATE))
+            .finish());
+    }
+    Ok(to_http(stored_response(&row, &principal, StatusCode::OK, false), false))
+}
+
+/// Filters and paging of `GET /v1/tickets`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// `complaint`
+    pub kind: Option<String>,
+    /// A status of the ticket's kind, e.g. `acknowledged`.
+    pub status: Option<String>,
+    /// `P1` … `P4`
+    pub priority: Option<String>,
+    pub team: Option<String>,
+    pub assignee: Option<String>,
+    /// `phone`, `email`, `web`, `chat`, `in_person`
+    pub channel: Option<String>,
+    /// Created at or after this instant (RFC 3339).
+    pub created_from: Option<String>,
+    /// Created before this instant (RFC 3339).
+    pub created_to: Option<String>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    pub limit: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TicketPage {
+    /// Newest first; ties broken by id, so the order is stable.
+    pub items: Vec<TicketDoc>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+fn enum_names<T: Serialize>(values: &[T]) -> Vec<String> {
+    values
+        .iter()
+        .filter_map(|v| serde_json::to_value(v).ok())
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Checks every parameter and reports all bad ones at once.
+fn list_filter(p: &ListParams) -> Result<(ListFilter, Option<Cursor>, u32), ApiError> {
+    let mut errors = Vec::new();
+    let mut one_of = |name: &str, value: &Option<String>, allowed: Vec<String>| {
+        if let Some(v) = value
+            && !allowed.iter().any(|a| a == v)
+        {
+            errors.push(FieldError::new(
+                format!("/{name}"),
+                format!("must be one of {}", allowed.join(", ")),
+            ));
+        }
+    };
+    one_of(
+        "kind",
+        &p.kind,
+        TicketKind::ALL.iter().map(|k| k.as_str().to_owned()).collect(),
+    );
+    one_of(
+        "status",
+        &p.status,
+        ComplaintStatus::ALL.iter().map(|s| s.as_str().to_owned()).collect(),
+    );
+    one_of(
+        "priority",
+        &p.priority,
+        enum_names(&[Priority::P1, Priority::P2, Priority::P3, Priority::P4]),
+    );
+    one_of(
+        "channel",
+        &p.channel,
+        enum_names(&[
+            Channel::Phone,
+            Channel::Email,
+            Channel::Web,
+            Channel::Chat,
+            Channel::InPerson,
+        ]),
+    );
+    let mut instant = |name: &str, value: &Option<String>| -> Option<DateTime<Utc>> {
+        let v = value.as_ref()?;
+        match DateTime::parse_from_rfc3339(v) {
+            Ok(t) => Some(t.with_timezone(&Utc)),
+            Err(_) => {
+                errors.push(FieldError::new(format!("/{name}"), "must be an RFC 3339 instant"));
+                None
+            }
+        }
+    };
+    let created_from = instant("created_from", &p.created_from);
+    let created_to = instant("created_to", &p.created_to);
+    let cursor = match &p.cursor {
+        None => None,
+        Some(c) => match Cursor::decode(c) {
+            Some(c) => Some(c),
+            None => {
+                errors.push(FieldError::new("/cursor", "is not a cursor this server issued"));
+                None
+            }
+        },
+    };
+    let limit = p.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        errors.push(FieldError::new("/limit", "must be 1 to 200"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::InvalidQuery(errors));
+    }
+    let filter = ListFilter {
+        kind: p.kind.clone(),
+        status: p.status.clone(),
+        priority: p.priority.clone(),
+        team: p.team.clone(),
+        assignee: p.assignee.clone(),
+        channel: p.channel.clone(),
+        created_from,
+        created_to,
+    };
+    Ok((filter, cursor, limit))
+}
+
+/// List tickets, newest first, with filters and keyset pagination.
+#[utoipa::path(
+    get,
+    path = "/v1/tickets",
+    tag = "tickets",
+    params(ListParams),
+    responses(
+        (status = 200, description = "One page", body = TicketPage),
+        (status = 400, description = "Invalid parameters (all listed)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list(
+    principal: Principal,
+    params: web::Query<ListParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::TicketRead)?;
+    let (filter, cursor, limit) = list_filter(&params)?;
+    let client = state.pool.get().await.map_err(store::StoreError::from)?;
+    let (rows, next) = tickets::list(&client, &filter, cursor, limit).await?;
+    let items: Vec<Value> = rows.iter().map(|row| render_view(row, &principal)).collect();
+    let body = serde_json::json!({
+        "items": items,
+        "next_cursor": next.map(|c| c.encode()),
+    });
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, PRIVATE))
+        .json(strip_null_cursor(body)))
+}
+
+fn strip_null_cursor(mut body: Value) -> Value {
+    if let Value::Object(map) = &mut body
+        && map.get("next_cursor").is_some_and(Value::is_null)
+    {
+        map.remove("next_cursor");
+    }
+    body
+}
+
+/// One event of a ticket's history, as auditors read it.
+#[derive(Serialize, ToSchema)]
+pub struct HistoryEntry {
+    pub version: u64,
+    pub event_id: Uuid,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub schema_version: u32,
+    pub recorded_at: DateTime<Utc>,
+    /// Token issuer and subject of whoever caused the event.
+    pub actor: String,
+    pub roles: Vec<Role>,
+    pub request_id: String,
+    pub correlation_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub causation_id: Option<String>,
+    /// The event's payload; personal data masked unless the caller may read it.
+    pub payload: Value,
+    /// SHA-256 chain hash of this event (hex).
+    pub hash: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct History {
+    pub id: Uuid,
+    pub number: String,
+    pub kind: String,
+    pub events: Vec<HistoryEntry>,
+}
+
+/// The complete history of one ticket: every event, oldest first.
+#[utoipa::path(
+    get,
+    path = "/v1/tickets/{id}/history",
+    tag = "tickets",
+    params(("id" = String, Path, description = "Ticket id (UUID) or number")),
+    responses(
+        (status = 200, description = "Every event of the ticket", body = History),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such ticket", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn history(
+    principal: Principal,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::TicketRead)?;
+    let target = parse_ref(&id)?;
+    let client = state.pool.get().await.map_err(store::StoreError::from)?;
+    let row = tickets::get(&client, &target)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no ticket {:?}", id.as_str())))?;
+    let events = store::read_stream(&client, row.id).await?;
+    let masked = variant(&principal) == Variant::Masked;
+    let entries = events
+        .into_iter()
+        .map(|e| {
+            let env = e.envelope;
+            let mut payload = env.payload;
+            if masked {
+                masking::mask_payload(&env.event_type, &mut payload);
+            }
+            HistoryEntry {
+                version: env.version,
+                event_id: env.event_id,
+                event_type: env.event_type,
+                schema_version: env.schema_version,
+                recorded_at: e.recorded_at,
+                actor: env.metadata.actor,
+                roles: env.metadata.roles.iter().filter_map(|r| Role::parse(r)).collect(),
+                request_id: env.metadata.request_id,
+                correlation_id: env.metadata.correlation_id,
+                causation_id: env.metadata.causation_id,
+                payload,
+                hash: hex::encode(e.hash),
+            }
+        })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, PRIVATE))
+        .json(History {
+            id: row.id,
+            number: row.number,
+            kind: row.kind,
+            events: entries,
+        }))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/v1/tickets", web::get().to(list))
+        .route("/v1/tickets/{id}", web::get().to(get_ticket))
+        .route("/v1/tickets/{id}/history", web::get().to(history));
+}

@@ -1,0 +1,65 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use opsledger::app::config::{Cli, Command, LogFormat};
+use opsledger::app::{auth_config, database, server::Application, telemetry};
+use opsledger::domain::Role;
+use opsledger::http::auth::{DevToken, mint_dev_token};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let log_format = match &cli.command {
+        Command::Serve(args) => args.log_format,
+        _ => LogFormat::Text,
+    };
+    telemetry::init(log_format);
+    let result = match cli.command {
+        Command::Serve(args) => actix_web::rt::System::new().block_on(async move {
+            let app = Application::build(args).await.map_err(|e| e.to_string())?;
+            app.run_until_stopped().await.map_err(|e| e.to_string())
+        }),
+        Command::Migrate(args) => tokio::runtime::Runtime::new()
+            .map_err(|e| e.to_string())
+            .and_then(|rt| {
+                rt.block_on(async {
+                    let embedded = database::migrate_only(&args).await.map_err(|e| e.to_string())?;
+                    drop(embedded);
+                    eprintln!("migrations applied");
+                    Ok(())
+                })
+            }),
+        Command::Token(args) => token(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("opsledger: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn token(args: &opsledger::app::config::TokenArgs) -> Result<(), String> {
+    let roles = args
+        .roles
+        .iter()
+        .map(|r| Role::parse(r).ok_or_else(|| format!("unknown role {r:?}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let secret = auth_config::dev_secret(&args.auth, &args.data_dir, false).map_err(|e| e.to_string())?;
+    let token = mint_dev_token(
+        &secret,
+        &DevToken {
+            issuer: &args.auth.jwt_issuer,
+            audience: &args.auth.jwt_audience,
+            subject: &args.sub,
+            name: args.name.as_deref(),
+            roles: &roles,
+            scopes: &args.scopes,
+            ttl_secs: args.ttl,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    println!("{token}");
+    Ok(())
+}

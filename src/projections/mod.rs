@@ -1,0 +1,8 @@
+//! Read models built from events.
+//!
+//! `tickets` is an **inline** projection: it is written in the same
+//! transaction as the events it reflects, so a client reads its own write.
+//! Every view is a pure fold of its own stream with the domain's `evolve`.
+
+pub mod fold;
+pub mod tickets;

@@ -1,0 +1,283 @@
+//! The `tickets` table: the current view of every ticket. The only code
+//! that knows its SQL.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
+use serde_json::Value;
+use tokio_postgres::types::ToSql;
+use uuid::Uuid;
+
+use crate::store::{StoreError, StreamHead, to_hash};
+
+/// How a client names a ticket: its id or its number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TicketRef {
+    Id(Uuid),
+    Number(String),
+}
+
+impl TicketRef {
+    pub fn parse(s: &str) -> Option<TicketRef> {
+        if let Ok(id) = Uuid::parse_str(s) {
+            return Some(TicketRef::Id(id));
+        }
+        crate::domain::ticket::parse_number(s).map(TicketRef::Number)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketRow {
+    pub id: Uuid,
+    pub number: String,
+    pub kind: String,
+    pub status: String,
+    pub priority: Option<String>,
+    pub team: Option<String>,
+    pub assignee: Option<String>,
+    pub channel: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: u64,
+    pub view: Value,
+}
+
+const COLUMNS: &str =
+    "id, number, kind, status, priority, team, assignee, channel, created_at, updated_at, version, view";
+
+fn from_row(row: &tokio_postgres::Row) -> Result<TicketRow, StoreError> {
+    let version: i64 = row.try_get(10)?;
+    Ok(TicketRow {
+        id: row.try_get(0)?,
+        number: row.try_get(1)?,
+        kind: row.try_get(2)?,
+        status: row.try_get(3)?,
+        priority: row.try_get(4)?,
+        team: row.try_get(5)?,
+        assignee: row.try_get(6)?,
+        channel: row.try_get(7)?,
+        created_at: row.try_get(8)?,
+        updated_at: row.try_get(9)?,
+        version: u64::try_from(version).map_err(|_| StoreError::Corrupt("negative version".into()))?,
+        view: row.try_get(11)?,
+    })
+}
+
+fn where_ref(r: &TicketRef) -> (&'static str, Box<dyn ToSql + Sync + Send>) {
+    match r {
+        TicketRef::Id(id) => ("t.id = $1", Box::new(*id)),
+        TicketRef::Number(n) => ("t.number = $1", Box::new(n.clone())),
+    }
+}
+
+pub async fn get(client: &impl GenericClient, r: &TicketRef) -> Result<Option<TicketRow>, StoreError> {
+    let (clause, param) = where_ref(r);
+    let sql = format!("SELECT {COLUMNS} FROM tickets t WHERE {clause}");
+    let statement = client.prepare_cached(&sql).await?;
+    let row = client
+        .query_opt(&statement, &[param.as_ref() as &(dyn ToSql + Sync)])
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// The current view together with the head of its stream, in one round
+/// trip: what a command needs to decide and to chain its events.
+pub async fn get_with_head(
+    client: &impl GenericClient,
+    r: &TicketRef,
+) -> Result<Option<(TicketRow, StreamHead)>, StoreError> {
+    let (clause, param) = where_ref(r);
+    let sql = format!(
+        "SELECT {cols}, e.hash, e.recorded_at FROM tickets t
+         JOIN events e ON e.stream_id = t.id AND e.version = t.version
+         WHERE {clause}",
+        cols = COLUMNS
+            .split(", ")
+            .map(|c| format!("t.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let statement = client.prepare_cached(&sql).await?;
+    let row = client
+        .query_opt(&statement, &[param.as_ref() as &(dyn ToSql + Sync)])
+        .await?;
+    match row {
+        None => Ok(None),
+        Some(row) => {
+            let ticket = from_row(&row)?;
+            let hash: Vec<u8> = row.try_get(12)?;
+            let head = StreamHead {
+                version: ticket.version,
+                hash: to_hash(&hash)?,
+                recorded_at: row.try_get(13)?,
+            };
+            Ok(Some((ticket, head)))
+        }
+    }
+}
+
+/// Writes a view; an older version never overwrites a newer one.
+pub async fn upsert(client: &impl GenericClient, t: &TicketRow) -> Result<(), StoreError> {
+    let statement = client
+        .prepare_cached(
+            "INSERT INTO tickets (id, number, kind, status, priority, team, assignee, channel, created_at, updated_at, version, view)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+             ON CONFLICT (id) DO UPDATE SET
+                status = EXCLUDED.status, priority = EXCLUDED.priority, team = EXCLUDED.team,
+                assignee = EXCLUDED.assignee, channel = EXCLUDED.channel, updated_at = EXCLUDED.updated_at,
+                version = EXCLUDED.version, view = EXCLUDED.view
+             WHERE tickets.version < EXCLUDED.version",
+        )
+        .await?;
+    let version = i64::try_from(t.version).map_err(|_| StoreError::Corrupt("version overflow".into()))?;
+    client
+        .execute(
+            &statement,
+            &[
+                &t.id,
+                &t.number,
+                &t.kind,
+                &t.status,
+                &t.priority,
+                &t.team,
+                &t.assignee,
+                &t.channel,
+                &t.created_at,
+                &t.updated_at,
+                &version,
+                &t.view,
+            ],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Filters of `GET /v1/tickets`. Every field narrows the list.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub kind: Option<String>,
+    pub status: Option<String>,
+    pub priority: Option<String>,
+    pub team: Option<String>,
+    pub assignee: Option<String>,
+    pub channel: Option<String>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+}
+
+/// Where a page starts: just after this (created_at, id) in newest-first order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub created_at: DateTime<Utc>,
+    pub id: Uuid,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        let mut bytes = self.created_at.timestamp_micros().to_be_bytes().to_vec();
+        bytes.extend_from_slice(self.id.as_bytes());
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    pub fn decode(s: &str) -> Option<Cursor> {
+        let bytes = URL_SAFE_NO_PAD.decode(s).ok()?;
+        if bytes.len() != 24 {
+            return None;
+        }
+        let micros = i64::from_be_bytes(bytes[..8].try_into().ok()?);
+        Some(Cursor {
+            created_at: DateTime::from_timestamp_micros(micros)?,
+            id: Uuid::from_slice(&bytes[8..]).ok()?,
+        })
+    }
+}
+
+/// One page, newest first, and the cursor of the next page if there is one.
+pub async fn list(
+    client: &impl GenericClient,
+    filter: &ListFilter,
+    after: Option<Cursor>,
+    limit: u32,
+) -> Result<(Vec<TicketRow>, Option<Cursor>), StoreError> {
+    let mut clauses: Vec<String> = Vec::new();
+    let mut params: Vec<Box<dyn ToSql + Sync + Send>> = Vec::new();
+    let mut add = |column: &str, op: &str, value: Box<dyn ToSql + Sync + Send>| {
+        params.push(value);
+        clauses.push(format!("{column} {op} ${}", params.len()));
+    };
+    for (column, value) in [
+        ("kind", &filter.kind),
+        ("status", &filter.status),
+        ("priority", &filter.priority),
+        ("team", &filter.team),
+        ("assignee", &filter.assignee),
+        ("channel", &filter.channel),
+    ] {
+        if let Some(v) = value {
+            add(column, "=", Box::new(v.clone()));
+        }
+    }
+    if let Some(from) = filter.created_from {
+        add("created_at", ">=", Box::new(from));
+    }
+    if let Some(to) = filter.created_to {
+        add("created_at", "<", Box::new(to));
+    }
+    if let Some(c) = after {
+        params.push(Box::new(c.created_at));
+        params.push(Box::new(c.id));
+        clauses.push(format!("(created_at, id) < (${}, ${})", params.len() - 1, params.len()));
+    }
+    params.push(Box::new(i64::from(limit) + 1));
+    let sql = format!(
+        "SELECT {COLUMNS} FROM tickets {} ORDER BY created_at DESC, id DESC LIMIT ${}",
+        if clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", clauses.join(" AND "))
+        },
+        params.len()
+    );
+    let statement = client.prepare_cached(&sql).await?;
+    let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect();
+    let rows = client.query(&statement, &refs).await?;
+    let mut tickets = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
+    let next = if tickets.len() > limit as usize {
+        tickets.truncate(limit as usize);
+        tickets.last().map(|t| Cursor {
+            created_at: t.created_at,
+            id: t.id,
+        })
+    } else {
+        None
+    };
+    Ok((tickets, next))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() {
+        let c = Cursor {
+            created_at: DateTime::from_timestamp_micros(1_790_000_000_123_456).expect("valid"),
+            id: Uuid::now_v7(),
+        };
+        assert_eq!(Cursor::decode(&c.encode()), Some(c));
+        assert_eq!(Cursor::decode("not-a-cursor"), None);
+        assert_eq!(Cursor::decode(""), None);
+    }
+
+    #[test]
+    fn tickets_are_named_by_id_or_number() {
+        let id = Uuid::now_v7();
+        assert_eq!(TicketRef::parse(&id.to_string()), Some(TicketRef::Id(id)));
+        assert_eq!(
+            TicketRef::parse("cmp-2026-000001"),
+            Some(TicketRef::Number("CMP-2026-000001".into()))
+        );
+        assert_eq!(TicketRef::parse("1; DROP TABLE tickets"), None);
+    }
+}

@@ -1,0 +1,127 @@
+//! The one envelope every event is stored in.
+//!
+//! An envelope is serialised exactly once, canonically, and those bytes are
+//! what the database keeps and what the hash chain covers. Readers parse the
+//! stored bytes; nothing is ever re-serialised to be verified.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::canonical::{CanonicalError, to_canonical_bytes};
+
+/// Who caused an event and in answer to what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Metadata {
+    /// Token issuer and subject, joined by `|`.
+    pub actor: String,
+    pub roles: Vec<String>,
+    pub request_id: String,
+    pub correlation_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub causation_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Envelope {
+    pub event_id: Uuid,
+    pub stream_id: Uuid,
+    pub version: u64,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub schema_version: u32,
+    /// RFC 3339 in UTC with exactly six fractional digits.
+    pub recorded_at: String,
+    pub metadata: Metadata,
+    pub payload: Value,
+}
+
+/// The hash that precedes version 1 of every stream.
+pub const GENESIS_HASH: [u8; 32] = [0; 32];
+
+/// `SHA-256(previous hash as 32 raw bytes ‖ stored bytes)`.
+pub fn chain_hash(previous: &[u8; 32], stored: &[u8]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(previous);
+    hasher.update(stored);
+    hasher.finalize().into()
+}
+
+/// Truncates to whole microseconds: PostgreSQL keeps no more, and the stored
+/// text and the `recorded_at` column must agree exactly.
+pub fn to_micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
+}
+
+pub fn format_recorded_at(t: DateTime<Utc>) -> String {
+    to_micros(t).to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+impl Envelope {
+    pub fn to_stored_bytes(&self) -> Result<Vec<u8>, CanonicalError> {
+        let value = serde_json::to_value(self).map_err(|e| CanonicalError::Float(e.to_string()))?;
+        to_canonical_bytes(&value)
+    }
+
+    pub fn recorded_at(&self) -> Option<DateTime<Utc>> {
+        DateTime::parse_from_rfc3339(&self.recorded_at)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn sample() -> Envelope {
+        Envelope {
+            event_id: Uuid::nil(),
+            stream_id: Uuid::nil(),
+            version: 1,
+            event_type: "complaint.filed".into(),
+            schema_version: 1,
+            recorded_at: format_recorded_at(
+                DateTime::parse_from_rfc3339("2026-11-22T08:00:00.123456789Z")
+                    .expect("valid")
+                    .with_timezone(&Utc),
+            ),
+            metadata: Metadata {
+                actor: "iss|agent-1".into(),
+                roles: vec!["agent".into()],
+                request_id: "r".into(),
+                correlation_id: "c".into(),
+                causation_id: None,
+                idempotency_key: None,
+            },
+            payload: json!({"title": "宽带断线"}),
+        }
+    }
+
+    #[test]
+    fn recorded_at_has_whole_microseconds() {
+        assert_eq!(sample().recorded_at, "2026-11-22T08:00:00.123456Z");
+    }
+
+    #[test]
+    fn stored_bytes_parse_back_to_the_same_envelope() {
+        let e = sample();
+        let bytes = e.to_stored_bytes().expect("canonical");
+        let back: Envelope = serde_json::from_slice(&bytes).expect("parse");
+        assert_eq!(back, e);
+        assert!(!bytes.contains(&b' '), "no insignificant whitespace");
+    }
+
+    #[test]
+    fn chain_depends_on_previous_hash_and_every_byte() {
+        let a = chain_hash(&GENESIS_HASH, b"{\"a\":1}");
+        let b = chain_hash(&a, b"{\"a\":1}");
+        assert_ne!(a, b);
+        assert_ne!(a, chain_hash(&GENESIS_HASH, b"{\"a\":2}"));
+    }
+}

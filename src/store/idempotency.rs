@@ -1,0 +1,79 @@
+//! Stored first responses of idempotent requests (`Idempotency-Key`).
+
+use deadpool_postgres::GenericClient;
+
+use super::StoreError;
+
+/// The response a request produced, kept so a retry gets the same answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub location: Option<String>,
+    pub etag: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// A stored response together with the fingerprint of the request that
+/// produced it, so a reused key with a different request can be refused.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub request_hash: Vec<u8>,
+    pub response: StoredResponse,
+}
+
+pub async fn find(client: &impl GenericClient, principal: &str, key: &str) -> Result<Option<Recorded>, StoreError> {
+    let statement = client
+        .prepare_cached(
+            "SELECT request_hash, status, location, etag, body FROM idempotency_keys
+             WHERE principal = $1 AND key = $2",
+        )
+        .await?;
+    let row = client.query_opt(&statement, &[&principal, &key]).await?;
+    row.map(|row| {
+        let status: i16 = row.try_get(1)?;
+        Ok(Recorded {
+            request_hash: row.try_get(0)?,
+            response: StoredResponse {
+                status: u16::try_from(status).map_err(|_| StoreError::Corrupt(format!("status {status}")))?,
+                location: row.try_get(2)?,
+                etag: row.try_get(3)?,
+                body: row.try_get(4)?,
+            },
+        })
+    })
+    .transpose()
+}
+
+/// Records the response in the caller's transaction. A concurrent request
+/// with the same key that committed first makes this fail with
+/// [`StoreError::IdempotencyRace`], and the caller's events roll back with it.
+pub async fn insert(
+    client: &impl GenericClient,
+    principal: &str,
+    key: &str,
+    request_hash: &[u8],
+    response: &StoredResponse,
+) -> Result<(), StoreError> {
+    let statement = client
+        .prepare_cached(
+            "INSERT INTO idempotency_keys (principal, key, request_hash, status, location, etag, body)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .await?;
+    let status = i16::try_from(response.status).map_err(|_| StoreError::Corrupt("status".into()))?;
+    client
+        .execute(
+            &statement,
+            &[
+                &principal,
+                &key,
+                &request_hash,
+                &status,
+                &response.location,
+                &response.etag,
+                &response.body,
+            ],
+        )
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,295 @@
+//! The event store: the only code that knows the SQL of the `events` and
+//! `idempotency_keys` tables.
+//!
+//! Appends are written inside a transaction the caller owns, so the inline
+//! projection and the idempotency record commit atomically with the events.
+
+pub mod canonical;
+pub mod envelope;
+pub mod idempotency;
+pub mod migrations;
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
+use serde_json::Value;
+use tokio_postgres::error::SqlState;
+use uuid::Uuid;
+
+pub use envelope::{Envelope, GENESIS_HASH, Metadata, chain_hash};
+
+/// What a store operation can fail with. Constraint violations are named
+/// here, once, and turned into meaningful kinds; callers never match on SQL
+/// error text.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another writer appended to the stream since it was loaded.
+    #[error("the stream was changed concurrently")]
+    VersionConflict,
+    /// A concurrent request with the same idempotency key committed first.
+    #[error("a request with the same idempotency key is being processed")]
+    IdempotencyRace,
+    #[error("the stored stream is corrupt: {0}")]
+    Corrupt(String),
+    #[error("event cannot be canonicalised: {0}")]
+    Canonical(#[from] canonical::CanonicalError),
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Database(#[source] tokio_postgres::Error),
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> StoreError {
+        if let Some(db) = e.as_db_error() {
+            if *db.code() == SqlState::UNIQUE_VIOLATION {
+                match db.constraint() {
+                    Some("events_stream_version_key") => return StoreError::VersionConflict,
+                    Some("idempotency_keys_pkey") => return StoreError::IdempotencyRace,
+                    _ => {}
+                }
+            }
+            // Connection-level trouble the client can retry later.
+            let code = db.code().code();
+            if code.starts_with("08") || code.starts_with("57P") || code == "53300" {
+                return StoreError::Unavailable(db.message().to_owned());
+            }
+        } else if e.is_closed() || e.code().is_none() {
+            return StoreError::Unavailable(e.to_string());
+        }
+        StoreError::Database(e)
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for StoreError {
+    fn from(e: deadpool_postgres::PoolError) -> StoreError {
+        match e {
+            deadpool_postgres::PoolError::Backend(e) => StoreError::from(e),
+            other => StoreError::Unavailable(other.to_string()),
+        }
+    }
+}
+
+/// The last event of a stream: what the next append chains from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamHead {
+    pub version: u64,
+    pub hash: [u8; 32],
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// An event as the domain produced it, before it has an envelope.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub event_type: &'static str,
+    pub schema_version: u32,
+    pub payload: Value,
+}
+
+/// An event sealed into its envelope, with its stored bytes and chain hash.
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    pub envelope: Envelope,
+    pub recorded_at: DateTime<Utc>,
+    pub stored: Vec<u8>,
+    pub hash: [u8; 32],
+}
+
+/// Puts events into envelopes that follow `head`: versions continue from the
+/// loaded version (never from anything a client said), `recorded_at` never
+/// goes back in time within the stream, and each hash chains from the one
+/// before it.
+pub fn seal(
+    stream_id: Uuid,
+    head: Option<&StreamHead>,
+    events: Vec<NewEvent>,
+    metadata: &Metadata,
+    now: DateTime<Utc>,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let mut recorded_at = envelope::to_micros(now);
+    let (mut version, mut previous) = match head {
+        Some(h) => {
+            recorded_at = recorded_at.max(h.recorded_at);
+            (h.version, h.hash)
+        }
+        None => (0, GENESIS_HASH),
+    };
+    let mut sealed = Vec::with_capacity(events.len());
+    for event in events {
+        version += 1;
+        let envelope = Envelope {
+            event_id: Uuid::now_v7(),
+            stream_id,
+            version,
+            event_type: event.event_type.to_owned(),
+            schema_version: event.schema_version,
+            recorded_at: envelope::format_recorded_at(recorded_at),
+            metadata: metadata.clone(),
+            payload: event.payload,
+        };
+        let stored = envelope.to_stored_bytes()?;
+        let hash = chain_hash(&previous, &stored);
+        previous = hash;
+        sealed.push(StoredEvent {
+            envelope,
+            recorded_at,
+            stored,
+            hash,
+        });
+    }
+    Ok(sealed)
+}
+
+/// Inserts sealed events in one statement. A lost race surfaces as
+/// [`StoreError::VersionConflict`] through `UNIQUE (stream_id, version)`.
+pub async fn insert(client: &impl GenericClient, events: &[StoredEvent]) -> Result<(), StoreError> {
+    let mut ids = Vec::with_capacity(events.len());
+    let mut streams = Vec::with_capacity(events.len());
+    let mut versions = Vec::with_capacity(events.len());
+    let mut types = Vec::with_capacity(events.len());
+    let mut schema_versions = Vec::with_capacity(events.len());
+    let mut times = Vec::with_capacity(events.len());
+    let mut stored = Vec::with_capacity(events.len());
+    let mut hashes = Vec::with_capacity(events.len());
+    for e in events {
+        ids.push(e.envelope.event_id);
+        streams.push(e.envelope.stream_id);
+        versions.push(i32::try_from(e.envelope.version).map_err(|_| StoreError::Corrupt("version overflow".into()))?);
+        types.push(e.envelope.event_type.as_str());
+        schema_versions.push(e.envelope.schema_version as i32);
+        times.push(e.recorded_at);
+        stored.push(e.stored.as_slice());
+        hashes.push(&e.hash[..]);
+    }
+    let statement = client
+        .prepare_cached(
+            "INSERT INTO events (event_id, stream_id, version, event_type, schema_version, recorded_at, stored, hash)
+             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int4[], $4::text[], $5::int4[], $6::timestamptz[], $7::bytea[], $8::bytea[])",
+        )
+        .await?;
+    client
+        .execute(
+            &statement,
+            &[
+                &ids,
+                &streams,
+                &versions,
+                &types,
+                &schema_versions,
+                &times,
+                &stored,
+                &hashes,
+            ],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Every event of one stream in version order, parsed from the stored bytes.
+pub async fn read_stream(client: &impl GenericClient, stream_id: Uuid) -> Result<Vec<StoredEvent>, StoreError> {
+    let statement = client
+        .prepare_cached("SELECT recorded_at, stored, hash FROM events WHERE stream_id = $1 ORDER BY version")
+        .await?;
+    let rows = client.query(&statement, &[&stream_id]).await?;
+    rows.into_iter()
+        .map(|row| {
+            let stored: Vec<u8> = row.try_get(1)?;
+            let hash: Vec<u8> = row.try_get(2)?;
+            let envelope: Envelope =
+                serde_json::from_slice(&stored).map_err(|e| StoreError::Corrupt(format!("stream {stream_id}: {e}")))?;
+            Ok(StoredEvent {
+                envelope,
+                recorded_at: row.try_get(0)?,
+                stored,
+                hash: to_hash(&hash)?,
+            })
+        })
+        .collect()
+}
+
+/// Recomputes the chain of one stream from its stored bytes. Returns the
+/// first version whose stored hash no longer matches, if any.
+pub fn first_broken_link(events: &[StoredEvent]) -> Option<u64> {
+    let mut previous = GENESIS_HASH;
+    for (i, e) in events.iter().enumerate() {
+        let expected_version = i as u64 + 1;
+        if e.envelope.version != expected_version || chain_hash(&previous, &e.stored) != e.hash {
+            return Some(expected_version);
+        }
+        previous = e.hash;
+    }
+    None
+}
+
+pub(crate) fn to_hash(bytes: &[u8]) -> Result<[u8; 32], StoreError> {
+    bytes
+        .try_into()
+        .map_err(|_| StoreError::Corrupt(format!("hash of {} bytes", bytes.len())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn metadata() -> Metadata {
+        Metadata {
+            actor: "iss|a".into(),
+            roles: vec!["agent".into()],
+            request_id: "r".into(),
+            correlation_id: "r".into(),
+            causation_id: None,
+            idempotency_key: None,
+        }
+    }
+
+    fn event(n: i64) -> NewEvent {
+        NewEvent {
+            event_type: "test.happened",
+            schema_version: 1,
+            payload: json!({ "n": n }),
+        }
+    }
+
+    #[test]
+    fn sealing_continues_versions_and_the_chain_from_the_head() {
+        let now = Utc::now();
+        let first = seal(Uuid::nil(), None, vec![event(1), event(2)], &metadata(), now).expect("seal");
+        assert_eq!(first.iter().map(|e| e.envelope.version).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(first_broken_link(&first), None);
+
+        let head = StreamHead {
+            version: 2,
+            hash: first[1].hash,
+            recorded_at: first[1].recorded_at,
+        };
+        let next = seal(Uuid::nil(), Some(&head), vec![event(3)], &metadata(), now).expect("seal");
+        assert_eq!(next[0].envelope.version, 3);
+        assert_eq!(next[0].hash, chain_hash(&first[1].hash, &next[0].stored));
+    }
+
+    #[test]
+    fn recorded_at_never_goes_back_within_a_stream() {
+        let later = Utc::now() + chrono::Duration::seconds(30);
+        let head = StreamHead {
+            version: 1,
+            hash: GENESIS_HASH,
+            recorded_at: envelope::to_micros(later),
+        };
+        let sealed = seal(Uuid::nil(), Some(&head), vec![event(1)], &metadata(), Utc::now()).expect("seal");
+        assert_eq!(sealed[0].recorded_at, head.recorded_at);
+    }
+
+    #[test]
+    fn a_changed_byte_breaks_the_chain_at_that_version() {
+        let mut events = seal(
+            Uuid::nil(),
+            None,
+            vec![event(1), event(2), event(3)],
+            &metadata(),
+            Utc::now(),
+        )
+        .expect("seal");
+        events[1].stored.push(b' ');
+        assert_eq!(first_broken_link(&events), Some(2));
+    }
+}
