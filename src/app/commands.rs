@@ -22,8 +22,16 @@ use crate::store::{self, Metadata, NewEvent, StoreError, StreamHead};
 use super::etag;
 
 /// Commands that commute (adding a note) are retried this often when they
-/// lose a race; after that the client sees 412.
-const COMMUTING_RETRIES: usize = 8;
+/// lose a race, after a short random pause that grows with each attempt so
+/// that contenders spread out; after that the client sees 412.
+const COMMUTING_RETRIES: usize = 16;
+
+async fn back_off(attempt: usize) {
+    let mut jitter = [0u8; 1];
+    let _ = getrandom::fill(&mut jitter);
+    let millis = (attempt as u64).min(8) * (1 + u64::from(jitter[0]) % 5);
+    tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+}
 
 /// Who is acting and what the request carried, beyond the command itself.
 #[derive(Debug, Clone)]
@@ -169,7 +177,10 @@ impl Commands {
                 Ok(()) => return Ok(Outcome::Done(new_row)),
                 Err(CommandError::Store(StoreError::VersionConflict)) => match precondition {
                     Precondition::IfMatch(_) => return Err(CommandError::LostRace),
-                    Precondition::Commutes if attempt < COMMUTING_RETRIES => continue,
+                    Precondition::Commutes if attempt < COMMUTING_RETRIES => {
+                        back_off(attempt).await;
+                        continue;
+                    }
                     Precondition::Commutes => return Err(CommandError::LostRace),
                 },
                 Err(CommandError::Store(StoreError::IdempotencyRace)) => {

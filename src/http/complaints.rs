@@ -159,16 +159,16 @@ complaint_command!(
     reopen, "/v1/complaints/{id}/reopen", Reopen, Reopen, Permission::ComplaintHandle, commutes = false);
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/v1/complaints", web::post().to(file_complaint))
-        .route("/v1/complaints/{id}/acknowledge", web::post().to(acknowledge))
-        .route("/v1/complaints/{id}/assign", web::post().to(assign))
-        .route("/v1/complaints/{id}/notes", web::post().to(add_note))
-        .route("/v1/complaints/{id}/wait-on-customer", web::post().to(wait_on_customer))
-        .route("/v1/complaints/{id}/resume", web::post().to(resume))
-        .route("/v1/complaints/{id}/resolve", web::post().to(resolve))
-        .route("/v1/complaints/{id}/satisfaction", web::post().to(record_satisfaction))
-        .route("/v1/complaints/{id}/close", web::post().to(close))
-        .route("/v1/complaints/{id}/reopen", web::post().to(reopen));
+    cfg.service(web::resource("/v1/complaints").route(web::post().to(file_complaint)))
+        .service(web::resource("/v1/complaints/{id}/acknowledge").route(web::post().to(acknowledge)))
+        .service(web::resource("/v1/complaints/{id}/assign").route(web::post().to(assign)))
+        .service(web::resource("/v1/complaints/{id}/notes").route(web::post().to(add_note)))
+        .service(web::resource("/v1/complaints/{id}/wait-on-customer").route(web::post().to(wait_on_customer)))
+        .service(web::resource("/v1/complaints/{id}/resume").route(web::post().to(resume)))
+        .service(web::resource("/v1/complaints/{id}/resolve").route(web::post().to(resolve)))
+        .service(web::resource("/v1/complaints/{id}/satisfaction").route(web::post().to(record_satisfaction)))
+        .service(web::resource("/v1/complaints/{id}/close").route(web::post().to(close)))
+        .service(web::resource("/v1/complaints/{id}/reopen").route(web::post().to(reopen)));
 }
 
 /// `Location` of a ticket.

@@ -386,7 +386,7 @@ pub async fn history(
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/v1/tickets", web::get().to(list))
-        .route("/v1/tickets/{id}", web::get().to(get_ticket))
-        .route("/v1/tickets/{id}/history", web::get().to(history));
+    cfg.service(web::resource("/v1/tickets").route(web::get().to(list)))
+        .service(web::resource("/v1/tickets/{id}").route(web::get().to(get_ticket)))
+        .service(web::resource("/v1/tickets/{id}/history").route(web::get().to(history)));
 }

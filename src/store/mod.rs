@@ -34,7 +34,7 @@ pub enum StoreError {
     Canonical(#[from] canonical::CanonicalError),
     #[error("database unavailable: {0}")]
     Unavailable(String),
-    #[error("database error: {0}")]
+    #[error("database error: {}", db_message(.0))]
     Database(#[source] tokio_postgres::Error),
 }
 
@@ -66,6 +66,14 @@ impl From<deadpool_postgres::PoolError> for StoreError {
             deadpool_postgres::PoolError::Backend(e) => StoreError::from(e),
             other => StoreError::Unavailable(other.to_string()),
         }
+    }
+}
+
+/// The server's own message (tokio-postgres displays every server error as "db error").
+pub fn db_message(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
     }
 }
 

@@ -1,0 +1,567 @@
+//! The complaint API end to end: real server, real HTTP, real PostgreSQL.
+
+mod common;
+
+use common::*;
+use opsledger::domain::Role;
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn a_complaint_goes_from_filing_to_closed_with_the_customers_rating() {
+    let app = spawn_app().await;
+
+    let (filed, etag) = app.file_complaint().await;
+    let id = filed["id"].as_str().expect("id").to_owned();
+    let number = filed["number"].as_str().expect("number").to_owned();
+    assert!(
+        number.starts_with("CMP-") && number.len() == "CMP-2026-000001".len(),
+        "{number}"
+    );
+    assert_eq!(filed["status"], "filed");
+    assert_eq!(filed["kind"], "complaint");
+    assert_eq!(filed["title"], "宽带反复断线", "Chinese text round-trips unchanged");
+
+    // The number works wherever the id does.
+    let by_number = app.get(&format!("/v1/tickets/{number}"), &agent()).await;
+    assert_eq!(by_number.status(), 200);
+    assert_eq!(by_number.json::<Value>().await.expect("json")["id"], id.as_str());
+
+    let (s, v, etag) = app
+        .transition(&id, "acknowledge", &etag, json!({"message": "您好，我们已收到。"}))
+        .await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("acknowledged")));
+    let (s, v, etag) = app
+        .transition(&id, "assign", &etag, json!({"team": "broadband", "assignee": "li.na"}))
+        .await;
+    assert_eq!(
+        (s, v["status"].as_str(), v["team"].as_str()),
+        (200, Some("in_progress"), Some("broadband"))
+    );
+
+    // A note commutes: no If-Match needed.
+    let note = app
+        .post(
+            &format!("/v1/complaints/{id}/notes"),
+            &agent(),
+            &json!({"body": "已安排工程师上门", "visibility": "complainant"}),
+        )
+        .await;
+    assert_eq!(note.status(), 200);
+    let etag_after_note = etag_of(&note);
+    assert_ne!(etag_after_note, etag);
+
+    let (s, v, etag) = app
+        .transition(
+            &id,
+            "wait-on-customer",
+            &etag_after_note,
+            json!({"reason": "等待客户确认上门时间"}),
+        )
+        .await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("waiting_on_customer")));
+    let (s, _, etag) = app.transition(&id, "resume", &etag, json!({})).await;
+    assert_eq!(s, 200);
+    let (s, v, etag) = app
+        .transition(
+            &id,
+            "resolve",
+            &etag,
+            json!({"resolution": "更换光猫", "root_cause": "光猫老化"}),
+        )
+        .await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("resolved")));
+    let (s, v, etag) = app
+        .transition(&id, "satisfaction", &etag, json!({"rating": 5, "comment": "很满意"}))
+        .await;
+    assert_eq!((s, v["satisfaction"]["rating"].as_u64()), (200, Some(5)));
+    let (s, v, etag) = app.transition(&id, "close", &etag, json!({})).await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("closed")));
+
+    // Closed is final: the refusal names the state and the command.
+    let (s, problem, _) = app.transition(&id, "reopen", &etag, json!({"reason": "again"})).await;
+    assert_eq!(s, 409);
+    assert_eq!(problem["type"], "urn:opsledger:problem:invalid-transition");
+    assert_eq!(
+        (problem["state"].as_str(), problem["command"].as_str()),
+        (Some("closed"), Some("reopen"))
+    );
+
+    // The history is the audit view: every event, in order, with who did it.
+    let history: Value = app
+        .get(&format!("/v1/tickets/{id}/history"), &agent())
+        .await
+        .json()
+        .await
+        .expect("json");
+    let types: Vec<&str> = history["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "complaint.filed",
+            "complaint.acknowledged",
+            "complaint.assigned",
+            "complaint.note_added",
+            "complaint.waiting_on_customer",
+            "complaint.resumed",
+            "complaint.resolved",
+            "complaint.satisfaction_recorded",
+            "complaint.closed"
+        ]
+    );
+    let first = &history["events"][0];
+    assert_eq!(first["actor"], format!("{ISSUER}|agent-1"));
+    assert_eq!(first["version"], 1);
+    assert_eq!(first["payload"]["complainant"]["name"], "张伟");
+    assert_eq!(first["hash"].as_str().map(str::len), Some(64));
+}
+
+#[tokio::test]
+async fn every_client_mistake_is_a_problem_with_the_right_status() {
+    let app = spawn_app().await;
+    let (filed, etag) = app.file_complaint().await;
+    let id = filed["id"].as_str().expect("id");
+
+    // 401: no token, a forged token; with WWW-Authenticate.
+    let r = app.http.get(app.url("/v1/tickets")).send().await.expect("request");
+    assert!(r.headers().get("www-authenticate").is_some());
+    problem(r, 401, "unauthenticated").await;
+    let forged = opsledger::http::auth::mint_dev_token(
+        b"another-secret-another-secret-xxxx",
+        &opsledger::http::auth::DevToken {
+            issuer: ISSUER,
+            audience: AUDIENCE,
+            subject: "x",
+            name: None,
+            roles: &[Role::Admin],
+            scopes: &[],
+            ttl_secs: 60,
+        },
+    )
+    .expect("token");
+    problem(app.get("/v1/tickets", &forged).await, 401, "unauthenticated").await;
+
+    // 403: an engineer may not file a complaint; an auditor may not write.
+    let engineer = token("eng-1", &[Role::Engineer]);
+    problem(
+        app.post("/v1/complaints", &engineer, &sample_complaint()).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let auditor = token("aud-1", &[Role::Auditor]);
+    let r = app
+        .post_if_match(&format!("/v1/complaints/{id}/acknowledge"), &auditor, &etag, &json!({}))
+        .await;
+    problem(r, 403, "forbidden").await;
+
+    // 404: unknown ticket, unknown route; 405: wrong method.
+    let unknown = uuid::Uuid::now_v7();
+    problem(
+        app.get(&format!("/v1/tickets/{unknown}"), &agent()).await,
+        404,
+        "not-found",
+    )
+    .await;
+    problem(app.get("/v1/tickets/CMP-1999-999999", &agent()).await, 404, "not-found").await;
+    problem(app.get("/v1/no-such-thing", &agent()).await, 404, "not-found").await;
+    let r = app
+        .http
+        .delete(app.url("/v1/complaints"))
+        .bearer_auth(agent())
+        .send()
+        .await
+        .expect("request");
+    problem(r, 405, "method-not-allowed").await;
+
+    // 409: resolving before acknowledging.
+    let r = app
+        .post_if_match(
+            &format!("/v1/complaints/{id}/resolve"),
+            &agent(),
+            &etag,
+            &json!({"resolution": "x"}),
+        )
+        .await;
+    let body = problem(r, 409, "invalid-transition").await;
+    assert_eq!(body["state"], "filed");
+
+    // 412: a stale If-Match; 428: none at all.
+    let (status, _, _) = app.transition(id, "acknowledge", &etag, json!({})).await;
+    assert_eq!(status, 200);
+    let r = app
+        .post_if_match(
+            &format!("/v1/complaints/{id}/assign"),
+            &agent(),
+            &etag,
+            &json!({"team": "t"}),
+        )
+        .await;
+    problem(r, 412, "precondition-failed").await;
+    let r = app
+        .post(&format!("/v1/complaints/{id}/assign"), &agent(), &json!({"team": "t"}))
+        .await;
+    problem(r, 428, "precondition-required").await;
+
+    // 413: a body over the limit (64 KiB).
+    let mut huge = sample_complaint();
+    huge["description"] = json!("x".repeat(100 * 1024));
+    problem(
+        app.post("/v1/complaints", &agent(), &huge).await,
+        413,
+        "payload-too-large",
+    )
+    .await;
+
+    // 415: not JSON.
+    let r = app
+        .http
+        .post(app.url("/v1/complaints"))
+        .bearer_auth(agent())
+        .header("content-type", "text/plain")
+        .body(sample_complaint().to_string())
+        .send()
+        .await
+        .expect("request");
+    problem(r, 415, "unsupported-media-type").await;
+
+    // 400: malformed JSON.
+    let r = app
+        .http
+        .post(app.url("/v1/complaints"))
+        .bearer_auth(agent())
+        .header("content-type", "application/json")
+        .body("{\"title\": ")
+        .send()
+        .await
+        .expect("request");
+    problem(r, 400, "malformed-body").await;
+
+    // 422: every bad field at once.
+    let mut bad = sample_complaint();
+    bad["title"] = json!("");
+    bad["complainant"]["email"] = json!("not-an-email");
+    bad["description"] = json!("说".repeat(10_001));
+    let body = problem(
+        app.post("/v1/complaints", &agent(), &bad).await,
+        422,
+        "validation-failed",
+    )
+    .await;
+    let pointers: Vec<&str> = body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["pointer"].as_str())
+        .collect();
+    for expected in ["/title", "/description", "/complainant/email"] {
+        assert!(pointers.contains(&expected), "{expected} in {pointers:?}");
+    }
+
+    // 422: unknown fields are refused, with a pointer.
+    let mut extra = sample_complaint();
+    extra["severity"] = json!(1);
+    problem(
+        app.post("/v1/complaints", &agent(), &extra).await,
+        422,
+        "validation-failed",
+    )
+    .await;
+
+    // 400: bad query parameters, all listed.
+    let r = app.get("/v1/tickets?limit=500&priority=P9", &agent()).await;
+    let body = problem(r, 400, "invalid-query").await;
+    assert_eq!(body["errors"].as_array().map(Vec::len), Some(2));
+}
+
+#[tokio::test]
+async fn refused_requests_write_nothing() {
+    let app = spawn_app().await;
+    let (filed, etag) = app.file_complaint().await;
+    let id = filed["id"].as_str().expect("id");
+    let events_before = count_events(&app).await;
+
+    let mut bad = sample_complaint();
+    bad["priority"] = json!("P9");
+    assert_eq!(app.post("/v1/complaints", &agent(), &bad).await.status(), 422);
+    let r = app
+        .post_if_match(&format!("/v1/complaints/{id}/close"), &agent(), &etag, &json!({}))
+        .await;
+    assert_eq!(r.status(), 409);
+    let r = app
+        .post_if_match(
+            &format!("/v1/complaints/{id}/acknowledge"),
+            &agent(),
+            "\"stale\"",
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 412);
+
+    assert_eq!(count_events(&app).await, events_before);
+    let view: Value = app
+        .get(&format!("/v1/tickets/{id}"), &agent())
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(view["version"], 1);
+}
+
+async fn count_events(app: &TestApp) -> i64 {
+    let client = app.db.connect_admin().await;
+    client
+        .query_one("SELECT count(*) FROM events", &[])
+        .await
+        .expect("count")
+        .get(0)
+}
+
+#[tokio::test]
+async fn of_two_writers_with_the_same_if_match_exactly_one_wins() {
+    let app = spawn_app().await;
+    let (filed, etag) = app.file_complaint().await;
+    let id = filed["id"].as_str().expect("id");
+
+    let ack = app.transition(id, "acknowledge", &etag, json!({"message": "first"}));
+    let assign = app.transition(id, "assign", &etag, json!({"team": "second"}));
+    let ((s1, _, _), (s2, p2, _)) = tokio::join!(ack, assign);
+    let mut statuses = [s1, s2];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 412], "one wins, one is told the ticket changed ({p2})");
+
+    let history: Value = app
+        .get(&format!("/v1/tickets/{id}/history"), &agent())
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        history["events"].as_array().map(Vec::len),
+        Some(2),
+        "nothing half-written"
+    );
+}
+
+#[tokio::test]
+async fn concurrent_notes_all_land_without_if_match() {
+    let app = spawn_app().await;
+    let (filed, _) = app.file_complaint().await;
+    let id = filed["id"].as_str().expect("id").to_owned();
+    let notes = (0..12).map(|i| {
+        let app = &app;
+        let id = id.clone();
+        async move {
+            app.post(
+                &format!("/v1/complaints/{id}/notes"),
+                &agent(),
+                &json!({"body": format!("note {i}"), "visibility": "internal"}),
+            )
+            .await
+            .status()
+            .as_u16()
+        }
+    });
+    let statuses = futures_util::future::join_all(notes).await;
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    let view: Value = app
+        .get(&format!("/v1/tickets/{id}"), &agent())
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(view["version"], 13);
+    assert_eq!(view["notes"].as_array().map(Vec::len), Some(12));
+}
+
+#[tokio::test]
+async fn an_idempotent_retry_returns_the_first_response() {
+    let app = spawn_app().await;
+    let send = |body: Value, token: String| {
+        let app = &app;
+        async move {
+            app.http
+                .post(app.url("/v1/complaints"))
+                .bearer_auth(token)
+                .header("Idempotency-Key", "file-once-123")
+                .json(&body)
+                .send()
+                .await
+                .expect("request")
+        }
+    };
+    let first = send(sample_complaint(), agent()).await;
+    assert_eq!(first.status(), 201);
+    let first_location = first.headers().get("location").cloned();
+    let first_body: Value = first.json().await.expect("json");
+
+    let retry = send(sample_complaint(), agent()).await;
+    assert_eq!(retry.status(), 201);
+    assert_eq!(
+        retry.headers().get("idempotent-replayed").map(|v| v.as_bytes()),
+        Some(&b"true"[..])
+    );
+    assert_eq!(retry.headers().get("location").cloned(), first_location);
+    assert_eq!(retry.json::<Value>().await.expect("json"), first_body);
+
+    // Same key, different body: refused, nothing written.
+    let mut other = sample_complaint();
+    other["title"] = json!("another complaint");
+    problem(send(other, agent()).await, 422, "idempotency-key-reused").await;
+
+    // Keys are scoped to the principal: another agent's same key is a new request.
+    let second_agent = token("agent-2", &[Role::Agent]);
+    let theirs: Value = send(sample_complaint(), second_agent).await.json().await.expect("json");
+    assert_ne!(theirs["id"], first_body["id"]);
+
+    let page: Value = app.get("/v1/tickets", &agent()).await.json().await.expect("json");
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(2));
+}
+
+#[tokio::test]
+async fn personal_data_is_masked_for_roles_without_pii_read() {
+    let app = spawn_app().await;
+    let (filed, _) = app.file_complaint().await;
+    let id = filed["id"].as_str().expect("id");
+    assert_eq!(
+        filed["complainant"]["phone"], "+86 138 0013 8000",
+        "agents see clear text"
+    );
+
+    for role in [Role::Engineer, Role::Auditor] {
+        let t = token("reader", &[role]);
+        let r = app.get(&format!("/v1/tickets/{id}"), &t).await;
+        assert_eq!(
+            r.headers().get("cache-control").map(|v| v.as_bytes()),
+            Some(&b"private, no-store"[..])
+        );
+        let masked_etag = etag_of(&r);
+        let view: Value = r.json().await.expect("json");
+        assert_eq!(view["complainant"]["name"], "张**", "{role:?}");
+        assert_eq!(view["complainant"]["phone"], "*********8000");
+        assert_eq!(view["complainant"]["email"], "z***@example.cn");
+        assert_eq!(view["title"], "宽带反复断线", "non-personal fields stay");
+
+        let clear_etag = etag_of(&app.get(&format!("/v1/tickets/{id}"), &agent()).await);
+        assert_ne!(
+            masked_etag, clear_etag,
+            "masked and clear representations have different tags"
+        );
+
+        let history: Value = app
+            .get(&format!("/v1/tickets/{id}/history"), &t)
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(history["events"][0]["payload"]["complainant"]["name"], "张**");
+        let page: Value = app.get("/v1/tickets", &t).await.json().await.expect("json");
+        assert_eq!(page["items"][0]["complainant"]["phone"], "*********8000");
+    }
+
+    // An integration sees clear text only with the pii:read scope.
+    let plain = token_with_scopes("crm", &[Role::Integration], &["tickets:read"]);
+    let view: Value = app
+        .get(&format!("/v1/tickets/{id}"), &plain)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(view["complainant"]["name"], "张**");
+    let trusted = token_with_scopes("crm", &[Role::Integration], &["tickets:read", "pii:read"]);
+    let view: Value = app
+        .get(&format!("/v1/tickets/{id}"), &trusted)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(view["complainant"]["name"], "张伟");
+}
+
+#[tokio::test]
+async fn lists_filter_and_page_in_a_stable_order() {
+    let app = spawn_app().await;
+    let mut ids = Vec::new();
+    for priority in ["P1", "P2", "P2", "P3", "P2"] {
+        let mut body = sample_complaint();
+        body["priority"] = json!(priority);
+        let r: Value = app
+            .post("/v1/complaints", &agent(), &body)
+            .await
+            .json()
+            .await
+            .expect("json");
+        ids.push(r["id"].as_str().expect("id").to_owned());
+    }
+
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/v1/tickets?priority=P2&limit=2&cursor={c}"),
+            None => "/v1/tickets?priority=P2&limit=2".to_owned(),
+        };
+        let page: Value = app.get(&path, &agent()).await.json().await.expect("json");
+        for item in page["items"].as_array().expect("items") {
+            assert_eq!(item["priority"], "P2");
+            seen.push(item["id"].as_str().expect("id").to_owned());
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    let expected: Vec<String> = [&ids[4], &ids[2], &ids[1]].iter().map(|s| s.to_string()).collect();
+    assert_eq!(seen, expected, "newest first, each exactly once");
+
+    let none: Value = app
+        .get("/v1/tickets?status=closed", &agent())
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(none["items"].as_array().map(Vec::len), Some(0));
+}
+
+#[tokio::test]
+async fn operations_endpoints_and_request_ids() {
+    let app = spawn_app().await;
+    let r = app.http.get(app.url("/healthz")).send().await.expect("request");
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().get("x-request-id").is_some(), "a request id is generated");
+    let r = app
+        .http
+        .get(app.url("/readyz"))
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers().get("x-request-id").map(|v| v.as_bytes()),
+        Some(&b"trace-me-42"[..])
+    );
+
+    let spec: Value = app
+        .http
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .expect("spec")
+        .json()
+        .await
+        .expect("json");
+    assert!(spec["paths"]["/v1/complaints"]["post"].is_object());
+
+    let docs = app.http.get(app.url("/docs/")).send().await.expect("docs");
+    assert_eq!(docs.status(), 200);
+    let html = docs.text().await.expect("html");
+    assert!(
+        html.contains("swagger-ui"),
+        "the interactive docs are served from the binary"
+    );
+}

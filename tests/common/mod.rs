@@ -1,0 +1,229 @@
+//! Shared test support: a fresh database per test and the real server on a
+//! random port, driven over HTTP with reqwest.
+#![allow(dead_code)]
+
+pub mod postgres;
+
+use std::path::PathBuf;
+
+use opsledger::app::config::{AuthArgs, DatabaseArgs, LogFormat, ServeArgs};
+use opsledger::app::server::Application;
+use opsledger::domain::Role;
+use opsledger::http::auth::{DevToken, mint_dev_token};
+use postgres::TestDatabase;
+use serde_json::{Value, json};
+
+pub const SECRET: &str = "test-secret-test-secret-test-secret!";
+pub const ISSUER: &str = "https://idp.test";
+pub const AUDIENCE: &str = "opsledger";
+
+/// A libpq URL for `config`, optionally running every session as `role`.
+pub fn url_of(config: &tokio_postgres::Config, role: Option<&str>) -> String {
+    let host = match config.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
+        Some(tokio_postgres::config::Host::Unix(p)) => p.display().to_string(),
+        None => "localhost".to_owned(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let user = config.get_user().unwrap_or("postgres");
+    let password = config
+        .get_password()
+        .map(|p| format!(":{}", urlencode(&String::from_utf8_lossy(p))))
+        .unwrap_or_default();
+    let db = config.get_dbname().unwrap_or("postgres");
+    let mut url = if host.starts_with('/') {
+        format!("postgres://{user}{password}@/{db}?host={}", urlencode(&host))
+    } else {
+        format!("postgres://{user}{password}@{host}:{port}/{db}")
+    };
+    if let Some(role) = role {
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(&format!("options={}", urlencode(&format!("-c role={role}"))));
+    }
+    url
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub fn auth_args() -> AuthArgs {
+    AuthArgs {
+        dev_mode: true,
+        jwt_algorithm: None,
+        jwt_secret: Some(SECRET.to_owned()),
+        jwt_public_key_file: None,
+        jwt_jwks_file: None,
+        jwt_issuer: ISSUER.to_owned(),
+        jwt_audience: AUDIENCE.to_owned(),
+        jwt_leeway_secs: 0,
+        jwt_roles_claim: "roles".to_owned(),
+        jwt_scopes_claim: "scope".to_owned(),
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub db: TestDatabase,
+    pub handle: actix_web::dev::ServerHandle,
+}
+
+/// Builds the application exactly as `opsledger serve` does: migrations run
+/// as the database owner, the server connects as a member of
+/// `opsledger_app`, which may only read and append to the log.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(customise: impl FnOnce(&mut ServeArgs)) -> TestApp {
+    let db = TestDatabase::create().await;
+    let mut args = ServeArgs {
+        listen: "127.0.0.1:0".to_owned(),
+        max_body_bytes: 64 * 1024,
+        workers: Some(2),
+        shutdown_timeout_secs: 1,
+        log_format: LogFormat::Text,
+        database: DatabaseArgs {
+            database_url: Some(url_of(&db.admin, Some("opsledger_app"))),
+            migration_database_url: Some(url_of(&db.admin, None)),
+            data_dir: PathBuf::from("target/test-data"),
+            db_pool_size: 4,
+        },
+        auth: auth_args(),
+    };
+    customise(&mut args);
+    let app = Application::build(args).await.expect("the application starts");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        base,
+        http: reqwest::Client::new(),
+        db,
+        handle,
+    }
+}
+
+pub fn token(subject: &str, roles: &[Role]) -> String {
+    token_with_scopes(subject, roles, &[])
+}
+
+pub fn token_with_scopes(subject: &str, roles: &[Role], scopes: &[&str]) -> String {
+    let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
+    mint_dev_token(
+        SECRET.as_bytes(),
+        &DevToken {
+            issuer: ISSUER,
+            audience: AUDIENCE,
+            subject,
+            name: None,
+            roles,
+            scopes: &scopes,
+            ttl_secs: 600,
+        },
+    )
+    .expect("token")
+}
+
+pub fn agent() -> String {
+    token("agent-1", &[Role::Agent])
+}
+
+pub fn sample_complaint() -> Value {
+    json!({
+        "title": "宽带反复断线",
+        "description": "客户反映家中宽带每晚八点后断线，已持续一周。",
+        "channel": "phone",
+        "complainant": {"name": "张伟", "phone": "+86 138 0013 8000", "email": "zhang.wei@example.cn"},
+        "category": "broadband",
+        "priority": "P2"
+    })
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post_if_match(&self, path: &str, token: &str, etag: &str, body: &Value) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .bearer_auth(token)
+            .header("If-Match", etag)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Files the sample complaint as an agent; returns (view, etag).
+    pub async fn file_complaint(&self) -> (Value, String) {
+        let response = self.post("/v1/complaints", &agent(), &sample_complaint()).await;
+        assert_eq!(response.status(), 201, "filing succeeds");
+        let etag = etag_of(&response);
+        (response.json().await.expect("json"), etag)
+    }
+
+    /// Runs a transition with If-Match; returns (status, body, etag).
+    pub async fn transition(&self, id: &str, command: &str, etag: &str, body: Value) -> (u16, Value, String) {
+        let response = self
+            .post_if_match(&format!("/v1/complaints/{id}/{command}"), &agent(), etag, &body)
+            .await;
+        let status = response.status().as_u16();
+        let etag = etag_of(&response);
+        (status, response.json().await.unwrap_or(Value::Null), etag)
+    }
+}
+
+pub fn etag_of(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Asserts a problem+json response and returns its body.
+pub async fn problem(response: reqwest::Response, status: u16, kind: &str) -> Value {
+    assert_eq!(response.status().as_u16(), status, "status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        content_type.starts_with("application/problem+json"),
+        "content type {content_type}"
+    );
+    let body: Value = response.json().await.expect("problem json");
+    assert_eq!(body["type"], format!("urn:opsledger:problem:{kind}"), "{body}");
+    assert_eq!(body["status"], status);
+    body
+}

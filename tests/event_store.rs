@@ -1,0 +1,187 @@
+//! The event store against real PostgreSQL: append-only enforcement, the
+//! hash chain, atomic multi-event appends and the concurrency check.
+
+mod common;
+
+use chrono::Utc;
+use common::postgres::TestDatabase;
+use deadpool_postgres::Pool;
+use opsledger::app::database;
+use opsledger::store::{self, Metadata, NewEvent, StoreError, StreamHead, chain_hash};
+use serde_json::json;
+use uuid::Uuid;
+
+async fn migrated() -> (TestDatabase, Pool) {
+    let db = TestDatabase::create().await;
+    database::migrate(&db.admin).await.expect("migrations apply");
+    let pool = database::pool(db.admin.clone(), 2).expect("pool");
+    (db, pool)
+}
+
+fn metadata() -> Metadata {
+    Metadata {
+        actor: "https://idp.test|agent-1".into(),
+        roles: vec!["agent".into()],
+        request_id: "req-1".into(),
+        correlation_id: "req-1".into(),
+        causation_id: None,
+        idempotency_key: None,
+    }
+}
+
+fn events(n: usize) -> Vec<NewEvent> {
+    (0..n)
+        .map(|i| NewEvent {
+            event_type: "test.happened",
+            schema_version: 1,
+            payload: json!({"n": i, "text": "中文不变"}),
+        })
+        .collect()
+}
+
+async fn append(
+    pool: &Pool,
+    stream: Uuid,
+    head: Option<&StreamHead>,
+    n: usize,
+) -> Result<Vec<store::StoredEvent>, StoreError> {
+    let sealed = store::seal(stream, head, events(n), &metadata(), Utc::now())?;
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await.map_err(StoreError::from)?;
+    store::insert(&tx, &sealed).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(sealed)
+}
+
+/// The server's message: tokio-postgres displays every server error as "db error".
+fn message(e: &tokio_postgres::Error) -> String {
+    e.as_db_error()
+        .map_or_else(|| e.to_string(), |d| d.message().to_owned())
+}
+
+fn head_of(events: &[store::StoredEvent]) -> StreamHead {
+    let last = events.last().expect("events");
+    StreamHead {
+        version: last.envelope.version,
+        hash: last.hash,
+        recorded_at: last.recorded_at,
+    }
+}
+
+#[tokio::test]
+async fn the_log_refuses_update_delete_and_truncate_even_from_its_owner() {
+    let (db, pool) = migrated().await;
+    append(&pool, Uuid::now_v7(), None, 2).await.expect("append");
+    let owner = db.connect_admin().await;
+
+    for statement in [
+        "UPDATE events SET event_type = 'forged'",
+        "DELETE FROM events",
+        "TRUNCATE events",
+    ] {
+        let error = owner.batch_execute(statement).await.expect_err(statement);
+        assert!(message(&error).contains("append-only"), "{statement}: {error:?}");
+    }
+    // ENABLE ALWAYS: the triggers fire under replication mode too.
+    owner
+        .batch_execute("SET session_replication_role = replica")
+        .await
+        .expect("superuser may set it");
+    let error = owner
+        .batch_execute("DELETE FROM events")
+        .await
+        .expect_err("still refused");
+    assert!(message(&error).contains("append-only"), "{error:?}");
+
+    let count: i64 = owner
+        .query_one("SELECT count(*) FROM events", &[])
+        .await
+        .expect("count")
+        .get(0);
+    assert_eq!(count, 2);
+}
+
+#[tokio::test]
+async fn the_serving_role_may_only_read_and_append() {
+    let (db, _) = migrated().await;
+    let mut config = db.admin.clone();
+    config.options("-c role=opsledger_app");
+    let pool = database::pool(config, 1).expect("pool");
+    append(&pool, Uuid::now_v7(), None, 1)
+        .await
+        .expect("the server role appends");
+    let client = pool.get().await.expect("client");
+    let error = client
+        .batch_execute("UPDATE events SET event_type = 'x'")
+        .await
+        .expect_err("no UPDATE privilege");
+    assert!(message(&error).contains("permission denied"), "{error:?}");
+    let error = client
+        .batch_execute("ALTER TABLE events DISABLE TRIGGER ALL")
+        .await
+        .expect_err("not the owner");
+    assert!(message(&error).contains("owner"), "{error:?}");
+}
+
+#[tokio::test]
+async fn the_chain_of_a_stream_recomputes_from_the_stored_bytes() {
+    let (_db, pool) = migrated().await;
+    let stream = Uuid::now_v7();
+    let first = append(&pool, stream, None, 3).await.expect("append");
+    append(&pool, stream, Some(&head_of(&first)), 2).await.expect("append");
+
+    let client = pool.get().await.expect("client");
+    let stored = store::read_stream(&client, stream).await.expect("read");
+    assert_eq!(stored.len(), 5);
+    assert_eq!(store::first_broken_link(&stored), None);
+
+    // By hand, from the raw column: SHA-256(previous ‖ stored bytes).
+    let rows = client
+        .query(
+            "SELECT stored, hash FROM events WHERE stream_id = $1 ORDER BY version",
+            &[&stream],
+        )
+        .await
+        .expect("rows");
+    let mut previous = [0u8; 32];
+    for row in rows {
+        let bytes: Vec<u8> = row.get(0);
+        let hash: Vec<u8> = row.get(1);
+        assert_eq!(chain_hash(&previous, &bytes).to_vec(), hash);
+        previous.copy_from_slice(&hash);
+        let text = String::from_utf8(bytes).expect("utf-8");
+        assert!(
+            text.contains("中文不变") && !text.contains(": "),
+            "canonical JSON, text unchanged"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_stale_writer_conflicts_and_a_multi_event_append_is_all_or_nothing() {
+    let (_db, pool) = migrated().await;
+    let stream = Uuid::now_v7();
+    let first = append(&pool, stream, None, 1).await.expect("append");
+    let head = head_of(&first);
+
+    append(&pool, stream, Some(&head), 1)
+        .await
+        .expect("the first writer wins");
+    // The second writer loaded the same head: its three events would be
+    // versions 2, 3, 4; version 2 exists, so none of them may land.
+    let lost = append(&pool, stream, Some(&head), 3).await;
+    assert!(matches!(lost, Err(StoreError::VersionConflict)), "{lost:?}");
+
+    let client = pool.get().await.expect("client");
+    let versions: Vec<i32> = client
+        .query(
+            "SELECT version FROM events WHERE stream_id = $1 ORDER BY version",
+            &[&stream],
+        )
+        .await
+        .expect("rows")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(versions, [1, 2]);
+}
