@@ -2,11 +2,15 @@
 -- the server itself runs as a member of `opsledger_app`, which may only
 -- INSERT and SELECT on the log.
 
--- A group role, shared by every database on the cluster. Parallel test
--- databases may race to create it, hence the guard.
+-- A group role, shared by every database on the cluster. It may exist
+-- already (created by an administrator, or by another database on the same
+-- cluster); only when it does not must the migrating role be able to create
+-- it. Parallel test databases may race to create it, hence the handler.
 DO $$
 BEGIN
-    CREATE ROLE opsledger_app NOLOGIN;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'opsledger_app') THEN
+        CREATE ROLE opsledger_app NOLOGIN;
+    END IF;
 EXCEPTION WHEN duplicate_object OR unique_violation THEN
     NULL;
 END

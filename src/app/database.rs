@@ -30,7 +30,7 @@ pub enum DatabaseError {
     Migration(String),
     #[error("cannot build the connection pool: {0}")]
     Pool(String),
-    #[error("database error: {0}")]
+    #[error("database error: {}", store::db_message(.0))]
     Query(#[from] tokio_postgres::Error),
 }
 
@@ -112,7 +112,22 @@ pub async fn migrate(owner: &tokio_postgres::Config) -> Result<(), DatabaseError
     let mut client = connect(owner).await?;
     store::migrations::run(&mut client)
         .await
-        .map_err(|e| DatabaseError::Migration(e.to_string()))
+        .map_err(|e| DatabaseError::Migration(describe(&e)))
+}
+
+/// An error with its whole source chain, using the server's own message
+/// where there is one (tokio-postgres displays every server error as "db error").
+fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        match cause.downcast_ref::<tokio_postgres::Error>() {
+            Some(pg) => text.push_str(&format!(": {}", store::db_message(pg))),
+            None => text.push_str(&format!(": {cause}")),
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// Creates the embedded roles and database on first start: an owner that
