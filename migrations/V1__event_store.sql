@@ -93,6 +93,10 @@ CREATE TABLE tickets (
     updated_at  timestamptz NOT NULL,
     version     bigint      NOT NULL,
     view        jsonb       NOT NULL,
+    -- Chain hash of the stream's latest event (version `version`, recorded
+    -- at `updated_at`): what the next append chains from. Kept on this row
+    -- so a command locks and reads everything it needs in one statement.
+    head_hash   bytea       NOT NULL CHECK (octet_length(head_hash) = 32),
     CONSTRAINT tickets_pkey PRIMARY KEY (id),
     CONSTRAINT tickets_number_key UNIQUE (number)
 );

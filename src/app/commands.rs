@@ -21,17 +21,9 @@ use crate::store::{self, Metadata, NewEvent, StoreError, StreamHead};
 
 use super::etag;
 
-/// Commands that commute (adding a note) are retried this often when they
-/// lose a race, after a short random pause that grows with each attempt so
-/// that contenders spread out; after that the client sees 412.
-const COMMUTING_RETRIES: usize = 16;
-
-async fn back_off(attempt: usize) {
-    let mut jitter = [0u8; 1];
-    let _ = getrandom::fill(&mut jitter);
-    let millis = (attempt as u64).min(8) * (1 + u64::from(jitter[0]) % 5);
-    tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
-}
+/// Commands that commute (adding a note) are retried this often if they
+/// ever lose a race at insert; after that the client sees 412.
+const COMMUTING_RETRIES: usize = 3;
 
 /// Who is acting and what the request carried, beyond the command itself.
 #[derive(Debug, Clone)]
@@ -133,7 +125,15 @@ impl Commands {
         let events = complaint::file(id, &number, cmd, now)?;
         let sealed = seal_complaint_events(id, None, events, ctx, now)?;
         let row = complaint_row(fold::fold_complaint(None, &sealed))?;
-        match commit(&mut client, ctx, &sealed, &row, &render).await {
+        let tx = client.transaction().await.map_err(StoreError::from)?;
+        let written = match write(&tx, ctx, &sealed, &row, &render).await {
+            Ok(()) => tx.commit().await.map_err(|e| CommandError::Store(e.into())),
+            Err(e) => {
+                drop(tx); // rolls back
+                Err(e)
+            }
+        };
+        match written {
             Ok(()) => Ok(Outcome::Done(row)),
             Err(CommandError::Store(StoreError::IdempotencyRace)) => replay_after_race(&client, ctx).await,
             Err(other) => Err(other),
@@ -156,7 +156,8 @@ impl Commands {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let (row, head) = tickets::get_with_head(&client, target)
+            let tx = client.transaction().await.map_err(StoreError::from)?;
+            let (row, head) = tickets::lock_with_head(&tx, target)
                 .await?
                 .ok_or(CommandError::NotFound)?;
             if row.kind != TicketKind::Complaint.as_str() {
@@ -173,14 +174,20 @@ impl Commands {
             let events = complaint::decide(&state, cmd, now)?;
             let sealed = seal_complaint_events(row.id, Some(&head), events, ctx, now)?;
             let new_row = complaint_row(fold::fold_complaint(Some(state), &sealed))?;
-            match commit(&mut client, ctx, &sealed, &new_row, &render).await {
+            let written = match write(&tx, ctx, &sealed, &new_row, &render).await {
+                Ok(()) => tx.commit().await.map_err(|e| CommandError::Store(e.into())),
+                Err(e) => {
+                    drop(tx); // rolls back
+                    Err(e)
+                }
+            };
+            match written {
                 Ok(()) => return Ok(Outcome::Done(new_row)),
+                // Only a writer that bypassed the row lock can get here; the
+                // unique (stream, version) constraint still refuses it.
                 Err(CommandError::Store(StoreError::VersionConflict)) => match precondition {
                     Precondition::IfMatch(_) => return Err(CommandError::LostRace),
-                    Precondition::Commutes if attempt < COMMUTING_RETRIES => {
-                        back_off(attempt).await;
-                        continue;
-                    }
+                    Precondition::Commutes if attempt < COMMUTING_RETRIES => continue,
                     Precondition::Commutes => return Err(CommandError::LostRace),
                 },
                 Err(CommandError::Store(StoreError::IdempotencyRace)) => {
@@ -249,28 +256,30 @@ fn complaint_row(folded: Result<Option<Complaint>, crate::domain::StreamCorrupt>
     fold::complaint_row(&view).map_err(|e| CommandError::Corrupt(e.to_string()))
 }
 
-/// One transaction: the events, the inline view and the idempotency record
-/// are written together (pipelined on one connection) or not at all.
-async fn commit(
-    client: &mut deadpool_postgres::Client,
+/// Writes the events, the inline view and the idempotency record in the
+/// caller's transaction, pipelined on one connection.
+async fn write(
+    tx: &deadpool_postgres::Transaction<'_>,
     ctx: &CommandContext,
     sealed: &[store::StoredEvent],
     row: &TicketRow,
     render: &impl Fn(&TicketRow) -> StoredResponse,
 ) -> Result<(), CommandError> {
-    let tx = client.transaction().await.map_err(StoreError::from)?;
+    let head_hash = sealed
+        .last()
+        .map(|e| e.hash)
+        .ok_or_else(|| CommandError::Corrupt("a command produced no events".into()))?;
     let response = ctx.idempotency.as_ref().map(|i| (i, render(row)));
     let record = async {
         match &response {
-            Some((idem, resp)) => idempotency::insert(&tx, &ctx.actor.id, &idem.key, &idem.request_hash, resp).await,
+            Some((idem, resp)) => idempotency::insert(tx, &ctx.actor.id, &idem.key, &idem.request_hash, resp).await,
             None => Ok(()),
         }
     };
-    let (events, view, record) = tokio::join!(store::insert(&tx, sealed), tickets::upsert(&tx, row), record);
+    let (events, view, record) = tokio::join!(store::insert(tx, sealed), tickets::upsert(tx, row, &head_hash), record);
     // The version conflict is the meaningful error when several fail together.
     events?;
     record?;
     view?;
-    tx.commit().await.map_err(StoreError::from)?;
     Ok(())
 }

@@ -82,22 +82,17 @@ pub async fn get(client: &impl GenericClient, r: &TicketRef) -> Result<Option<Ti
 }
 
 /// The current view together with the head of its stream, in one round
-/// trip: what a command needs to decide and to chain its events.
-pub async fn get_with_head(
+/// trip: what a command needs to decide and to chain its events. The row
+/// stays locked until the caller's transaction ends, so writers to one
+/// ticket queue up instead of failing on each other. (One table only: after
+/// waiting for a lock, PostgreSQL re-reads the locked row but not rows joined
+/// to it, so a join would pair the new view with a stale head.)
+pub async fn lock_with_head(
     client: &impl GenericClient,
     r: &TicketRef,
 ) -> Result<Option<(TicketRow, StreamHead)>, StoreError> {
     let (clause, param) = where_ref(r);
-    let sql = format!(
-        "SELECT {cols}, e.hash, e.recorded_at FROM tickets t
-         JOIN events e ON e.stream_id = t.id AND e.version = t.version
-         WHERE {clause}",
-        cols = COLUMNS
-            .split(", ")
-            .map(|c| format!("t.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    let sql = format!("SELECT {COLUMNS}, t.head_hash FROM tickets t WHERE {clause} FOR UPDATE");
     let statement = client.prepare_cached(&sql).await?;
     let row = client
         .query_opt(&statement, &[param.as_ref() as &(dyn ToSql + Sync)])
@@ -110,23 +105,24 @@ pub async fn get_with_head(
             let head = StreamHead {
                 version: ticket.version,
                 hash: to_hash(&hash)?,
-                recorded_at: row.try_get(13)?,
+                recorded_at: ticket.updated_at,
             };
             Ok(Some((ticket, head)))
         }
     }
 }
 
-/// Writes a view; an older version never overwrites a newer one.
-pub async fn upsert(client: &impl GenericClient, t: &TicketRow) -> Result<(), StoreError> {
+/// Writes a view and the hash of the stream's latest event; an older
+/// version never overwrites a newer one.
+pub async fn upsert(client: &impl GenericClient, t: &TicketRow, head_hash: &[u8; 32]) -> Result<(), StoreError> {
     let statement = client
         .prepare_cached(
-            "INSERT INTO tickets (id, number, kind, status, priority, team, assignee, channel, created_at, updated_at, version, view)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+            "INSERT INTO tickets (id, number, kind, status, priority, team, assignee, channel, created_at, updated_at, version, view, head_hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
              ON CONFLICT (id) DO UPDATE SET
                 status = EXCLUDED.status, priority = EXCLUDED.priority, team = EXCLUDED.team,
                 assignee = EXCLUDED.assignee, channel = EXCLUDED.channel, updated_at = EXCLUDED.updated_at,
-                version = EXCLUDED.version, view = EXCLUDED.view
+                version = EXCLUDED.version, view = EXCLUDED.view, head_hash = EXCLUDED.head_hash
              WHERE tickets.version < EXCLUDED.version",
         )
         .await?;
@@ -147,6 +143,7 @@ pub async fn upsert(client: &impl GenericClient, t: &TicketRow) -> Result<(), St
                 &t.updated_at,
                 &version,
                 &t.view,
+                &&head_hash[..],
             ],
         )
         .await?;
@@ -231,7 +228,7 @@ pub async fn list(
     }
     params.push(Box::new(i64::from(limit) + 1));
     let sql = format!(
-        "SELECT {COLUMNS} FROM tickets {} ORDER BY created_at DESC, id DESC LIMIT ${}",
+        "SELECT {COLUMNS} FROM tickets t {} ORDER BY created_at DESC, id DESC LIMIT ${}",
         if clauses.is_empty() {
             String::new()
         } else {

@@ -80,6 +80,7 @@ pub struct Resolve {
 pub struct RecordSatisfaction {
     /// 1 (very unhappy) to 5 (very happy).
     #[schema(minimum = 1, maximum = 5)]
+    #[schema(minimum = 1, maximum = 5)]
     pub rating: u8,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,

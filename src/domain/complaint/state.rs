@@ -75,6 +75,7 @@ pub struct Resolution {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Satisfaction {
     /// 1 (very unhappy) to 5 (very happy).
+    #[schema(minimum = 1, maximum = 5)]
     pub rating: u8,
     pub comment: Option<String>,
     pub recorded_at: DateTime<Utc>,

@@ -1,0 +1,545 @@
+//! Contract tests: files committed for other people and tools must equal
+//! what the code generates.
+//!
+//! - `openapi/openapi.json` is the OpenAPI document of the HTTP API;
+//! - `schema/<type>.v<version>.json` is a JSON Schema (draft 2020-12) of the
+//!   payload of each complaint event type, for consumers of the event stream;
+//! - the permission matrix in `README.md` is the one the code enforces.
+//!
+//! After an intended change, regenerate them all with
+//! `UPDATE_CONTRACTS=1 cargo test --test contracts` and commit the result.
+//! No database is needed.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use opsledger::domain::complaint::{
+    Channel, Complainant, ComplaintAcknowledged, ComplaintAssigned, ComplaintClosed, ComplaintEvent, ComplaintFiled,
+    ComplaintNoteAdded, ComplaintReopened, ComplaintResolved, ComplaintResumed, ComplaintSatisfactionRecorded,
+    ComplaintWaitingOnCustomer, NoteVisibility, Priority,
+};
+
+const UPDATE_HINT: &str = "run `UPDATE_CONTRACTS=1 cargo test --test contracts` and commit the result";
+const JSON_SCHEMA_DRAFT: &str = "https://json-schema.org/draft/2020-12/schema";
+const MATRIX_START: &str = "<!-- permission-matrix:start -->";
+const MATRIX_END: &str = "<!-- permission-matrix:end -->";
+
+// ---------------------------------------------------------------------------
+// OpenAPI
+// ---------------------------------------------------------------------------
+
+#[test]
+fn committed_openapi_matches_the_generated_spec() {
+    check_or_update(
+        &repo_path("openapi/openapi.json"),
+        &opsledger::http::openapi::pretty_json(),
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Event payload schemas
+// ---------------------------------------------------------------------------
+
+#[test]
+fn committed_event_schemas_match_the_generated_ones() {
+    let events = samples();
+    assert_covers_every_event_type(&events);
+
+    let mut expected = BTreeMap::new();
+    for event in &events {
+        let file_name = schema_file_name(event);
+        let schema = payload_schema_of(event);
+        if let Err(e) = jsonschema::draft202012::meta::validate(&schema) {
+            panic!("the generated schema {file_name} is not a valid draft 2020-12 schema: {e}");
+        }
+        expected.insert(file_name, pretty(&schema));
+    }
+
+    let dir = repo_path("schema");
+    if updating() {
+        fs::create_dir_all(&dir).expect("create schema/");
+    }
+    for (file_name, text) in &expected {
+        check_or_update(&dir.join(file_name), text);
+    }
+
+    // A file nobody produces any more is a stale contract.
+    let mut stale = Vec::new();
+    for entry in fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot read {}: {e}; {UPDATE_HINT}", dir.display())) {
+        let entry = entry.expect("read schema/ entry");
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') || expected.contains_key(&name) {
+            continue;
+        }
+        if updating() && entry.path().is_file() {
+            fs::remove_file(entry.path()).unwrap_or_else(|e| panic!("cannot remove stale schema/{name}: {e}"));
+            eprintln!("removed stale schema/{name}");
+        } else {
+            stale.push(name);
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "schema/ contains files that no complaint event type produces: {stale:?}; {UPDATE_HINT} (or remove them)"
+    );
+}
+
+#[test]
+fn every_event_type_serializes_to_json_its_schema_accepts() {
+    let events = samples();
+    assert_covers_every_event_type(&events);
+
+    let mut validators = BTreeMap::new();
+    for event in &events {
+        let file_name = schema_file_name(event);
+        let validator = validators.entry(file_name.clone()).or_insert_with(|| {
+            // While regenerating, the committed file may not have been written
+            // yet by the other test; validate against what it will contain.
+            let schema = if updating() {
+                payload_schema_of(event)
+            } else {
+                committed_schema(&file_name)
+            };
+            jsonschema::draft202012::options()
+                .should_validate_formats(true)
+                .build(&schema)
+                .unwrap_or_else(|e| panic!("schema/{file_name} does not compile: {e}"))
+        });
+
+        let payload = event.payload_json();
+        let errors: Vec<String> = validator
+            .iter_errors(&payload)
+            .map(|e| format!("{e} (at `{}`)", e.instance_path))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{} payload {payload} is rejected by schema/{file_name}: {errors:#?}",
+            event.event_type()
+        );
+
+        // The payload must also round-trip through the stored form.
+        let back = ComplaintEvent::from_stored(event.event_type(), event.schema_version(), payload.clone())
+            .unwrap_or_else(|e| panic!("{} payload {payload} does not decode: {e:?}", event.event_type()));
+        assert_eq!(&back, event);
+
+        let schema = payload_schema_of(event);
+        let object = payload.as_object().expect("payloads are JSON objects");
+
+        // Payloads are closed: an unknown property is a contract violation.
+        if schema.get("additionalProperties") == Some(&Value::Bool(false)) {
+            let mut extra = object.clone();
+            extra.insert("unexpected_extra".to_owned(), json!("意外的字段"));
+            assert!(
+                !validator.is_valid(&Value::Object(extra)),
+                "schema/{file_name} accepts an unknown property"
+            );
+        }
+
+        // Every required field really is required.
+        for field in required_fields(&schema) {
+            let mut missing = object.clone();
+            assert!(
+                missing.remove(&field).is_some(),
+                "{file_name}: required field {field} absent from sample"
+            );
+            assert!(
+                !validator.is_valid(&Value::Object(missing)),
+                "schema/{file_name} accepts a payload without its required field {field}"
+            );
+        }
+    }
+
+    // A few targeted refusals on the richest payload.
+    let filed = events
+        .iter()
+        .find(|e| matches!(e, ComplaintEvent::Filed(_)))
+        .expect("a complaint.filed sample");
+    let validator = &validators[&schema_file_name(filed)];
+    let payload = filed.payload_json();
+    let rejects = |pointer: &str, value: Value, why: &str| {
+        let mut bad = payload.clone();
+        *bad.pointer_mut(pointer)
+            .unwrap_or_else(|| panic!("{pointer} exists in the sample")) = value;
+        assert!(!validator.is_valid(&bad), "complaint.filed schema accepts {why}: {bad}");
+    };
+    rejects("/channel", json!("carrier_pigeon"), "an unknown channel");
+    rejects("/priority", json!("P9"), "an unknown priority");
+    rejects("/id", json!("not-a-uuid"), "an id that is not a UUID");
+    rejects("/title", json!(42), "a number as title");
+    let mut complainant_extra = payload.clone();
+    complainant_extra["complainant"]["wechat"] = json!("wxid_zhangsan");
+    assert!(
+        !validator.is_valid(&complainant_extra),
+        "complaint.filed schema accepts an unknown complainant field (Complainant denies unknown fields)"
+    );
+    let mut nameless = payload.clone();
+    nameless["complainant"]
+        .as_object_mut()
+        .expect("complainant object")
+        .remove("name");
+    assert!(
+        !validator.is_valid(&nameless),
+        "complaint.filed schema accepts a complainant without a name"
+    );
+
+    let note = events
+        .iter()
+        .find(|e| matches!(e, ComplaintEvent::NoteAdded(_)))
+        .expect("a complaint.note_added sample");
+    let mut bad = note.payload_json();
+    bad["visibility"] = json!("public");
+    assert!(
+        !validators[&schema_file_name(note)].is_valid(&bad),
+        "note visibility accepts \"public\""
+    );
+}
+
+/// At least one realistic sample of every complaint event type, with optional
+/// fields both present and absent.
+fn samples() -> Vec<ComplaintEvent> {
+    let id = Uuid::parse_str("0193a1b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b").expect("valid uuid");
+    vec![
+        ComplaintEvent::Filed(ComplaintFiled {
+            id,
+            number: "CMP-2025-000042".to_owned(),
+            title: "宽带连续三天断线".to_owned(),
+            description: "自周一起，家里的宽带每晚八点左右断线，重启光猫后才恢复。".to_owned(),
+            channel: Channel::Phone,
+            complainant: Complainant {
+                name: "张伟".to_owned(),
+                phone: Some("+86 138-0013-8000".to_owned()),
+                email: Some("zhang.wei@example.cn".to_owned()),
+                customer_ref: Some("CRM-0098812".to_owned()),
+            },
+            category: "network".to_owned(),
+            priority: Priority::P2,
+        }),
+        ComplaintEvent::Filed(ComplaintFiled {
+            id: Uuid::parse_str("0193a1b2-7c3d-7e4f-8a9b-0c1d2e3f4a5c").expect("valid uuid"),
+            number: "CMP-2025-000043".to_owned(),
+            title: "Invoice charged twice".to_owned(),
+            description: "The March invoice was debited twice from my account.".to_owned(),
+            channel: Channel::InPerson,
+            complainant: Complainant {
+                name: "Maria Rossi".to_owned(),
+                phone: None,
+                email: None,
+                customer_ref: Some("C-77812".to_owned()),
+            },
+            category: "billing".to_owned(),
+            priority: Priority::P1,
+        }),
+        ComplaintEvent::Acknowledged(ComplaintAcknowledged {
+            message: Some("您好，我们已收到您的投诉，将在24小时内回复。".to_owned()),
+        }),
+        ComplaintEvent::Acknowledged(ComplaintAcknowledged { message: None }),
+        ComplaintEvent::Assigned(ComplaintAssigned {
+            team: Some("网络运维二组".to_owned()),
+            assignee: Some("li.na".to_owned()),
+        }),
+        ComplaintEvent::Assigned(ComplaintAssigned {
+            team: Some("billing".to_owned()),
+            assignee: None,
+        }),
+        ComplaintEvent::Assigned(ComplaintAssigned {
+            team: None,
+            assignee: None,
+        }),
+        ComplaintEvent::NoteAdded(ComplaintNoteAdded {
+            body: "已联系区域机房，疑似光衰过大。".to_owned(),
+            visibility: NoteVisibility::Internal,
+        }),
+        ComplaintEvent::NoteAdded(ComplaintNoteAdded {
+            body: "A technician will visit on Thursday morning.".to_owned(),
+            visibility: NoteVisibility::Complainant,
+        }),
+        ComplaintEvent::WaitingOnCustomer(ComplaintWaitingOnCustomer {
+            reason: "请提供光猫背面的序列号照片。".to_owned(),
+        }),
+        ComplaintEvent::Resumed(ComplaintResumed {
+            note: Some("客户已发送照片。".to_owned()),
+        }),
+        ComplaintEvent::Resumed(ComplaintResumed { note: None }),
+        ComplaintEvent::Resolved(ComplaintResolved {
+            resolution: "更换了光猫并重新熔接光纤，连续观察48小时无断线。".to_owned(),
+            root_cause: Some("入户光纤接头老化".to_owned()),
+        }),
+        ComplaintEvent::Resolved(ComplaintResolved {
+            resolution: "Duplicate debit refunded.".to_owned(),
+            root_cause: None,
+        }),
+        ComplaintEvent::SatisfactionRecorded(ComplaintSatisfactionRecorded {
+            rating: 5,
+            comment: Some("处理很及时，谢谢！".to_owned()),
+        }),
+        ComplaintEvent::SatisfactionRecorded(ComplaintSatisfactionRecorded {
+            rating: 1,
+            comment: None,
+        }),
+        ComplaintEvent::Closed(ComplaintClosed {
+            comment: Some("客户确认问题已解决。".to_owned()),
+        }),
+        ComplaintEvent::Closed(ComplaintClosed { comment: None }),
+        ComplaintEvent::Reopened(ComplaintReopened {
+            reason: "问题再次出现：昨晚又断线两次。".to_owned(),
+        }),
+    ]
+}
+
+/// The payload schema of an event's type. Exhaustive on purpose: a new
+/// variant does not compile until it is given a schema here.
+fn payload_schema_of(event: &ComplaintEvent) -> Value {
+    let schema = match event {
+        ComplaintEvent::Filed(_) => payload_schema::<ComplaintFiled>(),
+        ComplaintEvent::Acknowledged(_) => payload_schema::<ComplaintAcknowledged>(),
+        ComplaintEvent::Assigned(_) => payload_schema::<ComplaintAssigned>(),
+        ComplaintEvent::NoteAdded(_) => payload_schema::<ComplaintNoteAdded>(),
+        ComplaintEvent::WaitingOnCustomer(_) => payload_schema::<ComplaintWaitingOnCustomer>(),
+        ComplaintEvent::Resumed(_) => payload_schema::<ComplaintResumed>(),
+        ComplaintEvent::Resolved(_) => payload_schema::<ComplaintResolved>(),
+        ComplaintEvent::SatisfactionRecorded(_) => payload_schema::<ComplaintSatisfactionRecorded>(),
+        ComplaintEvent::Closed(_) => payload_schema::<ComplaintClosed>(),
+        ComplaintEvent::Reopened(_) => payload_schema::<ComplaintReopened>(),
+    };
+    standalone(schema, event.event_type(), event.schema_version())
+}
+
+/// The utoipa schema of `T` plus every component schema it references.
+fn payload_schema<T: utoipa::ToSchema>() -> (Value, BTreeMap<String, Value>) {
+    let root = serde_json::to_value(<T as utoipa::PartialSchema>::schema()).expect("schema serializes");
+    let mut referenced = Vec::new();
+    <T as utoipa::ToSchema>::schemas(&mut referenced);
+    let defs = referenced
+        .into_iter()
+        .map(|(name, schema)| (name, serde_json::to_value(schema).expect("schema serializes")))
+        .collect();
+    (root, defs)
+}
+
+/// Turns an OpenAPI component schema into a standalone JSON Schema document.
+fn standalone((root, defs): (Value, BTreeMap<String, Value>), event_type: &str, version: u32) -> Value {
+    let Value::Object(root) = root else {
+        panic!("the payload schema of {event_type} is not an object schema: {root}")
+    };
+    let mut doc = Map::new();
+    doc.insert("$schema".to_owned(), json!(JSON_SCHEMA_DRAFT));
+    doc.insert(
+        "$id".to_owned(),
+        json!(format!("urn:opsledger:event:{event_type}:v{version}")),
+    );
+    doc.insert("title".to_owned(), json!(event_type));
+    doc.insert("x-schema-version".to_owned(), json!(version));
+    for (key, value) in root {
+        doc.entry(key).or_insert(value);
+    }
+    if !defs.is_empty() {
+        doc.insert("$defs".to_owned(), Value::Object(defs.into_iter().collect()));
+    }
+    let mut doc = Value::Object(doc);
+    rewrite_refs(&mut doc);
+    close_objects(&mut doc);
+    doc
+}
+
+/// `#/components/schemas/X` → `#/$defs/X`.
+fn rewrite_refs(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                match v {
+                    Value::String(s) if key == "$ref" => {
+                        if let Some(name) = s.strip_prefix("#/components/schemas/") {
+                            *s = format!("#/$defs/{name}");
+                        }
+                    }
+                    _ => rewrite_refs(v),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(rewrite_refs),
+        _ => {}
+    }
+}
+
+/// Payload structs are closed records: every object schema gets
+/// `additionalProperties: false` unless it already says otherwise. Walks the
+/// schema structurally (not every JSON object), so a property named `type`
+/// cannot confuse it.
+fn close_objects(schema: &mut Value) {
+    let Value::Object(map) = schema else { return };
+    let is_object = match map.get("type") {
+        Some(Value::String(t)) => t == "object",
+        Some(Value::Array(ts)) => ts.iter().any(|t| t == "object"),
+        _ => false,
+    };
+    if is_object && map.contains_key("properties") {
+        map.entry("additionalProperties").or_insert(Value::Bool(false));
+    }
+    for key in ["properties", "$defs", "patternProperties"] {
+        if let Some(Value::Object(children)) = map.get_mut(key) {
+            children.values_mut().for_each(close_objects);
+        }
+    }
+    for key in ["allOf", "anyOf", "oneOf", "prefixItems"] {
+        if let Some(Value::Array(children)) = map.get_mut(key) {
+            children.iter_mut().for_each(close_objects);
+        }
+    }
+    for key in ["items", "additionalProperties", "not"] {
+        if let Some(child) = map.get_mut(key) {
+            close_objects(child);
+        }
+    }
+}
+
+fn required_fields(schema: &Value) -> Vec<String> {
+    schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|fields| fields.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+fn schema_file_name(event: &ComplaintEvent) -> String {
+    format!("{}.v{}.json", event.event_type(), event.schema_version())
+}
+
+fn committed_schema(file_name: &str) -> Value {
+    let path = repo_path("schema").join(file_name);
+    let text =
+        fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}; {UPDATE_HINT}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+fn assert_covers_every_event_type(events: &[ComplaintEvent]) {
+    let sampled: BTreeSet<&str> = events.iter().map(ComplaintEvent::event_type).collect();
+    let known: BTreeSet<&str> = ComplaintEvent::EVENT_TYPES.iter().copied().collect();
+    assert_eq!(
+        sampled, known,
+        "the samples must cover exactly ComplaintEvent::EVENT_TYPES"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// README permission matrix
+// ---------------------------------------------------------------------------
+
+#[test]
+fn readme_shows_the_permission_matrix_from_code() {
+    let matrix = opsledger::domain::permissions::render_markdown();
+    let path = repo_path("README.md");
+    let readme = fs::read_to_string(&path).unwrap_or_default();
+
+    let current = between_markers(&readme);
+    if current.is_some_and(|text| text.trim_matches('\n') == matrix.trim_end_matches('\n')) {
+        return;
+    }
+    if !updating() {
+        let problem = match current {
+            None if readme.is_empty() => "README.md is missing or empty".to_owned(),
+            None => format!("README.md lacks the markers {MATRIX_START} … {MATRIX_END}"),
+            Some(text) => format!(
+                "the permission matrix in README.md differs from permissions::render_markdown() (lines counted \
+                 from the table's first line); {}",
+                first_difference(text.trim_matches('\n'), matrix.trim_end_matches('\n'))
+            ),
+        };
+        panic!("{problem}\nTo fix: {UPDATE_HINT}.");
+    }
+
+    let section = format!("\n\n{matrix}\n");
+    let updated = match readme.find(MATRIX_START) {
+        // Replace only what lies between the markers; the rest is the lead's prose.
+        Some(start) if current.is_some() => {
+            let inner_start = start + MATRIX_START.len();
+            let inner_end = inner_start + readme[inner_start..].find(MATRIX_END).expect("end marker found above");
+            format!("{}{section}{}", &readme[..inner_start], &readme[inner_end..])
+        }
+        _ => {
+            let mut text = readme.clone();
+            if text.is_empty() {
+                text.push_str("# OpsLedger\n");
+            }
+            if !text.ends_with('\n') {
+                text.push('\n');
+            }
+            text.push_str(&format!("\n## Permissions\n\n{MATRIX_START}{section}{MATRIX_END}\n"));
+            text
+        }
+    };
+    fs::write(&path, updated).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+    eprintln!("updated the permission matrix in {}", path.display());
+}
+
+/// The text strictly between the start and end markers, if both are there
+/// in that order.
+fn between_markers(readme: &str) -> Option<&str> {
+    let start = readme.find(MATRIX_START)? + MATRIX_START.len();
+    let end = start + readme[start..].find(MATRIX_END)?;
+    Some(&readme[start..end])
+}
+
+// ---------------------------------------------------------------------------
+// Shared
+// ---------------------------------------------------------------------------
+
+fn updating() -> bool {
+    std::env::var("UPDATE_CONTRACTS").is_ok_and(|v| v == "1")
+}
+
+fn repo_path(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+fn pretty(value: &Value) -> String {
+    serde_json::to_string_pretty(value).expect("JSON serializes") + "\n"
+}
+
+/// Compares a committed file with its generated content, or rewrites it when
+/// `UPDATE_CONTRACTS=1`.
+fn check_or_update(path: &Path, generated: &str) {
+    let committed = fs::read_to_string(path);
+    if committed.as_deref().is_ok_and(|text| text == generated) {
+        return;
+    }
+    if updating() {
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).unwrap_or_else(|e| panic!("cannot create {}: {e}", parent.display()));
+        }
+        fs::write(path, generated).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        eprintln!("updated {}", path.display());
+        return;
+    }
+    match committed {
+        Err(e) => panic!("cannot read {}: {e}; {UPDATE_HINT}", path.display()),
+        Ok(text) => panic!(
+            "{} differs from what the code generates; {UPDATE_HINT}.\n{}",
+            path.display(),
+            first_difference(&text, generated)
+        ),
+    }
+}
+
+/// Describes the first line where `committed` and `generated` differ.
+fn first_difference(committed: &str, generated: &str) -> String {
+    let mut committed_lines = committed.lines();
+    let mut generated_lines = generated.lines();
+    let mut number = 1;
+    loop {
+        match (committed_lines.next(), generated_lines.next()) {
+            (Some(c), Some(g)) if c == g => number += 1,
+            (None, None) => return "the files differ only in line endings or the final newline".to_owned(),
+            (c, g) => {
+                return format!(
+                    "first difference at line {number}:\n  committed: {}\n  generated: {}",
+                    c.unwrap_or("<end of file>"),
+                    g.unwrap_or("<end of file>")
+                );
+            }
+        }
+    }
+}
