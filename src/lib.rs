@@ -10,5 +10,6 @@
 pub mod app;
 pub mod domain;
 pub mod http;
+pub mod privacy;
 pub mod projections;
 pub mod store;

@@ -3,9 +3,10 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use opsledger::app::config::{Cli, Command, LogFormat};
-use opsledger::app::{auth_config, database, server::Application, telemetry};
+use opsledger::app::{auth_config, database, maintenance, server::Application, telemetry};
 use opsledger::domain::Role;
 use opsledger::http::auth::{DevToken, mint_dev_token};
+use opsledger::store::verify::Verdict;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -30,6 +31,23 @@ fn main() -> ExitCode {
                 })
             }),
         Command::Token(args) => token(&args),
+        Command::Verify(args) => run_blocking(async move {
+            match maintenance::verify(&args).await? {
+                Verdict::Intact { streams, events } => {
+                    println!("ok: {events} events in {streams} streams; every chain recomputes");
+                    Ok(())
+                }
+                Verdict::Broken {
+                    stream,
+                    version,
+                    reason,
+                } => Err(format!("BROKEN at stream {stream} version {version}: {reason}")),
+            }
+        }),
+        Command::RotateMasterKey(args) => run_blocking(async move {
+            println!("{}", maintenance::rotate_master_key(&args).await?);
+            Ok(())
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -38,6 +56,12 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn run_blocking(work: impl std::future::Future<Output = Result<(), String>>) -> Result<(), String> {
+    tokio::runtime::Runtime::new()
+        .map_err(|e| e.to_string())?
+        .block_on(work)
 }
 
 fn token(args: &opsledger::app::config::TokenArgs) -> Result<(), String> {

@@ -17,10 +17,11 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use opsledger::domain::Personal;
 use opsledger::domain::complaint::{
-    Channel, Complainant, ComplaintAcknowledged, ComplaintAssigned, ComplaintClosed, ComplaintEvent, ComplaintFiled,
-    ComplaintNoteAdded, ComplaintReopened, ComplaintResolved, ComplaintResumed, ComplaintSatisfactionRecorded,
-    ComplaintWaitingOnCustomer, NoteVisibility, Priority,
+    Channel, ComplainantRecord, ComplaintAcknowledged, ComplaintAssigned, ComplaintClosed, ComplaintEvent,
+    ComplaintFiled, ComplaintNoteAdded, ComplaintReopened, ComplaintResolved, ComplaintResumed,
+    ComplaintSatisfactionRecorded, ComplaintWaitingOnCustomer, NoteVisibility, Priority,
 };
 
 const UPDATE_HINT: &str = "run `UPDATE_CONTRACTS=1 cargo test --test contracts` and commit the result";
@@ -170,11 +171,25 @@ fn every_event_type_serializes_to_json_its_schema_accepts() {
     rejects("/priority", json!("P9"), "an unknown priority");
     rejects("/id", json!("not-a-uuid"), "an id that is not a UUID");
     rejects("/title", json!(42), "a number as title");
+    rejects("/subject", json!("not-a-uuid"), "a data subject that is not a UUID");
+    rejects("/description", json!(42), "a number as a personal value");
+    rejects("/description", json!(["sealed"]), "an array as a personal value");
+    rejects(
+        "/complainant/name",
+        json!({"plaintext": "张伟"}),
+        "an unknown property in a sealed value",
+    );
+    rejects(
+        "/complainant/email/subject",
+        json!("zhang.wei"),
+        "a sealed value whose subject is not a UUID",
+    );
+    rejects("/complainant/phone/ciphertext", json!(1), "a number as ciphertext");
     let mut complainant_extra = payload.clone();
     complainant_extra["complainant"]["wechat"] = json!("wxid_zhangsan");
     assert!(
         !validator.is_valid(&complainant_extra),
-        "complaint.filed schema accepts an unknown complainant field (Complainant denies unknown fields)"
+        "complaint.filed schema accepts an unknown complainant field (complainant records are closed)"
     );
     let mut nameless = payload.clone();
     nameless["complainant"]
@@ -198,22 +213,60 @@ fn every_event_type_serializes_to_json_its_schema_accepts() {
     );
 }
 
-/// At least one realistic sample of every complaint event type, with optional
-/// fields both present and absent.
+/// The first sample complainant's data subject and data key.
+const SUBJECT_ZHANG: &str = "0193a1b0-11aa-7b2c-9d3e-4f5a6b7c8d90";
+const KEY_ZHANG: &str = "0193a1b0-11ab-7c4d-8e5f-6a7b8c9d0e1f";
+/// The second sample complainant's data subject and data key.
+const SUBJECT_ROSSI: &str = "0193a1b0-22bb-7d3e-8f4a-5b6c7d8e9fa1";
+const KEY_ROSSI: &str = "0193a1b0-22bc-7e5f-9a6b-7c8d9e0f1a2b";
+
+/// A personal value as it is stored: sealed under its data subject's key
+/// (nonce and ciphertext are base64url without padding; the contents are
+/// made up, the schemas do not look inside).
+fn sealed(subject: &str, key_id: &str, nonce: &str, ciphertext: &str) -> Personal {
+    let Value::Object(envelope) = json!({
+        "subject": subject,
+        "key_id": key_id,
+        "nonce": nonce,
+        "ciphertext": ciphertext,
+    }) else {
+        unreachable!("json!({{...}}) is an object")
+    };
+    Personal::Protected(envelope)
+}
+
+/// A personal value as stored after its data subject was erased.
+fn erased() -> Personal {
+    let Value::Object(marker) = json!({"erased": true}) else {
+        unreachable!("json!({{...}}) is an object")
+    };
+    Personal::Protected(marker)
+}
+
+/// At least one realistic sample of every complaint event type, as stored,
+/// with optional fields both present and absent. Personal values are sealed
+/// (or erased), as the application stores them; internal notes are staff
+/// text and stay plain.
 fn samples() -> Vec<ComplaintEvent> {
     let id = Uuid::parse_str("0193a1b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b").expect("valid uuid");
+    let zhang = |nonce: &str, ciphertext: &str| sealed(SUBJECT_ZHANG, KEY_ZHANG, nonce, ciphertext);
+    let rossi = |nonce: &str, ciphertext: &str| sealed(SUBJECT_ROSSI, KEY_ROSSI, nonce, ciphertext);
     vec![
         ComplaintEvent::Filed(ComplaintFiled {
             id,
             number: "CMP-2025-000042".to_owned(),
+            subject: Uuid::parse_str(SUBJECT_ZHANG).expect("valid uuid"),
             title: "宽带连续三天断线".to_owned(),
-            description: "自周一起，家里的宽带每晚八点左右断线，重启光猫后才恢复。".to_owned(),
+            description: zhang(
+                "q0Fh3kYtN2v8xWcB",
+                "h2V0ZkR3bUpxS0x0c1ZnWm5hY0pZc2VQd3RrRm9ZbGxKV0h0dGRhNWZ1dkx3a0lDb2J0cXh6R3Q4a1Z0N3lB",
+            ),
             channel: Channel::Phone,
-            complainant: Complainant {
-                name: "张伟".to_owned(),
-                phone: Some("+86 138-0013-8000".to_owned()),
-                email: Some("zhang.wei@example.cn".to_owned()),
-                customer_ref: Some("CRM-0098812".to_owned()),
+            complainant: ComplainantRecord {
+                name: zhang("Tz9rVb2mQe7LxPa1", "8mXr2ZkQvT0hN1a4cFb6Wd3yPq"),
+                phone: Some(zhang("c3RhYmxlbm9uY2Ux", "Jk2LmN3pQr4StU5vWx6Yz7Ab8Cd9EfGh0IjKlM")),
+                email: Some(zhang("bm9uY2UtZW1haWwx", "Zq1Xw2Ev3Rc4Tb5Yn6Um7Io8Pa9Sd0FgHjKlZxCvBnM")),
+                customer_ref: Some(zhang("cmVmLW5vbmNlLTAx", "Qw8Er7Ty6Ui5Op4As3Df2Gh1JkLzXc")),
             },
             category: "network".to_owned(),
             priority: Priority::P2,
@@ -221,20 +274,28 @@ fn samples() -> Vec<ComplaintEvent> {
         ComplaintEvent::Filed(ComplaintFiled {
             id: Uuid::parse_str("0193a1b2-7c3d-7e4f-8a9b-0c1d2e3f4a5c").expect("valid uuid"),
             number: "CMP-2025-000043".to_owned(),
+            subject: Uuid::parse_str(SUBJECT_ROSSI).expect("valid uuid"),
             title: "Invoice charged twice".to_owned(),
-            description: "The March invoice was debited twice from my account.".to_owned(),
+            // Maria Rossi asked to be forgotten: her values were erased.
+            description: erased(),
             channel: Channel::InPerson,
-            complainant: Complainant {
-                name: "Maria Rossi".to_owned(),
+            complainant: ComplainantRecord {
+                name: erased(),
                 phone: None,
                 email: None,
-                customer_ref: Some("C-77812".to_owned()),
+                customer_ref: Some(erased()),
             },
             category: "billing".to_owned(),
             priority: Priority::P1,
         }),
         ComplaintEvent::Acknowledged(ComplaintAcknowledged {
-            message: Some("您好，我们已收到您的投诉，将在24小时内回复。".to_owned()),
+            message: Some(zhang(
+                "YWNrLW5vbmNlLTAx",
+                "Vb3Nm4Kl5Jh6Gf7Ds8Aq9Wp0Oi1Uy2Tr3Ee4Ww5Qq6Zz7Xx8Cc9Bb0Nn1Mm2",
+            )),
+        }),
+        ComplaintEvent::Acknowledged(ComplaintAcknowledged {
+            message: Some(rossi("YWNrLW5vbmNlLTAy", "Lk9Jh8Gf7Ds6Aq5Wp4Oi3Uy2Tr1")),
         }),
         ComplaintEvent::Acknowledged(ComplaintAcknowledged { message: None }),
         ComplaintEvent::Assigned(ComplaintAssigned {
@@ -250,11 +311,11 @@ fn samples() -> Vec<ComplaintEvent> {
             assignee: None,
         }),
         ComplaintEvent::NoteAdded(ComplaintNoteAdded {
-            body: "已联系区域机房，疑似光衰过大。".to_owned(),
+            body: Personal::clear("已联系区域机房，疑似光衰过大。"),
             visibility: NoteVisibility::Internal,
         }),
         ComplaintEvent::NoteAdded(ComplaintNoteAdded {
-            body: "A technician will visit on Thursday morning.".to_owned(),
+            body: zhang("bm90ZS1ub25jZS0x", "Tc4Vb5Nm6Kl7Jh8Gf9Ds0Aq1Wp2Oi3Uy4Tr5Ee6Ww7Qq8Zz9"),
             visibility: NoteVisibility::Complainant,
         }),
         ComplaintEvent::WaitingOnCustomer(ComplaintWaitingOnCustomer {
@@ -274,11 +335,15 @@ fn samples() -> Vec<ComplaintEvent> {
         }),
         ComplaintEvent::SatisfactionRecorded(ComplaintSatisfactionRecorded {
             rating: 5,
-            comment: Some("处理很及时，谢谢！".to_owned()),
+            comment: Some(zhang("c2F0LW5vbmNlLTAx", "Mn7Bv6Cx5Zl4Kj3Hg2Fd1Sa0")),
         }),
         ComplaintEvent::SatisfactionRecorded(ComplaintSatisfactionRecorded {
             rating: 1,
             comment: None,
+        }),
+        ComplaintEvent::SatisfactionRecorded(ComplaintSatisfactionRecorded {
+            rating: 2,
+            comment: Some(erased()),
         }),
         ComplaintEvent::Closed(ComplaintClosed {
             comment: Some("客户确认问题已解决。".to_owned()),

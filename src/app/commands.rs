@@ -7,6 +7,8 @@
 //! the same transaction as the events), so it serves as a snapshot and a
 //! command never replays a long stream.
 
+use std::sync::Arc;
+
 use chrono::Utc;
 use deadpool_postgres::{GenericClient, Pool};
 use uuid::Uuid;
@@ -14,6 +16,8 @@ use uuid::Uuid;
 use crate::domain::complaint::{self, Complaint, ComplaintCommand, ComplaintEvent, FileComplaint};
 use crate::domain::ticket::{TicketKind, format_number};
 use crate::domain::{Actor, DomainError, Role};
+use crate::privacy::crypto::IndexKind;
+use crate::privacy::{self, Privacy, PrivacyError, keys};
 use crate::projections::fold;
 use crate::projections::tickets::{self, TicketRef, TicketRow};
 use crate::store::idempotency::{self, StoredResponse};
@@ -69,6 +73,20 @@ pub enum CommandError {
     IdempotencyKeyReused,
     #[error("stored state is corrupt: {0}")]
     Corrupt(String),
+    /// New personal data about a subject whose data was erased.
+    #[error("the complainant's personal data was erased; no new personal data can be recorded for them")]
+    SubjectErased,
+    #[error(transparent)]
+    Privacy(PrivacyError),
+}
+
+impl From<PrivacyError> for CommandError {
+    fn from(e: PrivacyError) -> CommandError {
+        match e {
+            PrivacyError::Store(s) => CommandError::Store(s),
+            other => CommandError::Privacy(other),
+        }
+    }
 }
 
 impl From<StoreError> for CommandError {
@@ -88,11 +106,12 @@ pub enum Outcome {
 #[derive(Clone)]
 pub struct Commands {
     pool: Pool,
+    privacy: Arc<Privacy>,
 }
 
 impl Commands {
-    pub fn new(pool: Pool) -> Commands {
-        Commands { pool }
+    pub fn new(pool: Pool, privacy: Arc<Privacy>) -> Commands {
+        Commands { pool, privacy }
     }
 
     /// Files a new complaint. `render` produces the response stored for
@@ -110,7 +129,7 @@ impl Commands {
         // Validate before taking a number, so a refused request consumes nothing.
         let id = Uuid::now_v7();
         let now = store::envelope::to_micros(Utc::now());
-        complaint::file(id, "CMP-0000-000000", cmd, now)?;
+        complaint::file(id, "CMP-0000-000000", Uuid::nil(), cmd, now)?;
 
         let counter: i64 = client
             .query_one("SELECT nextval('ticket_number_complaint')", &[])
@@ -122,19 +141,42 @@ impl Commands {
             chrono::Datelike::year(&now),
             counter.unsigned_abs(),
         );
-        let events = complaint::file(id, &number, cmd, now)?;
-        let sealed = seal_complaint_events(id, None, events, ctx, now)?;
-        let row = complaint_row(fold::fold_complaint(None, &sealed))?;
+        let c = &cmd.complainant;
+        let contacts: Vec<(IndexKind, &str)> = [
+            (IndexKind::CustomerRef, c.customer_ref.as_deref()),
+            (IndexKind::Email, c.email.as_deref()),
+            (IndexKind::Phone, c.phone.as_deref()),
+        ]
+        .into_iter()
+        .filter_map(|(kind, value)| value.map(|v| (kind, v)))
+        .collect();
+        let digests = keys::contact_digests(self.privacy.index_key(), &contacts);
         let tx = client.transaction().await.map_err(StoreError::from)?;
-        let written = match write(&tx, ctx, &sealed, &row, &render).await {
-            Ok(()) => tx.commit().await.map_err(|e| CommandError::Store(e.into())),
+        let written = async {
+            let subject = keys::resolve_subject(&tx, self.privacy.master(), &digests).await?;
+            let mut events = complaint::file(id, &number, subject.subject, cmd, now)?;
+            for event in &mut events {
+                privacy::seal_fields(event.personal_mut(), &subject)?;
+            }
+            let sealed = seal_complaint_events(id, None, events, ctx, now)?;
+            let row = complaint_row(fold::fold_complaint(None, &sealed))?;
+            write(&tx, ctx, &sealed, &row, &render).await?;
+            Ok::<_, CommandError>(row)
+        }
+        .await;
+        let written = match written {
+            Ok(row) => tx
+                .commit()
+                .await
+                .map(|()| row)
+                .map_err(|e| CommandError::Store(e.into())),
             Err(e) => {
                 drop(tx); // rolls back
                 Err(e)
             }
         };
         match written {
-            Ok(()) => Ok(Outcome::Done(row)),
+            Ok(row) => Ok(Outcome::Done(row)),
             Err(CommandError::Store(StoreError::IdempotencyRace)) => replay_after_race(&client, ctx).await,
             Err(other) => Err(other),
         }
@@ -171,7 +213,8 @@ impl Commands {
             let state: Complaint = serde_json::from_value(row.view)
                 .map_err(|e| CommandError::Corrupt(format!("view of {}: {e}", row.id)))?;
             let now = store::envelope::to_micros(Utc::now()).max(head.recorded_at);
-            let events = complaint::decide(&state, cmd, now)?;
+            let mut events = complaint::decide(&state, cmd, now)?;
+            self.seal_personal(&tx, state.subject, &mut events).await?;
             let sealed = seal_complaint_events(row.id, Some(&head), events, ctx, now)?;
             let new_row = complaint_row(fold::fold_complaint(Some(state), &sealed))?;
             let written = match write(&tx, ctx, &sealed, &new_row, &render).await {
@@ -199,6 +242,26 @@ impl Commands {
     }
 }
 
+impl Commands {
+    /// Seals the personal values of `events` under the subject's key,
+    /// fetching the key only when there is something to seal.
+    async fn seal_personal(
+        &self,
+        client: &impl GenericClient,
+        subject: Uuid,
+        events: &mut [ComplaintEvent],
+    ) -> Result<(), CommandError> {
+        let mut fields: Vec<_> = events.iter_mut().flat_map(|e| e.personal_mut()).collect();
+        if fields.is_empty() {
+            return Ok(());
+        }
+        let found = keys::subject_keys(client, self.privacy.master(), &[subject]).await?;
+        let key = found.get(&subject).ok_or(CommandError::SubjectErased)?;
+        privacy::seal_fields(fields.drain(..), key)?;
+        Ok(())
+    }
+}
+
 /// The stored response of an earlier request with the same key, or an
 /// error when the key was used for a different request.
 async fn replay(client: &impl GenericClient, ctx: &CommandContext) -> Result<Option<Outcome>, CommandError> {
@@ -220,7 +283,7 @@ async fn replay_after_race(client: &impl GenericClient, ctx: &CommandContext) ->
         .ok_or(CommandError::Store(StoreError::IdempotencyRace))
 }
 
-fn metadata(ctx: &CommandContext) -> Metadata {
+pub(crate) fn metadata(ctx: &CommandContext) -> Metadata {
     Metadata {
         actor: ctx.actor.id.clone(),
         roles: ctx.actor.roles.iter().map(|r| Role::as_str(*r).to_owned()).collect(),
@@ -272,7 +335,9 @@ async fn write(
     let response = ctx.idempotency.as_ref().map(|i| (i, render(row)));
     let record = async {
         match &response {
-            Some((idem, resp)) => idempotency::insert(tx, &ctx.actor.id, &idem.key, &idem.request_hash, resp).await,
+            Some((idem, resp)) => {
+                idempotency::insert(tx, &ctx.actor.id, &idem.key, &idem.request_hash, resp, row.subject).await
+            }
             None => Ok(()),
         }
     };

@@ -24,6 +24,39 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Print a development JWT signed with the development secret.
     Token(TokenArgs),
+    /// Re-wrap every data-subject key under a new master key (no event is touched).
+    RotateMasterKey(RotateArgs),
+    /// Recompute every stream's hash chain from the stored bytes.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MasterKeyArgs {
+    /// The master key that wraps every data-subject key: 32 bytes as 64 hex
+    /// characters or base64. Never stored in the database. In development
+    /// mode a key is generated into `<data-dir>/master-key` when none is given.
+    #[arg(long, env = "OPSLEDGER_MASTER_KEY", hide_env_values = true)]
+    pub master_key: Option<String>,
+    /// A file holding the master key (instead of OPSLEDGER_MASTER_KEY).
+    #[arg(long, env = "OPSLEDGER_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RotateArgs {
+    /// File with the new master key (64 hex characters, e.g. from `openssl rand -hex 32`).
+    #[arg(long)]
+    pub new_key: PathBuf,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub master: MasterKeyArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -119,6 +152,8 @@ pub struct ServeArgs {
     pub database: DatabaseArgs,
     #[command(flatten)]
     pub auth: AuthArgs,
+    #[command(flatten)]
+    pub master: MasterKeyArgs,
 }
 
 #[derive(Debug, Clone, Args)]

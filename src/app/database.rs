@@ -89,6 +89,24 @@ pub async fn migrate_only(args: &DatabaseArgs) -> Result<Option<EmbeddedPostgres
     }
 }
 
+/// A connection as the schema owner (for maintenance commands), starting
+/// the embedded cluster when no URL is configured; keep the returned cluster
+/// alive while the client is used.
+pub async fn connect_owner(
+    args: &DatabaseArgs,
+) -> Result<(tokio_postgres::Client, Option<EmbeddedPostgres>), DatabaseError> {
+    match (&args.migration_database_url, &args.database_url) {
+        (Some(url), _) | (None, Some(url)) => Ok((connect(&parse(url)?).await?, None)),
+        (None, None) => {
+            let embedded = EmbeddedPostgres::start(&args.data_dir.join("postgres")).await?;
+            provision_embedded(&embedded).await?;
+            let owner = embedded_config(&embedded, EMBEDDED_OWNER);
+            migrate(&owner).await?;
+            Ok((connect(&owner).await?, Some(embedded)))
+        }
+    }
+}
+
 fn embedded_config(pg: &EmbeddedPostgres, user: &str) -> tokio_postgres::Config {
     let mut config = pg.superuser_config(EMBEDDED_DATABASE);
     config.user(user);

@@ -7,5 +7,8 @@ pub mod config;
 pub mod database;
 pub mod embedded_pg;
 pub mod etag;
+pub mod maintenance;
+pub mod master_key;
 pub mod server;
+pub mod subjects;
 pub mod telemetry;

@@ -2,6 +2,7 @@
 //! `main` calls it, and so do the end-to-end tests (on a random port).
 
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::middleware::from_fn;
@@ -10,11 +11,14 @@ use actix_web::{App, HttpServer, web};
 use crate::http::auth::Verifier;
 use crate::http::body::BodyLimit;
 use crate::http::{self, AppState};
+use crate::privacy::Privacy;
+use crate::privacy::access_log::AccessLog;
 
 use super::auth_config;
 use super::commands::Commands;
 use super::config::ServeArgs;
 use super::database::{self, Database};
+use super::subjects::Subjects;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -24,6 +28,10 @@ pub enum StartupError {
     Auth(#[from] auth_config::AuthSetupError),
     #[error("invalid authentication configuration: {0}")]
     AuthConfig(#[from] crate::http::auth::AuthConfigError),
+    #[error(transparent)]
+    MasterKey(#[from] super::master_key::MasterKeyError),
+    #[error("personal-data keys: {0}")]
+    Privacy(#[from] crate::privacy::PrivacyError),
     #[error("cannot listen on {address}: {source}")]
     Listen { address: String, source: std::io::Error },
 }
@@ -42,10 +50,22 @@ impl Application {
         }
         let settings = auth_config::settings(&args.auth, &args.database.data_dir, dev_mode)?;
         let verifier = web::Data::new(Verifier::new(&settings)?);
+        let master = super::master_key::load(&args.master, &args.database.data_dir, dev_mode)?;
         let database = database::open(&args.database).await?;
+        let privacy = {
+            let client = database
+                .pool
+                .get()
+                .await
+                .map_err(|e| database::DatabaseError::Connect(crate::store::StoreError::from(e).to_string()))?;
+            Arc::new(Privacy::open(&client, master).await?)
+        };
         let state = web::Data::new(AppState {
             pool: database.pool.clone(),
-            commands: Commands::new(database.pool.clone()),
+            commands: Commands::new(database.pool.clone(), privacy.clone()),
+            subjects: Subjects::new(database.pool.clone(), privacy.clone()),
+            privacy,
+            access_log: AccessLog::start(database.pool.clone()),
         });
         let listener = TcpListener::bind(&args.listen).map_err(|source| StartupError::Listen {
             address: args.listen.clone(),

@@ -6,9 +6,12 @@ pub mod complaint;
 pub mod error;
 pub mod event;
 pub mod permissions;
+pub mod personal;
+pub mod subject;
 pub mod text;
 pub mod ticket;
 
 pub use actor::{Actor, Role};
 pub use error::{DomainError, FieldError, Validator};
 pub use event::{EventMeta, StreamCorrupt};
+pub use personal::{Personal, PersonalField};

@@ -22,6 +22,10 @@ pub enum Permission {
     ComplaintAssign,
     /// Add an internal note or a progress update to a complaint.
     ComplaintNote,
+    /// Erase a data subject's personal data, or export all of it.
+    SubjectAdmin,
+    /// Read the log of who saw whose personal data.
+    AuditRead,
 }
 
 /// One row of the matrix: the roles granted a permission, and the scope an
@@ -71,6 +75,18 @@ pub const MATRIX: &[Grant] = &[
         name: "add a note or progress update to a complaint",
         roles: &[Agent, Engineer, Manager, Admin],
         integration_scope: Some("complaints:write"),
+    },
+    Grant {
+        permission: Permission::SubjectAdmin,
+        name: "erase a data subject, or export everything held about them",
+        roles: &[Admin],
+        integration_scope: None,
+    },
+    Grant {
+        permission: Permission::AuditRead,
+        name: "read the personal-data access log",
+        roles: &[Auditor, Admin],
+        integration_scope: None,
     },
 ];
 
@@ -125,13 +141,15 @@ pub fn render_markdown() -> String {
 mod tests {
     use super::*;
 
-    const EVERY_PERMISSION: [Permission; 6] = [
+    const EVERY_PERMISSION: [Permission; 8] = [
         Permission::TicketRead,
         Permission::PiiRead,
         Permission::ComplaintFile,
         Permission::ComplaintHandle,
         Permission::ComplaintAssign,
         Permission::ComplaintNote,
+        Permission::SubjectAdmin,
+        Permission::AuditRead,
     ];
 
     #[test]
@@ -143,9 +161,9 @@ mod tests {
     }
 
     #[test]
-    fn auditors_read_everything_and_write_nothing() {
+    fn auditors_read_everything_but_personal_data_and_write_nothing() {
         for p in EVERY_PERMISSION {
-            let expected = p == Permission::TicketRead;
+            let expected = matches!(p, Permission::TicketRead | Permission::AuditRead);
             assert_eq!(allows(&[Role::Auditor], &[], p), expected, "{p:?}");
         }
     }

@@ -16,7 +16,7 @@ use super::auth::Principal;
 use super::body;
 use super::error::{ApiError, Problem};
 use super::request::{command_context, precondition};
-use super::tickets::{TicketDoc, stored_response, to_http};
+use super::tickets::{TicketDoc, respond, stored_response};
 
 /// File a customer complaint.
 ///
@@ -53,11 +53,11 @@ pub async fn file_complaint(
     let ctx = command_context(&req, &principal, &body.raw)?;
     let render = |row: &_| stored_response(row, &principal, StatusCode::CREATED, true);
     match state.commands.file_complaint(&ctx, &body.value, render).await? {
-        Outcome::Done(row) => Ok(to_http(
-            stored_response(&row, &principal, StatusCode::CREATED, true),
-            false,
-        )),
-        Outcome::Replayed(stored) => Ok(to_http(stored, true)),
+        Outcome::Done(row) => {
+            let stored = stored_response(&row, &principal, StatusCode::CREATED, true);
+            respond(&req, &principal, &state, stored, false).await
+        }
+        Outcome::Replayed(stored) => respond(&req, &principal, &state, stored, true).await,
     }
 }
 
@@ -80,8 +80,11 @@ async fn run(
         .handle_complaint(&ctx, &target, &command, &precondition, render)
         .await?
     {
-        Outcome::Done(row) => Ok(to_http(stored_response(&row, principal, StatusCode::OK, false), false)),
-        Outcome::Replayed(stored) => Ok(to_http(stored, true)),
+        Outcome::Done(row) => {
+            let stored = stored_response(&row, principal, StatusCode::OK, false);
+            respond(req, principal, state, stored, false).await
+        }
+        Outcome::Replayed(stored) => respond(req, principal, state, stored, true).await,
     }
 }
 

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use crate::app::commands::CommandError;
 use crate::domain::{DomainError, FieldError};
+use crate::privacy::PrivacyError;
 use crate::store::StoreError;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -260,6 +261,19 @@ impl From<CommandError> for ApiError {
             }
             CommandError::IdempotencyKeyReused => ApiError::IdempotencyKeyReused,
             CommandError::Corrupt(detail) => ApiError::Internal(detail),
+            CommandError::SubjectErased => ApiError::RuleViolated(
+                "the complainant's personal data was erased; no new personal data can be recorded about them".into(),
+            ),
+            CommandError::Privacy(p) => p.into(),
+        }
+    }
+}
+
+impl From<PrivacyError> for ApiError {
+    fn from(e: PrivacyError) -> ApiError {
+        match e {
+            PrivacyError::Store(s) => s.into(),
+            other => ApiError::Internal(other.to_string()),
         }
     }
 }

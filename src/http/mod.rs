@@ -2,15 +2,16 @@
 //! Handlers parse and check requests, ask the permission matrix, and hand
 //! commands to `app::commands`.
 
+pub mod audit;
 pub mod auth;
 pub mod body;
 pub mod complaints;
 pub mod error;
-pub mod masking;
 pub mod middleware;
 pub mod openapi;
 pub mod ops;
 pub mod request;
+pub mod subjects;
 pub mod tickets;
 
 use actix_web::{HttpResponse, web};
@@ -23,6 +24,9 @@ use crate::app::commands::Commands;
 pub struct AppState {
     pub pool: deadpool_postgres::Pool,
     pub commands: Commands,
+    pub privacy: std::sync::Arc<crate::privacy::Privacy>,
+    pub access_log: crate::privacy::access_log::AccessLog,
+    pub subjects: crate::app::subjects::Subjects,
 }
 
 /// Every route of the API, the documentation and the framework-error
@@ -34,6 +38,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .app_data(web::PathConfig::default().error_handler(|e, _| error::ApiError::NotFound(e.to_string()).into()))
     .configure(complaints::configure)
     .configure(tickets::configure)
+    .configure(subjects::configure)
+    .configure(audit::configure)
     .configure(ops::configure)
     .service(
         SwaggerUi::new("/docs/{_:.*}")

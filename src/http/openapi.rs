@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{complaints, ops, tickets};
+use super::{audit, complaints, ops, subjects, tickets};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -13,7 +13,11 @@ use super::{complaints, ops, tickets};
         description = "Event-sourced incident and change management. Every change is an immutable, hash-chained event; \
             views are folds of those events.\n\nErrors are RFC 9457 problem documents (`application/problem+json`) whose \
             `type` is a stable URN `urn:opsledger:problem:<kind>`.\n\nState transitions need `If-Match` with the \
-            ticket's `ETag` (428 without, 412 when stale). Every POST accepts `Idempotency-Key`.",
+            ticket's `ETag` (428 without, 412 when stale). Every POST accepts `Idempotency-Key`.\n\n\
+            Personal data (complainant name, phone, email, customer reference, the description, progress updates \
+            and the customer's comments) is stored only sealed under a key per data subject. Responses show it in \
+            clear to callers allowed to see personal data (every such response is recorded in the access log \
+            first), masked to everyone else, and as `[erased]` once the subject was erased.",
         license(name = "Apache-2.0"),
     ),
     paths(
@@ -30,6 +34,9 @@ use super::{complaints, ops, tickets};
         tickets::get_ticket,
         tickets::list,
         tickets::history,
+        subjects::erase,
+        subjects::export,
+        audit::pii_access,
         ops::healthz,
         ops::readyz,
     ),
@@ -37,6 +44,7 @@ use super::{complaints, ops, tickets};
     tags(
         (name = "complaints", description = "Customer complaints, from filing to the customer's satisfaction"),
         (name = "tickets", description = "Current views, lists and histories of every kind of ticket"),
+        (name = "personal data", description = "Erasure, export and the access log of data subjects' personal data"),
         (name = "operations", description = "Health and readiness"),
     )
 )]

@@ -13,13 +13,16 @@ use crate::domain::complaint::{Channel, Complaint, ComplaintStatus, Priority};
 use crate::domain::permissions::Permission;
 use crate::domain::ticket::TicketKind;
 use crate::domain::{FieldError, Role};
+use crate::privacy::crypto::IndexKind;
+use crate::privacy::keys;
+use crate::privacy::render::Reveal;
 use crate::projections::tickets::{self, Cursor, ListFilter, TicketRef, TicketRow};
 use crate::store::{self, idempotency::StoredResponse};
 
 use super::AppState;
 use super::auth::Principal;
 use super::error::{ApiError, Problem};
-use super::masking;
+use super::request::request_id;
 
 /// A ticket view; `kind` says which shape it has. Personal data is masked
 /// unless the caller may read it.
@@ -40,12 +43,9 @@ fn variant(principal: &Principal) -> Variant {
     }
 }
 
-/// The JSON of a ticket as `principal` may see it.
-fn render_view(row: &TicketRow, principal: &Principal) -> Value {
+/// The JSON of a ticket as stored: personal data still sealed.
+fn raw_view(row: &TicketRow) -> Value {
     let mut view = row.view.clone();
-    if variant(principal) == Variant::Masked {
-        masking::mask_view(&row.kind, &mut view);
-    }
     if let Value::Object(map) = &mut view {
         map.insert("kind".into(), Value::String(row.kind.clone()));
     }
@@ -53,17 +53,57 @@ fn render_view(row: &TicketRow, principal: &Principal) -> Value {
 }
 
 /// The full response to a command or read of one ticket, in the form stored
-/// for idempotent replays.
+/// for idempotent replays: personal data sealed, rendered per caller by
+/// [`respond`].
 pub fn stored_response(row: &TicketRow, principal: &Principal, status: StatusCode, created: bool) -> StoredResponse {
     StoredResponse {
         status: status.as_u16(),
         location: created.then(|| super::complaints::location(row.id)),
         etag: Some(etag::etag(row.id, row.version, variant(principal))),
-        body: serde_json::to_vec(&render_view(row, principal)).unwrap_or_default(),
+        body: serde_json::to_vec(&raw_view(row)).unwrap_or_default(),
     }
 }
 
-pub fn to_http(r: StoredResponse, replayed: bool) -> HttpResponse {
+/// Renders the personal data in `docs` for `principal`: clear text for
+/// callers with `pii:read`, masks for others, `[erased]` where the subject
+/// was erased. A clear-text reveal is recorded durably before this returns,
+/// so no response shows personal data without its access record.
+pub async fn reveal(
+    req: &HttpRequest,
+    principal: &Principal,
+    state: &AppState,
+    client: &impl deadpool_postgres::GenericClient,
+    docs: &mut [&mut Value],
+) -> Result<(), ApiError> {
+    let reveal = match variant(principal) {
+        Variant::Clear => Reveal::Clear,
+        Variant::Masked => Reveal::Masked,
+    };
+    let revealed = state.privacy.render_all(client, docs, reveal).await?;
+    if !revealed.is_empty() {
+        let subjects: Vec<Uuid> = revealed.into_iter().collect();
+        let route = req.match_pattern().unwrap_or_else(|| req.path().to_owned());
+        let endpoint = format!("{} {route}", req.method());
+        state
+            .access_log
+            .record(&principal.actor().id, &subjects, &endpoint, &request_id(req))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Sends a stored response, rendered for `principal`.
+pub async fn respond(
+    req: &HttpRequest,
+    principal: &Principal,
+    state: &AppState,
+    r: StoredResponse,
+    replayed: bool,
+) -> Result<HttpResponse, ApiError> {
+    let mut body: Value = serde_json::from_slice(&r.body)
+        .map_err(|e| ApiError::Internal(format!("a stored response is not JSON: {e}")))?;
+    let client = state.pool.get().await.map_err(store::StoreError::from)?;
+    reveal(req, principal, state, &client, &mut [&mut body]).await?;
     let mut builder = HttpResponse::build(StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK));
     builder
         .content_type("application/json")
@@ -77,7 +117,7 @@ pub fn to_http(r: StoredResponse, replayed: bool) -> HttpResponse {
     if replayed {
         builder.insert_header(("Idempotent-Replayed", "true"));
     }
-    builder.body(r.body)
+    Ok(builder.json(body))
 }
 
 fn parse_ref(id: &str) -> Result<TicketRef, ApiError> {
@@ -126,7 +166,14 @@ pub async fn get_ticket(
             .insert_header((header::CACHE_CONTROL, PRIVATE))
             .finish());
     }
-    Ok(to_http(stored_response(&row, &principal, StatusCode::OK, false), false))
+    respond(
+        &req,
+        &principal,
+        &state,
+        stored_response(&row, &principal, StatusCode::OK, false),
+        false,
+    )
+    .await
 }
 
 /// Filters and paging of `GET /v1/tickets`.
@@ -148,6 +195,15 @@ pub struct ListParams {
     pub created_from: Option<String>,
     /// Created before this instant (RFC 3339).
     pub created_to: Option<String>,
+    /// Exact phone number of the complainant (any formatting); needs the
+    /// right to see personal data. Matched through the blind index.
+    pub phone: Option<String>,
+    /// Exact email address of the complainant (case-insensitive); needs the
+    /// right to see personal data.
+    pub email: Option<String>,
+    /// Exact customer reference of the complainant; needs the right to see
+    /// personal data.
+    pub customer_ref: Option<String>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size, 1 to 200 (default 50).
@@ -248,6 +304,7 @@ fn list_filter(p: &ListParams) -> Result<(ListFilter, Option<Cursor>, u32), ApiE
         channel: p.channel.clone(),
         created_from,
         created_to,
+        subjects: None,
     };
     Ok((filter, cursor, limit))
 }
@@ -267,15 +324,40 @@ fn list_filter(p: &ListParams) -> Result<(ListFilter, Option<Cursor>, u32), ApiE
     security(("bearer" = []))
 )]
 pub async fn list(
+    req: HttpRequest,
     principal: Principal,
     params: web::Query<ListParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::TicketRead)?;
-    let (filter, cursor, limit) = list_filter(&params)?;
+    let (mut filter, cursor, limit) = list_filter(&params)?;
     let client = state.pool.get().await.map_err(store::StoreError::from)?;
+    let contacts = [
+        (IndexKind::Phone, &params.phone),
+        (IndexKind::Email, &params.email),
+        (IndexKind::CustomerRef, &params.customer_ref),
+    ];
+    for (kind, value) in contacts {
+        if let Some(value) = value {
+            // Whether a contact has complaints is itself personal data.
+            principal.require(Permission::PiiRead)?;
+            let found = keys::subjects_by_contact(&client, state.privacy.index_key(), kind, value).await?;
+            filter.subjects = Some(match filter.subjects.take() {
+                None => found,
+                Some(before) => before.into_iter().filter(|s| found.contains(s)).collect(),
+            });
+        }
+    }
     let (rows, next) = tickets::list(&client, &filter, cursor, limit).await?;
-    let items: Vec<Value> = rows.iter().map(|row| render_view(row, &principal)).collect();
+    let mut items: Vec<Value> = rows.iter().map(raw_view).collect();
+    reveal(
+        &req,
+        &principal,
+        &state,
+        &client,
+        &mut items.iter_mut().collect::<Vec<_>>(),
+    )
+    .await?;
     let body = serde_json::json!({
         "items": items,
         "next_cursor": next.map(|c| c.encode()),
@@ -316,6 +398,27 @@ pub struct HistoryEntry {
     pub hash: String,
 }
 
+impl HistoryEntry {
+    /// An entry from a stored event and its payload as rendered for the caller.
+    pub fn from_stored(e: crate::store::StoredEvent, payload: Value) -> HistoryEntry {
+        let env = e.envelope;
+        HistoryEntry {
+            version: env.version,
+            event_id: env.event_id,
+            event_type: env.event_type,
+            schema_version: env.schema_version,
+            recorded_at: e.recorded_at,
+            actor: env.metadata.actor,
+            roles: env.metadata.roles.iter().filter_map(|r| Role::parse(r)).collect(),
+            request_id: env.metadata.request_id,
+            correlation_id: env.metadata.correlation_id,
+            causation_id: env.metadata.causation_id,
+            payload,
+            hash: hex::encode(e.hash),
+        }
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct History {
     pub id: Uuid,
@@ -339,6 +442,7 @@ pub struct History {
     security(("bearer" = []))
 )]
 pub async fn history(
+    req: HttpRequest,
     principal: Principal,
     id: web::Path<String>,
     state: web::Data<AppState>,
@@ -350,31 +454,20 @@ pub async fn history(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no ticket {:?}", id.as_str())))?;
     let events = store::read_stream(&client, row.id).await?;
-    let masked = variant(&principal) == Variant::Masked;
+    let mut payloads: Vec<Value> = events.iter().map(|e| e.envelope.payload.clone()).collect();
+    reveal(
+        &req,
+        &principal,
+        &state,
+        &client,
+        &mut payloads.iter_mut().collect::<Vec<_>>(),
+    )
+    .await?;
     let entries = events
         .into_iter()
-        .map(|e| {
-            let env = e.envelope;
-            let mut payload = env.payload;
-            if masked {
-                masking::mask_payload(&env.event_type, &mut payload);
-            }
-            HistoryEntry {
-                version: env.version,
-                event_id: env.event_id,
-                event_type: env.event_type,
-                schema_version: env.schema_version,
-                recorded_at: e.recorded_at,
-                actor: env.metadata.actor,
-                roles: env.metadata.roles.iter().filter_map(|r| Role::parse(r)).collect(),
-                request_id: env.metadata.request_id,
-                correlation_id: env.metadata.correlation_id,
-                causation_id: env.metadata.causation_id,
-                payload,
-                hash: hex::encode(e.hash),
-            }
-        })
-        .collect();
+        .zip(payloads)
+        .map(|(e, payload)| HistoryEntry::from_stored(e, payload))
+        .collect::<Vec<_>>();
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, PRIVATE))
         .json(History {

@@ -48,6 +48,7 @@ pub fn complaint_row(view: &Complaint) -> Result<TicketRow, serde_json::Error> {
         updated_at: view.updated_at,
         version: view.version,
         view: serde_json::to_value(view)?,
+        subject: Some(view.subject),
     })
 }
 

@@ -41,10 +41,12 @@ pub struct TicketRow {
     pub updated_at: DateTime<Utc>,
     pub version: u64,
     pub view: Value,
+    /// The data subject whose personal data the view carries (sealed).
+    pub subject: Option<Uuid>,
 }
 
-const COLUMNS: &str =
-    "id, number, kind, status, priority, team, assignee, channel, created_at, updated_at, version, view";
+const COLUMNS: &str = "t.id, t.number, t.kind, t.status, t.priority, t.team, t.assignee, t.channel, t.created_at, t.updated_at, \
+     t.version, t.view, t.subject_id";
 
 fn from_row(row: &tokio_postgres::Row) -> Result<TicketRow, StoreError> {
     let version: i64 = row.try_get(10)?;
@@ -61,6 +63,7 @@ fn from_row(row: &tokio_postgres::Row) -> Result<TicketRow, StoreError> {
         updated_at: row.try_get(9)?,
         version: u64::try_from(version).map_err(|_| StoreError::Corrupt("negative version".into()))?,
         view: row.try_get(11)?,
+        subject: row.try_get(12)?,
     })
 }
 
@@ -101,7 +104,7 @@ pub async fn lock_with_head(
         None => Ok(None),
         Some(row) => {
             let ticket = from_row(&row)?;
-            let hash: Vec<u8> = row.try_get(12)?;
+            let hash: Vec<u8> = row.try_get(13)?;
             let head = StreamHead {
                 version: ticket.version,
                 hash: to_hash(&hash)?,
@@ -117,8 +120,8 @@ pub async fn lock_with_head(
 pub async fn upsert(client: &impl GenericClient, t: &TicketRow, head_hash: &[u8; 32]) -> Result<(), StoreError> {
     let statement = client
         .prepare_cached(
-            "INSERT INTO tickets (id, number, kind, status, priority, team, assignee, channel, created_at, updated_at, version, view, head_hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+            "INSERT INTO tickets (id, number, kind, status, priority, team, assignee, channel, created_at, updated_at, version, view, head_hash, subject_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
              ON CONFLICT (id) DO UPDATE SET
                 status = EXCLUDED.status, priority = EXCLUDED.priority, team = EXCLUDED.team,
                 assignee = EXCLUDED.assignee, channel = EXCLUDED.channel, updated_at = EXCLUDED.updated_at,
@@ -144,8 +147,30 @@ pub async fn upsert(client: &impl GenericClient, t: &TicketRow, head_hash: &[u8;
                 &version,
                 &t.view,
                 &&head_hash[..],
+                &t.subject,
             ],
         )
+        .await?;
+    Ok(())
+}
+
+/// Every ticket carrying a subject's personal data, oldest first; locked
+/// when `lock` is set (erasure rewrites them).
+pub async fn of_subject(client: &impl GenericClient, subject: Uuid, lock: bool) -> Result<Vec<TicketRow>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM tickets t WHERE t.subject_id = $1 ORDER BY t.created_at, t.id{}",
+        if lock { " FOR UPDATE" } else { "" }
+    );
+    let rows = client.query(&sql, &[&subject]).await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Replaces a view without changing its version: only for scrubbing erased
+/// personal data out of it (the events keep their ciphertext; the view
+/// keeps an erased marker instead).
+pub async fn replace_scrubbed_view(client: &impl GenericClient, id: Uuid, view: &Value) -> Result<(), StoreError> {
+    client
+        .execute("UPDATE tickets SET view = $2 WHERE id = $1", &[&id, view])
         .await?;
     Ok(())
 }
@@ -161,6 +186,8 @@ pub struct ListFilter {
     pub channel: Option<String>,
     pub created_from: Option<DateTime<Utc>>,
     pub created_to: Option<DateTime<Utc>>,
+    /// Only tickets of these data subjects (from a blind-index lookup).
+    pub subjects: Option<Vec<Uuid>>,
 }
 
 /// Where a page starts: just after this (created_at, id) in newest-first order.
@@ -220,6 +247,10 @@ pub async fn list(
     }
     if let Some(to) = filter.created_to {
         add("created_at", "<", Box::new(to));
+    }
+    if let Some(subjects) = &filter.subjects {
+        params.push(Box::new(subjects.clone()));
+        clauses.push(format!("subject_id = ANY(${})", params.len()));
     }
     if let Some(c) = after {
         params.push(Box::new(c.created_at));

@@ -44,7 +44,8 @@ pub async fn find(client: &impl GenericClient, principal: &str, key: &str) -> Re
     .transpose()
 }
 
-/// Records the response in the caller's transaction. A concurrent request
+/// Records the response in the caller's transaction, with the data subject
+/// whose (sealed) personal data it carries, so erasure can delete it. A concurrent request
 /// with the same key that committed first makes this fail with
 /// [`StoreError::IdempotencyRace`], and the caller's events roll back with it.
 pub async fn insert(
@@ -53,11 +54,12 @@ pub async fn insert(
     key: &str,
     request_hash: &[u8],
     response: &StoredResponse,
+    subject: Option<uuid::Uuid>,
 ) -> Result<(), StoreError> {
     let statement = client
         .prepare_cached(
-            "INSERT INTO idempotency_keys (principal, key, request_hash, status, location, etag, body)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO idempotency_keys (principal, key, request_hash, status, location, etag, body, subject_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .await?;
     let status = i16::try_from(response.status).map_err(|_| StoreError::Corrupt("status".into()))?;
@@ -72,8 +74,17 @@ pub async fn insert(
                 &response.location,
                 &response.etag,
                 &response.body,
+                &subject,
             ],
         )
         .await?;
     Ok(())
+}
+
+/// Deletes the stored responses that carry a subject's (sealed) personal
+/// data; part of erasure.
+pub async fn delete_for_subject(client: &impl GenericClient, subject: uuid::Uuid) -> Result<u64, StoreError> {
+    Ok(client
+        .execute("DELETE FROM idempotency_keys WHERE subject_id = $1", &[&subject])
+        .await?)
 }

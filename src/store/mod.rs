@@ -8,6 +8,7 @@ pub mod canonical;
 pub mod envelope;
 pub mod idempotency;
 pub mod migrations;
+pub mod verify;
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
@@ -53,7 +54,9 @@ impl From<tokio_postgres::Error> for StoreError {
             if code.starts_with("08") || code.starts_with("57P") || code == "53300" {
                 return StoreError::Unavailable(db.message().to_owned());
             }
-        } else if e.is_closed() || e.code().is_none() {
+        } else if e.is_closed() || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>()) {
+            // The connection broke; anything else without a SQLSTATE (a
+            // column that does not convert, say) is a bug, not an outage.
             return StoreError::Unavailable(e.to_string());
         }
         StoreError::Database(e)

@@ -6,7 +6,7 @@ pub mod postgres;
 
 use std::path::PathBuf;
 
-use opsledger::app::config::{AuthArgs, DatabaseArgs, LogFormat, ServeArgs};
+use opsledger::app::config::{AuthArgs, DatabaseArgs, LogFormat, MasterKeyArgs, ServeArgs};
 use opsledger::app::server::Application;
 use opsledger::domain::Role;
 use opsledger::http::auth::{DevToken, mint_dev_token};
@@ -16,6 +16,8 @@ use serde_json::{Value, json};
 pub const SECRET: &str = "test-secret-test-secret-test-secret!";
 pub const ISSUER: &str = "https://idp.test";
 pub const AUDIENCE: &str = "opsledger";
+/// The master key of test servers (test-only, protects nothing).
+pub const MASTER_KEY: &str = "8f2a6b1e4c9d07e35a1f6c2b9e8d4a7f0c3b5e9d2a6f1c8b7e4d0a3f9c6b2e15";
 
 /// A libpq URL for `config`, optionally running every session as `role`.
 pub fn url_of(config: &tokio_postgres::Config, role: Option<&str>) -> String {
@@ -83,7 +85,18 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(customise: impl FnOnce(&mut ServeArgs)) -> TestApp {
     let db = TestDatabase::create().await;
-    let mut args = ServeArgs {
+    let (base, handle) = start_server(&db, customise).await;
+    TestApp {
+        base,
+        http: reqwest::Client::new(),
+        db,
+        handle,
+    }
+}
+
+/// The arguments `opsledger serve` would get for a test database.
+pub fn serve_args(db: &TestDatabase) -> ServeArgs {
+    ServeArgs {
         listen: "127.0.0.1:0".to_owned(),
         max_body_bytes: 64 * 1024,
         workers: Some(2),
@@ -96,18 +109,25 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut ServeArgs)) -> TestApp {
             db_pool_size: 4,
         },
         auth: auth_args(),
-    };
+        master: MasterKeyArgs {
+            master_key: Some(MASTER_KEY.to_owned()),
+            master_key_file: None,
+        },
+    }
+}
+
+/// Starts a server on an existing test database; returns its base URL.
+pub async fn start_server(
+    db: &TestDatabase,
+    customise: impl FnOnce(&mut ServeArgs),
+) -> (String, actix_web::dev::ServerHandle) {
+    let mut args = serve_args(db);
     customise(&mut args);
     let app = Application::build(args).await.expect("the application starts");
     let base = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
-    TestApp {
-        base,
-        http: reqwest::Client::new(),
-        db,
-        handle,
-    }
+    (base, handle)
 }
 
 pub fn token(subject: &str, roles: &[Role]) -> String {

@@ -10,20 +10,22 @@ use uuid::Uuid;
 use super::command::*;
 use super::event::*;
 use super::state::{Complaint, ComplaintStatus};
-use super::{Complainant, NoteVisibility};
+use super::{Complainant, ComplainantRecord, NoteVisibility};
+use crate::domain::Personal;
 use crate::domain::text::{self, LABEL, LONG_TEXT, NAME, TITLE};
 use crate::domain::{DomainError, Validator};
 
 use ComplaintStatus::{Acknowledged, Closed, Filed, InProgress, Resolved, WaitingOnCustomer};
 
 /// Validates a new complaint and records its filing under `id` and `number`,
-/// both chosen by the caller.
+/// both chosen by the caller, for the complainant's data `subject`.
 ///
 /// `now` is not used yet; it is part of the signature so that time-based
 /// rules can be added without touching callers.
 pub fn file(
     id: Uuid,
     number: &str,
+    subject: Uuid,
     cmd: &FileComplaint,
     _now: DateTime<Utc>,
 ) -> Result<Vec<ComplaintEvent>, DomainError> {
@@ -37,10 +39,11 @@ pub fn file(
     Ok(vec![ComplaintEvent::Filed(ComplaintFiled {
         id,
         number: number.to_owned(),
+        subject,
         title: cmd.title.clone(),
-        description: cmd.description.clone(),
+        description: Personal::clear(&cmd.description),
         channel: cmd.channel,
-        complainant: cmd.complainant.clone(),
+        complainant: ComplainantRecord::from_command(&cmd.complainant),
         category: cmd.category.clone(),
         priority: cmd.priority,
     })])
@@ -86,7 +89,7 @@ pub fn decide(
 
     let event = match cmd {
         ComplaintCommand::Acknowledge(c) => ComplaintEvent::Acknowledged(ComplaintAcknowledged {
-            message: c.message.clone(),
+            message: c.message.as_deref().map(Personal::clear),
         }),
         ComplaintCommand::Assign(c) => {
             let team = c.team.clone().or_else(|| state.team.clone());
@@ -101,7 +104,7 @@ pub fn decide(
             ComplaintEvent::Assigned(ComplaintAssigned { team, assignee })
         }
         ComplaintCommand::AddNote(c) => ComplaintEvent::NoteAdded(ComplaintNoteAdded {
-            body: c.body.clone(),
+            body: Personal::clear(&c.body),
             visibility: c.visibility,
         }),
         ComplaintCommand::WaitOnCustomer(c) => ComplaintEvent::WaitingOnCustomer(ComplaintWaitingOnCustomer {
@@ -121,7 +124,7 @@ pub fn decide(
             }
             ComplaintEvent::SatisfactionRecorded(ComplaintSatisfactionRecorded {
                 rating: c.rating,
-                comment: c.comment.clone(),
+                comment: c.comment.as_deref().map(Personal::clear),
             })
         }
         ComplaintCommand::Close(c) => ComplaintEvent::Closed(ComplaintClosed {

@@ -8,8 +8,8 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Channel, Complainant, NoteVisibility, Priority};
-use crate::domain::StreamCorrupt;
+use super::{Channel, ComplainantRecord, NoteVisibility, Priority};
+use crate::domain::{Personal, PersonalField, StreamCorrupt};
 
 /// A complaint was filed. Always the first event of its stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -17,10 +17,14 @@ pub struct ComplaintFiled {
     pub id: Uuid,
     /// The human-facing reference, e.g. `CMP-2025-000042`.
     pub number: String,
+    /// The complainant's data subject: the key their personal data is
+    /// sealed under, and what erasure names. Not personal data itself.
+    pub subject: Uuid,
     pub title: String,
-    pub description: String,
+    /// What the complainant told us; personal data.
+    pub description: Personal,
     pub channel: Channel,
-    pub complainant: Complainant,
+    pub complainant: ComplainantRecord,
     pub category: String,
     pub priority: Priority,
 }
@@ -28,8 +32,9 @@ pub struct ComplaintFiled {
 /// The complaint was acknowledged, with the first response if one was sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ComplaintAcknowledged {
+    /// Sent to the complainant; personal data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<Personal>,
 }
 
 /// The complaint's assignment changed. States the full new assignment, not
@@ -45,7 +50,8 @@ pub struct ComplaintAssigned {
 /// A note or a progress update for the complainant was added.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ComplaintNoteAdded {
-    pub body: String,
+    /// Personal data when the note is a progress update to the complainant.
+    pub body: Personal,
     pub visibility: NoteVisibility,
 }
 
@@ -76,8 +82,9 @@ pub struct ComplaintSatisfactionRecorded {
     /// 1 (very unhappy) to 5 (very happy).
     #[schema(minimum = 1, maximum = 5)]
     pub rating: u8,
+    /// The complainant's words; personal data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
+    pub comment: Option<Personal>,
 }
 
 /// The complaint was closed.
@@ -95,6 +102,9 @@ pub struct ComplaintReopened {
 }
 
 /// One event of a complaint's stream, as `{"type": "...", "payload": {...}}`.
+// The filing is larger than the other variants; events are short-lived
+// values built once per command, so boxing it would only add noise.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", content = "payload")]
 pub enum ComplaintEvent {
@@ -187,6 +197,32 @@ impl ComplaintEvent {
         value.expect("complaint payloads always serialize to JSON")
     }
 
+    /// Every personal value of the event, with what kind of value it is: the
+    /// application seals these before the event is stored. Internal notes
+    /// are staff text, not the complainant's, and stay as written.
+    pub fn personal_mut(&mut self) -> Vec<(PersonalField, &mut Personal)> {
+        let mut out = Vec::new();
+        match self {
+            ComplaintEvent::Filed(e) => {
+                out.push((PersonalField::Text, &mut e.description));
+                e.complainant.personal_mut(&mut out);
+            }
+            ComplaintEvent::Acknowledged(e) => out.extend(e.message.as_mut().map(|m| (PersonalField::Text, m))),
+            ComplaintEvent::NoteAdded(e) if e.visibility == NoteVisibility::Complainant => {
+                out.push((PersonalField::Text, &mut e.body));
+            }
+            ComplaintEvent::SatisfactionRecorded(e) => out.extend(e.comment.as_mut().map(|c| (PersonalField::Text, c))),
+            ComplaintEvent::NoteAdded(_)
+            | ComplaintEvent::Assigned(_)
+            | ComplaintEvent::WaitingOnCustomer(_)
+            | ComplaintEvent::Resumed(_)
+            | ComplaintEvent::Resolved(_)
+            | ComplaintEvent::Closed(_)
+            | ComplaintEvent::Reopened(_) => {}
+        }
+        out
+    }
+
     /// Rebuilds an event from its stored parts.
     ///
     /// This is where upcasters go: when a payload changes shape, its type
@@ -214,19 +250,4 @@ impl ComplaintEvent {
 
 fn decode<T: serde::de::DeserializeOwned>(event_type: &str, payload: Value) -> Result<T, StreamCorrupt> {
     serde_json::from_value(payload).map_err(|e| StreamCorrupt(format!("{event_type} payload does not decode: {e}")))
-}
-
-/// JSON Pointers, into the payload of an event of `event_type`, of the
-/// values that are personal data (masked for readers without the right to
-/// see them, erased on request).
-pub fn personal_pointers(event_type: &str) -> &'static [&'static str] {
-    match event_type {
-        FILED => &[
-            "/complainant/name",
-            "/complainant/phone",
-            "/complainant/email",
-            "/complainant/customer_ref",
-        ],
-        _ => &[],
-    }
 }

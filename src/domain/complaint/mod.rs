@@ -17,6 +17,8 @@ mod tests;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::{Personal, PersonalField};
+
 pub use command::{
     Acknowledge, AddNote, Assign, Close, ComplaintCommand, FileComplaint, RecordSatisfaction, Reopen, Resolve, Resume,
     WaitOnCustomer,
@@ -25,9 +27,8 @@ pub use decide::{decide, file};
 pub use event::{
     ComplaintAcknowledged, ComplaintAssigned, ComplaintClosed, ComplaintEvent, ComplaintFiled, ComplaintNoteAdded,
     ComplaintReopened, ComplaintResolved, ComplaintResumed, ComplaintSatisfactionRecorded, ComplaintWaitingOnCustomer,
-    personal_pointers,
 };
-pub use state::{Complaint, ComplaintStatus, Note, Resolution, Satisfaction, VIEW_PERSONAL_POINTERS, evolve};
+pub use state::{Complaint, ComplaintStatus, Note, Resolution, Satisfaction, evolve};
 
 /// How the complaint reached us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -50,8 +51,9 @@ pub enum Priority {
     P4,
 }
 
-/// The person who complained. Every field is personal data: it is masked for
-/// callers without the right to see it and erased on request.
+/// The person who complained, as a command gives them. Every field is
+/// personal data: sealed at rest, masked for callers without the right to
+/// see it, and erased on request.
 ///
 /// At least one of `phone`, `email` or `customer_ref` must be given, so that
 /// the complainant can be reached or identified.
@@ -69,6 +71,43 @@ pub struct Complainant {
     /// The customer's number in the CRM or billing system.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_ref: Option<String>,
+}
+
+/// The complainant as recorded in events and views: every field is
+/// personal data, sealed under the complainant's data-subject key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ComplainantRecord {
+    pub name: Personal,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<Personal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<Personal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_ref: Option<Personal>,
+}
+
+impl ComplainantRecord {
+    pub fn from_command(c: &Complainant) -> ComplainantRecord {
+        ComplainantRecord {
+            name: Personal::clear(&c.name),
+            phone: c.phone.as_deref().map(Personal::clear),
+            email: c.email.as_deref().map(Personal::clear),
+            customer_ref: c.customer_ref.as_deref().map(Personal::clear),
+        }
+    }
+
+    fn personal_mut<'a>(&'a mut self, out: &mut Vec<(PersonalField, &'a mut Personal)>) {
+        out.push((PersonalField::Name, &mut self.name));
+        for (field, value) in [
+            (PersonalField::Phone, &mut self.phone),
+            (PersonalField::Email, &mut self.email),
+            (PersonalField::CustomerRef, &mut self.customer_ref),
+        ] {
+            if let Some(v) = value {
+                out.push((field, v));
+            }
+        }
+    }
 }
 
 /// Who may read a note.

@@ -7,8 +7,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::event::ComplaintEvent;
-use super::{Channel, Complainant, NoteVisibility, Priority};
-use crate::domain::{EventMeta, StreamCorrupt};
+use super::{Channel, ComplainantRecord, NoteVisibility, Priority};
+use crate::domain::{EventMeta, Personal, StreamCorrupt};
 
 /// Where a complaint is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -57,7 +57,7 @@ pub struct Note {
     pub at: DateTime<Utc>,
     /// Actor id of the author.
     pub by: String,
-    pub body: String,
+    pub body: Personal,
     pub visibility: NoteVisibility,
 }
 
@@ -77,7 +77,7 @@ pub struct Satisfaction {
     /// 1 (very unhappy) to 5 (very happy).
     #[schema(minimum = 1, maximum = 5)]
     pub rating: u8,
-    pub comment: Option<String>,
+    pub comment: Option<Personal>,
     pub recorded_at: DateTime<Utc>,
     /// Actor id of whoever recorded it.
     pub recorded_by: String,
@@ -90,11 +90,13 @@ pub struct Complaint {
     pub id: Uuid,
     /// The human-facing reference.
     pub number: String,
+    /// The complainant's data subject (see `complaint.filed`).
+    pub subject: Uuid,
     pub status: ComplaintStatus,
     pub title: String,
-    pub description: String,
+    pub description: Personal,
     pub channel: Channel,
-    pub complainant: Complainant,
+    pub complainant: ComplainantRecord,
     pub category: String,
     pub priority: Priority,
     pub team: Option<String>,
@@ -109,7 +111,7 @@ pub struct Complaint {
     pub version: u64,
     pub acknowledged_at: Option<DateTime<Utc>>,
     /// The message sent when the complaint was acknowledged.
-    pub first_response: Option<String>,
+    pub first_response: Option<Personal>,
     pub notes: Vec<Note>,
     /// Set while the complaint waits on the customer.
     pub waiting_reason: Option<String>,
@@ -120,15 +122,6 @@ pub struct Complaint {
     /// How many times a resolution was reopened.
     pub reopen_count: u32,
 }
-
-/// JSON Pointers, into a serialized [`Complaint`], of the values that are
-/// personal data.
-pub const VIEW_PERSONAL_POINTERS: &[&str] = &[
-    "/complainant/name",
-    "/complainant/phone",
-    "/complainant/email",
-    "/complainant/customer_ref",
-];
 
 /// Folds one event into the complaint.
 ///
@@ -142,6 +135,7 @@ pub fn evolve(state: Option<Complaint>, event: &ComplaintEvent, meta: &EventMeta
             return Ok(Complaint {
                 id: f.id,
                 number: f.number.clone(),
+                subject: f.subject,
                 status: ComplaintStatus::Filed,
                 title: f.title.clone(),
                 description: f.description.clone(),

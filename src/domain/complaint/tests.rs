@@ -5,13 +5,17 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::*;
-use crate::domain::{DomainError, EventMeta, FieldError, StreamCorrupt};
+use crate::domain::{DomainError, EventMeta, FieldError, Personal, PersonalField, StreamCorrupt};
 
 // ---------------------------------------------------------------- fixtures
 
 const AGENT: &str = "https://idp.example|alice";
 const ENGINEER: &str = "https://idp.example|bob";
 const ID: Uuid = Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_0042);
+/// The complainant's data subject.
+const SUBJECT: Uuid = Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_0051);
+/// The subject's data key, as named in sealed values.
+const KEY_ID: Uuid = Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_0052);
 
 /// Minute `n` of a fixed test day; the domain never reads a clock itself.
 fn at(n: i64) -> DateTime<Utc> {
@@ -42,7 +46,7 @@ struct Ledger {
 
 impl Ledger {
     fn file(cmd: &FileComplaint) -> Ledger {
-        let events = file(ID, "CMP-2025-000042", cmd, at(0)).unwrap();
+        let events = file(ID, "CMP-2025-000042", SUBJECT, cmd, at(0)).unwrap();
         let mut view = None;
         for (i, e) in events.iter().enumerate() {
             let version = i as u64 + 1;
@@ -185,7 +189,7 @@ fn pointers(result: Result<Vec<ComplaintEvent>, DomainError>) -> Vec<String> {
 }
 
 fn file_pointers(cmd: &FileComplaint) -> Vec<String> {
-    pointers(file(ID, "CMP-1", cmd, at(0)))
+    pointers(file(ID, "CMP-1", SUBJECT, cmd, at(0)))
 }
 
 /// One event of every type, with every optional field filled in.
@@ -194,27 +198,28 @@ fn one_of_each_event() -> Vec<ComplaintEvent> {
         ComplaintEvent::Filed(ComplaintFiled {
             id: ID,
             number: "CMP-2025-000042".to_owned(),
+            subject: SUBJECT,
             title: "Charged twice".to_owned(),
-            description: "Debited twice.".to_owned(),
+            description: Personal::clear("Debited twice."),
             channel: Channel::InPerson,
-            complainant: Complainant {
-                name: "Jane Doe".to_owned(),
-                phone: Some("+44 20 7946 0958".to_owned()),
-                email: Some("jane@example.com".to_owned()),
-                customer_ref: Some("C-1001".to_owned()),
+            complainant: ComplainantRecord {
+                name: Personal::clear("Jane Doe"),
+                phone: Some(Personal::clear("+44 20 7946 0958")),
+                email: Some(Personal::clear("jane@example.com")),
+                customer_ref: Some(Personal::clear("C-1001")),
             },
             category: "billing".to_owned(),
             priority: Priority::P1,
         }),
         ComplaintEvent::Acknowledged(ComplaintAcknowledged {
-            message: Some("We are on it.".to_owned()),
+            message: Some(Personal::clear("We are on it.")),
         }),
         ComplaintEvent::Assigned(ComplaintAssigned {
             team: Some("billing".to_owned()),
             assignee: Some("carol".to_owned()),
         }),
         ComplaintEvent::NoteAdded(ComplaintNoteAdded {
-            body: "Called the bank.".to_owned(),
+            body: Personal::clear("Called the bank."),
             visibility: NoteVisibility::Complainant,
         }),
         ComplaintEvent::WaitingOnCustomer(ComplaintWaitingOnCustomer {
@@ -229,7 +234,7 @@ fn one_of_each_event() -> Vec<ComplaintEvent> {
         }),
         ComplaintEvent::SatisfactionRecorded(ComplaintSatisfactionRecorded {
             rating: 4,
-            comment: Some("Quick.".to_owned()),
+            comment: Some(Personal::clear("Quick.")),
         }),
         ComplaintEvent::Closed(ComplaintClosed {
             comment: Some("Done.".to_owned()),
@@ -240,21 +245,91 @@ fn one_of_each_event() -> Vec<ComplaintEvent> {
     ]
 }
 
+/// The text of a value the domain has not sealed; panics on anything else.
+fn clear_text(value: &Personal) -> &str {
+    match value {
+        Personal::Clear(text) => text,
+        Personal::Protected(p) => panic!("expected clear text, got {p:?}"),
+    }
+}
+
+/// The JSON of a value sealed under [`SUBJECT`]'s key, as the application
+/// stores it; the domain never looks inside.
+fn sealed_json(nonce: &str, ciphertext: &str) -> Value {
+    json!({
+        "subject": SUBJECT.to_string(),
+        "key_id": KEY_ID.to_string(),
+        "nonce": nonce,
+        "ciphertext": ciphertext,
+    })
+}
+
+fn sealed(nonce: &str, ciphertext: &str) -> Personal {
+    let Value::Object(map) = sealed_json(nonce, ciphertext) else {
+        unreachable!("json!({{...}}) is an object")
+    };
+    Personal::Protected(map)
+}
+
+/// A value whose subject was erased.
+fn erased() -> Personal {
+    let mut map = serde_json::Map::new();
+    map.insert("erased".to_owned(), Value::Bool(true));
+    Personal::Protected(map)
+}
+
+/// What [`ComplaintEvent::personal_mut`] reports, as owned values.
+fn personal_of(event: &ComplaintEvent) -> Vec<(PersonalField, Personal)> {
+    let mut event = event.clone();
+    event
+        .personal_mut()
+        .into_iter()
+        .map(|(field, value)| (field, value.clone()))
+        .collect()
+}
+
+/// JSON Pointers of the leaves or subtrees that differ between two values
+/// of the same shape (a value replaced by an object counts once).
+fn changed_pointers(before: &Value, after: &Value, at: &str) -> Vec<String> {
+    match (before, after) {
+        (Value::Object(b), Value::Object(a)) => {
+            let keys: std::collections::BTreeSet<&String> = b.keys().chain(a.keys()).collect();
+            keys.into_iter()
+                .flat_map(|k| {
+                    let here = format!("{at}/{k}");
+                    match (b.get(k), a.get(k)) {
+                        (Some(b), Some(a)) => changed_pointers(b, a, &here),
+                        _ => vec![here],
+                    }
+                })
+                .collect()
+        }
+        (b, a) if b == a => vec![],
+        _ => vec![at.to_owned()],
+    }
+}
+
 // ------------------------------------------------------- allowed transitions
 
 #[test]
 fn filing_records_the_complaint_and_starts_the_view() {
-    let events = file(ID, "CMP-2025-000042", &filing(), at(0)).unwrap();
+    let events = file(ID, "CMP-2025-000042", SUBJECT, &filing(), at(0)).unwrap();
     let cmd = filing();
     assert_eq!(
         events,
         vec![ComplaintEvent::Filed(ComplaintFiled {
             id: ID,
             number: "CMP-2025-000042".to_owned(),
+            subject: SUBJECT,
             title: cmd.title.clone(),
-            description: cmd.description.clone(),
+            description: Personal::clear("My card was debited twice on 3 March."),
             channel: Channel::Phone,
-            complainant: cmd.complainant.clone(),
+            complainant: ComplainantRecord {
+                name: Personal::clear("Jane Doe"),
+                phone: Some(Personal::clear("+44 20 7946 0958")),
+                email: Some(Personal::clear("jane@example.com")),
+                customer_ref: None,
+            },
             category: "billing".to_owned(),
             priority: Priority::P2,
         })]
@@ -266,11 +341,12 @@ fn filing_records_the_complaint_and_starts_the_view() {
         Complaint {
             id: ID,
             number: "CMP-2025-000042".to_owned(),
+            subject: SUBJECT,
             status: ComplaintStatus::Filed,
             title: cmd.title,
-            description: cmd.description,
+            description: Personal::Clear(cmd.description),
             channel: Channel::Phone,
-            complainant: cmd.complainant,
+            complainant: ComplainantRecord::from_command(&cmd.complainant),
             category: "billing".to_owned(),
             priority: Priority::P2,
             team: None,
@@ -298,12 +374,15 @@ fn acknowledging_records_the_first_response() {
     assert_eq!(
         events,
         vec![ComplaintEvent::Acknowledged(ComplaintAcknowledged {
-            message: Some("Sorry, we are looking into it.".to_owned()),
+            message: Some(Personal::clear("Sorry, we are looking into it.")),
         })]
     );
     assert_eq!(l.view.status, ComplaintStatus::Acknowledged);
     assert_eq!(l.view.acknowledged_at, Some(at(2)));
-    assert_eq!(l.view.first_response.as_deref(), Some("Sorry, we are looking into it."));
+    assert_eq!(
+        l.view.first_response,
+        Some(Personal::clear("Sorry, we are looking into it."))
+    );
     assert_eq!(l.view.version, 2);
     assert_eq!(l.view.updated_at, at(2));
     assert_eq!(l.view.created_at, at(1));
@@ -405,7 +484,7 @@ fn notes_are_kept_in_order_with_author_and_time() {
     assert_eq!(
         events,
         vec![ComplaintEvent::NoteAdded(ComplaintNoteAdded {
-            body: "Retry bug in the card gateway.".to_owned(),
+            body: Personal::clear("Retry bug in the card gateway."),
             visibility: NoteVisibility::Internal,
         })]
     );
@@ -418,13 +497,13 @@ fn notes_are_kept_in_order_with_author_and_time() {
             Note {
                 at: at(3),
                 by: ENGINEER.to_owned(),
-                body: "Retry bug in the card gateway.".to_owned(),
+                body: Personal::clear("Retry bug in the card gateway."),
                 visibility: NoteVisibility::Internal,
             },
             Note {
                 at: at(4),
                 by: AGENT.to_owned(),
-                body: "We found the cause.".to_owned(),
+                body: Personal::clear("We found the cause."),
                 visibility: NoteVisibility::Complainant,
             },
         ]
@@ -514,7 +593,7 @@ fn satisfaction_can_be_recorded_when_resolved_or_closed() {
             events,
             vec![ComplaintEvent::SatisfactionRecorded(ComplaintSatisfactionRecorded {
                 rating: 5,
-                comment: Some("Thanks!".to_owned()),
+                comment: Some(Personal::clear("Thanks!")),
             })]
         );
         assert_eq!(l.view.status, status);
@@ -522,7 +601,7 @@ fn satisfaction_can_be_recorded_when_resolved_or_closed() {
             l.view.satisfaction,
             Some(Satisfaction {
                 rating: 5,
-                comment: Some("Thanks!".to_owned()),
+                comment: Some(Personal::clear("Thanks!")),
                 recorded_at: l.last_at(),
                 recorded_by: AGENT.to_owned(),
             })
@@ -699,7 +778,7 @@ fn validation_errors_win_over_a_wrong_state() {
 
 #[test]
 fn a_valid_filing_passes() {
-    assert!(file(ID, "CMP-1", &filing(), at(0)).is_ok());
+    assert!(file(ID, "CMP-1", SUBJECT, &filing(), at(0)).is_ok());
 }
 
 #[test]
@@ -730,10 +809,10 @@ fn limits_count_characters_not_bytes() {
     let mut cmd = filing();
     cmd.title = "重复扣款".repeat(50); // 200 characters, 600 bytes
     assert_eq!(cmd.title.chars().count(), 200);
-    assert!(file(ID, "CMP-1", &cmd, at(0)).is_ok());
+    assert!(file(ID, "CMP-1", SUBJECT, &cmd, at(0)).is_ok());
 
     cmd.title.push('款');
-    let errors = field_errors(file(ID, "CMP-1", &cmd, at(0)));
+    let errors = field_errors(file(ID, "CMP-1", SUBJECT, &cmd, at(0)));
     assert_eq!(
         errors,
         [FieldError::new("/title", "must be 1 to 200 characters long (is 201)")]
@@ -753,7 +832,7 @@ fn phone_numbers() {
     for phone in ok {
         let mut cmd = filing();
         cmd.complainant.phone = Some(phone.to_owned());
-        assert!(file(ID, "CMP-1", &cmd, at(0)).is_ok(), "{phone:?} should pass");
+        assert!(file(ID, "CMP-1", SUBJECT, &cmd, at(0)).is_ok(), "{phone:?} should pass");
     }
     let bad = [
         "",
@@ -785,7 +864,7 @@ fn email_addresses() {
     for email in ok {
         let mut cmd = filing();
         cmd.complainant.email = Some(email.to_owned());
-        assert!(file(ID, "CMP-1", &cmd, at(0)).is_ok(), "{email:?} should pass");
+        assert!(file(ID, "CMP-1", SUBJECT, &cmd, at(0)).is_ok(), "{email:?} should pass");
     }
     let too_long = format!("{}@example.com", "a".repeat(254 - 11));
     let bad = [
@@ -816,7 +895,7 @@ fn a_complainant_must_be_reachable_or_identified() {
     cmd.complainant.email = None;
     cmd.complainant.customer_ref = None;
     assert_eq!(
-        field_errors(file(ID, "CMP-1", &cmd, at(0))),
+        field_errors(file(ID, "CMP-1", SUBJECT, &cmd, at(0))),
         [FieldError::new(
             "/complainant",
             "give at least one of phone, email or customer_ref"
@@ -825,7 +904,7 @@ fn a_complainant_must_be_reachable_or_identified() {
 
     // Any one of the three is enough.
     cmd.complainant.customer_ref = Some("C-1001".to_owned());
-    assert!(file(ID, "CMP-1", &cmd, at(0)).is_ok());
+    assert!(file(ID, "CMP-1", SUBJECT, &cmd, at(0)).is_ok());
 }
 
 #[test]
@@ -915,7 +994,7 @@ fn long_text_keeps_newlines_and_characters_exactly() {
     let mut l = ledger_in(ComplaintStatus::InProgress);
     let body = "  第一行\n\tsecond line  \r\n".to_owned();
     l.run(note(&body, NoteVisibility::Internal));
-    assert_eq!(l.view.notes[0].body, body);
+    assert_eq!(l.view.notes[0].body, Personal::Clear(body));
 }
 
 // ------------------------------------------------------------- serialization
@@ -939,6 +1018,7 @@ fn events_serialize_as_type_and_payload() {
             "payload": {
                 "id": "01930000-0000-7000-8000-000000000042",
                 "number": "CMP-2025-000042",
+                "subject": "01930000-0000-7000-8000-000000000051",
                 "title": "Charged twice",
                 "description": "Debited twice.",
                 "channel": "in_person",
@@ -969,7 +1049,7 @@ fn absent_optional_fields_are_left_out_of_payloads() {
     assert_eq!(e.payload_json(), json!({}));
     assert_eq!(ComplaintEvent::from_stored("complaint.closed", 1, json!({})), Ok(e));
 
-    let e = file(ID, "CMP-1", &filing(), at(0)).unwrap().remove(0);
+    let e = file(ID, "CMP-1", SUBJECT, &filing(), at(0)).unwrap().remove(0);
     assert_eq!(
         e.payload_json()["complainant"],
         json!({"name": "Jane Doe", "phone": "+44 20 7946 0958", "email": "jane@example.com"})
@@ -1073,7 +1153,7 @@ fn chinese_text_round_trips_unchanged() {
     cmd.title = "账单重复扣款，请尽快处理".to_owned();
     cmd.description = "三月三日我的信用卡被扣了两次。\n订单号：２０２５—０３—０３。".to_owned();
     cmd.complainant.name = "张伟".to_owned();
-    let event = file(ID, "CMP-1", &cmd, at(0)).unwrap().remove(0);
+    let event = file(ID, "CMP-1", SUBJECT, &cmd, at(0)).unwrap().remove(0);
 
     let text = serde_json::to_string(&event).unwrap();
     // Stored as UTF-8, not as \u escapes.
@@ -1084,8 +1164,8 @@ fn chinese_text_round_trips_unchanged() {
         panic!("not a filing: {back:?}");
     };
     assert_eq!(f.title.as_bytes(), cmd.title.as_bytes());
-    assert_eq!(f.description.as_bytes(), cmd.description.as_bytes());
-    assert_eq!(f.complainant.name.as_bytes(), "张伟".as_bytes());
+    assert_eq!(clear_text(&f.description).as_bytes(), cmd.description.as_bytes());
+    assert_eq!(clear_text(&f.complainant.name).as_bytes(), "张伟".as_bytes());
 
     let stored = ComplaintEvent::from_stored(
         event.event_type(),
@@ -1100,22 +1180,291 @@ fn chinese_text_round_trips_unchanged() {
     assert_eq!(view_back, view);
 }
 
+// -------------------------------------------------------------- personal data
+
 #[test]
-fn personal_data_pointers_resolve_in_payload_and_view() {
-    let filed = &one_of_each_event()[0];
-    let pointers = personal_pointers("complaint.filed");
-    assert_eq!(pointers, VIEW_PERSONAL_POINTERS);
+fn a_filing_reports_its_description_and_every_complainant_field() {
+    assert_eq!(
+        personal_of(&one_of_each_event()[0]),
+        [
+            (PersonalField::Text, Personal::clear("Debited twice.")),
+            (PersonalField::Name, Personal::clear("Jane Doe")),
+            (PersonalField::Phone, Personal::clear("+44 20 7946 0958")),
+            (PersonalField::Email, Personal::clear("jane@example.com")),
+            (PersonalField::CustomerRef, Personal::clear("C-1001")),
+        ]
+    );
+
+    // Absent contact details are not reported; the subject, the title and
+    // the other fields are not personal data.
+    let mut cmd = filing();
+    cmd.complainant.phone = None;
+    cmd.complainant.email = None;
+    cmd.complainant.customer_ref = Some("C-1001".to_owned());
+    let event = file(ID, "CMP-1", SUBJECT, &cmd, at(0)).unwrap().remove(0);
+    assert_eq!(
+        personal_of(&event),
+        [
+            (
+                PersonalField::Text,
+                Personal::clear("My card was debited twice on 3 March.")
+            ),
+            (PersonalField::Name, Personal::clear("Jane Doe")),
+            (PersonalField::CustomerRef, Personal::clear("C-1001")),
+        ]
+    );
+}
+
+#[test]
+fn first_responses_updates_and_comments_are_personal_text() {
+    let mut l = Ledger::filed();
+    let events = l.run(acknowledge(Some("Sorry, we are looking into it.")));
+    assert_eq!(
+        personal_of(&events[0]),
+        [(PersonalField::Text, Personal::clear("Sorry, we are looking into it."))]
+    );
+    let events = l.run(note("A technician will call you.", NoteVisibility::Complainant));
+    assert_eq!(
+        personal_of(&events[0]),
+        [(PersonalField::Text, Personal::clear("A technician will call you."))]
+    );
+    l.run(resolve("Refunded.", None));
+    let events = l.run(rate(2, Some("Took too long.")));
+    assert_eq!(
+        personal_of(&events[0]),
+        [(PersonalField::Text, Personal::clear("Took too long."))]
+    );
+
+    // Without the optional text there is nothing to report.
+    let mut l = Ledger::filed();
+    assert!(personal_of(&l.run(acknowledge(None))[0]).is_empty());
+    l.run(resolve("Refunded.", None));
+    assert!(personal_of(&l.run(rate(4, None))[0]).is_empty());
+}
+
+#[test]
+fn internal_notes_and_staff_text_are_not_personal() {
+    let mut l = ledger_in(ComplaintStatus::Acknowledged);
+    let events = l.run(note("Jane Doe called again, see CRM.", NoteVisibility::Internal));
+    assert!(personal_of(&events[0]).is_empty());
+
+    let personal_count: Vec<(&str, usize)> = one_of_each_event()
+        .iter()
+        .map(|e| (e.event_type(), personal_of(e).len()))
+        .collect();
+    assert_eq!(
+        personal_count,
+        [
+            ("complaint.filed", 5),
+            ("complaint.acknowledged", 1),
+            ("complaint.assigned", 0),
+            ("complaint.note_added", 1),
+            ("complaint.waiting_on_customer", 0),
+            ("complaint.resumed", 0),
+            ("complaint.resolved", 0),
+            ("complaint.satisfaction_recorded", 1),
+            ("complaint.closed", 0),
+            ("complaint.reopened", 0),
+        ]
+    );
+}
+
+#[test]
+fn personal_values_can_be_replaced_in_place() {
+    // What the application does before appending: every reported value is
+    // sealed where it stands, and nothing else in the payload changes.
+    for mut event in one_of_each_event() {
+        let before = event.payload_json();
+        let mut replaced = 0;
+        for (i, (_, value)) in event.personal_mut().into_iter().enumerate() {
+            *value = sealed(&format!("nonce-{i}"), "c2VhbGVk");
+            replaced += 1;
+        }
+        let after = event.payload_json();
+        let changed = changed_pointers(&before, &after, "");
+        assert_eq!(changed.len(), replaced, "{}: {changed:?}", event.event_type());
+        for p in &changed {
+            assert!(after.pointer(p).is_some_and(Value::is_object), "{p}");
+        }
+        // Replaced values are no longer reported as clear text, but they are
+        // still reported, so that rotating or erasing finds them.
+        assert!(
+            personal_of(&event)
+                .iter()
+                .all(|(_, v)| matches!(v, Personal::Protected(_)))
+        );
+        assert_eq!(personal_of(&event).len(), replaced);
+    }
+
+    let mut filed = one_of_each_event().remove(0);
+    for (_, value) in filed.personal_mut() {
+        *value = erased();
+    }
     let payload = filed.payload_json();
-    for p in pointers {
-        assert!(payload.pointer(p).is_some_and(Value::is_string), "{p}");
+    assert_eq!(payload["description"], json!({"erased": true}));
+    assert_eq!(payload["complainant"]["customer_ref"], json!({"erased": true}));
+    assert_eq!(payload["title"], "Charged twice");
+    assert_eq!(payload["subject"], SUBJECT.to_string());
+}
+
+#[test]
+fn personal_values_serialize_as_clear_strings_or_protected_objects() {
+    let clear = Personal::clear("Jane Doe");
+    assert_eq!(serde_json::to_value(&clear).unwrap(), json!("Jane Doe"));
+    assert_eq!(serde_json::from_value::<Personal>(json!("Jane Doe")).unwrap(), clear);
+
+    let sealed_json = json!({
+        "subject": SUBJECT.to_string(),
+        "key_id": KEY_ID.to_string(),
+        "nonce": "x",
+        "ciphertext": "y",
+    });
+    let sealed_value: Personal = serde_json::from_value(sealed_json.clone()).unwrap();
+    assert_eq!(sealed_value, sealed("x", "y"));
+    assert_eq!(serde_json::to_value(&sealed_value).unwrap(), sealed_json);
+
+    let erased_value: Personal = serde_json::from_value(json!({"erased": true})).unwrap();
+    assert_eq!(erased_value, erased());
+    assert_eq!(serde_json::to_value(&erased_value).unwrap(), json!({"erased": true}));
+
+    // Through text too, as the event store keeps it.
+    for value in [clear, sealed_value, erased_value] {
+        let text = serde_json::to_string(&value).unwrap();
+        assert_eq!(serde_json::from_str::<Personal>(&text).unwrap(), value, "{text}");
     }
-    let view = serde_json::to_value(evolve(None, filed, &meta(1, AGENT)).unwrap()).unwrap();
-    for p in VIEW_PERSONAL_POINTERS {
-        assert!(view.pointer(p).is_some_and(Value::is_string), "{p}");
+}
+
+#[test]
+fn sealed_and_erased_values_decode_and_fold_unchanged() {
+    let stored = [
+        (
+            "complaint.filed",
+            json!({
+                "id": ID.to_string(),
+                "number": "CMP-2025-000042",
+                "subject": SUBJECT.to_string(),
+                "title": "Charged twice",
+                "description": sealed_json("bm9uY2UtMDAwMDAx", "ZGVzY3JpcHRpb24"),
+                "channel": "email",
+                "complainant": {
+                    "name": sealed_json("bm9uY2UtMDAwMDAy", "bmFtZQ"),
+                    "email": {"erased": true},
+                    "customer_ref": sealed_json("bm9uY2UtMDAwMDAz", "cmVm"),
+                },
+                "category": "billing",
+                "priority": "P2"
+            }),
+        ),
+        (
+            "complaint.acknowledged",
+            json!({"message": sealed_json("bm9uY2UtMDAwMDA0", "bWVzc2FnZQ")}),
+        ),
+        (
+            "complaint.note_added",
+            json!({"body": sealed_json("bm9uY2UtMDAwMDA1", "dXBkYXRl"), "visibility": "complainant"}),
+        ),
+        (
+            "complaint.note_added",
+            json!({"body": "Internal: checked the gateway logs.", "visibility": "internal"}),
+        ),
+        ("complaint.resolved", json!({"resolution": "Refunded."})),
+        (
+            "complaint.satisfaction_recorded",
+            json!({"rating": 4, "comment": {"erased": true}}),
+        ),
+    ];
+
+    let mut view = None;
+    for (i, (event_type, payload)) in stored.iter().enumerate() {
+        let event = ComplaintEvent::from_stored(event_type, 1, payload.clone()).unwrap();
+        // Opaque: written back exactly as read.
+        assert_eq!(&event.payload_json(), payload, "{event_type}");
+        view = Some(evolve(view, &event, &meta(i as u64 + 1, AGENT)).unwrap());
     }
-    for t in &ComplaintEvent::EVENT_TYPES[1..] {
-        assert!(personal_pointers(t).is_empty(), "{t}");
-    }
+    let view = view.unwrap();
+
+    assert_eq!(view.subject, SUBJECT);
+    assert_eq!(view.description, sealed("bm9uY2UtMDAwMDAx", "ZGVzY3JpcHRpb24"));
+    assert_eq!(
+        view.complainant,
+        ComplainantRecord {
+            name: sealed("bm9uY2UtMDAwMDAy", "bmFtZQ"),
+            phone: None,
+            email: Some(erased()),
+            customer_ref: Some(sealed("bm9uY2UtMDAwMDAz", "cmVm")),
+        }
+    );
+    assert_eq!(view.first_response, Some(sealed("bm9uY2UtMDAwMDA0", "bWVzc2FnZQ")));
+    let bodies: Vec<&Personal> = view.notes.iter().map(|n| &n.body).collect();
+    assert_eq!(
+        bodies,
+        [
+            &sealed("bm9uY2UtMDAwMDA1", "dXBkYXRl"),
+            &Personal::clear("Internal: checked the gateway logs."),
+        ]
+    );
+    assert_eq!(
+        view.satisfaction.as_ref().and_then(|s| s.comment.clone()),
+        Some(erased())
+    );
+
+    // The view carries them the same way.
+    let view_json = serde_json::to_value(&view).unwrap();
+    assert_eq!(view_json["description"], stored[0].1["description"]);
+    assert_eq!(view_json["complainant"], stored[0].1["complainant"]);
+    assert_eq!(view_json["first_response"], stored[1].1["message"]);
+    assert_eq!(view_json["notes"][0]["body"], stored[2].1["body"]);
+    assert_eq!(view_json["notes"][1]["body"], "Internal: checked the gateway logs.");
+    assert_eq!(view_json["satisfaction"]["comment"], json!({"erased": true}));
+    let view_back: Complaint = serde_json::from_value(view_json).unwrap();
+    assert_eq!(view_back, view);
+}
+
+#[test]
+fn plain_string_payloads_still_decode_as_clear_text() {
+    let event = ComplaintEvent::from_stored(
+        "complaint.filed",
+        1,
+        json!({
+            "id": ID.to_string(),
+            "number": "CMP-1",
+            "subject": SUBJECT.to_string(),
+            "title": "t",
+            "description": "Debited twice.",
+            "channel": "web",
+            "complainant": {"name": "Jane Doe", "phone": "112"},
+            "category": "billing",
+            "priority": "P4"
+        }),
+    )
+    .unwrap();
+    let ComplaintEvent::Filed(f) = &event else {
+        panic!("not a filing: {event:?}");
+    };
+    assert_eq!(f.description, Personal::clear("Debited twice."));
+    assert_eq!(f.complainant.name, Personal::clear("Jane Doe"));
+    assert_eq!(f.complainant.phone, Some(Personal::clear("112")));
+
+    let note = ComplaintEvent::from_stored(
+        "complaint.note_added",
+        1,
+        json!({"body": "We called you.", "visibility": "complainant"}),
+    );
+    assert_eq!(
+        note,
+        Ok(ComplaintEvent::NoteAdded(ComplaintNoteAdded {
+            body: Personal::clear("We called you."),
+            visibility: NoteVisibility::Complainant,
+        }))
+    );
+
+    // A filing must name its data subject.
+    let mut payload = one_of_each_event()[0].payload_json();
+    payload.as_object_mut().unwrap().remove("subject");
+    assert!(matches!(
+        ComplaintEvent::from_stored("complaint.filed", 1, payload),
+        Err(StreamCorrupt(_))
+    ));
 }
 
 #[test]
@@ -1220,6 +1569,8 @@ fn openapi_schemas_build() {
         FileComplaint::schema(),
         RecordSatisfaction::schema(),
         Complainant::schema(),
+        ComplainantRecord::schema(),
+        Personal::schema(),
     ] {
         assert!(serde_json::to_value(schema).unwrap().is_object());
     }

@@ -1,0 +1,122 @@
+//! Data subjects' rights: erasure (crypto-shredding) and access (export).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::Pool;
+use uuid::Uuid;
+
+use crate::domain::subject::{self, EraseSubject};
+use crate::privacy::{Privacy, keys, render};
+use crate::projections::tickets::{self, TicketRow};
+use crate::store::{self, NewEvent, StoreError, StoredEvent, idempotency};
+
+use super::commands::{CommandContext, CommandError, metadata};
+
+/// What an erasure did.
+#[derive(Debug, Clone)]
+pub struct Erasure {
+    pub subject: Uuid,
+    pub event_id: Uuid,
+    pub erased_at: DateTime<Utc>,
+    pub tickets_scrubbed: u64,
+    pub responses_deleted: u64,
+}
+
+/// Everything held about one subject, still sealed (the caller renders it).
+pub struct SubjectRecords {
+    pub erased: bool,
+    pub tickets: Vec<(TicketRow, Vec<StoredEvent>)>,
+}
+
+#[derive(Clone)]
+pub struct Subjects {
+    pool: Pool,
+    privacy: Arc<Privacy>,
+}
+
+impl Subjects {
+    pub fn new(pool: Pool, privacy: Arc<Privacy>) -> Subjects {
+        Subjects { pool, privacy }
+    }
+
+    /// Erases a subject in one transaction: deletes their key and blind-index
+    /// entries, appends `subject.erased` to their stream, replaces their
+    /// sealed values in every view by an erased marker, and deletes stored
+    /// responses that carried their data. The event log is not touched
+    /// otherwise, so every hash chain still verifies.
+    pub async fn erase(
+        &self,
+        ctx: &CommandContext,
+        subject: Uuid,
+        cmd: &EraseSubject,
+    ) -> Result<Erasure, CommandError> {
+        // Refuse a malformed request before touching anything.
+        subject::erase(subject, cmd, false)?;
+        let mut client = self.pool.get().await.map_err(StoreError::from)?;
+        let tx = client.transaction().await.map_err(StoreError::from)?;
+        let had_key = keys::shred(&tx, subject).await?;
+        if !had_key {
+            if !keys::subject_known(&tx, subject).await? {
+                return Err(CommandError::NotFound);
+            }
+            subject::erase(subject, cmd, true)?;
+        }
+        let events = subject::erase(subject, cmd, false)?;
+        let now = store::envelope::to_micros(Utc::now());
+        let new_events = events
+            .iter()
+            .map(|e| NewEvent {
+                event_type: e.event_type(),
+                schema_version: e.schema_version(),
+                payload: e.payload_json(),
+            })
+            .collect();
+        let sealed = store::seal(subject, None, new_events, &metadata(ctx), now)?;
+        store::insert(&tx, &sealed).await.map_err(|e| match e {
+            // A concurrent erasure of the same subject committed first.
+            StoreError::VersionConflict => CommandError::Domain(crate::domain::DomainError::RuleViolated(
+                "this subject's personal data has already been erased".into(),
+            )),
+            other => CommandError::Store(other),
+        })?;
+        let mut tickets_scrubbed = 0;
+        for mut ticket in tickets::of_subject(&tx, subject, true).await? {
+            if render::scrub(&mut ticket.view, subject) {
+                tickets::replace_scrubbed_view(&tx, ticket.id, &ticket.view).await?;
+                tickets_scrubbed += 1;
+            }
+        }
+        let responses_deleted = idempotency::delete_for_subject(&tx, subject).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        let event = sealed
+            .first()
+            .ok_or_else(|| CommandError::Corrupt("an erasure produced no event".into()))?;
+        tracing::info!(%subject, tickets_scrubbed, responses_deleted, "erased a data subject");
+        Ok(Erasure {
+            subject,
+            event_id: event.envelope.event_id,
+            erased_at: event.recorded_at,
+            tickets_scrubbed,
+            responses_deleted,
+        })
+    }
+
+    /// Every ticket and event that carries the subject's data (sealed), or
+    /// `None` for a subject the system never knew.
+    pub async fn records(&self, subject: Uuid) -> Result<Option<SubjectRecords>, CommandError> {
+        let client = self.pool.get().await.map_err(StoreError::from)?;
+        if !keys::subject_known(&client, subject).await? {
+            return Ok(None);
+        }
+        let erased = keys::subject_keys(&client, self.privacy.master(), &[subject])
+            .await?
+            .is_empty();
+        let mut out = Vec::new();
+        for ticket in tickets::of_subject(&client, subject, false).await? {
+            let events = store::read_stream(&client, ticket.id).await?;
+            out.push((ticket, events));
+        }
+        Ok(Some(SubjectRecords { erased, tickets: out }))
+    }
+}

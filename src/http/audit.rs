@@ -1,0 +1,117 @@
+//! Auditors' views: the personal-data access log.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::domain::FieldError;
+use crate::domain::permissions::Permission;
+use crate::privacy::access_log::{self, AccessQuery, AccessRecord};
+use crate::store::StoreError;
+
+use super::AppState;
+use super::auth::Principal;
+use super::error::{ApiError, Problem};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AccessParams {
+    /// Only reads of this data subject's personal data.
+    pub subject: Option<String>,
+    /// Only reads by this actor (`issuer|subject` of the token).
+    pub actor: Option<String>,
+    /// At or after this instant (RFC 3339).
+    pub from: Option<String>,
+    /// Before this instant (RFC 3339).
+    pub to: Option<String>,
+    /// The `next_before` of the previous page.
+    pub before: Option<i64>,
+    /// Page size, 1 to 500 (default 100).
+    pub limit: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AccessPage {
+    /// Newest first.
+    pub items: Vec<AccessRecord>,
+    /// Pass as `before` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_before: Option<i64>,
+}
+
+fn instant(errors: &mut Vec<FieldError>, name: &str, value: &Option<String>) -> Option<DateTime<Utc>> {
+    let v = value.as_ref()?;
+    match DateTime::parse_from_rfc3339(v) {
+        Ok(t) => Some(t.with_timezone(&Utc)),
+        Err(_) => {
+            errors.push(FieldError::new(format!("/{name}"), "must be an RFC 3339 instant"));
+            None
+        }
+    }
+}
+
+/// Who saw whose personal data in clear, when, and through which endpoint.
+#[utoipa::path(
+    get,
+    path = "/v1/audit/pii-access",
+    tag = "personal data",
+    params(AccessParams),
+    responses(
+        (status = 200, description = "One page of access records", body = AccessPage),
+        (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn pii_access(
+    principal: Principal,
+    params: web::Query<AccessParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::AuditRead)?;
+    let mut errors = Vec::new();
+    let subject = match &params.subject {
+        None => None,
+        Some(s) => match Uuid::parse_str(s) {
+            Ok(id) => Some(id),
+            Err(_) => {
+                errors.push(FieldError::new("/subject", "must be a UUID"));
+                None
+            }
+        },
+    };
+    let from = instant(&mut errors, "from", &params.from);
+    let to = instant(&mut errors, "to", &params.to);
+    let limit = params.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        errors.push(FieldError::new("/limit", "must be 1 to 500"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::InvalidQuery(errors));
+    }
+    let client = state.pool.get().await.map_err(StoreError::from)?;
+    let items = access_log::query(
+        &client,
+        &AccessQuery {
+            subject,
+            actor: params.actor.clone(),
+            from,
+            to,
+            before_id: params.before,
+            limit,
+        },
+    )
+    .await?;
+    let next_before = (items.len() == limit as usize)
+        .then(|| items.last().map(|r| r.id))
+        .flatten();
+    Ok(HttpResponse::Ok().json(AccessPage { items, next_before }))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/v1/audit/pii-access").route(web::get().to(pii_access)));
+}

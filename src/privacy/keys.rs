@@ -1,0 +1,275 @@
+//! Subject keys, system keys and the blind index: the only code that knows
+//! the SQL of `subject_keys`, `system_keys` and `subject_index`.
+
+use std::collections::HashMap;
+
+use deadpool_postgres::GenericClient;
+use uuid::Uuid;
+
+use crate::store::StoreError;
+
+use super::PrivacyError;
+use super::crypto::{self, DataKey, IndexKind, MasterKey};
+
+const BLIND_INDEX_KEY: &str = "blind_index";
+
+/// A subject's unwrapped data key.
+#[derive(Clone)]
+pub struct SubjectKey {
+    pub subject: Uuid,
+    pub key_id: Uuid,
+    pub key: DataKey,
+}
+
+fn system_aad(name: &str) -> Vec<u8> {
+    format!("opsledger system key {name}").into_bytes()
+}
+
+/// The blind-index key, created on first use. It has a key of its own (not
+/// one derived from the master key) so that rotating the master key only
+/// re-wraps it and never changes a digest.
+pub async fn blind_index_key(client: &impl GenericClient, master: &MasterKey) -> Result<DataKey, PrivacyError> {
+    let select = "SELECT wrapped_key FROM system_keys WHERE name = $1";
+    if let Some(row) = client
+        .query_opt(select, &[&BLIND_INDEX_KEY])
+        .await
+        .map_err(StoreError::from)?
+    {
+        let wrapped: Vec<u8> = row.get(0);
+        return master
+            .unwrap(&wrapped, &system_aad(BLIND_INDEX_KEY))
+            .map_err(PrivacyError::wrong_master_key);
+    }
+    let key = DataKey::generate()?;
+    let wrapped = master.wrap(&key, &system_aad(BLIND_INDEX_KEY))?;
+    // Two instances starting at once: the first insert wins, both read it back.
+    client
+        .execute(
+            "INSERT INTO system_keys (name, wrapped_key, master_key_id) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+            &[&BLIND_INDEX_KEY, &wrapped, &master.id()],
+        )
+        .await
+        .map_err(StoreError::from)?;
+    let row = client
+        .query_one(select, &[&BLIND_INDEX_KEY])
+        .await
+        .map_err(StoreError::from)?;
+    let wrapped: Vec<u8> = row.get(0);
+    master
+        .unwrap(&wrapped, &system_aad(BLIND_INDEX_KEY))
+        .map_err(PrivacyError::wrong_master_key)
+}
+
+/// The keys of those `subjects` that still have one; an erased subject is
+/// simply absent.
+pub async fn subject_keys(
+    client: &impl GenericClient,
+    master: &MasterKey,
+    subjects: &[Uuid],
+) -> Result<HashMap<Uuid, SubjectKey>, PrivacyError> {
+    if subjects.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let statement = client
+        .prepare_cached("SELECT subject_id, key_id, wrapped_key FROM subject_keys WHERE subject_id = ANY($1)")
+        .await
+        .map_err(StoreError::from)?;
+    let rows = client.query(&statement, &[&subjects]).await.map_err(StoreError::from)?;
+    let mut keys = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let subject: Uuid = row.get(0);
+        let wrapped: Vec<u8> = row.get(2);
+        let key = master
+            .unwrap(&wrapped, subject.as_bytes())
+            .map_err(PrivacyError::wrong_master_key)?;
+        keys.insert(
+            subject,
+            SubjectKey {
+                subject,
+                key_id: row.get(1),
+                key,
+            },
+        );
+    }
+    Ok(keys)
+}
+
+/// The digests of a complainant's contacts, strongest identifier first.
+pub fn contact_digests(index_key: &DataKey, contacts: &[(IndexKind, &str)]) -> Vec<(IndexKind, [u8; 32])> {
+    contacts
+        .iter()
+        .filter_map(|(kind, value)| crypto::blind_index(index_key, *kind, value).map(|d| (*kind, d)))
+        .collect()
+}
+
+/// The data subject of a complainant: an existing subject that any of the
+/// contacts already identifies (customer reference first, then email, then
+/// phone), else a new subject with a fresh key. Every contact given is
+/// indexed for the subject. Runs in the caller's transaction.
+pub async fn resolve_subject(
+    client: &impl GenericClient,
+    master: &MasterKey,
+    digests: &[(IndexKind, [u8; 32])],
+) -> Result<SubjectKey, PrivacyError> {
+    let kinds: Vec<&str> = digests.iter().map(|(k, _)| k.as_str()).collect();
+    let values: Vec<&[u8]> = digests.iter().map(|(_, d)| &d[..]).collect();
+    let statement = client
+        .prepare_cached(
+            "SELECT k.subject_id, k.key_id, k.wrapped_key
+             FROM unnest($1::text[], $2::bytea[]) AS c(kind, digest)
+             JOIN subject_index i ON i.kind = c.kind AND i.digest = c.digest
+             JOIN subject_keys k ON k.subject_id = i.subject_id
+             ORDER BY CASE c.kind WHEN 'customer_ref' THEN 0 WHEN 'email' THEN 1 ELSE 2 END, k.created_at
+             LIMIT 1",
+        )
+        .await
+        .map_err(StoreError::from)?;
+    let found = client
+        .query_opt(&statement, &[&kinds, &values])
+        .await
+        .map_err(StoreError::from)?;
+    let subject = match found {
+        Some(row) => {
+            let subject: Uuid = row.get(0);
+            let wrapped: Vec<u8> = row.get(2);
+            SubjectKey {
+                subject,
+                key_id: row.get(1),
+                key: master
+                    .unwrap(&wrapped, subject.as_bytes())
+                    .map_err(PrivacyError::wrong_master_key)?,
+            }
+        }
+        None => {
+            let subject = Uuid::now_v7();
+            let key_id = Uuid::now_v7();
+            let key = DataKey::generate()?;
+            let wrapped = master.wrap(&key, subject.as_bytes())?;
+            let insert = client
+                .prepare_cached(
+                    "INSERT INTO subject_keys (subject_id, key_id, wrapped_key, master_key_id) VALUES ($1, $2, $3, $4)",
+                )
+                .await
+                .map_err(StoreError::from)?;
+            client
+                .execute(&insert, &[&subject, &key_id, &wrapped, &master.id()])
+                .await
+                .map_err(StoreError::from)?;
+            SubjectKey { subject, key_id, key }
+        }
+    };
+    let index = client
+        .prepare_cached(
+            "INSERT INTO subject_index (kind, digest, subject_id)
+             SELECT kind, digest, $3 FROM unnest($1::text[], $2::bytea[]) AS c(kind, digest)
+             ON CONFLICT DO NOTHING",
+        )
+        .await
+        .map_err(StoreError::from)?;
+    client
+        .execute(&index, &[&kinds, &values, &subject.subject])
+        .await
+        .map_err(StoreError::from)?;
+    Ok(subject)
+}
+
+/// Subjects an exact contact identifies (erased subjects no longer appear).
+pub async fn subjects_by_contact(
+    client: &impl GenericClient,
+    index_key: &DataKey,
+    kind: IndexKind,
+    value: &str,
+) -> Result<Vec<Uuid>, PrivacyError> {
+    let Some(digest) = crypto::blind_index(index_key, kind, value) else {
+        return Ok(Vec::new());
+    };
+    let statement = client
+        .prepare_cached("SELECT subject_id FROM subject_index WHERE kind = $1 AND digest = $2")
+        .await
+        .map_err(StoreError::from)?;
+    let rows = client
+        .query(&statement, &[&kind.as_str(), &&digest[..]])
+        .await
+        .map_err(StoreError::from)?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// Deletes a subject's key and index entries: everything sealed under the
+/// key becomes unreadable for good. Returns whether a key existed.
+pub async fn shred(client: &impl GenericClient, subject: Uuid) -> Result<bool, PrivacyError> {
+    let deleted = client
+        .execute("DELETE FROM subject_keys WHERE subject_id = $1", &[&subject])
+        .await
+        .map_err(StoreError::from)?;
+    client
+        .execute("DELETE FROM subject_index WHERE subject_id = $1", &[&subject])
+        .await
+        .map_err(StoreError::from)?;
+    Ok(deleted > 0)
+}
+
+/// Whether a subject ever had a key recorded for it: a key, or an erasure.
+pub async fn subject_known(client: &impl GenericClient, subject: Uuid) -> Result<bool, PrivacyError> {
+    let row = client
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM subject_keys WHERE subject_id = $1)
+                 OR EXISTS (SELECT 1 FROM events WHERE stream_id = $1)",
+            &[&subject],
+        )
+        .await
+        .map_err(StoreError::from)?;
+    Ok(row.get(0))
+}
+
+/// Re-wraps every subject key and system key under `new`, in one
+/// transaction owned by the caller (a maintenance connection, not the
+/// pool). Events and views are not touched.
+pub async fn rewrap_all(
+    client: &impl tokio_postgres::GenericClient,
+    old: &MasterKey,
+    new: &MasterKey,
+) -> Result<(u64, u64), PrivacyError> {
+    let mut subjects = 0;
+    for row in client
+        .query("SELECT subject_id, wrapped_key FROM subject_keys FOR UPDATE", &[])
+        .await
+        .map_err(StoreError::from)?
+    {
+        let subject: Uuid = row.get(0);
+        let wrapped: Vec<u8> = row.get(1);
+        let key = old
+            .unwrap(&wrapped, subject.as_bytes())
+            .map_err(PrivacyError::wrong_master_key)?;
+        let rewrapped = new.wrap(&key, subject.as_bytes())?;
+        client
+            .execute(
+                "UPDATE subject_keys SET wrapped_key = $2, master_key_id = $3 WHERE subject_id = $1",
+                &[&subject, &rewrapped, &new.id()],
+            )
+            .await
+            .map_err(StoreError::from)?;
+        subjects += 1;
+    }
+    let mut system = 0;
+    for row in client
+        .query("SELECT name, wrapped_key FROM system_keys FOR UPDATE", &[])
+        .await
+        .map_err(StoreError::from)?
+    {
+        let name: String = row.get(0);
+        let wrapped: Vec<u8> = row.get(1);
+        let key = old
+            .unwrap(&wrapped, &system_aad(&name))
+            .map_err(PrivacyError::wrong_master_key)?;
+        let rewrapped = new.wrap(&key, &system_aad(&name))?;
+        client
+            .execute(
+                "UPDATE system_keys SET wrapped_key = $2, master_key_id = $3 WHERE name = $1",
+                &[&name, &rewrapped, &new.id()],
+            )
+            .await
+            .map_err(StoreError::from)?;
+        system += 1;
+    }
+    Ok((subjects, system))
+}

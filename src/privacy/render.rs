@@ -1,0 +1,208 @@
+//! Turning stored JSON (views, payloads) into what one caller may see:
+//! every sealed value becomes clear text, a mask, or `[erased]`.
+//!
+//! Sealed values are recognised by shape anywhere in the document, so every
+//! view and payload, of every kind of ticket, goes through the same code.
+//! How a value is masked depends on the member name it sits under.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::crypto::{self, Sealed};
+use super::keys::SubjectKey;
+
+/// Shown instead of a value whose subject was erased.
+pub const ERASED: &str = "[erased]";
+
+/// Whether a caller sees personal data in clear or masked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reveal {
+    Clear,
+    Masked,
+}
+
+fn as_sealed(map: &Map<String, Value>) -> Option<Sealed> {
+    if map.len() == 4 && map.contains_key("ciphertext") {
+        serde_json::from_value(Value::Object(map.clone())).ok()
+    } else {
+        None
+    }
+}
+
+fn is_erased_marker(map: &Map<String, Value>) -> bool {
+    map.len() == 1 && map.get("erased") == Some(&Value::Bool(true))
+}
+
+/// The subjects whose sealed values occur in `value`.
+pub fn sealed_subjects(value: &Value, out: &mut BTreeSet<Uuid>) {
+    match value {
+        Value::Object(map) => match as_sealed(map) {
+            Some(sealed) => {
+                out.insert(sealed.subject);
+            }
+            None => map.values().for_each(|v| sealed_subjects(v, out)),
+        },
+        Value::Array(items) => items.iter().for_each(|v| sealed_subjects(v, out)),
+        _ => {}
+    }
+}
+
+/// Replaces every sealed or erased value in `value` with a string and
+/// returns the subjects whose data was shown in clear.
+pub fn render(value: &mut Value, keys: &HashMap<Uuid, SubjectKey>, reveal: Reveal) -> BTreeSet<Uuid> {
+    let mut revealed = BTreeSet::new();
+    walk(value, "", keys, reveal, &mut revealed);
+    revealed
+}
+
+fn walk(
+    value: &mut Value,
+    member: &str,
+    keys: &HashMap<Uuid, SubjectKey>,
+    reveal: Reveal,
+    revealed: &mut BTreeSet<Uuid>,
+) {
+    match value {
+        Value::Object(map) => {
+            if is_erased_marker(map) {
+                *value = Value::String(ERASED.to_owned());
+            } else if let Some(sealed) = as_sealed(map) {
+                let clear = keys
+                    .get(&sealed.subject)
+                    .filter(|k| k.key_id == sealed.key_id)
+                    .and_then(|k| crypto::open(&k.key, &sealed).ok());
+                *value = Value::String(match (clear, reveal) {
+                    (None, _) => ERASED.to_owned(),
+                    (Some(text), Reveal::Clear) => {
+                        revealed.insert(sealed.subject);
+                        text
+                    }
+                    (Some(text), Reveal::Masked) => mask(member, &text),
+                });
+            } else {
+                for (name, child) in map.iter_mut() {
+                    walk(child, name, keys, reveal, revealed);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| walk(v, member, keys, reveal, revealed)),
+        _ => {}
+    }
+}
+
+/// Replaces the sealed values of `subject` with the erased marker. Returns
+/// whether anything changed.
+pub fn scrub(value: &mut Value, subject: Uuid) -> bool {
+    match value {
+        Value::Object(map) => {
+            if as_sealed(map).is_some_and(|s| s.subject == subject) {
+                *value = serde_json::json!({ "erased": true });
+                true
+            } else {
+                map.values_mut().fold(false, |changed, v| scrub(v, subject) | changed)
+            }
+        }
+        Value::Array(items) => items.iter_mut().fold(false, |changed, v| scrub(v, subject) | changed),
+        _ => false,
+    }
+}
+
+/// Masks keep just enough to recognise a record on the phone (the last four
+/// digits of a number, the first character of a name, the mail domain) and
+/// never enough to contact anyone. Free text is hidden entirely.
+fn mask(member: &str, s: &str) -> String {
+    match member {
+        "phone" => {
+            let digits: Vec<char> = s.chars().filter(char::is_ascii_digit).collect();
+            let keep = digits.len().saturating_sub(4);
+            let tail: String = digits[keep..].iter().collect();
+            format!("{}{}", "*".repeat(keep.max(3)), tail)
+        }
+        "email" => match s.split_once('@') {
+            Some((local, domain)) => {
+                let first: String = local.chars().take(1).collect();
+                format!("{first}***@{domain}")
+            }
+            None => "***".to_owned(),
+        },
+        "name" => {
+            let first: String = s.chars().take(1).collect();
+            format!("{first}**")
+        }
+        _ => "***".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::privacy::crypto::DataKey;
+    use serde_json::json;
+
+    fn key(subject: Uuid) -> SubjectKey {
+        SubjectKey {
+            subject,
+            key_id: Uuid::now_v7(),
+            key: DataKey::generate().expect("key"),
+        }
+    }
+
+    fn sealed(k: &SubjectKey, text: &str) -> Value {
+        serde_json::to_value(crypto::seal(&k.key, k.subject, k.key_id, text).expect("seal")).expect("json")
+    }
+
+    #[test]
+    fn masks_keep_only_what_identifies_a_record() {
+        assert_eq!(mask("phone", "+86 138-0013-8000"), "*********8000");
+        assert_eq!(mask("email", "zhang.wei@example.cn"), "z***@example.cn");
+        assert_eq!(mask("name", "张伟"), "张**");
+        assert_eq!(mask("customer_ref", "C-99812"), "***");
+        assert_eq!(mask("description", "我家宽带坏了"), "***");
+    }
+
+    #[test]
+    fn renders_clear_masked_and_erased_values_and_reports_what_was_revealed() {
+        let alice = key(Uuid::now_v7());
+        let erased = key(Uuid::now_v7());
+        let doc = json!({
+            "title": "not personal",
+            "complainant": {"name": sealed(&alice, "张伟"), "phone": sealed(&alice, "13800138000")},
+            "notes": [{"body": sealed(&erased, "gone")}, {"body": "internal note"}],
+        });
+        let keys = HashMap::from([(alice.subject, alice.clone())]);
+
+        let mut clear = doc.clone();
+        let revealed = render(&mut clear, &keys, Reveal::Clear);
+        assert_eq!(clear["complainant"]["name"], "张伟");
+        assert_eq!(clear["notes"][0]["body"], ERASED);
+        assert_eq!(clear["notes"][1]["body"], "internal note");
+        assert_eq!(revealed, BTreeSet::from([alice.subject]));
+
+        let mut masked = doc.clone();
+        assert!(
+            render(&mut masked, &keys, Reveal::Masked).is_empty(),
+            "a masked read reveals nobody"
+        );
+        assert_eq!(masked["complainant"]["phone"], "*******8000");
+
+        let mut subjects = BTreeSet::new();
+        sealed_subjects(&doc, &mut subjects);
+        assert_eq!(subjects, BTreeSet::from([alice.subject, erased.subject]));
+    }
+
+    #[test]
+    fn scrubbing_replaces_only_the_erased_subjects_values() {
+        let alice = key(Uuid::now_v7());
+        let bob = key(Uuid::now_v7());
+        let mut doc = json!({"a": sealed(&alice, "x"), "b": [sealed(&bob, "y")]});
+        assert!(scrub(&mut doc, alice.subject));
+        assert_eq!(doc["a"], json!({"erased": true}));
+        assert!(doc["b"][0].get("ciphertext").is_some());
+        assert!(!scrub(&mut doc, alice.subject), "nothing left to scrub");
+        let mut rendered = doc.clone();
+        render(&mut rendered, &HashMap::new(), Reveal::Clear);
+        assert_eq!(rendered["a"], ERASED);
+    }
+}
