@@ -6,7 +6,6 @@ use opsledger::app::config::{Cli, Command, LogFormat};
 use opsledger::app::{auth_config, database, maintenance, server::Application, telemetry};
 use opsledger::domain::Role;
 use opsledger::http::auth::{DevToken, mint_dev_token};
-use opsledger::store::verify::Verdict;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -32,17 +31,17 @@ fn main() -> ExitCode {
             }),
         Command::Token(args) => token(&args),
         Command::Verify(args) => run_blocking(async move {
-            match maintenance::verify(&args).await? {
-                Verdict::Intact { streams, events } => {
-                    println!("ok: {events} events in {streams} streams; every chain recomputes");
-                    Ok(())
-                }
-                Verdict::Broken {
-                    stream,
-                    version,
-                    reason,
-                } => Err(format!("BROKEN at stream {stream} version {version}: {reason}")),
+            let report = maintenance::verify(&args).await?;
+            println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
+            if report.ok {
+                Ok(())
+            } else {
+                Err("verification FAILED".into())
             }
+        }),
+        Command::Checkpoint(args) => run_blocking(async move {
+            print!("{}", maintenance::checkpoint(&args).await?);
+            Ok(())
         }),
         Command::RotateMasterKey(args) => run_blocking(async move {
             println!("{}", maintenance::rotate_master_key(&args).await?);

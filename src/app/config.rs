@@ -26,8 +26,23 @@ pub enum Command {
     Token(TokenArgs),
     /// Re-wrap every data-subject key under a new master key (no event is touched).
     RotateMasterKey(RotateArgs),
-    /// Recompute every stream's hash chain from the stored bytes.
+    /// Recompute every per-stream chain and the global chain from the stored
+    /// bytes; optionally prove the log still extends a signed checkpoint.
     Verify(VerifyArgs),
+    /// Write a signed checkpoint of the global log's head, to keep outside the database.
+    Checkpoint(CheckpointArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckpointArgs {
+    /// Ed25519 private key (PKCS#8 PEM, e.g. `openssl genpkey -algorithm ED25519`).
+    #[arg(long)]
+    pub key: PathBuf,
+    /// Where to write the checkpoint (default: standard output).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -55,6 +70,12 @@ pub struct RotateArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct VerifyArgs {
+    /// A checkpoint written by `opsledger checkpoint`.
+    #[arg(long, requires = "public_key")]
+    pub checkpoint: Option<PathBuf>,
+    /// The Ed25519 public key (SPKI PEM) the checkpoint was signed with.
+    #[arg(long, requires = "checkpoint")]
+    pub public_key: Option<PathBuf>,
     #[command(flatten)]
     pub database: DatabaseArgs,
 }

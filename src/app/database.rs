@@ -38,6 +38,9 @@ pub enum DatabaseError {
 /// (stopped when this is dropped).
 pub struct Database {
     pub pool: Pool,
+    /// How the pool connects; background tasks with a dedicated connection
+    /// (the sequencer, the log watcher) connect the same way.
+    pub serve_config: tokio_postgres::Config,
     pub embedded: Option<EmbeddedPostgres>,
 }
 
@@ -56,17 +59,23 @@ pub async fn open(args: &DatabaseArgs) -> Result<Database, DatabaseError> {
                 None => serve.clone(),
             };
             migrate(&owner).await?;
-            let pool = pool(serve, args.db_pool_size)?;
+            let pool = pool(serve.clone(), args.db_pool_size)?;
             report_guarantees(&pool, args.migration_database_url.is_some()).await;
-            Ok(Database { pool, embedded: None })
+            Ok(Database {
+                pool,
+                serve_config: serve,
+                embedded: None,
+            })
         }
         None => {
             let embedded = EmbeddedPostgres::start(&args.data_dir.join("postgres")).await?;
             provision_embedded(&embedded).await?;
             migrate(&embedded_config(&embedded, EMBEDDED_OWNER)).await?;
-            let pool = pool(embedded_config(&embedded, EMBEDDED_SERVER), args.db_pool_size)?;
+            let serve = embedded_config(&embedded, EMBEDDED_SERVER);
+            let pool = pool(serve.clone(), args.db_pool_size)?;
             Ok(Database {
                 pool,
+                serve_config: serve,
                 embedded: Some(embedded),
             })
         }

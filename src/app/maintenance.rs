@@ -1,17 +1,62 @@
 //! The maintenance commands: `verify` and `rotate-master-key`.
 
+use crate::http::audit::{VerifyReport, verify_all};
 use crate::privacy::keys;
-use crate::store::verify::{self, Verdict};
+use crate::store::{checkpoint, log};
 
-use super::config::{RotateArgs, VerifyArgs};
+use super::config::{CheckpointArgs, RotateArgs, VerifyArgs};
 use super::{database, master_key};
 
-/// `opsledger verify`: recomputes every stream's chain.
-pub async fn verify(args: &VerifyArgs) -> Result<Verdict, String> {
+fn read(path: &std::path::Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+/// `opsledger verify`: recomputes every per-stream chain and the global
+/// chain; with a checkpoint, also proves the log still extends it unchanged.
+pub async fn verify(args: &VerifyArgs) -> Result<VerifyReport, String> {
     let (client, _embedded) = database::connect_owner(&args.database)
         .await
         .map_err(|e| e.to_string())?;
-    verify::verify_streams(&client).await.map_err(|e| e.to_string())
+    let mut report = verify_all(&client).await.map_err(|e| e.to_string())?;
+    if let (Some(cp_path), Some(key_path)) = (&args.checkpoint, &args.public_key) {
+        let cp: checkpoint::Checkpoint =
+            serde_json::from_str(&read(cp_path)?).map_err(|e| format!("malformed checkpoint: {e}"))?;
+        checkpoint::verify_signature(&cp, &read(key_path)?).map_err(|e| e.to_string())?;
+        let expected = checkpoint::head_hash(&cp).map_err(|e| e.to_string())?;
+        let found = log::hash_at(&client, cp.position).await.map_err(|e| e.to_string())?;
+        if report.ok && found != Some(expected) {
+            report.ok = false;
+            report.position = Some(cp.position);
+            report.reason = Some(match found {
+                None => format!("the log no longer reaches the checkpoint's position {}", cp.position),
+                Some(_) => format!(
+                    "the log up to position {} differs from the checkpoint: history was rewritten",
+                    cp.position
+                ),
+            });
+        }
+    }
+    Ok(report)
+}
+
+/// `opsledger checkpoint`: signs the current head of the global log.
+pub async fn checkpoint(args: &CheckpointArgs) -> Result<String, String> {
+    let (client, _embedded) = database::connect_owner(&args.database)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (position, hash) = log::head(&client).await.map_err(|e| e.to_string())?;
+    let cp = checkpoint::sign(position, &hash, &read(&args.key)?).map_err(|e| e.to_string())?;
+    let text = serde_json::to_string_pretty(&cp).map_err(|e| e.to_string())? + "\n";
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, &text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            Ok(format!(
+                "checkpoint at position {position} written to {}\n",
+                path.display()
+            ))
+        }
+        None => Ok(text),
+    }
 }
 
 /// `opsledger rotate-master-key`: re-wraps every key under the new master

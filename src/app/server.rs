@@ -13,6 +13,9 @@ use crate::http::body::BodyLimit;
 use crate::http::{self, AppState};
 use crate::privacy::Privacy;
 use crate::privacy::access_log::AccessLog;
+use crate::store::log;
+use crate::store::sequencer::Sequencer;
+use tokio::sync::watch;
 
 use super::auth_config;
 use super::commands::Commands;
@@ -40,6 +43,8 @@ pub struct Application {
     server: actix_web::dev::Server,
     port: u16,
     database: Database,
+    sequencer: Sequencer,
+    watcher: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -60,7 +65,13 @@ impl Application {
                 .map_err(|e| database::DatabaseError::Connect(crate::store::StoreError::from(e).to_string()))?;
             Arc::new(Privacy::open(&client, master).await?)
         };
+        // Every instance competes to sequence the log and follows its head.
+        let (head, log_head) = watch::channel(0i64);
+        let head = Arc::new(head);
+        let sequencer = Sequencer::spawn(database.serve_config.clone(), head.clone());
+        let watcher = log::watch_head(database.serve_config.clone(), head);
         let state = web::Data::new(AppState {
+            log_head,
             pool: database.pool.clone(),
             commands: Commands::new(database.pool.clone(), privacy.clone()),
             subjects: Subjects::new(database.pool.clone(), privacy.clone()),
@@ -96,6 +107,8 @@ impl Application {
             server: server.run(),
             port,
             database,
+            sequencer,
+            watcher,
         })
     }
 
@@ -112,6 +125,10 @@ impl Application {
     /// requests finish, closes the pool and stops the embedded database.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
+        // After the last request: finish the current batch and hand the
+        // sequencer over by closing its session.
+        self.sequencer.stop().await;
+        self.watcher.abort();
         self.database.pool.close();
         drop(self.database);
         tracing::info!("stopped");

@@ -24,8 +24,10 @@ pub enum Permission {
     ComplaintNote,
     /// Erase a data subject's personal data, or export all of it.
     SubjectAdmin,
-    /// Read the log of who saw whose personal data.
+    /// Read the log of who saw whose personal data, and verify the log.
     AuditRead,
+    /// Follow the global event feed.
+    EventsRead,
 }
 
 /// One row of the matrix: the roles granted a permission, and the scope an
@@ -84,9 +86,15 @@ pub const MATRIX: &[Grant] = &[
     },
     Grant {
         permission: Permission::AuditRead,
-        name: "read the personal-data access log",
+        name: "read the personal-data access log, verify the log",
         roles: &[Auditor, Admin],
         integration_scope: None,
+    },
+    Grant {
+        permission: Permission::EventsRead,
+        name: "follow the global event feed",
+        roles: &[Auditor, Admin],
+        integration_scope: Some("events:read"),
     },
 ];
 
@@ -141,7 +149,7 @@ pub fn render_markdown() -> String {
 mod tests {
     use super::*;
 
-    const EVERY_PERMISSION: [Permission; 8] = [
+    const EVERY_PERMISSION: [Permission; 9] = [
         Permission::TicketRead,
         Permission::PiiRead,
         Permission::ComplaintFile,
@@ -150,6 +158,7 @@ mod tests {
         Permission::ComplaintNote,
         Permission::SubjectAdmin,
         Permission::AuditRead,
+        Permission::EventsRead,
     ];
 
     #[test]
@@ -163,7 +172,10 @@ mod tests {
     #[test]
     fn auditors_read_everything_but_personal_data_and_write_nothing() {
         for p in EVERY_PERMISSION {
-            let expected = matches!(p, Permission::TicketRead | Permission::AuditRead);
+            let expected = matches!(
+                p,
+                Permission::TicketRead | Permission::AuditRead | Permission::EventsRead
+            );
             assert_eq!(allows(&[Role::Auditor], &[], p), expected, "{p:?}");
         }
     }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod body;
 pub mod complaints;
 pub mod error;
+pub mod events;
 pub mod middleware;
 pub mod openapi;
 pub mod ops;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub privacy: std::sync::Arc<crate::privacy::Privacy>,
     pub access_log: crate::privacy::access_log::AccessLog,
     pub subjects: crate::app::subjects::Subjects,
+    /// The newest position of the global log, for feed readers to wait on.
+    pub log_head: tokio::sync::watch::Receiver<i64>,
 }
 
 /// Every route of the API, the documentation and the framework-error
@@ -38,6 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .app_data(web::PathConfig::default().error_handler(|e, _| error::ApiError::NotFound(e.to_string()).into()))
     .configure(complaints::configure)
     .configure(tickets::configure)
+    .configure(events::configure)
     .configure(subjects::configure)
     .configure(audit::configure)
     .configure(ops::configure)

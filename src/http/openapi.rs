@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, complaints, ops, subjects, tickets};
+use super::{audit, complaints, events, ops, subjects, tickets};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -34,6 +34,9 @@ use super::{audit, complaints, ops, subjects, tickets};
         tickets::get_ticket,
         tickets::list,
         tickets::history,
+        events::page,
+        events::stream,
+        audit::verify,
         subjects::erase,
         subjects::export,
         audit::pii_access,
@@ -44,6 +47,8 @@ use super::{audit, complaints, ops, subjects, tickets};
     tags(
         (name = "complaints", description = "Customer complaints, from filing to the customer's satisfaction"),
         (name = "tickets", description = "Current views, lists and histories of every kind of ticket"),
+        (name = "events", description = "The gap-free global log: pages by position and a live SSE stream"),
+        (name = "audit", description = "Tamper evidence: recompute every hash chain"),
         (name = "personal data", description = "Erasure, export and the access log of data subjects' personal data"),
         (name = "operations", description = "Health and readiness"),
     )

@@ -124,21 +124,60 @@ fn parse_ref(id: &str) -> Result<TicketRef, ApiError> {
     TicketRef::parse(id).ok_or_else(|| ApiError::NotFound(format!("no ticket {id:?}")))
 }
 
-/// Read one ticket by id or number.
+/// Which past state of a ticket to read; at most one.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AsOfParams {
+    /// The ticket as it stood at this instant (RFC 3339).
+    pub as_of: Option<String>,
+    /// The ticket as it stood at this version of its stream.
+    pub version: Option<u64>,
+    /// The ticket as it stood at this position of the global log.
+    pub position: Option<i64>,
+}
+
+/// How to cut a stream for an as-of read.
+enum Cut {
+    Instant(DateTime<Utc>),
+    Version(u64),
+    Position(i64),
+}
+
+fn cut_of(p: &AsOfParams) -> Result<Option<Cut>, ApiError> {
+    let given = [p.as_of.is_some(), p.version.is_some(), p.position.is_some()];
+    if given.iter().filter(|g| **g).count() > 1 {
+        return Err(ApiError::InvalidQuery(vec![FieldError::new(
+            "",
+            "give at most one of as_of, version and position",
+        )]));
+    }
+    if let Some(t) = &p.as_of {
+        let t = DateTime::parse_from_rfc3339(t)
+            .map_err(|_| ApiError::InvalidQuery(vec![FieldError::new("/as_of", "must be an RFC 3339 instant")]))?;
+        return Ok(Some(Cut::Instant(t.with_timezone(&Utc))));
+    }
+    Ok(p.version.map(Cut::Version).or(p.position.map(Cut::Position)))
+}
+
+/// Read one ticket by id or number, now or as it stood at a past moment.
 ///
-/// Supports `If-None-Match` (304 when unchanged).
+/// Now: with an `ETag`, and `If-None-Match` answers 304 when unchanged. As
+/// of an instant, a version or a global position: folded from the stream's
+/// events up to that point with the same code that builds the live view.
 #[utoipa::path(
     get,
     path = "/v1/tickets/{id}",
     tag = "tickets",
-    params(("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)")),
+    params(("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)"), AsOfParams),
     responses(
-        (status = 200, description = "The current view", body = TicketDoc,
-            headers(("ETag" = String, description = "Strong tag of this version and masking variant"))),
+        (status = 200, description = "The view", body = TicketDoc,
+            headers(("ETag" = String, description = "Strong tag of this version and masking variant (current view only)"))),
         (status = 304, description = "Unchanged since the If-None-Match tag"),
+        (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such ticket", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such ticket (or it did not exist yet at that point)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -146,14 +185,19 @@ pub async fn get_ticket(
     req: HttpRequest,
     principal: Principal,
     id: web::Path<String>,
+    as_of: web::Query<AsOfParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::TicketRead)?;
+    let cut = cut_of(&as_of)?;
     let target = parse_ref(&id)?;
     let client = state.pool.get().await.map_err(store::StoreError::from)?;
     let row = tickets::get(&client, &target)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no ticket {:?}", id.as_str())))?;
+    if let Some(cut) = cut {
+        return as_of_view(&req, &principal, &state, &client, &row, cut).await;
+    }
     let tag = etag::etag(row.id, row.version, variant(&principal));
     let unchanged = req
         .headers()
@@ -166,6 +210,7 @@ pub async fn get_ticket(
             .insert_header((header::CACHE_CONTROL, PRIVATE))
             .finish());
     }
+    drop(client);
     respond(
         &req,
         &principal,
@@ -174,6 +219,42 @@ pub async fn get_ticket(
         false,
     )
     .await
+}
+
+async fn as_of_view(
+    req: &HttpRequest,
+    principal: &Principal,
+    state: &AppState,
+    client: &impl deadpool_postgres::GenericClient,
+    row: &TicketRow,
+    cut: Cut,
+) -> Result<HttpResponse, ApiError> {
+    let events = store::log::stream_with_positions(client, row.id).await?;
+    // Within a stream, time, version and position all grow together, so
+    // the state at a cut is the fold of a prefix.
+    let prefix: Vec<_> = events
+        .into_iter()
+        .take_while(|(e, position)| match cut {
+            Cut::Instant(t) => e.recorded_at <= t,
+            Cut::Version(v) => e.envelope.version <= v,
+            Cut::Position(p) => position.is_some_and(|pos| pos <= p),
+        })
+        .map(|(e, _)| e)
+        .collect();
+    if prefix.is_empty() {
+        return Err(ApiError::NotFound("the ticket did not exist yet at that point".into()));
+    }
+    let folded = crate::projections::fold::fold_complaint(None, &prefix)
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .ok_or_else(|| ApiError::Internal("an as-of fold produced no view".into()))?;
+    let mut view = serde_json::to_value(folded).map_err(|e| ApiError::Internal(e.to_string()))?;
+    if let Value::Object(map) = &mut view {
+        map.insert("kind".into(), Value::String(row.kind.clone()));
+    }
+    reveal(req, principal, state, client, &mut [&mut view]).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, PRIVATE))
+        .json(view))
 }
 
 /// Filters and paging of `GET /v1/tickets`.

@@ -5,9 +5,12 @@
 //! projection and the idempotency record commit atomically with the events.
 
 pub mod canonical;
+pub mod checkpoint;
 pub mod envelope;
 pub mod idempotency;
+pub mod log;
 pub mod migrations;
+pub mod sequencer;
 pub mod verify;
 
 use chrono::{DateTime, Utc};
@@ -150,7 +153,7 @@ pub fn seal(
     Ok(sealed)
 }
 
-/// Inserts sealed events in one statement. A lost race surfaces as
+/// Inserts sealed events, and queues them for the sequencer, in one statement. A lost race surfaces as
 /// [`StoreError::VersionConflict`] through `UNIQUE (stream_id, version)`.
 pub async fn insert(client: &impl GenericClient, events: &[StoredEvent]) -> Result<(), StoreError> {
     let mut ids = Vec::with_capacity(events.len());
@@ -173,8 +176,15 @@ pub async fn insert(client: &impl GenericClient, events: &[StoredEvent]) -> Resu
     }
     let statement = client
         .prepare_cached(
-            "INSERT INTO events (event_id, stream_id, version, event_type, schema_version, recorded_at, stored, hash)
-             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int4[], $4::text[], $5::int4[], $6::timestamptz[], $7::bytea[], $8::bytea[])",
+            // One statement: the events and their queue entries for the
+            // sequencer commit together or not at all.
+            "WITH appended AS (
+                 INSERT INTO events (event_id, stream_id, version, event_type, schema_version, recorded_at, stored, hash)
+                 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int4[], $4::text[], $5::int4[], $6::timestamptz[],
+                                      $7::bytea[], $8::bytea[])
+                 RETURNING seq_id
+             )
+             INSERT INTO event_queue (seq_id) SELECT seq_id FROM appended",
         )
         .await?;
     client

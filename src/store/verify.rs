@@ -67,3 +67,118 @@ pub async fn verify_streams(client: &Client) -> Result<Verdict, StoreError> {
     }
     Ok(Verdict::Intact { streams, events })
 }
+
+/// What the global log verification found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogVerdict {
+    Intact {
+        head_position: i64,
+        head_hash: [u8; 32],
+        /// Events committed but not yet sequenced.
+        queued: i64,
+    },
+    Broken {
+        position: i64,
+        stream: Option<Uuid>,
+        version: Option<i64>,
+        reason: String,
+    },
+}
+
+/// Recomputes the global chain in position order: positions run 1, 2, 3…,
+/// each global hash is SHA-256(previous ‖ the event's hash), every stream
+/// appears in version order without skipping, the head row matches the last
+/// position, and every event is either positioned or still queued.
+pub async fn verify_log(client: &Client) -> Result<LogVerdict, StoreError> {
+    use std::collections::HashMap;
+
+    use super::sequencer::global_hash;
+
+    let rows = client
+        .query_raw(
+            "SELECT l.position, l.global_hash, e.hash, e.stream_id, e.version
+             FROM event_log l LEFT JOIN events e ON e.seq_id = l.seq_id
+             ORDER BY l.position",
+            std::iter::empty::<i32>(),
+        )
+        .await?;
+    pin_mut!(rows);
+    let mut previous = GENESIS_HASH;
+    let mut expected = 1i64;
+    let mut versions: HashMap<Uuid, i64> = HashMap::new();
+    while let Some(row) = rows.try_next().await? {
+        let position: i64 = row.try_get(0)?;
+        let stored_global = to_hash(&row.try_get::<_, Vec<u8>>(1)?)?;
+        let event_hash: Option<Vec<u8>> = row.try_get(2)?;
+        let stream: Option<Uuid> = row.try_get(3)?;
+        let version: Option<i32> = row.try_get(4)?;
+        let version = version.map(i64::from);
+        let broken = |reason: &str| LogVerdict::Broken {
+            position,
+            stream,
+            version,
+            reason: reason.to_owned(),
+        };
+        if position != expected {
+            return Ok(LogVerdict::Broken {
+                position: expected,
+                stream: None,
+                version: None,
+                reason: format!("position {expected} is missing (next is {position})"),
+            });
+        }
+        let (Some(event_hash), Some(stream_id), Some(version_no)) = (event_hash, stream, version) else {
+            return Ok(broken("the event at this position was removed"));
+        };
+        let next = global_hash(&previous, &to_hash(&event_hash)?);
+        if next != stored_global {
+            return Ok(broken(
+                "the global chain does not recompute: an event or the log was altered",
+            ));
+        }
+        let seen = versions.entry(stream_id).or_insert(0);
+        if version_no != *seen + 1 {
+            return Ok(broken("the stream's events are out of order in the global log"));
+        }
+        *seen = version_no;
+        previous = next;
+        expected += 1;
+    }
+    let last = expected - 1;
+    let row = client
+        .query_one(
+            "SELECT h.position, h.hash,
+                    (SELECT count(*) FROM event_queue),
+                    (SELECT count(*) FROM events),
+                    (SELECT count(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM event_log l WHERE l.seq_id = e.seq_id)
+                                                     AND NOT EXISTS (SELECT 1 FROM event_queue q WHERE q.seq_id = e.seq_id))
+             FROM event_log_head h WHERE h.id",
+            &[],
+        )
+        .await?;
+    let head_position: i64 = row.try_get(0)?;
+    let head_hash = to_hash(&row.try_get::<_, Vec<u8>>(1)?)?;
+    let queued: i64 = row.try_get(2)?;
+    let unaccounted: i64 = row.try_get(4)?;
+    if head_position != last || head_hash != previous {
+        return Ok(LogVerdict::Broken {
+            position: head_position,
+            stream: None,
+            version: None,
+            reason: format!("the head names position {head_position} but the log ends at {last}"),
+        });
+    }
+    if unaccounted > 0 {
+        return Ok(LogVerdict::Broken {
+            position: last + 1,
+            stream: None,
+            version: None,
+            reason: format!("{unaccounted} event(s) are neither in the global log nor queued for it"),
+        });
+    }
+    Ok(LogVerdict::Intact {
+        head_position,
+        head_hash,
+        queued,
+    })
+}

@@ -1,0 +1,307 @@
+//! The global event feed: pages by position, and a live Server-Sent Events
+//! stream. Personal data appears exactly as in the ticket views for the
+//! caller's role.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use actix_web::http::header;
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::domain::permissions::Permission;
+use crate::domain::{FieldError, Role};
+use crate::store::{StoreError, log};
+
+use super::AppState;
+use super::auth::Principal;
+use super::error::{ApiError, Problem};
+use super::tickets::reveal;
+
+const HEARTBEAT: Duration = Duration::from_secs(15);
+const STREAM_BATCH: i64 = 200;
+
+/// One event of the global log.
+#[derive(Serialize, ToSchema)]
+pub struct FeedEvent {
+    /// Contiguous, gap-free, starting at 1: follow the feed with `after`.
+    pub position: i64,
+    pub event_id: Uuid,
+    pub stream_id: Uuid,
+    pub version: u64,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub schema_version: u32,
+    pub recorded_at: DateTime<Utc>,
+    pub actor: String,
+    pub roles: Vec<Role>,
+    pub request_id: String,
+    pub correlation_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub causation_id: Option<String>,
+    /// Personal data masked unless the caller may read it.
+    pub payload: Value,
+    /// The event's own chain hash (hex).
+    pub hash: String,
+    /// The global chain hash at this position (hex).
+    pub global_hash: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FeedPage {
+    pub events: Vec<FeedEvent>,
+    /// The newest position at the time of the request.
+    pub head: i64,
+    /// Pass as `after` for the next page; equal to `after` when there was nothing new.
+    pub next_after: i64,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FeedParams {
+    /// Events after this position (default 0: from the start).
+    pub after: Option<i64>,
+    /// Page size, 1 to 1000 (default 100).
+    pub limit: Option<i64>,
+}
+
+async fn rendered_batch(
+    req: &HttpRequest,
+    principal: &Principal,
+    state: &AppState,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<FeedEvent>, ApiError> {
+    let client = state.pool.get().await.map_err(StoreError::from)?;
+    let logged = log::read_after(&client, after, limit).await?;
+    let mut payloads: Vec<Value> = logged.iter().map(|l| l.event.envelope.payload.clone()).collect();
+    reveal(
+        req,
+        principal,
+        state,
+        &client,
+        &mut payloads.iter_mut().collect::<Vec<_>>(),
+    )
+    .await?;
+    Ok(logged
+        .into_iter()
+        .zip(payloads)
+        .map(|(l, payload)| {
+            let env = l.event.envelope;
+            FeedEvent {
+                position: l.position,
+                event_id: env.event_id,
+                stream_id: env.stream_id,
+                version: env.version,
+                event_type: env.event_type,
+                schema_version: env.schema_version,
+                recorded_at: l.event.recorded_at,
+                actor: env.metadata.actor,
+                roles: env.metadata.roles.iter().filter_map(|r| Role::parse(r)).collect(),
+                request_id: env.metadata.request_id,
+                correlation_id: env.metadata.correlation_id,
+                causation_id: env.metadata.causation_id,
+                payload,
+                hash: hex::encode(l.event.hash),
+                global_hash: hex::encode(l.global_hash),
+            }
+        })
+        .collect())
+}
+
+/// Events in position order, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/v1/events",
+    tag = "events",
+    params(FeedParams),
+    responses(
+        (status = 200, description = "One page of the global log", body = FeedPage),
+        (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn page(
+    req: HttpRequest,
+    principal: Principal,
+    params: web::Query<FeedParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::EventsRead)?;
+    let after = params.after.unwrap_or(0);
+    let limit = params.limit.unwrap_or(100);
+    let mut errors = Vec::new();
+    if after < 0 {
+        errors.push(FieldError::new("/after", "must be 0 or more"));
+    }
+    if !(1..=1000).contains(&limit) {
+        errors.push(FieldError::new("/limit", "must be 1 to 1000"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::InvalidQuery(errors));
+    }
+    let events = rendered_batch(&req, &principal, &state, after, limit).await?;
+    let head = *state.log_head.borrow();
+    let next_after = events.last().map_or(after, |e| e.position);
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .json(FeedPage {
+            events,
+            head: head.max(next_after),
+            next_after,
+        }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct StreamParams {
+    /// Events after this position; a `Last-Event-ID` header overrides it.
+    pub after: Option<i64>,
+}
+
+struct Follower {
+    req: HttpRequest,
+    principal: Principal,
+    state: web::Data<AppState>,
+    head: tokio::sync::watch::Receiver<i64>,
+    position: i64,
+    pending: VecDeque<Bytes>,
+    expires: tokio::time::Instant,
+    done: bool,
+}
+
+fn frame(event: &FeedEvent) -> Bytes {
+    let data = serde_json::to_string(event).unwrap_or_default();
+    Bytes::from(format!(
+        "id: {}\nevent: {}\ndata: {data}\n\n",
+        event.position, event.event_type
+    ))
+}
+
+impl Follower {
+    /// The next chunk of the stream: queued events, a fresh batch, a
+    /// heartbeat after 15 quiet seconds, or the end when the token expires.
+    async fn next(mut self) -> Option<(Result<Bytes, actix_web::Error>, Follower)> {
+        if self.done {
+            return None;
+        }
+        loop {
+            if let Some(chunk) = self.pending.pop_front() {
+                return Some((Ok(chunk), self));
+            }
+            if tokio::time::Instant::now() >= self.expires {
+                self.done = true;
+                return Some((
+                    Ok(Bytes::from_static(
+                        b"event: end\ndata: {\"reason\":\"token expired\"}\n\n",
+                    )),
+                    self,
+                ));
+            }
+            match rendered_batch(&self.req, &self.principal, &self.state, self.position, STREAM_BATCH).await {
+                Ok(events) if !events.is_empty() => {
+                    self.position = events.last().map_or(self.position, |e| e.position);
+                    self.pending.extend(events.iter().map(frame));
+                    continue;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    // The client reconnects with Last-Event-ID and loses nothing.
+                    self.done = true;
+                    let problem = serde_json::to_string(&e.problem()).unwrap_or_default();
+                    return Some((Ok(Bytes::from(format!("event: error\ndata: {problem}\n\n"))), self));
+                }
+            }
+            let quiet = tokio::time::sleep_until(self.expires.min(tokio::time::Instant::now() + HEARTBEAT));
+            let position = self.position;
+            let woke = tokio::select! {
+                changed = self.head.wait_for(|head| *head > position) => Some(changed.is_ok()),
+                () = quiet => None,
+            };
+            match woke {
+                Some(true) => {}
+                // The server is shutting down; the client resumes elsewhere.
+                Some(false) => return None,
+                None if tokio::time::Instant::now() < self.expires => {
+                    // Nothing new for a while: keep proxies from closing the stream.
+                    self.pending.push_back(Bytes::from_static(b": heartbeat\n\n"));
+                }
+                None => {}
+            }
+        }
+    }
+}
+
+/// Follow the log live, as Server-Sent Events.
+///
+/// Each event's `id:` is its position; reconnect with `Last-Event-ID` to
+/// resume exactly where you stopped. A comment line is sent every 15 s of
+/// quiet; the stream ends (`event: end`) when the caller's token expires.
+#[utoipa::path(
+    get,
+    path = "/v1/events/stream",
+    tag = "events",
+    params(StreamParams, ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this position")),
+    responses(
+        (status = 200, description = "text/event-stream of FeedEvent data", content_type = "text/event-stream", body = String),
+        (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn stream(
+    req: HttpRequest,
+    principal: Principal,
+    params: web::Query<StreamParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::EventsRead)?;
+    let last_event_id = match req.headers().get("last-event-id") {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .and_then(|s| s.trim().parse::<i64>().ok())
+                .filter(|p| *p >= 0)
+                .ok_or_else(|| ApiError::BadRequest("Last-Event-ID must be a position (0 or more)".into()))?,
+        ),
+    };
+    let position = last_event_id.or(params.after).unwrap_or(0);
+    if position < 0 {
+        return Err(ApiError::InvalidQuery(vec![FieldError::new(
+            "/after",
+            "must be 0 or more",
+        )]));
+    }
+    let remaining = (principal.expires_at - Utc::now().timestamp()).max(0) as u64;
+    let follower = Follower {
+        head: state.log_head.clone(),
+        req,
+        principal,
+        state,
+        position,
+        pending: VecDeque::from([Bytes::from_static(b": following the OpsLedger log\n\n")]),
+        expires: tokio::time::Instant::now() + Duration::from_secs(remaining),
+        done: false,
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(futures_util::stream::unfold(follower, Follower::next)))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/v1/events").route(web::get().to(page)))
+        .service(web::resource("/v1/events/stream").route(web::get().to(stream)));
+}

@@ -1,0 +1,204 @@
+//! The sequencer: gives every committed event a contiguous position in the
+//! global log and extends the global hash chain.
+//!
+//! One sequencer is active per database, whichever instance holds a session
+//! advisory lock on its dedicated connection. The others stand by and try
+//! the lock every second, so when the holder's process or connection dies
+//! another instance takes over within seconds. Correctness does not rest on
+//! the lock alone: every batch locks the head row and `event_log` has
+//! `PRIMARY KEY (position)` and `UNIQUE (seq_id)`, so even two sequencers
+//! running at once could only serialise, never fork or duplicate the log.
+//!
+//! Appenders never NOTIFY (a notifying transaction takes a cluster-wide lock
+//! at commit and would serialise every writer); the sequencer polls briefly
+//! while idle and notifies readers once per batch.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+use tokio::sync::watch;
+use tokio_postgres::{Client, NoTls};
+
+use super::{StoreError, to_hash};
+
+/// Key of the session advisory lock that elects the sequencer ("opsledgr").
+pub const LEADER_LOCK: i64 = 0x6f70_736c_6564_6772;
+/// The channel feed readers LISTEN on; the payload is the new head position.
+pub const CHANNEL: &str = "opsledger_log";
+const BATCH: i64 = 1_000;
+const IDLE_MIN: Duration = Duration::from_millis(2);
+const IDLE_MAX: Duration = Duration::from_millis(25);
+const STANDBY_RETRY: Duration = Duration::from_secs(1);
+
+/// The global hash at `position` given the one before and the event's own hash.
+pub fn global_hash(previous: &[u8; 32], event_hash: &[u8; 32]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(previous);
+    h.update(event_hash);
+    h.finalize().into()
+}
+
+/// Sequences up to one batch of queued events. Returns how many were
+/// sequenced and the new head position.
+pub async fn sequence_batch(client: &mut Client) -> Result<(usize, i64), StoreError> {
+    let tx = client.transaction().await?;
+    let head = tx
+        .query_one("SELECT position, hash FROM event_log_head WHERE id FOR UPDATE", &[])
+        .await?;
+    let mut position: i64 = head.try_get(0)?;
+    let mut previous = to_hash(&head.try_get::<_, Vec<u8>>(1)?)?;
+    // Within a stream, version n+1 is inserted only after version n has
+    // committed, so its seq_id is larger and it is never visible without
+    // n: seq_id order within a batch preserves every stream's order.
+    let rows = tx
+        .query(
+            "SELECT q.seq_id, e.hash FROM event_queue q JOIN events e ON e.seq_id = q.seq_id
+             ORDER BY q.seq_id LIMIT $1",
+            &[&BATCH],
+        )
+        .await?;
+    if rows.is_empty() {
+        return Ok((0, position));
+    }
+    let mut positions = Vec::with_capacity(rows.len());
+    let mut seq_ids = Vec::with_capacity(rows.len());
+    let mut hashes = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let seq_id: i64 = row.try_get(0)?;
+        let event_hash = to_hash(&row.try_get::<_, Vec<u8>>(1)?)?;
+        position += 1;
+        previous = global_hash(&previous, &event_hash);
+        positions.push(position);
+        seq_ids.push(seq_id);
+        hashes.push(previous.to_vec());
+    }
+    tx.execute(
+        "INSERT INTO event_log (position, seq_id, global_hash, sequenced_at)
+         SELECT p, s, h, clock_timestamp() FROM unnest($1::int8[], $2::int8[], $3::bytea[]) AS b(p, s, h)",
+        &[&positions, &seq_ids, &hashes],
+    )
+    .await?;
+    tx.execute("DELETE FROM event_queue WHERE seq_id = ANY($1)", &[&seq_ids])
+        .await?;
+    tx.execute(
+        "UPDATE event_log_head SET position = $1, hash = $2 WHERE id",
+        &[&position, &previous.to_vec()],
+    )
+    .await?;
+    tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &position.to_string()])
+        .await?;
+    tx.commit().await?;
+    Ok((rows.len(), position))
+}
+
+/// A running sequencer task; dropping the handle does not stop it, `stop` does.
+pub struct Sequencer {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Sequencer {
+    /// Starts competing for leadership on a dedicated connection made from
+    /// `config`. `head` is told every new head position this instance writes.
+    pub fn spawn(config: tokio_postgres::Config, head: Arc<watch::Sender<i64>>) -> Sequencer {
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(run(config, head, stopped));
+        Sequencer { stop, task }
+    }
+
+    /// Stops at a safe point (between batches) and releases leadership by
+    /// closing the connection, so another instance takes over at once.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+async fn run(mut config: tokio_postgres::Config, head: Arc<watch::Sender<i64>>, mut stopped: watch::Receiver<bool>) {
+    // Client-side keepalives let a leader notice a dead connection; the
+    // server-side ones (set per session below) let PostgreSQL drop a dead
+    // leader's session, and with it the lock, within seconds.
+    config
+        .keepalives(true)
+        .keepalives_idle(Duration::from_secs(5))
+        .keepalives_interval(Duration::from_secs(2))
+        .keepalives_retries(3)
+        .connect_timeout(Duration::from_secs(5))
+        .application_name("opsledger-sequencer");
+    let stop_requested = |s: &watch::Receiver<bool>| *s.borrow();
+    while !stop_requested(&stopped) {
+        match lead(&config, &head, &mut stopped).await {
+            Ok(()) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "sequencer connection lost; reconnecting");
+                wait(&mut stopped, STANDBY_RETRY).await;
+            }
+        }
+    }
+}
+
+/// Sleeps for `d` or until a stop is requested.
+async fn wait(stopped: &mut watch::Receiver<bool>, d: Duration) {
+    let _ = tokio::time::timeout(d, stopped.changed()).await;
+}
+
+async fn lead(
+    config: &tokio_postgres::Config,
+    head: &watch::Sender<i64>,
+    stopped: &mut watch::Receiver<bool>,
+) -> Result<(), StoreError> {
+    let (mut client, connection) = config.connect(NoTls).await?;
+    let driver = tokio::spawn(connection);
+    client
+        .batch_execute("SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; SET tcp_keepalives_count = 3")
+        .await?;
+    let result = async {
+        // Stand by until this instance holds the lock.
+        loop {
+            if *stopped.borrow() {
+                return Ok(());
+            }
+            let row = client
+                .query_one("SELECT pg_try_advisory_lock($1)", &[&LEADER_LOCK])
+                .await?;
+            if row.try_get::<_, bool>(0)? {
+                break;
+            }
+            wait(stopped, STANDBY_RETRY).await;
+        }
+        tracing::info!("this instance is the sequencer");
+        let mut idle = IDLE_MIN;
+        loop {
+            if *stopped.borrow() {
+                return Ok(());
+            }
+            let started = Instant::now();
+            let (count, position) = sequence_batch(&mut client).await?;
+            if count > 0 {
+                head.send_if_modified(|current| {
+                    let newer = position > *current;
+                    if newer {
+                        *current = position;
+                    }
+                    newer
+                });
+                tracing::debug!(
+                    count,
+                    position,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "sequenced"
+                );
+                idle = IDLE_MIN;
+            } else {
+                wait(stopped, idle).await;
+                idle = (idle * 2).min(IDLE_MAX);
+            }
+        }
+    }
+    .await;
+    // Closing the session releases the advisory lock.
+    drop(client);
+    let _ = driver.await;
+    result
+}
