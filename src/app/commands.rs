@@ -21,6 +21,7 @@ use crate::privacy::{self, Privacy, PrivacyError, keys};
 use crate::projections::fold;
 use crate::projections::tickets::{self, TicketRef, TicketRow};
 use crate::store::idempotency::{self, StoredResponse};
+use crate::store::sequencer::AppendSignal;
 use crate::store::{self, Metadata, NewEvent, StoreError, StreamHead};
 
 use super::etag;
@@ -107,11 +108,16 @@ pub enum Outcome {
 pub struct Commands {
     pool: Pool,
     privacy: Arc<Privacy>,
+    appended: AppendSignal,
 }
 
 impl Commands {
-    pub fn new(pool: Pool, privacy: Arc<Privacy>) -> Commands {
-        Commands { pool, privacy }
+    pub fn new(pool: Pool, privacy: Arc<Privacy>, appended: AppendSignal) -> Commands {
+        Commands {
+            pool,
+            privacy,
+            appended,
+        }
     }
 
     /// Files a new complaint. `render` produces the response stored for
@@ -168,7 +174,10 @@ impl Commands {
             Ok(row) => tx
                 .commit()
                 .await
-                .map(|()| row)
+                .map(|()| {
+                    self.appended.appended();
+                    row
+                })
                 .map_err(|e| CommandError::Store(e.into())),
             Err(e) => {
                 drop(tx); // rolls back
@@ -218,7 +227,11 @@ impl Commands {
             let sealed = seal_complaint_events(row.id, Some(&head), events, ctx, now)?;
             let new_row = complaint_row(fold::fold_complaint(Some(state), &sealed))?;
             let written = match write(&tx, ctx, &sealed, &new_row, &render).await {
-                Ok(()) => tx.commit().await.map_err(|e| CommandError::Store(e.into())),
+                Ok(()) => tx
+                    .commit()
+                    .await
+                    .map(|()| self.appended.appended())
+                    .map_err(|e| CommandError::Store(e.into())),
                 Err(e) => {
                     drop(tx); // rolls back
                     Err(e)

@@ -14,7 +14,7 @@ use crate::http::{self, AppState};
 use crate::privacy::Privacy;
 use crate::privacy::access_log::AccessLog;
 use crate::store::log;
-use crate::store::sequencer::Sequencer;
+use crate::store::sequencer::{AppendSignal, Sequencer};
 use tokio::sync::watch;
 
 use super::auth_config;
@@ -68,12 +68,13 @@ impl Application {
         // Every instance competes to sequence the log and follows its head.
         let (head, log_head) = watch::channel(0i64);
         let head = Arc::new(head);
-        let sequencer = Sequencer::spawn(database.serve_config.clone(), head.clone());
+        let appended = AppendSignal::default();
+        let sequencer = Sequencer::spawn(database.serve_config.clone(), head.clone(), appended.clone());
         let watcher = log::watch_head(database.serve_config.clone(), head);
         let state = web::Data::new(AppState {
             log_head,
             pool: database.pool.clone(),
-            commands: Commands::new(database.pool.clone(), privacy.clone()),
+            commands: Commands::new(database.pool.clone(), privacy.clone(), appended),
             subjects: Subjects::new(database.pool.clone(), privacy.clone()),
             privacy,
             access_log: AccessLog::start(database.pool.clone()),

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio_postgres::{Client, NoTls};
 
 use super::{StoreError, to_hash};
@@ -92,6 +92,18 @@ pub async fn sequence_batch(client: &mut Client) -> Result<(usize, i64), StoreEr
     Ok((rows.len(), position))
 }
 
+/// Wakes this instance's sequencer right after a local append commits, so
+/// a single instance sequences within a round trip instead of waiting for
+/// its next poll. Appends from other instances are found by polling.
+#[derive(Clone, Default)]
+pub struct AppendSignal(Arc<Notify>);
+
+impl AppendSignal {
+    pub fn appended(&self) {
+        self.0.notify_one();
+    }
+}
+
 /// A running sequencer task; dropping the handle does not stop it, `stop` does.
 pub struct Sequencer {
     stop: watch::Sender<bool>,
@@ -101,9 +113,9 @@ pub struct Sequencer {
 impl Sequencer {
     /// Starts competing for leadership on a dedicated connection made from
     /// `config`. `head` is told every new head position this instance writes.
-    pub fn spawn(config: tokio_postgres::Config, head: Arc<watch::Sender<i64>>) -> Sequencer {
+    pub fn spawn(config: tokio_postgres::Config, head: Arc<watch::Sender<i64>>, appended: AppendSignal) -> Sequencer {
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(run(config, head, stopped));
+        let task = tokio::spawn(run(config, head, appended, stopped));
         Sequencer { stop, task }
     }
 
@@ -115,7 +127,12 @@ impl Sequencer {
     }
 }
 
-async fn run(mut config: tokio_postgres::Config, head: Arc<watch::Sender<i64>>, mut stopped: watch::Receiver<bool>) {
+async fn run(
+    mut config: tokio_postgres::Config,
+    head: Arc<watch::Sender<i64>>,
+    appended: AppendSignal,
+    mut stopped: watch::Receiver<bool>,
+) {
     // Client-side keepalives let a leader notice a dead connection; the
     // server-side ones (set per session below) let PostgreSQL drop a dead
     // leader's session, and with it the lock, within seconds.
@@ -128,7 +145,7 @@ async fn run(mut config: tokio_postgres::Config, head: Arc<watch::Sender<i64>>, 
         .application_name("opsledger-sequencer");
     let stop_requested = |s: &watch::Receiver<bool>| *s.borrow();
     while !stop_requested(&stopped) {
-        match lead(&config, &head, &mut stopped).await {
+        match lead(&config, &head, &appended, &mut stopped).await {
             Ok(()) => return,
             Err(e) => {
                 tracing::warn!(error = %e, "sequencer connection lost; reconnecting");
@@ -146,6 +163,7 @@ async fn wait(stopped: &mut watch::Receiver<bool>, d: Duration) {
 async fn lead(
     config: &tokio_postgres::Config,
     head: &watch::Sender<i64>,
+    appended: &AppendSignal,
     stopped: &mut watch::Receiver<bool>,
 ) -> Result<(), StoreError> {
     let (mut client, connection) = config.connect(NoTls).await?;
@@ -191,8 +209,10 @@ async fn lead(
                 );
                 idle = IDLE_MIN;
             } else {
-                wait(stopped, idle).await;
-                idle = (idle * 2).min(IDLE_MAX);
+                tokio::select! {
+                    () = appended.0.notified() => idle = IDLE_MIN,
+                    () = wait(stopped, idle) => idle = (idle * 2).min(IDLE_MAX),
+                }
             }
         }
     }
