@@ -49,7 +49,7 @@ pub fn dev_secret(args: &AuthArgs, data_dir: &Path, create: bool) -> Result<Vec<
                 path: data_dir.to_owned(),
                 source,
             })?;
-            write_private(&path, secret.as_bytes()).map_err(|source| AuthSetupError::Write {
+            super::secret_file::write_private(&path, secret.as_bytes()).map_err(|source| AuthSetupError::Write {
                 path: path.clone(),
                 source,
             })?;
@@ -58,17 +58,6 @@ pub fn dev_secret(args: &AuthArgs, data_dir: &Path, create: bool) -> Result<Vec<
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(AuthSetupError::NoDevSecret(path)),
         Err(source) => Err(AuthSetupError::Read { path, source }),
     }
-}
-
-fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(contents)
 }
 
 /// Settings for the verifier. `dev_mode` is the flag or implied by the

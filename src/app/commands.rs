@@ -314,14 +314,7 @@ fn seal_complaint_events(
     ctx: &CommandContext,
     now: chrono::DateTime<Utc>,
 ) -> Result<Vec<store::StoredEvent>, CommandError> {
-    let new_events = events
-        .iter()
-        .map(|e| NewEvent {
-            event_type: e.event_type(),
-            schema_version: e.schema_version(),
-            payload: e.payload_json(),
-        })
-        .collect();
+    let new_events = events.iter().map(NewEvent::from_domain).collect();
     Ok(store::seal(stream_id, head, new_events, &metadata(ctx), now)?)
 }
 

@@ -139,22 +139,7 @@ pub async fn migrate(owner: &tokio_postgres::Config) -> Result<(), DatabaseError
     let mut client = connect(owner).await?;
     store::migrations::run(&mut client)
         .await
-        .map_err(|e| DatabaseError::Migration(describe(&e)))
-}
-
-/// An error with its whole source chain, using the server's own message
-/// where there is one (tokio-postgres displays every server error as "db error").
-fn describe(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        match cause.downcast_ref::<tokio_postgres::Error>() {
-            Some(pg) => text.push_str(&format!(": {}", store::db_message(pg))),
-            None => text.push_str(&format!(": {cause}")),
-        }
-        source = cause.source();
-    }
-    text
+        .map_err(|e| DatabaseError::Migration(store::describe_error(&e)))
 }
 
 /// Creates the embedded roles and database on first start: an owner that

@@ -479,7 +479,7 @@ impl EmbeddedPostgres {
                     host: HOST.into(),
                     port: self.port,
                     waited: started.elapsed(),
-                    last_error: error_chain(&error),
+                    last_error: crate::store::describe_error(&error),
                     log_file: self.log_file(),
                 });
             }
@@ -907,19 +907,6 @@ fn socket_dir_usable(dir: &Path) -> bool {
         && !text.contains([',', '"'])
         && !text.chars().any(char::is_control)
         && text.trim() == text
-}
-
-/// tokio-postgres' Display often says only "error connecting to server";
-/// the cause is in the source chain.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 fn shell_quote(text: &str) -> String {

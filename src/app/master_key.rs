@@ -44,7 +44,7 @@ pub fn load(args: &MasterKeyArgs, data_dir: &Path, dev_mode: bool) -> Result<Mas
         source,
     };
     std::fs::create_dir_all(data_dir).map_err(write_error)?;
-    write_private(&path, key.to_text().as_bytes()).map_err(write_error)?;
+    super::secret_file::write_private(&path, key.to_text().as_bytes()).map_err(write_error)?;
     tracing::warn!(path = %path.display(), "development mode: generated a master key next to the data");
     Ok(key)
 }
@@ -55,15 +55,4 @@ pub fn read_file(path: &Path) -> Result<MasterKey, MasterKeyError> {
         source,
     })?;
     MasterKey::parse(&text).map_err(|e| MasterKeyError::Invalid(e.to_string()))
-}
-
-fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(contents)
 }

@@ -64,14 +64,7 @@ impl Subjects {
         }
         let events = subject::erase(subject, cmd, false)?;
         let now = store::envelope::to_micros(Utc::now());
-        let new_events = events
-            .iter()
-            .map(|e| NewEvent {
-                event_type: e.event_type(),
-                schema_version: e.schema_version(),
-                payload: e.payload_json(),
-            })
-            .collect();
+        let new_events = events.iter().map(NewEvent::from_domain).collect();
         let sealed = store::seal(subject, None, new_events, &metadata(ctx), now)?;
         store::insert(&tx, &sealed).await.map_err(|e| match e {
             // A concurrent erasure of the same subject committed first.

@@ -18,3 +18,11 @@ pub struct EventMeta<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("stream cannot be folded: {0}")]
 pub struct StreamCorrupt(pub String);
+
+/// What every aggregate's event enum offers the store: its stored type
+/// name, the schema version this build writes, and its payload as JSON.
+pub trait DomainEvent {
+    fn event_type(&self) -> &'static str;
+    fn schema_version(&self) -> u32;
+    fn payload_json(&self) -> serde_json::Value;
+}

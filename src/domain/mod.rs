@@ -13,5 +13,5 @@ pub mod ticket;
 
 pub use actor::{Actor, Role};
 pub use error::{DomainError, FieldError, Validator};
-pub use event::{EventMeta, StreamCorrupt};
+pub use event::{DomainEvent, EventMeta, StreamCorrupt};
 pub use personal::{Personal, PersonalField};

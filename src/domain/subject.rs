@@ -70,6 +70,20 @@ impl SubjectEvent {
     }
 }
 
+impl super::DomainEvent for SubjectEvent {
+    fn event_type(&self) -> &'static str {
+        SubjectEvent::event_type(self)
+    }
+
+    fn schema_version(&self) -> u32 {
+        SubjectEvent::schema_version(self)
+    }
+
+    fn payload_json(&self) -> serde_json::Value {
+        SubjectEvent::payload_json(self)
+    }
+}
+
 /// Decides an erasure. A subject is erased once; asking again is refused
 /// so that the log records each erasure exactly once.
 pub fn erase(subject: Uuid, cmd: &EraseSubject, already_erased: bool) -> Result<Vec<SubjectEvent>, DomainError> {

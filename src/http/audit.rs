@@ -1,7 +1,7 @@
 //! Auditors' views: the personal-data access log.
 
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, Utc};
+
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -14,6 +14,7 @@ use crate::store::StoreError;
 use super::AppState;
 use super::auth::Principal;
 use super::error::{ApiError, Problem};
+use super::request::parse_instant;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -40,17 +41,6 @@ pub struct AccessPage {
     /// Pass as `before` for the next page; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_before: Option<i64>,
-}
-
-fn instant(errors: &mut Vec<FieldError>, name: &str, value: &Option<String>) -> Option<DateTime<Utc>> {
-    let v = value.as_ref()?;
-    match DateTime::parse_from_rfc3339(v) {
-        Ok(t) => Some(t.with_timezone(&Utc)),
-        Err(_) => {
-            errors.push(FieldError::new(format!("/{name}"), "must be an RFC 3339 instant"));
-            None
-        }
-    }
 }
 
 /// Who saw whose personal data in clear, when, and through which endpoint.
@@ -84,8 +74,8 @@ pub async fn pii_access(
             }
         },
     };
-    let from = instant(&mut errors, "from", &params.from);
-    let to = instant(&mut errors, "to", &params.to);
+    let from = parse_instant(&mut errors, "from", &params.from);
+    let to = parse_instant(&mut errors, "to", &params.to);
     let limit = params.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         errors.push(FieldError::new("/limit", "must be 1 to 500"));

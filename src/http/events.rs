@@ -8,46 +8,33 @@ use std::time::Duration;
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::domain::FieldError;
 use crate::domain::permissions::Permission;
-use crate::domain::{FieldError, Role};
 use crate::store::{StoreError, log};
 
 use super::AppState;
 use super::auth::Principal;
 use super::error::{ApiError, Problem};
-use super::tickets::reveal;
+use super::tickets::{HistoryEntry, reveal};
 
 const HEARTBEAT: Duration = Duration::from_secs(15);
 const STREAM_BATCH: i64 = 200;
 
-/// One event of the global log.
+/// One event of the global log: the same entry a ticket's history shows,
+/// with its stream and its place in the log.
 #[derive(Serialize, ToSchema)]
 pub struct FeedEvent {
     /// Contiguous, gap-free, starting at 1: follow the feed with `after`.
     pub position: i64,
-    pub event_id: Uuid,
     pub stream_id: Uuid,
-    pub version: u64,
-    #[serde(rename = "type")]
-    pub event_type: String,
-    pub schema_version: u32,
-    pub recorded_at: DateTime<Utc>,
-    pub actor: String,
-    pub roles: Vec<Role>,
-    pub request_id: String,
-    pub correlation_id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub causation_id: Option<String>,
-    /// Personal data masked unless the caller may read it.
-    pub payload: Value,
-    /// The event's own chain hash (hex).
-    pub hash: String,
+    #[serde(flatten)]
+    pub event: HistoryEntry,
     /// The global chain hash at this position (hex).
     pub global_hash: String,
 }
@@ -92,25 +79,11 @@ async fn rendered_batch(
     Ok(logged
         .into_iter()
         .zip(payloads)
-        .map(|(l, payload)| {
-            let env = l.event.envelope;
-            FeedEvent {
-                position: l.position,
-                event_id: env.event_id,
-                stream_id: env.stream_id,
-                version: env.version,
-                event_type: env.event_type,
-                schema_version: env.schema_version,
-                recorded_at: l.event.recorded_at,
-                actor: env.metadata.actor,
-                roles: env.metadata.roles.iter().filter_map(|r| Role::parse(r)).collect(),
-                request_id: env.metadata.request_id,
-                correlation_id: env.metadata.correlation_id,
-                causation_id: env.metadata.causation_id,
-                payload,
-                hash: hex::encode(l.event.hash),
-                global_hash: hex::encode(l.global_hash),
-            }
+        .map(|(l, payload)| FeedEvent {
+            position: l.position,
+            stream_id: l.event.envelope.stream_id,
+            event: HistoryEntry::from_stored(l.event, payload),
+            global_hash: hex::encode(l.global_hash),
         })
         .collect())
 }
@@ -183,7 +156,7 @@ fn frame(event: &FeedEvent) -> Bytes {
     let data = serde_json::to_string(event).unwrap_or_default();
     Bytes::from(format!(
         "id: {}\nevent: {}\ndata: {data}\n\n",
-        event.position, event.event_type
+        event.position, event.event.event_type
     ))
 }
 

@@ -107,3 +107,23 @@ pub fn precondition(req: &HttpRequest, commutes: bool) -> Result<Precondition, A
         Err(ApiError::PreconditionRequired)
     }
 }
+
+/// Parses an RFC 3339 query parameter, recording a field error when it is
+/// malformed so that every bad parameter is reported at once.
+pub fn parse_instant(
+    errors: &mut Vec<crate::domain::FieldError>,
+    name: &str,
+    value: &Option<String>,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let v = value.as_ref()?;
+    match chrono::DateTime::parse_from_rfc3339(v) {
+        Ok(t) => Some(t.with_timezone(&chrono::Utc)),
+        Err(_) => {
+            errors.push(crate::domain::FieldError::new(
+                format!("/{name}"),
+                "must be an RFC 3339 instant",
+            ));
+            None
+        }
+    }
+}

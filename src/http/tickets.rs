@@ -22,7 +22,7 @@ use crate::store::{self, idempotency::StoredResponse};
 use super::AppState;
 use super::auth::Principal;
 use super::error::{ApiError, Problem};
-use super::request::request_id;
+use super::request::{parse_instant, request_id};
 
 /// A ticket view; `kind` says which shape it has. Personal data is masked
 /// unless the caller may read it.
@@ -347,18 +347,8 @@ fn list_filter(p: &ListParams) -> Result<(ListFilter, Option<Cursor>, u32), ApiE
             Channel::InPerson,
         ]),
     );
-    let mut instant = |name: &str, value: &Option<String>| -> Option<DateTime<Utc>> {
-        let v = value.as_ref()?;
-        match DateTime::parse_from_rfc3339(v) {
-            Ok(t) => Some(t.with_timezone(&Utc)),
-            Err(_) => {
-                errors.push(FieldError::new(format!("/{name}"), "must be an RFC 3339 instant"));
-                None
-            }
-        }
-    };
-    let created_from = instant("created_from", &p.created_from);
-    let created_to = instant("created_to", &p.created_to);
+    let created_from = parse_instant(&mut errors, "created_from", &p.created_from);
+    let created_to = parse_instant(&mut errors, "created_to", &p.created_to);
     let cursor = match &p.cursor {
         None => None,
         Some(c) => match Cursor::decode(c) {

@@ -83,6 +83,23 @@ pub fn db_message(e: &tokio_postgres::Error) -> String {
     }
 }
 
+/// An error with its whole source chain, using the server's own message
+/// where there is one (tokio-postgres displays every server error as
+/// "db error" and a failed connect as "error connecting to server").
+pub fn describe_error(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        match cause.downcast_ref::<tokio_postgres::Error>() {
+            Some(pg) => text.push_str(&db_message(pg)),
+            None => text.push_str(&cause.to_string()),
+        }
+        source = cause.source();
+    }
+    text
+}
+
 /// The last event of a stream: what the next append chains from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamHead {
@@ -97,6 +114,16 @@ pub struct NewEvent {
     pub event_type: &'static str,
     pub schema_version: u32,
     pub payload: Value,
+}
+
+impl NewEvent {
+    pub fn from_domain(event: &impl crate::domain::DomainEvent) -> NewEvent {
+        NewEvent {
+            event_type: event.event_type(),
+            schema_version: event.schema_version(),
+            payload: event.payload_json(),
+        }
+    }
 }
 
 /// An event sealed into its envelope, with its stored bytes and chain hash.

@@ -95,7 +95,7 @@ impl TestDatabase {
             panic!(
                 "test harness: cannot connect to {}: {}",
                 describe(server),
-                error_chain(&e)
+                opsledger::store::describe_error(&e)
             )
         });
         client
@@ -105,7 +105,7 @@ impl TestDatabase {
                 panic!(
                     "test harness: cannot create database {name} on {}: {}",
                     describe(server),
-                    error_chain(&e)
+                    opsledger::store::describe_error(&e)
                 )
             });
         let mut admin = server.maintenance.clone();
@@ -125,7 +125,7 @@ impl TestDatabase {
             panic!(
                 "test harness: cannot connect to database {}: {}",
                 self.name,
-                error_chain(&e)
+                opsledger::store::describe_error(&e)
             )
         })
     }
@@ -257,7 +257,7 @@ async fn probe_creator(config: &Config) -> Result<bool, String> {
         row.try_get::<_, bool>(0)
     };
     match tokio::time::timeout(PROBE_TIMEOUT * 2, attempt).await {
-        Ok(result) => result.map_err(|e| error_chain(&e)),
+        Ok(result) => result.map_err(|e| opsledger::store::describe_error(&e)),
         Err(_) => Err("timed out".into()),
     }
 }
@@ -356,19 +356,6 @@ async fn connect(config: &Config) -> Result<Client, tokio_postgres::Error> {
         let _ = connection.await;
     });
     Ok(client)
-}
-
-/// tokio-postgres' Display often says only "error connecting to server";
-/// the cause is in the source chain.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 fn quote_ident(name: &str) -> String {

@@ -248,6 +248,20 @@ impl ComplaintEvent {
     }
 }
 
+impl crate::domain::DomainEvent for ComplaintEvent {
+    fn event_type(&self) -> &'static str {
+        ComplaintEvent::event_type(self)
+    }
+
+    fn schema_version(&self) -> u32 {
+        ComplaintEvent::schema_version(self)
+    }
+
+    fn payload_json(&self) -> Value {
+        ComplaintEvent::payload_json(self)
+    }
+}
+
 fn decode<T: serde::de::DeserializeOwned>(event_type: &str, payload: Value) -> Result<T, StreamCorrupt> {
     serde_json::from_value(payload).map_err(|e| StreamCorrupt(format!("{event_type} payload does not decode: {e}")))
 }
