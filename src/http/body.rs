@@ -75,8 +75,16 @@ pub fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(raw)
         .map_err(|e| ApiError::MalformedBody(format!("the request body is not valid JSON: {e}")))?;
     serde_path_to_error::deserialize(value).map_err(|e| {
-        let pointer = pointer_of(e.path());
+        let mut pointer = pointer_of(e.path());
         let detail = e.inner().to_string();
+        // serde reports a missing field at its parent; point at the field.
+        if let Some(field) = detail
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next())
+        {
+            pointer.push('/');
+            pointer.push_str(&field.replace('~', "~0").replace('/', "~1"));
+        }
         ApiError::Validation(vec![FieldError::new(pointer, detail)])
     })
 }
@@ -132,6 +140,10 @@ mod tests {
     #[test]
     fn wrong_shapes_name_the_field() {
         match problem(r#"{"inner": {"n": 300}}"#) {
+            ApiError::Validation(errors) => assert_eq!(errors[0].pointer, "/inner/n"),
+            other => panic!("{other:?}"),
+        }
+        match problem(r#"{"inner": {}}"#) {
             ApiError::Validation(errors) => assert_eq!(errors[0].pointer, "/inner/n"),
             other => panic!("{other:?}"),
         }

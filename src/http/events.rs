@@ -122,13 +122,14 @@ pub async fn page(
         return Err(ApiError::InvalidQuery(errors));
     }
     let events = rendered_batch(&req, &principal, &state, after, limit).await?;
-    let head = *state.log_head.borrow();
     let next_after = events.last().map_or(after, |e| e.position);
+    // The watched head may trail what this read just returned by a moment.
+    let head = (*state.log_head.borrow()).max(events.last().map_or(0, |e| e.position));
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .json(FeedPage {
             events,
-            head: head.max(next_after),
+            head,
             next_after,
         }))
 }
