@@ -167,15 +167,15 @@ impl Commands {
             let sealed = seal_complaint_events(id, None, events, ctx, now)?;
             let row = complaint_row(fold::fold_complaint(None, &sealed))?;
             write(&tx, ctx, &sealed, &row, &render).await?;
-            Ok::<_, CommandError>(row)
+            Ok::<_, CommandError>((row, sealed))
         }
         .await;
         let written = match written {
-            Ok(row) => tx
+            Ok((row, sealed)) => tx
                 .commit()
                 .await
                 .map(|()| {
-                    self.appended.appended();
+                    self.appended.committed(&sealed);
                     row
                 })
                 .map_err(|e| CommandError::Store(e.into())),
@@ -217,6 +217,7 @@ impl Commands {
             if let Precondition::IfMatch(tags) = precondition
                 && !etag::matches(tags, row.id, row.version)
             {
+                metrics::counter!("opsledger_concurrency_conflicts_total", "kind" => "stale_if_match").increment(1);
                 return Err(CommandError::Stale);
             }
             let state: Complaint = serde_json::from_value(row.view)
@@ -230,7 +231,7 @@ impl Commands {
                 Ok(()) => tx
                     .commit()
                     .await
-                    .map(|()| self.appended.appended())
+                    .map(|()| self.appended.committed(&sealed))
                     .map_err(|e| CommandError::Store(e.into())),
                 Err(e) => {
                     drop(tx); // rolls back
@@ -241,11 +242,15 @@ impl Commands {
                 Ok(()) => return Ok(Outcome::Done(new_row)),
                 // Only a writer that bypassed the row lock can get here; the
                 // unique (stream, version) constraint still refuses it.
-                Err(CommandError::Store(StoreError::VersionConflict)) => match precondition {
-                    Precondition::IfMatch(_) => return Err(CommandError::LostRace),
-                    Precondition::Commutes if attempt < COMMUTING_RETRIES => continue,
-                    Precondition::Commutes => return Err(CommandError::LostRace),
-                },
+                Err(CommandError::Store(StoreError::VersionConflict)) => {
+                    metrics::counter!("opsledger_concurrency_conflicts_total", "kind" => "lost_insert_race")
+                        .increment(1);
+                    match precondition {
+                        Precondition::IfMatch(_) => return Err(CommandError::LostRace),
+                        Precondition::Commutes if attempt < COMMUTING_RETRIES => continue,
+                        Precondition::Commutes => return Err(CommandError::LostRace),
+                    }
+                }
                 Err(CommandError::Store(StoreError::IdempotencyRace)) => {
                     return replay_after_race(&client, ctx).await;
                 }

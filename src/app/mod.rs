@@ -9,6 +9,7 @@ pub mod embedded_pg;
 pub mod etag;
 pub mod maintenance;
 pub mod master_key;
+pub mod metrics;
 pub mod secret_file;
 pub mod server;
 pub mod subjects;

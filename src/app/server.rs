@@ -45,6 +45,7 @@ pub struct Application {
     database: Database,
     sequencer: Sequencer,
     watcher: tokio::task::JoinHandle<()>,
+    sampler: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -71,11 +72,13 @@ impl Application {
         let appended = AppendSignal::default();
         let sequencer = Sequencer::spawn(database.serve_config.clone(), head.clone(), appended.clone());
         let watcher = log::watch_head(database.serve_config.clone(), head);
+        super::metrics::handle();
+        let sampler = super::metrics::spawn_sampler(database.pool.clone());
         let state = web::Data::new(AppState {
             log_head,
             pool: database.pool.clone(),
-            commands: Commands::new(database.pool.clone(), privacy.clone(), appended),
-            subjects: Subjects::new(database.pool.clone(), privacy.clone()),
+            commands: Commands::new(database.pool.clone(), privacy.clone(), appended.clone()),
+            subjects: Subjects::new(database.pool.clone(), privacy.clone(), appended.clone()),
             privacy,
             access_log: AccessLog::start(database.pool.clone()),
         });
@@ -110,6 +113,7 @@ impl Application {
             database,
             sequencer,
             watcher,
+            sampler,
         })
     }
 
@@ -130,6 +134,7 @@ impl Application {
         // sequencer over by closing its session.
         self.sequencer.stop().await;
         self.watcher.abort();
+        self.sampler.abort();
         self.database.pool.close();
         drop(self.database);
         tracing::info!("stopped");

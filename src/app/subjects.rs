@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::domain::subject::{self, EraseSubject};
 use crate::privacy::{Privacy, keys, render};
 use crate::projections::tickets::{self, TicketRow};
+use crate::store::sequencer::AppendSignal;
 use crate::store::{self, NewEvent, StoreError, StoredEvent, idempotency};
 
 use super::commands::{CommandContext, CommandError, metadata};
@@ -33,11 +34,16 @@ pub struct SubjectRecords {
 pub struct Subjects {
     pool: Pool,
     privacy: Arc<Privacy>,
+    appended: AppendSignal,
 }
 
 impl Subjects {
-    pub fn new(pool: Pool, privacy: Arc<Privacy>) -> Subjects {
-        Subjects { pool, privacy }
+    pub fn new(pool: Pool, privacy: Arc<Privacy>, appended: AppendSignal) -> Subjects {
+        Subjects {
+            pool,
+            privacy,
+            appended,
+        }
     }
 
     /// Erases a subject in one transaction: deletes their key and blind-index
@@ -82,6 +88,7 @@ impl Subjects {
         }
         let responses_deleted = idempotency::delete_for_subject(&tx, subject).await?;
         tx.commit().await.map_err(StoreError::from)?;
+        self.appended.committed(&sealed);
         let event = sealed
             .first()
             .ok_or_else(|| CommandError::Corrupt("an erasure produced no event".into()))?;

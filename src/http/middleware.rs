@@ -40,13 +40,24 @@ pub async fn request_context(
     );
     let started = Instant::now();
     async move {
+        let method = req.method().to_string();
         let response = next.call(req).await?;
+        // The route pattern, never the raw path: ids would explode the
+        // number of series.
+        let route = response
+            .request()
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".to_owned());
         let mut response = problem_fallback(response);
         if let Ok(value) = HeaderValue::from_str(&request_id) {
             response.headers_mut().insert(REQUEST_ID, value);
         }
         let status = response.status().as_u16();
-        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let elapsed = started.elapsed().as_secs_f64();
+        let labels = [("method", method), ("route", route), ("status", status.to_string())];
+        metrics::counter!("opsledger_http_requests_total", &labels).increment(1);
+        metrics::histogram!("opsledger_http_request_duration_seconds", &labels).record(elapsed);
+        let elapsed_ms = elapsed * 1000.0;
         if status >= 500 {
             tracing::error!(status, elapsed_ms, "request failed");
         } else {

@@ -42,6 +42,7 @@ use super::{audit, complaints, events, ops, subjects, tickets};
         audit::pii_access,
         ops::healthz,
         ops::readyz,
+        ops::metrics,
     ),
     modifiers(&BearerAuth),
     tags(

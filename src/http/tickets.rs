@@ -88,6 +88,7 @@ pub async fn reveal(
             .access_log
             .record(&principal.actor().id, &subjects, &endpoint, &request_id(req))
             .await?;
+        metrics::counter!("opsledger_pii_access_records_total").increment(subjects.len() as u64);
     }
     Ok(())
 }

@@ -81,6 +81,22 @@ pub async fn hash_at(client: &tokio_postgres::Client, position: i64) -> Result<O
     row.map(|r| to_hash(&r.try_get::<_, Vec<u8>>(0)?)).transpose()
 }
 
+/// How far the sequencer is behind: queued events, the age in seconds of the
+/// oldest of them, and the head position.
+pub async fn lag(client: &impl GenericClient) -> Result<(i64, f64, i64), StoreError> {
+    let row = client
+        .query_one(
+            "SELECT (SELECT count(*) FROM event_queue),
+                    coalesce(extract(epoch FROM clock_timestamp() - (
+                        SELECT min(e.recorded_at) FROM event_queue q JOIN events e ON e.seq_id = q.seq_id
+                    ))::float8, 0),
+                    (SELECT position FROM event_log_head WHERE id)",
+            &[],
+        )
+        .await?;
+    Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
+}
+
 /// Every event of a stream with its global position (`None` while it waits
 /// for the sequencer), in version order.
 pub async fn stream_with_positions(

@@ -63,7 +63,8 @@ pub async fn sequence_batch(client: &mut Client) -> Result<(usize, i64), StoreEr
     // n: seq_id order within a batch preserves every stream's order.
     let rows = tx
         .query(
-            "SELECT q.seq_id, e.hash FROM event_queue q JOIN events e ON e.seq_id = q.seq_id
+            "SELECT q.seq_id, e.hash, extract(epoch FROM clock_timestamp() - e.recorded_at)::float8
+             FROM event_queue q JOIN events e ON e.seq_id = q.seq_id
              ORDER BY q.seq_id LIMIT $1",
             &[&BATCH],
         )
@@ -74,7 +75,9 @@ pub async fn sequence_batch(client: &mut Client) -> Result<(usize, i64), StoreEr
     let mut positions = Vec::with_capacity(rows.len());
     let mut seq_ids = Vec::with_capacity(rows.len());
     let mut hashes = Vec::with_capacity(rows.len());
+    let mut ages = Vec::with_capacity(rows.len());
     for row in &rows {
+        ages.push(row.try_get::<_, f64>(2)?);
         let seq_id: i64 = row.try_get(0)?;
         let event_hash = to_hash(&row.try_get::<_, Vec<u8>>(1)?)?;
         position += 1;
@@ -99,17 +102,26 @@ pub async fn sequence_batch(client: &mut Client) -> Result<(usize, i64), StoreEr
     tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &position.to_string()])
         .await?;
     tx.commit().await?;
+    metrics::counter!("opsledger_sequencer_events_total").increment(rows.len() as u64);
+    metrics::gauge!("opsledger_log_head_position").set(position as f64);
+    for age in ages {
+        metrics::histogram!("opsledger_commit_to_position_seconds").record(age);
+    }
     Ok((rows.len(), position))
 }
 
-/// Wakes this instance's sequencer right after a local append commits, so
-/// a single instance sequences within a round trip instead of waiting for
-/// its next poll. Appends from other instances are found by polling.
+/// Told right after a local append commits: it counts the committed events
+/// and wakes this instance's sequencer, so a single instance sequences
+/// within a round trip instead of waiting for its next poll. Appends from
+/// other instances are found by polling.
 #[derive(Clone, Default)]
 pub struct AppendSignal(Arc<Notify>);
 
 impl AppendSignal {
-    pub fn appended(&self) {
+    pub fn committed(&self, events: &[super::StoredEvent]) {
+        for e in events {
+            metrics::counter!("opsledger_events_appended_total", "type" => e.envelope.event_type.clone()).increment(1);
+        }
         self.0.notify_one();
     }
 }

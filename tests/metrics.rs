@@ -1,0 +1,100 @@
+//! `/metrics` exposes what operators watch, in the Prometheus text format.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+
+#[tokio::test]
+async fn metrics_show_requests_appends_sequencing_and_the_pool() {
+    let app = spawn_app().await;
+    let (filed, _) = app.file_complaint().await;
+    let id = filed["id"].as_str().expect("id");
+    app.get(&format!("/v1/tickets/{id}"), &agent()).await;
+    app.get("/v1/tickets/not-a-ticket", &agent()).await;
+
+    // The sequencer positions the filing in the background.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let text = loop {
+        let r = app.http.get(app.url("/metrics")).send().await.expect("metrics");
+        assert_eq!(r.status(), 200);
+        assert!(
+            r.headers()
+                .get("content-type")
+                .is_some_and(|v| v.to_str().is_ok_and(|t| t.starts_with("text/plain")))
+        );
+        let text = r.text().await.expect("text");
+        if text.contains("opsledger_commit_to_position_seconds_count") {
+            break text;
+        }
+        assert!(Instant::now() < deadline, "no sequencing metrics appeared:\n{text}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    for expected in [
+        r#"opsledger_http_requests_total{method="POST",route="/v1/complaints",status="201"}"#,
+        r#"opsledger_http_requests_total{method="GET",route="/v1/tickets/{id}",status="200"}"#,
+        r#"opsledger_http_requests_total{method="GET",route="/v1/tickets/{id}",status="404"}"#,
+        "opsledger_http_request_duration_seconds_bucket",
+        r#"opsledger_events_appended_total{type="complaint.filed"}"#,
+        "opsledger_sequencer_events_total",
+        "opsledger_log_head_position",
+        r#"opsledger_db_pool_connections{state="max"}"#,
+        r#"opsledger_projection_lag_events{projection="tickets"} 0"#,
+        "opsledger_pii_access_records_total",
+    ] {
+        assert!(text.contains(expected), "missing {expected} in:\n{text}");
+    }
+    assert!(!text.contains(id), "routes are patterns, never ids");
+}
+
+#[tokio::test]
+async fn every_metric_the_dashboard_plots_is_exposed() {
+    let app = spawn_app().await;
+    app.file_complaint().await;
+    let dashboard: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/docker/grafana/dashboards/opsledger.json"
+        ))
+        .expect("dashboard"),
+    )
+    .expect("dashboard JSON");
+    let mut names = Vec::new();
+    for panel in dashboard["panels"].as_array().expect("panels") {
+        for target in panel["targets"].as_array().expect("targets") {
+            let expr = target["expr"].as_str().expect("expr");
+            let mut rest = expr;
+            while let Some(start) = rest.find("opsledger_") {
+                let name: String = rest[start..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                rest = &rest[start + name.len()..];
+                names.push(name);
+            }
+        }
+    }
+    assert!(names.len() >= 10, "the dashboard plots the server's metrics: {names:?}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = app
+            .http
+            .get(app.url("/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        let missing: Vec<&String> = names.iter().filter(|n| !text.contains(n.as_str())).collect();
+        if missing.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the dashboard plots metrics the server never exposes: {missing:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
