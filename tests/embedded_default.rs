@@ -78,9 +78,12 @@ async fn serve_without_a_database_url_runs_on_its_own_postgres_and_stops_cleanly
             .expect("the binary starts"),
     };
     wait_ready(&base, &mut server).await;
+    // Under the data dir, unless the PostgreSQL OS user cannot reach it.
+    let cluster = opsledger::app::embedded_pg::EmbeddedPostgres::reachable_dir(&data.join("postgres")).expect("dir");
     assert!(
-        data.join("postgres").join("PG_VERSION").exists(),
-        "a cluster under the data dir"
+        cluster.join("PG_VERSION").exists(),
+        "a cluster at {}",
+        cluster.display()
     );
 
     let output = opsledger(&data)
@@ -105,7 +108,7 @@ async fn serve_without_a_database_url_runs_on_its_own_postgres_and_stops_cleanly
     assert!(body["number"].as_str().is_some_and(|n| n.starts_with("CMP-")));
 
     // The serving role the embedded default created may not change the log.
-    let port_line = std::fs::read_to_string(data.join("postgres").join("postmaster.pid"))
+    let port_line = std::fs::read_to_string(cluster.join("postmaster.pid"))
         .expect("pid file")
         .lines()
         .nth(3)
@@ -139,8 +142,9 @@ async fn serve_without_a_database_url_runs_on_its_own_postgres_and_stops_cleanly
     };
     assert!(status.success(), "exit status {status}");
     assert!(
-        !data.join("postgres").join("postmaster.pid").exists(),
+        !cluster.join("postmaster.pid").exists(),
         "the embedded PostgreSQL was stopped"
     );
     let _ = std::fs::remove_dir_all(&data);
+    let _ = std::fs::remove_dir_all(&cluster);
 }

@@ -68,7 +68,8 @@ pub async fn open(args: &DatabaseArgs) -> Result<Database, DatabaseError> {
             })
         }
         None => {
-            let embedded = EmbeddedPostgres::start(&args.data_dir.join("postgres")).await?;
+            let embedded =
+                EmbeddedPostgres::start(&EmbeddedPostgres::reachable_dir(&args.data_dir.join("postgres"))?).await?;
             provision_embedded(&embedded).await?;
             migrate(&embedded_config(&embedded, EMBEDDED_OWNER)).await?;
             let serve = embedded_config(&embedded, EMBEDDED_SERVER);
@@ -90,7 +91,8 @@ pub async fn migrate_only(args: &DatabaseArgs) -> Result<Option<EmbeddedPostgres
             Ok(None)
         }
         (None, None) => {
-            let embedded = EmbeddedPostgres::start(&args.data_dir.join("postgres")).await?;
+            let embedded =
+                EmbeddedPostgres::start(&EmbeddedPostgres::reachable_dir(&args.data_dir.join("postgres"))?).await?;
             provision_embedded(&embedded).await?;
             migrate(&embedded_config(&embedded, EMBEDDED_OWNER)).await?;
             Ok(Some(embedded))
@@ -107,7 +109,8 @@ pub async fn connect_owner(
     match (&args.migration_database_url, &args.database_url) {
         (Some(url), _) | (None, Some(url)) => Ok((connect(&parse(url)?).await?, None)),
         (None, None) => {
-            let embedded = EmbeddedPostgres::start(&args.data_dir.join("postgres")).await?;
+            let embedded =
+                EmbeddedPostgres::start(&EmbeddedPostgres::reachable_dir(&args.data_dir.join("postgres"))?).await?;
             provision_embedded(&embedded).await?;
             let owner = embedded_config(&embedded, EMBEDDED_OWNER);
             migrate(&owner).await?;

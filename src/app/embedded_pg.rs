@@ -229,6 +229,35 @@ impl EmbeddedPostgres {
         Ok(pg)
     }
 
+    /// Where the cluster for `preferred` can live. PostgreSQL runs as an
+    /// unprivileged user when this process is root, and that user must be
+    /// able to reach the directory: a checkout under a private home (`/root`
+    /// is 0700) cannot hold it. Then the cluster goes under
+    /// `/var/lib/opsledger/clusters/<id of the preferred path>` instead, the
+    /// same place on every start, rather than refusing to start.
+    pub fn reachable_dir(preferred: &Path) -> Result<PathBuf, EmbeddedPgError> {
+        let Some(run_as) = run_as_user()? else {
+            return Ok(preferred.to_owned());
+        };
+        let absolute = std::path::absolute(preferred)
+            .map_err(|e| EmbeddedPgError::io(format!("resolving {}", preferred.display()), e))?;
+        if reachable_by(&absolute, &run_as) {
+            return Ok(preferred.to_owned());
+        }
+        let id = {
+            use sha2::Digest;
+            hex::encode(&sha2::Sha256::digest(absolute.as_os_str().as_encoded_bytes())[..8])
+        };
+        let fallback = PathBuf::from("/var/lib/opsledger/clusters").join(id);
+        tracing::warn!(
+            preferred = %absolute.display(),
+            using = %fallback.display(),
+            user = %run_as.name,
+            "the PostgreSQL OS user cannot reach the data directory; keeping the embedded cluster elsewhere"
+        );
+        Ok(fallback)
+    }
+
     pub fn port(&self) -> u16 {
         self.port
     }
@@ -634,6 +663,25 @@ fn is_executable_file(path: &Path) -> bool {
     fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
+/// Whether `user` may search every existing directory on the way to `path`.
+fn reachable_by(path: &Path, user: &RunAs) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    path.ancestors().skip(1).all(|dir| match std::fs::metadata(dir) {
+        // Not created yet: it will be created (and given to the user) later.
+        Err(_) => true,
+        Ok(m) => {
+            let mode = m.mode();
+            if m.uid() == user.uid {
+                mode & 0o100 != 0
+            } else if m.gid() == user.gid {
+                mode & 0o010 != 0
+            } else {
+                mode & 0o001 != 0
+            }
+        }
+    })
+}
+
 fn run_as_user() -> Result<Option<RunAs>, EmbeddedPgError> {
     if !nix::unistd::geteuid().is_root() {
         return Ok(None);
@@ -967,6 +1015,29 @@ mod tests {
         let (dir, temp) = choose_socket_dir(Path::new(&long));
         assert!(temp);
         assert!(dir.to_string_lossy().len() + SOCKET_FILE_NAME_MAX <= MAX_SOCKET_PATH);
+    }
+
+    #[test]
+    fn a_directory_is_reachable_only_through_searchable_parents() {
+        use std::os::unix::fs::PermissionsExt;
+        let stranger = RunAs {
+            name: "stranger".into(),
+            uid: 4_000_001,
+            gid: 4_000_001,
+        };
+        let base = std::env::temp_dir().join(format!("opsledger-reach-{}", std::process::id()));
+        let private = base.join("private");
+        std::fs::create_dir_all(&private).expect("dirs");
+        std::fs::set_permissions(&base, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+        assert!(reachable_by(&base.join("data/postgres"), &stranger));
+        assert!(!reachable_by(&private.join("data/postgres"), &stranger));
+        std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o711)).expect("chmod");
+        assert!(
+            reachable_by(&private.join("data/postgres"), &stranger),
+            "search (x) is enough"
+        );
+        let _ = std::fs::remove_dir_all(&base);
     }
 
     #[test]

@@ -270,7 +270,9 @@ async fn embedded() -> Server {
         .unwrap_or_else(std::env::temp_dir)
         .join("opsledger-test-pg");
     std::fs::create_dir_all(&base).unwrap_or_else(|e| panic!("test harness: cannot create {}: {e}", base.display()));
-    let data_dir = base.join("data");
+    // The PostgreSQL OS user must be able to reach it (not so under /root).
+    let data_dir = EmbeddedPostgres::reachable_dir(&base.join("data"))
+        .unwrap_or_else(|e| panic!("test harness: no place for a private cluster: {e}"));
 
     // Parallel test binaries must not initdb or start the same cluster at
     // once: hold an exclusive lock on a file next to it while checking and
