@@ -7,6 +7,10 @@ use opsledger::app::{auth_config, database, maintenance, server::Application, te
 use opsledger::domain::Role;
 use opsledger::http::auth::{DevToken, mint_dev_token};
 
+/// See docs/performance.md: the allocator is a measured choice.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let log_format = match &cli.command {

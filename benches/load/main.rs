@@ -1,0 +1,610 @@
+//! The load benchmark: `cargo bench --bench load` (optionally
+//! `-- --seconds 10 --clients 1,8,32,64 --skip-pgbench`).
+//!
+//! It creates a fresh database (on OPSLEDGER_BENCH_DATABASE_URL, else the
+//! local service at 127.0.0.1:5432, else a private cluster), starts the
+//! server in-process from this release build, prepares data, warms up and
+//! then measures each scenario at each client count over real HTTP. After
+//! each HTTP run it measures the raw PostgreSQL ceiling with pgbench scripts
+//! that replay the statements the server issues for the same request, and
+//! prints one table (also written to target/bench/load-report.md).
+
+mod pgbench;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use hdrhistogram::Histogram;
+use opsledger::app::config::{AuthArgs, DatabaseArgs, LogFormat, MasterKeyArgs, ServeArgs};
+use opsledger::app::server::Application;
+use opsledger::domain::Role;
+use opsledger::http::auth::{DevToken, mint_dev_token};
+use serde_json::{Value, json};
+
+const SECRET: &str = "bench-secret-bench-secret-bench-secret!!";
+const ISSUER: &str = "https://idp.bench";
+const MASTER_KEY: &str = "5c1e0d2a9b8f7e6d5c4b3a291807f6e5d4c3b2a1908f7e6d5c4b3a2918070605";
+
+#[derive(Parser, Debug)]
+#[command(about = "OpsLedger load benchmark")]
+struct Args {
+    /// Seconds measured per scenario and client count.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Seconds of warm-up before each measurement (not recorded).
+    #[arg(long, default_value_t = 2)]
+    warmup: u64,
+    /// Client counts to measure.
+    #[arg(long, value_delimiter = ',', default_value = "1,8,32,64")]
+    clients: Vec<u32>,
+    /// Only these scenarios (file, lifecycle, get, list, history).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// Skip the pgbench ceiling.
+    #[arg(long)]
+    skip_pgbench: bool,
+    /// Server connection pool size.
+    #[arg(long, default_value_t = 16)]
+    pool: usize,
+    /// Admin URL of the PostgreSQL server to create the benchmark database on.
+    #[arg(long, env = "OPSLEDGER_BENCH_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Passed by `cargo bench`; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+/// A libpq URL for a config, optionally running every session as `role`.
+fn url_of(config: &tokio_postgres::Config, role: Option<&str>) -> String {
+    let host = match config.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
+        _ => "127.0.0.1".to_owned(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let user = config.get_user().unwrap_or("postgres");
+    let db = config.get_dbname().unwrap_or("postgres");
+    let mut url = format!("postgres://{user}@{host}:{port}/{db}");
+    if let Some(role) = role {
+        url.push_str(&format!("?options=-c%20role%3D{role}"));
+    }
+    url
+}
+
+struct Database {
+    admin: tokio_postgres::Config,
+    name: String,
+    _embedded: Option<opsledger::app::embedded_pg::EmbeddedPostgres>,
+}
+
+async fn connect(config: &tokio_postgres::Config) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+    let (client, connection) = config.connect(tokio_postgres::NoTls).await?;
+    tokio::spawn(connection);
+    Ok(client)
+}
+
+/// A fresh database for this run.
+async fn database(args: &Args) -> Database {
+    let (mut admin, embedded) = match &args.database_url {
+        Some(url) => (
+            url.parse::<tokio_postgres::Config>().expect("a valid database URL"),
+            None,
+        ),
+        None => {
+            let local: tokio_postgres::Config =
+                "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=2"
+                    .parse()
+                    .expect("config");
+            if connect(&local).await.is_ok() {
+                (local, None)
+            } else {
+                let dir = opsledger::app::embedded_pg::EmbeddedPostgres::reachable_dir(
+                    &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-pg"),
+                )
+                .expect("a place for the cluster");
+                let pg = opsledger::app::embedded_pg::EmbeddedPostgres::start(&dir)
+                    .await
+                    .expect("embedded PostgreSQL");
+                (pg.superuser_config("postgres"), Some(pg))
+            }
+        }
+    };
+    let name = format!("opsledger_bench_{}", std::process::id());
+    let client = connect(&admin).await.expect("connect to PostgreSQL");
+    client
+        .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8'"))
+        .await
+        .expect("create the benchmark database");
+    admin.dbname(&name);
+    Database {
+        admin,
+        name,
+        _embedded: embedded,
+    }
+}
+
+/// Starts the server on its own actix system thread; returns its base URL.
+fn start_server(db: &Database, pool: usize) -> (String, actix_web::dev::ServerHandle) {
+    let args = ServeArgs {
+        listen: "127.0.0.1:0".into(),
+        max_body_bytes: 64 * 1024,
+        workers: None,
+        shutdown_timeout_secs: 5,
+        log_format: LogFormat::Text,
+        database: DatabaseArgs {
+            database_url: Some(url_of(&db.admin, Some("opsledger_app"))),
+            migration_database_url: Some(url_of(&db.admin, None)),
+            data_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data"),
+            db_pool_size: pool,
+        },
+        auth: AuthArgs {
+            dev_mode: true,
+            jwt_algorithm: None,
+            jwt_secret: Some(SECRET.into()),
+            jwt_public_key_file: None,
+            jwt_jwks_file: None,
+            jwt_issuer: ISSUER.into(),
+            jwt_audience: "opsledger".into(),
+            jwt_leeway_secs: 5,
+            jwt_roles_claim: "roles".into(),
+            jwt_scopes_claim: "scope".into(),
+        },
+        master: MasterKeyArgs {
+            master_key: Some(MASTER_KEY.into()),
+            master_key_file: None,
+        },
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let app = Application::build(args).await.expect("the server starts");
+            let _ = tx.send((app.port(), app.handle()));
+            let _ = app.run_until_stopped().await;
+        })
+    });
+    let (port, handle) = rx.recv().expect("the server reports its port");
+    (format!("http://127.0.0.1:{port}"), handle)
+}
+
+fn token(subject: &str, roles: &[Role]) -> String {
+    mint_dev_token(
+        SECRET.as_bytes(),
+        &DevToken {
+            issuer: ISSUER,
+            audience: "opsledger",
+            subject,
+            name: None,
+            roles,
+            scopes: &[],
+            ttl_secs: 6 * 3600,
+        },
+    )
+    .expect("token")
+}
+
+/// A client of the server under test.
+#[derive(Clone)]
+struct Api {
+    base: Arc<String>,
+    http: reqwest::Client,
+    token: Arc<String>,
+    serial: Arc<AtomicU64>,
+}
+
+struct Reply {
+    status: u16,
+    etag: String,
+    body: Value,
+}
+
+impl Api {
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+        if_match: Option<&str>,
+    ) -> Result<Reply, String> {
+        let method_is_post = method == reqwest::Method::POST;
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(self.token.as_str());
+        if let Some(body) = body {
+            request = request.json(body).header(
+                "Idempotency-Key",
+                format!("bench-{}", self.serial.fetch_add(1, Ordering::Relaxed)),
+            );
+        }
+        if let Some(tag) = if_match {
+            request = request.header("If-Match", tag);
+        }
+        let response = request.send().await.map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let etag = response
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let bytes = response.bytes().await.map_err(|e| e.to_string())?;
+        if !(200..300).contains(&status) {
+            return Err(format!("{status}: {}", String::from_utf8_lossy(&bytes)));
+        }
+        // Only command responses (one small ticket) are parsed: the load
+        // generator shares the machine with the server, and parsing a
+        // 1.5 MB history per request would take CPU time from the server
+        // being measured. Reads are checked for status and a body.
+        let body = if method_is_post {
+            serde_json::from_slice(&bytes).map_err(|e| format!("{status}: not JSON: {e}"))?
+        } else if bytes.is_empty() {
+            return Err(format!("{status}: empty body"));
+        } else {
+            Value::Null
+        };
+        Ok(Reply { status, etag, body })
+    }
+
+    fn complaint(&self) -> Value {
+        let n = self.serial.fetch_add(1, Ordering::Relaxed);
+        json!({
+            "title": "宽带每晚断线",
+            "description": "客户反映家中宽带每晚八点后断线，已持续一周。",
+            "channel": "phone",
+            "category": "broadband",
+            "priority": "P3",
+            "complainant": {"name": "张伟", "phone": format!("+86 138 {:08}", n % 100_000_000), "customer_ref": format!("BENCH-{n}")}
+        })
+    }
+
+    async fn file(&self) -> Result<(String, String), String> {
+        let r = self
+            .send(reqwest::Method::POST, "/v1/complaints", Some(&self.complaint()), None)
+            .await?;
+        debug_assert_eq!(r.status, 201);
+        Ok((r.body["id"].as_str().unwrap_or_default().to_owned(), r.etag))
+    }
+
+    async fn lifecycle(&self) -> Result<(), String> {
+        let (id, etag) = self.file().await?;
+        let r = self
+            .send(
+                reqwest::Method::POST,
+                &format!("/v1/complaints/{id}/acknowledge"),
+                Some(&json!({"message": "您好，已收到您的投诉。"})),
+                Some(&etag),
+            )
+            .await?;
+        let r = self
+            .send(
+                reqwest::Method::POST,
+                &format!("/v1/complaints/{id}/notes"),
+                Some(&json!({"body": "工程师已安排上门。", "visibility": "complainant"})),
+                Some(&r.etag),
+            )
+            .await?;
+        self.send(
+            reqwest::Method::POST,
+            &format!("/v1/complaints/{id}/resolve"),
+            Some(&json!({"resolution": "更换光猫", "root_cause": "光猫老化"})),
+            Some(&r.etag),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// What one measurement found.
+struct Measured {
+    ops_per_sec: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    errors: u64,
+    first_error: Option<String>,
+}
+
+/// Runs `op` from `clients` concurrent clients: `warmup` unrecorded, then
+/// `seconds` recorded.
+async fn measure<F, Fut>(clients: u32, warmup: Duration, seconds: Duration, op: F) -> Measured
+where
+    F: Fn(u64) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Result<(), String>> + Send,
+{
+    let start = Instant::now();
+    let recording = start + warmup;
+    let end = recording + seconds;
+    let mut tasks = Vec::new();
+    for client in 0..clients {
+        let op = op.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut histogram = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram");
+            let (mut errors, mut first_error, mut i) = (0u64, None, 0u64);
+            loop {
+                let began = Instant::now();
+                if began >= end {
+                    break;
+                }
+                let result = op(u64::from(client) * 1_000_000_000 + i).await;
+                i += 1;
+                if began >= recording {
+                    match result {
+                        Ok(()) => {
+                            let _ = histogram.record(began.elapsed().as_micros().max(1) as u64);
+                        }
+                        Err(e) => {
+                            errors += 1;
+                            first_error.get_or_insert(e);
+                        }
+                    }
+                }
+            }
+            (histogram, errors, first_error)
+        }));
+    }
+    let mut all = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram");
+    let (mut errors, mut first_error) = (0, None);
+    for task in tasks {
+        let (h, e, f) = task.await.expect("client task");
+        let _ = all.add(&h);
+        errors += e;
+        if first_error.is_none() {
+            first_error = f;
+        }
+    }
+    Measured {
+        ops_per_sec: all.len() as f64 / seconds.as_secs_f64(),
+        p50_ms: all.value_at_quantile(0.5) as f64 / 1000.0,
+        p99_ms: all.value_at_quantile(0.99) as f64 / 1000.0,
+        errors,
+        first_error,
+    }
+}
+
+struct Row {
+    scenario: &'static str,
+    unit: &'static str,
+    clients: u32,
+    http: Measured,
+    pgbench: Option<pgbench::PgbenchResult>,
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .next()
+                .map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse::<u64>().unwrap_or(0))
+        })
+        .map(|kb| format!("{:.0} GiB", kb as f64 / 1024.0 / 1024.0))
+        .unwrap_or_default();
+    format!("{cores} cores ({cpu}), {memory}")
+}
+
+/// The server binary's allocator, so the in-process server runs as deployed.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() {
+    let args = Args::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(run(args));
+}
+
+async fn run(args: Args) {
+    let wanted = |s: &str| args.only.is_empty() || args.only.iter().any(|o| o == s);
+    let db = database(&args).await;
+    let (base, handle) = start_server(&db, args.pool);
+    eprintln!("bench: server at {base}, database {}", db.name);
+    let api = Api {
+        base: Arc::new(base),
+        http: reqwest::Client::builder()
+            .pool_max_idle_per_host(256)
+            .build()
+            .expect("client"),
+        token: Arc::new(token("bench-agent", &[Role::Agent])),
+        serial: Arc::new(AtomicU64::new(1)),
+    };
+
+    // Data for the reads: a thousand complaints, and one with 1,000 events.
+    eprintln!("bench: preparing data");
+    let mut ids = Vec::new();
+    for _ in 0..1000 {
+        ids.push(api.file().await.expect("filing").0);
+    }
+    let (history_id, _) = api.file().await.expect("filing");
+    for i in 1..1000 {
+        api.send(
+            reqwest::Method::POST,
+            &format!("/v1/complaints/{history_id}/notes"),
+            Some(&json!({"body": format!("巡检记录 {i}"), "visibility": "internal"})),
+            None,
+        )
+        .await
+        .expect("note");
+    }
+    let ids = Arc::new(ids);
+    let pgbench_bin = if args.skip_pgbench { None } else { pgbench::find() };
+    if !args.skip_pgbench && pgbench_bin.is_none() {
+        eprintln!("bench: pgbench not found; the ceiling is skipped");
+    }
+    let owner_url = url_of(&db.admin, None);
+    let vars = vec![("hist_id", history_id.clone()), ("tickets", ids.len().to_string())];
+
+    let warmup = Duration::from_secs(args.warmup);
+    let seconds = Duration::from_secs(args.seconds);
+    let mut rows = Vec::new();
+    let scenarios: [(&'static str, &'static str); 5] = [
+        ("file", "filings/s"),
+        ("lifecycle", "lifecycles/s (4 requests each)"),
+        ("get", "requests/s"),
+        ("list", "requests/s"),
+        ("history", "requests/s"),
+    ];
+    for (scenario, unit) in scenarios {
+        if !wanted(scenario) {
+            continue;
+        }
+        for &clients in &args.clients {
+            eprintln!("bench: {scenario} at {clients} client(s)");
+            let api = api.clone();
+            let ids = ids.clone();
+            let history_id = history_id.clone();
+            let http = match scenario {
+                "file" => {
+                    measure(clients, warmup, seconds, move |_| {
+                        let api = api.clone();
+                        async move { api.file().await.map(|_| ()) }
+                    })
+                    .await
+                }
+                "lifecycle" => {
+                    measure(clients, warmup, seconds, move |_| {
+                        let api = api.clone();
+                        async move { api.lifecycle().await }
+                    })
+                    .await
+                }
+                "get" => {
+                    measure(clients, warmup, seconds, move |i| {
+                        let api = api.clone();
+                        let id = ids[(i.wrapping_mul(2_654_435_761) % ids.len() as u64) as usize].clone();
+                        async move {
+                            api.send(reqwest::Method::GET, &format!("/v1/tickets/{id}"), None, None)
+                                .await
+                                .map(|_| ())
+                        }
+                    })
+                    .await
+                }
+                "list" => {
+                    measure(clients, warmup, seconds, move |_| {
+                        let api = api.clone();
+                        async move {
+                            api.send(reqwest::Method::GET, "/v1/tickets?status=filed&limit=50", None, None)
+                                .await
+                                .map(|_| ())
+                        }
+                    })
+                    .await
+                }
+                _ => {
+                    measure(clients, warmup, seconds, move |_| {
+                        let api = api.clone();
+                        let path = format!("/v1/tickets/{history_id}/history");
+                        async move { api.send(reqwest::Method::GET, &path, None, None).await.map(|_| ()) }
+                    })
+                    .await
+                }
+            };
+            let pgbench = match &pgbench_bin {
+                None => None,
+                Some(bin) => {
+                    let script = pgbench::script(&format!("{scenario}.sql"));
+                    let owner_url = owner_url.clone();
+                    let vars = vars.clone();
+                    let bin = bin.clone();
+                    let secs = args.seconds;
+                    let result = tokio::task::spawn_blocking(move || {
+                        let vars: Vec<(&str, String)> = vars.iter().map(|(k, v)| (*k, v.clone())).collect();
+                        pgbench::run(&bin, &script, &owner_url, clients, secs, &vars)
+                    })
+                    .await
+                    .expect("pgbench task");
+                    match result {
+                        Ok(r) => Some(r),
+                        Err(e) => {
+                            eprintln!("bench: pgbench {scenario} failed: {e}");
+                            None
+                        }
+                    }
+                }
+            };
+            rows.push(Row {
+                scenario,
+                unit,
+                clients,
+                http,
+                pgbench,
+            });
+        }
+    }
+    handle.stop(true).await;
+    report(&args, &rows);
+    drop_database(&db).await;
+}
+
+async fn drop_database(db: &Database) {
+    let mut admin = db.admin.clone();
+    admin.dbname("postgres");
+    if let Ok(client) = connect(&admin).await {
+        let _ = client
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", db.name))
+            .await;
+    }
+}
+
+fn report(args: &Args, rows: &[Row]) {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "Machine: {}. JWT: HS256 (development secret; every request verifies its token). \
+         {} s measured after {} s warm-up per row; server pool {} connections; server and clients on the same machine.\n\n",
+        machine(),
+        args.seconds,
+        args.warmup,
+        args.pool
+    ));
+    out.push_str(
+        "| scenario | clients | throughput | p50 ms | p99 ms | errors | pgbench tps | pgbench mean ms | ratio |\n",
+    );
+    out.push_str("|---|---|---|---|---|---|---|---|---|\n");
+    for r in rows {
+        let (tps, mean, ratio) = match &r.pgbench {
+            Some(p) => (
+                format!("{:.0}", p.tps),
+                format!("{:.2}", p.latency_avg_ms),
+                format!("{:.0} %", 100.0 * r.http.ops_per_sec / p.tps.max(f64::MIN_POSITIVE)),
+            ),
+            None => ("—".into(), "—".into(), "—".into()),
+        };
+        out.push_str(&format!(
+            "| {} | {} | {:.0} {} | {:.2} | {:.2} | {} | {} | {} | {} |\n",
+            r.scenario,
+            r.clients,
+            r.http.ops_per_sec,
+            r.unit,
+            r.http.p50_ms,
+            r.http.p99_ms,
+            r.http.errors,
+            tps,
+            mean,
+            ratio
+        ));
+    }
+    for r in rows.iter().filter(|r| r.http.errors > 0) {
+        out.push_str(&format!(
+            "\n{} at {} clients, first error: {}\n",
+            r.scenario,
+            r.clients,
+            r.http.first_error.as_deref().unwrap_or("?")
+        ));
+    }
+    println!("{out}");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench");
+    let _ = std::fs::create_dir_all(&dir);
+    let _ = std::fs::write(dir.join("load-report.md"), &out);
+}
