@@ -19,10 +19,13 @@ use uuid::Uuid;
 
 use opsledger::domain::Personal;
 use opsledger::domain::complaint::{
-    Channel, ComplainantRecord, ComplaintAcknowledged, ComplaintAssigned, ComplaintClosed, ComplaintEvent,
-    ComplaintFiled, ComplaintNoteAdded, ComplaintReopened, ComplaintResolved, ComplaintResumed,
-    ComplaintSatisfactionRecorded, ComplaintWaitingOnCustomer, NoteVisibility, Priority,
+    Channel, ComplainantRecord, ComplaintAcknowledged, ComplaintAssigned, ComplaintClosed, ComplaintEscalated,
+    ComplaintEvent, ComplaintFiled, ComplaintLinkedFaultResolved, ComplaintNoteAdded, ComplaintReopened,
+    ComplaintResolved, ComplaintResumed, ComplaintSatisfactionRecorded, ComplaintWaitingOnCustomer, NoteVisibility,
+    Priority,
 };
+use opsledger::domain::link::{LinkRelation, TicketLinked, TicketRef};
+use opsledger::domain::ticket::TicketKind;
 
 const UPDATE_HINT: &str = "run `UPDATE_CONTRACTS=1 cargo test --test contracts` and commit the result";
 const JSON_SCHEMA_DRAFT: &str = "https://json-schema.org/draft/2020-12/schema";
@@ -352,7 +355,30 @@ fn samples() -> Vec<ComplaintEvent> {
         ComplaintEvent::Reopened(ComplaintReopened {
             reason: "问题再次出现：昨晚又断线两次。".to_owned(),
         }),
+        ComplaintEvent::Escalated(ComplaintEscalated { fault: fault_ref() }),
+        ComplaintEvent::LinkedFaultResolved(ComplaintLinkedFaultResolved {
+            fault: fault_ref(),
+            resolution: "更换分光器".to_owned(),
+        }),
+        ComplaintEvent::Linked(TicketLinked {
+            other: fault_ref(),
+            relation: LinkRelation::CausedBy,
+            comment: Some("同一小区的断线".to_owned()),
+        }),
+        ComplaintEvent::Linked(TicketLinked {
+            other: fault_ref(),
+            relation: LinkRelation::RelatesTo,
+            comment: None,
+        }),
     ]
+}
+
+fn fault_ref() -> TicketRef {
+    TicketRef {
+        id: Uuid::parse_str("01930000-0000-7000-8000-0000000000f1").expect("uuid"),
+        number: "FLT-2026-000007".to_owned(),
+        kind: TicketKind::Fault,
+    }
 }
 
 /// The payload schema of an event's type. Exhaustive on purpose: a new
@@ -369,6 +395,9 @@ fn payload_schema_of(event: &ComplaintEvent) -> Value {
         ComplaintEvent::SatisfactionRecorded(_) => payload_schema::<ComplaintSatisfactionRecorded>(),
         ComplaintEvent::Closed(_) => payload_schema::<ComplaintClosed>(),
         ComplaintEvent::Reopened(_) => payload_schema::<ComplaintReopened>(),
+        ComplaintEvent::Escalated(_) => payload_schema::<ComplaintEscalated>(),
+        ComplaintEvent::LinkedFaultResolved(_) => payload_schema::<ComplaintLinkedFaultResolved>(),
+        ComplaintEvent::Linked(_) => payload_schema::<TicketLinked>(),
     };
     standalone(schema, event.event_type(), event.schema_version())
 }

@@ -6,12 +6,18 @@
 //! two identical.
 
 use super::actor::Role;
+use super::ticket::TicketKind;
 
 /// Everything a principal can be allowed to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Permission {
-    /// Read ticket views, lists and histories.
+    /// Read complaints, and the views, lists and histories of every ticket
+    /// the principal may read at all.
     TicketRead,
+    /// Read every fault.
+    FaultRead,
+    /// Read the faults linked to a complaint (escalated from one, or linked to one).
+    FaultReadLinked,
     /// See personal data (complainant name, phone, email, customer reference) in clear.
     PiiRead,
     /// File a new complaint.
@@ -22,6 +28,17 @@ pub enum Permission {
     ComplaintAssign,
     /// Add an internal note or a progress update to a complaint.
     ComplaintNote,
+    /// Escalate a complaint into a new fault.
+    ComplaintEscalate,
+    /// Report a fault.
+    FaultReport,
+    /// Triage a fault (severity, evaluator, technician) and assign its technician.
+    FaultTriage,
+    /// Evaluate, investigate, mitigate, resolve, close and reopen faults; log
+    /// repairs; write post-incident reviews and complete their action items.
+    FaultWork,
+    /// Link two tickets the principal may read.
+    TicketLink,
     /// Erase a data subject's personal data, or export all of it.
     SubjectAdmin,
     /// Read the log of who saw whose personal data, and verify the log.
@@ -44,7 +61,7 @@ use Role::{Admin, Agent, Auditor, Engineer, Manager};
 pub const MATRIX: &[Grant] = &[
     Grant {
         permission: Permission::TicketRead,
-        name: "read tickets, lists and histories",
+        name: "read complaints; lists and histories of readable tickets",
         roles: &[Agent, Engineer, Manager, Auditor, Admin],
         integration_scope: Some("tickets:read"),
     },
@@ -77,6 +94,48 @@ pub const MATRIX: &[Grant] = &[
         name: "add a note or progress update to a complaint",
         roles: &[Agent, Engineer, Manager, Admin],
         integration_scope: Some("complaints:write"),
+    },
+    Grant {
+        permission: Permission::FaultRead,
+        name: "read every fault",
+        roles: &[Engineer, Manager, Auditor, Admin],
+        integration_scope: Some("tickets:read"),
+    },
+    Grant {
+        permission: Permission::FaultReadLinked,
+        name: "read the faults linked to a complaint",
+        roles: &[Agent, Engineer, Manager, Auditor, Admin],
+        integration_scope: Some("tickets:read"),
+    },
+    Grant {
+        permission: Permission::ComplaintEscalate,
+        name: "escalate a complaint into a fault",
+        roles: &[Agent, Manager, Admin],
+        integration_scope: Some("complaints:write"),
+    },
+    Grant {
+        permission: Permission::FaultReport,
+        name: "report a fault",
+        roles: &[Engineer, Manager, Admin],
+        integration_scope: Some("faults:write"),
+    },
+    Grant {
+        permission: Permission::FaultTriage,
+        name: "triage a fault, assign its technician",
+        roles: &[Manager, Admin],
+        integration_scope: None,
+    },
+    Grant {
+        permission: Permission::FaultWork,
+        name: "evaluate, investigate, mitigate, resolve, close, reopen a fault; log repairs; write reviews",
+        roles: &[Engineer, Manager, Admin],
+        integration_scope: Some("faults:write"),
+    },
+    Grant {
+        permission: Permission::TicketLink,
+        name: "link two tickets one may read",
+        roles: &[Agent, Engineer, Manager, Admin],
+        integration_scope: None,
     },
     Grant {
         permission: Permission::SubjectAdmin,
@@ -116,6 +175,53 @@ pub fn allows(roles: &[Role], scopes: &[String], permission: Permission) -> bool
     })
 }
 
+/// How much of the faults a principal may read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultReach {
+    None,
+    /// Only faults linked to a complaint (escalated from one, or linked to one).
+    LinkedToComplaints,
+    All,
+}
+
+/// Which tickets a principal may read, derived from the matrix. Single
+/// reads and list queries both apply it, so a list never shows what a
+/// direct read would refuse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadScope {
+    pub complaints: bool,
+    pub faults: FaultReach,
+}
+
+impl ReadScope {
+    pub fn of(roles: &[Role], scopes: &[String]) -> ReadScope {
+        let faults = if allows(roles, scopes, Permission::FaultRead) {
+            FaultReach::All
+        } else if allows(roles, scopes, Permission::FaultReadLinked) {
+            FaultReach::LinkedToComplaints
+        } else {
+            FaultReach::None
+        };
+        ReadScope {
+            complaints: allows(roles, scopes, Permission::TicketRead),
+            faults,
+        }
+    }
+
+    /// Whether a ticket of `kind` may be read; `complaint_linked` says
+    /// whether it is linked to a complaint.
+    pub fn allows(&self, kind: TicketKind, complaint_linked: bool) -> bool {
+        match kind {
+            TicketKind::Complaint => self.complaints,
+            TicketKind::Fault => match self.faults {
+                FaultReach::All => true,
+                FaultReach::LinkedToComplaints => complaint_linked,
+                FaultReach::None => false,
+            },
+        }
+    }
+}
+
 /// The matrix as a Markdown table, as shown in the README.
 pub fn render_markdown() -> String {
     let mut out = String::from("| permission |");
@@ -149,8 +255,15 @@ pub fn render_markdown() -> String {
 mod tests {
     use super::*;
 
-    const EVERY_PERMISSION: [Permission; 9] = [
+    const EVERY_PERMISSION: [Permission; 16] = [
         Permission::TicketRead,
+        Permission::FaultRead,
+        Permission::FaultReadLinked,
+        Permission::ComplaintEscalate,
+        Permission::FaultReport,
+        Permission::FaultTriage,
+        Permission::FaultWork,
+        Permission::TicketLink,
         Permission::PiiRead,
         Permission::ComplaintFile,
         Permission::ComplaintHandle,
@@ -174,7 +287,11 @@ mod tests {
         for p in EVERY_PERMISSION {
             let expected = matches!(
                 p,
-                Permission::TicketRead | Permission::AuditRead | Permission::EventsRead
+                Permission::TicketRead
+                    | Permission::FaultRead
+                    | Permission::FaultReadLinked
+                    | Permission::AuditRead
+                    | Permission::EventsRead
             );
             assert_eq!(allows(&[Role::Auditor], &[], p), expected, "{p:?}");
         }
@@ -200,6 +317,27 @@ mod tests {
         assert!(!allows(&[Role::Engineer], &[], Permission::PiiRead));
         assert!(!allows(&[Role::Engineer], &[], Permission::ComplaintFile));
         assert!(allows(&[Role::Engineer], &[], Permission::ComplaintNote));
+    }
+
+    #[test]
+    fn agents_read_only_the_faults_linked_to_complaints() {
+        let agent = ReadScope::of(&[Role::Agent], &[]);
+        assert!(agent.allows(TicketKind::Complaint, false));
+        assert!(agent.allows(TicketKind::Fault, true));
+        assert!(!agent.allows(TicketKind::Fault, false));
+        assert!(allows(&[Role::Agent], &[], Permission::ComplaintEscalate));
+        assert!(!allows(&[Role::Agent], &[], Permission::FaultWork));
+    }
+
+    #[test]
+    fn engineers_and_auditors_read_every_fault_and_only_managers_triage() {
+        for role in [Role::Engineer, Role::Auditor, Role::Manager] {
+            assert!(ReadScope::of(&[role], &[]).allows(TicketKind::Fault, false), "{role:?}");
+        }
+        assert!(allows(&[Role::Manager], &[], Permission::FaultTriage));
+        assert!(!allows(&[Role::Engineer], &[], Permission::FaultTriage));
+        assert!(allows(&[Role::Engineer], &[], Permission::FaultWork));
+        assert!(!allows(&[Role::Auditor], &[], Permission::FaultWork));
     }
 
     #[test]

@@ -6,15 +6,19 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TicketKind {
+    /// A customer's complaint.
     Complaint,
+    /// Something broken in a service, however it was noticed.
+    Fault,
 }
 
 impl TicketKind {
-    pub const ALL: [TicketKind; 1] = [TicketKind::Complaint];
+    pub const ALL: [TicketKind; 2] = [TicketKind::Complaint, TicketKind::Fault];
 
     pub fn as_str(self) -> &'static str {
         match self {
             TicketKind::Complaint => "complaint",
+            TicketKind::Fault => "fault",
         }
     }
 
@@ -26,6 +30,7 @@ impl TicketKind {
     pub fn prefix(self) -> &'static str {
         match self {
             TicketKind::Complaint => "CMP",
+            TicketKind::Fault => "FLT",
         }
     }
 }
@@ -63,11 +68,29 @@ mod tests {
             format_number(TicketKind::Complaint, 2026, 1_234_567),
             "CMP-2026-1234567"
         );
+        assert_eq!(format_number(TicketKind::Fault, 2026, 7), "FLT-2026-000007");
+    }
+
+    #[test]
+    fn kinds_parse_from_their_json_spelling() {
+        for kind in TicketKind::ALL {
+            assert_eq!(TicketKind::parse(kind.as_str()), Some(kind));
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
+        assert_eq!(TicketKind::parse("fault"), Some(TicketKind::Fault));
+        assert_eq!(TicketKind::parse("Fault"), None);
+        // Prefixes must stay distinct, or a number would not say its kind.
+        assert_ne!(TicketKind::Complaint.prefix(), TicketKind::Fault.prefix());
     }
 
     #[test]
     fn numbers_parse_case_insensitively_and_refuse_other_shapes() {
         assert_eq!(parse_number("cmp-2026-000123").as_deref(), Some("CMP-2026-000123"));
+        assert_eq!(parse_number("flt-2026-000123").as_deref(), Some("FLT-2026-000123"));
+        assert_eq!(
+            parse_number("FLT-2026-123456789012").as_deref(),
+            Some("FLT-2026-123456789012")
+        );
         for bad in [
             "CMP-26-000123",
             "XXX-2026-000123",
@@ -75,6 +98,8 @@ mod tests {
             "CMP-2026-000123-1",
             "",
             "CMP-2026-00012a",
+            "FLT-2026",
+            "FAULT-2026-000123",
         ] {
             assert_eq!(parse_number(bad), None, "{bad}");
         }

@@ -252,6 +252,10 @@ impl From<CommandError> for ApiError {
             CommandError::Domain(d) => d.into(),
             CommandError::Store(s) => s.into(),
             CommandError::NotFound => ApiError::NotFound("no such ticket".into()),
+            CommandError::OtherNotFound(named) => ApiError::Validation(vec![crate::domain::FieldError::new(
+                "/target",
+                format!("there is no ticket {named:?} that you may read"),
+            )]),
             CommandError::WrongKind { expected } => ApiError::NotFound(format!("no such {expected}")),
             CommandError::Stale => ApiError::PreconditionFailed(
                 "If-Match does not name the ticket's current version; reload it and retry".into(),

@@ -8,6 +8,8 @@ pub mod body;
 pub mod complaints;
 pub mod error;
 pub mod events;
+pub mod faults;
+pub mod links;
 pub mod middleware;
 pub mod openapi;
 pub mod ops;
@@ -40,6 +42,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     }))
     .app_data(web::PathConfig::default().error_handler(|e, _| error::ApiError::NotFound(e.to_string()).into()))
     .configure(complaints::configure)
+    .configure(faults::configure)
+    .configure(links::configure)
     .configure(tickets::configure)
     .configure(events::configure)
     .configure(subjects::configure)

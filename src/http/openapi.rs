@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, complaints, events, ops, subjects, tickets};
+use super::{audit, complaints, events, faults, links, ops, subjects, tickets};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -31,6 +31,22 @@ use super::{audit, complaints, events, ops, subjects, tickets};
         complaints::record_satisfaction,
         complaints::close,
         complaints::reopen,
+        faults::escalate,
+        faults::report_fault,
+        faults::triage,
+        faults::assign_technician,
+        faults::evaluate,
+        faults::start_investigation,
+        faults::mitigate,
+        faults::resolve,
+        faults::close,
+        faults::reopen,
+        faults::log_repair,
+        faults::write_review,
+        faults::complete_action_item,
+        faults::add_note,
+        faults::queue,
+        links::link,
         tickets::get_ticket,
         tickets::list,
         tickets::history,
@@ -47,6 +63,7 @@ use super::{audit, complaints, events, ops, subjects, tickets};
     modifiers(&BearerAuth),
     tags(
         (name = "complaints", description = "Customer complaints, from filing to the customer's satisfaction"),
+        (name = "faults", description = "Faults: report, triage, evaluation, repairs, resolution, post-incident review"),
         (name = "tickets", description = "Current views, lists and histories of every kind of ticket"),
         (name = "events", description = "The gap-free global log: pages by position and a live SSE stream"),
         (name = "audit", description = "Tamper evidence: recompute every hash chain"),

@@ -10,7 +10,9 @@ use uuid::Uuid;
 
 use crate::app::etag::{self, Variant};
 use crate::domain::complaint::{Channel, Complaint, ComplaintStatus, Priority};
+use crate::domain::fault::{Fault, FaultStatus};
 use crate::domain::permissions::Permission;
+use crate::domain::permissions::ReadScope;
 use crate::domain::ticket::TicketKind;
 use crate::domain::{FieldError, Role};
 use crate::privacy::crypto::IndexKind;
@@ -30,6 +32,21 @@ use super::request::{parse_instant, request_id};
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TicketDoc {
     Complaint(Complaint),
+    Fault(Fault),
+}
+
+/// Whether `principal` may read this ticket at all (the permission
+/// matrix's read scope; list queries apply the same scope in SQL).
+pub fn may_read(principal: &Principal, row: &TicketRow) -> bool {
+    TicketKind::parse(&row.kind)
+        .is_some_and(|kind| ReadScope::of(&principal.roles, &principal.scopes).allows(kind, row.complaint_linked))
+}
+
+/// A ticket `principal` may read; one it may not is reported as missing,
+/// so its existence does not leak.
+fn readable(principal: &Principal, row: Option<TicketRow>, id: &str) -> Result<TicketRow, ApiError> {
+    row.filter(|r| may_read(principal, r))
+        .ok_or_else(|| ApiError::NotFound(format!("no ticket {id:?}")))
 }
 
 /// Responses that may carry personal data are never stored by caches.
@@ -211,9 +228,7 @@ pub async fn get_ticket(
     let cut = cut_of(&as_of)?;
     let target = parse_ref(&id)?;
     let client = state.pool.get().await.map_err(store::StoreError::from)?;
-    let row = tickets::get(&client, &target)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no ticket {:?}", id.as_str())))?;
+    let row = readable(&principal, tickets::get(&client, &target).await?, &id)?;
     if let Some(cut) = cut {
         return as_of_view(&req, &principal, &state, &client, &row, cut).await;
     }
@@ -260,10 +275,11 @@ async fn as_of_view(
     if prefix.is_empty() {
         return Err(ApiError::NotFound("the ticket did not exist yet at that point".into()));
     }
-    let folded = crate::projections::fold::fold_complaint(None, &prefix)
+    let kind =
+        TicketKind::parse(&row.kind).ok_or_else(|| ApiError::Internal(format!("unknown kind {:?}", row.kind)))?;
+    let mut view = crate::projections::fold::fold_view(kind, &prefix)
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .ok_or_else(|| ApiError::Internal("an as-of fold produced no view".into()))?;
-    let mut view = serde_json::to_value(folded).map_err(|e| ApiError::Internal(e.to_string()))?;
     if let Value::Object(map) = &mut view {
         map.insert("kind".into(), Value::String(row.kind.clone()));
     }
@@ -278,12 +294,14 @@ async fn as_of_view(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// `complaint`
+    /// `complaint` or `fault`
     pub kind: Option<String>,
-    /// A status of the ticket's kind, e.g. `acknowledged`.
+    /// A status of a ticket kind, e.g. `acknowledged` or `investigating`.
     pub status: Option<String>,
-    /// `P1` … `P4`
+    /// A complaint's priority, `P1` … `P4`
     pub priority: Option<String>,
+    /// A fault's severity, 1 (critical) … 4 (low)
+    pub severity: Option<i16>,
     pub team: Option<String>,
     pub assignee: Option<String>,
     /// `phone`, `email`, `web`, `chat`, `in_person`
@@ -325,7 +343,7 @@ fn enum_names<T: Serialize>(values: &[T]) -> Vec<String> {
 }
 
 /// Checks every parameter and reports all bad ones at once.
-fn list_filter(p: &ListParams) -> Result<(ListFilter, Option<Cursor>, u32), ApiError> {
+fn list_filter(p: &ListParams, scope: ReadScope) -> Result<(ListFilter, Option<Cursor>, u32), ApiError> {
     let mut errors = Vec::new();
     let mut one_of = |name: &str, value: &Option<String>, allowed: Vec<String>| {
         if let Some(v) = value
@@ -342,11 +360,13 @@ fn list_filter(p: &ListParams) -> Result<(ListFilter, Option<Cursor>, u32), ApiE
         &p.kind,
         TicketKind::ALL.iter().map(|k| k.as_str().to_owned()).collect(),
     );
-    one_of(
-        "status",
-        &p.status,
-        ComplaintStatus::ALL.iter().map(|s| s.as_str().to_owned()).collect(),
-    );
+    let mut statuses: Vec<String> = ComplaintStatus::ALL.iter().map(|s| s.as_str().to_owned()).collect();
+    for s in FaultStatus::ALL {
+        if !statuses.iter().any(|known| known == s.as_str()) {
+            statuses.push(s.as_str().to_owned());
+        }
+    }
+    one_of("status", &p.status, statuses);
     one_of(
         "priority",
         &p.priority,
@@ -375,6 +395,9 @@ fn list_filter(p: &ListParams) -> Result<(ListFilter, Option<Cursor>, u32), ApiE
             }
         },
     };
+    if p.severity.is_some_and(|s| !(1..=4).contains(&s)) {
+        errors.push(FieldError::new("/severity", "must be 1 to 4"));
+    }
     let limit = p.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         errors.push(FieldError::new("/limit", "must be 1 to 200"));
@@ -391,7 +414,9 @@ fn list_filter(p: &ListParams) -> Result<(ListFilter, Option<Cursor>, u32), ApiE
         channel: p.channel.clone(),
         created_from,
         created_to,
+        severity: p.severity,
         subjects: None,
+        scope,
     };
     Ok((filter, cursor, limit))
 }
@@ -417,7 +442,8 @@ pub async fn list(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::TicketRead)?;
-    let (mut filter, cursor, limit) = list_filter(&params)?;
+    let scope = ReadScope::of(&principal.roles, &principal.scopes);
+    let (mut filter, cursor, limit) = list_filter(&params, scope)?;
     let client = state.pool.get().await.map_err(store::StoreError::from)?;
     let contacts = [
         (IndexKind::Phone, &params.phone),
@@ -537,9 +563,7 @@ pub async fn history(
     principal.require(Permission::TicketRead)?;
     let target = parse_ref(&id)?;
     let client = state.pool.get().await.map_err(store::StoreError::from)?;
-    let row = tickets::get(&client, &target)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no ticket {:?}", id.as_str())))?;
+    let row = readable(&principal, tickets::get(&client, &target).await?, &id)?;
     let mut events = store::read_stream(&client, row.id).await?;
     let mut payloads: Vec<Value> = events
         .iter_mut()

@@ -1,55 +1,126 @@
 //! Folding stored events into views, with the same `evolve` that command
-//! handling uses. Serves the live view, history checks and rebuilds.
+//! handling uses. Serves the live view, as-of views and rebuilds.
 
-use crate::domain::EventMeta;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
 use crate::domain::complaint::{self, Complaint, ComplaintEvent};
+use crate::domain::fault::{self, Fault, FaultEvent};
+use crate::domain::ticket::TicketKind;
+use crate::domain::{DomainEvent, EventMeta, StreamCorrupt};
 use crate::store::StoredEvent;
 
 use super::tickets::TicketRow;
 
-/// Decodes one stored event of a complaint stream (upcasting old schema versions).
-pub fn decode_complaint(e: &StoredEvent) -> Result<ComplaintEvent, crate::domain::StreamCorrupt> {
-    ComplaintEvent::from_stored(
-        &e.envelope.event_type,
-        e.envelope.schema_version,
-        e.envelope.payload.clone(),
-    )
+/// A ticket aggregate as the projections see it: how its stored events
+/// decode, how they fold, and which `tickets` row its view makes.
+pub trait Projected: Sized + Serialize + DeserializeOwned {
+    type Event: DomainEvent;
+    const KIND: TicketKind;
+
+    /// Rebuilds an event from its stored parts (upcasting old schema versions).
+    fn decode(e: &StoredEvent) -> Result<Self::Event, StreamCorrupt>;
+    fn evolve(state: Option<Self>, event: &Self::Event, meta: &EventMeta) -> Result<Self, StreamCorrupt>;
+    fn row(&self) -> Result<TicketRow, serde_json::Error>;
 }
 
 /// Folds `events` onto `state`.
-pub fn fold_complaint(
-    mut state: Option<Complaint>,
-    events: &[StoredEvent],
-) -> Result<Option<Complaint>, crate::domain::StreamCorrupt> {
+pub fn fold<A: Projected>(mut state: Option<A>, events: &[StoredEvent]) -> Result<Option<A>, StreamCorrupt> {
     for e in events {
-        let event = decode_complaint(e)?;
+        let event = A::decode(e)?;
         let meta = EventMeta {
             recorded_at: e.recorded_at,
             actor: &e.envelope.metadata.actor,
             version: e.envelope.version,
         };
-        state = Some(complaint::evolve(state, &event, &meta)?);
+        state = Some(A::evolve(state, &event, &meta)?);
     }
     Ok(state)
 }
 
-/// The `tickets` row of a complaint view.
-pub fn complaint_row(view: &Complaint) -> Result<TicketRow, serde_json::Error> {
-    Ok(TicketRow {
-        id: view.id,
-        number: view.number.clone(),
-        kind: crate::domain::ticket::TicketKind::Complaint.as_str().to_owned(),
-        status: view.status.as_str().to_owned(),
-        priority: Some(enum_str(&view.priority)?),
-        team: view.team.clone(),
-        assignee: view.assignee.clone(),
-        channel: Some(enum_str(&view.channel)?),
-        created_at: view.created_at,
-        updated_at: view.updated_at,
-        version: view.version,
-        view: serde_json::to_value(view)?,
-        subject: Some(view.subject),
-    })
+/// The view of a ticket of `kind` after `events`, as JSON (as-of reads).
+pub fn fold_view(kind: TicketKind, events: &[StoredEvent]) -> Result<Option<Value>, StreamCorrupt> {
+    let view = match kind {
+        TicketKind::Complaint => fold::<Complaint>(None, events)?.map(serde_json::to_value),
+        TicketKind::Fault => fold::<Fault>(None, events)?.map(serde_json::to_value),
+    };
+    view.transpose()
+        .map_err(|e| StreamCorrupt(format!("a view does not serialize: {e}")))
+}
+
+impl Projected for Complaint {
+    type Event = ComplaintEvent;
+    const KIND: TicketKind = TicketKind::Complaint;
+
+    fn decode(e: &StoredEvent) -> Result<ComplaintEvent, StreamCorrupt> {
+        ComplaintEvent::from_stored(
+            &e.envelope.event_type,
+            e.envelope.schema_version,
+            e.envelope.payload.clone(),
+        )
+    }
+
+    fn evolve(state: Option<Complaint>, event: &ComplaintEvent, meta: &EventMeta) -> Result<Complaint, StreamCorrupt> {
+        complaint::evolve(state, event, meta)
+    }
+
+    fn row(&self) -> Result<TicketRow, serde_json::Error> {
+        Ok(TicketRow {
+            id: self.id,
+            number: self.number.clone(),
+            kind: Self::KIND.as_str().to_owned(),
+            status: self.status.as_str().to_owned(),
+            priority: Some(enum_str(&self.priority)?),
+            severity: None,
+            team: self.team.clone(),
+            assignee: self.assignee.clone(),
+            channel: Some(enum_str(&self.channel)?),
+            complaint_linked: false,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            version: self.version,
+            view: serde_json::to_value(self)?,
+            subject: Some(self.subject),
+        })
+    }
+}
+
+impl Projected for Fault {
+    type Event = FaultEvent;
+    const KIND: TicketKind = TicketKind::Fault;
+
+    fn decode(e: &StoredEvent) -> Result<FaultEvent, StreamCorrupt> {
+        FaultEvent::from_stored(
+            &e.envelope.event_type,
+            e.envelope.schema_version,
+            e.envelope.payload.clone(),
+        )
+    }
+
+    fn evolve(state: Option<Fault>, event: &FaultEvent, meta: &EventMeta) -> Result<Fault, StreamCorrupt> {
+        fault::evolve(state, event, meta)
+    }
+
+    fn row(&self) -> Result<TicketRow, serde_json::Error> {
+        Ok(TicketRow {
+            id: self.id,
+            number: self.number.clone(),
+            kind: Self::KIND.as_str().to_owned(),
+            status: self.status.as_str().to_owned(),
+            priority: None,
+            severity: self.severity.map(i16::from),
+            team: None,
+            assignee: self.technician.clone(),
+            channel: None,
+            complaint_linked: !self.complaints_to_inform().is_empty(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            version: self.version,
+            view: serde_json::to_value(self)?,
+            subject: None,
+        })
+    }
 }
 
 /// The serialised name of a unit enum variant (`"P1"`, `"in_person"`).

@@ -9,6 +9,8 @@ use serde_json::Value;
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
+use crate::domain::permissions::{FaultReach, ReadScope};
+use crate::domain::ticket::TicketKind;
 use crate::store::{StoreError, StreamHead, to_hash};
 
 /// How a client names a ticket: its id or its number.
@@ -34,9 +36,13 @@ pub struct TicketRow {
     pub kind: String,
     pub status: String,
     pub priority: Option<String>,
+    /// A fault's severity, 1 (critical) to 4 (low).
+    pub severity: Option<i16>,
     pub team: Option<String>,
     pub assignee: Option<String>,
     pub channel: Option<String>,
+    /// Whether this fault is linked to a complaint (what lets agents read it).
+    pub complaint_linked: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: u64,
@@ -46,7 +52,7 @@ pub struct TicketRow {
 }
 
 const COLUMNS: &str = "t.id, t.number, t.kind, t.status, t.priority, t.team, t.assignee, t.channel, t.created_at, t.updated_at, \
-     t.version, t.view, t.subject_id";
+     t.version, t.view, t.subject_id, t.severity, t.complaint_linked";
 
 fn from_row(row: &tokio_postgres::Row) -> Result<TicketRow, StoreError> {
     let version: i64 = row.try_get(10)?;
@@ -64,6 +70,8 @@ fn from_row(row: &tokio_postgres::Row) -> Result<TicketRow, StoreError> {
         version: u64::try_from(version).map_err(|_| StoreError::Corrupt("negative version".into()))?,
         view: row.try_get(11)?,
         subject: row.try_get(12)?,
+        severity: row.try_get(13)?,
+        complaint_linked: row.try_get(14)?,
     })
 }
 
@@ -104,7 +112,7 @@ pub async fn lock_with_head(
         None => Ok(None),
         Some(row) => {
             let ticket = from_row(&row)?;
-            let hash: Vec<u8> = row.try_get(13)?;
+            let hash: Vec<u8> = row.try_get(15)?;
             let head = StreamHead {
                 version: ticket.version,
                 hash: to_hash(&hash)?,
@@ -120,12 +128,13 @@ pub async fn lock_with_head(
 pub async fn upsert(client: &impl GenericClient, t: &TicketRow, head_hash: &[u8; 32]) -> Result<(), StoreError> {
     let statement = client
         .prepare_cached(
-            "INSERT INTO tickets (id, number, kind, status, priority, team, assignee, channel, created_at, updated_at, version, view, head_hash, subject_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+            "INSERT INTO tickets (id, number, kind, status, priority, team, assignee, channel, created_at, updated_at, version, view, head_hash, subject_id, severity, complaint_linked)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
              ON CONFLICT (id) DO UPDATE SET
                 status = EXCLUDED.status, priority = EXCLUDED.priority, team = EXCLUDED.team,
                 assignee = EXCLUDED.assignee, channel = EXCLUDED.channel, updated_at = EXCLUDED.updated_at,
-                version = EXCLUDED.version, view = EXCLUDED.view, head_hash = EXCLUDED.head_hash
+                version = EXCLUDED.version, view = EXCLUDED.view, head_hash = EXCLUDED.head_hash,
+                severity = EXCLUDED.severity, complaint_linked = EXCLUDED.complaint_linked
              WHERE tickets.version < EXCLUDED.version",
         )
         .await?;
@@ -148,10 +157,36 @@ pub async fn upsert(client: &impl GenericClient, t: &TicketRow, head_hash: &[u8;
                 &t.view,
                 &&head_hash[..],
                 &t.subject,
+                &t.severity,
+                &t.complaint_linked,
             ],
         )
         .await?;
     Ok(())
+}
+
+/// The next counter of a kind's ticket numbers.
+pub async fn next_number(client: &impl GenericClient, kind: TicketKind) -> Result<u64, StoreError> {
+    let sequence = match kind {
+        TicketKind::Complaint => "SELECT nextval('ticket_number_complaint')",
+        TicketKind::Fault => "SELECT nextval('ticket_number_fault')",
+    };
+    let statement = client.prepare_cached(sequence).await?;
+    let counter: i64 = client.query_one(&statement, &[]).await?.try_get(0)?;
+    Ok(counter.unsigned_abs())
+}
+
+/// Open faults in working order: untriaged first, then critical first,
+/// oldest first within each.
+pub async fn fault_queue(client: &impl GenericClient, limit: u32) -> Result<Vec<TicketRow>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM tickets t
+         WHERE t.kind = 'fault' AND t.status NOT IN ('resolved', 'closed')
+         ORDER BY t.severity NULLS FIRST, t.created_at, t.id LIMIT $1"
+    );
+    let statement = client.prepare_cached(&sql).await?;
+    let rows = client.query(&statement, &[&i64::from(limit)]).await?;
+    rows.iter().map(from_row).collect()
 }
 
 /// Every ticket carrying a subject's personal data, oldest first; locked
@@ -176,7 +211,7 @@ pub async fn replace_scrubbed_view(client: &impl GenericClient, id: Uuid, view: 
 }
 
 /// Filters of `GET /v1/tickets`. Every field narrows the list.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ListFilter {
     pub kind: Option<String>,
     pub status: Option<String>,
@@ -186,8 +221,11 @@ pub struct ListFilter {
     pub channel: Option<String>,
     pub created_from: Option<DateTime<Utc>>,
     pub created_to: Option<DateTime<Utc>>,
+    pub severity: Option<i16>,
     /// Only tickets of these data subjects (from a blind-index lookup).
     pub subjects: Option<Vec<Uuid>>,
+    /// What the caller may read at all.
+    pub scope: ReadScope,
 }
 
 /// Where a page starts: just after this (created_at, id) in newest-first order.
@@ -217,6 +255,18 @@ impl Cursor {
     }
 }
 
+/// The SQL form of a read scope; `None` when it allows every ticket.
+fn scope_clause(scope: &ReadScope) -> Option<&'static str> {
+    match (scope.complaints, scope.faults) {
+        (true, FaultReach::All) => None,
+        (true, FaultReach::LinkedToComplaints) => Some("(kind = 'complaint' OR (kind = 'fault' AND complaint_linked))"),
+        (true, FaultReach::None) => Some("kind = 'complaint'"),
+        (false, FaultReach::All) => Some("kind = 'fault'"),
+        (false, FaultReach::LinkedToComplaints) => Some("(kind = 'fault' AND complaint_linked)"),
+        (false, FaultReach::None) => Some("false"),
+    }
+}
+
 /// One page, newest first, and the cursor of the next page if there is one.
 pub async fn list(
     client: &impl GenericClient,
@@ -242,11 +292,17 @@ pub async fn list(
             add(column, "=", Box::new(v.clone()));
         }
     }
+    if let Some(severity) = filter.severity {
+        add("severity", "=", Box::new(severity));
+    }
     if let Some(from) = filter.created_from {
         add("created_at", ">=", Box::new(from));
     }
     if let Some(to) = filter.created_to {
         add("created_at", "<", Box::new(to));
+    }
+    if let Some(clause) = scope_clause(&filter.scope) {
+        clauses.push(clause.to_owned());
     }
     if let Some(subjects) = &filter.subjects {
         params.push(Box::new(subjects.clone()));

@@ -29,6 +29,10 @@ pub enum StoreError {
     /// Another writer appended to the stream since it was loaded.
     #[error("the stream was changed concurrently")]
     VersionConflict,
+    /// Two transactions waited on each other's row locks and PostgreSQL
+    /// aborted this one; retrying it is safe.
+    #[error("aborted to break a deadlock")]
+    Deadlock,
     /// A concurrent request with the same idempotency key committed first.
     #[error("a request with the same idempotency key is being processed")]
     IdempotencyRace,
@@ -51,6 +55,9 @@ impl From<tokio_postgres::Error> for StoreError {
                     Some("idempotency_keys_pkey") => return StoreError::IdempotencyRace,
                     _ => {}
                 }
+            }
+            if *db.code() == SqlState::T_R_DEADLOCK_DETECTED {
+                return StoreError::Deadlock;
             }
             // Connection-level trouble the client can retry later.
             let code = db.code().code();

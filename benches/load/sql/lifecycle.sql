@@ -228,13 +228,14 @@ WITH appended AS (
 )
 INSERT INTO event_queue (seq_id) SELECT seq_id FROM appended;
 INSERT INTO tickets (id, number, kind, status, priority, team, assignee, channel, created_at, updated_at, version,
-                     view, head_hash, subject_id)
+                     view, head_hash, subject_id, severity, complaint_linked)
     VALUES (:id, :number, :kind, :status1, :priority, NULL, NULL, :channel, :at, :at, :version1, :view1, :hash1,
-            :subject)
+            :subject, NULL, false)
     ON CONFLICT (id) DO UPDATE SET
        status = EXCLUDED.status, priority = EXCLUDED.priority, team = EXCLUDED.team,
        assignee = EXCLUDED.assignee, channel = EXCLUDED.channel, updated_at = EXCLUDED.updated_at,
-       version = EXCLUDED.version, view = EXCLUDED.view, head_hash = EXCLUDED.head_hash
+       version = EXCLUDED.version, view = EXCLUDED.view, head_hash = EXCLUDED.head_hash,
+       severity = EXCLUDED.severity, complaint_linked = EXCLUDED.complaint_linked
     WHERE tickets.version < EXCLUDED.version;
 INSERT INTO idempotency_keys (principal, key, request_hash, status, location, etag, body, subject_id)
     VALUES (:actor, :key1, :request_hash1, 201, :location1, :etag1, :body1, :subject);
@@ -256,7 +257,7 @@ SELECT request_hash, status, location, etag, body FROM idempotency_keys
 BEGIN;
 
 SELECT t.id, t.number, t.kind, t.status, t.priority, t.team, t.assignee, t.channel, t.created_at, t.updated_at,
-       t.version, t.view, t.subject_id, t.head_hash FROM tickets t WHERE t.id = :id FOR UPDATE;
+       t.version, t.view, t.subject_id, t.severity, t.complaint_linked, t.head_hash FROM tickets t WHERE t.id = :id FOR UPDATE;
 
 SELECT subject_id, key_id, wrapped_key FROM subject_keys WHERE subject_id = ANY(:subjects);
 
@@ -270,13 +271,14 @@ WITH appended AS (
 )
 INSERT INTO event_queue (seq_id) SELECT seq_id FROM appended;
 INSERT INTO tickets (id, number, kind, status, priority, team, assignee, channel, created_at, updated_at, version,
-                     view, head_hash, subject_id)
+                     view, head_hash, subject_id, severity, complaint_linked)
     VALUES (:id, :number, :kind, :status2, :priority, NULL, NULL, :channel, :at, :at, :version2, :view2, :hash2,
-            :subject)
+            :subject, NULL, false)
     ON CONFLICT (id) DO UPDATE SET
        status = EXCLUDED.status, priority = EXCLUDED.priority, team = EXCLUDED.team,
        assignee = EXCLUDED.assignee, channel = EXCLUDED.channel, updated_at = EXCLUDED.updated_at,
-       version = EXCLUDED.version, view = EXCLUDED.view, head_hash = EXCLUDED.head_hash
+       version = EXCLUDED.version, view = EXCLUDED.view, head_hash = EXCLUDED.head_hash,
+       severity = EXCLUDED.severity, complaint_linked = EXCLUDED.complaint_linked
     WHERE tickets.version < EXCLUDED.version;
 INSERT INTO idempotency_keys (principal, key, request_hash, status, location, etag, body, subject_id)
     VALUES (:actor, :key2, :request_hash2, 200, NULL, :etag2, :body2, :subject);
@@ -298,7 +300,7 @@ SELECT request_hash, status, location, etag, body FROM idempotency_keys
 BEGIN;
 
 SELECT t.id, t.number, t.kind, t.status, t.priority, t.team, t.assignee, t.channel, t.created_at, t.updated_at,
-       t.version, t.view, t.subject_id, t.head_hash FROM tickets t WHERE t.id = :id FOR UPDATE;
+       t.version, t.view, t.subject_id, t.severity, t.complaint_linked, t.head_hash FROM tickets t WHERE t.id = :id FOR UPDATE;
 
 SELECT subject_id, key_id, wrapped_key FROM subject_keys WHERE subject_id = ANY(:subjects);
 
@@ -312,13 +314,14 @@ WITH appended AS (
 )
 INSERT INTO event_queue (seq_id) SELECT seq_id FROM appended;
 INSERT INTO tickets (id, number, kind, status, priority, team, assignee, channel, created_at, updated_at, version,
-                     view, head_hash, subject_id)
+                     view, head_hash, subject_id, severity, complaint_linked)
     VALUES (:id, :number, :kind, :status3, :priority, NULL, NULL, :channel, :at, :at, :version3, :view3, :hash3,
-            :subject)
+            :subject, NULL, false)
     ON CONFLICT (id) DO UPDATE SET
        status = EXCLUDED.status, priority = EXCLUDED.priority, team = EXCLUDED.team,
        assignee = EXCLUDED.assignee, channel = EXCLUDED.channel, updated_at = EXCLUDED.updated_at,
-       version = EXCLUDED.version, view = EXCLUDED.view, head_hash = EXCLUDED.head_hash
+       version = EXCLUDED.version, view = EXCLUDED.view, head_hash = EXCLUDED.head_hash,
+       severity = EXCLUDED.severity, complaint_linked = EXCLUDED.complaint_linked
     WHERE tickets.version < EXCLUDED.version;
 INSERT INTO idempotency_keys (principal, key, request_hash, status, location, etag, body, subject_id)
     VALUES (:actor, :key3, :request_hash3, 200, NULL, :etag3, :body3, :subject);
@@ -340,7 +343,7 @@ SELECT request_hash, status, location, etag, body FROM idempotency_keys
 BEGIN;
 
 SELECT t.id, t.number, t.kind, t.status, t.priority, t.team, t.assignee, t.channel, t.created_at, t.updated_at,
-       t.version, t.view, t.subject_id, t.head_hash FROM tickets t WHERE t.id = :id FOR UPDATE;
+       t.version, t.view, t.subject_id, t.severity, t.complaint_linked, t.head_hash FROM tickets t WHERE t.id = :id FOR UPDATE;
 
 \startpipeline
 WITH appended AS (
@@ -352,13 +355,14 @@ WITH appended AS (
 )
 INSERT INTO event_queue (seq_id) SELECT seq_id FROM appended;
 INSERT INTO tickets (id, number, kind, status, priority, team, assignee, channel, created_at, updated_at, version,
-                     view, head_hash, subject_id)
+                     view, head_hash, subject_id, severity, complaint_linked)
     VALUES (:id, :number, :kind, :status4, :priority, NULL, NULL, :channel, :at, :at, :version4, :view4, :hash4,
-            :subject)
+            :subject, NULL, false)
     ON CONFLICT (id) DO UPDATE SET
        status = EXCLUDED.status, priority = EXCLUDED.priority, team = EXCLUDED.team,
        assignee = EXCLUDED.assignee, channel = EXCLUDED.channel, updated_at = EXCLUDED.updated_at,
-       version = EXCLUDED.version, view = EXCLUDED.view, head_hash = EXCLUDED.head_hash
+       version = EXCLUDED.version, view = EXCLUDED.view, head_hash = EXCLUDED.head_hash,
+       severity = EXCLUDED.severity, complaint_linked = EXCLUDED.complaint_linked
     WHERE tickets.version < EXCLUDED.version;
 INSERT INTO idempotency_keys (principal, key, request_hash, status, location, etag, body, subject_id)
     VALUES (:actor, :key4, :request_hash4, 200, NULL, :etag4, :body4, :subject);

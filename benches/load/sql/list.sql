@@ -26,16 +26,16 @@
 \set limit 51
 
 SELECT t.id, t.number, t.kind, t.status, t.priority, t.team, t.assignee, t.channel, t.created_at, t.updated_at,
-       t.version, t.view, t.subject_id
-    FROM tickets t WHERE status = 'filed' ORDER BY created_at DESC, id DESC LIMIT :limit;
+       t.version, t.view, t.subject_id, t.severity, t.complaint_linked
+    FROM tickets t WHERE status = 'filed' AND (kind = 'complaint' OR (kind = 'fault' AND complaint_linked)) ORDER BY created_at DESC, id DESC LIMIT :limit;
 
 SELECT subject_id, key_id, wrapped_key FROM subject_keys WHERE subject_id = ANY(ARRAY(
     SELECT DISTINCT p.subject_id
-        FROM (SELECT t.subject_id FROM tickets t WHERE status = 'filed' ORDER BY created_at DESC, id DESC LIMIT 50) p));
+        FROM (SELECT t.subject_id FROM tickets t WHERE status = 'filed' AND (kind = 'complaint' OR (kind = 'fault' AND complaint_linked)) ORDER BY created_at DESC, id DESC LIMIT 50) p));
 
 INSERT INTO pii_access (at, actor, subject_id, endpoint, request_id)
     SELECT now(), 'https://idp.bench|bench-agent', s.subject_id, 'GET /v1/tickets', r.request_id
     FROM (SELECT DISTINCT p.subject_id
-          FROM (SELECT t.subject_id FROM tickets t WHERE status = 'filed' ORDER BY created_at DESC, id DESC LIMIT 50) p
+          FROM (SELECT t.subject_id FROM tickets t WHERE status = 'filed' AND (kind = 'complaint' OR (kind = 'fault' AND complaint_linked)) ORDER BY created_at DESC, id DESC LIMIT 50) p
          ) s
     CROSS JOIN (SELECT gen_random_uuid()::text AS request_id) r;

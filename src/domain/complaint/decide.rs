@@ -12,6 +12,7 @@ use super::event::*;
 use super::state::{Complaint, ComplaintStatus};
 use super::{Complainant, ComplainantRecord, NoteVisibility};
 use crate::domain::Personal;
+use crate::domain::link::TicketRef;
 use crate::domain::text::{self, LABEL, LONG_TEXT, NAME, TITLE};
 use crate::domain::{DomainError, Validator};
 
@@ -135,6 +136,16 @@ pub fn decide(
         }),
     };
     Ok(vec![event])
+}
+
+/// Tells the complaint that a fault it is escalated or linked to was
+/// resolved. A fact from another stream, not a request: accepted in every
+/// status, so a complaint closed meanwhile still records it.
+pub fn linked_fault_resolved(fault: &TicketRef, resolution: &str) -> ComplaintEvent {
+    ComplaintEvent::LinkedFaultResolved(ComplaintLinkedFaultResolved {
+        fault: fault.clone(),
+        resolution: resolution.to_owned(),
+    })
 }
 
 /// Field checks that do not depend on the state.

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{Channel, ComplainantRecord, NoteVisibility, Priority};
+use crate::domain::link::{TicketLinked, TicketRef};
 use crate::domain::{Personal, PersonalField, StreamCorrupt};
 
 /// A complaint was filed. Always the first event of its stream.
@@ -101,6 +102,22 @@ pub struct ComplaintReopened {
     pub reason: String,
 }
 
+/// The complaint was escalated to a new fault, reported from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ComplaintEscalated {
+    pub fault: TicketRef,
+}
+
+/// A fault the complaint is escalated or linked to was resolved. A fact
+/// passed on from the fault's stream so the complaint's handler can tell the
+/// complainant; it does not change the complaint's status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ComplaintLinkedFaultResolved {
+    pub fault: TicketRef,
+    /// The fault's resolution, as its resolver wrote it.
+    pub resolution: String,
+}
+
 /// One event of a complaint's stream, as `{"type": "...", "payload": {...}}`.
 // The filing is larger than the other variants; events are short-lived
 // values built once per command, so boxing it would only add noise.
@@ -128,6 +145,12 @@ pub enum ComplaintEvent {
     Closed(ComplaintClosed),
     #[serde(rename = "complaint.reopened")]
     Reopened(ComplaintReopened),
+    #[serde(rename = "complaint.escalated")]
+    Escalated(ComplaintEscalated),
+    #[serde(rename = "complaint.linked_fault_resolved")]
+    LinkedFaultResolved(ComplaintLinkedFaultResolved),
+    #[serde(rename = "complaint.linked")]
+    Linked(TicketLinked),
 }
 
 const FILED: &str = "complaint.filed";
@@ -140,6 +163,9 @@ const RESOLVED: &str = "complaint.resolved";
 const SATISFACTION_RECORDED: &str = "complaint.satisfaction_recorded";
 const CLOSED: &str = "complaint.closed";
 const REOPENED: &str = "complaint.reopened";
+const ESCALATED: &str = "complaint.escalated";
+const LINKED_FAULT_RESOLVED: &str = "complaint.linked_fault_resolved";
+const LINKED: &str = "complaint.linked";
 
 impl ComplaintEvent {
     /// Every event type a complaint stream may contain.
@@ -154,6 +180,9 @@ impl ComplaintEvent {
         SATISFACTION_RECORDED,
         CLOSED,
         REOPENED,
+        ESCALATED,
+        LINKED_FAULT_RESOLVED,
+        LINKED,
     ];
 
     /// The stored type name; equal to the `type` tag of the JSON form.
@@ -169,6 +198,9 @@ impl ComplaintEvent {
             ComplaintEvent::SatisfactionRecorded(_) => SATISFACTION_RECORDED,
             ComplaintEvent::Closed(_) => CLOSED,
             ComplaintEvent::Reopened(_) => REOPENED,
+            ComplaintEvent::Escalated(_) => ESCALATED,
+            ComplaintEvent::LinkedFaultResolved(_) => LINKED_FAULT_RESOLVED,
+            ComplaintEvent::Linked(_) => LINKED,
         }
     }
 
@@ -190,6 +222,9 @@ impl ComplaintEvent {
             ComplaintEvent::SatisfactionRecorded(p) => serde_json::to_value(p),
             ComplaintEvent::Closed(p) => serde_json::to_value(p),
             ComplaintEvent::Reopened(p) => serde_json::to_value(p),
+            ComplaintEvent::Escalated(p) => serde_json::to_value(p),
+            ComplaintEvent::LinkedFaultResolved(p) => serde_json::to_value(p),
+            ComplaintEvent::Linked(p) => serde_json::to_value(p),
         };
         // Serializing to a Value only fails for non-string map keys or a
         // failing custom Serialize; payloads are plain structs of strings,
@@ -218,7 +253,10 @@ impl ComplaintEvent {
             | ComplaintEvent::Resumed(_)
             | ComplaintEvent::Resolved(_)
             | ComplaintEvent::Closed(_)
-            | ComplaintEvent::Reopened(_) => {}
+            | ComplaintEvent::Reopened(_)
+            | ComplaintEvent::Escalated(_)
+            | ComplaintEvent::LinkedFaultResolved(_)
+            | ComplaintEvent::Linked(_) => {}
         }
         out
     }
@@ -240,6 +278,9 @@ impl ComplaintEvent {
             (SATISFACTION_RECORDED, 1) => decode(event_type, payload).map(ComplaintEvent::SatisfactionRecorded),
             (CLOSED, 1) => decode(event_type, payload).map(ComplaintEvent::Closed),
             (REOPENED, 1) => decode(event_type, payload).map(ComplaintEvent::Reopened),
+            (ESCALATED, 1) => decode(event_type, payload).map(ComplaintEvent::Escalated),
+            (LINKED_FAULT_RESOLVED, 1) => decode(event_type, payload).map(ComplaintEvent::LinkedFaultResolved),
+            (LINKED, 1) => decode(event_type, payload).map(ComplaintEvent::Linked),
             (known, version) if ComplaintEvent::EVENT_TYPES.contains(&known) => Err(StreamCorrupt(format!(
                 "{known} has schema version {version}, which this build does not understand"
             ))),

@@ -6,6 +6,10 @@
 //! command into events (or refuse it), [`evolve`] folds events into the
 //! [`Complaint`] view. Both sides are pure; the caller supplies the clock,
 //! the identifiers and the envelope facts.
+//!
+//! Escalation to a fault is decided by [`crate::domain::fault::escalate`],
+//! since it writes on both streams; links come from
+//! [`crate::domain::link::link_pair`].
 
 mod command;
 mod decide;
@@ -23,12 +27,13 @@ pub use command::{
     Acknowledge, AddNote, Assign, Close, ComplaintCommand, FileComplaint, RecordSatisfaction, Reopen, Resolve, Resume,
     WaitOnCustomer,
 };
-pub use decide::{decide, file};
+pub use decide::{decide, file, linked_fault_resolved};
 pub use event::{
-    ComplaintAcknowledged, ComplaintAssigned, ComplaintClosed, ComplaintEvent, ComplaintFiled, ComplaintNoteAdded,
-    ComplaintReopened, ComplaintResolved, ComplaintResumed, ComplaintSatisfactionRecorded, ComplaintWaitingOnCustomer,
+    ComplaintAcknowledged, ComplaintAssigned, ComplaintClosed, ComplaintEscalated, ComplaintEvent, ComplaintFiled,
+    ComplaintLinkedFaultResolved, ComplaintNoteAdded, ComplaintReopened, ComplaintResolved, ComplaintResumed,
+    ComplaintSatisfactionRecorded, ComplaintWaitingOnCustomer,
 };
-pub use state::{Complaint, ComplaintStatus, Note, Resolution, Satisfaction, evolve};
+pub use state::{Complaint, ComplaintStatus, LinkedFaultResolution, Note, Resolution, Satisfaction, evolve};
 
 /// How the complaint reached us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]

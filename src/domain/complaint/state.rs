@@ -8,6 +8,8 @@ use uuid::Uuid;
 
 use super::event::ComplaintEvent;
 use super::{Channel, ComplainantRecord, NoteVisibility, Priority};
+use crate::domain::link::{Link, TicketRef};
+use crate::domain::ticket::TicketKind;
 use crate::domain::{EventMeta, Personal, StreamCorrupt};
 
 /// Where a complaint is in its life.
@@ -83,6 +85,16 @@ pub struct Satisfaction {
     pub recorded_by: String,
 }
 
+/// A resolution of a fault the complaint is escalated or linked to, as
+/// passed on to the complaint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct LinkedFaultResolution {
+    pub fault: TicketRef,
+    pub resolution: String,
+    /// When the complaint learned of it.
+    pub at: DateTime<Utc>,
+}
+
 /// A customer complaint as it currently stands. Its full history is the
 /// event stream; this view keeps only the current resolution and rating.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -121,6 +133,28 @@ pub struct Complaint {
     pub closed_at: Option<DateTime<Utc>>,
     /// How many times a resolution was reopened.
     pub reopen_count: u32,
+    // The fields below came after views were first stored; `default` lets
+    // those views still deserialize until they are rebuilt.
+    /// The fault this complaint was escalated to, if it was.
+    #[serde(default)]
+    pub escalated_to: Option<TicketRef>,
+    /// Resolutions of faults the complaint is escalated or linked to, oldest first.
+    #[serde(default)]
+    pub linked_fault_resolutions: Vec<LinkedFaultResolution>,
+    /// Links to other tickets, in the order they were made.
+    #[serde(default)]
+    pub links: Vec<Link>,
+}
+
+impl Complaint {
+    /// How other tickets' events refer to this complaint.
+    pub fn ticket_ref(&self) -> TicketRef {
+        TicketRef {
+            id: self.id,
+            number: self.number.clone(),
+            kind: TicketKind::Complaint,
+        }
+    }
 }
 
 /// Folds one event into the complaint.
@@ -157,6 +191,9 @@ pub fn evolve(state: Option<Complaint>, event: &ComplaintEvent, meta: &EventMeta
                 satisfaction: None,
                 closed_at: None,
                 reopen_count: 0,
+                escalated_to: None,
+                linked_fault_resolutions: Vec::new(),
+                links: Vec::new(),
             });
         }
         (None, other) => {
@@ -240,6 +277,13 @@ pub fn evolve(state: Option<Complaint>, event: &ComplaintEvent, meta: &EventMeta
             // Saturating so that even a tampered stream cannot panic the fold.
             c.reopen_count = c.reopen_count.saturating_add(1);
         }
+        ComplaintEvent::Escalated(e) => c.escalated_to = Some(e.fault.clone()),
+        ComplaintEvent::LinkedFaultResolved(e) => c.linked_fault_resolutions.push(LinkedFaultResolution {
+            fault: e.fault.clone(),
+            resolution: e.resolution.clone(),
+            at: meta.recorded_at,
+        }),
+        ComplaintEvent::Linked(e) => c.links.push(Link::recorded(e, meta)),
     }
     c.updated_at = meta.recorded_at;
     c.version = meta.version;

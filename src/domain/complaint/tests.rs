@@ -5,6 +5,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::*;
+use crate::domain::link::{Link, LinkRelation, TicketLinked, TicketRef};
+use crate::domain::ticket::TicketKind;
 use crate::domain::{DomainError, EventMeta, FieldError, Personal, PersonalField, StreamCorrupt};
 
 // ---------------------------------------------------------------- fixtures
@@ -242,7 +244,25 @@ fn one_of_each_event() -> Vec<ComplaintEvent> {
         ComplaintEvent::Reopened(ComplaintReopened {
             reason: "Charged again.".to_owned(),
         }),
+        ComplaintEvent::Escalated(ComplaintEscalated { fault: fault_ref() }),
+        ComplaintEvent::LinkedFaultResolved(ComplaintLinkedFaultResolved {
+            fault: fault_ref(),
+            resolution: "Gateway patched.".to_owned(),
+        }),
+        ComplaintEvent::Linked(TicketLinked {
+            other: fault_ref(),
+            relation: LinkRelation::CausedBy,
+            comment: Some("Same gateway.".to_owned()),
+        }),
     ]
+}
+
+fn fault_ref() -> TicketRef {
+    TicketRef {
+        id: Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_0f01),
+        number: "FLT-2025-000007".to_owned(),
+        kind: TicketKind::Fault,
+    }
 }
 
 /// The text of a value the domain has not sealed; panics on anything else.
@@ -363,6 +383,17 @@ fn filing_records_the_complaint_and_starts_the_view() {
             satisfaction: None,
             closed_at: None,
             reopen_count: 0,
+            escalated_to: None,
+            linked_fault_resolutions: vec![],
+            links: vec![],
+        }
+    );
+    assert_eq!(
+        view.ticket_ref(),
+        TicketRef {
+            id: ID,
+            number: "CMP-2025-000042".to_owned(),
+            kind: TicketKind::Complaint,
         }
     );
 }
@@ -640,6 +671,77 @@ fn reopening_sets_the_resolution_aside() {
     assert_eq!(l.view.reopen_count, 1);
     assert_eq!(l.view.resolution, None);
     assert_eq!(l.view.satisfaction, None);
+}
+
+#[test]
+fn an_escalation_names_the_fault_and_keeps_the_status() {
+    let mut l = ledger_in(ComplaintStatus::InProgress);
+    let escalated = ComplaintEvent::Escalated(ComplaintEscalated { fault: fault_ref() });
+    l.view = evolve(Some(l.view), &escalated, &meta(l.next, AGENT)).unwrap();
+    assert_eq!(l.view.escalated_to, Some(fault_ref()));
+    assert_eq!(l.view.status, ComplaintStatus::InProgress);
+    assert_eq!(l.view.version, l.next);
+}
+
+#[test]
+fn a_linked_fault_resolution_is_a_fact_accepted_in_every_status() {
+    let event = linked_fault_resolved(&fault_ref(), "Gateway patched.");
+    assert_eq!(
+        event,
+        ComplaintEvent::LinkedFaultResolved(ComplaintLinkedFaultResolved {
+            fault: fault_ref(),
+            resolution: "Gateway patched.".to_owned(),
+        })
+    );
+    for status in ComplaintStatus::ALL {
+        let l = ledger_in(status);
+        let view = evolve(Some(l.view), &event, &meta(l.next, AGENT)).unwrap();
+        assert_eq!(view.status, status);
+        assert_eq!(
+            view.linked_fault_resolutions,
+            vec![LinkedFaultResolution {
+                fault: fault_ref(),
+                resolution: "Gateway patched.".to_owned(),
+                at: at(l.next as i64),
+            }]
+        );
+        // Nothing in it is the complainant's.
+        assert!(personal_of(&event).is_empty());
+    }
+}
+
+#[test]
+fn links_are_kept_on_the_view_in_order() {
+    let mut l = ledger_in(ComplaintStatus::Acknowledged);
+    let linked = ComplaintEvent::Linked(TicketLinked {
+        other: fault_ref(),
+        relation: LinkRelation::CausedBy,
+        comment: None,
+    });
+    l.view = evolve(Some(l.view), &linked, &meta(l.next, ENGINEER)).unwrap();
+    assert_eq!(
+        l.view.links,
+        vec![Link {
+            other: fault_ref(),
+            relation: LinkRelation::CausedBy,
+            comment: None,
+            at: at(l.next as i64),
+            by: ENGINEER.to_owned(),
+        }]
+    );
+    assert_eq!(l.view.status, ComplaintStatus::Acknowledged);
+}
+
+#[test]
+fn views_stored_before_escalation_and_links_still_deserialize() {
+    let view = ledger_in(ComplaintStatus::InProgress).view;
+    let mut old = serde_json::to_value(&view).unwrap();
+    let object = old.as_object_mut().unwrap();
+    for field in ["escalated_to", "linked_fault_resolutions", "links"] {
+        assert!(object.remove(field).is_some(), "{field}");
+    }
+    let back: Complaint = serde_json::from_value(old).unwrap();
+    assert_eq!(back, view);
 }
 
 #[test]
@@ -1265,6 +1367,9 @@ fn internal_notes_and_staff_text_are_not_personal() {
             ("complaint.satisfaction_recorded", 1),
             ("complaint.closed", 0),
             ("complaint.reopened", 0),
+            ("complaint.escalated", 0),
+            ("complaint.linked_fault_resolved", 0),
+            ("complaint.linked", 0),
         ]
     );
 }

@@ -1,0 +1,129 @@
+//! Reporting faults, escalating complaints into faults, and applying
+//! commands to faults, with their effects on the complaints they concern.
+
+use uuid::Uuid;
+
+use crate::domain::complaint::{self, Complaint};
+use crate::domain::fault::{self, EscalateComplaint, Fault, FaultCommand, FaultEvent, ReportFault};
+use crate::domain::link::TicketRef as LinkedTicket;
+use crate::domain::ticket::TicketKind;
+use crate::projections::tickets::{TicketRef, TicketRow};
+use crate::store::idempotency::StoredResponse;
+
+use super::{
+    CommandContext, CommandError, Commands, Outcome, Plan, Precondition, StreamWrite, next_number, now_after, state_of,
+};
+
+impl Commands {
+    /// Reports a new fault.
+    pub async fn report_fault(
+        &self,
+        ctx: &CommandContext,
+        cmd: &ReportFault,
+        render: impl Fn(&TicketRow) -> StoredResponse,
+    ) -> Result<Outcome, CommandError> {
+        let id = Uuid::now_v7();
+        let now = now_after(None);
+        // Validate before taking a number, so a refused request consumes nothing.
+        fault::report(id, "FLT-0000-000000", cmd, now)?;
+        self.execute(ctx, false, render, async |tx| {
+            let number = next_number(tx, TicketKind::Fault, now).await?;
+            let events = fault::report(id, &number, cmd, now)?;
+            Ok(Plan::single(StreamWrite::new::<Fault>(
+                id, None, None, events, ctx, now,
+            )?))
+        })
+        .await
+    }
+
+    /// Escalates a complaint into a new fault: the fault's report and the
+    /// complaint's escalation are written in one transaction, so either both
+    /// streams have their events or neither has. The response is the fault.
+    pub async fn escalate(
+        &self,
+        ctx: &CommandContext,
+        target: &TicketRef,
+        cmd: &EscalateComplaint,
+        precondition: &Precondition,
+        render: impl Fn(&TicketRow) -> StoredResponse,
+    ) -> Result<Outcome, CommandError> {
+        let fault_id = Uuid::now_v7();
+        self.execute(ctx, false, render, async |tx| {
+            let locked = self.lock::<Complaint>(tx, target, precondition).await?;
+            let now = now_after(Some(&locked.head));
+            // Decide once with a placeholder number, so a refused escalation
+            // consumes no number.
+            fault::escalate(&locked.state, fault_id, "FLT-0000-000000", cmd, now)?;
+            let number = next_number(tx, TicketKind::Fault, now).await?;
+            let (complaint_events, fault_events) = fault::escalate(&locked.state, fault_id, &number, cmd, now)?;
+            let fault = StreamWrite::new::<Fault>(fault_id, None, None, fault_events, ctx, now)?;
+            let complaint = StreamWrite::new(
+                locked.row.id,
+                Some(locked.state),
+                Some(&locked.head),
+                complaint_events,
+                ctx,
+                now,
+            )?;
+            Ok(Plan {
+                writes: vec![fault, complaint],
+            })
+        })
+        .await
+    }
+
+    /// Applies a command to a fault. Resolving it also records the
+    /// resolution on every complaint the fault concerns (escalated from, or
+    /// linked to), each on its own stream, in the same transaction.
+    pub async fn handle_fault(
+        &self,
+        ctx: &CommandContext,
+        target: &TicketRef,
+        cmd: &FaultCommand,
+        precondition: &Precondition,
+        render: impl Fn(&TicketRow) -> StoredResponse,
+    ) -> Result<Outcome, CommandError> {
+        let retry = matches!(precondition, Precondition::Commutes);
+        self.execute(ctx, retry, render, async |tx| {
+            let locked = self.lock::<Fault>(tx, target, precondition).await?;
+            let now = now_after(Some(&locked.head));
+            let events = fault::decide(&locked.state, cmd, &ctx.actor.id, now)?;
+            let resolution = events.iter().find_map(|e| match e {
+                FaultEvent::Resolved(r) => Some(r.resolution.clone()),
+                _ => None,
+            });
+            let fault = StreamWrite::new(locked.row.id, Some(locked.state), Some(&locked.head), events, ctx, now)?;
+            let mut writes = vec![fault];
+            if let Some(resolution) = resolution {
+                let view: Fault = state_of(&writes[0].row)?;
+                let this = LinkedTicket {
+                    id: view.id,
+                    number: view.number.clone(),
+                    kind: TicketKind::Fault,
+                };
+                let mut complaints = view.complaints_to_inform();
+                // A fixed order keeps two such commands from deadlocking.
+                complaints.sort_by_key(|c| c.id);
+                for c in complaints {
+                    let (row, head) = self
+                        .lock_other(tx, &TicketRef::Id(c.id), &c.number)
+                        .await
+                        .map_err(|_| CommandError::Corrupt(format!("fault {} names a missing complaint", view.id)))?;
+                    let state: Complaint = state_of(&row)?;
+                    let event = complaint::linked_fault_resolved(&this, &resolution);
+                    let now = now_after(Some(&head));
+                    writes.push(StreamWrite::new(
+                        row.id,
+                        Some(state),
+                        Some(&head),
+                        vec![event],
+                        ctx,
+                        now,
+                    )?);
+                }
+            }
+            Ok(Plan { writes })
+        })
+        .await
+    }
+}

@@ -1,0 +1,410 @@
+//! Command handling: load the current state, let the domain decide, seal
+//! the events and append them together with the inline projection and the
+//! idempotency record, in one transaction.
+//!
+//! The state a command decides on is the inline `tickets` view: it is the
+//! fold of the stream up to its version (written by the same `evolve` in
+//! the same transaction as the events), so it serves as a snapshot and a
+//! command never replays a long stream.
+//!
+//! A command may touch several streams (an escalation creates a fault and
+//! marks the complaint; a link is recorded on both tickets): all of them are
+//! written in the same transaction, so either every stream has its events or
+//! none has.
+
+mod complaints;
+mod faults;
+mod links;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::{GenericClient, Pool, Transaction};
+use uuid::Uuid;
+
+use crate::domain::ticket::TicketKind;
+use crate::domain::{Actor, DomainError, Role};
+use crate::privacy::{Privacy, PrivacyError};
+use crate::projections::fold::{self, Projected};
+use crate::projections::tickets::{self, TicketRef, TicketRow};
+use crate::store::idempotency::{self, StoredResponse};
+use crate::store::sequencer::AppendSignal;
+use crate::store::{self, Metadata, NewEvent, StoreError, StoredEvent, StreamHead};
+
+use super::etag;
+
+/// Commands that may be retried after losing a race at insert (adding a
+/// note, or any command caught in a deadlock between two multi-stream
+/// commands) are retried this often; after that the client sees 412.
+const RETRIES: usize = 3;
+
+/// Who is acting and what the request carried, beyond the command itself.
+#[derive(Debug, Clone)]
+pub struct CommandContext {
+    pub actor: Actor,
+    pub request_id: String,
+    pub correlation_id: String,
+    pub causation_id: Option<String>,
+    pub idempotency: Option<IdempotencyRequest>,
+}
+
+/// An `Idempotency-Key` and the fingerprint of the request that carried it.
+#[derive(Debug, Clone)]
+pub struct IdempotencyRequest {
+    pub key: String,
+    pub request_hash: Vec<u8>,
+}
+
+/// What a state-changing command requires of the ticket's current version.
+#[derive(Debug, Clone)]
+pub enum Precondition {
+    /// The client's `If-Match` tags; one must name the current version.
+    IfMatch(Vec<String>),
+    /// The command commutes with concurrent ones: apply it to whatever is current.
+    Commutes,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error(transparent)]
+    Store(StoreError),
+    #[error("no such ticket")]
+    NotFound,
+    /// A ticket the command names besides its target does not exist.
+    #[error("no ticket {0:?}")]
+    OtherNotFound(String),
+    #[error("the ticket is not a {expected}")]
+    WrongKind { expected: &'static str },
+    #[error("If-Match does not name the current version")]
+    Stale,
+    #[error("another request appended first")]
+    LostRace,
+    #[error("the idempotency key was used for a different request")]
+    IdempotencyKeyReused,
+    #[error("stored state is corrupt: {0}")]
+    Corrupt(String),
+    /// New personal data about a subject whose data was erased.
+    #[error("the complainant's personal data was erased; no new personal data can be recorded for them")]
+    SubjectErased,
+    #[error(transparent)]
+    Privacy(PrivacyError),
+}
+
+impl From<PrivacyError> for CommandError {
+    fn from(e: PrivacyError) -> CommandError {
+        match e {
+            PrivacyError::Store(s) => CommandError::Store(s),
+            other => CommandError::Privacy(other),
+        }
+    }
+}
+
+impl From<StoreError> for CommandError {
+    fn from(e: StoreError) -> CommandError {
+        CommandError::Store(e)
+    }
+}
+
+/// The result of a command: a new view, or the stored response of an
+/// earlier request with the same idempotency key.
+#[derive(Debug)]
+pub enum Outcome {
+    Done(TicketRow),
+    Replayed(StoredResponse),
+}
+
+#[derive(Clone)]
+pub struct Commands {
+    pool: Pool,
+    privacy: Arc<Privacy>,
+    appended: AppendSignal,
+}
+
+/// One stream's share of a command: its sealed events and its new view.
+pub(crate) struct StreamWrite {
+    sealed: Vec<StoredEvent>,
+    row: TicketRow,
+}
+
+impl StreamWrite {
+    /// Seals `events` after `head` and folds them onto `state`.
+    fn new<A: Projected>(
+        stream_id: Uuid,
+        state: Option<A>,
+        head: Option<&StreamHead>,
+        events: Vec<A::Event>,
+        ctx: &CommandContext,
+        now: DateTime<Utc>,
+    ) -> Result<StreamWrite, CommandError> {
+        let new_events = events.iter().map(NewEvent::from_domain).collect();
+        let sealed = store::seal(stream_id, head, new_events, &metadata(ctx), now)?;
+        let view = fold::fold(state, &sealed)
+            .map_err(|e| CommandError::Corrupt(e.to_string()))?
+            .ok_or_else(|| CommandError::Corrupt("a command produced no view".into()))?;
+        let row = view.row().map_err(|e| CommandError::Corrupt(e.to_string()))?;
+        Ok(StreamWrite { sealed, row })
+    }
+
+    fn head_hash(&self) -> Result<[u8; 32], CommandError> {
+        self.sealed
+            .last()
+            .map(|e| e.hash)
+            .ok_or_else(|| CommandError::Corrupt("a command produced no events".into()))
+    }
+}
+
+/// Everything one attempt of a command writes; the first write's view is
+/// the response.
+pub(crate) struct Plan {
+    writes: Vec<StreamWrite>,
+}
+
+impl Plan {
+    fn single(write: StreamWrite) -> Plan {
+        Plan { writes: vec![write] }
+    }
+}
+
+/// A ticket locked for the rest of the transaction, with its state.
+pub(crate) struct Locked<A> {
+    state: A,
+    head: StreamHead,
+    row: TicketRow,
+}
+
+impl Commands {
+    pub fn new(pool: Pool, privacy: Arc<Privacy>, appended: AppendSignal) -> Commands {
+        Commands {
+            pool,
+            privacy,
+            appended,
+        }
+    }
+
+    /// Runs `attempt` in a transaction and commits what it planned together
+    /// with the idempotency record; replays an earlier response to the same
+    /// idempotency key instead, and retries races that `retry_races` allows.
+    async fn execute(
+        &self,
+        ctx: &CommandContext,
+        retry_races: bool,
+        render: impl Fn(&TicketRow) -> StoredResponse,
+        attempt: impl AsyncFn(&Transaction<'_>) -> Result<Plan, CommandError>,
+    ) -> Result<Outcome, CommandError> {
+        let mut client = self.pool.get().await.map_err(StoreError::from)?;
+        if let Some(replay) = replay(&client, ctx).await? {
+            return Ok(replay);
+        }
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let tx = client.transaction().await.map_err(StoreError::from)?;
+            let planned = async {
+                let plan = attempt(&tx).await?;
+                write(&tx, ctx, &plan, &render).await?;
+                Ok::<_, CommandError>(plan)
+            }
+            .await;
+            let written = match planned {
+                Ok(plan) => tx
+                    .commit()
+                    .await
+                    .map(|()| {
+                        for w in &plan.writes {
+                            self.appended.committed(&w.sealed);
+                        }
+                        plan
+                    })
+                    .map_err(|e| CommandError::Store(e.into())),
+                Err(e) => {
+                    drop(tx); // rolls back
+                    Err(e)
+                }
+            };
+            match written {
+                Ok(mut plan) => return Ok(Outcome::Done(plan.writes.swap_remove(0).row)),
+                // Only a writer that bypassed the row lock can get here; the
+                // unique (stream, version) constraint still refuses it.
+                Err(CommandError::Store(StoreError::VersionConflict)) => {
+                    metrics::counter!("opsledger_concurrency_conflicts_total", "kind" => "lost_insert_race")
+                        .increment(1);
+                    if !(retry_races && tries < RETRIES) {
+                        return Err(CommandError::LostRace);
+                    }
+                }
+                // Two multi-stream commands locked the same tickets in
+                // opposite orders; PostgreSQL aborted this one.
+                Err(CommandError::Store(StoreError::Deadlock)) => {
+                    metrics::counter!("opsledger_concurrency_conflicts_total", "kind" => "deadlock").increment(1);
+                    if tries >= RETRIES {
+                        return Err(CommandError::LostRace);
+                    }
+                }
+                Err(CommandError::Store(StoreError::IdempotencyRace)) => {
+                    return replay_after_race(&client, ctx).await;
+                }
+                Err(other) => return Err(other),
+            }
+        }
+    }
+
+    /// Locks the target ticket for the transaction, checks its kind and the
+    /// client's precondition, and loads its state.
+    async fn lock<A: Projected>(
+        &self,
+        tx: &Transaction<'_>,
+        target: &TicketRef,
+        precondition: &Precondition,
+    ) -> Result<Locked<A>, CommandError> {
+        let (row, head) = tickets::lock_with_head(tx, target)
+            .await?
+            .ok_or(CommandError::NotFound)?;
+        if row.kind != A::KIND.as_str() {
+            return Err(CommandError::WrongKind {
+                expected: A::KIND.as_str(),
+            });
+        }
+        if let Precondition::IfMatch(tags) = precondition
+            && !etag::matches(tags, row.id, row.version)
+        {
+            metrics::counter!("opsledger_concurrency_conflicts_total", "kind" => "stale_if_match").increment(1);
+            return Err(CommandError::Stale);
+        }
+        let state = state_of(&row)?;
+        Ok(Locked { state, head, row })
+    }
+
+    /// Locks another ticket a command names (not its target): no
+    /// precondition applies, and a missing one is the client's mistake.
+    async fn lock_other(
+        &self,
+        tx: &Transaction<'_>,
+        target: &TicketRef,
+        named: &str,
+    ) -> Result<(TicketRow, StreamHead), CommandError> {
+        tickets::lock_with_head(tx, target)
+            .await?
+            .ok_or_else(|| CommandError::OtherNotFound(named.to_owned()))
+    }
+}
+
+/// The next number of a kind, e.g. `FLT-2026-000042`. A sequence never
+/// blocks concurrent commands; a rolled-back command leaves a gap in the
+/// numbers, never a duplicate.
+async fn next_number(
+    client: &impl GenericClient,
+    kind: TicketKind,
+    now: DateTime<Utc>,
+) -> Result<String, CommandError> {
+    let counter = tickets::next_number(client, kind).await?;
+    Ok(crate::domain::ticket::format_number(
+        kind,
+        chrono::Datelike::year(&now),
+        counter,
+    ))
+}
+
+/// The state a ticket's view row holds.
+fn state_of<A: Projected>(row: &TicketRow) -> Result<A, CommandError> {
+    serde_json::from_value(row.view.clone()).map_err(|e| CommandError::Corrupt(format!("view of {}: {e}", row.id)))
+}
+
+/// The instant a command on a stream happens: now, but never before the
+/// stream's latest event.
+fn now_after(head: Option<&StreamHead>) -> DateTime<Utc> {
+    let now = store::envelope::to_micros(Utc::now());
+    head.map_or(now, |h| now.max(h.recorded_at))
+}
+
+/// The stored response of an earlier request with the same key, or an
+/// error when the key was used for a different request.
+async fn replay(client: &impl GenericClient, ctx: &CommandContext) -> Result<Option<Outcome>, CommandError> {
+    let Some(idem) = &ctx.idempotency else {
+        return Ok(None);
+    };
+    match idempotency::find(client, &ctx.actor.id, &idem.key).await? {
+        None => Ok(None),
+        Some(recorded) if recorded.request_hash == idem.request_hash => Ok(Some(Outcome::Replayed(recorded.response))),
+        Some(_) => Err(CommandError::IdempotencyKeyReused),
+    }
+}
+
+/// A concurrent request with the same key committed while this one was
+/// deciding; its insert blocked until then, so its response is readable now.
+async fn replay_after_race(client: &impl GenericClient, ctx: &CommandContext) -> Result<Outcome, CommandError> {
+    replay(client, ctx)
+        .await?
+        .ok_or(CommandError::Store(StoreError::IdempotencyRace))
+}
+
+pub(crate) fn metadata(ctx: &CommandContext) -> Metadata {
+    Metadata {
+        actor: ctx.actor.id.clone(),
+        roles: ctx.actor.roles.iter().map(|r| Role::as_str(*r).to_owned()).collect(),
+        request_id: ctx.request_id.clone(),
+        correlation_id: ctx.correlation_id.clone(),
+        causation_id: ctx.causation_id.clone(),
+        idempotency_key: ctx.idempotency.as_ref().map(|i| i.key.clone()),
+    }
+}
+
+/// Writes the events of every stream, their views and the idempotency
+/// record in the caller's transaction, pipelined on one connection.
+async fn write(
+    tx: &Transaction<'_>,
+    ctx: &CommandContext,
+    plan: &Plan,
+    render: &impl Fn(&TicketRow) -> StoredResponse,
+) -> Result<(), CommandError> {
+    let first = plan
+        .writes
+        .first()
+        .ok_or_else(|| CommandError::Corrupt("a command planned no writes".into()))?;
+    let heads = plan
+        .writes
+        .iter()
+        .map(StreamWrite::head_hash)
+        .collect::<Result<Vec<_>, _>>()?;
+    let response = ctx.idempotency.as_ref().map(|i| (i, render(&first.row)));
+    let record = async {
+        match &response {
+            Some((idem, resp)) => {
+                idempotency::insert(
+                    tx,
+                    &ctx.actor.id,
+                    &idem.key,
+                    &idem.request_hash,
+                    resp,
+                    first.row.subject,
+                )
+                .await
+            }
+            None => Ok(()),
+        }
+    };
+    let events = async {
+        match plan.writes.as_slice() {
+            [one] => store::insert(tx, &one.sealed).await,
+            many => {
+                let all: Vec<StoredEvent> = many.iter().flat_map(|w| w.sealed.iter().cloned()).collect();
+                store::insert(tx, &all).await
+            }
+        }
+    };
+    let views = futures_util::future::join_all(
+        plan.writes
+            .iter()
+            .zip(&heads)
+            .map(|(w, head)| tickets::upsert(tx, &w.row, head)),
+    );
+    let (events, views, record) = tokio::join!(events, views, record);
+    // The version conflict is the meaningful error when several fail together.
+    events?;
+    record?;
+    for view in views {
+        view?;
+    }
+    Ok(())
+}

@@ -1,0 +1,402 @@
+//! The fault as it stands after its events: both the state that
+//! [`super::decide`] checks commands against and the view that readers get.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::DetectedBy;
+use super::event::FaultEvent;
+use crate::domain::link::{Link, TicketRef};
+use crate::domain::maintenance::MaintenanceType;
+use crate::domain::ticket::TicketKind;
+use crate::domain::{EventMeta, StreamCorrupt};
+
+/// Where a fault is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultStatus {
+    /// Reported, not yet looked at.
+    Reported,
+    /// Has a severity and an evaluator; waiting for investigation.
+    Triaged,
+    /// A technician is finding the cause.
+    Investigating,
+    /// A workaround limits the impact; the cause is not fixed yet.
+    Mitigated,
+    /// Fixed, with its root cause; may still be reviewed, closed or reopened.
+    Resolved,
+    /// Done. Notes, action items and a late review are still accepted.
+    Closed,
+}
+
+impl FaultStatus {
+    pub const ALL: [FaultStatus; 6] = [
+        FaultStatus::Reported,
+        FaultStatus::Triaged,
+        FaultStatus::Investigating,
+        FaultStatus::Mitigated,
+        FaultStatus::Resolved,
+        FaultStatus::Closed,
+    ];
+
+    /// The JSON spelling, also used in error messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaultStatus::Reported => "reported",
+            FaultStatus::Triaged => "triaged",
+            FaultStatus::Investigating => "investigating",
+            FaultStatus::Mitigated => "mitigated",
+            FaultStatus::Resolved => "resolved",
+            FaultStatus::Closed => "closed",
+        }
+    }
+}
+
+/// The evaluator's latest assessment of the fault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Evaluation {
+    pub nature: String,
+    pub estimated_effort_minutes: u32,
+    /// 1 (most urgent) to 4.
+    #[schema(minimum = 1, maximum = 4)]
+    pub proposed_priority: u8,
+    pub evaluated_at: DateTime<Utc>,
+    /// Actor id of the evaluator.
+    pub evaluated_by: String,
+}
+
+/// The current resolution of a fault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FaultResolution {
+    pub resolution: String,
+    pub root_cause: String,
+    pub resolved_at: DateTime<Utc>,
+    /// Actor id of whoever resolved it.
+    pub resolved_by: String,
+}
+
+/// One logged piece of repair work.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Repair {
+    /// Ordinal on this fault, from 1.
+    pub repair: u32,
+    pub technician: String,
+    pub action_taken: String,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    pub person_minutes: u32,
+    pub maintenance_type: MaintenanceType,
+    pub parts: Vec<String>,
+    pub logged_at: DateTime<Utc>,
+    /// Actor id of whoever logged it.
+    pub logged_by: String,
+}
+
+/// Person-minutes of all repairs, by maintenance type.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PersonMinutes {
+    pub corrective: u64,
+    pub adaptive: u64,
+    pub perfective: u64,
+    pub preventive: u64,
+    pub total: u64,
+}
+
+impl PersonMinutes {
+    fn add(&mut self, maintenance_type: MaintenanceType, minutes: u32) {
+        let minutes = u64::from(minutes);
+        let bucket = match maintenance_type {
+            MaintenanceType::Corrective => &mut self.corrective,
+            MaintenanceType::Adaptive => &mut self.adaptive,
+            MaintenanceType::Perfective => &mut self.perfective,
+            MaintenanceType::Preventive => &mut self.preventive,
+        };
+        // Saturating so that even a tampered stream cannot panic the fold.
+        *bucket = bucket.saturating_add(minutes);
+        self.total = self.total.saturating_add(minutes);
+    }
+}
+
+/// When and by whom an action item was done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ActionItemDone {
+    pub at: DateTime<Utc>,
+    /// Actor id of whoever completed it.
+    pub by: String,
+    pub note: Option<String>,
+}
+
+/// A follow-up action of the post-incident review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ActionItem {
+    /// Number in the review, from 1.
+    pub item: u32,
+    pub description: String,
+    pub owner: String,
+    pub due_on: NaiveDate,
+    /// Set once the item is done.
+    pub done: Option<ActionItemDone>,
+}
+
+/// The post-incident review of a fault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Review {
+    pub summary: String,
+    pub root_cause: String,
+    pub contributing_factors: Vec<String>,
+    pub action_items: Vec<ActionItem>,
+    pub written_at: DateTime<Utc>,
+    /// Actor id of the author.
+    pub written_by: String,
+}
+
+/// An internal note, in the order they were added.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FaultNote {
+    pub at: DateTime<Utc>,
+    /// Actor id of the author.
+    pub by: String,
+    pub body: String,
+}
+
+/// A fault as it currently stands. Its full history is the event stream;
+/// this view keeps only the current resolution and evaluation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Fault {
+    pub id: Uuid,
+    /// The human-facing reference.
+    pub number: String,
+    pub status: FaultStatus,
+    pub title: String,
+    pub description: String,
+    pub affected_service: String,
+    pub detected_by: DetectedBy,
+    /// The complaint this fault was escalated from, if it was.
+    pub escalated_from: Option<TicketRef>,
+    /// 1 (critical) to 4 (low); set by triage.
+    #[schema(minimum = 1, maximum = 4)]
+    pub severity: Option<u8>,
+    /// Actor id of who evaluates the fault; set by triage.
+    pub evaluator: Option<String>,
+    pub evaluation: Option<Evaluation>,
+    pub technician: Option<String>,
+    /// The current workaround, if the fault was mitigated.
+    pub workaround: Option<String>,
+    pub mitigated_at: Option<DateTime<Utc>>,
+    pub resolution: Option<FaultResolution>,
+    /// Every repair, in the order they were logged.
+    pub repairs: Vec<Repair>,
+    /// Totals over `repairs`.
+    pub person_minutes: PersonMinutes,
+    pub review: Option<Review>,
+    pub notes: Vec<FaultNote>,
+    /// Links to other tickets, in the order they were made.
+    pub links: Vec<Link>,
+    pub created_at: DateTime<Utc>,
+    /// Actor id of whoever reported the fault.
+    pub created_by: String,
+    pub updated_at: DateTime<Utc>,
+    /// Version of the last event folded in; send it back as the expected
+    /// version to detect concurrent changes.
+    pub version: u64,
+    /// When the fault was first triaged; a re-triage keeps it.
+    pub triaged_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    /// How many times a resolution was reopened.
+    pub reopen_count: u32,
+}
+
+impl Fault {
+    /// How other tickets' events refer to this fault.
+    pub fn ticket_ref(&self) -> TicketRef {
+        TicketRef {
+            id: self.id,
+            number: self.number.clone(),
+            kind: TicketKind::Fault,
+        }
+    }
+
+    /// The complaints to tell when this fault is resolved: the one it was
+    /// escalated from and every linked complaint, each once, in that order.
+    pub fn complaints_to_inform(&self) -> Vec<TicketRef> {
+        let linked = self.links.iter().map(|l| &l.other);
+        let mut out: Vec<TicketRef> = Vec::new();
+        for t in self.escalated_from.iter().chain(linked) {
+            if t.kind == TicketKind::Complaint && !out.iter().any(|o| o.id == t.id) {
+                out.push(t.clone());
+            }
+        }
+        out
+    }
+}
+
+/// Folds one event into the fault.
+///
+/// Business rules were checked by [`super::decide`] when the event was
+/// produced and are not checked again: a stored event is a fact. Only an
+/// order no decision could have produced (anything before `fault.reported`,
+/// or a second `fault.reported`) is refused.
+pub fn evolve(state: Option<Fault>, event: &FaultEvent, meta: &EventMeta) -> Result<Fault, StreamCorrupt> {
+    let mut f = match (state, event) {
+        (None, FaultEvent::Reported(r)) => {
+            return Ok(Fault {
+                id: r.id,
+                number: r.number.clone(),
+                status: FaultStatus::Reported,
+                title: r.title.clone(),
+                description: r.description.clone(),
+                affected_service: r.affected_service.clone(),
+                detected_by: r.detected_by,
+                escalated_from: r.escalated_from.clone(),
+                severity: None,
+                evaluator: None,
+                evaluation: None,
+                technician: None,
+                workaround: None,
+                mitigated_at: None,
+                resolution: None,
+                repairs: Vec::new(),
+                person_minutes: PersonMinutes::default(),
+                review: None,
+                notes: Vec::new(),
+                links: Vec::new(),
+                created_at: meta.recorded_at,
+                created_by: meta.actor.to_owned(),
+                updated_at: meta.recorded_at,
+                version: meta.version,
+                triaged_at: None,
+                closed_at: None,
+                reopen_count: 0,
+            });
+        }
+        (None, other) => {
+            return Err(StreamCorrupt(format!(
+                "a fault stream must start with fault.reported, not {}",
+                other.event_type()
+            )));
+        }
+        (Some(f), FaultEvent::Reported(_)) => {
+            return Err(StreamCorrupt(format!(
+                "fault {} was reported twice (second time at version {})",
+                f.id, meta.version
+            )));
+        }
+        (Some(f), _) => f,
+    };
+
+    match event {
+        // Handled above; kept explicit so a new variant forces a decision here.
+        FaultEvent::Reported(_) => {}
+        FaultEvent::Triaged(e) => {
+            // A re-triage changes severity and evaluator, not where the work is.
+            if f.status == FaultStatus::Reported {
+                f.status = FaultStatus::Triaged;
+            }
+            f.severity = Some(e.severity);
+            f.evaluator = Some(e.evaluator.clone());
+            if let Some(technician) = &e.technician {
+                f.technician = Some(technician.clone());
+            }
+            f.triaged_at.get_or_insert(meta.recorded_at);
+        }
+        FaultEvent::Evaluated(e) => {
+            f.evaluation = Some(Evaluation {
+                nature: e.nature.clone(),
+                estimated_effort_minutes: e.estimated_effort_minutes,
+                proposed_priority: e.proposed_priority,
+                evaluated_at: meta.recorded_at,
+                evaluated_by: meta.actor.to_owned(),
+            });
+        }
+        FaultEvent::TechnicianAssigned(e) => f.technician = Some(e.technician.clone()),
+        FaultEvent::InvestigationStarted(_) => f.status = FaultStatus::Investigating,
+        FaultEvent::Mitigated(e) => {
+            f.status = FaultStatus::Mitigated;
+            f.workaround = Some(e.workaround.clone());
+            f.mitigated_at = Some(meta.recorded_at);
+        }
+        FaultEvent::Resolved(e) => {
+            f.status = FaultStatus::Resolved;
+            f.resolution = Some(FaultResolution {
+                resolution: e.resolution.clone(),
+                root_cause: e.root_cause.clone(),
+                resolved_at: meta.recorded_at,
+                resolved_by: meta.actor.to_owned(),
+            });
+        }
+        FaultEvent::Closed(_) => {
+            f.status = FaultStatus::Closed;
+            f.closed_at = Some(meta.recorded_at);
+        }
+        FaultEvent::Reopened(_) => {
+            f.status = FaultStatus::Investigating;
+            // The resolution did not hold; the next one replaces it. The
+            // events keep both.
+            f.resolution = None;
+            f.closed_at = None;
+            // Saturating so that even a tampered stream cannot panic the fold.
+            f.reopen_count = f.reopen_count.saturating_add(1);
+        }
+        FaultEvent::RepairLogged(e) => {
+            f.person_minutes.add(e.maintenance_type, e.person_minutes);
+            f.repairs.push(Repair {
+                repair: e.repair,
+                technician: e.technician.clone(),
+                action_taken: e.action_taken.clone(),
+                started_at: e.started_at,
+                ended_at: e.ended_at,
+                person_minutes: e.person_minutes,
+                maintenance_type: e.maintenance_type,
+                parts: e.parts.clone(),
+                logged_at: meta.recorded_at,
+                logged_by: meta.actor.to_owned(),
+            });
+        }
+        FaultEvent::ReviewWritten(e) => {
+            f.review = Some(Review {
+                summary: e.summary.clone(),
+                root_cause: e.root_cause.clone(),
+                contributing_factors: e.contributing_factors.clone(),
+                action_items: e
+                    .action_items
+                    .iter()
+                    .map(|a| ActionItem {
+                        item: a.item,
+                        description: a.description.clone(),
+                        owner: a.owner.clone(),
+                        due_on: a.due_on,
+                        done: None,
+                    })
+                    .collect(),
+                written_at: meta.recorded_at,
+                written_by: meta.actor.to_owned(),
+            });
+        }
+        FaultEvent::ActionItemCompleted(e) => {
+            // An item the review does not have is ignored rather than
+            // refused: the fold does not re-judge stored facts.
+            let item = f
+                .review
+                .as_mut()
+                .and_then(|r| r.action_items.iter_mut().find(|a| a.item == e.item));
+            if let Some(item) = item {
+                item.done = Some(ActionItemDone {
+                    at: meta.recorded_at,
+                    by: meta.actor.to_owned(),
+                    note: e.note.clone(),
+                });
+            }
+        }
+        FaultEvent::NoteAdded(e) => f.notes.push(FaultNote {
+            at: meta.recorded_at,
+            by: meta.actor.to_owned(),
+            body: e.body.clone(),
+        }),
+        FaultEvent::Linked(e) => f.links.push(Link::recorded(e, meta)),
+    }
+    f.updated_at = meta.recorded_at;
+    f.version = meta.version;
+    Ok(f)
+}

@@ -1,0 +1,447 @@
+//! Links between any two tickets: "this complaint was caused by that fault",
+//! "these two faults are the same". A link is recorded on both tickets'
+//! streams, each side with the relation as seen from it, so each stream
+//! alone tells its whole story.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::text::{self, LONG_TEXT};
+use super::ticket::TicketKind;
+use super::{DomainError, EventMeta, Validator};
+
+/// How one ticket relates to another, read as "this ticket {relation} the other".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkRelation {
+    /// Related in some way worth knowing.
+    RelatesTo,
+    /// This ticket is a consequence of the other.
+    CausedBy,
+    /// The other ticket is a consequence of this one.
+    Causes,
+    /// This ticket reports the same thing as the other, which is the one worked on.
+    Duplicates,
+    /// The other ticket reports the same thing as this one.
+    DuplicatedBy,
+}
+
+impl LinkRelation {
+    pub const ALL: [LinkRelation; 5] = [
+        LinkRelation::RelatesTo,
+        LinkRelation::CausedBy,
+        LinkRelation::Causes,
+        LinkRelation::Duplicates,
+        LinkRelation::DuplicatedBy,
+    ];
+
+    /// What a client may ask for. The inverses are only ever written on the
+    /// other ticket, so that each link has one obvious way to be requested.
+    pub const REQUESTABLE: [LinkRelation; 3] = [
+        LinkRelation::RelatesTo,
+        LinkRelation::CausedBy,
+        LinkRelation::Duplicates,
+    ];
+
+    /// The JSON spelling, also used in error messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkRelation::RelatesTo => "relates_to",
+            LinkRelation::CausedBy => "caused_by",
+            LinkRelation::Causes => "causes",
+            LinkRelation::Duplicates => "duplicates",
+            LinkRelation::DuplicatedBy => "duplicated_by",
+        }
+    }
+
+    /// The same link as seen from the other ticket.
+    pub fn inverse(self) -> LinkRelation {
+        match self {
+            LinkRelation::RelatesTo => LinkRelation::RelatesTo,
+            LinkRelation::CausedBy => LinkRelation::Causes,
+            LinkRelation::Causes => LinkRelation::CausedBy,
+            LinkRelation::Duplicates => LinkRelation::DuplicatedBy,
+            LinkRelation::DuplicatedBy => LinkRelation::Duplicates,
+        }
+    }
+
+    /// Whether a client may ask for this relation (see [`LinkRelation::REQUESTABLE`]).
+    pub fn is_requestable(self) -> bool {
+        LinkRelation::REQUESTABLE.contains(&self)
+    }
+}
+
+/// Another ticket, as events record it: enough to show and follow the
+/// reference without reading the other stream.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+pub struct TicketRef {
+    pub id: Uuid,
+    /// The human-facing reference, e.g. `FLT-2026-000123`.
+    pub number: String,
+    pub kind: TicketKind,
+}
+
+/// Links the ticket named in the route to another ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkTickets {
+    /// How the ticket in the route relates to the target: `relates_to`,
+    /// `caused_by` or `duplicates`.
+    pub relation: LinkRelation,
+    /// The other ticket's id or number; the application resolves it.
+    pub target: String,
+    /// Why the tickets are linked, 1 to 10,000 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// The ticket was linked to another. Recorded on both streams, each with
+/// the relation as seen from the stream it is stored on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TicketLinked {
+    pub other: TicketRef,
+    pub relation: LinkRelation,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// A link as a ticket's view shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Link {
+    pub other: TicketRef,
+    /// As seen from the ticket whose view this is.
+    pub relation: LinkRelation,
+    pub comment: Option<String>,
+    pub at: DateTime<Utc>,
+    /// Actor id of whoever linked the tickets.
+    pub by: String,
+}
+
+impl Link {
+    /// The view item of a stored link event.
+    pub fn recorded(event: &TicketLinked, meta: &EventMeta) -> Link {
+        Link {
+            other: event.other.clone(),
+            relation: event.relation,
+            comment: event.comment.clone(),
+            at: meta.recorded_at,
+            by: meta.actor.to_owned(),
+        }
+    }
+}
+
+/// Decides a link between `this` ticket (the one the command names) and
+/// `other` (its resolved target), given the links each already has.
+/// Returns the event for this ticket's stream and the event for the other's,
+/// which carries the inverse relation.
+pub fn link_pair(
+    this: &TicketRef,
+    this_links: &[Link],
+    other: &TicketRef,
+    other_links: &[Link],
+    cmd: &LinkTickets,
+) -> Result<(TicketLinked, TicketLinked), DomainError> {
+    let mut v = Validator::new();
+    if !cmd.relation.is_requestable() {
+        v.push(
+            "/relation",
+            format!(
+                "must be one of {}; {} is recorded on the other ticket, ask for {} from there",
+                requestable_list(),
+                cmd.relation.as_str(),
+                cmd.relation.inverse().as_str()
+            ),
+        );
+    }
+    text::check_opt(&mut v, "/comment", cmd.comment.as_deref(), LONG_TEXT);
+    v.finish()?;
+
+    if this.id == other.id {
+        return Err(DomainError::RuleViolated(
+            "a ticket cannot be linked to itself".to_owned(),
+        ));
+    }
+    // Checked on both sides: the two streams are written together, but a
+    // view may lag behind its stream, and one side is enough to know.
+    let existing = this_links
+        .iter()
+        .find(|l| l.other.id == other.id)
+        .map(|l| l.relation)
+        .or_else(|| {
+            other_links
+                .iter()
+                .find(|l| l.other.id == this.id)
+                .map(|l| l.relation.inverse())
+        });
+    if let Some(relation) = existing {
+        // One link per pair: a second relation between the same tickets
+        // would contradict or repeat the first.
+        return Err(DomainError::RuleViolated(format!(
+            "the tickets are already linked as {} {} {}",
+            this.number,
+            relation.as_str(),
+            other.number
+        )));
+    }
+
+    Ok((
+        TicketLinked {
+            other: other.clone(),
+            relation: cmd.relation,
+            comment: cmd.comment.clone(),
+        },
+        TicketLinked {
+            other: this.clone(),
+            relation: cmd.relation.inverse(),
+            comment: cmd.comment.clone(),
+        },
+    ))
+}
+
+fn requestable_list() -> String {
+    LinkRelation::REQUESTABLE
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::domain::FieldError;
+
+    const ACTOR: &str = "https://idp.example|alice";
+
+    fn complaint() -> TicketRef {
+        TicketRef {
+            id: Uuid::from_u128(1),
+            number: "CMP-2026-000001".to_owned(),
+            kind: TicketKind::Complaint,
+        }
+    }
+
+    fn fault() -> TicketRef {
+        TicketRef {
+            id: Uuid::from_u128(2),
+            number: "FLT-2026-000002".to_owned(),
+            kind: TicketKind::Fault,
+        }
+    }
+
+    fn cmd(relation: LinkRelation, comment: Option<&str>) -> LinkTickets {
+        LinkTickets {
+            relation,
+            target: "FLT-2026-000002".to_owned(),
+            comment: comment.map(str::to_owned),
+        }
+    }
+
+    fn link_to(other: TicketRef, relation: LinkRelation) -> Link {
+        Link {
+            other,
+            relation,
+            comment: None,
+            at: DateTime::from_timestamp(1_740_819_600, 0).unwrap(),
+            by: ACTOR.to_owned(),
+        }
+    }
+
+    fn pointers(result: Result<(TicketLinked, TicketLinked), DomainError>) -> Vec<String> {
+        match result {
+            Err(DomainError::Validation(errors)) => errors.into_iter().map(|e| e.pointer).collect(),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_link_is_recorded_on_both_sides_with_the_inverse_relation() {
+        let (this, other) = link_pair(
+            &complaint(),
+            &[],
+            &fault(),
+            &[],
+            &cmd(LinkRelation::CausedBy, Some("Same outage window.")),
+        )
+        .unwrap();
+        assert_eq!(
+            this,
+            TicketLinked {
+                other: fault(),
+                relation: LinkRelation::CausedBy,
+                comment: Some("Same outage window.".to_owned()),
+            }
+        );
+        assert_eq!(
+            other,
+            TicketLinked {
+                other: complaint(),
+                relation: LinkRelation::Causes,
+                comment: Some("Same outage window.".to_owned()),
+            }
+        );
+
+        for (asked, written) in [
+            (LinkRelation::RelatesTo, LinkRelation::RelatesTo),
+            (LinkRelation::Duplicates, LinkRelation::DuplicatedBy),
+        ] {
+            let (this, other) = link_pair(&complaint(), &[], &fault(), &[], &cmd(asked, None)).unwrap();
+            assert_eq!((this.relation, other.relation), (asked, written));
+            assert_eq!(this.comment, None);
+        }
+    }
+
+    #[test]
+    fn inverse_is_an_involution_and_maps_the_documented_pairs() {
+        for r in LinkRelation::ALL {
+            assert_eq!(r.inverse().inverse(), r);
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+        }
+        assert_eq!(LinkRelation::RelatesTo.inverse(), LinkRelation::RelatesTo);
+        assert_eq!(LinkRelation::CausedBy.inverse(), LinkRelation::Causes);
+        assert_eq!(LinkRelation::Duplicates.inverse(), LinkRelation::DuplicatedBy);
+        // Every relation is requestable itself or through its inverse, never both,
+        // except the symmetric one.
+        for r in LinkRelation::ALL {
+            let both = r.is_requestable() && r.inverse().is_requestable();
+            assert_eq!(both, r == LinkRelation::RelatesTo, "{r:?}");
+            assert!(r.is_requestable() || r.inverse().is_requestable(), "{r:?}");
+        }
+    }
+
+    #[test]
+    fn only_requestable_relations_may_be_asked_for() {
+        for relation in [LinkRelation::Causes, LinkRelation::DuplicatedBy] {
+            let result = link_pair(&complaint(), &[], &fault(), &[], &cmd(relation, None));
+            assert_eq!(pointers(result), ["/relation"], "{relation:?}");
+        }
+        let Err(DomainError::Validation(errors)) =
+            link_pair(&complaint(), &[], &fault(), &[], &cmd(LinkRelation::Causes, None))
+        else {
+            panic!("causes must be refused");
+        };
+        assert_eq!(
+            errors,
+            [FieldError::new(
+                "/relation",
+                "must be one of relates_to, caused_by, duplicates; causes is recorded on the other ticket, ask for \
+                 caused_by from there"
+            )]
+        );
+    }
+
+    #[test]
+    fn the_comment_is_checked_together_with_the_relation() {
+        let result = link_pair(
+            &complaint(),
+            &[],
+            &fault(),
+            &[],
+            &cmd(LinkRelation::RelatesTo, Some(" ")),
+        );
+        assert_eq!(pointers(result), ["/comment"]);
+        let long = "x".repeat(10_001);
+        let result = link_pair(
+            &complaint(),
+            &[],
+            &fault(),
+            &[],
+            &cmd(LinkRelation::DuplicatedBy, Some(&long)),
+        );
+        assert_eq!(pointers(result), ["/relation", "/comment"]);
+    }
+
+    #[test]
+    fn a_ticket_cannot_be_linked_to_itself() {
+        assert_eq!(
+            link_pair(&fault(), &[], &fault(), &[], &cmd(LinkRelation::RelatesTo, None)),
+            Err(DomainError::RuleViolated(
+                "a ticket cannot be linked to itself".to_owned()
+            ))
+        );
+    }
+
+    #[test]
+    fn a_pair_is_linked_at_most_once_whichever_side_records_it() {
+        // Seen on this side, with a different relation than asked for.
+        let this_links = [link_to(fault(), LinkRelation::RelatesTo)];
+        assert_eq!(
+            link_pair(
+                &complaint(),
+                &this_links,
+                &fault(),
+                &[],
+                &cmd(LinkRelation::CausedBy, None)
+            ),
+            Err(DomainError::RuleViolated(
+                "the tickets are already linked as CMP-2026-000001 relates_to FLT-2026-000002".to_owned()
+            ))
+        );
+        // Seen only on the other side: reported as seen from this one.
+        let other_links = [link_to(complaint(), LinkRelation::Causes)];
+        assert_eq!(
+            link_pair(
+                &complaint(),
+                &[],
+                &fault(),
+                &other_links,
+                &cmd(LinkRelation::Duplicates, None)
+            ),
+            Err(DomainError::RuleViolated(
+                "the tickets are already linked as CMP-2026-000001 caused_by FLT-2026-000002".to_owned()
+            ))
+        );
+        // Links to third tickets do not count.
+        let third = TicketRef {
+            id: Uuid::from_u128(3),
+            number: "CMP-2026-000003".to_owned(),
+            kind: TicketKind::Complaint,
+        };
+        let this_links = [link_to(third.clone(), LinkRelation::RelatesTo)];
+        let other_links = [link_to(third, LinkRelation::Causes)];
+        assert!(
+            link_pair(
+                &complaint(),
+                &this_links,
+                &fault(),
+                &other_links,
+                &cmd(LinkRelation::RelatesTo, None)
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn the_command_body_deserializes_as_documented() {
+        let c: LinkTickets =
+            serde_json::from_value(json!({"relation": "caused_by", "target": "FLT-2026-000002"})).unwrap();
+        assert_eq!(c, cmd(LinkRelation::CausedBy, None));
+        assert!(
+            serde_json::from_value::<LinkTickets>(json!({"relation": "caused_by", "target": "x", "force": true}))
+                .is_err()
+        );
+        assert!(serde_json::from_value::<LinkTickets>(json!({"relation": "blocks", "target": "x"})).is_err());
+    }
+
+    #[test]
+    fn link_events_leave_out_an_absent_comment_and_fold_into_view_items() {
+        let (event, _) = link_pair(&complaint(), &[], &fault(), &[], &cmd(LinkRelation::CausedBy, None)).unwrap();
+        assert_eq!(
+            serde_json::to_value(&event).unwrap(),
+            json!({
+                "other": {"id": fault().id.to_string(), "number": "FLT-2026-000002", "kind": "fault"},
+                "relation": "caused_by"
+            })
+        );
+        let meta = EventMeta {
+            recorded_at: DateTime::from_timestamp(1_740_819_600, 0).unwrap(),
+            actor: ACTOR,
+            version: 4,
+        };
+        assert_eq!(Link::recorded(&event, &meta), link_to(fault(), LinkRelation::CausedBy));
+    }
+}

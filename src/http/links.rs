@@ -1,0 +1,78 @@
+//! `POST /v1/tickets/{id}/links`: linking any two tickets.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::app::commands::Outcome;
+use crate::domain::link::LinkTickets;
+use crate::domain::permissions::Permission;
+use crate::projections::tickets::TicketRef;
+
+use super::AppState;
+use super::auth::Principal;
+use super::body;
+use super::error::{ApiError, Problem};
+use super::request::{command_context, precondition};
+use super::tickets::{TicketDoc, may_read, respond, stored_response};
+
+/// Link this ticket to another one: `relates_to`, `caused_by` or
+/// `duplicates`. The link shows on both tickets (the other one gets the
+/// inverse: `relates_to`, `causes`, `duplicated_by`), and both histories
+/// record it. Linking a fault to a complaint lets agents read the fault and
+/// informs the complaint when the fault is resolved. Commutes: no If-Match
+/// needed.
+#[utoipa::path(
+    post,
+    path = "/v1/tickets/{id}/links",
+    tag = "tickets",
+    request_body = LinkTickets,
+    params(
+        ("id" = String, Path, description = "Ticket id (UUID) or number"),
+        ("If-Match" = Option<String>, Header, description = "Optional: the ETag of this ticket's version the link is based on."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "This ticket with its new link", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such ticket (or not one you may read)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Linking a ticket to itself, or the two are already linked", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, an unknown target, or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn link(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::TicketLink)?;
+    let body = body::read::<LinkTickets>(&req, payload).await?;
+    let target = TicketRef::parse(&id).ok_or_else(|| ApiError::NotFound(format!("no ticket {:?}", id.as_str())))?;
+    let precondition = precondition(&req, true)?;
+    let ctx = command_context(&req, &principal, &body.raw)?;
+    let render = |row: &_| stored_response(row, &principal, StatusCode::OK, false);
+    let readable = |row: &_| may_read(&principal, row);
+    let outcome = state
+        .commands
+        .link(&ctx, &target, &body.value, &precondition, readable, render)
+        .await?;
+    match outcome {
+        Outcome::Done(row) => {
+            let stored = stored_response(&row, &principal, StatusCode::OK, false);
+            respond(&req, &principal, &state, stored, false).await
+        }
+        Outcome::Replayed(stored) => respond(&req, &principal, &state, stored, true).await,
+    }
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/v1/tickets/{id}/links").route(web::post().to(link)));
+}

@@ -1,0 +1,511 @@
+//! Faults over HTTP, as a client drives them: a complaint escalated into a
+//! fault, triaged, repaired, resolved, reviewed and closed, the complainant
+//! informed; links between tickets; who may see which fault; and that an
+//! escalation is atomic across its two streams.
+
+mod common;
+
+use common::*;
+use opsledger::domain::Role;
+use serde_json::{Value, json};
+
+fn manager() -> String {
+    token("mgr-1", &[Role::Manager])
+}
+
+fn engineer(name: &str) -> String {
+    token(name, &[Role::Engineer])
+}
+
+fn actor_id(subject: &str) -> String {
+    format!("{ISSUER}|{subject}")
+}
+
+/// POST with If-Match (or without, when `etag` is empty); returns (status, body, etag).
+async fn command(app: &TestApp, path: &str, token: &str, etag: &str, body: Value) -> (u16, Value, String) {
+    let response = if etag.is_empty() {
+        app.post(path, token, &body).await
+    } else {
+        app.post_if_match(path, token, etag, &body).await
+    };
+    let status = response.status().as_u16();
+    let etag = etag_of(&response);
+    (status, response.json().await.unwrap_or(Value::Null), etag)
+}
+
+async fn view(app: &TestApp, id: &str, token: &str) -> (Value, String) {
+    let response = app.get(&format!("/v1/tickets/{id}"), token).await;
+    assert_eq!(response.status(), 200, "read {id}");
+    let etag = etag_of(&response);
+    (response.json().await.expect("json"), etag)
+}
+
+fn event_types(history: &Value) -> Vec<String> {
+    history["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_complaint_escalated_into_a_critical_fault_from_report_to_closure() {
+    let app = spawn_app().await;
+    let (complaint, etag) = app.file_complaint().await;
+    let complaint_id = complaint["id"].as_str().expect("id").to_owned();
+    let (_, _, etag) = app.transition(&complaint_id, "acknowledge", &etag, json!({})).await;
+
+    // Customer service escalates the complaint: a fault appears, linked both ways.
+    let escalation = json!({"description": "Fibre drops every evening in district 7", "affected_service": "broadband"});
+    let (status, fault, fault_etag) = command(
+        &app,
+        &format!("/v1/complaints/{complaint_id}/escalate"),
+        &agent(),
+        &etag,
+        escalation.clone(),
+    )
+    .await;
+    assert_eq!(status, 201, "{fault}");
+    assert_eq!(fault["kind"], "fault");
+    assert_eq!(fault["status"], "reported");
+    assert_eq!(fault["detected_by"], "customer_complaint");
+    assert_eq!(fault["escalated_from"]["id"], complaint_id);
+    assert_eq!(
+        fault["title"], complaint["title"],
+        "the title defaults to the complaint's"
+    );
+    assert!(fault["number"].as_str().expect("number").starts_with("FLT-"));
+    let fault_id = fault["id"].as_str().expect("id").to_owned();
+    let (complaint, _) = view(&app, &complaint_id, &agent()).await;
+    assert_eq!(complaint["escalated_to"]["id"], fault_id);
+    // A second escalation of the same complaint is refused.
+    let (_, complaint_etag) = view(&app, &complaint_id, &agent()).await;
+    let again = app
+        .post_if_match(
+            &format!("/v1/complaints/{complaint_id}/escalate"),
+            &agent(),
+            &complaint_etag,
+            &escalation,
+        )
+        .await;
+    problem(again, 409, "rule-violated").await;
+
+    // Triage at severity 1 must name the technician at once.
+    let fault_path = format!("/v1/faults/{fault_id}");
+    let triage = json!({"severity": 1, "evaluator": actor_id("eng-1")});
+    let refused = app
+        .post_if_match(&format!("{fault_path}/triage"), &manager(), &fault_etag, &triage)
+        .await;
+    let body = problem(refused, 422, "validation-failed").await;
+    assert_eq!(body["errors"][0]["pointer"], "/technician", "{body}");
+    // Engineers cannot triage.
+    let refused = app
+        .post_if_match(
+            &format!("{fault_path}/triage"),
+            &engineer("eng-1"),
+            &fault_etag,
+            &triage,
+        )
+        .await;
+    problem(refused, 403, "forbidden").await;
+    let (status, fault, etag) = command(
+        &app,
+        &format!("{fault_path}/triage"),
+        &manager(),
+        &fault_etag,
+        json!({"severity": 1, "evaluator": actor_id("eng-1"), "technician": "tech-7"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{fault}");
+    assert_eq!(
+        (fault["severity"].as_u64(), fault["technician"].as_str()),
+        (Some(1), Some("tech-7"))
+    );
+
+    // Only the evaluator named at triage evaluates.
+    let evaluation =
+        json!({"nature": "Optical splitter degraded", "estimated_effort_minutes": 120, "proposed_priority": 1});
+    let refused = app
+        .post_if_match(
+            &format!("{fault_path}/evaluate"),
+            &engineer("eng-2"),
+            &etag,
+            &evaluation,
+        )
+        .await;
+    problem(refused, 409, "rule-violated").await;
+    let (status, _, etag) = command(
+        &app,
+        &format!("{fault_path}/evaluate"),
+        &engineer("eng-1"),
+        &etag,
+        evaluation,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, fault, _) = command(
+        &app,
+        &format!("{fault_path}/investigate"),
+        &engineer("eng-1"),
+        &etag,
+        json!({}),
+    )
+    .await;
+    assert_eq!((status, fault["status"].as_str()), (200, Some("investigating")));
+
+    // Two repairs of different maintenance types; they commute (no If-Match).
+    let repair = |kind: &str, minutes: u32, start: &str, end: &str| {
+        json!({"technician": "tech-7", "action_taken": format!("{kind} work"), "started_at": start, "ended_at": end,
+               "person_minutes": minutes, "maintenance_type": kind, "parts": ["splitter 1x8"]})
+    };
+    let backwards = app
+        .post(
+            &format!("{fault_path}/repairs"),
+            &engineer("eng-1"),
+            &repair("corrective", 30, "2026-01-10T10:00:00Z", "2026-01-10T09:00:00Z"),
+        )
+        .await;
+    let body = problem(backwards, 422, "validation-failed").await;
+    assert_eq!(body["errors"][0]["pointer"], "/ended_at", "{body}");
+    for (kind, minutes) in [("corrective", 30), ("preventive", 45)] {
+        let (status, body, _) = command(
+            &app,
+            &format!("{fault_path}/repairs"),
+            &engineer("eng-1"),
+            "",
+            repair(kind, minutes, "2026-01-10T09:00:00Z", "2026-01-10T10:00:00Z"),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let (fault, etag) = view(&app, &fault_id, &engineer("eng-1")).await;
+    assert_eq!(fault["repairs"].as_array().map(Vec::len), Some(2));
+    assert_eq!(fault["person_minutes"]["corrective"], 30);
+    assert_eq!(fault["person_minutes"]["preventive"], 45);
+    assert_eq!(fault["person_minutes"]["total"], 75);
+
+    let (status, fault, etag) = command(
+        &app,
+        &format!("{fault_path}/mitigate"),
+        &engineer("eng-1"),
+        &etag,
+        json!({"workaround": "Traffic rerouted through district 6"}),
+    )
+    .await;
+    assert_eq!((status, fault["status"].as_str()), (200, Some("mitigated")));
+    let (status, fault, etag) = command(
+        &app,
+        &format!("{fault_path}/resolve"),
+        &engineer("eng-1"),
+        &etag,
+        json!({"resolution": "Splitter replaced", "root_cause": "Water ingress in cabinet 7-14"}),
+    )
+    .await;
+    assert_eq!((status, fault["status"].as_str()), (200, Some("resolved")));
+
+    // The complaint learns of the resolution on its own stream.
+    let (complaint, complaint_etag) = view(&app, &complaint_id, &agent()).await;
+    assert_eq!(
+        complaint["linked_fault_resolutions"][0]["fault"]["id"], fault_id,
+        "{complaint}"
+    );
+    assert_eq!(
+        complaint["linked_fault_resolutions"][0]["resolution"],
+        "Splitter replaced"
+    );
+    let history: Value = app
+        .get(&format!("/v1/tickets/{complaint_id}/history"), &agent())
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(event_types(&history).contains(&"complaint.linked_fault_resolved".to_owned()));
+
+    // Severity 1 cannot close without a post-incident review.
+    let refused = app
+        .post_if_match(&format!("{fault_path}/close"), &engineer("eng-1"), &etag, &json!({}))
+        .await;
+    problem(refused, 409, "rule-violated").await;
+    let review = json!({
+        "summary": "Evening outages in district 7 for a week",
+        "root_cause": "Water ingress in cabinet 7-14",
+        "contributing_factors": ["Cabinet seal not inspected since 2023"],
+        "action_items": [{"description": "Inspect all cabinet seals in district 7", "owner": "tech-7", "due_on": "2026-02-01"}]
+    });
+    let (status, fault, etag) = command(&app, &format!("{fault_path}/review"), &engineer("eng-1"), &etag, review).await;
+    assert_eq!(status, 200, "{fault}");
+    assert_eq!(fault["review"]["action_items"][0]["item"], 1);
+    let (status, fault, etag) = command(
+        &app,
+        &format!("{fault_path}/review/completed-items"),
+        &engineer("eng-1"),
+        &etag,
+        json!({"item": 1, "note": "All 31 cabinets inspected"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{fault}");
+    assert!(fault["review"]["action_items"][0]["done"].is_object(), "{fault}");
+    let (status, fault, _) = command(
+        &app,
+        &format!("{fault_path}/close"),
+        &engineer("eng-1"),
+        &etag,
+        json!({}),
+    )
+    .await;
+    assert_eq!((status, fault["status"].as_str()), (200, Some("closed")));
+
+    // Customer service informs the complainant, resolves, rates and closes.
+    let (status, _, etag) = command(
+        &app,
+        &format!("/v1/complaints/{complaint_id}/notes"),
+        &agent(),
+        &complaint_etag,
+        json!({"body": "The fault in your area has been repaired.", "visibility": "complainant"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _, etag) = app
+        .transition(
+            &complaint_id,
+            "resolve",
+            &etag,
+            json!({"resolution": "Network fault repaired"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _, etag) = app
+        .transition(&complaint_id, "satisfaction", &etag, json!({"rating": 4}))
+        .await;
+    assert_eq!(status, 200);
+    let (status, complaint, _) = app.transition(&complaint_id, "close", &etag, json!({})).await;
+    assert_eq!((status, complaint["status"].as_str()), (200, Some("closed")));
+
+    // The fault's history tells the whole story, in order.
+    let history: Value = app
+        .get(
+            &format!("/v1/tickets/{fault_id}/history"),
+            &token("auditor-1", &[Role::Auditor]),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        event_types(&history),
+        [
+            "fault.reported",
+            "fault.triaged",
+            "fault.evaluated",
+            "fault.investigation_started",
+            "fault.repair_logged",
+            "fault.repair_logged",
+            "fault.mitigated",
+            "fault.resolved",
+            "fault.review_written",
+            "fault.action_item_completed",
+            "fault.closed",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn agents_see_only_faults_linked_to_complaints_and_links_show_on_both_tickets() {
+    let app = spawn_app().await;
+    let report = json!({"title": "Core router CPU at 95 %", "description": "Alarm from monitoring",
+                        "affected_service": "backbone", "detected_by": "monitoring"});
+    let refused = app.post("/v1/faults", &agent(), &report).await;
+    problem(refused, 403, "forbidden").await;
+    let (status, fault, _) = command(&app, "/v1/faults", &engineer("eng-1"), "", report).await;
+    assert_eq!(status, 201, "{fault}");
+    let fault_id = fault["id"].as_str().expect("id").to_owned();
+
+    // Not linked to any complaint: agents can neither read nor list it.
+    problem(
+        app.get(&format!("/v1/tickets/{fault_id}"), &agent()).await,
+        404,
+        "not-found",
+    )
+    .await;
+    let listed = |body: &Value| {
+        body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .any(|t| t["id"] == fault_id.as_str())
+    };
+    let page: Value = app
+        .get("/v1/tickets?kind=fault", &agent())
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(!listed(&page), "{page}");
+    let page: Value = app
+        .get("/v1/tickets?kind=fault", &engineer("eng-1"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(listed(&page), "{page}");
+
+    // An engineer links a complaint to it: the link shows on both, and agents now see the fault.
+    let (complaint, _) = app.file_complaint().await;
+    let complaint_id = complaint["id"].as_str().expect("id").to_owned();
+    let number = fault["number"].as_str().expect("number");
+    let link = json!({"relation": "caused_by", "target": number});
+    let (status, complaint, _) = command(
+        &app,
+        &format!("/v1/tickets/{complaint_id}/links"),
+        &engineer("eng-1"),
+        "",
+        link.clone(),
+    )
+    .await;
+    assert_eq!(status, 200, "{complaint}");
+    assert_eq!(complaint["links"][0]["relation"], "caused_by");
+    assert_eq!(complaint["links"][0]["other"]["id"], fault_id);
+    let (fault, _) = view(&app, &fault_id, &agent()).await;
+    assert_eq!(fault["links"][0]["relation"], "causes");
+    assert_eq!(fault["links"][0]["other"]["id"], complaint_id);
+    let page: Value = app
+        .get("/v1/tickets?kind=fault", &agent())
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(listed(&page), "{page}");
+
+    // Refusals: the same link again, a link to itself, an unknown target.
+    let again = app
+        .post(&format!("/v1/tickets/{complaint_id}/links"), &agent(), &link)
+        .await;
+    problem(again, 409, "rule-violated").await;
+    let to_itself = json!({"relation": "relates_to", "target": complaint_id});
+    problem(
+        app.post(&format!("/v1/tickets/{complaint_id}/links"), &agent(), &to_itself)
+            .await,
+        409,
+        "rule-violated",
+    )
+    .await;
+    let unknown = json!({"relation": "relates_to", "target": "FLT-2026-999999"});
+    let body = problem(
+        app.post(&format!("/v1/tickets/{complaint_id}/links"), &agent(), &unknown)
+            .await,
+        422,
+        "validation-failed",
+    )
+    .await;
+    assert_eq!(body["errors"][0]["pointer"], "/target");
+    // Auditors read, but never write.
+    problem(
+        app.post(
+            &format!("/v1/tickets/{complaint_id}/links"),
+            &token("aud", &[Role::Auditor]),
+            &to_itself,
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_fault_queue_puts_untriaged_then_critical_first() {
+    let app = spawn_app().await;
+    let mut ids = Vec::new();
+    for title in ["minor", "critical", "untriaged"] {
+        let report = json!({"title": title, "description": "d", "affected_service": "svc", "detected_by": "staff"});
+        let (status, fault, etag) = command(&app, "/v1/faults", &engineer("eng-1"), "", report).await;
+        assert_eq!(status, 201);
+        let id = fault["id"].as_str().expect("id").to_owned();
+        let triage = match title {
+            "minor" => Some(json!({"severity": 4, "evaluator": actor_id("eng-1")})),
+            "critical" => Some(json!({"severity": 1, "evaluator": actor_id("eng-1"), "technician": "tech-1"})),
+            _ => None,
+        };
+        if let Some(triage) = triage {
+            let (status, body, _) = command(&app, &format!("/v1/faults/{id}/triage"), &manager(), &etag, triage).await;
+            assert_eq!(status, 200, "{body}");
+        }
+        ids.push((title, id));
+    }
+    let queue: Value = app
+        .get("/v1/faults/queue", &engineer("eng-1"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let titles: Vec<&str> = queue["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|t| t["title"].as_str())
+        .collect();
+    assert_eq!(titles, ["untriaged", "critical", "minor"]);
+    problem(app.get("/v1/faults/queue", &agent()).await, 403, "forbidden").await;
+    let critical = &ids[1].1;
+    let page: Value = app
+        .get("/v1/tickets?kind=fault&severity=1", &engineer("eng-1"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(page["items"][0]["id"], critical.as_str());
+}
+
+#[tokio::test]
+async fn an_escalation_whose_second_write_fails_leaves_both_streams_untouched() {
+    let app = spawn_app().await;
+    let (complaint, etag) = app.file_complaint().await;
+    let complaint_id = complaint["id"].as_str().expect("id").to_owned();
+    let admin = app.db.connect_admin().await;
+    // Make the fault's view write fail inside the escalation's transaction.
+    admin
+        .batch_execute(
+            "CREATE FUNCTION refuse_faults() RETURNS trigger LANGUAGE plpgsql AS
+                 $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$;
+             CREATE TRIGGER refuse_faults BEFORE INSERT ON tickets
+                 FOR EACH ROW WHEN (NEW.kind = 'fault') EXECUTE FUNCTION refuse_faults();",
+        )
+        .await
+        .expect("trigger");
+    let count = |sql: &'static str| {
+        let admin = &admin;
+        async move { admin.query_one(sql, &[]).await.expect("count").get::<_, i64>(0) }
+    };
+    let events_before = count("SELECT count(*) FROM events").await;
+    let response = app
+        .post_if_match(
+            &format!("/v1/complaints/{complaint_id}/escalate"),
+            &agent(),
+            &etag,
+            &json!({"description": "d", "affected_service": "broadband"}),
+        )
+        .await;
+    assert_eq!(response.status(), 500);
+    assert_eq!(count("SELECT count(*) FROM events").await, events_before);
+    assert_eq!(count("SELECT count(*) FROM tickets WHERE kind = 'fault'").await, 0);
+    let (complaint, etag_after) = view(&app, &complaint_id, &agent()).await;
+    assert_eq!(etag_after, etag, "the complaint's version is unchanged");
+    assert!(complaint["escalated_to"].is_null(), "{complaint}");
+
+    // Once the failure is gone, the same escalation succeeds.
+    admin
+        .batch_execute("DROP TRIGGER refuse_faults ON tickets")
+        .await
+        .expect("drop");
+    let response = app
+        .post_if_match(
+            &format!("/v1/complaints/{complaint_id}/escalate"),
+            &agent(),
+            &etag,
+            &json!({"description": "d", "affected_service": "broadband"}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+}
