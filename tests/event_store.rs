@@ -5,10 +5,10 @@ mod common;
 
 use chrono::Utc;
 use common::postgres::TestDatabase;
+use common::{test_events, test_metadata};
 use deadpool_postgres::Pool;
 use opsledger::app::database;
-use opsledger::store::{self, Metadata, NewEvent, StoreError, StreamHead, chain_hash};
-use serde_json::json;
+use opsledger::store::{self, StoreError, StreamHead, chain_hash};
 use uuid::Uuid;
 
 async fn migrated() -> (TestDatabase, Pool) {
@@ -18,34 +18,13 @@ async fn migrated() -> (TestDatabase, Pool) {
     (db, pool)
 }
 
-fn metadata() -> Metadata {
-    Metadata {
-        actor: "https://idp.test|agent-1".into(),
-        roles: vec!["agent".into()],
-        request_id: "req-1".into(),
-        correlation_id: "req-1".into(),
-        causation_id: None,
-        idempotency_key: None,
-    }
-}
-
-fn events(n: usize) -> Vec<NewEvent> {
-    (0..n)
-        .map(|i| NewEvent {
-            event_type: "test.happened",
-            schema_version: 1,
-            payload: json!({"n": i, "text": "中文不变"}),
-        })
-        .collect()
-}
-
 async fn append(
     pool: &Pool,
     stream: Uuid,
     head: Option<&StreamHead>,
     n: usize,
 ) -> Result<Vec<store::StoredEvent>, StoreError> {
-    let sealed = store::seal(stream, head, events(n), &metadata(), Utc::now())?;
+    let sealed = store::seal(stream, head, test_events(n), &test_metadata(), Utc::now())?;
     let mut client = pool.get().await?;
     let tx = client.transaction().await.map_err(StoreError::from)?;
     store::insert(&tx, &sealed).await?;

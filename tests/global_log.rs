@@ -14,13 +14,13 @@ use std::time::Duration;
 
 use chrono::Utc;
 use common::postgres::TestDatabase;
-use common::{TestApp, agent, sample_complaint, spawn_app, start_server, token, url_of};
+use common::{TestApp, agent, sample_complaint, spawn_app, start_server, test_events, test_metadata, token, url_of};
 use opsledger::app::database;
 use opsledger::domain::Role;
 use opsledger::store::canonical::to_canonical_bytes;
 use opsledger::store::sequencer::{LEADER_LOCK, global_hash, sequence_batch};
 use opsledger::store::verify::{LogVerdict, Verdict, verify_log, verify_streams};
-use opsledger::store::{self, GENESIS_HASH, Metadata, NewEvent, StreamHead, chain_hash};
+use opsledger::store::{self, GENESIS_HASH, StreamHead, chain_hash};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 use tokio_postgres::{Client, NoTls};
@@ -266,27 +266,6 @@ async fn concurrent_appends_get_contiguous_positions_exactly_once_in_stream_orde
 
 // --- two sequencers at once ----------------------------------------------
 
-fn metadata() -> Metadata {
-    Metadata {
-        actor: "https://idp.test|agent-1".into(),
-        roles: vec!["agent".into()],
-        request_id: "req-1".into(),
-        correlation_id: "req-1".into(),
-        causation_id: None,
-        idempotency_key: None,
-    }
-}
-
-fn new_events(n: usize) -> Vec<NewEvent> {
-    (0..n)
-        .map(|i| NewEvent {
-            event_type: "test.happened",
-            schema_version: 1,
-            payload: json!({"n": i}),
-        })
-        .collect()
-}
-
 /// One writer: `appends` appends of 1 to 3 events to its own stream, each
 /// in its own transaction, like a command. Returns how many events it wrote.
 async fn write_stream(pool: deadpool_postgres::Pool, writer: usize, appends: usize) -> usize {
@@ -295,7 +274,7 @@ async fn write_stream(pool: deadpool_postgres::Pool, writer: usize, appends: usi
     let mut written = 0;
     for a in 0..appends {
         let n = (writer + a) % 3 + 1;
-        let sealed = store::seal(stream, head.as_ref(), new_events(n), &metadata(), Utc::now()).expect("seal");
+        let sealed = store::seal(stream, head.as_ref(), test_events(n), &test_metadata(), Utc::now()).expect("seal");
         let mut client = pool.get().await.expect("pool");
         let tx = client.transaction().await.expect("begin");
         store::insert(&tx, &sealed).await.expect("insert");

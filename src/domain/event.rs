@@ -20,9 +20,21 @@ pub struct EventMeta<'a> {
 pub struct StreamCorrupt(pub String);
 
 /// What every aggregate's event enum offers the store: its stored type
-/// name, the schema version this build writes, and its payload as JSON.
+/// name, the schema version this build writes, its payload as JSON, and
+/// the way back from stored parts (where upcasters go).
 pub trait DomainEvent {
     fn event_type(&self) -> &'static str;
     fn schema_version(&self) -> u32;
     fn payload_json(&self) -> serde_json::Value;
+    fn from_stored(event_type: &str, schema_version: u32, payload: serde_json::Value) -> Result<Self, StreamCorrupt>
+    where
+        Self: Sized;
+}
+
+/// Decodes a stored payload into its event struct.
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(
+    event_type: &str,
+    payload: serde_json::Value,
+) -> Result<T, StreamCorrupt> {
+    serde_json::from_value(payload).map_err(|e| StreamCorrupt(format!("{event_type} payload does not decode: {e}")))
 }

@@ -11,6 +11,8 @@ pub mod maintenance;
 pub mod permissions;
 pub mod personal;
 pub mod subject;
+#[cfg(test)]
+mod test_clock;
 pub mod text;
 pub mod ticket;
 

@@ -62,9 +62,7 @@ impl SubjectEvent {
         payload: serde_json::Value,
     ) -> Result<SubjectEvent, StreamCorrupt> {
         match (event_type, schema_version) {
-            (ERASED, 1) => serde_json::from_value(payload)
-                .map(SubjectEvent::Erased)
-                .map_err(|e| StreamCorrupt(format!("{event_type} payload does not decode: {e}"))),
+            (ERASED, 1) => super::event::decode(event_type, payload).map(SubjectEvent::Erased),
             (other, version) => Err(StreamCorrupt(format!("{other} v{version} is not a subject event"))),
         }
     }
@@ -81,6 +79,14 @@ impl super::DomainEvent for SubjectEvent {
 
     fn payload_json(&self) -> serde_json::Value {
         SubjectEvent::payload_json(self)
+    }
+
+    fn from_stored(
+        event_type: &str,
+        schema_version: u32,
+        payload: serde_json::Value,
+    ) -> Result<SubjectEvent, StreamCorrupt> {
+        SubjectEvent::from_stored(event_type, schema_version, payload)
     }
 }
 

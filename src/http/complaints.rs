@@ -3,20 +3,18 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use crate::app::commands::Outcome;
 use crate::domain::complaint::{
     Acknowledge, AddNote, Assign, Close, ComplaintCommand, FileComplaint, RecordSatisfaction, Reopen, Resolve, Resume,
     WaitOnCustomer,
 };
 use crate::domain::permissions::Permission;
-use crate::projections::tickets::TicketRef;
 
 use super::AppState;
 use super::auth::Principal;
 use super::body;
 use super::error::{ApiError, Problem};
 use super::request::{command_context, precondition};
-use super::tickets::{TicketDoc, respond, stored_response};
+use super::tickets::{TicketDoc, parse_ref, send_outcome, stored_response};
 
 /// File a customer complaint.
 ///
@@ -52,13 +50,8 @@ pub async fn file_complaint(
     let body = body::read::<FileComplaint>(&req, payload).await?;
     let ctx = command_context(&req, &principal, &body.raw)?;
     let render = |row: &_| stored_response(row, &principal, StatusCode::CREATED, true);
-    match state.commands.file_complaint(&ctx, &body.value, render).await? {
-        Outcome::Done(row) => {
-            let stored = stored_response(&row, &principal, StatusCode::CREATED, true);
-            respond(&req, &principal, &state, stored, false).await
-        }
-        Outcome::Replayed(stored) => respond(&req, &principal, &state, stored, true).await,
-    }
+    let outcome = state.commands.file_complaint(&ctx, &body.value, render).await?;
+    send_outcome(&req, &principal, &state, outcome, StatusCode::CREATED, true).await
 }
 
 /// Runs one command against an existing complaint.
@@ -71,65 +64,30 @@ async fn run(
     raw: &[u8],
     commutes: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let target = TicketRef::parse(id).ok_or_else(|| ApiError::NotFound(format!("no complaint {id:?}")))?;
+    let target = parse_ref(id)?;
     let precondition = precondition(req, commutes)?;
     let ctx = command_context(req, principal, raw)?;
     let render = |row: &_| stored_response(row, principal, StatusCode::OK, false);
-    match state
+    let outcome = state
         .commands
         .handle_complaint(&ctx, &target, &command, &precondition, render)
-        .await?
-    {
-        Outcome::Done(row) => {
-            let stored = stored_response(&row, principal, StatusCode::OK, false);
-            respond(req, principal, state, stored, false).await
-        }
-        Outcome::Replayed(stored) => respond(req, principal, state, stored, true).await,
-    }
+        .await?;
+    send_outcome(req, principal, state, outcome, StatusCode::OK, false).await
 }
 
-/// Declares one complaint command endpoint: its documentation, the
-/// permission it needs, whether it commutes, and the command it builds.
+/// Declares one complaint command endpoint (see [`super::command_endpoint`]).
 macro_rules! complaint_command {
-    ($(#[doc = $doc:literal])* $name:ident, $path:literal, $body:ty, $variant:ident, $permission:expr, commutes = $commutes:literal) => {
-        $(#[doc = $doc])*
-        #[utoipa::path(
-            post,
-            path = $path,
+    ($(#[doc = $doc:literal])* $name:ident, $($rest:tt)*) => {
+        command_endpoint!(
             tag = "complaints",
-            request_body = $body,
-            params(
-                ("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)"),
-                ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (adding a note)."),
-                ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
-            ),
-            responses(
-                (status = 200, description = "The ticket after the command", body = TicketDoc,
-                    headers(("ETag" = String, description = "New version"))),
-                (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
-                (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-                (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
-                (status = 404, description = "No such complaint", body = Problem, content_type = "application/problem+json"),
-                (status = 409, description = "Not allowed in the complaint's current state (the problem names state and command)", body = Problem, content_type = "application/problem+json"),
-                (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-                (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-                (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-                (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-                (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-            ),
-            security(("bearer" = []))
-        )]
-        pub async fn $name(
-            req: HttpRequest,
-            principal: Principal,
-            id: web::Path<String>,
-            payload: web::Payload,
-            state: web::Data<AppState>,
-        ) -> Result<HttpResponse, ApiError> {
-            principal.require($permission)?;
-            let body = body::read::<$body>(&req, payload).await?;
-            run(&req, &principal, &state, &id, ComplaintCommand::$variant(body.value), &body.raw, $commutes).await
-        }
+            id = "Ticket id (UUID) or number (CMP-2026-000123)",
+            commuting = "The ETag of the version this change is based on. Required unless the command commutes (adding a note).",
+            not_found = "No such complaint",
+            conflict = "Not allowed in the complaint's current state (the problem names state and command)",
+            run = run,
+            command = ComplaintCommand,
+            $(#[doc = $doc])* $name, $($rest)*
+        );
     };
 }
 

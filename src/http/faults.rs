@@ -7,14 +7,13 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 
-use crate::app::commands::Outcome;
 use crate::domain::FieldError;
 use crate::domain::fault::{
     AddNote, AssignTechnician, Close, CompleteActionItem, EscalateComplaint, Evaluate, FaultCommand, LogRepair,
     Mitigate, Reopen, ReportFault, Resolve, StartInvestigation, Triage, WriteReview,
 };
 use crate::domain::permissions::Permission;
-use crate::projections::tickets::{self, TicketRef};
+use crate::projections::tickets;
 use crate::store;
 
 use super::AppState;
@@ -22,7 +21,7 @@ use super::auth::Principal;
 use super::body;
 use super::error::{ApiError, Problem};
 use super::request::{command_context, precondition};
-use super::tickets::{TicketDoc, TicketPage, respond, stored_response};
+use super::tickets::{PRIVATE, TicketDoc, TicketPage, parse_ref, send_outcome, stored_response};
 
 /// Report a fault.
 ///
@@ -59,7 +58,7 @@ pub async fn report_fault(
     let ctx = command_context(&req, &principal, &body.raw)?;
     let render = |row: &_| stored_response(row, &principal, StatusCode::CREATED, true);
     let outcome = state.commands.report_fault(&ctx, &body.value, render).await?;
-    send(&req, &principal, &state, outcome, StatusCode::CREATED, true).await
+    send_outcome(&req, &principal, &state, outcome, StatusCode::CREATED, true).await
 }
 
 /// Escalate a complaint into a new fault.
@@ -103,7 +102,7 @@ pub async fn escalate(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::ComplaintEscalate)?;
     let body = body::read::<EscalateComplaint>(&req, payload).await?;
-    let target = TicketRef::parse(&id).ok_or_else(|| ApiError::NotFound(format!("no complaint {:?}", id.as_str())))?;
+    let target = parse_ref(&id)?;
     let precondition = precondition(&req, false)?;
     let ctx = command_context(&req, &principal, &body.raw)?;
     let render = |row: &_| stored_response(row, &principal, StatusCode::CREATED, true);
@@ -111,25 +110,7 @@ pub async fn escalate(
         .commands
         .escalate(&ctx, &target, &body.value, &precondition, render)
         .await?;
-    send(&req, &principal, &state, outcome, StatusCode::CREATED, true).await
-}
-
-/// Sends the outcome of a command.
-async fn send(
-    req: &HttpRequest,
-    principal: &Principal,
-    state: &AppState,
-    outcome: Outcome,
-    status: StatusCode,
-    created: bool,
-) -> Result<HttpResponse, ApiError> {
-    match outcome {
-        Outcome::Done(row) => {
-            let stored = stored_response(&row, principal, status, created);
-            respond(req, principal, state, stored, false).await
-        }
-        Outcome::Replayed(stored) => respond(req, principal, state, stored, true).await,
-    }
+    send_outcome(&req, &principal, &state, outcome, StatusCode::CREATED, true).await
 }
 
 /// Runs one command against an existing fault.
@@ -142,7 +123,7 @@ async fn run(
     raw: &[u8],
     commutes: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let target = TicketRef::parse(id).ok_or_else(|| ApiError::NotFound(format!("no fault {id:?}")))?;
+    let target = parse_ref(id)?;
     let precondition = precondition(req, commutes)?;
     let ctx = command_context(req, principal, raw)?;
     let render = |row: &_| stored_response(row, principal, StatusCode::OK, false);
@@ -150,51 +131,22 @@ async fn run(
         .commands
         .handle_fault(&ctx, &target, &command, &precondition, render)
         .await?;
-    send(req, principal, state, outcome, StatusCode::OK, false).await
+    send_outcome(req, principal, state, outcome, StatusCode::OK, false).await
 }
 
-/// Declares one fault command endpoint: its documentation, the permission
-/// it needs, whether it commutes, and the command it builds.
+/// Declares one fault command endpoint (see [`super::command_endpoint`]).
 macro_rules! fault_command {
-    ($(#[doc = $doc:literal])* $name:ident, $path:literal, $body:ty, $variant:ident, $permission:expr, commutes = $commutes:literal) => {
-        $(#[doc = $doc])*
-        #[utoipa::path(
-            post,
-            path = $path,
+    ($(#[doc = $doc:literal])* $name:ident, $($rest:tt)*) => {
+        command_endpoint!(
             tag = "faults",
-            request_body = $body,
-            params(
-                ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
-                ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (notes, repairs)."),
-                ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
-            ),
-            responses(
-                (status = 200, description = "The fault after the command", body = TicketDoc,
-                    headers(("ETag" = String, description = "New version"))),
-                (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
-                (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-                (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
-                (status = 404, description = "No such fault", body = Problem, content_type = "application/problem+json"),
-                (status = 409, description = "Not allowed in the fault's current state, or refused by a rule (the problem says which)", body = Problem, content_type = "application/problem+json"),
-                (status = 412, description = "If-Match is stale, or another request changed the fault first", body = Problem, content_type = "application/problem+json"),
-                (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-                (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-                (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-                (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-            ),
-            security(("bearer" = []))
-        )]
-        pub async fn $name(
-            req: HttpRequest,
-            principal: Principal,
-            id: web::Path<String>,
-            payload: web::Payload,
-            state: web::Data<AppState>,
-        ) -> Result<HttpResponse, ApiError> {
-            principal.require($permission)?;
-            let body = body::read::<$body>(&req, payload).await?;
-            run(&req, &principal, &state, &id, FaultCommand::$variant(body.value), &body.raw, $commutes).await
-        }
+            id = "Fault id (UUID) or number (FLT-2026-000123)",
+            commuting = "The ETag of the version this change is based on. Required unless the command commutes (notes, repairs, completed action items).",
+            not_found = "No such fault",
+            conflict = "Not allowed in the fault's current state, or refused by a rule (the problem says which)",
+            run = run,
+            command = FaultCommand,
+            $(#[doc = $doc])* $name, $($rest)*
+        );
     };
 }
 
@@ -277,7 +229,7 @@ pub async fn queue(
     // Faults carry no personal data, so there is nothing to reveal or mask.
     let items: Vec<Value> = rows.iter().map(super::tickets::raw_view).collect();
     Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .insert_header((header::CACHE_CONTROL, PRIVATE))
         .json(serde_json::json!({ "items": items })))
 }
 

@@ -3,17 +3,15 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use crate::app::commands::Outcome;
 use crate::domain::link::LinkTickets;
 use crate::domain::permissions::Permission;
-use crate::projections::tickets::TicketRef;
 
 use super::AppState;
 use super::auth::Principal;
 use super::body;
 use super::error::{ApiError, Problem};
 use super::request::{command_context, precondition};
-use super::tickets::{TicketDoc, may_read, respond, stored_response};
+use super::tickets::{TicketDoc, may_read, parse_ref, send_outcome, stored_response};
 
 /// Link this ticket to another one: `relates_to`, `caused_by` or
 /// `duplicates`. The link shows on both tickets (the other one gets the
@@ -55,7 +53,7 @@ pub async fn link(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::TicketLink)?;
     let body = body::read::<LinkTickets>(&req, payload).await?;
-    let target = TicketRef::parse(&id).ok_or_else(|| ApiError::NotFound(format!("no ticket {:?}", id.as_str())))?;
+    let target = parse_ref(&id)?;
     let precondition = precondition(&req, true)?;
     let ctx = command_context(&req, &principal, &body.raw)?;
     let render = |row: &_| stored_response(row, &principal, StatusCode::OK, false);
@@ -64,13 +62,7 @@ pub async fn link(
         .commands
         .link(&ctx, &target, &body.value, &precondition, readable, render)
         .await?;
-    match outcome {
-        Outcome::Done(row) => {
-            let stored = stored_response(&row, &principal, StatusCode::OK, false);
-            respond(&req, &principal, &state, stored, false).await
-        }
-        Outcome::Replayed(stored) => respond(&req, &principal, &state, stored, true).await,
-    }
+    send_outcome(&req, &principal, &state, outcome, StatusCode::OK, false).await
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

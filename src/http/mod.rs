@@ -2,6 +2,9 @@
 //! Handlers parse and check requests, ask the permission matrix, and hand
 //! commands to `app::commands`.
 
+#[macro_use]
+mod command_endpoint;
+
 pub mod audit;
 pub mod auth;
 pub mod body;

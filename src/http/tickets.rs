@@ -8,6 +8,7 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::app::commands::Outcome;
 use crate::app::etag::{self, Variant};
 use crate::domain::complaint::{Channel, Complaint, ComplaintStatus, Priority};
 use crate::domain::fault::{Fault, FaultStatus};
@@ -50,7 +51,7 @@ fn readable(principal: &Principal, row: Option<TicketRow>, id: &str) -> Result<T
 }
 
 /// Responses that may carry personal data are never stored by caches.
-const PRIVATE: &str = "private, no-store";
+pub(crate) const PRIVATE: &str = "private, no-store";
 
 fn variant(principal: &Principal) -> Variant {
     if principal.can(Permission::PiiRead) {
@@ -128,6 +129,32 @@ pub async fn reveal(
     Ok(())
 }
 
+/// Sends the outcome of a command: the new view as `status` (with a
+/// `Location` when `created`), or the replayed response of an earlier
+/// request with the same idempotency key.
+pub async fn send_outcome(
+    req: &HttpRequest,
+    principal: &Principal,
+    state: &AppState,
+    outcome: Outcome,
+    status: StatusCode,
+    created: bool,
+) -> Result<HttpResponse, ApiError> {
+    match outcome {
+        Outcome::Done(row) => {
+            respond(
+                req,
+                principal,
+                state,
+                stored_response(&row, principal, status, created),
+                false,
+            )
+            .await
+        }
+        Outcome::Replayed(stored) => respond(req, principal, state, stored, true).await,
+    }
+}
+
 /// Sends a stored response, rendered for `principal`.
 pub async fn respond(
     req: &HttpRequest,
@@ -156,7 +183,8 @@ pub async fn respond(
     Ok(builder.json(body))
 }
 
-fn parse_ref(id: &str) -> Result<TicketRef, ApiError> {
+/// The ticket a path names by id or number.
+pub(crate) fn parse_ref(id: &str) -> Result<TicketRef, ApiError> {
     TicketRef::parse(id).ok_or_else(|| ApiError::NotFound(format!("no ticket {id:?}")))
 }
 

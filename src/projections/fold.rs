@@ -19,8 +19,6 @@ pub trait Projected: Sized + Serialize + DeserializeOwned {
     type Event: DomainEvent;
     const KIND: TicketKind;
 
-    /// Rebuilds an event from its stored parts (upcasting old schema versions).
-    fn decode(e: &StoredEvent) -> Result<Self::Event, StreamCorrupt>;
     fn evolve(state: Option<Self>, event: &Self::Event, meta: &EventMeta) -> Result<Self, StreamCorrupt>;
     fn row(&self) -> Result<TicketRow, serde_json::Error>;
 }
@@ -28,7 +26,11 @@ pub trait Projected: Sized + Serialize + DeserializeOwned {
 /// Folds `events` onto `state`.
 pub fn fold<A: Projected>(mut state: Option<A>, events: &[StoredEvent]) -> Result<Option<A>, StreamCorrupt> {
     for e in events {
-        let event = A::decode(e)?;
+        let event = A::Event::from_stored(
+            &e.envelope.event_type,
+            e.envelope.schema_version,
+            e.envelope.payload.clone(),
+        )?;
         let meta = EventMeta {
             recorded_at: e.recorded_at,
             actor: &e.envelope.metadata.actor,
@@ -52,14 +54,6 @@ pub fn fold_view(kind: TicketKind, events: &[StoredEvent]) -> Result<Option<Valu
 impl Projected for Complaint {
     type Event = ComplaintEvent;
     const KIND: TicketKind = TicketKind::Complaint;
-
-    fn decode(e: &StoredEvent) -> Result<ComplaintEvent, StreamCorrupt> {
-        ComplaintEvent::from_stored(
-            &e.envelope.event_type,
-            e.envelope.schema_version,
-            e.envelope.payload.clone(),
-        )
-    }
 
     fn evolve(state: Option<Complaint>, event: &ComplaintEvent, meta: &EventMeta) -> Result<Complaint, StreamCorrupt> {
         complaint::evolve(state, event, meta)
@@ -89,14 +83,6 @@ impl Projected for Complaint {
 impl Projected for Fault {
     type Event = FaultEvent;
     const KIND: TicketKind = TicketKind::Fault;
-
-    fn decode(e: &StoredEvent) -> Result<FaultEvent, StreamCorrupt> {
-        FaultEvent::from_stored(
-            &e.envelope.event_type,
-            e.envelope.schema_version,
-            e.envelope.payload.clone(),
-        )
-    }
 
     fn evolve(state: Option<Fault>, event: &FaultEvent, meta: &EventMeta) -> Result<Fault, StreamCorrupt> {
         fault::evolve(state, event, meta)

@@ -247,3 +247,26 @@ pub async fn problem(response: reqwest::Response, status: u16, kind: &str) -> Va
     assert_eq!(body["status"], status);
     body
 }
+
+/// Envelope metadata for events a test appends straight to the store.
+pub fn test_metadata() -> opsledger::store::Metadata {
+    opsledger::store::Metadata {
+        actor: "https://idp.test|agent-1".into(),
+        roles: vec!["agent".into()],
+        request_id: "req-1".into(),
+        correlation_id: "req-1".into(),
+        causation_id: None,
+        idempotency_key: None,
+    }
+}
+
+/// `n` events of a test-only type, for appending straight to the store.
+pub fn test_events(n: usize) -> Vec<opsledger::store::NewEvent> {
+    (0..n)
+        .map(|i| opsledger::store::NewEvent {
+            event_type: "test.happened",
+            schema_version: 1,
+            payload: json!({"n": i, "text": "中文不变"}),
+        })
+        .collect()
+}

@@ -5,7 +5,6 @@ use uuid::Uuid;
 
 use crate::domain::complaint::{self, Complaint};
 use crate::domain::fault::{self, EscalateComplaint, Fault, FaultCommand, FaultEvent, ReportFault};
-use crate::domain::link::TicketRef as LinkedTicket;
 use crate::domain::ticket::TicketKind;
 use crate::projections::tickets::{TicketRef, TicketRow};
 use crate::store::idempotency::StoredResponse;
@@ -92,23 +91,24 @@ impl Commands {
                 FaultEvent::Resolved(r) => Some(r.resolution.clone()),
                 _ => None,
             });
+            // Resolving changes neither the fault's identity nor its links.
+            let this = locked.state.ticket_ref();
+            let mut complaints = locked.state.complaints_to_inform();
             let fault = StreamWrite::new(locked.row.id, Some(locked.state), Some(&locked.head), events, ctx, now)?;
             let mut writes = vec![fault];
             if let Some(resolution) = resolution {
-                let view: Fault = state_of(&writes[0].row)?;
-                let this = LinkedTicket {
-                    id: view.id,
-                    number: view.number.clone(),
-                    kind: TicketKind::Fault,
-                };
-                let mut complaints = view.complaints_to_inform();
                 // A fixed order keeps two such commands from deadlocking.
                 complaints.sort_by_key(|c| c.id);
                 for c in complaints {
-                    let (row, head) = self
-                        .lock_other(tx, &TicketRef::Id(c.id), &c.number)
-                        .await
-                        .map_err(|_| CommandError::Corrupt(format!("fault {} names a missing complaint", view.id)))?;
+                    let (row, head) = match self.lock_other(tx, &TicketRef::Id(c.id), &c.number).await {
+                        Err(CommandError::OtherNotFound(_)) => {
+                            return Err(CommandError::Corrupt(format!(
+                                "fault {} names a missing complaint {}",
+                                this.id, c.id
+                            )));
+                        }
+                        other => other?,
+                    };
                     let state: Complaint = state_of(&row)?;
                     let event = complaint::linked_fault_resolved(&this, &resolution);
                     let now = now_after(Some(&head));

@@ -8,9 +8,11 @@ use crate::projections::tickets::{TicketRef, TicketRow};
 use crate::store::StreamHead;
 use crate::store::idempotency::StoredResponse;
 
-use super::{CommandContext, CommandError, Commands, Outcome, Plan, Precondition, StreamWrite, now_after, state_of};
+use super::{
+    CommandContext, CommandError, Commands, Outcome, Plan, Precondition, StreamWrite, lock_target, now_after, state_of,
+};
 
-/// A ticket of any kind, locked, with what linking needs of it.
+/// A locked ticket of any kind, with its state.
 struct Linkable {
     row: TicketRow,
     head: StreamHead,
@@ -37,13 +39,11 @@ impl Linkable {
         Ok(Linkable { row, head, state })
     }
 
-    fn reference(&self) -> Result<LinkedTicket, CommandError> {
-        Ok(LinkedTicket {
-            id: self.row.id,
-            number: self.row.number.clone(),
-            kind: TicketKind::parse(&self.row.kind)
-                .ok_or_else(|| CommandError::Corrupt(format!("ticket {} has kind {:?}", self.row.id, self.row.kind)))?,
-        })
+    fn reference(&self) -> LinkedTicket {
+        match &self.state {
+            State::Complaint(c) => c.ticket_ref(),
+            State::Fault(f) => f.ticket_ref(),
+        }
     }
 
     fn links(&self) -> &[Link] {
@@ -79,17 +79,9 @@ impl Commands {
         let other_ref = TicketRef::parse(&cmd.target).ok_or_else(|| CommandError::OtherNotFound(cmd.target.clone()))?;
         let retry = matches!(precondition, Precondition::Commutes);
         self.execute(ctx, retry, render, async |tx| {
-            let (this_row, this_head) = crate::projections::tickets::lock_with_head(tx, target)
-                .await
-                .map_err(CommandError::from)?
-                .ok_or(CommandError::NotFound)?;
+            let (this_row, this_head) = lock_target(tx, target, precondition, None).await?;
             if !may_read(&this_row) {
                 return Err(CommandError::NotFound);
-            }
-            if let Precondition::IfMatch(tags) = precondition
-                && !crate::app::etag::matches(tags, this_row.id, this_row.version)
-            {
-                return Err(CommandError::Stale);
             }
             let (other_row, other_head) = self.lock_other(tx, &other_ref, &cmd.target).await?;
             if !may_read(&other_row) {
@@ -97,17 +89,10 @@ impl Commands {
             }
             let this = Linkable::new(this_row, this_head)?;
             let other = Linkable::new(other_row, other_head)?;
-            let (this_event, other_event) = link::link_pair(
-                &this.reference()?,
-                this.links(),
-                &other.reference()?,
-                other.links(),
-                cmd,
-            )?;
-            let this_write = this.write(this_event, ctx)?;
-            let other_write = other.write(other_event, ctx)?;
+            let (this_event, other_event) =
+                link::link_pair(&this.reference(), this.links(), &other.reference(), other.links(), cmd)?;
             Ok(Plan {
-                writes: vec![this_write, other_write],
+                writes: vec![this.write(this_event, ctx)?, other.write(other_event, ctx)?],
             })
         })
         .await

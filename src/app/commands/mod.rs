@@ -250,28 +250,16 @@ impl Commands {
         }
     }
 
-    /// Locks the target ticket for the transaction, checks its kind and the
-    /// client's precondition, and loads its state.
+    /// Locks the target ticket of a command of aggregate `A` for the
+    /// transaction, checks its kind and the client's precondition, and loads
+    /// its state.
     async fn lock<A: Projected>(
         &self,
         tx: &Transaction<'_>,
         target: &TicketRef,
         precondition: &Precondition,
     ) -> Result<Locked<A>, CommandError> {
-        let (row, head) = tickets::lock_with_head(tx, target)
-            .await?
-            .ok_or(CommandError::NotFound)?;
-        if row.kind != A::KIND.as_str() {
-            return Err(CommandError::WrongKind {
-                expected: A::KIND.as_str(),
-            });
-        }
-        if let Precondition::IfMatch(tags) = precondition
-            && !etag::matches(tags, row.id, row.version)
-        {
-            metrics::counter!("opsledger_concurrency_conflicts_total", "kind" => "stale_if_match").increment(1);
-            return Err(CommandError::Stale);
-        }
+        let (row, head) = lock_target(tx, target, precondition, Some(A::KIND)).await?;
         let state = state_of(&row)?;
         Ok(Locked { state, head, row })
     }
@@ -304,6 +292,33 @@ async fn next_number(
         chrono::Datelike::year(&now),
         counter,
     ))
+}
+
+/// Locks the target ticket of a command, of any kind unless `kind` is
+/// given, and checks the client's precondition against it.
+async fn lock_target(
+    tx: &Transaction<'_>,
+    target: &TicketRef,
+    precondition: &Precondition,
+    kind: Option<TicketKind>,
+) -> Result<(TicketRow, StreamHead), CommandError> {
+    let (row, head) = tickets::lock_with_head(tx, target)
+        .await?
+        .ok_or(CommandError::NotFound)?;
+    if let Some(kind) = kind
+        && row.kind != kind.as_str()
+    {
+        return Err(CommandError::WrongKind {
+            expected: kind.as_str(),
+        });
+    }
+    if let Precondition::IfMatch(tags) = precondition
+        && !etag::matches(tags, row.id, row.version)
+    {
+        metrics::counter!("opsledger_concurrency_conflicts_total", "kind" => "stale_if_match").increment(1);
+        return Err(CommandError::Stale);
+    }
+    Ok((row, head))
 }
 
 /// The state a ticket's view row holds.

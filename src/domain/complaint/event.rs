@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{Channel, ComplainantRecord, NoteVisibility, Priority};
+use crate::domain::event::decode;
 use crate::domain::link::{TicketLinked, TicketRef};
 use crate::domain::{Personal, PersonalField, StreamCorrupt};
 
@@ -301,8 +302,8 @@ impl crate::domain::DomainEvent for ComplaintEvent {
     fn payload_json(&self) -> Value {
         ComplaintEvent::payload_json(self)
     }
-}
 
-fn decode<T: serde::de::DeserializeOwned>(event_type: &str, payload: Value) -> Result<T, StreamCorrupt> {
-    serde_json::from_value(payload).map_err(|e| StreamCorrupt(format!("{event_type} payload does not decode: {e}")))
+    fn from_stored(event_type: &str, schema_version: u32, payload: Value) -> Result<ComplaintEvent, StreamCorrupt> {
+        ComplaintEvent::from_stored(event_type, schema_version, payload)
+    }
 }

@@ -6,8 +6,9 @@ use uuid::Uuid;
 
 use super::*;
 use crate::domain::link::{Link, LinkRelation, TicketLinked, TicketRef};
+use crate::domain::test_clock::{at, meta};
 use crate::domain::ticket::TicketKind;
-use crate::domain::{DomainError, EventMeta, FieldError, Personal, PersonalField, StreamCorrupt};
+use crate::domain::{DomainError, FieldError, Personal, PersonalField, StreamCorrupt};
 
 // ---------------------------------------------------------------- fixtures
 
@@ -18,11 +19,6 @@ const ID: Uuid = Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_0042);
 const SUBJECT: Uuid = Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_0051);
 /// The subject's data key, as named in sealed values.
 const KEY_ID: Uuid = Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_0052);
-
-/// Minute `n` of a fixed test day; the domain never reads a clock itself.
-fn at(n: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp(1_740_819_600 + n * 60, 0).unwrap()
-}
 
 fn filing() -> FileComplaint {
     FileComplaint {
@@ -88,14 +84,6 @@ impl Ledger {
     /// The minute the last event was recorded.
     fn last_at(&self) -> DateTime<Utc> {
         at(self.next as i64 - 1)
-    }
-}
-
-fn meta(version: u64, actor: &str) -> EventMeta<'_> {
-    EventMeta {
-        recorded_at: at(version as i64),
-        actor,
-        version,
     }
 }
 

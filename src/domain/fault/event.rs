@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::DetectedBy;
 use crate::domain::StreamCorrupt;
+use crate::domain::event::decode;
 use crate::domain::link::{TicketLinked, TicketRef};
 use crate::domain::maintenance::MaintenanceType;
 
@@ -305,8 +306,8 @@ impl crate::domain::DomainEvent for FaultEvent {
     fn payload_json(&self) -> Value {
         FaultEvent::payload_json(self)
     }
-}
 
-fn decode<T: serde::de::DeserializeOwned>(event_type: &str, payload: Value) -> Result<T, StreamCorrupt> {
-    serde_json::from_value(payload).map_err(|e| StreamCorrupt(format!("{event_type} payload does not decode: {e}")))
+    fn from_stored(event_type: &str, schema_version: u32, payload: Value) -> Result<FaultEvent, StreamCorrupt> {
+        FaultEvent::from_stored(event_type, schema_version, payload)
+    }
 }

@@ -12,8 +12,9 @@ use crate::domain::complaint::{
 };
 use crate::domain::link::{self, Link, LinkRelation, LinkTickets, TicketLinked, TicketRef};
 use crate::domain::maintenance::MaintenanceType;
+use crate::domain::test_clock::{at, meta};
 use crate::domain::ticket::TicketKind;
-use crate::domain::{DomainError, EventMeta, FieldError, StreamCorrupt};
+use crate::domain::{DomainError, FieldError, StreamCorrupt};
 
 // ---------------------------------------------------------------- fixtures
 
@@ -29,21 +30,8 @@ const COMPLAINT_ID: Uuid = Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_
 const COMPLAINT_NUMBER: &str = "CMP-2026-000042";
 const SUBJECT: Uuid = Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_0051);
 
-/// Minute `n` of a fixed test day; the domain never reads a clock itself.
-fn at(n: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp(1_740_819_600 + n * 60, 0).unwrap()
-}
-
 fn day(d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2025, 4, d).unwrap()
-}
-
-fn meta(version: u64, actor: &str) -> EventMeta<'_> {
-    EventMeta {
-        recorded_at: at(version as i64),
-        actor,
-        version,
-    }
 }
 
 fn reporting() -> ReportFault {
