@@ -9,6 +9,11 @@ pub struct EventMeta<'a> {
     pub recorded_at: DateTime<Utc>,
     pub actor: &'a str,
     pub version: u64,
+    /// The event's stored hash (see the store's chain). It identifies the
+    /// exact bytes that were recorded, so a later event can refer to them
+    /// (an approval names the plan it approved) in a way no upgrade of the
+    /// server, no upcaster and no change of serialisation can alter.
+    pub hash: &'a [u8; 32],
 }
 
 /// A stored stream that cannot be folded: an event type this build does not

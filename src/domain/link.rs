@@ -441,6 +441,7 @@ mod tests {
             recorded_at: DateTime::from_timestamp(1_740_819_600, 0).unwrap(),
             actor: ACTOR,
             version: 4,
+            hash: &[7; 32],
         };
         assert_eq!(Link::recorded(&event, &meta), link_to(fault(), LinkRelation::CausedBy));
     }

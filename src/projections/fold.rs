@@ -35,6 +35,7 @@ pub fn fold<A: Projected>(mut state: Option<A>, events: &[StoredEvent]) -> Resul
             recorded_at: e.recorded_at,
             actor: &e.envelope.metadata.actor,
             version: e.envelope.version,
+            hash: &e.hash,
         };
         state = Some(A::evolve(state, &event, &meta)?);
     }
