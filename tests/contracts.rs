@@ -3,7 +3,7 @@
 //!
 //! - `openapi/openapi.json` is the OpenAPI document of the HTTP API;
 //! - `schema/<type>.v<version>.json` is a JSON Schema (draft 2020-12) of the
-//!   payload of each complaint event type, for consumers of the event stream;
+//!   payload of each event type, for consumers of the event stream;
 //! - the permission matrix in `README.md` is the one the code enforces.
 //!
 //! After an intended change, regenerate them all with
@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use opsledger::domain::DomainEvent;
 use opsledger::domain::Personal;
 use opsledger::domain::complaint::{
     Channel, ComplainantRecord, ComplaintAcknowledged, ComplaintAssigned, ComplaintClosed, ComplaintEscalated,
@@ -24,7 +25,13 @@ use opsledger::domain::complaint::{
     ComplaintResolved, ComplaintResumed, ComplaintSatisfactionRecorded, ComplaintWaitingOnCustomer, NoteVisibility,
     Priority,
 };
+use opsledger::domain::fault::{
+    DetectedBy, FaultActionItemCompleted, FaultClosed, FaultEvaluated, FaultEvent, FaultInvestigationStarted,
+    FaultMitigated, FaultNoteAdded, FaultReopened, FaultRepairLogged, FaultReported, FaultResolved, FaultReviewWritten,
+    FaultTechnicianAssigned, FaultTriaged, ReviewActionItem,
+};
 use opsledger::domain::link::{LinkRelation, TicketLinked, TicketRef};
+use opsledger::domain::maintenance::MaintenanceType;
 use opsledger::domain::ticket::TicketKind;
 
 const UPDATE_HINT: &str = "run `UPDATE_CONTRACTS=1 cargo test --test contracts` and commit the result";
@@ -56,11 +63,11 @@ fn committed_event_schemas_match_the_generated_ones() {
     let mut expected = BTreeMap::new();
     for event in &events {
         let file_name = schema_file_name(event);
-        let schema = payload_schema_of(event);
-        if let Err(e) = jsonschema::draft202012::meta::validate(&schema) {
+        let schema = &event.schema;
+        if let Err(e) = jsonschema::draft202012::meta::validate(schema) {
             panic!("the generated schema {file_name} is not a valid draft 2020-12 schema: {e}");
         }
-        expected.insert(file_name, pretty(&schema));
+        expected.insert(file_name, pretty(schema));
     }
 
     let dir = repo_path("schema");
@@ -88,7 +95,7 @@ fn committed_event_schemas_match_the_generated_ones() {
     }
     assert!(
         stale.is_empty(),
-        "schema/ contains files that no complaint event type produces: {stale:?}; {UPDATE_HINT} (or remove them)"
+        "schema/ contains files that no event type produces: {stale:?}; {UPDATE_HINT} (or remove them)"
     );
 }
 
@@ -104,7 +111,7 @@ fn every_event_type_serializes_to_json_its_schema_accepts() {
             // While regenerating, the committed file may not have been written
             // yet by the other test; validate against what it will contain.
             let schema = if updating() {
-                payload_schema_of(event)
+                event.schema.clone()
             } else {
                 committed_schema(&file_name)
             };
@@ -114,23 +121,23 @@ fn every_event_type_serializes_to_json_its_schema_accepts() {
                 .unwrap_or_else(|e| panic!("schema/{file_name} does not compile: {e}"))
         });
 
-        let payload = event.payload_json();
+        let payload = &event.payload;
         let errors: Vec<String> = validator
-            .iter_errors(&payload)
+            .iter_errors(payload)
             .map(|e| format!("{e} (at `{}`)", e.instance_path))
             .collect();
         assert!(
             errors.is_empty(),
             "{} payload {payload} is rejected by schema/{file_name}: {errors:#?}",
-            event.event_type()
+            event.event_type
         );
 
         // The payload must also round-trip through the stored form.
-        let back = ComplaintEvent::from_stored(event.event_type(), event.schema_version(), payload.clone())
-            .unwrap_or_else(|e| panic!("{} payload {payload} does not decode: {e:?}", event.event_type()));
-        assert_eq!(&back, event);
+        if let Err(e) = &event.round_trip {
+            panic!("{} payload {payload} does not round-trip: {e}", event.event_type);
+        }
 
-        let schema = payload_schema_of(event);
+        let schema = &event.schema;
         let object = payload.as_object().expect("payloads are JSON objects");
 
         // Payloads are closed: an unknown property is a contract violation.
@@ -144,7 +151,7 @@ fn every_event_type_serializes_to_json_its_schema_accepts() {
         }
 
         // Every required field really is required.
-        for field in required_fields(&schema) {
+        for field in required_fields(schema) {
             let mut missing = object.clone();
             assert!(
                 missing.remove(&field).is_some(),
@@ -160,10 +167,10 @@ fn every_event_type_serializes_to_json_its_schema_accepts() {
     // A few targeted refusals on the richest payload.
     let filed = events
         .iter()
-        .find(|e| matches!(e, ComplaintEvent::Filed(_)))
+        .find(|e| e.event_type == "complaint.filed")
         .expect("a complaint.filed sample");
     let validator = &validators[&schema_file_name(filed)];
-    let payload = filed.payload_json();
+    let payload = filed.payload.clone();
     let rejects = |pointer: &str, value: Value, why: &str| {
         let mut bad = payload.clone();
         *bad.pointer_mut(pointer)
@@ -206,14 +213,54 @@ fn every_event_type_serializes_to_json_its_schema_accepts() {
 
     let note = events
         .iter()
-        .find(|e| matches!(e, ComplaintEvent::NoteAdded(_)))
+        .find(|e| e.event_type == "complaint.note_added")
         .expect("a complaint.note_added sample");
-    let mut bad = note.payload_json();
+    let mut bad = note.payload.clone();
     bad["visibility"] = json!("public");
     assert!(
         !validators[&schema_file_name(note)].is_valid(&bad),
         "note visibility accepts \"public\""
     );
+}
+
+/// One sample event of any aggregate, as the tests need it: its stored type
+/// and version, its payload, the schema generated for its type, and whether
+/// the payload decodes back to the same event.
+struct Sample {
+    event_type: &'static str,
+    version: u32,
+    payload: Value,
+    schema: Value,
+    round_trip: Result<(), String>,
+}
+
+impl Sample {
+    fn of<E: DomainEvent + PartialEq + std::fmt::Debug>(event: &E, schema: (Value, BTreeMap<String, Value>)) -> Sample {
+        let payload = event.payload_json();
+        let round_trip = match E::from_stored(event.event_type(), event.schema_version(), payload.clone()) {
+            Ok(back) if &back == event => Ok(()),
+            Ok(back) => Err(format!("decodes to {back:?}")),
+            Err(e) => Err(e.to_string()),
+        };
+        Sample {
+            event_type: event.event_type(),
+            version: event.schema_version(),
+            schema: standalone(schema, event.event_type(), event.schema_version()),
+            payload,
+            round_trip,
+        }
+    }
+}
+
+/// Samples of every event type of every aggregate.
+fn samples() -> Vec<Sample> {
+    let complaints = complaint_samples();
+    let faults = fault_samples();
+    complaints
+        .iter()
+        .map(|e| Sample::of(e, complaint_schema(e)))
+        .chain(faults.iter().map(|e| Sample::of(e, fault_schema(e))))
+        .collect()
 }
 
 /// The first sample complainant's data subject and data key.
@@ -250,7 +297,7 @@ fn erased() -> Personal {
 /// with optional fields both present and absent. Personal values are sealed
 /// (or erased), as the application stores them; internal notes are staff
 /// text and stay plain.
-fn samples() -> Vec<ComplaintEvent> {
+fn complaint_samples() -> Vec<ComplaintEvent> {
     let id = Uuid::parse_str("0193a1b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b").expect("valid uuid");
     let zhang = |nonce: &str, ciphertext: &str| sealed(SUBJECT_ZHANG, KEY_ZHANG, nonce, ciphertext);
     let rossi = |nonce: &str, ciphertext: &str| sealed(SUBJECT_ROSSI, KEY_ROSSI, nonce, ciphertext);
@@ -373,6 +420,144 @@ fn samples() -> Vec<ComplaintEvent> {
     ]
 }
 
+/// At least one realistic sample of every fault event type, with optional
+/// fields both present and absent. Faults hold no personal data.
+fn fault_samples() -> Vec<FaultEvent> {
+    let id = fault_ref().id;
+    let at = |s: &str| s.parse::<chrono::DateTime<chrono::Utc>>().expect("a valid instant");
+    let complaint = TicketRef {
+        id: Uuid::parse_str("0193a1b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b").expect("uuid"),
+        number: "CMP-2025-000042".to_owned(),
+        kind: TicketKind::Complaint,
+    };
+    vec![
+        FaultEvent::Reported(FaultReported {
+            id,
+            number: fault_ref().number,
+            title: "支付网关超时".to_owned(),
+            description: "Card payments time out after 30 s for about 5 % of requests.".to_owned(),
+            affected_service: "payments".to_owned(),
+            detected_by: DetectedBy::CustomerComplaint,
+            escalated_from: Some(complaint.clone()),
+        }),
+        FaultEvent::Reported(FaultReported {
+            id,
+            number: fault_ref().number,
+            title: "Disk 90 % full on db-3".to_owned(),
+            description: "Alert from monitoring.".to_owned(),
+            affected_service: "database".to_owned(),
+            detected_by: DetectedBy::Monitoring,
+            escalated_from: None,
+        }),
+        FaultEvent::Triaged(FaultTriaged {
+            severity: 1,
+            evaluator: "https://idp.example|li.na".to_owned(),
+            technician: Some("https://idp.example|wang.fang".to_owned()),
+        }),
+        FaultEvent::Triaged(FaultTriaged {
+            severity: 3,
+            evaluator: "https://idp.example|li.na".to_owned(),
+            technician: None,
+        }),
+        FaultEvent::Evaluated(FaultEvaluated {
+            nature: "Connection pool exhaustion under load".to_owned(),
+            estimated_effort_minutes: 240,
+            proposed_priority: 1,
+        }),
+        FaultEvent::TechnicianAssigned(FaultTechnicianAssigned {
+            technician: "https://idp.example|wang.fang".to_owned(),
+        }),
+        FaultEvent::InvestigationStarted(FaultInvestigationStarted {
+            note: Some("Reproduced on staging.".to_owned()),
+        }),
+        FaultEvent::InvestigationStarted(FaultInvestigationStarted { note: None }),
+        FaultEvent::Mitigated(FaultMitigated {
+            workaround: "Traffic moved to the secondary gateway.".to_owned(),
+        }),
+        FaultEvent::Resolved(FaultResolved {
+            resolution: "Pool size raised and leak fixed.".to_owned(),
+            root_cause: "Connections leaked on a timeout path.".to_owned(),
+        }),
+        FaultEvent::Closed(FaultClosed {
+            comment: Some("Review done.".to_owned()),
+        }),
+        FaultEvent::Closed(FaultClosed { comment: None }),
+        FaultEvent::Reopened(FaultReopened {
+            reason: "Timeouts are back.".to_owned(),
+        }),
+        FaultEvent::RepairLogged(FaultRepairLogged {
+            repair: 1,
+            technician: "https://idp.example|wang.fang".to_owned(),
+            action_taken: "Replaced the gateway's connection pool library.".to_owned(),
+            started_at: at("2026-03-01T08:00:00Z"),
+            ended_at: at("2026-03-01T09:30:00Z"),
+            person_minutes: 180,
+            maintenance_type: MaintenanceType::Corrective,
+            parts: vec!["pool-lib 2.4".to_owned()],
+        }),
+        FaultEvent::RepairLogged(FaultRepairLogged {
+            repair: 2,
+            technician: "https://idp.example|wang.fang".to_owned(),
+            action_taken: "Added an alert on pool saturation.".to_owned(),
+            started_at: at("2026-03-01T10:00:00Z"),
+            ended_at: at("2026-03-01T10:45:00Z"),
+            person_minutes: 45,
+            maintenance_type: MaintenanceType::Preventive,
+            parts: Vec::new(),
+        }),
+        FaultEvent::ReviewWritten(FaultReviewWritten {
+            summary: "Payments failed for 40 minutes.".to_owned(),
+            root_cause: "Connections leaked on a timeout path.".to_owned(),
+            contributing_factors: vec!["No saturation alert".to_owned()],
+            action_items: vec![ReviewActionItem {
+                item: 1,
+                description: "Load-test the timeout path.".to_owned(),
+                owner: "https://idp.example|li.na".to_owned(),
+                due_on: chrono::NaiveDate::from_ymd_opt(2026, 4, 1).expect("a valid date"),
+            }],
+        }),
+        FaultEvent::ReviewWritten(FaultReviewWritten {
+            summary: "Minor.".to_owned(),
+            root_cause: "Unknown.".to_owned(),
+            contributing_factors: Vec::new(),
+            action_items: Vec::new(),
+        }),
+        FaultEvent::ActionItemCompleted(FaultActionItemCompleted {
+            item: 1,
+            note: Some("Done in sprint 12.".to_owned()),
+        }),
+        FaultEvent::ActionItemCompleted(FaultActionItemCompleted { item: 1, note: None }),
+        FaultEvent::NoteAdded(FaultNoteAdded {
+            body: "Vendor ticket #4411 opened.".to_owned(),
+        }),
+        FaultEvent::Linked(TicketLinked {
+            other: complaint,
+            relation: LinkRelation::Causes,
+            comment: Some("Same outage.".to_owned()),
+        }),
+    ]
+}
+
+/// The payload schema of a fault event's type; exhaustive, like [`complaint_schema`].
+fn fault_schema(event: &FaultEvent) -> (Value, BTreeMap<String, Value>) {
+    match event {
+        FaultEvent::Reported(_) => payload_schema::<FaultReported>(),
+        FaultEvent::Triaged(_) => payload_schema::<FaultTriaged>(),
+        FaultEvent::Evaluated(_) => payload_schema::<FaultEvaluated>(),
+        FaultEvent::TechnicianAssigned(_) => payload_schema::<FaultTechnicianAssigned>(),
+        FaultEvent::InvestigationStarted(_) => payload_schema::<FaultInvestigationStarted>(),
+        FaultEvent::Mitigated(_) => payload_schema::<FaultMitigated>(),
+        FaultEvent::Resolved(_) => payload_schema::<FaultResolved>(),
+        FaultEvent::Closed(_) => payload_schema::<FaultClosed>(),
+        FaultEvent::Reopened(_) => payload_schema::<FaultReopened>(),
+        FaultEvent::RepairLogged(_) => payload_schema::<FaultRepairLogged>(),
+        FaultEvent::ReviewWritten(_) => payload_schema::<FaultReviewWritten>(),
+        FaultEvent::ActionItemCompleted(_) => payload_schema::<FaultActionItemCompleted>(),
+        FaultEvent::NoteAdded(_) => payload_schema::<FaultNoteAdded>(),
+        FaultEvent::Linked(_) => payload_schema::<TicketLinked>(),
+    }
+}
+
 fn fault_ref() -> TicketRef {
     TicketRef {
         id: Uuid::parse_str("01930000-0000-7000-8000-0000000000f1").expect("uuid"),
@@ -381,10 +566,10 @@ fn fault_ref() -> TicketRef {
     }
 }
 
-/// The payload schema of an event's type. Exhaustive on purpose: a new
-/// variant does not compile until it is given a schema here.
-fn payload_schema_of(event: &ComplaintEvent) -> Value {
-    let schema = match event {
+/// The payload schema of a complaint event's type. Exhaustive on purpose: a
+/// new variant does not compile until it is given a schema here.
+fn complaint_schema(event: &ComplaintEvent) -> (Value, BTreeMap<String, Value>) {
+    match event {
         ComplaintEvent::Filed(_) => payload_schema::<ComplaintFiled>(),
         ComplaintEvent::Acknowledged(_) => payload_schema::<ComplaintAcknowledged>(),
         ComplaintEvent::Assigned(_) => payload_schema::<ComplaintAssigned>(),
@@ -398,8 +583,7 @@ fn payload_schema_of(event: &ComplaintEvent) -> Value {
         ComplaintEvent::Escalated(_) => payload_schema::<ComplaintEscalated>(),
         ComplaintEvent::LinkedFaultResolved(_) => payload_schema::<ComplaintLinkedFaultResolved>(),
         ComplaintEvent::Linked(_) => payload_schema::<TicketLinked>(),
-    };
-    standalone(schema, event.event_type(), event.schema_version())
+    }
 }
 
 /// The utoipa schema of `T` plus every component schema it references.
@@ -498,8 +682,8 @@ fn required_fields(schema: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn schema_file_name(event: &ComplaintEvent) -> String {
-    format!("{}.v{}.json", event.event_type(), event.schema_version())
+fn schema_file_name(event: &Sample) -> String {
+    format!("{}.v{}.json", event.event_type, event.version)
 }
 
 fn committed_schema(file_name: &str) -> Value {
@@ -509,13 +693,14 @@ fn committed_schema(file_name: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
 
-fn assert_covers_every_event_type(events: &[ComplaintEvent]) {
-    let sampled: BTreeSet<&str> = events.iter().map(ComplaintEvent::event_type).collect();
-    let known: BTreeSet<&str> = ComplaintEvent::EVENT_TYPES.iter().copied().collect();
-    assert_eq!(
-        sampled, known,
-        "the samples must cover exactly ComplaintEvent::EVENT_TYPES"
-    );
+fn assert_covers_every_event_type(events: &[Sample]) {
+    let sampled: BTreeSet<&str> = events.iter().map(|e| e.event_type).collect();
+    let known: BTreeSet<&str> = ComplaintEvent::EVENT_TYPES
+        .iter()
+        .chain(FaultEvent::EVENT_TYPES)
+        .copied()
+        .collect();
+    assert_eq!(sampled, known, "the samples must cover exactly the known event types");
 }
 
 // ---------------------------------------------------------------------------
