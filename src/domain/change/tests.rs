@@ -314,19 +314,16 @@ fn the_drafting_actor_is_the_requester() {
     assert_eq!(c.affected_services, services());
     assert_eq!(c.plan, None);
     assert_eq!(c.plan_revision, 0);
-    assert_eq!(c.ticket_ref(), other_change(0).clone_with(ID, NUMBER));
+    assert_eq!(
+        c.ticket_ref(),
+        TicketRef {
+            id: ID,
+            number: NUMBER.to_owned(),
+            kind: TicketKind::Change,
+        }
+    );
     assert!(!c.is_approved());
     assert!(!c.requires_review());
-}
-
-impl TicketRef {
-    fn clone_with(&self, id: Uuid, number: &str) -> TicketRef {
-        TicketRef {
-            id,
-            number: number.to_owned(),
-            kind: self.kind,
-        }
-    }
 }
 
 #[test]
