@@ -1,6 +1,8 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::link::TicketRef;
+
 /// One invalid field of a command, addressed by a JSON Pointer (RFC 6901)
 /// into the request body that carried it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -36,6 +38,11 @@ pub enum DomainError {
     /// rule forbids it (for example, a second satisfaction rating).
     #[error("{0}")]
     RuleViolated(String),
+    /// The requested schedule overlaps other changes' bookings; the caller
+    /// may retry with an override and a reason. Kept apart from
+    /// `RuleViolated` so the caller can list the conflicting changes.
+    #[error("{detail}")]
+    ScheduleConflict { detail: String, conflicts: Vec<TicketRef> },
 }
 
 /// Collects field errors so a command reports all of them at once.

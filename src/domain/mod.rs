@@ -2,6 +2,7 @@
 //! knows about HTTP, SQL or configuration; the rest of the crate wraps it.
 
 pub mod actor;
+pub mod change;
 pub mod complaint;
 pub mod error;
 pub mod event;
@@ -15,6 +16,7 @@ pub mod subject;
 mod test_clock;
 pub mod text;
 pub mod ticket;
+pub mod zoned;
 
 pub use actor::{Actor, Role};
 pub use error::{DomainError, FieldError, Validator};

@@ -45,6 +45,21 @@ pub enum Permission {
     AuditRead,
     /// Follow the global event feed.
     EventsRead,
+    /// Read changes and the change calendar (bookings and freeze windows).
+    ChangeRead,
+    /// Draft, amend and submit a change; add notes to it.
+    ChangeRequest,
+    /// Assess a change and amend its plan.
+    ChangeAssess,
+    /// Approve or reject a change.
+    ChangeApprove,
+    /// Schedule, unschedule and assign a change.
+    ChangeSchedule,
+    /// Start implementing a change, record rollout steps, complete, roll
+    /// back or fail it, write its review and close it.
+    ChangeImplement,
+    /// Declare and lift freeze windows.
+    FreezeManage,
 }
 
 /// One row of the matrix: the roles granted a permission, and the scope an
@@ -155,6 +170,48 @@ pub const MATRIX: &[Grant] = &[
         roles: &[Auditor, Admin],
         integration_scope: Some("events:read"),
     },
+    Grant {
+        permission: Permission::ChangeRead,
+        name: "read changes and the change calendar",
+        roles: &[Engineer, Manager, Auditor, Admin],
+        integration_scope: Some("changes:read"),
+    },
+    Grant {
+        permission: Permission::ChangeRequest,
+        name: "draft, amend, submit a change; add notes to it",
+        roles: &[Engineer, Manager, Admin],
+        integration_scope: Some("changes:write"),
+    },
+    Grant {
+        permission: Permission::ChangeAssess,
+        name: "assess a change, amend its plan",
+        roles: &[Engineer, Manager, Admin],
+        integration_scope: Some("changes:write"),
+    },
+    Grant {
+        permission: Permission::ChangeApprove,
+        name: "approve or reject a change",
+        roles: &[Manager, Admin],
+        integration_scope: None,
+    },
+    Grant {
+        permission: Permission::ChangeSchedule,
+        name: "schedule, unschedule, assign a change",
+        roles: &[Manager, Admin],
+        integration_scope: None,
+    },
+    Grant {
+        permission: Permission::ChangeImplement,
+        name: "implement, roll out, complete, roll back, fail, review, close a change",
+        roles: &[Engineer, Manager, Admin],
+        integration_scope: Some("changes:write"),
+    },
+    Grant {
+        permission: Permission::FreezeManage,
+        name: "declare and lift freeze windows",
+        roles: &[Admin],
+        integration_scope: None,
+    },
 ];
 
 fn grant(permission: Permission) -> &'static Grant {
@@ -191,6 +248,7 @@ pub enum FaultReach {
 pub struct ReadScope {
     pub complaints: bool,
     pub faults: FaultReach,
+    pub changes: bool,
 }
 
 impl ReadScope {
@@ -205,6 +263,7 @@ impl ReadScope {
         ReadScope {
             complaints: allows(roles, scopes, Permission::TicketRead),
             faults,
+            changes: allows(roles, scopes, Permission::ChangeRead),
         }
     }
 
@@ -218,6 +277,9 @@ impl ReadScope {
                 FaultReach::LinkedToComplaints => complaint_linked,
                 FaultReach::None => false,
             },
+            // Changes are internal work: being linked to a complaint
+            // grants no reading of them.
+            TicketKind::Change => self.changes,
         }
     }
 }
@@ -255,7 +317,7 @@ pub fn render_markdown() -> String {
 mod tests {
     use super::*;
 
-    const EVERY_PERMISSION: [Permission; 16] = [
+    const EVERY_PERMISSION: [Permission; 23] = [
         Permission::TicketRead,
         Permission::FaultRead,
         Permission::FaultReadLinked,
@@ -272,6 +334,13 @@ mod tests {
         Permission::SubjectAdmin,
         Permission::AuditRead,
         Permission::EventsRead,
+        Permission::ChangeRead,
+        Permission::ChangeRequest,
+        Permission::ChangeAssess,
+        Permission::ChangeApprove,
+        Permission::ChangeSchedule,
+        Permission::ChangeImplement,
+        Permission::FreezeManage,
     ];
 
     #[test]
@@ -292,6 +361,7 @@ mod tests {
                     | Permission::FaultReadLinked
                     | Permission::AuditRead
                     | Permission::EventsRead
+                    | Permission::ChangeRead
             );
             assert_eq!(allows(&[Role::Auditor], &[], p), expected, "{p:?}");
         }
@@ -345,5 +415,26 @@ mod tests {
         for p in EVERY_PERMISSION {
             assert!(!allows(&[], &["tickets:read".to_owned()], p));
         }
+    }
+
+    #[test]
+    fn changes_are_read_by_engineers_managers_auditors_and_admins_only() {
+        for role in [Role::Engineer, Role::Manager, Role::Auditor, Role::Admin] {
+            let scope = ReadScope::of(&[role], &[]);
+            assert!(scope.allows(TicketKind::Change, false), "{role:?}");
+            assert!(scope.allows(TicketKind::Change, true), "{role:?}");
+        }
+        let agent = ReadScope::of(&[Role::Agent], &[]);
+        assert!(!agent.allows(TicketKind::Change, true));
+        let integration = ReadScope::of(&[Role::Integration], &["changes:read".to_owned()]);
+        assert!(integration.allows(TicketKind::Change, false));
+        assert!(!integration.allows(TicketKind::Complaint, false));
+        assert!(!ReadScope::of(&[Role::Integration], &["tickets:read".to_owned()]).allows(TicketKind::Change, false));
+        assert!(allows(&[Role::Manager], &[], Permission::ChangeApprove));
+        assert!(!allows(&[Role::Engineer], &[], Permission::ChangeApprove));
+        assert!(!allows(&[Role::Engineer], &[], Permission::ChangeSchedule));
+        assert!(allows(&[Role::Engineer], &[], Permission::ChangeImplement));
+        assert!(!allows(&[Role::Manager], &[], Permission::FreezeManage));
+        assert!(allows(&[Role::Admin], &[], Permission::FreezeManage));
     }
 }

@@ -10,15 +10,18 @@ pub enum TicketKind {
     Complaint,
     /// Something broken in a service, however it was noticed.
     Fault,
+    /// A planned change to one or more services.
+    Change,
 }
 
 impl TicketKind {
-    pub const ALL: [TicketKind; 2] = [TicketKind::Complaint, TicketKind::Fault];
+    pub const ALL: [TicketKind; 3] = [TicketKind::Complaint, TicketKind::Fault, TicketKind::Change];
 
     pub fn as_str(self) -> &'static str {
         match self {
             TicketKind::Complaint => "complaint",
             TicketKind::Fault => "fault",
+            TicketKind::Change => "change",
         }
     }
 
@@ -31,6 +34,7 @@ impl TicketKind {
         match self {
             TicketKind::Complaint => "CMP",
             TicketKind::Fault => "FLT",
+            TicketKind::Change => "CHG",
         }
     }
 }
@@ -69,6 +73,7 @@ mod tests {
             "CMP-2026-1234567"
         );
         assert_eq!(format_number(TicketKind::Fault, 2026, 7), "FLT-2026-000007");
+        assert_eq!(format_number(TicketKind::Change, 2026, 9), "CHG-2026-000009");
     }
 
     #[test]
@@ -80,13 +85,19 @@ mod tests {
         assert_eq!(TicketKind::parse("fault"), Some(TicketKind::Fault));
         assert_eq!(TicketKind::parse("Fault"), None);
         // Prefixes must stay distinct, or a number would not say its kind.
-        assert_ne!(TicketKind::Complaint.prefix(), TicketKind::Fault.prefix());
+        assert_eq!(TicketKind::parse("change"), Some(TicketKind::Change));
+        for a in TicketKind::ALL {
+            for b in TicketKind::ALL {
+                assert_eq!(a.prefix() == b.prefix(), a == b, "{a:?} {b:?}");
+            }
+        }
     }
 
     #[test]
     fn numbers_parse_case_insensitively_and_refuse_other_shapes() {
         assert_eq!(parse_number("cmp-2026-000123").as_deref(), Some("CMP-2026-000123"));
         assert_eq!(parse_number("flt-2026-000123").as_deref(), Some("FLT-2026-000123"));
+        assert_eq!(parse_number("chg-2026-000123").as_deref(), Some("CHG-2026-000123"));
         assert_eq!(
             parse_number("FLT-2026-123456789012").as_deref(),
             Some("FLT-2026-123456789012")

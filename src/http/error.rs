@@ -228,6 +228,7 @@ impl From<DomainError> for ApiError {
                 command,
             },
             DomainError::RuleViolated(detail) => ApiError::RuleViolated(detail),
+            DomainError::ScheduleConflict { detail, .. } => ApiError::RuleViolated(detail),
         }
     }
 }

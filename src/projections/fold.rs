@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::domain::change::{self, Change, ChangeEvent};
 use crate::domain::complaint::{self, Complaint, ComplaintEvent};
 use crate::domain::fault::{self, Fault, FaultEvent};
 use crate::domain::ticket::TicketKind;
@@ -47,6 +48,7 @@ pub fn fold_view(kind: TicketKind, events: &[StoredEvent]) -> Result<Option<Valu
     let view = match kind {
         TicketKind::Complaint => fold::<Complaint>(None, events)?.map(serde_json::to_value),
         TicketKind::Fault => fold::<Fault>(None, events)?.map(serde_json::to_value),
+        TicketKind::Change => fold::<Change>(None, events)?.map(serde_json::to_value),
     };
     view.transpose()
         .map_err(|e| StreamCorrupt(format!("a view does not serialize: {e}")))
@@ -101,6 +103,35 @@ impl Projected for Fault {
             assignee: self.technician.clone(),
             channel: None,
             complaint_linked: !self.complaints_to_inform().is_empty(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            version: self.version,
+            view: serde_json::to_value(self)?,
+            subject: None,
+        })
+    }
+}
+
+impl Projected for Change {
+    type Event = ChangeEvent;
+    const KIND: TicketKind = TicketKind::Change;
+
+    fn evolve(state: Option<Change>, event: &ChangeEvent, meta: &EventMeta) -> Result<Change, StreamCorrupt> {
+        change::evolve(state, event, meta)
+    }
+
+    fn row(&self) -> Result<TicketRow, serde_json::Error> {
+        Ok(TicketRow {
+            id: self.id,
+            number: self.number.clone(),
+            kind: Self::KIND.as_str().to_owned(),
+            status: self.status.as_str().to_owned(),
+            priority: None,
+            severity: None,
+            team: None,
+            assignee: self.assignee.clone(),
+            channel: None,
+            complaint_linked: false,
             created_at: self.created_at,
             updated_at: self.updated_at,
             version: self.version,

@@ -170,6 +170,7 @@ pub async fn next_number(client: &impl GenericClient, kind: TicketKind) -> Resul
     let sequence = match kind {
         TicketKind::Complaint => "SELECT nextval('ticket_number_complaint')",
         TicketKind::Fault => "SELECT nextval('ticket_number_fault')",
+        TicketKind::Change => "SELECT nextval('ticket_number_change')",
     };
     let statement = client.prepare_cached(sequence).await?;
     let counter: i64 = client.query_one(&statement, &[]).await?.try_get(0)?;

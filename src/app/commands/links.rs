@@ -1,5 +1,6 @@
 //! Links between any two tickets, recorded on both.
 
+use crate::domain::change::{Change, ChangeEvent};
 use crate::domain::complaint::{Complaint, ComplaintEvent};
 use crate::domain::fault::{Fault, FaultEvent};
 use crate::domain::link::{self, Link, LinkTickets, TicketLinked, TicketRef as LinkedTicket};
@@ -22,6 +23,7 @@ struct Linkable {
 enum State {
     Complaint(Complaint),
     Fault(Fault),
+    Change(Change),
 }
 
 impl Linkable {
@@ -29,6 +31,7 @@ impl Linkable {
         let state = match TicketKind::parse(&row.kind) {
             Some(TicketKind::Complaint) => State::Complaint(state_of(&row)?),
             Some(TicketKind::Fault) => State::Fault(state_of(&row)?),
+            Some(TicketKind::Change) => State::Change(state_of(&row)?),
             None => {
                 return Err(CommandError::Corrupt(format!(
                     "ticket {} has kind {:?}",
@@ -43,6 +46,7 @@ impl Linkable {
         match &self.state {
             State::Complaint(c) => c.ticket_ref(),
             State::Fault(f) => f.ticket_ref(),
+            State::Change(c) => c.ticket_ref(),
         }
     }
 
@@ -50,6 +54,7 @@ impl Linkable {
         match &self.state {
             State::Complaint(c) => &c.links,
             State::Fault(f) => &f.links,
+            State::Change(c) => &c.links,
         }
     }
 
@@ -59,6 +64,7 @@ impl Linkable {
         match self.state {
             State::Complaint(c) => StreamWrite::new(id, Some(c), head, vec![ComplaintEvent::Linked(event)], ctx, now),
             State::Fault(f) => StreamWrite::new(id, Some(f), head, vec![FaultEvent::Linked(event)], ctx, now),
+            State::Change(c) => StreamWrite::new(id, Some(c), head, vec![ChangeEvent::Linked(event)], ctx, now),
         }
     }
 }

@@ -1,0 +1,563 @@
+//! The rules: which commands a change accepts, and what they record.
+//!
+//! Every decision validates the command's fields first and only then looks
+//! at the state, so a client with a malformed body always learns about the
+//! body (422) rather than about a state it might not even have caused.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use uuid::Uuid;
+
+use super::calendar::{CalendarBooked, CalendarEvent, CalendarReleased, ServiceCalendar};
+use super::command::*;
+use super::event::*;
+use super::freeze::FreezeCalendar;
+use super::state::{Change, ChangeStatus};
+use super::{ChangeType, RolloutStepKind};
+use crate::domain::link::TicketRef;
+use crate::domain::text::{self, LABEL, LONG_TEXT, TITLE};
+use crate::domain::ticket::TicketKind;
+use crate::domain::{DomainError, Validator, zoned};
+
+use ChangeStatus::{
+    Approved, Assessed, Closed, Completed, Draft, Failed, Implementing, Rejected, Reviewed, RolledBack, Submitted,
+};
+
+const MAX_AFFECTED_SERVICES: usize = 20;
+const MAX_LINKED_FAULTS: usize = 50;
+const MAX_FOLLOW_UP_ACTIONS: usize = 100;
+/// Longer windows block the services' calendars for no good reason; a
+/// change that big should be split.
+const MAX_WINDOW: TimeDelta = TimeDelta::days(30);
+
+/// What scheduling records: the change's event and one booking per
+/// affected service, in the order of the change's `affected_services`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scheduled {
+    pub change: Vec<ChangeEvent>,
+    pub bookings: Vec<CalendarEvent>,
+}
+
+/// Validates a new change and records its draft under `id` and `number`,
+/// both chosen by the caller. `linked_faults` are the command's
+/// `linked_faults`, resolved by the caller in the same order.
+///
+/// `now` is not used yet; it is part of the signature so that time-based
+/// rules can be added without touching callers.
+pub fn draft(
+    id: Uuid,
+    number: &str,
+    cmd: &DraftChange,
+    linked_faults: Vec<TicketRef>,
+    _now: DateTime<Utc>,
+) -> Result<Vec<ChangeEvent>, DomainError> {
+    let mut v = Validator::new();
+    text::check(&mut v, "/title", &cmd.title, TITLE);
+    text::check(&mut v, "/description", &cmd.description, LONG_TEXT);
+    check_services(&mut v, &cmd.affected_services);
+    if linked_faults.len() > MAX_LINKED_FAULTS {
+        v.push(
+            "/linked_faults",
+            format!(
+                "must have at most {MAX_LINKED_FAULTS} items (has {})",
+                linked_faults.len()
+            ),
+        );
+    }
+    for (i, fault) in linked_faults.iter().enumerate() {
+        let pointer = format!("/linked_faults/{i}");
+        if fault.kind != TicketKind::Fault {
+            v.push(
+                &pointer,
+                format!("{} is a {}, not a fault", fault.number, fault.kind.as_str()),
+            );
+        } else if linked_faults[..i].iter().any(|f| f.id == fault.id) {
+            v.push(&pointer, format!("{} is listed twice", fault.number));
+        }
+    }
+    v.finish()?;
+
+    Ok(vec![ChangeEvent::Drafted(ChangeDrafted {
+        id,
+        number: number.to_owned(),
+        change_type: cmd.change_type,
+        title: cmd.title.clone(),
+        description: cmd.description.clone(),
+        affected_services: cmd.affected_services.clone(),
+        maintenance_type: cmd.maintenance_type,
+        linked_faults,
+    })])
+}
+
+/// Decides a command by `actor` against the change's current state.
+///
+/// `now` is not used yet; see [`draft`].
+pub fn decide(
+    state: &Change,
+    cmd: &ChangeCommand,
+    actor: &str,
+    _now: DateTime<Utc>,
+) -> Result<Vec<ChangeEvent>, DomainError> {
+    validate(state, cmd)?;
+
+    let status = state.status;
+    let emergency = state.change_type == ChangeType::Emergency;
+    if matches!(cmd, ChangeCommand::Approve(_) | ChangeCommand::Reject(_)) && state.change_type == ChangeType::Standard
+    {
+        return Err(DomainError::RuleViolated(
+            "standard changes are pre-approved".to_owned(),
+        ));
+    }
+    let allowed = match cmd {
+        ChangeCommand::Amend(_) => matches!(status, Draft | Submitted),
+        ChangeCommand::Submit(_) => status == Draft,
+        ChangeCommand::Assess(_) => status == Submitted,
+        ChangeCommand::AmendPlan(_) => matches!(status, Assessed | Approved | Rejected),
+        // An emergency change may be approved after the fact, at any point
+        // from its assessment to its review.
+        ChangeCommand::Approve(_) | ChangeCommand::Reject(_) if emergency => matches!(
+            status,
+            Assessed
+                | Approved
+                | Rejected
+                | ChangeStatus::Scheduled
+                | Implementing
+                | Completed
+                | RolledBack
+                | Failed
+                | Reviewed
+        ),
+        ChangeCommand::Approve(_) | ChangeCommand::Reject(_) => status == Assessed,
+        ChangeCommand::Assign(_) => status != Closed,
+        ChangeCommand::StartImplementation(_) => status == ChangeStatus::Scheduled,
+        ChangeCommand::RecordRolloutStep(_) | ChangeCommand::Complete(_) => status == Implementing,
+        ChangeCommand::RollBack(_) => matches!(status, Implementing | Completed),
+        ChangeCommand::Fail(_) => status == Implementing,
+        ChangeCommand::Review(_) => matches!(status, Completed | RolledBack | Failed),
+        ChangeCommand::Close(_) => matches!(
+            status,
+            Draft | Submitted | Assessed | Approved | Rejected | Completed | RolledBack | Failed | Reviewed
+        ),
+        ChangeCommand::AddNote(_) => status != Closed,
+    };
+    if !allowed {
+        return Err(invalid(status, cmd.name()));
+    }
+
+    let event = match cmd {
+        ChangeCommand::Amend(c) => ChangeEvent::Amended(ChangeAmended {
+            title: c.title.clone(),
+            description: c.description.clone(),
+            affected_services: c.affected_services.clone(),
+            maintenance_type: c.maintenance_type,
+        }),
+        ChangeCommand::Submit(_) => ChangeEvent::Submitted(ChangeSubmitted {}),
+        ChangeCommand::Assess(c) => ChangeEvent::Assessed(planned(c)),
+        ChangeCommand::AmendPlan(c) => ChangeEvent::PlanAmended(planned(c)),
+        ChangeCommand::Approve(c) => {
+            let plan_hash = judge(state, actor, "approve")?;
+            let again = state
+                .approvals
+                .iter()
+                .any(|a| a.by == actor && a.plan_hash == plan_hash);
+            if again {
+                return Err(DomainError::RuleViolated(
+                    "you have already approved this plan; a second approval needs someone else".to_owned(),
+                ));
+            }
+            ChangeEvent::Approved(ChangeApproved {
+                comment: c.comment.clone(),
+                plan_hash,
+            })
+        }
+        ChangeCommand::Reject(c) => ChangeEvent::Rejected(ChangeRejected {
+            comment: c.comment.clone(),
+            plan_hash: judge(state, actor, "reject")?,
+        }),
+        ChangeCommand::Assign(c) => {
+            if state.assignee.as_deref() == Some(c.assignee.as_str()) {
+                // An event that changes nothing would only add noise to the
+                // history and make retries look like real reassignments.
+                return Err(DomainError::RuleViolated(format!(
+                    "{} is already the change's assignee",
+                    c.assignee
+                )));
+            }
+            ChangeEvent::Assigned(ChangeAssigned {
+                assignee: c.assignee.clone(),
+            })
+        }
+        // Normal and standard changes only get here approved (scheduling
+        // requires it); emergencies may go ahead and be approved later.
+        ChangeCommand::StartImplementation(_) => ChangeEvent::ImplementationStarted(ChangeImplementationStarted {}),
+        ChangeCommand::RecordRolloutStep(c) => {
+            if let Some(last) = state.rollout.last().filter(|s| s.kind.is_final()) {
+                return Err(DomainError::RuleViolated(format!(
+                    "the rollout already ended with {}; nothing may follow a final step",
+                    last.kind.as_str()
+                )));
+            }
+            let previous = state
+                .rollout
+                .iter()
+                .filter(|s| s.kind == RolloutStepKind::Canary)
+                .filter_map(|s| s.percent)
+                .max();
+            if let (Some(previous), Some(percent)) = (previous, c.percent)
+                && percent <= previous
+            {
+                return Err(DomainError::RuleViolated(format!(
+                    "a canary step must reach more than the {previous}% already rolled out (got {percent}%)"
+                )));
+            }
+            ChangeEvent::RolloutStepRecorded(ChangeRolloutStepRecorded {
+                kind: c.kind,
+                percent: c.percent,
+                note: c.note.clone(),
+            })
+        }
+        ChangeCommand::Complete(_) => {
+            if !state.rollout.last().is_some_and(|s| s.kind.is_final()) {
+                return Err(DomainError::RuleViolated(
+                    "a change is complete only after a final rollout step (blue_green_switch or full_rollout)"
+                        .to_owned(),
+                ));
+            }
+            ChangeEvent::Completed(ChangeCompleted {})
+        }
+        ChangeCommand::RollBack(c) => ChangeEvent::RolledBack(ChangeRolledBack {
+            reason: c.reason.clone(),
+        }),
+        ChangeCommand::Fail(c) => ChangeEvent::Failed(ChangeFailed {
+            reason: c.reason.clone(),
+        }),
+        ChangeCommand::Review(c) => ChangeEvent::Reviewed(ChangeReviewed {
+            outcome: c.outcome,
+            went_well: c.went_well.clone(),
+            went_wrong: c.went_wrong.clone(),
+            follow_up_actions: c.follow_up_actions.clone(),
+        }),
+        ChangeCommand::Close(c) => {
+            if matches!(status, Completed | RolledBack | Failed) && state.requires_review() {
+                return Err(DomainError::RuleViolated(format!(
+                    "a {} change needs a post-implementation review before it is closed",
+                    state.change_type.as_str()
+                )));
+            }
+            if emergency && state.implementation_started_at.is_some() && !state.is_approved() {
+                return Err(DomainError::RuleViolated(
+                    "an implemented emergency change cannot be closed before its retrospective approval".to_owned(),
+                ));
+            }
+            ChangeEvent::Closed(ChangeClosed {
+                reason: c.reason.clone(),
+            })
+        }
+        ChangeCommand::AddNote(c) => ChangeEvent::NoteAdded(ChangeNoteAdded { text: c.text.clone() }),
+    };
+    Ok(vec![event])
+}
+
+/// Schedules (or reschedules) the change: the change's event plus one
+/// booking per affected service. `calendars` holds the current calendar of
+/// each affected service (a missing one counts as empty); `freezes` is the
+/// freeze stream's view.
+pub fn schedule(
+    state: &Change,
+    cmd: &ScheduleChange,
+    freezes: &FreezeCalendar,
+    calendars: &[ServiceCalendar],
+    now: DateTime<Utc>,
+) -> Result<Scheduled, DomainError> {
+    let mut v = Validator::new();
+    let zone = zoned::parse_zone(&mut v, "/time_zone", cmd.time_zone.as_deref());
+    let (start, end) = match zone {
+        Some(zone) => (
+            zoned::parse_instant(&mut v, "/start", &cmd.start, zone),
+            zoned::parse_instant(&mut v, "/end", &cmd.end, zone),
+        ),
+        None => (None, None),
+    };
+    if let (Some(start), Some(end)) = (start, end) {
+        if end <= start {
+            v.push("/end", "must be after start");
+        } else if end <= now {
+            v.push("/end", "must be in the future");
+        } else if end - start > MAX_WINDOW {
+            v.push("/end", "must be at most 30 days after start");
+        }
+    }
+    text::check_opt(&mut v, "/override_reason", cmd.override_reason.as_deref(), LONG_TEXT);
+    if cmd.override_conflicts && cmd.override_reason.is_none() {
+        v.push(
+            "/override_reason",
+            "is required with override_conflicts: say why the overlap is acceptable",
+        );
+    }
+    v.finish()?;
+    let (Some(zone), Some(start), Some(end)) = (zone, start, end) else {
+        unreachable!("validation passed, so the zone and both times parsed");
+    };
+
+    let allowed = match state.change_type {
+        ChangeType::Normal => matches!(state.status, Approved | ChangeStatus::Scheduled),
+        ChangeType::Standard | ChangeType::Emergency => {
+            matches!(state.status, Assessed | Approved | ChangeStatus::Scheduled)
+        }
+    };
+    if !allowed {
+        return Err(invalid(state.status, "schedule"));
+    }
+
+    let frozen = freezes.active_overlapping(&state.affected_services, start, end);
+    let freezes_overridden = if frozen.is_empty() {
+        Vec::new()
+    } else if state.change_type == ChangeType::Emergency {
+        frozen.iter().map(|w| w.id).collect()
+    } else {
+        let w = frozen[0];
+        return Err(DomainError::RuleViolated(format!(
+            "the window falls in freeze window {} ({}), from {} to {}{}; only emergency changes may be \
+             scheduled in a freeze",
+            w.id,
+            w.reason,
+            w.start_local,
+            w.end_local,
+            w.service
+                .as_ref()
+                .map(|s| format!(" on {s}"))
+                .unwrap_or_else(|| " on every service".to_owned()),
+        )));
+    };
+
+    // Conflicts per service, in the order of the affected services; the
+    // change's own booking is the one being moved, never a conflict.
+    let per_service: Vec<Vec<TicketRef>> = state
+        .affected_services
+        .iter()
+        .map(|service| {
+            calendars
+                .iter()
+                .filter(|c| &c.service == service)
+                .flat_map(|c| &c.bookings)
+                .filter(|b| b.change.id != state.id && b.overlaps(start, end))
+                .map(|b| b.change.clone())
+                .collect()
+        })
+        .collect();
+    let mut conflicts: Vec<TicketRef> = Vec::new();
+    for t in per_service.iter().flatten() {
+        if !conflicts.iter().any(|c| c.id == t.id) {
+            conflicts.push(t.clone());
+        }
+    }
+    if !conflicts.is_empty() && !cmd.override_conflicts {
+        let numbers: Vec<&str> = conflicts.iter().map(|c| c.number.as_str()).collect();
+        return Err(DomainError::ScheduleConflict {
+            detail: format!(
+                "the window overlaps the bookings of {}; set override_conflicts and give an override_reason to \
+                 book it anyway",
+                numbers.join(", ")
+            ),
+            conflicts,
+        });
+    }
+    let override_reason = if cmd.override_conflicts {
+        cmd.override_reason.clone()
+    } else {
+        None
+    };
+
+    let me = state.ticket_ref();
+    let bookings = state
+        .affected_services
+        .iter()
+        .zip(per_service)
+        .map(|(service, overrides)| {
+            CalendarEvent::Booked(CalendarBooked {
+                service: service.clone(),
+                change: me.clone(),
+                start,
+                end,
+                override_reason: override_reason.clone().filter(|_| !overrides.is_empty()),
+                overrides,
+            })
+        })
+        .collect();
+    let scheduled = ChangeEvent::Scheduled(ChangeScheduled {
+        start,
+        end,
+        time_zone: zone.name().to_owned(),
+        override_reason: override_reason.filter(|_| !conflicts.is_empty()),
+        overrides: conflicts,
+        freezes_overridden,
+    });
+    Ok(Scheduled {
+        change: vec![scheduled],
+        bookings,
+    })
+}
+
+/// Takes a scheduled change off the calendars: the change's event plus one
+/// release per affected service.
+pub fn unschedule(state: &Change, cmd: &Unschedule) -> Result<(Vec<ChangeEvent>, Vec<CalendarEvent>), DomainError> {
+    let mut v = Validator::new();
+    text::check(&mut v, "/reason", &cmd.reason, LONG_TEXT);
+    v.finish()?;
+    if state.status != ChangeStatus::Scheduled {
+        return Err(invalid(state.status, "unschedule"));
+    }
+    let me = state.ticket_ref();
+    let releases = state
+        .affected_services
+        .iter()
+        .map(|service| {
+            CalendarEvent::Released(CalendarReleased {
+                service: service.clone(),
+                change: me.clone(),
+                reason: cmd.reason.clone(),
+            })
+        })
+        .collect();
+    Ok((
+        vec![ChangeEvent::Unscheduled(ChangeUnscheduled {
+            reason: cmd.reason.clone(),
+        })],
+        releases,
+    ))
+}
+
+/// The checks approving and rejecting share; returns the current plan's hash.
+fn judge(state: &Change, actor: &str, verb: &str) -> Result<String, DomainError> {
+    // Four eyes: whoever asked for the change cannot also let it through.
+    if actor == state.requester {
+        return Err(DomainError::RuleViolated(format!(
+            "the requester cannot {verb} their own change"
+        )));
+    }
+    // Assessment always records a plan; only a view folded from a tampered
+    // stream could lack one here.
+    state
+        .plan_hash
+        .clone()
+        .ok_or_else(|| DomainError::RuleViolated("the change has no plan; assess it first".to_owned()))
+}
+
+fn planned(c: &Assess) -> ChangePlanned {
+    ChangePlanned {
+        risk: c.risk,
+        impact: c.impact.clone(),
+        implementation_plan: c.implementation_plan.clone(),
+        test_plan: c.test_plan.clone(),
+        test_evidence: c.test_evidence.clone(),
+        rollback_plan: c.rollback_plan.clone(),
+    }
+}
+
+fn invalid(status: ChangeStatus, command: &'static str) -> DomainError {
+    DomainError::InvalidTransition {
+        aggregate: "change",
+        state: status.as_str(),
+        command,
+    }
+}
+
+/// Field checks. The only one that looks at the state is close's "a
+/// withdrawal needs a reason", about a field the command may leave out only
+/// when the change was implemented.
+fn validate(state: &Change, cmd: &ChangeCommand) -> Result<(), DomainError> {
+    let mut v = Validator::new();
+    match cmd {
+        ChangeCommand::Amend(c) => {
+            text::check_opt(&mut v, "/title", c.title.as_deref(), TITLE);
+            text::check_opt(&mut v, "/description", c.description.as_deref(), LONG_TEXT);
+            if let Some(services) = &c.affected_services {
+                check_services(&mut v, services);
+            }
+            if c.title.is_none()
+                && c.description.is_none()
+                && c.affected_services.is_none()
+                && c.maintenance_type.is_none()
+            {
+                v.push(
+                    "",
+                    "give at least one of title, description, affected_services, maintenance_type",
+                );
+            }
+        }
+        ChangeCommand::Submit(_) | ChangeCommand::StartImplementation(_) | ChangeCommand::Complete(_) => {}
+        ChangeCommand::Assess(c) | ChangeCommand::AmendPlan(c) => {
+            text::check(&mut v, "/impact", &c.impact, LONG_TEXT);
+            text::check(&mut v, "/implementation_plan", &c.implementation_plan, LONG_TEXT);
+            text::check(&mut v, "/test_plan", &c.test_plan, LONG_TEXT);
+            text::check_opt(&mut v, "/test_evidence", c.test_evidence.as_deref(), LONG_TEXT);
+            text::check(&mut v, "/rollback_plan", &c.rollback_plan, LONG_TEXT);
+        }
+        ChangeCommand::Approve(c) => text::check(&mut v, "/comment", &c.comment, LONG_TEXT),
+        ChangeCommand::Reject(c) => text::check(&mut v, "/comment", &c.comment, LONG_TEXT),
+        ChangeCommand::Assign(c) => text::check(&mut v, "/assignee", &c.assignee, LABEL),
+        ChangeCommand::RecordRolloutStep(c) => {
+            match (c.kind, c.percent) {
+                (RolloutStepKind::Canary, None) => v.push("/percent", "a canary step needs a percent"),
+                (RolloutStepKind::Canary, Some(p)) => {
+                    v.check((1..=99).contains(&p), "/percent", "must be between 1 and 99");
+                }
+                (kind, Some(_)) => v.push(
+                    "/percent",
+                    format!("only canary steps take a percent; {} is all of it", kind.as_str()),
+                ),
+                (_, None) => {}
+            }
+            text::check_opt(&mut v, "/note", c.note.as_deref(), LONG_TEXT);
+        }
+        ChangeCommand::RollBack(c) => text::check(&mut v, "/reason", &c.reason, LONG_TEXT),
+        ChangeCommand::Fail(c) => text::check(&mut v, "/reason", &c.reason, LONG_TEXT),
+        ChangeCommand::Review(c) => {
+            text::check(&mut v, "/went_well", &c.went_well, LONG_TEXT);
+            text::check(&mut v, "/went_wrong", &c.went_wrong, LONG_TEXT);
+            if c.follow_up_actions.len() > MAX_FOLLOW_UP_ACTIONS {
+                v.push(
+                    "/follow_up_actions",
+                    format!(
+                        "must have at most {MAX_FOLLOW_UP_ACTIONS} items (has {})",
+                        c.follow_up_actions.len()
+                    ),
+                );
+            }
+            for (i, a) in c.follow_up_actions.iter().enumerate() {
+                text::check(
+                    &mut v,
+                    &format!("/follow_up_actions/{i}/description"),
+                    &a.description,
+                    LONG_TEXT,
+                );
+                text::check(&mut v, &format!("/follow_up_actions/{i}/owner"), &a.owner, LABEL);
+            }
+        }
+        ChangeCommand::Close(c) => {
+            text::check_opt(&mut v, "/reason", c.reason.as_deref(), LONG_TEXT);
+            let withdrawal = matches!(state.status, Draft | Submitted | Assessed | Approved | Rejected);
+            if withdrawal && c.reason.is_none() {
+                v.push("/reason", "is required to withdraw a change that was never implemented");
+            }
+        }
+        ChangeCommand::AddNote(c) => text::check(&mut v, "/text", &c.text, LONG_TEXT),
+    }
+    v.finish()
+}
+
+/// Checks the affected services: 1 to 20 labels, no duplicates.
+fn check_services(v: &mut Validator, services: &[String]) {
+    if services.is_empty() || services.len() > MAX_AFFECTED_SERVICES {
+        v.push(
+            "/affected_services",
+            format!("must have 1 to {MAX_AFFECTED_SERVICES} items (has {})", services.len()),
+        );
+    }
+    for (i, service) in services.iter().enumerate() {
+        let pointer = format!("/affected_services/{i}");
+        text::check(v, &pointer, service, LABEL);
+        if services[..i].contains(service) {
+            v.push(&pointer, format!("{service} is listed twice"));
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! Times as people type them. A client gives either an instant (RFC 3339
+//! with an offset) or a local wall-clock time that only means something
+//! together with an IANA time zone; both are stored as UTC, and views show
+//! the local rendering next to it so nobody converts in their head.
+
+use chrono::{DateTime, LocalResult, NaiveDateTime, SecondsFormat, TimeZone, Utc};
+use chrono_tz::Tz;
+
+use super::Validator;
+
+/// The zone local times are read in when a command names none: the
+/// operators this server was built for work in China Standard Time.
+pub const DEFAULT_TIME_ZONE: &str = "Asia/Shanghai";
+
+/// Local date-time shapes accepted without an offset, longest first.
+const LOCAL_FORMATS: [&str; 2] = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"];
+
+/// Resolves an IANA zone name (the default when absent); an unknown name is
+/// a field error at `pointer`.
+pub fn parse_zone(v: &mut Validator, pointer: &str, name: Option<&str>) -> Option<Tz> {
+    let name = name.unwrap_or(DEFAULT_TIME_ZONE);
+    match name.parse::<Tz>() {
+        Ok(zone) => Some(zone),
+        Err(_) => {
+            v.push(
+                pointer,
+                format!("{name:?} is not an IANA time zone name (such as Asia/Shanghai or Europe/Berlin)"),
+            );
+            None
+        }
+    }
+}
+
+/// Reads `input` as an RFC 3339 instant, or else as a local date-time
+/// (`YYYY-MM-DDTHH:MM[:SS]`) in `zone`. A local time the zone skips or
+/// repeats (daylight saving) is refused rather than guessed: an hour off is
+/// worse than asking again.
+pub fn parse_instant(v: &mut Validator, pointer: &str, input: &str, zone: Tz) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(input) {
+        return Some(t.with_timezone(&Utc));
+    }
+    let Some(naive) = LOCAL_FORMATS
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(input, f).ok())
+    else {
+        v.push(
+            pointer,
+            "must be an RFC 3339 time with an offset (2026-03-01T10:00:00+08:00) or a local time \
+             (2026-03-01T10:00) in the command's time_zone",
+        );
+        return None;
+    };
+    match zone.from_local_datetime(&naive) {
+        LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
+        LocalResult::Ambiguous(a, b) => {
+            v.push(
+                pointer,
+                format!(
+                    "{input} happens twice in {} (the clocks go back): give an offset, {} or {}",
+                    zone.name(),
+                    a.to_rfc3339_opts(SecondsFormat::Secs, false),
+                    b.to_rfc3339_opts(SecondsFormat::Secs, false)
+                ),
+            );
+            None
+        }
+        LocalResult::None => {
+            v.push(
+                pointer,
+                format!(
+                    "{input} does not exist in {} (the clocks go forward): give a time with an offset",
+                    zone.name()
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// `t` as RFC 3339 in the zone named `zone_name`, to the second. Names come
+/// from stored events, which were validated; an unknown one (a zone dropped
+/// from a later tz database) falls back to UTC rather than failing a view.
+pub fn local(t: DateTime<Utc>, zone_name: &str) -> String {
+    match zone_name.parse::<Tz>() {
+        Ok(zone) => t.with_timezone(&zone).to_rfc3339_opts(SecondsFormat::Secs, false),
+        Err(_) => t.to_rfc3339_opts(SecondsFormat::Secs, false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{DomainError, FieldError};
+
+    fn parse(input: &str, zone: &str) -> Result<DateTime<Utc>, Vec<FieldError>> {
+        let mut v = Validator::new();
+        let zone = parse_zone(&mut v, "/time_zone", Some(zone)).unwrap();
+        let t = parse_instant(&mut v, "/start", input, zone);
+        match v.finish() {
+            Ok(()) => Ok(t.unwrap()),
+            Err(DomainError::Validation(e)) => Err(e),
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn local_time_in_shanghai_is_eight_hours_ahead_of_utc() {
+        assert_eq!(
+            parse("2026-03-01T10:00", "Asia/Shanghai"),
+            Ok(utc("2026-03-01T02:00:00Z"))
+        );
+        assert_eq!(
+            parse("2026-03-01T10:00:30", "Asia/Shanghai"),
+            Ok(utc("2026-03-01T02:00:30Z"))
+        );
+        assert_eq!(
+            local(utc("2026-03-01T02:00:00Z"), "Asia/Shanghai"),
+            "2026-03-01T10:00:00+08:00"
+        );
+    }
+
+    #[test]
+    fn the_default_zone_is_shanghai() {
+        let mut v = Validator::new();
+        let zone = parse_zone(&mut v, "/time_zone", None).unwrap();
+        assert_eq!(zone.name(), DEFAULT_TIME_ZONE);
+        assert_eq!(
+            parse_instant(&mut v, "/start", "2026-03-01T10:00", zone),
+            Some(utc("2026-03-01T02:00:00Z"))
+        );
+        assert!(v.finish().is_ok());
+    }
+
+    #[test]
+    fn an_instant_with_an_offset_ignores_the_zone() {
+        assert_eq!(
+            parse("2026-03-01T10:00:00+01:00", "Asia/Shanghai"),
+            Ok(utc("2026-03-01T09:00:00Z"))
+        );
+        assert_eq!(
+            parse("2026-03-01T10:00:00Z", "Europe/Berlin"),
+            Ok(utc("2026-03-01T10:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn an_ambiguous_local_time_is_refused_and_asks_for_an_offset() {
+        // Berlin's clocks go back from 03:00 to 02:00 on 25 October 2026.
+        let errors = parse("2026-10-25T02:30", "Europe/Berlin").unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].pointer, "/start");
+        assert!(errors[0].detail.contains("give an offset"), "{}", errors[0].detail);
+        assert!(errors[0].detail.contains("+02:00") && errors[0].detail.contains("+01:00"));
+    }
+
+    #[test]
+    fn a_nonexistent_local_time_is_refused() {
+        // Berlin skips from 02:00 to 03:00 on 29 March 2026.
+        let errors = parse("2026-03-29T02:30", "Europe/Berlin").unwrap_err();
+        assert_eq!(errors[0].pointer, "/start");
+        assert!(errors[0].detail.contains("offset"), "{}", errors[0].detail);
+    }
+
+    #[test]
+    fn an_unknown_zone_is_refused() {
+        let mut v = Validator::new();
+        assert_eq!(parse_zone(&mut v, "/time_zone", Some("Mars/Olympus_Mons")), None);
+        assert_eq!(parse_zone(&mut v, "/time_zone", Some("CST+8")), None);
+        let Err(DomainError::Validation(errors)) = v.finish() else {
+            panic!("unknown zones must be refused");
+        };
+        assert_eq!(
+            errors.iter().map(|e| e.pointer.as_str()).collect::<Vec<_>>(),
+            ["/time_zone"; 2]
+        );
+    }
+
+    #[test]
+    fn malformed_times_are_refused() {
+        for bad in ["2026-03-01", "2026-03-01 10:00", "10:00", "2026-02-30T10:00", ""] {
+            assert!(parse(bad, "Asia/Shanghai").is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn local_rendering_falls_back_to_utc_for_an_unknown_zone() {
+        assert_eq!(
+            local(utc("2026-03-01T02:00:00Z"), "Nowhere/Else"),
+            "2026-03-01T02:00:00+00:00"
+        );
+        assert_eq!(
+            local(utc("2026-07-01T02:00:00Z"), "Europe/Berlin"),
+            "2026-07-01T04:00:00+02:00"
+        );
+    }
+}
