@@ -19,6 +19,14 @@ use uuid::Uuid;
 
 use opsledger::domain::DomainEvent;
 use opsledger::domain::Personal;
+use opsledger::domain::change::calendar::{CalendarBooked, CalendarEvent, CalendarReleased};
+use opsledger::domain::change::freeze::{FreezeDeclared, FreezeEvent, FreezeLifted};
+use opsledger::domain::change::{
+    ChangeAmended, ChangeApproved, ChangeAssigned, ChangeClosed, ChangeCompleted, ChangeDrafted, ChangeEvent,
+    ChangeFailed, ChangeImplementationStarted, ChangeNoteAdded, ChangePlanned, ChangeRejected, ChangeReviewed,
+    ChangeRolledBack, ChangeRolloutStepRecorded, ChangeScheduled, ChangeSubmitted, ChangeType, ChangeUnscheduled,
+    FollowUpAction, ReviewOutcome, Risk, RolloutStepKind,
+};
 use opsledger::domain::complaint::{
     Channel, ComplainantRecord, ComplaintAcknowledged, ComplaintAssigned, ComplaintClosed, ComplaintEscalated,
     ComplaintEvent, ComplaintFiled, ComplaintLinkedFaultResolved, ComplaintNoteAdded, ComplaintReopened,
@@ -256,10 +264,15 @@ impl Sample {
 fn samples() -> Vec<Sample> {
     let complaints = complaint_samples();
     let faults = fault_samples();
+    let changes = change_samples();
+    let (calendars, freezes) = calendar_samples();
     complaints
         .iter()
         .map(|e| Sample::of(e, complaint_schema(e)))
         .chain(faults.iter().map(|e| Sample::of(e, fault_schema(e))))
+        .chain(changes.iter().map(|e| Sample::of(e, change_schema(e))))
+        .chain(calendars.iter().map(|e| Sample::of(e, calendar_schema(e))))
+        .chain(freezes.iter().map(|e| Sample::of(e, freeze_schema(e))))
         .collect()
 }
 
@@ -558,6 +571,234 @@ fn fault_schema(event: &FaultEvent) -> (Value, BTreeMap<String, Value>) {
     }
 }
 
+fn change_ref() -> TicketRef {
+    TicketRef {
+        id: Uuid::parse_str("01930000-0000-7000-8000-0000000000c1").expect("uuid"),
+        number: "CHG-2026-000003".to_owned(),
+        kind: TicketKind::Change,
+    }
+}
+
+fn instant(s: &str) -> chrono::DateTime<chrono::Utc> {
+    s.parse().expect("a valid instant")
+}
+
+/// At least one sample of every change event type, optional fields both
+/// present and absent. Changes hold no personal data.
+fn change_samples() -> Vec<ChangeEvent> {
+    let plan = |evidence: Option<&str>| ChangePlanned {
+        risk: Risk::High,
+        impact: "Writes pause for up to 30 s per node".to_owned(),
+        implementation_plan: "Rolling upgrade, replicas first".to_owned(),
+        test_plan: "Replay yesterday's traffic on staging".to_owned(),
+        test_evidence: evidence.map(str::to_owned),
+        rollback_plan: "Fail back to the old primary".to_owned(),
+    };
+    let other = TicketRef {
+        id: Uuid::parse_str("01930000-0000-7000-8000-0000000000c2").expect("uuid"),
+        number: "CHG-2026-000004".to_owned(),
+        kind: TicketKind::Change,
+    };
+    let hash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".to_owned();
+    vec![
+        ChangeEvent::Drafted(ChangeDrafted {
+            id: change_ref().id,
+            number: change_ref().number,
+            change_type: ChangeType::Normal,
+            title: "升级支付数据库".to_owned(),
+            description: "Upgrade payments-db to 15.8".to_owned(),
+            affected_services: vec!["payments-db".to_owned(), "payments-api".to_owned()],
+            maintenance_type: MaintenanceType::Adaptive,
+            linked_faults: vec![fault_ref()],
+        }),
+        ChangeEvent::Drafted(ChangeDrafted {
+            id: change_ref().id,
+            number: change_ref().number,
+            change_type: ChangeType::Emergency,
+            title: "Hotfix".to_owned(),
+            description: "Renew the gateway certificate".to_owned(),
+            affected_services: vec!["gateway".to_owned()],
+            maintenance_type: MaintenanceType::Corrective,
+            linked_faults: Vec::new(),
+        }),
+        ChangeEvent::Amended(ChangeAmended {
+            title: Some("Upgrade payments-db to 15.9".to_owned()),
+            description: None,
+            affected_services: Some(vec!["payments-db".to_owned()]),
+            maintenance_type: Some(MaintenanceType::Perfective),
+        }),
+        ChangeEvent::Submitted(ChangeSubmitted {}),
+        ChangeEvent::Assessed(plan(Some("Staging run #4411 passed"))),
+        ChangeEvent::PlanAmended(plan(None)),
+        ChangeEvent::Approved(ChangeApproved {
+            comment: "Plan is sound".to_owned(),
+            plan_hash: hash.clone(),
+        }),
+        ChangeEvent::Rejected(ChangeRejected {
+            comment: "No rollback test".to_owned(),
+            plan_hash: hash,
+        }),
+        ChangeEvent::Assigned(ChangeAssigned {
+            assignee: "https://idp.example|wang.fang".to_owned(),
+        }),
+        ChangeEvent::Scheduled(ChangeScheduled {
+            start: instant("2026-12-01T02:00:00Z"),
+            end: instant("2026-12-01T04:00:00Z"),
+            time_zone: "Asia/Shanghai".to_owned(),
+            overrides: vec![other],
+            override_reason: Some("Different tables".to_owned()),
+            freezes_overridden: vec![Uuid::parse_str("01930000-0000-7000-8000-0000000000f9").expect("uuid")],
+        }),
+        ChangeEvent::Scheduled(ChangeScheduled {
+            start: instant("2026-12-01T02:00:00Z"),
+            end: instant("2026-12-01T04:00:00Z"),
+            time_zone: "Asia/Shanghai".to_owned(),
+            overrides: Vec::new(),
+            override_reason: None,
+            freezes_overridden: Vec::new(),
+        }),
+        ChangeEvent::Unscheduled(ChangeUnscheduled {
+            reason: "Moved a week".to_owned(),
+        }),
+        ChangeEvent::ImplementationStarted(ChangeImplementationStarted {}),
+        ChangeEvent::RolloutStepRecorded(ChangeRolloutStepRecorded {
+            kind: RolloutStepKind::Canary,
+            percent: Some(10),
+            note: Some("One node".to_owned()),
+        }),
+        ChangeEvent::RolloutStepRecorded(ChangeRolloutStepRecorded {
+            kind: RolloutStepKind::FullRollout,
+            percent: None,
+            note: None,
+        }),
+        ChangeEvent::Completed(ChangeCompleted {}),
+        ChangeEvent::RolledBack(ChangeRolledBack {
+            reason: "Replication broke".to_owned(),
+        }),
+        ChangeEvent::Failed(ChangeFailed {
+            reason: "Upgrade aborted".to_owned(),
+        }),
+        ChangeEvent::Reviewed(ChangeReviewed {
+            outcome: ReviewOutcome::PartiallySuccessful,
+            went_well: "Canary caught the issue".to_owned(),
+            went_wrong: "The runbook missed a replica".to_owned(),
+            follow_up_actions: vec![FollowUpAction {
+                description: "Fix the runbook".to_owned(),
+                owner: "https://idp.example|li.na".to_owned(),
+                due_on: chrono::NaiveDate::from_ymd_opt(2027, 1, 31).expect("a valid date"),
+            }],
+        }),
+        ChangeEvent::Reviewed(ChangeReviewed {
+            outcome: ReviewOutcome::Successful,
+            went_well: "All of it".to_owned(),
+            went_wrong: "Nothing".to_owned(),
+            follow_up_actions: Vec::new(),
+        }),
+        ChangeEvent::Closed(ChangeClosed {
+            reason: Some("Withdrawn".to_owned()),
+        }),
+        ChangeEvent::Closed(ChangeClosed { reason: None }),
+        ChangeEvent::NoteAdded(ChangeNoteAdded {
+            body: "DBA team informed".to_owned(),
+        }),
+        ChangeEvent::Linked(TicketLinked {
+            other: fault_ref(),
+            relation: LinkRelation::RelatesTo,
+            comment: None,
+        }),
+    ]
+}
+
+/// The payload schema of a change event's type; exhaustive, like [`complaint_schema`].
+fn change_schema(event: &ChangeEvent) -> (Value, BTreeMap<String, Value>) {
+    match event {
+        ChangeEvent::Drafted(_) => payload_schema::<ChangeDrafted>(),
+        ChangeEvent::Amended(_) => payload_schema::<ChangeAmended>(),
+        ChangeEvent::Submitted(_) => payload_schema::<ChangeSubmitted>(),
+        ChangeEvent::Assessed(_) | ChangeEvent::PlanAmended(_) => payload_schema::<ChangePlanned>(),
+        ChangeEvent::Approved(_) => payload_schema::<ChangeApproved>(),
+        ChangeEvent::Rejected(_) => payload_schema::<ChangeRejected>(),
+        ChangeEvent::Assigned(_) => payload_schema::<ChangeAssigned>(),
+        ChangeEvent::Scheduled(_) => payload_schema::<ChangeScheduled>(),
+        ChangeEvent::Unscheduled(_) => payload_schema::<ChangeUnscheduled>(),
+        ChangeEvent::ImplementationStarted(_) => payload_schema::<ChangeImplementationStarted>(),
+        ChangeEvent::RolloutStepRecorded(_) => payload_schema::<ChangeRolloutStepRecorded>(),
+        ChangeEvent::Completed(_) => payload_schema::<ChangeCompleted>(),
+        ChangeEvent::RolledBack(_) => payload_schema::<ChangeRolledBack>(),
+        ChangeEvent::Failed(_) => payload_schema::<ChangeFailed>(),
+        ChangeEvent::Reviewed(_) => payload_schema::<ChangeReviewed>(),
+        ChangeEvent::Closed(_) => payload_schema::<ChangeClosed>(),
+        ChangeEvent::NoteAdded(_) => payload_schema::<ChangeNoteAdded>(),
+        ChangeEvent::Linked(_) => payload_schema::<TicketLinked>(),
+    }
+}
+
+/// Samples of the service-calendar and freeze-window events.
+fn calendar_samples() -> (Vec<CalendarEvent>, Vec<FreezeEvent>) {
+    let freeze = Uuid::parse_str("01930000-0000-7000-8000-0000000000f9").expect("uuid");
+    (
+        vec![
+            CalendarEvent::Booked(CalendarBooked {
+                service: "payments-db".to_owned(),
+                change: change_ref(),
+                start: instant("2026-12-01T02:00:00Z"),
+                end: instant("2026-12-01T04:00:00Z"),
+                overrides: vec![fault_ref()],
+                override_reason: Some("Different tables".to_owned()),
+            }),
+            CalendarEvent::Booked(CalendarBooked {
+                service: "payments-db".to_owned(),
+                change: change_ref(),
+                start: instant("2026-12-01T02:00:00Z"),
+                end: instant("2026-12-01T04:00:00Z"),
+                overrides: Vec::new(),
+                override_reason: None,
+            }),
+            CalendarEvent::Released(CalendarReleased {
+                service: "payments-db".to_owned(),
+                change: change_ref(),
+                reason: "Unscheduled".to_owned(),
+            }),
+        ],
+        vec![
+            FreezeEvent::Declared(FreezeDeclared {
+                id: freeze,
+                service: Some("payments-db".to_owned()),
+                start: instant("2026-11-10T16:00:00Z"),
+                end: instant("2026-11-11T16:00:00Z"),
+                time_zone: "Asia/Shanghai".to_owned(),
+                reason: "双十一".to_owned(),
+            }),
+            FreezeEvent::Declared(FreezeDeclared {
+                id: freeze,
+                service: None,
+                start: instant("2026-12-31T16:00:00Z"),
+                end: instant("2027-01-01T16:00:00Z"),
+                time_zone: "Asia/Shanghai".to_owned(),
+                reason: "Year-end close".to_owned(),
+            }),
+            FreezeEvent::Lifted(FreezeLifted {
+                id: freeze,
+                reason: "Sales moved".to_owned(),
+            }),
+        ],
+    )
+}
+
+fn calendar_schema(event: &CalendarEvent) -> (Value, BTreeMap<String, Value>) {
+    match event {
+        CalendarEvent::Booked(_) => payload_schema::<CalendarBooked>(),
+        CalendarEvent::Released(_) => payload_schema::<CalendarReleased>(),
+    }
+}
+
+fn freeze_schema(event: &FreezeEvent) -> (Value, BTreeMap<String, Value>) {
+    match event {
+        FreezeEvent::Declared(_) => payload_schema::<FreezeDeclared>(),
+        FreezeEvent::Lifted(_) => payload_schema::<FreezeLifted>(),
+    }
+}
+
 fn fault_ref() -> TicketRef {
     TicketRef {
         id: Uuid::parse_str("01930000-0000-7000-8000-0000000000f1").expect("uuid"),
@@ -698,6 +939,9 @@ fn assert_covers_every_event_type(events: &[Sample]) {
     let known: BTreeSet<&str> = ComplaintEvent::EVENT_TYPES
         .iter()
         .chain(FaultEvent::EVENT_TYPES)
+        .chain(ChangeEvent::EVENT_TYPES)
+        .chain(CalendarEvent::EVENT_TYPES)
+        .chain(FreezeEvent::EVENT_TYPES)
         .copied()
         .collect();
     assert_eq!(sampled, known, "the samples must cover exactly the known event types");

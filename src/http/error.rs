@@ -36,6 +36,9 @@ pub struct Problem {
     /// The refused command, for `invalid-transition`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
+    /// The changes already booked in the requested window, for `schedule-conflict`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conflicts: Option<Vec<crate::domain::link::TicketRef>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +65,11 @@ pub enum ApiError {
     },
     #[error("{0}")]
     RuleViolated(String),
+    #[error("{detail}")]
+    ScheduleConflict {
+        detail: String,
+        conflicts: Vec<crate::domain::link::TicketRef>,
+    },
     #[error("{0}")]
     PreconditionFailed(String),
     #[error("the request body exceeds the limit of {0} bytes")]
@@ -95,6 +103,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => ("method-not-allowed", "Method not allowed"),
             ApiError::InvalidTransition { .. } => ("invalid-transition", "Not allowed in the current state"),
             ApiError::RuleViolated(_) => ("rule-violated", "Refused by a business rule"),
+            ApiError::ScheduleConflict { .. } => ("schedule-conflict", "The window is taken"),
             ApiError::PreconditionFailed(_) => ("precondition-failed", "The ticket has changed"),
             ApiError::PayloadTooLarge(_) => ("payload-too-large", "Request body too large"),
             ApiError::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
@@ -117,6 +126,10 @@ impl ApiError {
             }
             _ => (None, None, None),
         };
+        let conflicts = match self {
+            ApiError::ScheduleConflict { conflicts, .. } => Some(conflicts.clone()),
+            _ => None,
+        };
         Problem {
             problem_type: format!("urn:opsledger:problem:{kind}"),
             title: title.to_owned(),
@@ -125,6 +138,7 @@ impl ApiError {
             errors,
             state,
             command,
+            conflicts,
         }
     }
 
@@ -144,6 +158,10 @@ impl ApiError {
                 command: "",
             },
             ApiError::RuleViolated(String::new()),
+            ApiError::ScheduleConflict {
+                detail: String::new(),
+                conflicts: Vec::new(),
+            },
             ApiError::PreconditionFailed(String::new()),
             ApiError::PayloadTooLarge(0),
             ApiError::UnsupportedMediaType(String::new()),
@@ -172,9 +190,10 @@ impl ResponseError for ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::InvalidTransition { .. } | ApiError::RuleViolated(_) | ApiError::IdempotencyInProgress => {
-                StatusCode::CONFLICT
-            }
+            ApiError::InvalidTransition { .. }
+            | ApiError::RuleViolated(_)
+            | ApiError::ScheduleConflict { .. }
+            | ApiError::IdempotencyInProgress => StatusCode::CONFLICT,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -228,7 +247,7 @@ impl From<DomainError> for ApiError {
                 command,
             },
             DomainError::RuleViolated(detail) => ApiError::RuleViolated(detail),
-            DomainError::ScheduleConflict { detail, .. } => ApiError::RuleViolated(detail),
+            DomainError::ScheduleConflict { detail, conflicts } => ApiError::ScheduleConflict { detail, conflicts },
         }
     }
 }
@@ -257,6 +276,9 @@ impl From<CommandError> for ApiError {
                 "/target",
                 format!("there is no ticket {named:?} that you may read"),
             )]),
+            CommandError::BadReference { pointer, detail } => {
+                ApiError::Validation(vec![crate::domain::FieldError::new(pointer, detail)])
+            }
             CommandError::WrongKind { expected } => ApiError::NotFound(format!("no such {expected}")),
             CommandError::Stale => ApiError::PreconditionFailed(
                 "If-Match does not name the ticket's current version; reload it and retry".into(),

@@ -8,6 +8,7 @@ mod command_endpoint;
 pub mod audit;
 pub mod auth;
 pub mod body;
+pub mod changes;
 pub mod complaints;
 pub mod error;
 pub mod events;
@@ -46,6 +47,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .app_data(web::PathConfig::default().error_handler(|e, _| error::ApiError::NotFound(e.to_string()).into()))
     .configure(complaints::configure)
     .configure(faults::configure)
+    .configure(changes::configure)
     .configure(links::configure)
     .configure(tickets::configure)
     .configure(events::configure)

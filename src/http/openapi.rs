@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, complaints, events, faults, links, ops, subjects, tickets};
+use super::{audit, changes, complaints, events, faults, links, ops, subjects, tickets};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -46,6 +46,27 @@ use super::{audit, complaints, events, faults, links, ops, subjects, tickets};
         faults::complete_action_item,
         faults::add_note,
         faults::queue,
+        changes::draft,
+        changes::amend,
+        changes::submit,
+        changes::assess,
+        changes::amend_plan,
+        changes::approve,
+        changes::reject,
+        changes::assign,
+        changes::schedule,
+        changes::unschedule,
+        changes::start_implementation,
+        changes::record_rollout_step,
+        changes::complete,
+        changes::roll_back,
+        changes::fail,
+        changes::review,
+        changes::close,
+        changes::add_note,
+        changes::calendar,
+        changes::declare_freeze,
+        changes::lift_freeze,
         links::link,
         tickets::get_ticket,
         tickets::list,
@@ -64,6 +85,7 @@ use super::{audit, complaints, events, faults, links, ops, subjects, tickets};
     tags(
         (name = "complaints", description = "Customer complaints, from filing to the customer's satisfaction"),
         (name = "faults", description = "Faults: report, triage, evaluation, repairs, resolution, post-incident review"),
+        (name = "changes", description = "Change requests: assessment, approvals, scheduling around freeze windows, staged rollout, review"),
         (name = "tickets", description = "Current views, lists and histories of every kind of ticket"),
         (name = "events", description = "The gap-free global log: pages by position and a live SSE stream"),
         (name = "audit", description = "Tamper evidence: recompute every hash chain"),

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::app::commands::Outcome;
 use crate::app::etag::{self, Variant};
+use crate::domain::change::{Change, ChangeStatus};
 use crate::domain::complaint::{Channel, Complaint, ComplaintStatus, Priority};
 use crate::domain::fault::{Fault, FaultStatus};
 use crate::domain::permissions::Permission;
@@ -34,6 +35,7 @@ use super::request::{parse_instant, request_id};
 pub enum TicketDoc {
     Complaint(Complaint),
     Fault(Fault),
+    Change(Change),
 }
 
 /// Whether `principal` may read this ticket at all (the permission
@@ -322,7 +324,7 @@ async fn as_of_view(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// `complaint` or `fault`
+    /// `complaint`, `fault` or `change`
     pub kind: Option<String>,
     /// A status of a ticket kind, e.g. `acknowledged` or `investigating`.
     pub status: Option<String>,
@@ -389,9 +391,13 @@ fn list_filter(p: &ListParams, scope: ReadScope) -> Result<(ListFilter, Option<C
         TicketKind::ALL.iter().map(|k| k.as_str().to_owned()).collect(),
     );
     let mut statuses: Vec<String> = ComplaintStatus::ALL.iter().map(|s| s.as_str().to_owned()).collect();
-    for s in FaultStatus::ALL {
-        if !statuses.iter().any(|known| known == s.as_str()) {
-            statuses.push(s.as_str().to_owned());
+    let others = FaultStatus::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .chain(ChangeStatus::ALL.iter().map(|s| s.as_str()));
+    for s in others {
+        if !statuses.iter().any(|known| known == s) {
+            statuses.push(s.to_owned());
         }
     }
     one_of("status", &p.status, statuses);

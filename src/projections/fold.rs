@@ -25,9 +25,19 @@ pub trait Projected: Sized + Serialize + DeserializeOwned {
 }
 
 /// Folds `events` onto `state`.
-pub fn fold<A: Projected>(mut state: Option<A>, events: &[StoredEvent]) -> Result<Option<A>, StreamCorrupt> {
+pub fn fold<A: Projected>(state: Option<A>, events: &[StoredEvent]) -> Result<Option<A>, StreamCorrupt> {
+    fold_with(state, events, A::evolve)
+}
+
+/// Folds the events of any stream (a ticket's, a calendar's, the freeze
+/// windows') with its `evolve`.
+pub fn fold_with<S, E: DomainEvent>(
+    mut state: Option<S>,
+    events: &[StoredEvent],
+    evolve: impl Fn(Option<S>, &E, &EventMeta) -> Result<S, StreamCorrupt>,
+) -> Result<Option<S>, StreamCorrupt> {
     for e in events {
-        let event = A::Event::from_stored(
+        let event = E::from_stored(
             &e.envelope.event_type,
             e.envelope.schema_version,
             e.envelope.payload.clone(),
@@ -38,7 +48,7 @@ pub fn fold<A: Projected>(mut state: Option<A>, events: &[StoredEvent]) -> Resul
             version: e.envelope.version,
             hash: &e.hash,
         };
-        state = Some(A::evolve(state, &event, &meta)?);
+        state = Some(evolve(state, &event, &meta)?);
     }
     Ok(state)
 }
@@ -79,6 +89,7 @@ impl Projected for Complaint {
             version: self.version,
             view: serde_json::to_value(self)?,
             subject: Some(self.subject),
+            window: None,
         })
     }
 }
@@ -108,6 +119,7 @@ impl Projected for Fault {
             version: self.version,
             view: serde_json::to_value(self)?,
             subject: None,
+            window: None,
         })
     }
 }
@@ -137,6 +149,7 @@ impl Projected for Change {
             version: self.version,
             view: serde_json::to_value(self)?,
             subject: None,
+            window: self.window.as_ref().map(|w| (w.start, w.end)),
         })
     }
 }

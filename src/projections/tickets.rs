@@ -49,10 +49,12 @@ pub struct TicketRow {
     pub view: Value,
     /// The data subject whose personal data the view carries (sealed).
     pub subject: Option<Uuid>,
+    /// A scheduled change's window, start and end.
+    pub window: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
 const COLUMNS: &str = "t.id, t.number, t.kind, t.status, t.priority, t.team, t.assignee, t.channel, t.created_at, t.updated_at, \
-     t.version, t.view, t.subject_id, t.severity, t.complaint_linked";
+     t.version, t.view, t.subject_id, t.severity, t.complaint_linked, t.window_start, t.window_end";
 
 fn from_row(row: &tokio_postgres::Row) -> Result<TicketRow, StoreError> {
     let version: i64 = row.try_get(10)?;
@@ -72,6 +74,10 @@ fn from_row(row: &tokio_postgres::Row) -> Result<TicketRow, StoreError> {
         subject: row.try_get(12)?,
         severity: row.try_get(13)?,
         complaint_linked: row.try_get(14)?,
+        window: match (row.try_get(15)?, row.try_get(16)?) {
+            (Some(start), Some(end)) => Some((start, end)),
+            _ => None,
+        },
     })
 }
 
@@ -112,7 +118,7 @@ pub async fn lock_with_head(
         None => Ok(None),
         Some(row) => {
             let ticket = from_row(&row)?;
-            let hash: Vec<u8> = row.try_get(15)?;
+            let hash: Vec<u8> = row.try_get(17)?;
             let head = StreamHead {
                 version: ticket.version,
                 hash: to_hash(&hash)?,
@@ -128,13 +134,14 @@ pub async fn lock_with_head(
 pub async fn upsert(client: &impl GenericClient, t: &TicketRow, head_hash: &[u8; 32]) -> Result<(), StoreError> {
     let statement = client
         .prepare_cached(
-            "INSERT INTO tickets (id, number, kind, status, priority, team, assignee, channel, created_at, updated_at, version, view, head_hash, subject_id, severity, complaint_linked)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+            "INSERT INTO tickets (id, number, kind, status, priority, team, assignee, channel, created_at, updated_at, version, view, head_hash, subject_id, severity, complaint_linked, window_start, window_end)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
              ON CONFLICT (id) DO UPDATE SET
                 status = EXCLUDED.status, priority = EXCLUDED.priority, team = EXCLUDED.team,
                 assignee = EXCLUDED.assignee, channel = EXCLUDED.channel, updated_at = EXCLUDED.updated_at,
                 version = EXCLUDED.version, view = EXCLUDED.view, head_hash = EXCLUDED.head_hash,
-                severity = EXCLUDED.severity, complaint_linked = EXCLUDED.complaint_linked
+                severity = EXCLUDED.severity, complaint_linked = EXCLUDED.complaint_linked,
+                window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end
              WHERE tickets.version < EXCLUDED.version",
         )
         .await?;
@@ -159,6 +166,8 @@ pub async fn upsert(client: &impl GenericClient, t: &TicketRow, head_hash: &[u8;
                 &t.subject,
                 &t.severity,
                 &t.complaint_linked,
+                &t.window.map(|w| w.0),
+                &t.window.map(|w| w.1),
             ],
         )
         .await?;
@@ -175,6 +184,23 @@ pub async fn next_number(client: &impl GenericClient, kind: TicketKind) -> Resul
     let statement = client.prepare_cached(sequence).await?;
     let counter: i64 = client.query_one(&statement, &[]).await?.try_get(0)?;
     Ok(counter.unsigned_abs())
+}
+
+/// Changes whose window overlaps `[from, to)`, earliest first.
+pub async fn change_calendar(
+    client: &impl GenericClient,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<TicketRow>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM tickets t
+         WHERE t.kind = 'change' AND t.window_start IS NOT NULL AND t.window_start < $2 AND t.window_end > $1
+         ORDER BY t.window_start, t.id LIMIT $3"
+    );
+    let statement = client.prepare_cached(&sql).await?;
+    let rows = client.query(&statement, &[&from, &to, &i64::from(limit)]).await?;
+    rows.iter().map(from_row).collect()
 }
 
 /// Open faults in working order: untriaged first, then critical first,
@@ -257,14 +283,25 @@ impl Cursor {
 }
 
 /// The SQL form of a read scope; `None` when it allows every ticket.
-fn scope_clause(scope: &ReadScope) -> Option<&'static str> {
-    match (scope.complaints, scope.faults) {
-        (true, FaultReach::All) => None,
-        (true, FaultReach::LinkedToComplaints) => Some("(kind = 'complaint' OR (kind = 'fault' AND complaint_linked))"),
-        (true, FaultReach::None) => Some("kind = 'complaint'"),
-        (false, FaultReach::All) => Some("kind = 'fault'"),
-        (false, FaultReach::LinkedToComplaints) => Some("(kind = 'fault' AND complaint_linked)"),
-        (false, FaultReach::None) => Some("false"),
+fn scope_clause(scope: &ReadScope) -> Option<String> {
+    let mut kinds = Vec::with_capacity(3);
+    if scope.complaints {
+        kinds.push("kind = 'complaint'");
+    }
+    match scope.faults {
+        FaultReach::All => kinds.push("kind = 'fault'"),
+        FaultReach::LinkedToComplaints => kinds.push("(kind = 'fault' AND complaint_linked)"),
+        FaultReach::None => {}
+    }
+    if scope.changes {
+        kinds.push("kind = 'change'");
+    }
+    let everything = scope.complaints && scope.faults == FaultReach::All && scope.changes;
+    match kinds.as_slice() {
+        _ if everything => None,
+        [] => Some("false".to_owned()),
+        [one] => Some((*one).to_owned()),
+        many => Some(format!("({})", many.join(" OR "))),
     }
 }
 
@@ -303,7 +340,7 @@ pub async fn list(
         add("created_at", "<", Box::new(to));
     }
     if let Some(clause) = scope_clause(&filter.scope) {
-        clauses.push(clause.to_owned());
+        clauses.push(clause);
     }
     if let Some(subjects) = &filter.subjects {
         params.push(Box::new(subjects.clone()));

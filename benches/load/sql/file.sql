@@ -157,14 +157,15 @@ WITH appended AS (
 )
 INSERT INTO event_queue (seq_id) SELECT seq_id FROM appended;
 INSERT INTO tickets (id, number, kind, status, priority, team, assignee, channel, created_at, updated_at, version,
-                     view, head_hash, subject_id, severity, complaint_linked)
+                     view, head_hash, subject_id, severity, complaint_linked, window_start, window_end)
     VALUES (:id, :number, :kind, :status, :priority, NULL, NULL, :channel, :at, :at, :version, :view, :hash,
-            :subject, NULL, false)
+            :subject, NULL, false, NULL, NULL)
     ON CONFLICT (id) DO UPDATE SET
        status = EXCLUDED.status, priority = EXCLUDED.priority, team = EXCLUDED.team,
        assignee = EXCLUDED.assignee, channel = EXCLUDED.channel, updated_at = EXCLUDED.updated_at,
        version = EXCLUDED.version, view = EXCLUDED.view, head_hash = EXCLUDED.head_hash,
-       severity = EXCLUDED.severity, complaint_linked = EXCLUDED.complaint_linked
+       severity = EXCLUDED.severity, complaint_linked = EXCLUDED.complaint_linked,
+       window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end
     WHERE tickets.version < EXCLUDED.version;
 INSERT INTO idempotency_keys (principal, key, request_hash, status, location, etag, body, subject_id)
     VALUES (:actor, :key, :request_hash, 201, :location, :etag, :body, :subject);

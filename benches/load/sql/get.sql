@@ -24,7 +24,7 @@
 \set n random(1, :tickets)
 
 SELECT t.id, t.number, t.kind, t.status, t.priority, t.team, t.assignee, t.channel, t.created_at, t.updated_at,
-       t.version, t.view, t.subject_id, t.severity, t.complaint_linked
+       t.version, t.view, t.subject_id, t.severity, t.complaint_linked, t.window_start, t.window_end
     FROM tickets t
     WHERE t.number = 'CMP-' || to_char(now() AT TIME ZONE 'UTC', 'YYYY') || '-'
                      || lpad(:n::text, greatest(6, length(:n::text)), '0')

@@ -25,7 +25,7 @@
 --   requests that queued up meanwhile (one statement and commit per batch); here each request commits its own.
 
 SELECT t.id, t.number, t.kind, t.status, t.priority, t.team, t.assignee, t.channel, t.created_at, t.updated_at,
-       t.version, t.view, t.subject_id, t.severity, t.complaint_linked
+       t.version, t.view, t.subject_id, t.severity, t.complaint_linked, t.window_start, t.window_end
     FROM tickets t WHERE t.id = :hist_id
 \gset
 

@@ -228,14 +228,15 @@ WITH appended AS (
 )
 INSERT INTO event_queue (seq_id) SELECT seq_id FROM appended;
 INSERT INTO tickets (id, number, kind, status, priority, team, assignee, channel, created_at, updated_at, version,
-                     view, head_hash, subject_id, severity, complaint_linked)
+                     view, head_hash, subject_id, severity, complaint_linked, window_start, window_end)
     VALUES (:id, :number, :kind, :status1, :priority, NULL, NULL, :channel, :at, :at, :version1, :view1, :hash1,
-            :subject, NULL, false)
+            :subject, NULL, false, NULL, NULL)
     ON CONFLICT (id) DO UPDATE SET
        status = EXCLUDED.status, priority = EXCLUDED.priority, team = EXCLUDED.team,
        assignee = EXCLUDED.assignee, channel = EXCLUDED.channel, updated_at = EXCLUDED.updated_at,
        version = EXCLUDED.version, view = EXCLUDED.view, head_hash = EXCLUDED.head_hash,
-       severity = EXCLUDED.severity, complaint_linked = EXCLUDED.complaint_linked
+       severity = EXCLUDED.severity, complaint_linked = EXCLUDED.complaint_linked,
+       window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end
     WHERE tickets.version < EXCLUDED.version;
 INSERT INTO idempotency_keys (principal, key, request_hash, status, location, etag, body, subject_id)
     VALUES (:actor, :key1, :request_hash1, 201, :location1, :etag1, :body1, :subject);
@@ -257,7 +258,7 @@ SELECT request_hash, status, location, etag, body FROM idempotency_keys
 BEGIN;
 
 SELECT t.id, t.number, t.kind, t.status, t.priority, t.team, t.assignee, t.channel, t.created_at, t.updated_at,
-       t.version, t.view, t.subject_id, t.severity, t.complaint_linked, t.head_hash FROM tickets t WHERE t.id = :id FOR UPDATE;
+       t.version, t.view, t.subject_id, t.severity, t.complaint_linked, t.window_start, t.window_end, t.head_hash FROM tickets t WHERE t.id = :id FOR UPDATE;
 
 SELECT subject_id, key_id, wrapped_key FROM subject_keys WHERE subject_id = ANY(:subjects);
 
@@ -271,14 +272,15 @@ WITH appended AS (
 )
 INSERT INTO event_queue (seq_id) SELECT seq_id FROM appended;
 INSERT INTO tickets (id, number, kind, status, priority, team, assignee, channel, created_at, updated_at, version,
-                     view, head_hash, subject_id, severity, complaint_linked)
+                     view, head_hash, subject_id, severity, complaint_linked, window_start, window_end)
     VALUES (:id, :number, :kind, :status2, :priority, NULL, NULL, :channel, :at, :at, :version2, :view2, :hash2,
-            :subject, NULL, false)
+            :subject, NULL, false, NULL, NULL)
     ON CONFLICT (id) DO UPDATE SET
        status = EXCLUDED.status, priority = EXCLUDED.priority, team = EXCLUDED.team,
        assignee = EXCLUDED.assignee, channel = EXCLUDED.channel, updated_at = EXCLUDED.updated_at,
        version = EXCLUDED.version, view = EXCLUDED.view, head_hash = EXCLUDED.head_hash,
-       severity = EXCLUDED.severity, complaint_linked = EXCLUDED.complaint_linked
+       severity = EXCLUDED.severity, complaint_linked = EXCLUDED.complaint_linked,
+       window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end
     WHERE tickets.version < EXCLUDED.version;
 INSERT INTO idempotency_keys (principal, key, request_hash, status, location, etag, body, subject_id)
     VALUES (:actor, :key2, :request_hash2, 200, NULL, :etag2, :body2, :subject);
@@ -300,7 +302,7 @@ SELECT request_hash, status, location, etag, body FROM idempotency_keys
 BEGIN;
 
 SELECT t.id, t.number, t.kind, t.status, t.priority, t.team, t.assignee, t.channel, t.created_at, t.updated_at,
-       t.version, t.view, t.subject_id, t.severity, t.complaint_linked, t.head_hash FROM tickets t WHERE t.id = :id FOR UPDATE;
+       t.version, t.view, t.subject_id, t.severity, t.complaint_linked, t.window_start, t.window_end, t.head_hash FROM tickets t WHERE t.id = :id FOR UPDATE;
 
 SELECT subject_id, key_id, wrapped_key FROM subject_keys WHERE subject_id = ANY(:subjects);
 
@@ -314,14 +316,15 @@ WITH appended AS (
 )
 INSERT INTO event_queue (seq_id) SELECT seq_id FROM appended;
 INSERT INTO tickets (id, number, kind, status, priority, team, assignee, channel, created_at, updated_at, version,
-                     view, head_hash, subject_id, severity, complaint_linked)
+                     view, head_hash, subject_id, severity, complaint_linked, window_start, window_end)
     VALUES (:id, :number, :kind, :status3, :priority, NULL, NULL, :channel, :at, :at, :version3, :view3, :hash3,
-            :subject, NULL, false)
+            :subject, NULL, false, NULL, NULL)
     ON CONFLICT (id) DO UPDATE SET
        status = EXCLUDED.status, priority = EXCLUDED.priority, team = EXCLUDED.team,
        assignee = EXCLUDED.assignee, channel = EXCLUDED.channel, updated_at = EXCLUDED.updated_at,
        version = EXCLUDED.version, view = EXCLUDED.view, head_hash = EXCLUDED.head_hash,
-       severity = EXCLUDED.severity, complaint_linked = EXCLUDED.complaint_linked
+       severity = EXCLUDED.severity, complaint_linked = EXCLUDED.complaint_linked,
+       window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end
     WHERE tickets.version < EXCLUDED.version;
 INSERT INTO idempotency_keys (principal, key, request_hash, status, location, etag, body, subject_id)
     VALUES (:actor, :key3, :request_hash3, 200, NULL, :etag3, :body3, :subject);
@@ -343,7 +346,7 @@ SELECT request_hash, status, location, etag, body FROM idempotency_keys
 BEGIN;
 
 SELECT t.id, t.number, t.kind, t.status, t.priority, t.team, t.assignee, t.channel, t.created_at, t.updated_at,
-       t.version, t.view, t.subject_id, t.severity, t.complaint_linked, t.head_hash FROM tickets t WHERE t.id = :id FOR UPDATE;
+       t.version, t.view, t.subject_id, t.severity, t.complaint_linked, t.window_start, t.window_end, t.head_hash FROM tickets t WHERE t.id = :id FOR UPDATE;
 
 \startpipeline
 WITH appended AS (
@@ -355,14 +358,15 @@ WITH appended AS (
 )
 INSERT INTO event_queue (seq_id) SELECT seq_id FROM appended;
 INSERT INTO tickets (id, number, kind, status, priority, team, assignee, channel, created_at, updated_at, version,
-                     view, head_hash, subject_id, severity, complaint_linked)
+                     view, head_hash, subject_id, severity, complaint_linked, window_start, window_end)
     VALUES (:id, :number, :kind, :status4, :priority, NULL, NULL, :channel, :at, :at, :version4, :view4, :hash4,
-            :subject, NULL, false)
+            :subject, NULL, false, NULL, NULL)
     ON CONFLICT (id) DO UPDATE SET
        status = EXCLUDED.status, priority = EXCLUDED.priority, team = EXCLUDED.team,
        assignee = EXCLUDED.assignee, channel = EXCLUDED.channel, updated_at = EXCLUDED.updated_at,
        version = EXCLUDED.version, view = EXCLUDED.view, head_hash = EXCLUDED.head_hash,
-       severity = EXCLUDED.severity, complaint_linked = EXCLUDED.complaint_linked
+       severity = EXCLUDED.severity, complaint_linked = EXCLUDED.complaint_linked,
+       window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end
     WHERE tickets.version < EXCLUDED.version;
 INSERT INTO idempotency_keys (principal, key, request_hash, status, location, etag, body, subject_id)
     VALUES (:actor, :key4, :request_hash4, 200, NULL, :etag4, :body4, :subject);

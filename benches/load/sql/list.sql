@@ -26,7 +26,7 @@
 \set limit 51
 
 SELECT t.id, t.number, t.kind, t.status, t.priority, t.team, t.assignee, t.channel, t.created_at, t.updated_at,
-       t.version, t.view, t.subject_id, t.severity, t.complaint_linked
+       t.version, t.view, t.subject_id, t.severity, t.complaint_linked, t.window_start, t.window_end
     FROM tickets t WHERE status = 'filed' AND (kind = 'complaint' OR (kind = 'fault' AND complaint_linked)) ORDER BY created_at DESC, id DESC LIMIT :limit;
 
 SELECT subject_id, key_id, wrapped_key FROM subject_keys WHERE subject_id = ANY(ARRAY(

@@ -44,9 +44,7 @@ impl Commands {
             for event in &mut events {
                 privacy::seal_fields(event.personal_mut(), &subject)?;
             }
-            Ok(Plan::single(StreamWrite::new::<Complaint>(
-                id, None, None, events, ctx, now,
-            )?))
+            Plan::single(StreamWrite::new::<Complaint>(id, None, None, events, ctx, now)?)
         })
         .await
     }
@@ -66,14 +64,14 @@ impl Commands {
             let now = now_after(Some(&locked.head));
             let mut events = complaint::decide(&locked.state, cmd, now)?;
             self.seal_personal(tx, locked.state.subject, &mut events).await?;
-            Ok(Plan::single(StreamWrite::new(
+            Plan::single(StreamWrite::new(
                 locked.row.id,
                 Some(locked.state),
                 Some(&locked.head),
                 events,
                 ctx,
                 now,
-            )?))
+            )?)
         })
         .await
     }

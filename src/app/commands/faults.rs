@@ -28,9 +28,7 @@ impl Commands {
         self.execute(ctx, false, render, async |tx| {
             let number = next_number(tx, TicketKind::Fault, now).await?;
             let events = fault::report(id, &number, cmd, now)?;
-            Ok(Plan::single(StreamWrite::new::<Fault>(
-                id, None, None, events, ctx, now,
-            )?))
+            Plan::single(StreamWrite::new::<Fault>(id, None, None, events, ctx, now)?)
         })
         .await
     }
@@ -64,9 +62,7 @@ impl Commands {
                 ctx,
                 now,
             )?;
-            Ok(Plan {
-                writes: vec![fault, complaint],
-            })
+            Plan::tickets(vec![fault, complaint])
         })
         .await
     }
@@ -122,7 +118,7 @@ impl Commands {
                     )?);
                 }
             }
-            Ok(Plan { writes })
+            Plan::tickets(writes)
         })
         .await
     }

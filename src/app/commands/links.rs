@@ -97,9 +97,7 @@ impl Commands {
             let other = Linkable::new(other_row, other_head)?;
             let (this_event, other_event) =
                 link::link_pair(&this.reference(), this.links(), &other.reference(), other.links(), cmd)?;
-            Ok(Plan {
-                writes: vec![this.write(this_event, ctx)?, other.write(other_event, ctx)?],
-            })
+            Plan::tickets(vec![this.write(this_event, ctx)?, other.write(other_event, ctx)?])
         })
         .await
     }

@@ -12,6 +12,7 @@
 //! written in the same transaction, so either every stream has its events or
 //! none has.
 
+mod changes;
 mod complaints;
 mod faults;
 mod links;
@@ -75,6 +76,10 @@ pub enum CommandError {
     /// A ticket the command names besides its target does not exist.
     #[error("no ticket {0:?}")]
     OtherNotFound(String),
+    /// A field of the command names a ticket that does not exist or is of
+    /// the wrong kind.
+    #[error("{detail}")]
+    BadReference { pointer: String, detail: String },
     #[error("the ticket is not a {expected}")]
     WrongKind { expected: &'static str },
     #[error("If-Match does not name the current version")]
@@ -107,11 +112,12 @@ impl From<StoreError> for CommandError {
     }
 }
 
-/// The result of a command: a new view, or the stored response of an
-/// earlier request with the same idempotency key.
+/// The result of a command: its response (a ticket's new view, unless the
+/// command says otherwise), or the stored response of an earlier request
+/// with the same idempotency key.
 #[derive(Debug)]
-pub enum Outcome {
-    Done(TicketRow),
+pub enum Outcome<R = TicketRow> {
+    Done(R),
     Replayed(StoredResponse),
 }
 
@@ -122,10 +128,11 @@ pub struct Commands {
     appended: AppendSignal,
 }
 
-/// One stream's share of a command: its sealed events and its new view.
+/// One stream's share of a command: its sealed events and, for a ticket,
+/// its new view. Calendar and freeze-window streams have no `tickets` view.
 pub(crate) struct StreamWrite {
     sealed: Vec<StoredEvent>,
-    row: TicketRow,
+    row: Option<TicketRow>,
 }
 
 impl StreamWrite {
@@ -144,7 +151,27 @@ impl StreamWrite {
             .map_err(|e| CommandError::Corrupt(e.to_string()))?
             .ok_or_else(|| CommandError::Corrupt("a command produced no view".into()))?;
         let row = view.row().map_err(|e| CommandError::Corrupt(e.to_string()))?;
-        Ok(StreamWrite { sealed, row })
+        Ok(StreamWrite { sealed, row: Some(row) })
+    }
+
+    /// Seals `events` of a stream that has no ticket view.
+    fn without_view(
+        stream_id: Uuid,
+        head: Option<&StreamHead>,
+        events: &[impl crate::domain::DomainEvent],
+        ctx: &CommandContext,
+        now: DateTime<Utc>,
+    ) -> Result<StreamWrite, CommandError> {
+        let new_events = events.iter().map(NewEvent::from_domain).collect();
+        let sealed = store::seal(stream_id, head, new_events, &metadata(ctx), now)?;
+        Ok(StreamWrite { sealed, row: None })
+    }
+
+    /// The ticket view this write produces.
+    fn view(&self) -> Result<&TicketRow, CommandError> {
+        self.row
+            .as_ref()
+            .ok_or_else(|| CommandError::Corrupt("a ticket command wrote no view".into()))
     }
 
     fn head_hash(&self) -> Result<[u8; 32], CommandError> {
@@ -155,15 +182,37 @@ impl StreamWrite {
     }
 }
 
-/// Everything one attempt of a command writes; the first write's view is
-/// the response.
-pub(crate) struct Plan {
+/// Everything one attempt of a command writes, and its response.
+pub(crate) struct Plan<R = TicketRow> {
     writes: Vec<StreamWrite>,
+    response: R,
 }
 
 impl Plan {
-    fn single(write: StreamWrite) -> Plan {
-        Plan { writes: vec![write] }
+    /// Writes to tickets; the first write's view is the response.
+    fn tickets(writes: Vec<StreamWrite>) -> Result<Plan, CommandError> {
+        let response = writes
+            .first()
+            .ok_or_else(|| CommandError::Corrupt("a command planned no writes".into()))?
+            .view()?
+            .clone();
+        Ok(Plan { writes, response })
+    }
+
+    fn single(write: StreamWrite) -> Result<Plan, CommandError> {
+        Plan::tickets(vec![write])
+    }
+}
+
+/// What the idempotency record of a response is filed under: the data
+/// subject whose personal data it carries, so an erasure can find it.
+pub(crate) trait ResponseSubject {
+    fn subject(&self) -> Option<Uuid>;
+}
+
+impl ResponseSubject for TicketRow {
+    fn subject(&self) -> Option<Uuid> {
+        self.subject
     }
 }
 
@@ -186,13 +235,13 @@ impl Commands {
     /// Runs `attempt` in a transaction and commits what it planned together
     /// with the idempotency record; replays an earlier response to the same
     /// idempotency key instead, and retries races that `retry_races` allows.
-    async fn execute(
+    async fn execute<R: ResponseSubject>(
         &self,
         ctx: &CommandContext,
         retry_races: bool,
-        render: impl Fn(&TicketRow) -> StoredResponse,
-        attempt: impl AsyncFn(&Transaction<'_>) -> Result<Plan, CommandError>,
-    ) -> Result<Outcome, CommandError> {
+        render: impl Fn(&R) -> StoredResponse,
+        attempt: impl AsyncFn(&Transaction<'_>) -> Result<Plan<R>, CommandError>,
+    ) -> Result<Outcome<R>, CommandError> {
         let mut client = self.pool.get().await.map_err(StoreError::from)?;
         if let Some(replay) = replay(&client, ctx).await? {
             return Ok(replay);
@@ -224,7 +273,7 @@ impl Commands {
                 }
             };
             match written {
-                Ok(mut plan) => return Ok(Outcome::Done(plan.writes.swap_remove(0).row)),
+                Ok(plan) => return Ok(Outcome::Done(plan.response)),
                 // Only a writer that bypassed the row lock can get here; the
                 // unique (stream, version) constraint still refuses it.
                 Err(CommandError::Store(StoreError::VersionConflict)) => {
@@ -335,7 +384,7 @@ fn now_after(head: Option<&StreamHead>) -> DateTime<Utc> {
 
 /// The stored response of an earlier request with the same key, or an
 /// error when the key was used for a different request.
-async fn replay(client: &impl GenericClient, ctx: &CommandContext) -> Result<Option<Outcome>, CommandError> {
+async fn replay<R>(client: &impl GenericClient, ctx: &CommandContext) -> Result<Option<Outcome<R>>, CommandError> {
     let Some(idem) = &ctx.idempotency else {
         return Ok(None);
     };
@@ -348,7 +397,7 @@ async fn replay(client: &impl GenericClient, ctx: &CommandContext) -> Result<Opt
 
 /// A concurrent request with the same key committed while this one was
 /// deciding; its insert blocked until then, so its response is readable now.
-async fn replay_after_race(client: &impl GenericClient, ctx: &CommandContext) -> Result<Outcome, CommandError> {
+async fn replay_after_race<R>(client: &impl GenericClient, ctx: &CommandContext) -> Result<Outcome<R>, CommandError> {
     replay(client, ctx)
         .await?
         .ok_or(CommandError::Store(StoreError::IdempotencyRace))
@@ -367,22 +416,18 @@ pub(crate) fn metadata(ctx: &CommandContext) -> Metadata {
 
 /// Writes the events of every stream, their views and the idempotency
 /// record in the caller's transaction, pipelined on one connection.
-async fn write(
+async fn write<R: ResponseSubject>(
     tx: &Transaction<'_>,
     ctx: &CommandContext,
-    plan: &Plan,
-    render: &impl Fn(&TicketRow) -> StoredResponse,
+    plan: &Plan<R>,
+    render: &impl Fn(&R) -> StoredResponse,
 ) -> Result<(), CommandError> {
-    let first = plan
-        .writes
-        .first()
-        .ok_or_else(|| CommandError::Corrupt("a command planned no writes".into()))?;
     let heads = plan
         .writes
         .iter()
         .map(StreamWrite::head_hash)
         .collect::<Result<Vec<_>, _>>()?;
-    let response = ctx.idempotency.as_ref().map(|i| (i, render(&first.row)));
+    let response = ctx.idempotency.as_ref().map(|i| (i, render(&plan.response)));
     let record = async {
         match &response {
             Some((idem, resp)) => {
@@ -392,7 +437,7 @@ async fn write(
                     &idem.key,
                     &idem.request_hash,
                     resp,
-                    first.row.subject,
+                    plan.response.subject(),
                 )
                 .await
             }
@@ -412,7 +457,7 @@ async fn write(
         plan.writes
             .iter()
             .zip(&heads)
-            .map(|(w, head)| tickets::upsert(tx, &w.row, head)),
+            .filter_map(|(w, head)| w.row.as_ref().map(|row| tickets::upsert(tx, row, head))),
     );
     let (events, views, record) = tokio::join!(events, views, record);
     // The version conflict is the meaningful error when several fail together.

@@ -92,6 +92,7 @@ pub struct Reject {
 /// Assigns the person who implements the change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ChangeAssign)]
 pub struct Assign {
     /// Actor id, 1 to 100 characters.
     pub assignee: String,
@@ -174,13 +175,14 @@ pub struct FollowUpAction {
     pub description: String,
     /// Who is responsible for it, 1 to 100 characters.
     pub owner: String,
-    pub due: NaiveDate,
+    pub due_on: NaiveDate,
 }
 
 /// Writes the post-implementation review of a completed, rolled back or
 /// failed change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ChangeReview)]
 pub struct Review {
     pub outcome: ReviewOutcome,
     /// 1 to 10,000 characters.
@@ -196,6 +198,7 @@ pub struct Review {
 /// withdraws one that was never implemented.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ChangeClose)]
 pub struct Close {
     /// 1 to 10,000 characters; required to withdraw a change that was never
     /// implemented.
@@ -206,9 +209,10 @@ pub struct Close {
 /// Adds a note.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ChangeAddNote)]
 pub struct AddNote {
     /// 1 to 10,000 characters.
-    pub text: String,
+    pub body: String,
 }
 
 /// Every command on an existing change that touches only its own stream.

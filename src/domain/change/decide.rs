@@ -252,7 +252,7 @@ pub fn decide(
                 reason: c.reason.clone(),
             })
         }
-        ChangeCommand::AddNote(c) => ChangeEvent::NoteAdded(ChangeNoteAdded { text: c.text.clone() }),
+        ChangeCommand::AddNote(c) => ChangeEvent::NoteAdded(ChangeNoteAdded { body: c.body.clone() }),
     };
     Ok(vec![event])
 }
@@ -540,7 +540,7 @@ fn validate(state: &Change, cmd: &ChangeCommand) -> Result<(), DomainError> {
                 v.push("/reason", "is required to withdraw a change that was never implemented");
             }
         }
-        ChangeCommand::AddNote(c) => text::check(&mut v, "/text", &c.text, LONG_TEXT),
+        ChangeCommand::AddNote(c) => text::check(&mut v, "/body", &c.body, LONG_TEXT),
     }
     v.finish()
 }

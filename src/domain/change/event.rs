@@ -161,7 +161,7 @@ pub struct ChangeClosed {
 /// A note was added.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ChangeNoteAdded {
-    pub text: String,
+    pub body: String,
 }
 
 /// One event of a change's stream, as `{"type": "...", "payload": {...}}`.

@@ -177,7 +177,7 @@ pub struct ChangeNote {
     /// Actor id of the author.
     pub by: String,
     pub at: DateTime<Utc>,
-    pub text: String,
+    pub body: String,
 }
 
 /// A change as it currently stands. Its full history is the event stream.
@@ -459,7 +459,7 @@ pub fn evolve(state: Option<Change>, event: &ChangeEvent, meta: &EventMeta) -> R
         ChangeEvent::NoteAdded(e) => c.notes.push(ChangeNote {
             by: meta.actor.to_owned(),
             at: meta.recorded_at,
-            text: e.text.clone(),
+            body: e.body.clone(),
         }),
         ChangeEvent::Linked(e) => c.links.push(Link::recorded(e, meta)),
     }

@@ -218,7 +218,7 @@ fn review() -> ChangeCommand {
         follow_up_actions: vec![FollowUpAction {
             description: "Tune the lag alarm.".to_owned(),
             owner: "dba-team".to_owned(),
-            due: NaiveDate::from_ymd_opt(2025, 4, 1).unwrap(),
+            due_on: NaiveDate::from_ymd_opt(2025, 4, 1).unwrap(),
         }],
     })
 }
@@ -230,7 +230,7 @@ fn close(reason: Option<&str>) -> ChangeCommand {
 }
 
 fn note(text: &str) -> ChangeCommand {
-    ChangeCommand::AddNote(AddNote { text: text.to_owned() })
+    ChangeCommand::AddNote(AddNote { body: text.to_owned() })
 }
 
 /// A window from minute `start` to minute `end`, given as UTC instants.
@@ -1101,9 +1101,9 @@ fn emergency_change_closes_only_after_retrospective_approval() {
 fn notes_are_accepted_in_any_status_but_closed() {
     let mut l = Ledger::drafted(ChangeType::Normal);
     l.run_as(ENGINEER, note("Talked to the DBA team."));
-    assert_eq!(l.view.notes[0].text, "Talked to the DBA team.");
+    assert_eq!(l.view.notes[0].body, "Talked to the DBA team.");
     assert_eq!(l.view.notes[0].by, ENGINEER);
-    assert_eq!(pointers(l.try_as(ENGINEER, note(""))), ["/text"]);
+    assert_eq!(pointers(l.try_as(ENGINEER, note(""))), ["/body"]);
     l.run_as(REQUESTER, close(Some("Dropped.")));
     assert_eq!(invalid(l.try_as(ENGINEER, note("late"))), ("closed", "add a note to"));
 }
@@ -1207,7 +1207,7 @@ fn every_event_round_trips_through_from_stored_payload_json() {
             _ => unreachable!(),
         },
         ChangeEvent::Closed(ChangeClosed { reason: None }),
-        ChangeEvent::NoteAdded(ChangeNoteAdded { text: "n".to_owned() }),
+        ChangeEvent::NoteAdded(ChangeNoteAdded { body: "n".to_owned() }),
         ChangeEvent::Linked(TicketLinked {
             other: fault(2),
             relation: LinkRelation::CausedBy,

@@ -92,6 +92,7 @@ pub struct Mitigate {
 /// Records how the fault was resolved and why it happened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = FaultResolve)]
 pub struct Resolve {
     pub resolution: String,
     pub root_cause: String,
@@ -101,6 +102,7 @@ pub struct Resolve {
 /// review first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = FaultClose)]
 pub struct Close {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
@@ -110,6 +112,7 @@ pub struct Close {
 /// resolution did not hold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = FaultReopen)]
 pub struct Reopen {
     pub reason: String,
 }
@@ -171,6 +174,7 @@ pub struct CompleteActionItem {
 /// Adds an internal note.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = FaultAddNote)]
 pub struct AddNote {
     pub body: String,
 }

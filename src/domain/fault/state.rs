@@ -142,6 +142,7 @@ pub struct ActionItem {
 
 /// The post-incident review of a fault.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = FaultReview)]
 pub struct Review {
     pub summary: String,
     pub root_cause: String,

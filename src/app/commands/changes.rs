@@ -1,0 +1,363 @@
+//! Drafting changes, applying commands to them, scheduling them on the
+//! affected services' calendars, and managing freeze windows.
+//!
+//! Scheduling must hold under concurrency. Each service's calendar is a
+//! stream; a booking appends to it at the version the decision read, so two
+//! changes that both saw a free window cannot both take it: the second
+//! insert hits the stream's unique (stream, version) key, and the command is
+//! retried against the calendar as it now stands, where it meets the
+//! conflict. Freeze windows live in one stream, and declaring one takes an
+//! exclusive advisory lock that every scheduling transaction shares, so a
+//! window cannot be scheduled into a freeze declared while it was deciding.
+
+use deadpool_postgres::Transaction;
+use uuid::Uuid;
+
+use crate::domain::change::calendar::{self, CalendarEvent, ServiceCalendar};
+use crate::domain::change::freeze::{self, DeclareFreeze, FREEZE_STREAM_ID, FreezeCalendar, FreezeWindow, LiftFreeze};
+use crate::domain::change::{self, Change, ChangeCommand, DraftChange, ScheduleChange, Unschedule};
+use crate::domain::fault::{Fault, FaultEvent};
+use crate::domain::link::{self, LinkRelation, LinkTickets};
+use crate::domain::ticket::TicketKind;
+use crate::projections::fold;
+use crate::projections::tickets::{TicketRef, TicketRow};
+use crate::store::idempotency::StoredResponse;
+use crate::store::{self, StoreError, StoredEvent, StreamHead};
+
+use super::{
+    CommandContext, CommandError, Commands, Outcome, Plan, Precondition, ResponseSubject, StreamWrite, next_number,
+    now_after, state_of,
+};
+
+/// The advisory lock that orders freeze declarations against scheduling:
+/// shared by schedulers, exclusive for whoever changes the freeze windows.
+const FREEZE_LOCK: i64 = 0x6f70_736c_6672_7a65; // "opslfrze"
+
+impl ResponseSubject for FreezeWindow {
+    fn subject(&self) -> Option<Uuid> {
+        None
+    }
+}
+
+impl Commands {
+    /// Drafts a new change. Each linked fault is locked and gets a link to
+    /// the change on its own stream, in the same transaction.
+    pub async fn draft_change(
+        &self,
+        ctx: &CommandContext,
+        cmd: &DraftChange,
+        render: impl Fn(&TicketRow) -> StoredResponse,
+    ) -> Result<Outcome, CommandError> {
+        let id = Uuid::now_v7();
+        let refs = cmd
+            .linked_faults
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                TicketRef::parse(r).ok_or_else(|| CommandError::BadReference {
+                    pointer: format!("/linked_faults/{i}"),
+                    detail: format!("{r:?} is neither a ticket id nor a ticket number"),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.execute(ctx, false, render, async |tx| {
+            let now = now_after(None);
+            // Lock the faults in a fixed order, so two drafts naming the same
+            // faults cannot deadlock.
+            let mut faults = Vec::with_capacity(refs.len());
+            for (i, r) in refs.iter().enumerate() {
+                let (row, head) = self
+                    .lock_other(tx, r, &cmd.linked_faults[i])
+                    .await
+                    .map_err(|e| match e {
+                        CommandError::OtherNotFound(reference) => CommandError::BadReference {
+                            pointer: format!("/linked_faults/{i}"),
+                            detail: format!("no fault {reference:?}"),
+                        },
+                        other => other,
+                    })?;
+                if row.kind != TicketKind::Fault.as_str() {
+                    return Err(CommandError::BadReference {
+                        pointer: format!("/linked_faults/{i}"),
+                        detail: format!("{} is a {}, not a fault", row.number, row.kind),
+                    });
+                }
+                let state: Fault = state_of(&row)?;
+                faults.push((state, head));
+            }
+            let fault_refs = faults.iter().map(|(f, _)| f.ticket_ref()).collect();
+            // Validate before taking a number, so a refused draft consumes none.
+            change::draft(id, "CHG-0000-000000", cmd, fault_refs, now)?;
+            let number = next_number(tx, TicketKind::Change, now).await?;
+            let fault_refs = faults.iter().map(|(f, _)| f.ticket_ref()).collect();
+            let events = change::draft(id, &number, cmd, fault_refs, now)?;
+            let change = StreamWrite::new::<Change>(id, None, None, events, ctx, now)?;
+            let this = change.view()?.clone();
+            let change_ref = crate::domain::link::TicketRef {
+                id,
+                number: number.clone(),
+                kind: TicketKind::Change,
+            };
+            let mut writes = vec![change];
+            faults.sort_by_key(|(f, _)| f.id);
+            for (fault, head) in faults {
+                let request = LinkTickets {
+                    relation: LinkRelation::RelatesTo,
+                    target: number.clone(),
+                    comment: None,
+                };
+                let (on_fault, _) = link::link_pair(&fault.ticket_ref(), &fault.links, &change_ref, &[], &request)?;
+                let now = now_after(Some(&head));
+                writes.push(StreamWrite::new(
+                    fault.id,
+                    Some(fault),
+                    Some(&head),
+                    vec![FaultEvent::Linked(on_fault)],
+                    ctx,
+                    now,
+                )?);
+            }
+            Ok(Plan { writes, response: this })
+        })
+        .await
+    }
+
+    /// Applies a command to a change.
+    pub async fn handle_change(
+        &self,
+        ctx: &CommandContext,
+        target: &TicketRef,
+        cmd: &ChangeCommand,
+        precondition: &Precondition,
+        render: impl Fn(&TicketRow) -> StoredResponse,
+    ) -> Result<Outcome, CommandError> {
+        let retry = matches!(precondition, Precondition::Commutes);
+        self.execute(ctx, retry, render, async |tx| {
+            let locked = self.lock::<Change>(tx, target, precondition).await?;
+            let now = now_after(Some(&locked.head));
+            let events = change::decide(&locked.state, cmd, &ctx.actor.id, now)?;
+            Plan::single(StreamWrite::new(
+                locked.row.id,
+                Some(locked.state),
+                Some(&locked.head),
+                events,
+                ctx,
+                now,
+            )?)
+        })
+        .await
+    }
+
+    /// Schedules (or reschedules) a change into a window: checked against
+    /// the freeze windows and every affected service's calendar, and booked
+    /// on each of those calendars in the same transaction.
+    pub async fn schedule_change(
+        &self,
+        ctx: &CommandContext,
+        target: &TicketRef,
+        cmd: &ScheduleChange,
+        precondition: &Precondition,
+        render: impl Fn(&TicketRow) -> StoredResponse,
+    ) -> Result<Outcome, CommandError> {
+        // A lost race on a calendar is retried: the retry reads the booking
+        // that won and refuses (or records the override) like any conflict.
+        self.execute(ctx, true, render, async |tx| {
+            let locked = self.lock::<Change>(tx, target, precondition).await?;
+            let now = now_after(Some(&locked.head));
+            lock_freezes(tx, false).await?;
+            let freezes = freeze_calendar(tx).await?;
+            let calendars = service_calendars(tx, &locked.state.affected_services).await?;
+            let views: Vec<ServiceCalendar> = calendars.iter().map(|(c, _)| c.clone()).collect();
+            let scheduled = change::schedule(&locked.state, cmd, &freezes, &views, now)?;
+            let mut writes = vec![StreamWrite::new(
+                locked.row.id,
+                Some(locked.state),
+                Some(&locked.head),
+                scheduled.change,
+                ctx,
+                now,
+            )?];
+            writes.extend(calendar_writes(scheduled.bookings, &calendars, ctx)?);
+            Plan::tickets(writes)
+        })
+        .await
+    }
+
+    /// Takes a scheduled change off the calendars.
+    pub async fn unschedule_change(
+        &self,
+        ctx: &CommandContext,
+        target: &TicketRef,
+        cmd: &Unschedule,
+        precondition: &Precondition,
+        render: impl Fn(&TicketRow) -> StoredResponse,
+    ) -> Result<Outcome, CommandError> {
+        self.execute(ctx, true, render, async |tx| {
+            let locked = self.lock::<Change>(tx, target, precondition).await?;
+            let now = now_after(Some(&locked.head));
+            let calendars = service_calendars(tx, &locked.state.affected_services).await?;
+            let (events, releases) = change::unschedule(&locked.state, cmd)?;
+            let mut writes = vec![StreamWrite::new(
+                locked.row.id,
+                Some(locked.state),
+                Some(&locked.head),
+                events,
+                ctx,
+                now,
+            )?];
+            writes.extend(calendar_writes(releases, &calendars, ctx)?);
+            Plan::tickets(writes)
+        })
+        .await
+    }
+
+    /// Declares a freeze window.
+    pub async fn declare_freeze(
+        &self,
+        ctx: &CommandContext,
+        cmd: &DeclareFreeze,
+        render: impl Fn(&FreezeWindow) -> StoredResponse,
+    ) -> Result<Outcome<FreezeWindow>, CommandError> {
+        let id = Uuid::now_v7();
+        self.execute(ctx, false, render, async |tx| {
+            lock_freezes(tx, true).await?;
+            let (state, head) = freeze_stream(tx).await?;
+            let now = now_after(head.as_ref());
+            let events = freeze::declare_freeze(id, cmd, now)?;
+            freeze_plan(state, head.as_ref(), events, id, ctx, now)
+        })
+        .await
+    }
+
+    /// Lifts a freeze window early; the window stays in the history.
+    pub async fn lift_freeze(
+        &self,
+        ctx: &CommandContext,
+        id: Uuid,
+        cmd: &LiftFreeze,
+        render: impl Fn(&FreezeWindow) -> StoredResponse,
+    ) -> Result<Outcome<FreezeWindow>, CommandError> {
+        self.execute(ctx, false, render, async |tx| {
+            lock_freezes(tx, true).await?;
+            let (state, head) = freeze_stream(tx).await?;
+            let state = state.unwrap_or_default();
+            if !state.windows.iter().any(|w| w.id == id) {
+                return Err(CommandError::NotFound);
+            }
+            let now = now_after(head.as_ref());
+            let events = freeze::lift_freeze(&state, id, cmd)?;
+            freeze_plan(Some(state), head.as_ref(), events, id, ctx, now)
+        })
+        .await
+    }
+
+    /// The freeze windows, for the calendar.
+    pub async fn freeze_windows(&self) -> Result<FreezeCalendar, CommandError> {
+        let client = self.pool.get().await.map_err(StoreError::from)?;
+        let events = store::read_stream(&client, FREEZE_STREAM_ID).await?;
+        let state = fold::fold_with(None, &events, freeze::evolve_freezes).map_err(corrupt)?;
+        Ok(state.unwrap_or_default())
+    }
+}
+
+/// Takes the freeze-window lock for the rest of the transaction.
+async fn lock_freezes(tx: &Transaction<'_>, exclusive: bool) -> Result<(), CommandError> {
+    let sql = if exclusive {
+        "SELECT pg_advisory_xact_lock($1)"
+    } else {
+        "SELECT pg_advisory_xact_lock_shared($1)"
+    };
+    let statement = tx.prepare_cached(sql).await.map_err(StoreError::from)?;
+    tx.execute(&statement, &[&FREEZE_LOCK])
+        .await
+        .map_err(StoreError::from)?;
+    Ok(())
+}
+
+async fn freeze_stream(tx: &Transaction<'_>) -> Result<(Option<FreezeCalendar>, Option<StreamHead>), CommandError> {
+    let events = store::read_stream(tx, FREEZE_STREAM_ID).await?;
+    let state = fold::fold_with(None, &events, freeze::evolve_freezes).map_err(corrupt)?;
+    Ok((state, head_of(&events)))
+}
+
+async fn freeze_calendar(tx: &Transaction<'_>) -> Result<FreezeCalendar, CommandError> {
+    Ok(freeze_stream(tx).await?.0.unwrap_or_default())
+}
+
+/// Seals freeze events and answers with the window `id` as they leave it.
+fn freeze_plan(
+    state: Option<FreezeCalendar>,
+    head: Option<&StreamHead>,
+    events: Vec<freeze::FreezeEvent>,
+    id: Uuid,
+    ctx: &CommandContext,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Plan<FreezeWindow>, CommandError> {
+    let write = StreamWrite::without_view(FREEZE_STREAM_ID, head, &events, ctx, now)?;
+    let after = fold::fold_with(state, &write.sealed, freeze::evolve_freezes).map_err(corrupt)?;
+    let window = after
+        .and_then(|c| c.windows.into_iter().find(|w| w.id == id))
+        .ok_or_else(|| CommandError::Corrupt("a freeze command left no window".into()))?;
+    Ok(Plan {
+        writes: vec![write],
+        response: window,
+    })
+}
+
+/// The current calendar and stream head of each service, in the given order.
+async fn service_calendars(
+    tx: &Transaction<'_>,
+    services: &[String],
+) -> Result<Vec<(ServiceCalendar, Option<StreamHead>)>, CommandError> {
+    let mut calendars = Vec::with_capacity(services.len());
+    for service in services {
+        let events = store::read_stream(tx, calendar::calendar_stream_id(service)).await?;
+        let state = fold::fold_with(None, &events, calendar::evolve_calendar).map_err(corrupt)?;
+        calendars.push((
+            state.unwrap_or_else(|| ServiceCalendar::empty(service)),
+            head_of(&events),
+        ));
+    }
+    Ok(calendars)
+}
+
+/// One write per calendar event, each after the head its calendar had when
+/// the decision read it; ordered by stream, so that two commands booking
+/// the same services meet in the same order.
+fn calendar_writes(
+    events: Vec<CalendarEvent>,
+    calendars: &[(ServiceCalendar, Option<StreamHead>)],
+    ctx: &CommandContext,
+) -> Result<Vec<StreamWrite>, CommandError> {
+    let mut writes = Vec::with_capacity(events.len());
+    for event in events {
+        let service = match &event {
+            CalendarEvent::Booked(b) => &b.service,
+            CalendarEvent::Released(r) => &r.service,
+        };
+        let (_, head) = calendars
+            .iter()
+            .find(|(c, _)| &c.service == service)
+            .ok_or_else(|| CommandError::Corrupt(format!("no calendar was read for {service:?}")))?;
+        let now = now_after(head.as_ref());
+        let stream = calendar::calendar_stream_id(service);
+        writes.push((
+            stream,
+            StreamWrite::without_view(stream, head.as_ref(), &[event], ctx, now)?,
+        ));
+    }
+    writes.sort_by_key(|(stream, _)| *stream);
+    Ok(writes.into_iter().map(|(_, w)| w).collect())
+}
+
+fn head_of(events: &[StoredEvent]) -> Option<StreamHead> {
+    events.last().map(|e| StreamHead {
+        version: e.envelope.version,
+        hash: e.hash,
+        recorded_at: e.recorded_at,
+    })
+}
+
+fn corrupt(e: crate::domain::StreamCorrupt) -> CommandError {
+    CommandError::Corrupt(e.to_string())
+}

@@ -1,0 +1,524 @@
+//! `POST /v1/changes`, one endpoint per change command, scheduling, the
+//! change calendar and freeze windows.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::domain::change::freeze::{DeclareFreeze, FreezeWindow, LiftFreeze};
+use crate::domain::change::{
+    AddNote, AmendChange, AmendPlan, Approve, Assess, Assign, Change, ChangeCommand, ChangeStatus, ChangeType, Close,
+    Complete, DraftChange, Fail, RecordRolloutStep, Reject, Review, RollBack, ScheduleChange, StartImplementation,
+    Submit, Unschedule,
+};
+use crate::domain::permissions::Permission;
+use crate::domain::{FieldError, Validator, zoned};
+use crate::projections::tickets;
+use crate::store::{self, idempotency::StoredResponse};
+
+use super::AppState;
+use super::auth::Principal;
+use super::body;
+use super::error::{ApiError, Problem};
+use super::request::{command_context, precondition};
+use super::tickets::{PRIVATE, TicketDoc, parse_ref, respond, send_outcome, stored_response};
+
+/// Draft a change request.
+///
+/// Returns the new change with its number (`CHG-2026-000123`), a `Location`
+/// and an `ETag`. Each linked fault gets a link to the change on its own
+/// history, in the same transaction.
+#[utoipa::path(
+    post,
+    path = "/v1/changes",
+    tag = "changes",
+    request_body = DraftChange,
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the first response to this key is returned again; the same key with a different body is refused (422)."),
+    ),
+    responses(
+        (status = 201, description = "Drafted", body = TicketDoc,
+            headers(("Location" = String, description = "The ticket"), ("ETag" = String, description = "Current version"))),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed; an unknown linked fault is one), or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn draft(
+    req: HttpRequest,
+    principal: Principal,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ChangeRequest)?;
+    let body = body::read::<DraftChange>(&req, payload).await?;
+    let ctx = command_context(&req, &principal, &body.raw)?;
+    let render = |row: &_| stored_response(row, &principal, StatusCode::CREATED, true);
+    let outcome = state.commands.draft_change(&ctx, &body.value, render).await?;
+    send_outcome(&req, &principal, &state, outcome, StatusCode::CREATED, true).await
+}
+
+/// Runs one command against an existing change.
+async fn run(
+    req: &HttpRequest,
+    principal: &Principal,
+    state: &AppState,
+    id: &str,
+    command: ChangeCommand,
+    raw: &[u8],
+    commutes: bool,
+) -> Result<HttpResponse, ApiError> {
+    let target = parse_ref(id)?;
+    let precondition = precondition(req, commutes)?;
+    let ctx = command_context(req, principal, raw)?;
+    let render = |row: &_| stored_response(row, principal, StatusCode::OK, false);
+    let outcome = state
+        .commands
+        .handle_change(&ctx, &target, &command, &precondition, render)
+        .await?;
+    send_outcome(req, principal, state, outcome, StatusCode::OK, false).await
+}
+
+/// Declares one change command endpoint (see [`super::command_endpoint`]).
+macro_rules! change_command {
+    ($(#[doc = $doc:literal])* $name:ident, $($rest:tt)*) => {
+        command_endpoint!(
+            tag = "changes",
+            id = "Change id (UUID) or number (CHG-2026-000123)",
+            commuting = "The ETag of the version this command is based on. Required unless the command commutes (notes).",
+            not_found = "No such change",
+            conflict = "Not allowed in the change's current state, or refused by a rule (the problem says which)",
+            run = run,
+            command = ChangeCommand,
+            $(#[doc = $doc])* $name, $($rest)*
+        );
+    };
+}
+
+change_command!(
+    /// Amend a draft or submitted change: title, description, affected services, maintenance type.
+    amend, "/v1/changes/{id}/amend", AmendChange, Amend, Permission::ChangeRequest, commutes = false);
+change_command!(
+    /// Submit a draft change for assessment.
+    submit, "/v1/changes/{id}/submit", Submit, Submit, Permission::ChangeRequest, commutes = false);
+change_command!(
+    /// Assess a submitted change: risk, impact, implementation plan, test plan and evidence, rollback plan. High risk needs two approvers.
+    assess, "/v1/changes/{id}/assess", Assess, Assess, Permission::ChangeAssess, commutes = false);
+change_command!(
+    /// Replace the plan of an assessed, approved or rejected change. Approvals of the earlier plan stop counting: the change must be approved again.
+    amend_plan, "/v1/changes/{id}/plan", AmendPlan, AmendPlan, Permission::ChangeAssess, commutes = false);
+change_command!(
+    /// Approve the change's current plan. Never by its requester; the approval records the stored hash of the plan it approves. Emergency changes are approved retrospectively.
+    approve, "/v1/changes/{id}/approve", Approve, Approve, Permission::ChangeApprove, commutes = false);
+change_command!(
+    /// Reject the change's current plan, with a comment.
+    reject, "/v1/changes/{id}/reject", Reject, Reject, Permission::ChangeApprove, commutes = false);
+change_command!(
+    /// Assign the person who implements the change.
+    assign, "/v1/changes/{id}/assign", Assign, Assign, Permission::ChangeSchedule, commutes = false);
+change_command!(
+    /// Start implementing a scheduled change.
+    start_implementation, "/v1/changes/{id}/start", StartImplementation, StartImplementation, Permission::ChangeImplement, commutes = false);
+change_command!(
+    /// Record a rollout step: a canary at a percentage (increasing), a blue-green switch, or the full rollout. The last two are final.
+    record_rollout_step, "/v1/changes/{id}/rollout-steps", RecordRolloutStep, RecordRolloutStep, Permission::ChangeImplement, commutes = false);
+change_command!(
+    /// Complete an implementing change; its last rollout step must be final.
+    complete, "/v1/changes/{id}/complete", Complete, Complete, Permission::ChangeImplement, commutes = false);
+change_command!(
+    /// Roll the change back, with the reason.
+    roll_back, "/v1/changes/{id}/rollback", RollBack, RollBack, Permission::ChangeImplement, commutes = false);
+change_command!(
+    /// Record that the implementation failed, with the reason.
+    fail, "/v1/changes/{id}/fail", Fail, Fail, Permission::ChangeImplement, commutes = false);
+change_command!(
+    /// Write the post-implementation review: outcome, what went well and wrong, follow-up actions.
+    review, "/v1/changes/{id}/review", Review, Review, Permission::ChangeImplement, commutes = false);
+change_command!(
+    /// Close the change: after its review (normal and emergency changes), and for an emergency change only once approved retrospectively; or withdraw a change never implemented, with a reason.
+    close, "/v1/changes/{id}/close", Close, Close, Permission::ChangeImplement, commutes = false);
+change_command!(
+    /// Add an internal note to a change. Commutes: no If-Match needed.
+    add_note, "/v1/changes/{id}/notes", AddNote, AddNote, Permission::ChangeRequest, commutes = true);
+
+/// Schedule (or reschedule) a change into a window.
+///
+/// Times are RFC 3339 with an offset, or local times in `time_zone`
+/// (default `Asia/Shanghai`); they are stored in UTC. Refused inside a
+/// freeze window unless the change is an emergency. A window that overlaps
+/// another change booked on one of the same services is refused with `409`
+/// `schedule-conflict` listing the changes in the way, unless
+/// `override_conflicts` is set with an `override_reason`, which is recorded.
+/// Each affected service's calendar gets the booking in the same transaction;
+/// two changes can never both take a window.
+#[utoipa::path(
+    post,
+    path = "/v1/changes/{id}/schedule",
+    tag = "changes",
+    request_body = ScheduleChange,
+    params(
+        ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The change, scheduled", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such change", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the change's state, inside a freeze window (`rule-violated`), or overlapping other changes (`schedule-conflict`, with `conflicts`)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn schedule(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ChangeSchedule)?;
+    let body = body::read::<ScheduleChange>(&req, payload).await?;
+    let target = parse_ref(&id)?;
+    let precondition = precondition(&req, false)?;
+    let ctx = command_context(&req, &principal, &body.raw)?;
+    let render = |row: &_| stored_response(row, &principal, StatusCode::OK, false);
+    let outcome = state
+        .commands
+        .schedule_change(&ctx, &target, &body.value, &precondition, render)
+        .await?;
+    send_outcome(&req, &principal, &state, outcome, StatusCode::OK, false).await
+}
+
+/// Take a scheduled change off the calendars; it returns to approved (or
+/// assessed, if it was never approved).
+#[utoipa::path(
+    post,
+    path = "/v1/changes/{id}/unschedule",
+    tag = "changes",
+    request_body = Unschedule,
+    params(
+        ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The change, off the calendars", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such change", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The change is not scheduled", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn unschedule(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ChangeSchedule)?;
+    let body = body::read::<Unschedule>(&req, payload).await?;
+    let target = parse_ref(&id)?;
+    let precondition = precondition(&req, false)?;
+    let ctx = command_context(&req, &principal, &body.raw)?;
+    let render = |row: &_| stored_response(row, &principal, StatusCode::OK, false);
+    let outcome = state
+        .commands
+        .unschedule_change(&ctx, &target, &body.value, &precondition, render)
+        .await?;
+    send_outcome(&req, &principal, &state, outcome, StatusCode::OK, false).await
+}
+
+/// The stored form of a freeze-window response.
+fn freeze_response(window: &FreezeWindow, status: StatusCode) -> StoredResponse {
+    StoredResponse {
+        status: status.as_u16(),
+        location: None,
+        etag: None,
+        body: serde_json::to_vec(window).unwrap_or_default(),
+    }
+}
+
+async fn send_freeze(
+    req: &HttpRequest,
+    principal: &Principal,
+    state: &AppState,
+    outcome: crate::app::commands::Outcome<FreezeWindow>,
+    status: StatusCode,
+) -> Result<HttpResponse, ApiError> {
+    match outcome {
+        crate::app::commands::Outcome::Done(window) => Ok(HttpResponse::build(status)
+            .insert_header((header::CACHE_CONTROL, PRIVATE))
+            .json(window)),
+        crate::app::commands::Outcome::Replayed(stored) => respond(req, principal, state, stored, true).await,
+    }
+}
+
+/// Declare a freeze window: no change may be scheduled into it on the
+/// service (or on any service, when `service` is left out), except
+/// emergency changes.
+#[utoipa::path(
+    post,
+    path = "/v1/changes/freezes",
+    tag = "changes",
+    request_body = DeclareFreeze,
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 201, description = "Declared", body = FreezeWindow),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn declare_freeze(
+    req: HttpRequest,
+    principal: Principal,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::FreezeManage)?;
+    let body = body::read::<DeclareFreeze>(&req, payload).await?;
+    let ctx = command_context(&req, &principal, &body.raw)?;
+    let render = |w: &FreezeWindow| freeze_response(w, StatusCode::CREATED);
+    let outcome = state.commands.declare_freeze(&ctx, &body.value, render).await?;
+    send_freeze(&req, &principal, &state, outcome, StatusCode::CREATED).await
+}
+
+/// Lift a freeze window; it stays in the history and on the calendar, marked lifted.
+#[utoipa::path(
+    post,
+    path = "/v1/changes/freezes/{id}/lift",
+    tag = "changes",
+    request_body = LiftFreeze,
+    params(
+        ("id" = Uuid, Path, description = "The freeze window's id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "Lifted", body = FreezeWindow),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such freeze window", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already lifted", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn lift_freeze(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::FreezeManage)?;
+    let body = body::read::<LiftFreeze>(&req, payload).await?;
+    let ctx = command_context(&req, &principal, &body.raw)?;
+    let render = |w: &FreezeWindow| freeze_response(w, StatusCode::OK);
+    let outcome = state
+        .commands
+        .lift_freeze(&ctx, *id, &body.value, render)
+        .await
+        .map_err(|e| match e {
+            crate::app::commands::CommandError::NotFound => ApiError::NotFound(format!("no freeze window {id}")),
+            other => other.into(),
+        })?;
+    send_freeze(&req, &principal, &state, outcome, StatusCode::OK).await
+}
+
+/// The range and zone of the calendar.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CalendarParams {
+    /// Start of the range: RFC 3339, or a local `YYYY-MM-DDTHH:MM[:SS]` in `time_zone`. Now if left out.
+    pub from: Option<String>,
+    /// End of the range, as `from`; at most 366 days after it. 30 days after `from` if left out.
+    pub to: Option<String>,
+    /// IANA zone for local input and for the `*_local` fields; `Asia/Shanghai` if left out.
+    pub time_zone: Option<String>,
+}
+
+/// A change on the calendar.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CalendarChange {
+    pub id: Uuid,
+    pub number: String,
+    pub title: String,
+    pub change_type: ChangeType,
+    pub status: ChangeStatus,
+    pub affected_services: Vec<String>,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// `start` in the calendar's time zone.
+    pub start_local: String,
+    /// `end` in the calendar's time zone.
+    pub end_local: String,
+}
+
+/// Scheduled changes and freeze windows overlapping a range.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Calendar {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// The zone of every `*_local` field.
+    pub time_zone: String,
+    /// Earliest first; at most 500.
+    pub changes: Vec<CalendarChange>,
+    /// Earliest first, lifted ones included (marked). Local times are in the calendar's zone.
+    pub freezes: Vec<FreezeWindow>,
+}
+
+const CALENDAR_LIMIT: u32 = 500;
+
+/// The change calendar: changes whose window overlaps `[from, to)` and
+/// the freeze windows that do.
+#[utoipa::path(
+    get,
+    path = "/v1/changes/calendar",
+    tag = "changes",
+    params(CalendarParams),
+    responses(
+        (status = 200, description = "The calendar", body = Calendar),
+        (status = 400, description = "Invalid parameters (all listed)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn calendar(
+    principal: Principal,
+    params: web::Query<CalendarParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ChangeRead)?;
+    let mut v = Validator::new();
+    let zone = zoned::parse_zone(&mut v, "/time_zone", params.time_zone.as_deref());
+    let zone_name = params
+        .time_zone
+        .clone()
+        .unwrap_or_else(|| zoned::DEFAULT_TIME_ZONE.to_owned());
+    let instant = |v: &mut Validator, name: &str, value: &Option<String>| match (value, zone) {
+        (Some(s), Some(z)) => zoned::parse_instant(v, &format!("/{name}"), s, z),
+        _ => None,
+    };
+    let from = instant(&mut v, "from", &params.from);
+    let to = instant(&mut v, "to", &params.to);
+    let errors = match v.finish() {
+        Ok(()) => Vec::new(),
+        Err(crate::domain::DomainError::Validation(errors)) => errors,
+        Err(other) => return Err(other.into()),
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::InvalidQuery(errors));
+    }
+    let from = from.unwrap_or_else(Utc::now);
+    let to = to.unwrap_or(from + TimeDelta::days(30));
+    if to <= from || to - from > TimeDelta::days(366) {
+        return Err(ApiError::InvalidQuery(vec![FieldError::new(
+            "/to",
+            "must be after `from` and at most 366 days later",
+        )]));
+    }
+
+    let client = state.pool.get().await.map_err(store::StoreError::from)?;
+    let rows = tickets::change_calendar(&client, from, to, CALENDAR_LIMIT).await?;
+    let mut changes = Vec::with_capacity(rows.len());
+    for row in rows {
+        let change: Change = serde_json::from_value(row.view)
+            .map_err(|e| ApiError::Internal(format!("the view of {} does not decode: {e}", row.id)))?;
+        let Some(window) = change.window else { continue };
+        changes.push(CalendarChange {
+            id: change.id,
+            number: change.number,
+            title: change.title,
+            change_type: change.change_type,
+            status: change.status,
+            affected_services: change.affected_services,
+            start_local: zoned::local(window.start, &zone_name),
+            end_local: zoned::local(window.end, &zone_name),
+            start: window.start,
+            end: window.end,
+        });
+    }
+    let mut freezes: Vec<FreezeWindow> = state
+        .commands
+        .freeze_windows()
+        .await?
+        .windows
+        .into_iter()
+        .filter(|w| w.start < to && w.end > from)
+        .map(|mut w| {
+            w.start_local = zoned::local(w.start, &zone_name);
+            w.end_local = zoned::local(w.end, &zone_name);
+            w.time_zone = zone_name.clone();
+            w
+        })
+        .collect();
+    freezes.sort_by_key(|w| (w.start, w.id));
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, PRIVATE))
+        .json(Calendar {
+            from,
+            to,
+            time_zone: zone_name,
+            changes,
+            freezes,
+        }))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/v1/changes").route(web::post().to(draft)))
+        .service(web::resource("/v1/changes/calendar").route(web::get().to(calendar)))
+        .service(web::resource("/v1/changes/freezes").route(web::post().to(declare_freeze)))
+        .service(web::resource("/v1/changes/freezes/{id}/lift").route(web::post().to(lift_freeze)))
+        .service(web::resource("/v1/changes/{id}/amend").route(web::post().to(amend)))
+        .service(web::resource("/v1/changes/{id}/submit").route(web::post().to(submit)))
+        .service(web::resource("/v1/changes/{id}/assess").route(web::post().to(assess)))
+        .service(web::resource("/v1/changes/{id}/plan").route(web::post().to(amend_plan)))
+        .service(web::resource("/v1/changes/{id}/approve").route(web::post().to(approve)))
+        .service(web::resource("/v1/changes/{id}/reject").route(web::post().to(reject)))
+        .service(web::resource("/v1/changes/{id}/assign").route(web::post().to(assign)))
+        .service(web::resource("/v1/changes/{id}/schedule").route(web::post().to(schedule)))
+        .service(web::resource("/v1/changes/{id}/unschedule").route(web::post().to(unschedule)))
+        .service(web::resource("/v1/changes/{id}/start").route(web::post().to(start_implementation)))
+        .service(web::resource("/v1/changes/{id}/rollout-steps").route(web::post().to(record_rollout_step)))
+        .service(web::resource("/v1/changes/{id}/complete").route(web::post().to(complete)))
+        .service(web::resource("/v1/changes/{id}/rollback").route(web::post().to(roll_back)))
+        .service(web::resource("/v1/changes/{id}/fail").route(web::post().to(fail)))
+        .service(web::resource("/v1/changes/{id}/review").route(web::post().to(review)))
+        .service(web::resource("/v1/changes/{id}/close").route(web::post().to(close)))
+        .service(web::resource("/v1/changes/{id}/notes").route(web::post().to(add_note)));
+}

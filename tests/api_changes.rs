@@ -1,0 +1,616 @@
+//! Change management over HTTP, as a client drives it: a normal high-risk
+//! change from draft to closed with a canary step; an emergency change
+//! implemented inside a freeze window and approved retrospectively; calendar
+//! conflicts, refused or overridden, and never both taken under concurrency;
+//! and who may see and do what.
+
+mod common;
+
+use chrono::{DateTime, Duration, Utc};
+use common::*;
+use opsledger::domain::Role;
+use serde_json::{Value, json};
+
+fn manager(name: &str) -> String {
+    token(name, &[Role::Manager])
+}
+
+fn engineer(name: &str) -> String {
+    token(name, &[Role::Engineer])
+}
+
+fn admin() -> String {
+    token("admin-1", &[Role::Admin])
+}
+
+/// POST with If-Match (or without, when `etag` is empty); returns (status, body, etag).
+async fn command(app: &TestApp, path: &str, token: &str, etag: &str, body: Value) -> (u16, Value, String) {
+    let response = if etag.is_empty() {
+        app.post(path, token, &body).await
+    } else {
+        app.post_if_match(path, token, etag, &body).await
+    };
+    let status = response.status().as_u16();
+    let etag = etag_of(&response);
+    (status, response.json().await.unwrap_or(Value::Null), etag)
+}
+
+/// Runs a command that must succeed; returns (body, etag).
+async fn ok(app: &TestApp, path: &str, token: &str, etag: &str, body: Value) -> (Value, String) {
+    let (status, body, etag) = command(app, path, token, etag, body).await;
+    assert!(status == 200 || status == 201, "{path}: {status} {body}");
+    (body, etag)
+}
+
+async fn view(app: &TestApp, id: &str, token: &str) -> (Value, String) {
+    let response = app.get(&format!("/v1/tickets/{id}"), token).await;
+    assert_eq!(response.status(), 200, "read {id}");
+    let etag = etag_of(&response);
+    (response.json().await.expect("json"), etag)
+}
+
+/// A local time in Asia/Shanghai, `days` days from now at `hour`:00.
+fn shanghai(days: i64, hour: u32) -> String {
+    let day = (Utc::now() + Duration::days(days) + Duration::hours(8)).date_naive();
+    format!("{day}T{hour:02}:00")
+}
+
+fn utc_of_shanghai(local: &str) -> DateTime<Utc> {
+    format!("{local}:00+08:00").parse().expect("a valid instant")
+}
+
+fn draft(title: &str, change_type: &str, services: &[&str]) -> Value {
+    json!({
+        "title": title,
+        "description": "Upgrade the database cluster to the next minor version",
+        "affected_services": services,
+        "maintenance_type": "adaptive",
+        "change_type": change_type,
+    })
+}
+
+fn plan(risk: &str, implementation: &str) -> Value {
+    json!({
+        "risk": risk,
+        "impact": "Writes pause for up to 30 s per node",
+        "implementation_plan": implementation,
+        "test_plan": "Replay yesterday's traffic on staging",
+        "test_evidence": "Staging run #4411: no errors, p99 +3 %",
+        "rollback_plan": "Fail back to the old primary; restore the snapshot if needed",
+    })
+}
+
+/// Drafts, submits and assesses a change; returns (id, etag).
+async fn assessed(app: &TestApp, requester: &str, title: &str, change_type: &str, risk: &str) -> (String, String) {
+    let (change, etag) = ok(
+        app,
+        "/v1/changes",
+        requester,
+        "",
+        draft(title, change_type, &["payments-db"]),
+    )
+    .await;
+    let id = change["id"].as_str().expect("id").to_owned();
+    let (_, etag) = ok(app, &format!("/v1/changes/{id}/submit"), requester, &etag, json!({})).await;
+    let (_, etag) = ok(
+        app,
+        &format!("/v1/changes/{id}/assess"),
+        requester,
+        &etag,
+        plan(risk, "Rolling upgrade, one node at a time"),
+    )
+    .await;
+    (id, etag)
+}
+
+#[tokio::test]
+async fn a_normal_high_risk_change_from_draft_to_closed_with_a_canary() {
+    let app = spawn_app().await;
+    let requester = manager("mgr-req");
+
+    // The fault the change addresses; the link shows on the fault.
+    let (fault, _) = ok(
+        &app,
+        "/v1/faults",
+        &engineer("eng-1"),
+        "",
+        json!({"title": "Replication lag", "description": "Replicas lag by minutes at peak",
+               "affected_service": "payments-db", "detected_by": "monitoring"}),
+    )
+    .await;
+    let fault_number = fault["number"].as_str().expect("number").to_owned();
+    let mut body = draft("Upgrade payments-db to 15.8", "normal", &["payments-db"]);
+    body["linked_faults"] = json!([fault_number]);
+    let (change, etag) = ok(&app, "/v1/changes", &requester, "", body).await;
+    assert_eq!(change["kind"], "change");
+    assert_eq!(change["status"], "draft");
+    assert!(change["number"].as_str().expect("number").starts_with("CHG-"));
+    assert_eq!(change["linked_faults"][0]["number"], fault_number);
+    let id = change["id"].as_str().expect("id").to_owned();
+    let (fault, _) = view(&app, &fault_number, &engineer("eng-1")).await;
+    assert_eq!(fault["links"][0]["other"]["id"], id, "{fault}");
+
+    // An unknown linked fault is the client's mistake, named by pointer.
+    let mut unknown = draft("x", "normal", &["payments-db"]);
+    unknown["linked_faults"] = json!(["FLT-2020-999999"]);
+    let refused = app.post("/v1/changes", &requester, &unknown).await;
+    let problem_body = problem(refused, 422, "validation-failed").await;
+    assert_eq!(problem_body["errors"][0]["pointer"], "/linked_faults/0");
+
+    let path = |command: &str| format!("/v1/changes/{id}/{command}");
+    let (_, etag) = ok(&app, &path("submit"), &requester, &etag, json!({})).await;
+    let (change, etag) = ok(
+        &app,
+        &path("assess"),
+        &engineer("eng-1"),
+        &etag,
+        plan("high", "Rolling upgrade"),
+    )
+    .await;
+    assert_eq!(change["status"], "assessed");
+    assert_eq!(change["approvals_required"], 2);
+    let first_plan_hash = change["plan_hash"].as_str().expect("plan hash").to_owned();
+    assert_eq!(first_plan_hash.len(), 64);
+
+    // The requester never approves their own change; engineers may not approve at all.
+    let refused = app
+        .post_if_match(&path("approve"), &requester, &etag, &json!({"comment": "LGTM"}))
+        .await;
+    problem(refused, 409, "rule-violated").await;
+    let refused = app
+        .post_if_match(&path("approve"), &engineer("eng-1"), &etag, &json!({"comment": "LGTM"}))
+        .await;
+    problem(refused, 403, "forbidden").await;
+
+    // High risk: one approval is not enough, and the same person twice does not count twice.
+    let (change, etag) = ok(
+        &app,
+        &path("approve"),
+        &manager("mgr-a"),
+        &etag,
+        json!({"comment": "Plan is sound"}),
+    )
+    .await;
+    assert_eq!(change["status"], "assessed");
+    assert_eq!(change["approvals"][0]["plan_hash"], first_plan_hash);
+    let refused = app
+        .post_if_match(&path("approve"), &manager("mgr-a"), &etag, &json!({"comment": "again"}))
+        .await;
+    problem(refused, 409, "rule-violated").await;
+    let (change, etag) = ok(
+        &app,
+        &path("approve"),
+        &manager("mgr-b"),
+        &etag,
+        json!({"comment": "Agreed"}),
+    )
+    .await;
+    assert_eq!(change["status"], "approved");
+    assert_eq!(change["approved"], true);
+
+    // Amending the plan voids both approvals: approve again.
+    let (change, etag) = ok(
+        &app,
+        &path("plan"),
+        &engineer("eng-1"),
+        &etag,
+        plan("high", "Rolling upgrade, replicas first, then a switchover"),
+    )
+    .await;
+    assert_eq!(change["status"], "assessed");
+    assert_eq!(change["approved"], false);
+    assert_ne!(change["plan_hash"], first_plan_hash);
+    assert!(
+        change["approvals"]
+            .as_array()
+            .expect("approvals")
+            .iter()
+            .all(|a| a["counts"] == false)
+    );
+    let (_, etag) = ok(
+        &app,
+        &path("approve"),
+        &manager("mgr-a"),
+        &etag,
+        json!({"comment": "Better"}),
+    )
+    .await;
+    let (change, etag) = ok(
+        &app,
+        &path("approve"),
+        &manager("mgr-b"),
+        &etag,
+        json!({"comment": "Yes"}),
+    )
+    .await;
+    assert_eq!(change["status"], "approved");
+
+    // A freeze on the service refuses the window; outside it, the change is booked.
+    let (freeze, _) = ok(
+        &app,
+        "/v1/changes/freezes",
+        &admin(),
+        "",
+        json!({"service": "payments-db", "start": shanghai(10, 0), "end": shanghai(11, 0),
+               "reason": "Singles' Day sales"}),
+    )
+    .await;
+    assert_eq!(freeze["time_zone"], "Asia/Shanghai");
+    let frozen = json!({"start": shanghai(10, 2), "end": shanghai(10, 4)});
+    let refused = app
+        .post_if_match(&path("schedule"), &manager("mgr-a"), &etag, &frozen)
+        .await;
+    let body = problem(refused, 409, "rule-violated").await;
+    assert!(body["detail"].as_str().expect("detail").contains("freeze"), "{body}");
+    let window = json!({"start": shanghai(12, 2), "end": shanghai(12, 4), "time_zone": "Asia/Shanghai"});
+    let (change, etag) = ok(&app, &path("schedule"), &manager("mgr-a"), &etag, window).await;
+    assert_eq!(change["status"], "scheduled");
+    assert_eq!(
+        change["window"]["start"]
+            .as_str()
+            .expect("start")
+            .parse::<DateTime<Utc>>()
+            .expect("instant"),
+        utc_of_shanghai(&shanghai(12, 2)),
+        "local times are stored in UTC"
+    );
+    assert!(
+        change["window"]["start_local"]
+            .as_str()
+            .expect("local")
+            .ends_with("+08:00")
+    );
+
+    // Implementation: a canary, then the full rollout; completing needs the final step.
+    let (_, etag) = ok(&app, &path("start"), &engineer("eng-1"), &etag, json!({})).await;
+    let (_, etag) = ok(
+        &app,
+        &path("rollout-steps"),
+        &engineer("eng-1"),
+        &etag,
+        json!({"kind": "canary", "percent": 10}),
+    )
+    .await;
+    let refused = app
+        .post_if_match(&path("complete"), &engineer("eng-1"), &etag, &json!({}))
+        .await;
+    problem(refused, 409, "rule-violated").await;
+    let refused = app
+        .post_if_match(
+            &path("rollout-steps"),
+            &engineer("eng-1"),
+            &etag,
+            &json!({"kind": "canary", "percent": 5}),
+        )
+        .await;
+    problem(refused, 409, "rule-violated").await;
+    let (_, etag) = ok(
+        &app,
+        &path("rollout-steps"),
+        &engineer("eng-1"),
+        &etag,
+        json!({"kind": "full_rollout"}),
+    )
+    .await;
+    let (change, etag) = ok(&app, &path("complete"), &engineer("eng-1"), &etag, json!({})).await;
+    assert_eq!(change["status"], "completed");
+    assert_eq!(change["rollout"].as_array().map(Vec::len), Some(2));
+
+    // A normal change closes only after its post-implementation review.
+    let refused = app
+        .post_if_match(&path("close"), &engineer("eng-1"), &etag, &json!({}))
+        .await;
+    problem(refused, 409, "rule-violated").await;
+    let review = json!({
+        "outcome": "successful", "went_well": "Canary caught nothing; switchover took 12 s",
+        "went_wrong": "The runbook missed one replica",
+        "follow_up_actions": [{"description": "Fix the runbook", "owner": "eng-1", "due_on": "2027-01-31"}]
+    });
+    let (_, etag) = ok(&app, &path("review"), &engineer("eng-1"), &etag, review).await;
+    let (change, _) = ok(&app, &path("close"), &engineer("eng-1"), &etag, json!({})).await;
+    assert_eq!(change["status"], "closed");
+
+    let history: Value = app
+        .get(
+            &format!("/v1/tickets/{id}/history"),
+            &token("auditor-1", &[Role::Auditor]),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let types: Vec<&str> = history["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["type"].as_str())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "change.drafted",
+            "change.submitted",
+            "change.assessed",
+            "change.approved",
+            "change.approved",
+            "change.plan_amended",
+            "change.approved",
+            "change.approved",
+            "change.scheduled",
+            "change.implementation_started",
+            "change.rollout_step_recorded",
+            "change.rollout_step_recorded",
+            "change.completed",
+            "change.reviewed",
+            "change.closed",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_emergency_change_runs_inside_a_freeze_and_closes_after_retrospective_approval() {
+    let app = spawn_app().await;
+    let requester = engineer("eng-9");
+    ok(
+        &app,
+        "/v1/changes/freezes",
+        &admin(),
+        "",
+        json!({"start": shanghai(1, 0), "end": shanghai(3, 0), "reason": "Year-end close, all services"}),
+    )
+    .await;
+    let (id, etag) = assessed(
+        &app,
+        &requester,
+        "Hotfix the card gateway TLS config",
+        "emergency",
+        "medium",
+    )
+    .await;
+    let path = |command: &str| format!("/v1/changes/{id}/{command}");
+
+    // No approval yet, and inside the freeze: an emergency may go ahead.
+    let window = json!({"start": shanghai(1, 2), "end": shanghai(1, 3)});
+    let (change, etag) = ok(&app, &path("schedule"), &manager("mgr-a"), &etag, window).await;
+    assert_eq!(change["status"], "scheduled");
+    assert_eq!(change["approved"], false);
+    let (_, etag) = ok(&app, &path("start"), &requester, &etag, json!({})).await;
+    let (_, etag) = ok(
+        &app,
+        &path("rollout-steps"),
+        &requester,
+        &etag,
+        json!({"kind": "blue_green_switch"}),
+    )
+    .await;
+    let (_, etag) = ok(&app, &path("complete"), &requester, &etag, json!({})).await;
+    let review = json!({"outcome": "successful", "went_well": "Fixed in 20 minutes", "went_wrong": "Expired certificate not monitored"});
+    let (_, etag) = ok(&app, &path("review"), &requester, &etag, review).await;
+
+    // Not closable until approved retrospectively.
+    let refused = app.post_if_match(&path("close"), &requester, &etag, &json!({})).await;
+    let body = problem(refused, 409, "rule-violated").await;
+    assert!(body["detail"].as_str().expect("detail").contains("approv"), "{body}");
+    let (change, etag) = ok(
+        &app,
+        &path("approve"),
+        &manager("mgr-a"),
+        &etag,
+        json!({"comment": "Justified"}),
+    )
+    .await;
+    assert_eq!(change["status"], "reviewed");
+    assert_eq!(change["approved"], true);
+    let (change, _) = ok(&app, &path("close"), &requester, &etag, json!({})).await;
+    assert_eq!(change["status"], "closed");
+}
+
+#[tokio::test]
+async fn overlapping_windows_are_refused_or_overridden_with_a_recorded_reason() {
+    let app = spawn_app().await;
+    let (first, etag) = assessed(&app, &manager("mgr-req"), "First", "standard", "low").await;
+    ok(
+        &app,
+        &format!("/v1/changes/{first}/schedule"),
+        &manager("mgr-a"),
+        &etag,
+        json!({"start": shanghai(5, 9), "end": shanghai(5, 11)}),
+    )
+    .await;
+
+    let (second, etag) = assessed(&app, &manager("mgr-req"), "Second", "standard", "low").await;
+    let overlapping = json!({"start": shanghai(5, 10), "end": shanghai(5, 12)});
+    let refused = app
+        .post_if_match(
+            &format!("/v1/changes/{second}/schedule"),
+            &manager("mgr-a"),
+            &etag,
+            &overlapping,
+        )
+        .await;
+    let body = problem(refused, 409, "schedule-conflict").await;
+    assert_eq!(body["conflicts"][0]["id"], first, "{body}");
+
+    // Back to back is not an overlap.
+    let adjacent = json!({"start": shanghai(5, 11), "end": shanghai(5, 12)});
+    let (_, etag) = ok(
+        &app,
+        &format!("/v1/changes/{second}/schedule"),
+        &manager("mgr-a"),
+        &etag,
+        adjacent,
+    )
+    .await;
+    let (_, etag) = ok(
+        &app,
+        &format!("/v1/changes/{second}/unschedule"),
+        &manager("mgr-a"),
+        &etag,
+        json!({"reason": "Moving it"}),
+    )
+    .await;
+
+    // An override needs a reason, and records what it overrode.
+    let no_reason = json!({"start": shanghai(5, 10), "end": shanghai(5, 12), "override_conflicts": true});
+    let refused = app
+        .post_if_match(
+            &format!("/v1/changes/{second}/schedule"),
+            &manager("mgr-a"),
+            &etag,
+            &no_reason,
+        )
+        .await;
+    let body = problem(refused, 422, "validation-failed").await;
+    assert_eq!(body["errors"][0]["pointer"], "/override_reason");
+    let overridden = json!({"start": shanghai(5, 10), "end": shanghai(5, 12), "override_conflicts": true,
+                            "override_reason": "Both touch different tables"});
+    let (change, _) = ok(
+        &app,
+        &format!("/v1/changes/{second}/schedule"),
+        &manager("mgr-a"),
+        &etag,
+        overridden,
+    )
+    .await;
+    assert_eq!(change["status"], "scheduled");
+
+    // The calendar shows both changes and the override is in the history.
+    let from = shanghai(5, 0);
+    let to = shanghai(6, 0);
+    let calendar: Value = app
+        .get(
+            &format!("/v1/changes/calendar?from={from}&to={to}&time_zone=Europe/Berlin"),
+            &engineer("eng-1"),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let numbers: Vec<&str> = calendar["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter_map(|c| c["id"].as_str())
+        .collect();
+    assert_eq!(numbers, [first.as_str(), second.as_str()], "{calendar}");
+    assert_eq!(calendar["time_zone"], "Europe/Berlin");
+    let history: Value = app
+        .get(&format!("/v1/tickets/{second}/history"), &engineer("eng-1"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let scheduled = history["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .rev()
+        .find(|e| e["type"] == "change.scheduled")
+        .expect("scheduled");
+    assert_eq!(scheduled["payload"]["overrides"][0]["id"], first, "{scheduled}");
+    assert_eq!(scheduled["payload"]["override_reason"], "Both touch different tables");
+}
+
+#[tokio::test]
+async fn two_changes_racing_for_one_window_never_both_get_it() {
+    let app = spawn_app().await;
+    for round in 0..4 {
+        let (a, etag_a) = assessed(&app, &manager("mgr-req"), "A", "standard", "low").await;
+        let (b, etag_b) = assessed(&app, &manager("mgr-req"), "B", "standard", "low").await;
+        let window = json!({"start": shanghai(20 + round, 9), "end": shanghai(20 + round, 10)});
+        let path_a = format!("/v1/changes/{a}/schedule");
+        let path_b = format!("/v1/changes/{b}/schedule");
+        let (mgr_a, mgr_b) = (manager("mgr-a"), manager("mgr-b"));
+        let (ra, rb) = tokio::join!(
+            command(&app, &path_a, &mgr_a, &etag_a, window.clone()),
+            command(&app, &path_b, &mgr_b, &etag_b, window.clone()),
+        );
+        let mut statuses = [ra.0, rb.0];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 409], "round {round}: {} / {}", ra.1, rb.1);
+        let loser = if ra.0 == 409 { &ra.1 } else { &rb.1 };
+        assert_eq!(loser["type"], "urn:opsledger:problem:schedule-conflict", "{loser}");
+    }
+}
+
+#[tokio::test]
+async fn who_may_see_and_do_what_with_changes() {
+    let app = spawn_app().await;
+    let (id, etag) = assessed(&app, &engineer("eng-1"), "Rotate keys", "normal", "low").await;
+
+    // Customer-service agents see no changes at all: not by id, not in lists, not the calendar.
+    let response = app.get(&format!("/v1/tickets/{id}"), &agent()).await;
+    problem(response, 404, "not-found").await;
+    let list: Value = app
+        .get("/v1/tickets?kind=change", &agent())
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list["items"], json!([]));
+    let response = app.get("/v1/changes/calendar", &agent()).await;
+    problem(response, 403, "forbidden").await;
+    let response = app.post("/v1/changes", &agent(), &draft("x", "normal", &["a"])).await;
+    problem(response, 403, "forbidden").await;
+
+    // Auditors read them; only admins manage freeze windows; engineers cannot schedule.
+    let list: Value = app
+        .get("/v1/tickets?kind=change", &token("auditor-1", &[Role::Auditor]))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list["items"][0]["id"], id);
+    let freeze = json!({"start": shanghai(40, 0), "end": shanghai(41, 0), "reason": "r"});
+    let response = app.post("/v1/changes/freezes", &manager("mgr-a"), &freeze).await;
+    problem(response, 403, "forbidden").await;
+    let window = json!({"start": shanghai(30, 9), "end": shanghai(30, 10)});
+    let response = app
+        .post_if_match(
+            &format!("/v1/changes/{id}/schedule"),
+            &engineer("eng-1"),
+            &etag,
+            &window,
+        )
+        .await;
+    problem(response, 403, "forbidden").await;
+
+    // Bad input: an unknown zone and an ambiguous local time are field errors.
+    let response = app
+        .post_if_match(
+            &format!("/v1/changes/{id}/schedule"),
+            &manager("mgr-a"),
+            &etag,
+            &json!({"start": shanghai(30, 9), "end": shanghai(30, 10), "time_zone": "Mars/Olympus"}),
+        )
+        .await;
+    let body = problem(response, 422, "validation-failed").await;
+    assert_eq!(body["errors"][0]["pointer"], "/time_zone");
+    let (freeze, _) = ok(&app, "/v1/changes/freezes", &admin(), "", freeze).await;
+    let freeze_id = freeze["id"].as_str().expect("id");
+    let (lifted, _) = ok(
+        &app,
+        &format!("/v1/changes/freezes/{freeze_id}/lift"),
+        &admin(),
+        "",
+        json!({"reason": "Sales moved"}),
+    )
+    .await;
+    assert_eq!(lifted["lifted"]["reason"], "Sales moved");
+    let response = app
+        .post(
+            &format!("/v1/changes/freezes/{freeze_id}/lift"),
+            &admin(),
+            &json!({"reason": "again"}),
+        )
+        .await;
+    problem(response, 409, "rule-violated").await;
+    let response = app
+        .post(
+            "/v1/changes/freezes/00000000-0000-7000-8000-000000000000/lift",
+            &admin(),
+            &json!({"reason": "x"}),
+        )
+        .await;
+    problem(response, 404, "not-found").await;
+}
