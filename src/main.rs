@@ -47,6 +47,21 @@ fn main() -> ExitCode {
             print!("{}", maintenance::checkpoint(&args).await?);
             Ok(())
         }),
+        Command::Rebuild(args) => run_blocking(async move {
+            let report = maintenance::rebuild(&args).await?;
+            println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
+            Ok(())
+        }),
+        Command::Export(args) => run_blocking(async move {
+            let report = opsledger::app::backup::export(&args).await?;
+            println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
+            Ok(())
+        }),
+        Command::Import(args) => run_blocking(async move {
+            let report = opsledger::app::backup::import(&args).await?;
+            println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
+            Ok(())
+        }),
         Command::RotateMasterKey(args) => run_blocking(async move {
             println!("{}", maintenance::rotate_master_key(&args).await?);
             Ok(())

@@ -31,6 +31,30 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Write a signed checkpoint of the global log's head, to keep outside the database.
     Checkpoint(CheckpointArgs),
+    /// Replay the log into fresh views and swap them in while the server keeps serving.
+    Rebuild(DatabaseArgs),
+    /// Write the whole log, the wrapped keys and the access log to a compressed backup file.
+    Export(ExportArgs),
+    /// Load a backup into an empty database: verify every chain, honour every erasure, rebuild the views.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// The backup file to write (gzip-compressed NDJSON); refused if it exists.
+    #[arg(long)]
+    pub to: PathBuf,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// A backup written by `opsledger export`.
+    #[arg(long)]
+    pub from: PathBuf,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -1,10 +1,10 @@
-//! The maintenance commands: `verify` and `rotate-master-key`.
+//! The maintenance commands: `verify`, `checkpoint`, `rebuild` and `rotate-master-key`.
 
 use crate::http::audit::{VerifyReport, verify_all};
 use crate::privacy::keys;
 use crate::store::{checkpoint, log};
 
-use super::config::{CheckpointArgs, RotateArgs, VerifyArgs};
+use super::config::{CheckpointArgs, DatabaseArgs, RotateArgs, VerifyArgs};
 use super::{database, master_key};
 
 fn read(path: &std::path::Path) -> Result<String, String> {
@@ -92,4 +92,30 @@ pub async fn rotate_master_key(args: &RotateArgs) -> Result<String, String> {
             "now configure the new key (OPSLEDGER_MASTER_KEY or OPSLEDGER_MASTER_KEY_FILE) and restart"
         }
     ))
+}
+
+/// `opsledger rebuild`: replays the log into fresh views and swaps them in,
+/// with a progress bar on standard error.
+pub async fn rebuild(args: &DatabaseArgs) -> Result<crate::projections::rebuild::RebuildReport, String> {
+    let (mut client, _embedded) = database::connect_owner(args).await.map_err(|e| e.to_string())?;
+    let bar = progress_bar("replaying the log");
+    let report = crate::projections::rebuild::rebuild(&mut client, &|read, total| {
+        bar.set_length(total);
+        bar.set_position(read);
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    bar.finish_and_clear();
+    Ok(report)
+}
+
+/// A progress bar on standard error, counting events.
+pub(crate) fn progress_bar(message: &'static str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg}: {bar:40} {pos}/{len} events ({per_sec}, {eta} left)")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message(message);
+    bar
 }

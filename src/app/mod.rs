@@ -2,6 +2,7 @@
 //! between the HTTP layer and the domain.
 
 pub mod auth_config;
+pub mod backup;
 pub mod commands;
 pub mod config;
 pub mod database;

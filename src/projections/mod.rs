@@ -5,4 +5,5 @@
 //! Every view is a pure fold of its own stream with the domain's `evolve`.
 
 pub mod fold;
+pub mod rebuild;
 pub mod tickets;

@@ -1,0 +1,444 @@
+//! Rebuilding the views from the log, and the backup/restore drill, on a
+//! generated history with every kind of ticket and an erased data subject.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::postgres::TestDatabase;
+use common::*;
+use opsledger::app::backup;
+use opsledger::app::config::{DatabaseArgs, ExportArgs, ImportArgs};
+use opsledger::domain::Role;
+use opsledger::projections::rebuild;
+use serde_json::{Value, json};
+
+async fn ok(app: &TestApp, path: &str, token: &str, etag: &str, body: Value) -> (Value, String) {
+    let response = if etag.is_empty() {
+        app.post(path, token, &body).await
+    } else {
+        app.post_if_match(path, token, etag, &body).await
+    };
+    let status = response.status().as_u16();
+    let etag = etag_of(&response);
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    assert!(status == 200 || status == 201, "{path}: {status} {body}");
+    (body, etag)
+}
+
+/// Complaints in several states, an escalated and resolved fault, a link,
+/// an approved change, and one complainant erased.
+async fn generate_history(app: &TestApp) {
+    let manager = token("mgr-1", &[Role::Manager]);
+    let engineer = token("eng-1", &[Role::Engineer]);
+    let admin = token("admin-1", &[Role::Admin]);
+    let mut complaints = Vec::new();
+    for i in 0..6 {
+        let mut body = sample_complaint();
+        body["title"] = json!(format!("投诉 {i}"));
+        body["complainant"]["email"] = json!(format!("person{i}@example.cn"));
+        body["complainant"]["phone"] = json!(format!("+86 138 0013 800{i}"));
+        let (c, etag) = ok(app, "/v1/complaints", &agent(), "", body).await;
+        let id = c["id"].as_str().expect("id").to_owned();
+        let (_, etag) = ok(
+            app,
+            &format!("/v1/complaints/{id}/acknowledge"),
+            &agent(),
+            &etag,
+            json!({}),
+        )
+        .await;
+        complaints.push((id, c["subject"].as_str().expect("subject").to_owned(), etag));
+    }
+    let (id, _, etag) = &complaints[0];
+    let (fault, _) = ok(
+        app,
+        &format!("/v1/complaints/{id}/escalate"),
+        &agent(),
+        etag,
+        json!({"description": "Outage", "affected_service": "fibre"}),
+    )
+    .await;
+    let fault_id = fault["id"].as_str().expect("id").to_owned();
+    let fault_etag = etag_of_ticket(app, &fault_id, &engineer).await;
+    let (_, fault_etag) = ok(
+        app,
+        &format!("/v1/faults/{fault_id}/triage"),
+        &manager,
+        &fault_etag,
+        json!({"severity": 3, "evaluator": format!("{ISSUER}|eng-1"), "technician": "tech-1"}),
+    )
+    .await;
+    let (_, fault_etag) = ok(
+        app,
+        &format!("/v1/faults/{fault_id}/investigate"),
+        &engineer,
+        &fault_etag,
+        json!({}),
+    )
+    .await;
+    ok(
+        app,
+        &format!("/v1/faults/{fault_id}/resolve"),
+        &engineer,
+        &fault_etag,
+        json!({"resolution": "Fixed", "root_cause": "Rain"}),
+    )
+    .await;
+    let (second, _, _) = &complaints[1];
+    ok(
+        app,
+        &format!("/v1/tickets/{second}/links"),
+        &agent(),
+        "",
+        json!({"relation": "caused_by", "target": fault_id}),
+    )
+    .await;
+    for (id, _, _) in &complaints[2..4] {
+        for n in 0..5 {
+            ok(
+                app,
+                &format!("/v1/complaints/{id}/notes"),
+                &agent(),
+                "",
+                json!({"body": format!("note {n}"), "visibility": "internal"}),
+            )
+            .await;
+        }
+    }
+    let (change, etag) = ok(
+        app,
+        "/v1/changes",
+        &engineer,
+        "",
+        json!({"title": "Fix fibre", "description": "d", "affected_services": ["fibre"],
+               "maintenance_type": "corrective", "change_type": "normal", "linked_faults": [fault_id]}),
+    )
+    .await;
+    let change_id = change["id"].as_str().expect("id").to_owned();
+    let (_, etag) = ok(
+        app,
+        &format!("/v1/changes/{change_id}/submit"),
+        &engineer,
+        &etag,
+        json!({}),
+    )
+    .await;
+    let (_, etag) = ok(
+        app,
+        &format!("/v1/changes/{change_id}/assess"),
+        &engineer,
+        &etag,
+        json!({"risk": "low", "impact": "i", "implementation_plan": "p", "test_plan": "t", "rollback_plan": "r"}),
+    )
+    .await;
+    ok(
+        app,
+        &format!("/v1/changes/{change_id}/approve"),
+        &manager,
+        &etag,
+        json!({"comment": "ok"}),
+    )
+    .await;
+    let (_, subject, _) = &complaints[5];
+    ok(
+        app,
+        &format!("/v1/subjects/{subject}/erasure"),
+        &admin,
+        "",
+        json!({"reason": "erasure request ER-1"}),
+    )
+    .await;
+}
+
+async fn etag_of_ticket(app: &TestApp, id: &str, token: &str) -> String {
+    etag_of(&app.get(&format!("/v1/tickets/{id}"), token).await)
+}
+
+/// Every column of every view, in a stable order, as text.
+async fn snapshot(db: &TestDatabase) -> Vec<String> {
+    let client = db.connect_admin().await;
+    client
+        .query(
+            "SELECT concat_ws('|', id, number, kind, status, priority, team, assignee, channel, created_at, updated_at,
+                              version, view::text, encode(head_hash, 'hex'), subject_id, severity, complaint_linked,
+                              window_start, window_end)
+             FROM tickets ORDER BY id",
+            &[],
+        )
+        .await
+        .expect("snapshot")
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+async fn wait_until_sequenced(db: &TestDatabase) -> (i64, String) {
+    let client = db.connect_admin().await;
+    let started = Instant::now();
+    loop {
+        let row = client
+            .query_one(
+                "SELECT (SELECT count(*) FROM events), h.position, encode(h.hash, 'hex') FROM event_log_head h",
+                &[],
+            )
+            .await
+            .expect("head");
+        let (events, position): (i64, i64) = (row.get(0), row.get(1));
+        if events == position {
+            return (position, row.get(2));
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the sequencer did not catch up"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn database_args(db: &TestDatabase) -> DatabaseArgs {
+    DatabaseArgs {
+        database_url: Some(url_of(&db.admin, None)),
+        migration_database_url: Some(url_of(&db.admin, None)),
+        data_dir: PathBuf::from(env!("CARGO_TARGET_TMPDIR")),
+        db_pool_size: 2,
+    }
+}
+
+async fn owner(db: &TestDatabase) -> tokio_postgres::Client {
+    let (client, connection) = db.admin.connect(tokio_postgres::NoTls).await.expect("connect");
+    tokio::spawn(connection);
+    client
+}
+
+#[tokio::test]
+async fn a_rebuild_restores_every_view_from_the_log_while_writes_go_on() {
+    let app = spawn_app().await;
+    generate_history(&app).await;
+    let before = snapshot(&app.db).await;
+    assert!(before.len() >= 8, "{} views", before.len());
+
+    // Damage the views: one wrong, one missing, one that has no stream.
+    let admin = app.db.connect_admin().await;
+    admin
+        .batch_execute(
+            "UPDATE tickets SET status = 'closed', view = '{}' WHERE id = (SELECT id FROM tickets ORDER BY id LIMIT 1);
+             DELETE FROM tickets WHERE id = (SELECT id FROM tickets ORDER BY id DESC LIMIT 1);
+             INSERT INTO tickets (id, number, kind, status, created_at, updated_at, version, view, head_hash)
+                 VALUES ('00000000-0000-7000-8000-000000000001', 'CMP-1999-000001', 'complaint', 'filed',
+                         now(), now(), 1, '{}', decode(repeat('00', 32), 'hex'));",
+        )
+        .await
+        .expect("damage");
+    assert_ne!(snapshot(&app.db).await, before);
+
+    let mut client = owner(&app.db).await;
+    let report = rebuild::rebuild(&mut client, &|_, _| {}).await.expect("rebuild");
+    assert_eq!((report.replaced, report.added, report.removed), (1, 1, 1), "{report:?}");
+    assert_eq!(
+        snapshot(&app.db).await,
+        before,
+        "the views are the fold of the log again"
+    );
+
+    // While commands keep writing, a rebuild loses none of their effects.
+    let complaint = before[1].split('|').next().expect("id").to_owned();
+    let writer = async {
+        for n in 0..30 {
+            ok(
+                &app,
+                &format!("/v1/complaints/{complaint}/notes"),
+                &agent(),
+                "",
+                json!({"body": format!("during rebuild {n}"), "visibility": "internal"}),
+            )
+            .await;
+        }
+    };
+    let rebuilding = async {
+        let mut client = owner(&app.db).await;
+        rebuild::rebuild(&mut client, &|_, _| {}).await.expect("rebuild")
+    };
+    let ((), _) = tokio::join!(writer, rebuilding);
+    let view: Value = app
+        .get(&format!("/v1/tickets/{complaint}"), &agent())
+        .await
+        .json()
+        .await
+        .expect("json");
+    let notes = view["notes"].as_array().expect("notes");
+    assert!(notes.len() >= 30, "{} notes", notes.len());
+    let settled = snapshot(&app.db).await;
+    let mut client = owner(&app.db).await;
+    let report = rebuild::rebuild(&mut client, &|_, _| {}).await.expect("rebuild");
+    assert_eq!(
+        (report.replaced, report.added, report.removed),
+        (0, 0, 0),
+        "after writes during a rebuild, the views still equal the log: {report:?}"
+    );
+    assert_eq!(snapshot(&app.db).await, settled);
+}
+
+#[tokio::test]
+async fn an_exported_backup_imports_into_a_new_database_with_identical_views_and_head() {
+    let app = spawn_app().await;
+    generate_history(&app).await;
+    let (position, head) = wait_until_sequenced(&app.db).await;
+    let before = snapshot(&app.db).await;
+    let file = backup_file("drill");
+    let exported = backup::export(&ExportArgs {
+        to: file.clone(),
+        database: database_args(&app.db),
+    })
+    .await
+    .expect("export");
+    assert_eq!(
+        (exported.head_position, exported.head_hash.clone()),
+        (position, head.clone())
+    );
+    assert!(exported.subject_keys >= 5 && exported.system_keys >= 1, "{exported:?}");
+
+    let restored = TestDatabase::create().await;
+    let report = backup::import(&ImportArgs {
+        from: file.clone(),
+        database: database_args(&restored),
+    })
+    .await
+    .expect("import");
+    assert_eq!(report.counts, exported);
+    assert_eq!(report.erased_subjects, 1);
+    assert_eq!(snapshot(&restored).await, before, "identical views");
+    let client = restored.connect_admin().await;
+    let row = client
+        .query_one("SELECT position, encode(hash, 'hex') FROM event_log_head", &[])
+        .await
+        .expect("head");
+    assert_eq!((row.get::<_, i64>(0), row.get::<_, String>(1)), (position, head));
+    let verified = opsledger::http::audit::verify_all(&client).await.expect("verify");
+    assert!(verified.ok, "{:?}", verified.reason);
+
+    // A server on the restored database serves the same tickets.
+    let (base, handle) = start_server(&restored, |_| {}).await;
+    let id = before[0].split('|').next().expect("id");
+    let response = reqwest::Client::new()
+        .get(format!("{base}/v1/tickets/{id}"))
+        .bearer_auth(token("auditor-1", &[Role::Auditor]))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 200);
+    handle.stop(true).await;
+
+    // Importing twice is refused: the database is no longer empty.
+    let again = backup::import(&ImportArgs {
+        from: file.clone(),
+        database: database_args(&restored),
+    })
+    .await;
+    assert!(again.is_err_and(|e| e.contains("not empty")));
+    let _ = std::fs::remove_file(file);
+}
+
+#[tokio::test]
+async fn a_corrupted_or_truncated_backup_is_refused_with_its_line_and_nothing_is_imported() {
+    let app = spawn_app().await;
+    generate_history(&app).await;
+    wait_until_sequenced(&app.db).await;
+    let file = backup_file("damaged");
+    backup::export(&ExportArgs {
+        to: file.clone(),
+        database: database_args(&app.db),
+    })
+    .await
+    .expect("export");
+    let lines = read_lines(&file);
+
+    // One altered byte in an event's stored bytes.
+    let mut altered = lines.clone();
+    let mut event: Value = serde_json::from_str(&altered[4]).expect("event line");
+    let stored = event["stored"].as_str().expect("stored").to_owned();
+    let flipped = if stored.starts_with('e') { "f" } else { "e" };
+    event["stored"] = json!(format!("{flipped}{}", &stored[1..]));
+    altered[4] = event.to_string();
+    // Without its trailer.
+    let truncated = lines[..lines.len() - 1].to_vec();
+    // A trailer that does not match.
+    let mut lying = lines.clone();
+    let last = lying.len() - 1;
+    let mut trailer: Value = serde_json::from_str(&lying[last]).expect("trailer");
+    trailer["events"] = json!(trailer["events"].as_u64().expect("events") + 1);
+    lying[last] = trailer.to_string();
+
+    for (name, content, expected) in [
+        ("altered", altered, "line 5:"),
+        ("truncated", truncated.clone(), "truncated"),
+        ("lying", lying, "trailer"),
+    ] {
+        let path = backup_file(name);
+        write_lines(&path, &content);
+        let target = TestDatabase::create().await;
+        let refused = backup::import(&ImportArgs {
+            from: path.clone(),
+            database: database_args(&target),
+        })
+        .await;
+        let error = refused.expect_err(name);
+        assert!(error.contains(expected), "{name}: {error}");
+        assert_nothing_imported(&target).await;
+        let _ = std::fs::remove_file(path);
+    }
+
+    // A compressed file cut short.
+    let bytes = std::fs::read(&file).expect("read");
+    let cut = backup_file("cut");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).expect("write");
+    let target = TestDatabase::create().await;
+    let error = backup::import(&ImportArgs {
+        from: cut.clone(),
+        database: database_args(&target),
+    })
+    .await
+    .expect_err("cut");
+    assert!(error.starts_with("line "), "{error}");
+    assert_nothing_imported(&target).await;
+    let _ = std::fs::remove_file(cut);
+    let _ = std::fs::remove_file(file);
+}
+
+async fn assert_nothing_imported(db: &TestDatabase) {
+    let client = db.connect_admin().await;
+    let row = client
+        .query_one(
+            "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM tickets), (SELECT count(*) FROM subject_keys)",
+            &[],
+        )
+        .await
+        .expect("counts");
+    assert_eq!(
+        (row.get::<_, i64>(0), row.get::<_, i64>(1), row.get::<_, i64>(2)),
+        (0, 0, 0)
+    );
+}
+
+fn backup_file(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("backup-{name}-{}.ndjson.gz", uuid::Uuid::now_v7()))
+}
+
+fn read_lines(path: &Path) -> Vec<String> {
+    let file = std::fs::File::open(path).expect("open");
+    BufReader::new(flate2::read::MultiGzDecoder::new(file))
+        .lines()
+        .collect::<Result<_, _>>()
+        .expect("lines")
+}
+
+fn write_lines(path: &Path, lines: &[String]) {
+    let file = std::fs::File::create(path).expect("create");
+    let mut out = flate2::write::GzEncoder::new(file, flate2::Compression::default());
+    for line in lines {
+        writeln!(out, "{line}").expect("write");
+    }
+    out.finish().expect("finish");
+}
