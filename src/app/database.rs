@@ -109,8 +109,14 @@ pub async fn connect_owner(
     match (&args.migration_database_url, &args.database_url) {
         (Some(url), _) | (None, Some(url)) => Ok((connect(&parse(url)?).await?, None)),
         (None, None) => {
-            let embedded =
-                EmbeddedPostgres::start(&EmbeddedPostgres::reachable_dir(&args.data_dir.join("postgres"))?).await?;
+            let dir = EmbeddedPostgres::reachable_dir(&args.data_dir.join("postgres"))?;
+            // A server is running on the embedded cluster: work beside it.
+            if let Some(port) = EmbeddedPostgres::running_port(&dir)
+                && let Ok(client) = connect(&EmbeddedPostgres::config_on(port, EMBEDDED_OWNER, EMBEDDED_DATABASE)).await
+            {
+                return Ok((client, None));
+            }
+            let embedded = EmbeddedPostgres::start(&dir).await?;
             provision_embedded(&embedded).await?;
             let owner = embedded_config(&embedded, EMBEDDED_OWNER);
             migrate(&owner).await?;

@@ -286,6 +286,27 @@ impl EmbeddedPostgres {
 
     /// `tokio_postgres::Config` for the superuser `postgres` and the given
     /// database, over TCP to 127.0.0.1.
+    /// The port of a cluster already running on `data_dir` (a server
+    /// serving from it), if there is one. Maintenance commands connect to it
+    /// rather than start the cluster, which would stop it under the server.
+    pub fn running_port(data_dir: &Path) -> Option<u16> {
+        let info = read_postmaster_pid(data_dir)?;
+        let alive = nix::sys::signal::kill(nix::unistd::Pid::from_raw(info.pid), None).is_ok();
+        if alive { info.port } else { None }
+    }
+
+    /// A superuser configuration for a cluster found running on `port`.
+    pub fn config_on(port: u16, user: &str, dbname: &str) -> tokio_postgres::Config {
+        let mut config = tokio_postgres::Config::new();
+        config
+            .host(HOST)
+            .port(port)
+            .user(user)
+            .dbname(dbname)
+            .connect_timeout(Duration::from_secs(5));
+        config
+    }
+
     pub fn superuser_config(&self, dbname: &str) -> tokio_postgres::Config {
         let mut config = tokio_postgres::Config::new();
         config

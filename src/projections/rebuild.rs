@@ -60,8 +60,7 @@ const CHUNK: i32 = 5_000;
 pub async fn rebuild(client: &mut Client, progress: &dyn Fn(u64, u64)) -> Result<RebuildReport, StoreError> {
     client
         .batch_execute(
-            "DROP TABLE IF EXISTS pg_temp.tickets_rebuild;
-             CREATE TEMP TABLE tickets_rebuild (LIKE tickets INCLUDING DEFAULTS);
+            "CREATE TEMP TABLE tickets_rebuild (LIKE tickets INCLUDING DEFAULTS);
              ALTER TABLE tickets_rebuild ADD PRIMARY KEY (id);",
         )
         .await?;
