@@ -349,6 +349,27 @@ impl EmbeddedPostgres {
         Ok(())
     }
 
+    /// Starts a server stopped with [`EmbeddedPostgres::stop`] again on the
+    /// SAME port, so clients configured with the old address reconnect (a
+    /// database restart as an operator does it). [`EmbeddedPostgres::start`]
+    /// would pick a new port. A no-op when the server is running.
+    pub async fn restart(&mut self) -> Result<(), EmbeddedPgError> {
+        if self.running {
+            return Ok(());
+        }
+        if self.socket_dir_is_temp {
+            self.create_temp_socket_dir()?;
+        }
+        if let Err(e) = self.pg_ctl_start(self.port).await {
+            self.force_stop_quietly();
+            self.remove_temp_socket_dir();
+            return Err(e);
+        }
+        self.running = true;
+        self.postmaster_pid = read_postmaster_pid(&self.data_dir).map(|info| info.pid);
+        self.wait_until_ready().await
+    }
+
     /// Leaves the server running after this value is gone (for a cluster
     /// shared as a cache, e.g. by the test harness, which reconnects to it
     /// through the port in postmaster.pid). Note that a later
