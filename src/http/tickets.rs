@@ -598,36 +598,146 @@ pub async fn history(
     let target = parse_ref(&id)?;
     let client = state.pool.get().await.map_err(store::StoreError::from)?;
     let row = readable(&principal, tickets::get(&client, &target).await?, &id)?;
-    let mut events = store::read_stream(&client, row.id).await?;
-    let mut payloads: Vec<Value> = events
-        .iter_mut()
-        .map(|e| std::mem::take(&mut e.envelope.payload))
-        .collect();
+    let stored = store::read_stream_bytes(&client, row.id).await?;
+    let envelopes = stored
+        .iter()
+        .map(|e| {
+            serde_json::from_slice::<RawEnvelope>(&e.stored)
+                .map_err(|err| ApiError::Internal(format!("an event of {} does not parse: {err}", row.id)))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    // Only payloads that may carry personal data are parsed and rendered;
+    // the others are copied through as stored.
+    let mut rendered: Vec<Option<Value>> = envelopes
+        .iter()
+        .map(|e| {
+            may_hold_personal_data(e.payload)
+                .then(|| serde_json::from_str(e.payload.get()))
+                .transpose()
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|err| ApiError::Internal(format!("a payload of {} does not parse: {err}", row.id)))?;
     reveal(
         &req,
         &principal,
         &state,
         &client,
-        &mut payloads.iter_mut().collect::<Vec<_>>(),
+        &mut rendered.iter_mut().flatten().collect::<Vec<_>>(),
     )
     .await?;
-    let entries = events
-        .into_iter()
-        .zip(payloads)
-        .map(|(e, payload)| HistoryEntry::from_stored(e, payload))
+    let events = stored
+        .iter()
+        .zip(&envelopes)
+        .zip(rendered)
+        .map(|((s, e), payload)| HistoryLine {
+            version: e.version,
+            event_id: e.event_id,
+            event_type: &e.event_type,
+            schema_version: e.schema_version,
+            recorded_at: s.recorded_at,
+            actor: &e.metadata.actor,
+            roles: e.metadata.roles.iter().filter_map(|r| Role::parse(r)).collect(),
+            request_id: &e.metadata.request_id,
+            correlation_id: &e.metadata.correlation_id,
+            causation_id: e.metadata.causation_id.as_deref(),
+            payload: match payload {
+                Some(value) => Payload::Rendered(value),
+                None => Payload::AsStored(e.payload),
+            },
+            hash: hex::encode(s.hash),
+        })
         .collect::<Vec<_>>();
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, PRIVATE))
-        .json(History {
+        .json(HistoryBody {
             id: row.id,
-            number: row.number,
-            kind: row.kind,
-            events: entries,
+            number: &row.number,
+            kind: &row.kind,
+            events,
         }))
+}
+
+/// A stored envelope with its payload left as raw JSON.
+#[derive(Deserialize)]
+struct RawEnvelope<'a> {
+    event_id: Uuid,
+    version: u64,
+    #[serde(rename = "type")]
+    event_type: String,
+    schema_version: u32,
+    metadata: crate::store::Metadata,
+    #[serde(borrow)]
+    payload: &'a serde_json::value::RawValue,
+}
+
+/// Whether a stored payload may hold a sealed value or an erased marker:
+/// both are objects with a key no other payload field has. Canonical JSON
+/// writes keys unescaped, and a text that merely mentions the word has its
+/// quotes escaped, so this never misses one.
+fn may_hold_personal_data(payload: &serde_json::value::RawValue) -> bool {
+    let text = payload.get();
+    text.contains("\"ciphertext\"") || text.contains("\"erased\"")
+}
+
+/// The response of `history`, serialised as [`History`] documents it.
+#[derive(Serialize)]
+struct HistoryBody<'a> {
+    id: Uuid,
+    number: &'a str,
+    kind: &'a str,
+    events: Vec<HistoryLine<'a>>,
+}
+
+/// One entry of the history, serialised as [`HistoryEntry`] documents it.
+#[derive(Serialize)]
+struct HistoryLine<'a> {
+    version: u64,
+    event_id: Uuid,
+    #[serde(rename = "type")]
+    event_type: &'a str,
+    schema_version: u32,
+    recorded_at: DateTime<Utc>,
+    actor: &'a str,
+    roles: Vec<Role>,
+    request_id: &'a str,
+    correlation_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    causation_id: Option<&'a str>,
+    payload: Payload<'a>,
+    hash: String,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Payload<'a> {
+    AsStored(&'a serde_json::value::RawValue),
+    Rendered(Value),
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/v1/tickets").route(web::get().to(list)))
         .service(web::resource("/v1/tickets/{id}").route(web::get().to(get_ticket)))
         .service(web::resource("/v1/tickets/{id}/history").route(web::get().to(history)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_hold_personal_data;
+    use serde_json::value::RawValue;
+
+    fn raw(json: &str) -> Box<RawValue> {
+        RawValue::from_string(json.to_owned()).expect("valid JSON")
+    }
+
+    #[test]
+    fn payloads_with_sealed_values_or_erased_markers_are_rendered_and_others_pass_through() {
+        let sealed = r#"{"complainant":{"name":{"ciphertext":"x","key_id":"k","nonce":"n","subject":"s"}}}"#;
+        assert!(may_hold_personal_data(&raw(sealed)));
+        assert!(may_hold_personal_data(&raw(r#"{"comment":{"erased":true}}"#)));
+        assert!(!may_hold_personal_data(&raw(
+            r#"{"body":"internal note","visibility":"internal"}"#
+        )));
+        // Text that only mentions the word is escaped, never a key.
+        assert!(!may_hold_personal_data(&raw(r#"{"body":"the \"ciphertext\" field"}"#)));
+    }
 }

@@ -239,6 +239,33 @@ pub async fn insert(client: &impl GenericClient, events: &[StoredEvent]) -> Resu
     Ok(())
 }
 
+/// An event as stored, not yet parsed.
+pub struct StoredBytes {
+    pub recorded_at: DateTime<Utc>,
+    pub stored: Vec<u8>,
+    pub hash: [u8; 32],
+}
+
+/// Every event of one stream in version order, unparsed: for readers that
+/// parse only what they need (the history parses a payload only when it
+/// may carry personal data).
+pub async fn read_stream_bytes(client: &impl GenericClient, stream_id: Uuid) -> Result<Vec<StoredBytes>, StoreError> {
+    let statement = client
+        .prepare_cached("SELECT recorded_at, stored, hash FROM events WHERE stream_id = $1 ORDER BY version")
+        .await?;
+    let rows = client.query(&statement, &[&stream_id]).await?;
+    rows.into_iter()
+        .map(|row| {
+            let hash: Vec<u8> = row.try_get(2)?;
+            Ok(StoredBytes {
+                recorded_at: row.try_get(0)?,
+                stored: row.try_get(1)?,
+                hash: to_hash(&hash)?,
+            })
+        })
+        .collect()
+}
+
 /// Every event of one stream in version order, parsed from the stored bytes.
 pub async fn read_stream(client: &impl GenericClient, stream_id: Uuid) -> Result<Vec<StoredEvent>, StoreError> {
     let statement = client
