@@ -34,7 +34,7 @@ use uuid::Uuid;
 use crate::projections::rebuild;
 use crate::store::envelope::{GENESIS_HASH, chain_hash};
 use crate::store::sequencer::global_hash;
-use crate::store::{Envelope, StoreError};
+use crate::store::{Envelope, EventColumns, INSERT_EVENTS, StoreError, StoredEvent};
 
 use super::config::{ExportArgs, ImportArgs};
 use super::database;
@@ -417,10 +417,7 @@ pub async fn import(args: &ImportArgs) -> Result<ImportReport, String> {
 
 /// An event read from the file, checked, waiting to be inserted.
 struct PendingEvent {
-    envelope: Envelope,
-    recorded_at: DateTime<Utc>,
-    stored: Vec<u8>,
-    hash: [u8; 32],
+    event: StoredEvent,
     position: Option<(i64, [u8; 32], DateTime<Utc>)>,
 }
 
@@ -617,10 +614,12 @@ impl<'a> Loader<'a> {
         }
         self.counts.events += 1;
         self.pending.push(PendingEvent {
-            envelope,
-            recorded_at,
-            stored,
-            hash,
+            event: StoredEvent {
+                envelope,
+                recorded_at,
+                stored,
+                hash,
+            },
             position,
         });
         Ok(())
@@ -640,32 +639,12 @@ impl<'a> Loader<'a> {
             return Ok(());
         }
         let events = std::mem::take(&mut self.pending);
-        let mut ids = Vec::with_capacity(events.len());
-        let mut streams = Vec::with_capacity(events.len());
-        let mut versions = Vec::with_capacity(events.len());
-        let mut types = Vec::with_capacity(events.len());
-        let mut schema_versions = Vec::with_capacity(events.len());
-        let mut times = Vec::with_capacity(events.len());
-        let mut stored = Vec::with_capacity(events.len());
-        let mut hashes = Vec::with_capacity(events.len());
-        for e in &events {
-            ids.push(e.envelope.event_id);
-            streams.push(e.envelope.stream_id);
-            versions.push(i32::try_from(e.envelope.version).map_err(|_| "version overflow".to_owned())?);
-            types.push(e.envelope.event_type.as_str());
-            schema_versions.push(i32::try_from(e.envelope.schema_version).map_err(|_| "schema version overflow")?);
-            times.push(e.recorded_at);
-            stored.push(e.stored.as_slice());
-            hashes.push(&e.hash[..]);
-        }
+        let columns = EventColumns::of(events.iter().map(|e| &e.event)).map_err(|e| e.to_string())?;
         let rows = self
             .tx
             .query(
-                "INSERT INTO events (event_id, stream_id, version, event_type, schema_version, recorded_at, stored, hash)
-                 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int4[], $4::text[], $5::int4[], $6::timestamptz[],
-                                      $7::bytea[], $8::bytea[])
-                 RETURNING event_id, seq_id",
-                &[&ids, &streams, &versions, &types, &schema_versions, &times, &stored, &hashes],
+                &format!("{INSERT_EVENTS} RETURNING event_id, seq_id"),
+                &columns.params(),
             )
             .await
             .map_err(|e| StoreError::from(e).to_string())?;
@@ -678,8 +657,8 @@ impl<'a> Loader<'a> {
             (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for e in &events {
             let seq = *seq_ids
-                .get(&e.envelope.event_id)
-                .ok_or_else(|| format!("event {} was not inserted", e.envelope.event_id))?;
+                .get(&e.event.envelope.event_id)
+                .ok_or_else(|| format!("event {} was not inserted", e.event.envelope.event_id))?;
             match &e.position {
                 Some((p, g, at)) => {
                     positions.push(*p);

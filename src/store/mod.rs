@@ -187,27 +187,73 @@ pub fn seal(
     Ok(sealed)
 }
 
+/// The columns of `events` rows, as arrays for one `unnest` insert.
+pub struct EventColumns<'a> {
+    ids: Vec<Uuid>,
+    streams: Vec<Uuid>,
+    versions: Vec<i32>,
+    types: Vec<&'a str>,
+    schema_versions: Vec<i32>,
+    times: Vec<DateTime<Utc>>,
+    stored: Vec<&'a [u8]>,
+    hashes: Vec<&'a [u8]>,
+}
+
+impl<'a> EventColumns<'a> {
+    pub fn of(events: impl ExactSizeIterator<Item = &'a StoredEvent>) -> Result<EventColumns<'a>, StoreError> {
+        let n = events.len();
+        let mut c = EventColumns {
+            ids: Vec::with_capacity(n),
+            streams: Vec::with_capacity(n),
+            versions: Vec::with_capacity(n),
+            types: Vec::with_capacity(n),
+            schema_versions: Vec::with_capacity(n),
+            times: Vec::with_capacity(n),
+            stored: Vec::with_capacity(n),
+            hashes: Vec::with_capacity(n),
+        };
+        for e in events {
+            c.ids.push(e.envelope.event_id);
+            c.streams.push(e.envelope.stream_id);
+            c.versions
+                .push(i32::try_from(e.envelope.version).map_err(|_| StoreError::Corrupt("version overflow".into()))?);
+            c.types.push(e.envelope.event_type.as_str());
+            c.schema_versions.push(
+                i32::try_from(e.envelope.schema_version)
+                    .map_err(|_| StoreError::Corrupt("schema version overflow".into()))?,
+            );
+            c.times.push(e.recorded_at);
+            c.stored.push(e.stored.as_slice());
+            c.hashes.push(&e.hash[..]);
+        }
+        Ok(c)
+    }
+
+    /// The eight parameters `$1`…`$8` of an insert from `unnest`.
+    pub fn params(&self) -> [&(dyn tokio_postgres::types::ToSql + Sync); 8] {
+        [
+            &self.ids,
+            &self.streams,
+            &self.versions,
+            &self.types,
+            &self.schema_versions,
+            &self.times,
+            &self.stored,
+            &self.hashes,
+        ]
+    }
+}
+
+/// The insert of [`EventColumns`], for statements that go on from `appended`.
+pub const INSERT_EVENTS: &str =
+    "INSERT INTO events (event_id, stream_id, version, event_type, schema_version, recorded_at, stored, hash)
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int4[], $4::text[], $5::int4[], $6::timestamptz[],
+                          $7::bytea[], $8::bytea[])";
+
 /// Inserts sealed events, and queues them for the sequencer, in one statement. A lost race surfaces as
 /// [`StoreError::VersionConflict`] through `UNIQUE (stream_id, version)`.
 pub async fn insert(client: &impl GenericClient, events: &[StoredEvent]) -> Result<(), StoreError> {
-    let mut ids = Vec::with_capacity(events.len());
-    let mut streams = Vec::with_capacity(events.len());
-    let mut versions = Vec::with_capacity(events.len());
-    let mut types = Vec::with_capacity(events.len());
-    let mut schema_versions = Vec::with_capacity(events.len());
-    let mut times = Vec::with_capacity(events.len());
-    let mut stored = Vec::with_capacity(events.len());
-    let mut hashes = Vec::with_capacity(events.len());
-    for e in events {
-        ids.push(e.envelope.event_id);
-        streams.push(e.envelope.stream_id);
-        versions.push(i32::try_from(e.envelope.version).map_err(|_| StoreError::Corrupt("version overflow".into()))?);
-        types.push(e.envelope.event_type.as_str());
-        schema_versions.push(e.envelope.schema_version as i32);
-        times.push(e.recorded_at);
-        stored.push(e.stored.as_slice());
-        hashes.push(&e.hash[..]);
-    }
+    let columns = EventColumns::of(events.iter())?;
     let statement = client
         .prepare_cached(
             // One statement: the events and their queue entries for the
@@ -221,21 +267,7 @@ pub async fn insert(client: &impl GenericClient, events: &[StoredEvent]) -> Resu
              INSERT INTO event_queue (seq_id) SELECT seq_id FROM appended",
         )
         .await?;
-    client
-        .execute(
-            &statement,
-            &[
-                &ids,
-                &streams,
-                &versions,
-                &types,
-                &schema_versions,
-                &times,
-                &stored,
-                &hashes,
-            ],
-        )
-        .await?;
+    client.execute(&statement, &columns.params()).await?;
     Ok(())
 }
 
@@ -268,21 +300,17 @@ pub async fn read_stream_bytes(client: &impl GenericClient, stream_id: Uuid) -> 
 
 /// Every event of one stream in version order, parsed from the stored bytes.
 pub async fn read_stream(client: &impl GenericClient, stream_id: Uuid) -> Result<Vec<StoredEvent>, StoreError> {
-    let statement = client
-        .prepare_cached("SELECT recorded_at, stored, hash FROM events WHERE stream_id = $1 ORDER BY version")
-        .await?;
-    let rows = client.query(&statement, &[&stream_id]).await?;
-    rows.into_iter()
-        .map(|row| {
-            let stored: Vec<u8> = row.try_get(1)?;
-            let hash: Vec<u8> = row.try_get(2)?;
-            let envelope: Envelope =
-                serde_json::from_slice(&stored).map_err(|e| StoreError::Corrupt(format!("stream {stream_id}: {e}")))?;
+    read_stream_bytes(client, stream_id)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let envelope: Envelope = serde_json::from_slice(&e.stored)
+                .map_err(|err| StoreError::Corrupt(format!("stream {stream_id}: {err}")))?;
             Ok(StoredEvent {
                 envelope,
-                recorded_at: row.try_get(0)?,
-                stored,
-                hash: to_hash(&hash)?,
+                recorded_at: e.recorded_at,
+                stored: e.stored,
+                hash: e.hash,
             })
         })
         .collect()
