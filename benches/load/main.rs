@@ -8,7 +8,13 @@
 //! each HTTP run it measures the raw PostgreSQL ceiling with pgbench scripts
 //! that replay the statements the server issues for the same request, and
 //! prints one table (also written to target/bench/load-report.md).
+//!
+//! `-- --growth --events 10000000` runs the growth mode instead (see
+//! `growth.rs`): append and history medians on the empty store and after a
+//! bulk preload of that many events, and a full replay of the log next to
+//! `COPY` of the events table.
 
+mod growth;
 mod pgbench;
 
 use std::path::PathBuf;
@@ -52,6 +58,17 @@ struct Args {
     /// Admin URL of the PostgreSQL server to create the benchmark database on.
     #[arg(long, env = "OPSLEDGER_BENCH_DATABASE_URL")]
     database_url: Option<String>,
+    /// Growth mode: measure append and history on the empty store, preload
+    /// `--events` events through a bulk COPY path, measure again (PASS within
+    /// ±20 %), then time a full replay of the log against COPY of the table.
+    #[arg(long)]
+    growth: bool,
+    /// Growth mode: how many events to preload.
+    #[arg(long, default_value_t = 10_000_000)]
+    events: u64,
+    /// Growth mode: concurrent clients for the append and history medians.
+    #[arg(long, default_value_t = 8)]
+    growth_clients: u32,
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -419,6 +436,12 @@ async fn run(args: Args) {
         token: Arc::new(token("bench-agent", &[Role::Agent])),
         serial: Arc::new(AtomicU64::new(1)),
     };
+    if args.growth {
+        growth::run(&args, &db, &api).await;
+        handle.stop(true).await;
+        drop_database(&db).await;
+        return;
+    }
 
     // Data for the reads: a thousand complaints, and one with 1,000 events.
     eprintln!("bench: preparing data");

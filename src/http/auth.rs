@@ -5,14 +5,24 @@
 //! against that choice, never obeyed. `exp`, `iss`, `aud` and `sub` are
 //! required, `nbf` is honoured, and clock leeway is capped at 30 seconds.
 //! HS256 with a shared secret is accepted only in development mode.
+//!
+//! A verified token is remembered, keyed by the SHA-256 of its text, until
+//! its `exp` and for at most [`TOKEN_CACHE_TTL`], in a cache bounded to
+//! [`TOKEN_CACHE_ENTRIES`] entries; a hit is checked against `exp` again. A
+//! token that fails verification is never cached, and a token differing in
+//! any byte (a tampered one) has another hash and is verified in full. The
+//! cache belongs to its [`Verifier`], whose keys are fixed when it is built:
+//! new keys mean a new verifier and so an empty cache.
 
 use std::collections::HashMap;
 use std::future::{Ready, ready};
+use std::time::{Duration, Instant};
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header, web};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use crate::domain::permissions::{self, Permission};
 use crate::domain::{Actor, Role};
@@ -21,6 +31,10 @@ use super::error::ApiError;
 
 pub const MAX_LEEWAY_SECS: u64 = 30;
 pub const MIN_SECRET_BYTES: usize = 32;
+/// The longest a verified token is served from the cache, whatever its `exp`.
+pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(5 * 60);
+/// At most this many verified tokens are cached; the cache evicts beyond it.
+pub const TOKEN_CACHE_ENTRIES: u64 = 10_000;
 
 /// Where verification keys come from.
 #[derive(Debug, Clone)]
@@ -93,6 +107,30 @@ pub struct Verifier {
     validation: Validation,
     roles_claim: Vec<String>,
     scopes_claim: Vec<String>,
+    /// Verified tokens by the SHA-256 of their text.
+    cache: moka::sync::Cache<[u8; 32], Cached>,
+}
+
+/// A verified token's principal and how long the cache may keep it.
+#[derive(Clone)]
+struct Cached {
+    principal: Principal,
+    keep_for: Duration,
+}
+
+/// Expires each entry after its own `keep_for`: until the token's `exp`,
+/// capped at [`TOKEN_CACHE_TTL`].
+struct UntilExp;
+
+impl moka::Expiry<[u8; 32], Cached> for UntilExp {
+    fn expire_after_create(&self, _key: &[u8; 32], value: &Cached, _created_at: Instant) -> Option<Duration> {
+        Some(value.keep_for)
+    }
+}
+
+/// How long a token expiring at `exp` may be cached at `now` (both seconds since the epoch).
+fn keep_for(exp: i64, now: i64) -> Duration {
+    Duration::from_secs(u64::try_from(exp.saturating_sub(now)).unwrap_or(0)).min(TOKEN_CACHE_TTL)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -165,11 +203,45 @@ impl Verifier {
             validation,
             roles_claim: s.roles_claim.split('.').map(str::to_owned).collect(),
             scopes_claim: s.scopes_claim.split('.').map(str::to_owned).collect(),
+            cache: moka::sync::Cache::builder()
+                .max_capacity(TOKEN_CACHE_ENTRIES)
+                .expire_after(UntilExp)
+                .build(),
         })
     }
 
-    /// Verifies a compact JWS and returns who it names.
+    /// Verifies a compact JWS and returns who it names: from the cache when
+    /// this exact token was verified before and has not expired, else in full.
     pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
+        self.verify_at(token, chrono::Utc::now().timestamp())
+    }
+
+    /// [`Verifier::verify`] with the time (seconds since the epoch) that the
+    /// cache checks `exp` against.
+    fn verify_at(&self, token: &str, now: i64) -> Result<Principal, ApiError> {
+        let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        if let Some(hit) = self.cache.get(&key) {
+            if now < hit.principal.expires_at {
+                return Ok(hit.principal);
+            }
+            self.cache.invalidate(&key);
+        }
+        let principal = self.verify_uncached(token)?;
+        let keep_for = keep_for(principal.expires_at, now);
+        if !keep_for.is_zero() {
+            self.cache.insert(
+                key,
+                Cached {
+                    principal: principal.clone(),
+                    keep_for,
+                },
+            );
+        }
+        Ok(principal)
+    }
+
+    /// Verifies a compact JWS in full, without the cache.
+    fn verify_uncached(&self, token: &str) -> Result<Principal, ApiError> {
         let invalid = |why: String| ApiError::Unauthenticated(format!("the bearer token is invalid: {why}"));
         let key = match &self.keys {
             Keys::Single(key) => key,
@@ -411,6 +483,83 @@ mod tests {
             v.verify(&token(c, Algorithm::HS256, SECRET)).expect("valid").roles,
             vec![Role::Manager]
         );
+    }
+
+    #[test]
+    fn a_verified_token_is_cached_until_exp_and_at_most_five_minutes() {
+        let v = Verifier::new(&settings()).expect("verifier");
+        let t = token(claims(), Algorithm::HS256, SECRET);
+        let first = v.verify(&t).expect("valid");
+        v.cache.run_pending_tasks();
+        assert_eq!(v.cache.entry_count(), 1);
+        assert_eq!(v.verify(&t).expect("cached"), first);
+        assert_eq!(keep_for(1_000 + 60, 1_000), Duration::from_secs(60));
+        assert_eq!(keep_for(1_000 + 6 * 3600, 1_000), TOKEN_CACHE_TTL);
+        assert_eq!(keep_for(1_000, 1_000 + 5), Duration::ZERO);
+    }
+
+    #[test]
+    fn an_expired_token_is_refused_even_if_it_was_cached_before_expiry() {
+        let v = Verifier::new(&settings()).expect("verifier");
+        let now = chrono::Utc::now().timestamp();
+        let mut c = claims();
+        c["exp"] = serde_json::json!(now - 60);
+        let t = token(c, Algorithm::HS256, SECRET);
+        // As cached while the token was still valid, a minute and a half ago.
+        let mut c = claims();
+        c["exp"] = serde_json::json!(now + 60);
+        let earlier = v.verify(&token(c, Algorithm::HS256, SECRET)).expect("valid");
+        let key: [u8; 32] = Sha256::digest(t.as_bytes()).into();
+        v.cache.insert(
+            key,
+            Cached {
+                principal: Principal {
+                    expires_at: now - 60,
+                    ..earlier
+                },
+                keep_for: TOKEN_CACHE_TTL,
+            },
+        );
+        assert!(v.verify(&t).is_err(), "served an expired token from the cache");
+        assert!(v.cache.get(&key).is_none(), "the expired entry is dropped");
+    }
+
+    #[test]
+    fn a_cached_token_is_not_served_past_exp_by_the_clock() {
+        let v = Verifier::new(&settings()).expect("verifier");
+        let now = chrono::Utc::now().timestamp();
+        let t = token(claims(), Algorithm::HS256, SECRET);
+        let p = v.verify_at(&t, now).expect("valid");
+        let key: [u8; 32] = Sha256::digest(t.as_bytes()).into();
+        assert!(v.cache.get(&key).is_some());
+        // At exp the hit is dropped and the token verified in full again
+        // (jsonwebtoken still accepts it here: its clock is the real one),
+        // and not cached again: nothing of its lifetime is left.
+        let _ = v.verify_at(&t, p.expires_at);
+        assert!(v.cache.get(&key).is_none());
+    }
+
+    #[test]
+    fn a_tampered_or_failing_token_is_not_served_from_or_put_in_the_cache() {
+        let v = Verifier::new(&settings()).expect("verifier");
+        let t = token(claims(), Algorithm::HS256, SECRET);
+        v.verify(&t).expect("valid");
+        // Another subject with the original signature.
+        let mut parts: Vec<String> = t.split('.').map(str::to_owned).collect();
+        let mut c = claims();
+        c["sub"] = serde_json::json!("mallory");
+        c["roles"] = serde_json::json!(["manager"]);
+        parts[1] = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, c.to_string());
+        assert!(v.verify(&parts.join(".")).is_err());
+        // A changed signature byte.
+        let mut bytes = t.clone().into_bytes();
+        let last = bytes.len() - 2;
+        bytes[last] = if bytes[last] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(bytes).expect("ascii");
+        assert!(v.verify(&tampered).is_err());
+        assert!(v.verify(&tampered).is_err(), "a failure is not cached as valid");
+        v.cache.run_pending_tasks();
+        assert_eq!(v.cache.entry_count(), 1, "only the valid token is cached");
     }
 
     #[test]
