@@ -3,7 +3,7 @@
 //! together with an IANA time zone; both are stored as UTC, and views show
 //! the local rendering next to it so nobody converts in their head.
 
-use chrono::{DateTime, LocalResult, NaiveDateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, LocalResult, NaiveDateTime, SecondsFormat, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use super::Validator;
@@ -75,6 +75,40 @@ pub fn parse_instant(v: &mut Validator, pointer: &str, input: &str, zone: Tz) ->
             None
         }
     }
+}
+
+/// A window entered as two times in a zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub zone: Tz,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// Parses `/start` and `/end` in `/time_zone` and checks the window: its end
+/// after its start and after `now` (`ended` says why that matters), and at
+/// most `max` long. Errors go to `v`; `None` when any field is wrong.
+pub fn parse_window(
+    v: &mut Validator,
+    (start, end, zone): (&str, &str, Option<&str>),
+    now: DateTime<Utc>,
+    max: TimeDelta,
+    ended: &str,
+) -> Option<Window> {
+    let zone = parse_zone(v, "/time_zone", zone)?;
+    let start = parse_instant(v, "/start", start, zone);
+    let end = parse_instant(v, "/end", end, zone);
+    let (start, end) = (start?, end?);
+    if end <= start {
+        v.push("/end", "must be after start");
+    } else if end <= now {
+        v.push("/end", ended);
+    } else if end - start > max {
+        v.push("/end", format!("must be at most {} days after start", max.num_days()));
+    } else {
+        return Some(Window { zone, start, end });
+    }
+    None
 }
 
 /// `t` as RFC 3339 in the zone named `zone_name`, to the second. Names come

@@ -23,8 +23,8 @@ use super::AppState;
 use super::auth::Principal;
 use super::body;
 use super::error::{ApiError, Problem};
-use super::request::{command_context, precondition};
-use super::tickets::{PRIVATE, TicketDoc, parse_ref, respond, send_outcome, stored_response};
+use super::request::command_context;
+use super::tickets::{PRIVATE, TicketDoc, respond, run_on_ticket, send_outcome, stored_response};
 
 /// Draft a change request.
 ///
@@ -75,15 +75,21 @@ async fn run(
     raw: &[u8],
     commutes: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let target = parse_ref(id)?;
-    let precondition = precondition(req, commutes)?;
-    let ctx = command_context(req, principal, raw)?;
-    let render = |row: &_| stored_response(row, principal, StatusCode::OK, false);
-    let outcome = state
-        .commands
-        .handle_change(&ctx, &target, &command, &precondition, render)
-        .await?;
-    send_outcome(req, principal, state, outcome, StatusCode::OK, false).await
+    run_on_ticket(
+        req,
+        principal,
+        state,
+        id,
+        raw,
+        commutes,
+        async |ctx, target, precondition, render| {
+            state
+                .commands
+                .handle_change(ctx, target, &command, precondition, render)
+                .await
+        },
+    )
+    .await
 }
 
 /// Declares one change command endpoint (see [`super::command_endpoint`]).
@@ -193,15 +199,21 @@ pub async fn schedule(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::ChangeSchedule)?;
     let body = body::read::<ScheduleChange>(&req, payload).await?;
-    let target = parse_ref(&id)?;
-    let precondition = precondition(&req, false)?;
-    let ctx = command_context(&req, &principal, &body.raw)?;
-    let render = |row: &_| stored_response(row, &principal, StatusCode::OK, false);
-    let outcome = state
-        .commands
-        .schedule_change(&ctx, &target, &body.value, &precondition, render)
-        .await?;
-    send_outcome(&req, &principal, &state, outcome, StatusCode::OK, false).await
+    run_on_ticket(
+        &req,
+        &principal,
+        &state,
+        &id,
+        &body.raw,
+        false,
+        async |ctx, target, precondition, render| {
+            state
+                .commands
+                .schedule_change(ctx, target, &body.value, precondition, render)
+                .await
+        },
+    )
+    .await
 }
 
 /// Take a scheduled change off the calendars; it returns to approved (or
@@ -241,15 +253,21 @@ pub async fn unschedule(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::ChangeSchedule)?;
     let body = body::read::<Unschedule>(&req, payload).await?;
-    let target = parse_ref(&id)?;
-    let precondition = precondition(&req, false)?;
-    let ctx = command_context(&req, &principal, &body.raw)?;
-    let render = |row: &_| stored_response(row, &principal, StatusCode::OK, false);
-    let outcome = state
-        .commands
-        .unschedule_change(&ctx, &target, &body.value, &precondition, render)
-        .await?;
-    send_outcome(&req, &principal, &state, outcome, StatusCode::OK, false).await
+    run_on_ticket(
+        &req,
+        &principal,
+        &state,
+        &id,
+        &body.raw,
+        false,
+        async |ctx, target, precondition, render| {
+            state
+                .commands
+                .unschedule_change(ctx, target, &body.value, precondition, render)
+                .await
+        },
+    )
+    .await
 }
 
 /// The stored form of a freeze-window response.

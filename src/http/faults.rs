@@ -21,7 +21,7 @@ use super::auth::Principal;
 use super::body;
 use super::error::{ApiError, Problem};
 use super::request::{command_context, precondition};
-use super::tickets::{PRIVATE, TicketDoc, TicketPage, parse_ref, send_outcome, stored_response};
+use super::tickets::{PRIVATE, TicketDoc, TicketPage, parse_ref, run_on_ticket, send_outcome, stored_response};
 
 /// Report a fault.
 ///
@@ -123,15 +123,21 @@ async fn run(
     raw: &[u8],
     commutes: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let target = parse_ref(id)?;
-    let precondition = precondition(req, commutes)?;
-    let ctx = command_context(req, principal, raw)?;
-    let render = |row: &_| stored_response(row, principal, StatusCode::OK, false);
-    let outcome = state
-        .commands
-        .handle_fault(&ctx, &target, &command, &precondition, render)
-        .await?;
-    send_outcome(req, principal, state, outcome, StatusCode::OK, false).await
+    run_on_ticket(
+        req,
+        principal,
+        state,
+        id,
+        raw,
+        commutes,
+        async |ctx, target, precondition, render| {
+            state
+                .commands
+                .handle_fault(ctx, target, &command, precondition, render)
+                .await
+        },
+    )
+    .await
 }
 
 /// Declares one fault command endpoint (see [`super::command_endpoint`]).

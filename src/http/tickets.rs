@@ -8,7 +8,7 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::app::commands::Outcome;
+use crate::app::commands::{CommandContext, CommandError, Outcome, Precondition};
 use crate::app::etag::{self, Variant};
 use crate::domain::change::{Change, ChangeStatus};
 use crate::domain::complaint::{Channel, Complaint, ComplaintStatus, Priority};
@@ -155,6 +155,31 @@ pub async fn send_outcome(
         }
         Outcome::Replayed(stored) => respond(req, principal, state, stored, true).await,
     }
+}
+
+/// Runs a command on the existing ticket `id` names: reads the client's
+/// precondition and the request's context, lets `handle` run the command
+/// with a renderer for its stored response, and sends the outcome.
+pub(crate) async fn run_on_ticket(
+    req: &HttpRequest,
+    principal: &Principal,
+    state: &AppState,
+    id: &str,
+    raw: &[u8],
+    commutes: bool,
+    handle: impl AsyncFnOnce(
+        &CommandContext,
+        &TicketRef,
+        &Precondition,
+        &dyn Fn(&TicketRow) -> StoredResponse,
+    ) -> Result<Outcome, CommandError>,
+) -> Result<HttpResponse, ApiError> {
+    let target = parse_ref(id)?;
+    let precondition = super::request::precondition(req, commutes)?;
+    let ctx = super::request::command_context(req, principal, raw)?;
+    let render = |row: &TicketRow| stored_response(row, principal, StatusCode::OK, false);
+    let outcome = handle(&ctx, &target, &precondition, &render).await?;
+    send_outcome(req, principal, state, outcome, StatusCode::OK, false).await
 }
 
 /// Sends a stored response, rendered for `principal`.

@@ -269,23 +269,13 @@ pub fn schedule(
     now: DateTime<Utc>,
 ) -> Result<Scheduled, DomainError> {
     let mut v = Validator::new();
-    let zone = zoned::parse_zone(&mut v, "/time_zone", cmd.time_zone.as_deref());
-    let (start, end) = match zone {
-        Some(zone) => (
-            zoned::parse_instant(&mut v, "/start", &cmd.start, zone),
-            zoned::parse_instant(&mut v, "/end", &cmd.end, zone),
-        ),
-        None => (None, None),
-    };
-    if let (Some(start), Some(end)) = (start, end) {
-        if end <= start {
-            v.push("/end", "must be after start");
-        } else if end <= now {
-            v.push("/end", "must be in the future");
-        } else if end - start > MAX_WINDOW {
-            v.push("/end", "must be at most 30 days after start");
-        }
-    }
+    let window = zoned::parse_window(
+        &mut v,
+        (&cmd.start, &cmd.end, cmd.time_zone.as_deref()),
+        now,
+        MAX_WINDOW,
+        "must be in the future",
+    );
     text::check_opt(&mut v, "/override_reason", cmd.override_reason.as_deref(), LONG_TEXT);
     if cmd.override_conflicts && cmd.override_reason.is_none() {
         v.push(
@@ -294,8 +284,8 @@ pub fn schedule(
         );
     }
     v.finish()?;
-    let (Some(zone), Some(start), Some(end)) = (zone, start, end) else {
-        unreachable!("validation passed, so the zone and both times parsed");
+    let Some(zoned::Window { zone, start, end }) = window else {
+        return Err(DomainError::Validation(Vec::new()));
     };
 
     let allowed = match state.change_type {

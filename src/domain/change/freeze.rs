@@ -198,26 +198,16 @@ pub fn declare_freeze(id: Uuid, cmd: &DeclareFreeze, now: DateTime<Utc>) -> Resu
     let mut v = Validator::new();
     text::check_opt(&mut v, "/service", cmd.service.as_deref(), LABEL);
     text::check(&mut v, "/reason", &cmd.reason, LONG_TEXT);
-    let zone = zoned::parse_zone(&mut v, "/time_zone", cmd.time_zone.as_deref());
-    let (start, end) = match zone {
-        Some(zone) => (
-            zoned::parse_instant(&mut v, "/start", &cmd.start, zone),
-            zoned::parse_instant(&mut v, "/end", &cmd.end, zone),
-        ),
-        None => (None, None),
-    };
-    if let (Some(start), Some(end)) = (start, end) {
-        if end <= start {
-            v.push("/end", "must be after start");
-        } else if end <= now {
-            v.push("/end", "must be in the future: a freeze that is over protects nothing");
-        } else if end - start > MAX_FREEZE {
-            v.push("/end", "must be at most 90 days after start");
-        }
-    }
+    let window = zoned::parse_window(
+        &mut v,
+        (&cmd.start, &cmd.end, cmd.time_zone.as_deref()),
+        now,
+        MAX_FREEZE,
+        "must be in the future: a freeze that is over protects nothing",
+    );
     v.finish()?;
-    let (Some(zone), Some(start), Some(end)) = (zone, start, end) else {
-        unreachable!("validation passed, so the zone and both times parsed");
+    let Some(zoned::Window { zone, start, end }) = window else {
+        return Err(DomainError::Validation(Vec::new()));
     };
     Ok(vec![FreezeEvent::Declared(FreezeDeclared {
         id,
