@@ -739,6 +739,15 @@ pub async fn run(args: &Args, db: &Database, api: &Api) {
     let client = connect(&db.admin).await.expect("connect as the owner");
     client.batch_execute("ANALYZE").await.expect("analyze");
     drop(client);
+    // The first point of a fresh server and database runs cold (connections,
+    // caches, allocator arenas): it is measured and reported, but the
+    // baseline is the second.
+    eprintln!("growth: measuring on the empty store (cold, reported only)");
+    let cold = measure_point(api, &history_id, args).await;
+    eprintln!(
+        "growth: cold empty store: append p50 {:.2} ms, history p50 {:.2} ms",
+        cold.append.p50_ms, cold.history.p50_ms
+    );
     eprintln!("growth: measuring on the empty store");
     let empty = measure_point(api, &history_id, args).await;
 
