@@ -365,14 +365,7 @@ pub async fn lift_freeze(
     let body = body::read::<LiftFreeze>(&req, payload).await?;
     let ctx = command_context(&req, &principal, &body.raw)?;
     let render = |w: &FreezeWindow| freeze_response(w, StatusCode::OK);
-    let outcome = state
-        .commands
-        .lift_freeze(&ctx, *id, &body.value, render)
-        .await
-        .map_err(|e| match e {
-            crate::app::commands::CommandError::NotFound => ApiError::NotFound(format!("no freeze window {id}")),
-            other => other.into(),
-        })?;
+    let outcome = state.commands.lift_freeze(&ctx, *id, &body.value, render).await?;
     send_freeze(&req, &principal, &state, outcome, StatusCode::OK).await
 }
 

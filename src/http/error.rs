@@ -272,6 +272,7 @@ impl From<CommandError> for ApiError {
             CommandError::Domain(d) => d.into(),
             CommandError::Store(s) => s.into(),
             CommandError::NotFound => ApiError::NotFound("no such ticket".into()),
+            CommandError::NoFreezeWindow(id) => ApiError::NotFound(format!("no freeze window {id}")),
             CommandError::OtherNotFound(named) => ApiError::Validation(vec![crate::domain::FieldError::new(
                 "/target",
                 format!("there is no ticket {named:?} that you may read"),

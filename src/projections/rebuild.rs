@@ -23,7 +23,7 @@ use crate::privacy::render;
 use crate::store::{Envelope, StoreError, StoredEvent, to_hash};
 
 use super::fold::{self, Projected};
-use super::tickets::TicketRow;
+use super::tickets::{TicketRow, stored_column_list};
 
 /// What a rebuild found and did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -126,8 +126,11 @@ pub async fn rebuild(client: &mut Client, progress: &dyn Fn(u64, u64)) -> Result
     report.replaced = tx
         .execute(
             &format!(
-                "UPDATE tickets t SET ({COLUMNS}) = ({NEW_COLUMNS}) FROM tickets_rebuild n
-                 WHERE t.id = n.id AND ({OLD_COLUMNS}) IS DISTINCT FROM ({NEW_COLUMNS})"
+                "UPDATE tickets t SET ({all}) = ({new}) FROM tickets_rebuild n
+                 WHERE t.id = n.id AND ({old}) IS DISTINCT FROM ({new})",
+                all = stored_column_list(None),
+                old = stored_column_list(Some("t")),
+                new = stored_column_list(Some("n")),
             ),
             &[],
         )
@@ -135,8 +138,10 @@ pub async fn rebuild(client: &mut Client, progress: &dyn Fn(u64, u64)) -> Result
     report.added = tx
         .execute(
             &format!(
-                "INSERT INTO tickets ({COLUMNS}) SELECT {NEW_COLUMNS} FROM tickets_rebuild n
-                 WHERE NOT EXISTS (SELECT 1 FROM tickets t WHERE t.id = n.id)"
+                "INSERT INTO tickets ({all}) SELECT {new} FROM tickets_rebuild n
+                 WHERE NOT EXISTS (SELECT 1 FROM tickets t WHERE t.id = n.id)",
+                all = stored_column_list(None),
+                new = stored_column_list(Some("n")),
             ),
             &[],
         )
@@ -148,16 +153,6 @@ pub async fn rebuild(client: &mut Client, progress: &dyn Fn(u64, u64)) -> Result
     report.unchanged = report.tickets.saturating_sub(report.replaced + report.added);
     Ok(report)
 }
-
-/// Every column of `tickets` a view determines, in one order.
-const COLUMNS: &str = "id, number, kind, status, priority, team, assignee, channel, created_at, updated_at, version, \
-     view, head_hash, subject_id, severity, complaint_linked, window_start, window_end";
-const OLD_COLUMNS: &str = "t.id, t.number, t.kind, t.status, t.priority, t.team, t.assignee, t.channel, t.created_at, \
-     t.updated_at, t.version, t.view, t.head_hash, t.subject_id, t.severity, t.complaint_linked, t.window_start, \
-     t.window_end";
-const NEW_COLUMNS: &str = "n.id, n.number, n.kind, n.status, n.priority, n.team, n.assignee, n.channel, n.created_at, \
-     n.updated_at, n.version, n.view, n.head_hash, n.subject_id, n.severity, n.complaint_linked, n.window_start, \
-     n.window_end";
 
 /// Inserts folded views into `table` (`tickets` or the rebuild's table).
 async fn insert_rows(client: &impl GenericClient, table: &str, rows: &[Folded]) -> Result<(), StoreError> {
@@ -203,11 +198,12 @@ async fn insert_rows(client: &impl GenericClient, table: &str, rows: &[Folded]) 
         ends.push(row.window.map(|w| w.1));
     }
     let sql = format!(
-        "INSERT INTO {table} ({COLUMNS})
+        "INSERT INTO {table} ({columns})
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                               $8::text[], $9::timestamptz[], $10::timestamptz[], $11::bigint[], $12::jsonb[],
                               $13::bytea[], $14::uuid[], $15::smallint[], $16::bool[], $17::timestamptz[],
-                              $18::timestamptz[])"
+                              $18::timestamptz[])",
+        columns = stored_column_list(None),
     );
     client
         .execute(

@@ -129,6 +129,41 @@ pub async fn lock_with_head(
     }
 }
 
+/// Every column of a `tickets` row, in the order [`upsert`] writes them.
+/// Whatever copies whole rows (the rebuild) takes its column list from here.
+pub const STORED_COLUMNS: [&str; 18] = [
+    "id",
+    "number",
+    "kind",
+    "status",
+    "priority",
+    "team",
+    "assignee",
+    "channel",
+    "created_at",
+    "updated_at",
+    "version",
+    "view",
+    "head_hash",
+    "subject_id",
+    "severity",
+    "complaint_linked",
+    "window_start",
+    "window_end",
+];
+
+/// [`STORED_COLUMNS`] as a list, each qualified by `alias` when given.
+pub fn stored_column_list(alias: Option<&str>) -> String {
+    STORED_COLUMNS
+        .iter()
+        .map(|c| match alias {
+            Some(a) => format!("{a}.{c}"),
+            None => (*c).to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Writes a view and the hash of the stream's latest event; an older
 /// version never overwrites a newer one.
 pub async fn upsert(client: &impl GenericClient, t: &TicketRow, head_hash: &[u8; 32]) -> Result<(), StoreError> {
@@ -401,5 +436,17 @@ mod tests {
             Some(TicketRef::Number("CMP-2026-000001".into()))
         );
         assert_eq!(TicketRef::parse("1; DROP TABLE tickets"), None);
+    }
+
+    #[test]
+    fn the_upsert_writes_exactly_the_stored_columns_in_their_order() {
+        let source = include_str!("tickets.rs");
+        let insert = source
+            .split("INSERT INTO tickets (")
+            .nth(1)
+            .and_then(|rest| rest.split(')').next())
+            .expect("the upsert statement");
+        let written: Vec<&str> = insert.split(',').map(str::trim).collect();
+        assert_eq!(written, STORED_COLUMNS);
     }
 }

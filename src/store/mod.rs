@@ -244,11 +244,18 @@ impl<'a> EventColumns<'a> {
     }
 }
 
-/// The insert of [`EventColumns`], for statements that go on from `appended`.
-pub const INSERT_EVENTS: &str =
-    "INSERT INTO events (event_id, stream_id, version, event_type, schema_version, recorded_at, stored, hash)
-     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int4[], $4::text[], $5::int4[], $6::timestamptz[],
-                          $7::bytea[], $8::bytea[])";
+/// The insert of [`EventColumns`] (`$1`…`$8`); a macro so that statements
+/// which go on from it can be built at compile time.
+macro_rules! insert_events_sql {
+    () => {
+        "INSERT INTO events (event_id, stream_id, version, event_type, schema_version, recorded_at, stored, hash)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int4[], $4::text[], $5::int4[], $6::timestamptz[],
+                              $7::bytea[], $8::bytea[])"
+    };
+}
+
+/// The insert of [`EventColumns`], for statements that go on from it.
+pub const INSERT_EVENTS: &str = insert_events_sql!();
 
 /// Inserts sealed events, and queues them for the sequencer, in one statement. A lost race surfaces as
 /// [`StoreError::VersionConflict`] through `UNIQUE (stream_id, version)`.
@@ -258,13 +265,11 @@ pub async fn insert(client: &impl GenericClient, events: &[StoredEvent]) -> Resu
         .prepare_cached(
             // One statement: the events and their queue entries for the
             // sequencer commit together or not at all.
-            "WITH appended AS (
-                 INSERT INTO events (event_id, stream_id, version, event_type, schema_version, recorded_at, stored, hash)
-                 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int4[], $4::text[], $5::int4[], $6::timestamptz[],
-                                      $7::bytea[], $8::bytea[])
-                 RETURNING seq_id
-             )
-             INSERT INTO event_queue (seq_id) SELECT seq_id FROM appended",
+            concat!(
+                "WITH appended AS (",
+                insert_events_sql!(),
+                " RETURNING seq_id) INSERT INTO event_queue (seq_id) SELECT seq_id FROM appended"
+            ),
         )
         .await?;
     client.execute(&statement, &columns.params()).await?;

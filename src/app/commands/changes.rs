@@ -242,7 +242,7 @@ impl Commands {
             let (state, head) = freeze_stream(tx).await?;
             let state = state.unwrap_or_default();
             if !state.windows.iter().any(|w| w.id == id) {
-                return Err(CommandError::NotFound);
+                return Err(CommandError::NoFreezeWindow(id));
             }
             let now = now_after(head.as_ref());
             let events = freeze::lift_freeze(&state, id, cmd)?;

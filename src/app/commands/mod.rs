@@ -73,6 +73,8 @@ pub enum CommandError {
     Store(StoreError),
     #[error("no such ticket")]
     NotFound,
+    #[error("no freeze window {0}")]
+    NoFreezeWindow(Uuid),
     /// A ticket the command names besides its target does not exist.
     #[error("no ticket {0:?}")]
     OtherNotFound(String),
