@@ -98,6 +98,34 @@ pub async fn get(client: &impl GenericClient, r: &TicketRef) -> Result<Option<Ti
     row.as_ref().map(from_row).transpose()
 }
 
+/// What names a ticket and decides who may read it, without its view:
+/// for reads that do not show the view (the history), so they neither fetch
+/// nor parse it (a long-lived ticket's view holds its whole timeline).
+pub struct TicketIdentity {
+    pub id: Uuid,
+    pub number: String,
+    pub kind: String,
+    pub complaint_linked: bool,
+}
+
+pub async fn identify(client: &impl GenericClient, r: &TicketRef) -> Result<Option<TicketIdentity>, StoreError> {
+    let (clause, param) = where_ref(r);
+    let sql = format!("SELECT t.id, t.number, t.kind, t.complaint_linked FROM tickets t WHERE {clause}");
+    let statement = client.prepare_cached(&sql).await?;
+    let row = client
+        .query_opt(&statement, &[param.as_ref() as &(dyn ToSql + Sync)])
+        .await?;
+    row.map(|row| {
+        Ok(TicketIdentity {
+            id: row.try_get(0)?,
+            number: row.try_get(1)?,
+            kind: row.try_get(2)?,
+            complaint_linked: row.try_get(3)?,
+        })
+    })
+    .transpose()
+}
+
 /// The current view together with the head of its stream, in one round
 /// trip: what a command needs to decide and to chain its events. The row
 /// stays locked until the caller's transaction ends, so writers to one

@@ -276,45 +276,55 @@ pub async fn insert(client: &impl GenericClient, events: &[StoredEvent]) -> Resu
     Ok(())
 }
 
-/// An event as stored, not yet parsed.
-pub struct StoredBytes {
+/// An event as stored, not yet parsed, borrowed from its row.
+pub struct StoredRef<'a> {
     pub recorded_at: DateTime<Utc>,
-    pub stored: Vec<u8>,
+    pub stored: &'a [u8],
     pub hash: [u8; 32],
 }
 
-/// Every event of one stream in version order, unparsed: for readers that
-/// parse only what they need (the history parses a payload only when it
-/// may carry personal data).
-pub async fn read_stream_bytes(client: &impl GenericClient, stream_id: Uuid) -> Result<Vec<StoredBytes>, StoreError> {
+/// The rows of one stream in version order, unparsed: for readers that parse
+/// only what they need (the history parses a payload only when it may carry
+/// personal data) and borrow the stored bytes instead of copying them.
+pub struct StreamRows(Vec<tokio_postgres::Row>);
+
+impl StreamRows {
+    /// The events, borrowing their stored bytes from the rows.
+    pub fn events(&self) -> Result<Vec<StoredRef<'_>>, StoreError> {
+        self.0
+            .iter()
+            .map(|row| {
+                Ok(StoredRef {
+                    recorded_at: row.try_get(0)?,
+                    stored: row.try_get(1)?,
+                    hash: to_hash(row.try_get::<_, &[u8]>(2)?)?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Every event of one stream in version order, unparsed.
+pub async fn read_stream_rows(client: &impl GenericClient, stream_id: Uuid) -> Result<StreamRows, StoreError> {
     let statement = client
         .prepare_cached("SELECT recorded_at, stored, hash FROM events WHERE stream_id = $1 ORDER BY version")
         .await?;
-    let rows = client.query(&statement, &[&stream_id]).await?;
-    rows.into_iter()
-        .map(|row| {
-            let hash: Vec<u8> = row.try_get(2)?;
-            Ok(StoredBytes {
-                recorded_at: row.try_get(0)?,
-                stored: row.try_get(1)?,
-                hash: to_hash(&hash)?,
-            })
-        })
-        .collect()
+    Ok(StreamRows(client.query(&statement, &[&stream_id]).await?))
 }
 
 /// Every event of one stream in version order, parsed from the stored bytes.
 pub async fn read_stream(client: &impl GenericClient, stream_id: Uuid) -> Result<Vec<StoredEvent>, StoreError> {
-    read_stream_bytes(client, stream_id)
+    read_stream_rows(client, stream_id)
         .await?
+        .events()?
         .into_iter()
         .map(|e| {
-            let envelope: Envelope = serde_json::from_slice(&e.stored)
+            let envelope: Envelope = serde_json::from_slice(e.stored)
                 .map_err(|err| StoreError::Corrupt(format!("stream {stream_id}: {err}")))?;
             Ok(StoredEvent {
                 envelope,
                 recorded_at: e.recorded_at,
-                stored: e.stored,
+                stored: e.stored.to_vec(),
                 hash: e.hash,
             })
         })

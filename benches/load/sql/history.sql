@@ -8,13 +8,15 @@
 -- Without the HTTP benchmark, seed.sql writes such a ticket directly and prints its id.
 --
 -- Statement (all autocommit)                              Server function
--- 1 SELECT ... FROM tickets t WHERE t.id = ...             projections::tickets::get (via http::tickets::history)
--- 2 SELECT recorded_at, stored, hash FROM events ...       store::read_stream (all 1,000 events)
+-- 1 SELECT id, number, kind, complaint_linked FROM tickets projections::tickets::identify (via http::tickets::history;
+--                                                          not the view)
+-- 2 SELECT recorded_at, stored, hash FROM events ...       store::read_stream_rows (all 1,000 events)
 -- 3 SELECT ... FROM subject_keys WHERE subject_id = ANY    privacy::keys::subject_keys (via http::tickets::reveal,
 --                                                          Privacy::render_all; the filing's sealed values)
 -- 4 INSERT INTO pii_access ... unnest(...) (1 row)         privacy::access_log::write (via reveal, AccessLog::record)
 --
 -- Deviations from the server's exact statements:
+-- * Statement 1 also reads the row's subject_id, which statements 3 and 4 need (one uuid column more).
 -- * The one-subject arrays of statements 3 and 4 are built in SQL from the row's subject (ARRAY[...]), the access
 --   time is now() and the request id a random UUID, where the server binds arrays it built in Rust. The actor and
 --   the endpoint are literals. (The server takes the subjects from the sealed values in the payloads; here only the
@@ -24,9 +26,7 @@
 -- * The server writes the access record on the access-log writer's own connection, together with the records of all
 --   requests that queued up meanwhile (one statement and commit per batch); here each request commits its own.
 
-SELECT t.id, t.number, t.kind, t.status, t.priority, t.team, t.assignee, t.channel, t.created_at, t.updated_at,
-       t.version, t.view, t.subject_id, t.severity, t.complaint_linked, t.window_start, t.window_end
-    FROM tickets t WHERE t.id = :hist_id
+SELECT t.id, t.number, t.kind, t.complaint_linked, t.subject_id FROM tickets t WHERE t.id = :hist_id
 \gset
 
 SELECT recorded_at, stored, hash FROM events WHERE stream_id = :id ORDER BY version;
