@@ -233,10 +233,13 @@ pub async fn queue(
     let client = state.pool.get().await.map_err(store::StoreError::from)?;
     let rows = tickets::fault_queue(&client, limit).await?;
     // Faults carry no personal data, so there is nothing to reveal or mask.
-    let items: Vec<Value> = rows.iter().map(super::tickets::raw_view).collect();
+    let items: Vec<Value> = rows.into_iter().map(super::tickets::into_raw_view).collect();
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, PRIVATE))
-        .json(serde_json::json!({ "items": items })))
+        .json(super::tickets::ViewPage {
+            items,
+            next_cursor: None,
+        }))
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

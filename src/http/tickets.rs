@@ -76,7 +76,7 @@ pub fn raw_view(row: &TicketRow) -> Value {
 
 /// [`raw_view`] without copying the view (reads are dominated by JSON
 /// allocation; see docs/performance.md).
-fn into_raw_view(row: TicketRow) -> Value {
+pub(crate) fn into_raw_view(row: TicketRow) -> Value {
     let mut view = row.view;
     if let Value::Object(map) = &mut view {
         map.insert("kind".into(), Value::String(row.kind));
@@ -536,22 +536,21 @@ pub async fn list(
         &mut items.iter_mut().collect::<Vec<_>>(),
     )
     .await?;
-    let body = serde_json::json!({
-        "items": items,
-        "next_cursor": next.map(|c| c.encode()),
-    });
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, PRIVATE))
-        .json(strip_null_cursor(body)))
+        .json(ViewPage {
+            items,
+            next_cursor: next.map(|c| c.encode()),
+        }))
 }
 
-fn strip_null_cursor(mut body: Value) -> Value {
-    if let Value::Object(map) = &mut body
-        && map.get("next_cursor").is_some_and(Value::is_null)
-    {
-        map.remove("next_cursor");
-    }
-    body
+/// A page of rendered views, serialised as [`TicketPage`] documents it.
+/// (Serialised from the views as they are: `json!` would copy each one.)
+#[derive(Serialize)]
+pub(crate) struct ViewPage {
+    pub items: Vec<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 /// One event of a ticket's history, as auditors read it.

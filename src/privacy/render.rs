@@ -23,12 +23,32 @@ pub enum Reveal {
     Masked,
 }
 
+/// A sealed value is an object of exactly its four members, all strings
+/// (what `Sealed`'s `deny_unknown_fields` accepts), read without copying
+/// the object: reads walk every member of every view they return.
 fn as_sealed(map: &Map<String, Value>) -> Option<Sealed> {
-    if map.len() == 4 && map.contains_key("ciphertext") {
-        serde_json::from_value(Value::Object(map.clone())).ok()
-    } else {
-        None
+    let (subject, key_id, nonce, ciphertext) = sealed_parts(map)?;
+    Some(Sealed {
+        subject,
+        key_id,
+        nonce: nonce.to_owned(),
+        ciphertext: ciphertext.to_owned(),
+    })
+}
+
+fn sealed_parts(map: &Map<String, Value>) -> Option<(Uuid, Uuid, &str, &str)> {
+    if map.len() != 4 {
+        return None;
     }
+    let text = |name: &str| map.get(name).and_then(Value::as_str);
+    let ciphertext = text("ciphertext")?;
+    let nonce = text("nonce")?;
+    Some((
+        text("subject")?.parse().ok()?,
+        text("key_id")?.parse().ok()?,
+        nonce,
+        ciphertext,
+    ))
 }
 
 fn is_erased_marker(map: &Map<String, Value>) -> bool {
@@ -38,9 +58,9 @@ fn is_erased_marker(map: &Map<String, Value>) -> bool {
 /// The subjects whose sealed values occur in `value`.
 pub fn sealed_subjects(value: &Value, out: &mut BTreeSet<Uuid>) {
     match value {
-        Value::Object(map) => match as_sealed(map) {
-            Some(sealed) => {
-                out.insert(sealed.subject);
+        Value::Object(map) => match sealed_parts(map) {
+            Some((subject, ..)) => {
+                out.insert(subject);
             }
             None => map.values().for_each(|v| sealed_subjects(v, out)),
         },
@@ -190,6 +210,41 @@ mod tests {
         let mut subjects = BTreeSet::new();
         sealed_subjects(&doc, &mut subjects);
         assert_eq!(subjects, BTreeSet::from([alice.subject, erased.subject]));
+    }
+
+    #[test]
+    fn only_an_object_of_exactly_the_four_sealed_members_is_a_sealed_value() {
+        let alice = key(Uuid::now_v7());
+        let sealed = sealed(&alice, "张伟");
+        let Value::Object(map) = &sealed else {
+            panic!("a sealed value is an object")
+        };
+        assert_eq!(as_sealed(map).map(|s| s.subject), Some(alice.subject));
+        let mut extra = map.clone();
+        extra.insert("note".into(), json!("x"));
+        let mut not_text = map.clone();
+        not_text.insert("nonce".into(), json!(12));
+        let mut bad_subject = map.clone();
+        bad_subject.insert("subject".into(), json!("not-a-uuid"));
+        let mut renamed = map.clone();
+        renamed.remove("key_id");
+        renamed.insert("key".into(), json!(alice.key_id.to_string()));
+        for look_alike in [extra, not_text, bad_subject, renamed] {
+            assert!(as_sealed(&look_alike).is_none(), "{look_alike:?}");
+            let mut subjects = BTreeSet::new();
+            sealed_subjects(&Value::Object(look_alike.clone()), &mut subjects);
+            assert!(subjects.is_empty(), "{look_alike:?}");
+            let mut rendered = Value::Object(look_alike.clone());
+            render(
+                &mut rendered,
+                &HashMap::from([(alice.subject, alice.clone())]),
+                Reveal::Clear,
+            );
+            assert!(
+                rendered.is_object(),
+                "a look-alike is walked, not opened: {look_alike:?}"
+            );
+        }
     }
 
     #[test]
