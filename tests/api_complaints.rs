@@ -376,6 +376,53 @@ async fn concurrent_notes_all_land_without_if_match() {
         .expect("json");
     assert_eq!(view["version"], 13);
     assert_eq!(view["notes"].as_array().map(Vec::len), Some(12));
+
+    // The history in pages of 5: versions 1-5, 6-10, 11-13, and the whole
+    // history in one page when no limit is given.
+    let mut versions = Vec::new();
+    let mut after = 0;
+    let mut pages = 0;
+    loop {
+        let page: Value = app
+            .get(
+                &format!("/v1/tickets/{id}/history?limit=5&after_version={after}"),
+                &agent(),
+            )
+            .await
+            .json()
+            .await
+            .expect("json");
+        pages += 1;
+        let events = page["events"].as_array().expect("events");
+        versions.extend(events.iter().filter_map(|e| e["version"].as_u64()));
+        match page["next_after_version"].as_u64() {
+            Some(next) => {
+                assert_eq!(Some(next), events.last().and_then(|e| e["version"].as_u64()));
+                after = next;
+            }
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(versions, (1..=13).collect::<Vec<u64>>());
+    let whole: Value = app
+        .get(&format!("/v1/tickets/{id}/history"), &agent())
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(whole["events"].as_array().map(Vec::len), Some(13));
+    assert!(whole.get("next_after_version").is_none(), "one page holds it all");
+    for bad in [
+        "limit=0",
+        "limit=1001",
+        "after_version=-1",
+        "after_version=99999999999",
+        "page=2",
+    ] {
+        let response = app.get(&format!("/v1/tickets/{id}/history?{bad}"), &agent()).await;
+        common::problem(response, 400, "invalid-query").await;
+    }
 }
 
 #[tokio::test]

@@ -602,16 +602,34 @@ pub struct History {
     pub number: String,
     pub kind: String,
     pub events: Vec<HistoryEntry>,
+    /// Pass as `after_version` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_after_version: Option<u64>,
 }
 
-/// The complete history of one ticket: every event, oldest first.
+/// Which page of a history to read.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryParams {
+    /// Only events after this version (the `next_after_version` of the previous page).
+    pub after_version: Option<u64>,
+    /// Page size, 1 to 1,000 (default 1,000).
+    pub limit: Option<u32>,
+}
+
+const HISTORY_PAGE_MAX: u32 = 1_000;
+
+/// The history of one ticket: its events, oldest first, in pages of up to
+/// 1,000; follow `next_after_version` for the rest.
 #[utoipa::path(
     get,
     path = "/v1/tickets/{id}/history",
     tag = "tickets",
-    params(("id" = String, Path, description = "Ticket id (UUID) or number")),
+    params(("id" = String, Path, description = "Ticket id (UUID) or number"), HistoryParams),
     responses(
-        (status = 200, description = "Every event of the ticket", body = History),
+        (status = 200, description = "One page of the ticket's events", body = History),
+        (status = 400, description = "Invalid paging parameters", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such ticket", body = Problem, content_type = "application/problem+json"),
@@ -622,17 +640,30 @@ pub async fn history(
     req: HttpRequest,
     principal: Principal,
     id: web::Path<String>,
+    page: web::Query<HistoryParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::TicketRead)?;
+    let limit = page.limit.unwrap_or(HISTORY_PAGE_MAX);
+    if !(1..=HISTORY_PAGE_MAX).contains(&limit) {
+        return Err(ApiError::InvalidQuery(vec![FieldError::new(
+            "/limit",
+            "must be 1 to 1000",
+        )]));
+    }
+    let after = i32::try_from(page.after_version.unwrap_or(0))
+        .map_err(|_| ApiError::InvalidQuery(vec![FieldError::new("/after_version", "is too large")]))?;
     let target = parse_ref(&id)?;
     let client = state.pool.get().await.map_err(store::StoreError::from)?;
     let ticket = tickets::identify(&client, &target)
         .await?
         .filter(|t| may_read_kind(&principal, &t.kind, t.complaint_linked))
         .ok_or_else(|| ApiError::NotFound(format!("no ticket {id:?}")))?;
-    let rows = store::read_stream_rows(&client, ticket.id).await?;
-    let stored = rows.events()?;
+    // One row more than the page tells whether another page follows.
+    let rows = store::read_stream_page(&client, ticket.id, after, i64::from(limit) + 1).await?;
+    let mut stored = rows.events()?;
+    let more = stored.len() > limit as usize;
+    stored.truncate(limit as usize);
     let envelopes = stored
         .iter()
         .map(|e| {
@@ -690,6 +721,7 @@ pub async fn history(
             id: ticket.id,
             number: &ticket.number,
             kind: &ticket.kind,
+            next_after_version: more.then(|| envelopes.last().map(|e| e.version)).flatten(),
             events,
         },
     )
@@ -758,6 +790,8 @@ struct HistoryBody<'a> {
     number: &'a str,
     kind: &'a str,
     events: Vec<HistoryLine<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_after_version: Option<u64>,
 }
 
 /// One entry of the history, serialised as [`HistoryEntry`] documents it.

@@ -312,6 +312,23 @@ pub async fn read_stream_rows(client: &impl GenericClient, stream_id: Uuid) -> R
     Ok(StreamRows(client.query(&statement, &[&stream_id]).await?))
 }
 
+/// Up to `limit` events of one stream after version `after`, in version order, unparsed.
+pub async fn read_stream_page(
+    client: &impl GenericClient,
+    stream_id: Uuid,
+    after: i32,
+    limit: i64,
+) -> Result<StreamRows, StoreError> {
+    let statement = client
+        .prepare_cached(
+            "SELECT recorded_at, stored, hash FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version LIMIT $3",
+        )
+        .await?;
+    Ok(StreamRows(
+        client.query(&statement, &[&stream_id, &after, &limit]).await?,
+    ))
+}
+
 /// Every event of one stream in version order, parsed from the stored bytes.
 pub async fn read_stream(client: &impl GenericClient, stream_id: Uuid) -> Result<Vec<StoredEvent>, StoreError> {
     read_stream_rows(client, stream_id)
