@@ -470,6 +470,66 @@ async fn an_idempotent_retry_returns_the_first_response() {
 }
 
 #[tokio::test]
+async fn idempotency_keys_are_honoured_for_the_retention_period_then_pruned() {
+    let app = spawn_app().await;
+    let send = |key: &'static str, title: &'static str| {
+        let app = &app;
+        async move {
+            let mut body = sample_complaint();
+            body["title"] = json!(title);
+            app.http
+                .post(app.url("/v1/complaints"))
+                .bearer_auth(agent())
+                .header("Idempotency-Key", key)
+                .json(&body)
+                .send()
+                .await
+                .expect("request")
+        }
+    };
+    assert_eq!(send("old-key", "first").await.status(), 201);
+    assert_eq!(send("fresh-key", "second").await.status(), 201);
+    // The first was recorded 25 hours ago.
+    let owner = app.db.connect_admin().await;
+    owner
+        .execute(
+            "UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'old-key'",
+            &[],
+        )
+        .await
+        .expect("backdate");
+
+    // Pruned as the server's role, which may delete these rows and no others.
+    let config: tokio_postgres::Config = url_of(&app.db.admin, Some("opsledger_app")).parse().expect("url");
+    let pool = opsledger::app::database::pool(config, 1).expect("pool");
+    let retention = std::time::Duration::from_secs(24 * 3600);
+    let pruned = opsledger::app::retention::prune_idempotency(&pool, retention)
+        .await
+        .expect("prune");
+    assert_eq!(pruned, 1);
+    assert_eq!(
+        opsledger::app::retention::prune_idempotency(&pool, retention)
+            .await
+            .expect("prune"),
+        0,
+        "nothing left to prune"
+    );
+
+    // The expired key is a new request now (another body is not refused);
+    // the fresh one still replays.
+    let reused = send("old-key", "third").await;
+    assert_eq!(reused.status(), 201);
+    assert!(reused.headers().get("idempotent-replayed").is_none());
+    let replayed = send("fresh-key", "second").await;
+    assert_eq!(
+        replayed.headers().get("idempotent-replayed").map(|v| v.as_bytes()),
+        Some(&b"true"[..])
+    );
+    let page: Value = app.get("/v1/tickets", &agent()).await.json().await.expect("json");
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(3));
+}
+
+#[tokio::test]
 async fn personal_data_is_masked_for_roles_without_pii_read() {
     let app = spawn_app().await;
     let (filed, _) = app.file_complaint().await;

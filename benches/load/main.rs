@@ -150,6 +150,7 @@ fn start_server(db: &Database, pool: usize) -> (String, actix_web::dev::ServerHa
         workers: None,
         shutdown_timeout_secs: 5,
         log_format: LogFormat::Text,
+        idempotency_retention_hours: 24,
         database: DatabaseArgs {
             database_url: Some(url_of(&db.admin, Some("opsledger_app"))),
             migration_database_url: Some(url_of(&db.admin, None)),

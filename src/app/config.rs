@@ -193,6 +193,11 @@ pub struct ServeArgs {
     /// Log format: human-readable text or JSON lines.
     #[arg(long, env = "OPSLEDGER_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
+    /// Hours a stored idempotent response is kept (and a retry with its
+    /// `Idempotency-Key` replayed) before it is pruned.
+    #[arg(long, env = "OPSLEDGER_IDEMPOTENCY_RETENTION_HOURS", default_value_t = 24,
+          value_parser = clap::value_parser!(u64).range(1..=8760))]
+    pub idempotency_retention_hours: u64,
     #[command(flatten)]
     pub database: DatabaseArgs,
     #[command(flatten)]

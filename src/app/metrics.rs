@@ -76,6 +76,10 @@ fn describe() {
         "opsledger_pii_access_records_total",
         "Clear-text reads of personal data recorded"
     );
+    describe_counter!(
+        "opsledger_idempotency_keys_pruned_total",
+        "Stored idempotent responses deleted after the retention period"
+    );
     // Known series start at zero, so rates and alerts work before the first
     // occurrence.
     for kind in ["stale_if_match", "lost_insert_race"] {
@@ -83,6 +87,7 @@ fn describe() {
     }
     metrics::counter!("opsledger_pii_access_records_total").absolute(0);
     metrics::counter!("opsledger_sequencer_events_total").absolute(0);
+    metrics::counter!("opsledger_idempotency_keys_pruned_total").absolute(0);
 }
 
 /// The text exposition of every metric.

@@ -11,6 +11,7 @@ pub mod etag;
 pub mod maintenance;
 pub mod master_key;
 pub mod metrics;
+pub mod retention;
 pub mod secret_file;
 pub mod server;
 pub mod subjects;

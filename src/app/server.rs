@@ -46,6 +46,7 @@ pub struct Application {
     sequencer: Sequencer,
     watcher: tokio::task::JoinHandle<()>,
     sampler: tokio::task::JoinHandle<()>,
+    pruner: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -74,6 +75,10 @@ impl Application {
         let watcher = log::watch_head(database.serve_config.clone(), head);
         super::metrics::handle();
         let sampler = super::metrics::spawn_sampler(database.pool.clone());
+        let pruner = super::retention::spawn_pruner(
+            database.pool.clone(),
+            Duration::from_secs(args.idempotency_retention_hours * 3600),
+        );
         let state = web::Data::new(AppState {
             log_head,
             pool: database.pool.clone(),
@@ -114,6 +119,7 @@ impl Application {
             sequencer,
             watcher,
             sampler,
+            pruner,
         })
     }
 
@@ -135,6 +141,7 @@ impl Application {
         self.sequencer.stop().await;
         self.watcher.abort();
         self.sampler.abort();
+        self.pruner.abort();
         self.database.pool.close();
         drop(self.database);
         tracing::info!("stopped");

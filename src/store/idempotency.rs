@@ -88,3 +88,20 @@ pub async fn delete_for_subject(client: &impl GenericClient, subject: uuid::Uuid
         .execute("DELETE FROM idempotency_keys WHERE subject_id = $1", &[&subject])
         .await?)
 }
+
+/// Deletes up to `batch` stored responses recorded before `cutoff`, oldest
+/// first; returns how many went. Retries with those keys are then new
+/// requests: keys are honoured for the retention period, not forever.
+pub async fn prune_batch(
+    client: &impl GenericClient,
+    cutoff: chrono::DateTime<chrono::Utc>,
+    batch: i64,
+) -> Result<u64, StoreError> {
+    let statement = client
+        .prepare_cached(
+            "DELETE FROM idempotency_keys WHERE (principal, key) IN (
+                 SELECT principal, key FROM idempotency_keys WHERE created_at < $1 ORDER BY created_at LIMIT $2)",
+        )
+        .await?;
+    Ok(client.execute(&statement, &[&cutoff, &batch]).await?)
+}

@@ -102,6 +102,7 @@ pub fn serve_args(db: &TestDatabase) -> ServeArgs {
         workers: Some(2),
         shutdown_timeout_secs: 1,
         log_format: LogFormat::Text,
+        idempotency_retention_hours: 24,
         database: DatabaseArgs {
             database_url: Some(url_of(&db.admin, Some("opsledger_app"))),
             migration_database_url: Some(url_of(&db.admin, None)),
