@@ -98,3 +98,67 @@ async fn every_metric_the_dashboard_plots_is_exposed() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn a_configured_metrics_token_is_required() {
+    let dir = std::env::temp_dir().join(format!("opsledger-metrics-token-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("token");
+    std::fs::write(&file, "scrape-token-0123456789\n").expect("write");
+    let app = spawn_app_with(|args| args.metrics_token_file = Some(file.clone())).await;
+
+    let missing = app.http.get(app.url("/metrics")).send().await.expect("metrics");
+    assert!(missing.headers().contains_key("www-authenticate"));
+    problem(missing, 401, "unauthenticated").await;
+    let wrong = app
+        .http
+        .get(app.url("/metrics"))
+        .bearer_auth("scrape-token-0123456780")
+        .send()
+        .await
+        .expect("metrics");
+    problem(wrong, 401, "unauthenticated").await;
+    // A user's JWT is not the scrape credential.
+    let jwt = app
+        .http
+        .get(app.url("/metrics"))
+        .bearer_auth(token("ops-admin", &[opsledger::domain::Role::Admin]))
+        .send()
+        .await
+        .expect("metrics");
+    problem(jwt, 401, "unauthenticated").await;
+
+    let right = app
+        .http
+        .get(app.url("/metrics"))
+        .bearer_auth("scrape-token-0123456789")
+        .send()
+        .await
+        .expect("metrics");
+    assert_eq!(right.status(), 200);
+    assert!(
+        right
+            .text()
+            .await
+            .expect("text")
+            .contains("opsledger_http_requests_total")
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test]
+async fn a_short_metrics_token_stops_the_server_from_starting() {
+    let dir = std::env::temp_dir().join(format!("opsledger-metrics-token-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("token");
+    std::fs::write(&file, "short").expect("write");
+    let db = common::postgres::TestDatabase::create().await;
+    let mut args = serve_args(&db);
+    args.metrics_token_file = Some(file);
+    let error = opsledger::app::server::Application::build(args)
+        .await
+        .err()
+        .expect("refused");
+    assert!(error.to_string().contains("at least 16 characters"), "{error}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -198,6 +198,11 @@ pub struct ServeArgs {
     #[arg(long, env = "OPSLEDGER_IDEMPOTENCY_RETENTION_HOURS", default_value_t = 24,
           value_parser = clap::value_parser!(u64).range(1..=8760))]
     pub idempotency_retention_hours: u64,
+    /// File holding the bearer token `/metrics` requires (at least 16
+    /// characters, surrounding whitespace ignored). Without it `/metrics` is
+    /// open, for a monitoring network that only Prometheus reaches.
+    #[arg(long, env = "OPSLEDGER_METRICS_TOKEN_FILE")]
+    pub metrics_token_file: Option<PathBuf>,
     #[command(flatten)]
     pub database: DatabaseArgs,
     #[command(flatten)]

@@ -37,6 +37,8 @@ pub enum StartupError {
     Privacy(#[from] crate::privacy::PrivacyError),
     #[error("cannot listen on {address}: {source}")]
     Listen { address: String, source: std::io::Error },
+    #[error("metrics token file {path}: {reason}")]
+    MetricsToken { path: String, reason: String },
 }
 
 pub struct Application {
@@ -58,6 +60,7 @@ impl Application {
         let settings = auth_config::settings(&args.auth, &args.database.data_dir, dev_mode)?;
         let verifier = web::Data::new(Verifier::new(&settings)?);
         let master = super::master_key::load(&args.master, &args.database.data_dir, dev_mode)?;
+        let metrics_token = args.metrics_token_file.as_deref().map(metrics_token).transpose()?;
         let database = database::open(&args.database).await?;
         let privacy = {
             let client = database
@@ -86,6 +89,7 @@ impl Application {
             subjects: Subjects::new(database.pool.clone(), privacy.clone(), appended.clone()),
             privacy,
             access_log: AccessLog::start(database.pool.clone()),
+            metrics_token,
         });
         let listener = TcpListener::bind(&args.listen).map_err(|source| StartupError::Listen {
             address: args.listen.clone(),
@@ -147,4 +151,18 @@ impl Application {
         tracing::info!("stopped");
         result
     }
+}
+
+fn metrics_token(path: &std::path::Path) -> Result<crate::http::ops::MetricsToken, StartupError> {
+    let failed = |reason: String| StartupError::MetricsToken {
+        path: path.display().to_string(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| failed(e.to_string()))?;
+    crate::http::ops::MetricsToken::new(&text).ok_or_else(|| {
+        failed(format!(
+            "the token must be at least {} characters",
+            crate::http::ops::MetricsToken::MIN_LEN
+        ))
+    })
 }

@@ -36,6 +36,8 @@ pub struct AppState {
     pub subjects: crate::app::subjects::Subjects,
     /// The newest position of the global log, for feed readers to wait on.
     pub log_head: tokio::sync::watch::Receiver<i64>,
+    /// The bearer token `/metrics` requires, if any.
+    pub metrics_token: Option<ops::MetricsToken>,
 }
 
 /// Every route of the API, the documentation and the framework-error

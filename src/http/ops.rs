@@ -1,7 +1,9 @@
 //! Operational endpoints for load balancers and orchestrators.
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::store;
@@ -39,14 +41,49 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     Ok(HttpResponse::Ok().json(Health { status: "ok" }))
 }
 
-/// Metrics in the Prometheus text format. Holds no personal data; expose it
-/// to the monitoring network only.
+/// The token `/metrics` requires, kept as its SHA-256 so that comparing a
+/// presented token takes the same time however much of it matches.
+#[derive(Clone)]
+pub struct MetricsToken([u8; 32]);
+
+impl MetricsToken {
+    pub const MIN_LEN: usize = 16;
+
+    /// `None` when the token is shorter than [`Self::MIN_LEN`] after trimming.
+    pub fn new(token: &str) -> Option<MetricsToken> {
+        let token = token.trim();
+        (token.chars().count() >= Self::MIN_LEN).then(|| MetricsToken(Sha256::digest(token.as_bytes()).into()))
+    }
+
+    fn admits(&self, req: &HttpRequest) -> bool {
+        req.headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|presented| <[u8; 32]>::from(Sha256::digest(presented.trim().as_bytes())) == self.0)
+    }
+}
+
+/// Metrics in the Prometheus text format. Holds no personal data. With
+/// `OPSLEDGER_METRICS_TOKEN_FILE` set it requires that bearer token (a
+/// static scrape credential, not a user's JWT); without, expose it to the
+/// monitoring network only.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain", body = String)))]
-pub async fn metrics() -> HttpResponse {
-    HttpResponse::Ok()
+    responses(
+        (status = 200, description = "Prometheus text exposition", content_type = "text/plain", body = String),
+        (status = 401, description = "A metrics token is configured and was not presented", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    if let Some(token) = &state.metrics_token
+        && !token.admits(&req)
+    {
+        return Err(ApiError::Unauthenticated(
+            "/metrics requires the metrics bearer token".into(),
+        ));
+    }
+    Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(crate::app::metrics::render())
+        .body(crate::app::metrics::render()))
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

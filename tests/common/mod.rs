@@ -103,6 +103,7 @@ pub fn serve_args(db: &TestDatabase) -> ServeArgs {
         shutdown_timeout_secs: 1,
         log_format: LogFormat::Text,
         idempotency_retention_hours: 24,
+        metrics_token_file: None,
         database: DatabaseArgs {
             database_url: Some(url_of(&db.admin, Some("opsledger_app"))),
             migration_database_url: Some(url_of(&db.admin, None)),
