@@ -311,6 +311,81 @@ async fn a_complaint_escalated_into_a_critical_fault_from_report_to_closure() {
 }
 
 #[tokio::test]
+async fn reopening_a_fault_tells_its_complaints_that_the_resolution_no_longer_holds() {
+    let app = spawn_app().await;
+    let (complaint, etag) = app.file_complaint().await;
+    let complaint_id = complaint["id"].as_str().expect("id").to_owned();
+    let (status, fault, _) = command(
+        &app,
+        &format!("/v1/complaints/{complaint_id}/escalate"),
+        &agent(),
+        &etag,
+        json!({"description": "Fibre drops every evening", "affected_service": "broadband"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{fault}");
+    let fault_path = format!("/v1/faults/{}", fault["id"].as_str().expect("id"));
+    let (_, fault_etag) = view(&app, fault["id"].as_str().expect("id"), &engineer("eng-1")).await;
+    let steps = [
+        (
+            "triage",
+            manager(),
+            json!({"severity": 3, "evaluator": actor_id("eng-1"), "technician": "tech-7"}),
+        ),
+        ("investigate", engineer("eng-1"), json!({})),
+        (
+            "resolve",
+            engineer("eng-1"),
+            json!({"resolution": "Splitter replaced", "root_cause": "Water ingress"}),
+        ),
+        (
+            "reopen",
+            engineer("eng-1"),
+            json!({"reason": "Drops resumed the next evening"}),
+        ),
+        (
+            "resolve",
+            engineer("eng-1"),
+            json!({"resolution": "Cabinet resealed", "root_cause": "Broken seal"}),
+        ),
+    ];
+    let mut etag = fault_etag;
+    for (step, who, body) in steps {
+        let (status, body, next) = command(&app, &format!("{fault_path}/{step}"), &who, &etag, body).await;
+        assert_eq!(status, 200, "{step}: {body}");
+        etag = next;
+    }
+
+    let (complaint, _) = view(&app, &complaint_id, &agent()).await;
+    let resolutions = complaint["linked_fault_resolutions"].as_array().expect("resolutions");
+    assert_eq!(resolutions.len(), 2, "{complaint}");
+    assert_eq!(resolutions[0]["resolution"], "Splitter replaced");
+    assert_eq!(resolutions[0]["reopened"]["reason"], "Drops resumed the next evening");
+    assert_eq!(resolutions[1]["resolution"], "Cabinet resealed");
+    assert!(resolutions[1].get("reopened").is_none(), "the new resolution holds");
+    assert_eq!(
+        complaint["status"], "filed",
+        "facts from the fault do not move the complaint"
+    );
+    let history: Value = app
+        .get(&format!("/v1/tickets/{complaint_id}/history"), &agent())
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        event_types(&history),
+        [
+            "complaint.filed",
+            "complaint.escalated",
+            "complaint.linked_fault_resolved",
+            "complaint.linked_fault_reopened",
+            "complaint.linked_fault_resolved",
+        ]
+    );
+}
+
+#[tokio::test]
 async fn agents_see_only_faults_linked_to_complaints_and_links_show_on_both_tickets() {
     let app = spawn_app().await;
     let report = json!({"title": "Core router CPU at 95 %", "description": "Alarm from monitoring",

@@ -29,9 +29,9 @@ use opsledger::domain::change::{
 };
 use opsledger::domain::complaint::{
     Channel, ComplainantRecord, ComplaintAcknowledged, ComplaintAssigned, ComplaintClosed, ComplaintEscalated,
-    ComplaintEvent, ComplaintFiled, ComplaintLinkedFaultResolved, ComplaintNoteAdded, ComplaintReopened,
-    ComplaintResolved, ComplaintResumed, ComplaintSatisfactionRecorded, ComplaintWaitingOnCustomer, NoteVisibility,
-    Priority,
+    ComplaintEvent, ComplaintFiled, ComplaintLinkedFaultReopened, ComplaintLinkedFaultResolved, ComplaintNoteAdded,
+    ComplaintReopened, ComplaintResolved, ComplaintResumed, ComplaintSatisfactionRecorded, ComplaintWaitingOnCustomer,
+    NoteVisibility, Priority,
 };
 use opsledger::domain::fault::{
     DetectedBy, FaultActionItemCompleted, FaultClosed, FaultEvaluated, FaultEvent, FaultInvestigationStarted,
@@ -419,6 +419,10 @@ fn complaint_samples() -> Vec<ComplaintEvent> {
         ComplaintEvent::LinkedFaultResolved(ComplaintLinkedFaultResolved {
             fault: fault_ref(),
             resolution: "更换分光器".to_owned(),
+        }),
+        ComplaintEvent::LinkedFaultReopened(ComplaintLinkedFaultReopened {
+            fault: fault_ref(),
+            reason: "分光器更换后仍然断线".to_owned(),
         }),
         ComplaintEvent::Linked(TicketLinked {
             other: fault_ref(),
@@ -823,6 +827,7 @@ fn complaint_schema(event: &ComplaintEvent) -> (Value, BTreeMap<String, Value>) 
         ComplaintEvent::Reopened(_) => payload_schema::<ComplaintReopened>(),
         ComplaintEvent::Escalated(_) => payload_schema::<ComplaintEscalated>(),
         ComplaintEvent::LinkedFaultResolved(_) => payload_schema::<ComplaintLinkedFaultResolved>(),
+        ComplaintEvent::LinkedFaultReopened(_) => payload_schema::<ComplaintLinkedFaultReopened>(),
         ComplaintEvent::Linked(_) => payload_schema::<TicketLinked>(),
     }
 }

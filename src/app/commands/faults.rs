@@ -69,7 +69,8 @@ impl Commands {
 
     /// Applies a command to a fault. Resolving it also records the
     /// resolution on every complaint the fault concerns (escalated from, or
-    /// linked to), each on its own stream, in the same transaction.
+    /// linked to), each on its own stream, in the same transaction; so does
+    /// reopening it, which tells them the resolution no longer holds.
     pub async fn handle_fault(
         &self,
         ctx: &CommandContext,
@@ -83,8 +84,11 @@ impl Commands {
             let locked = self.lock::<Fault>(tx, target, precondition).await?;
             let now = now_after(Some(&locked.head));
             let events = fault::decide(&locked.state, cmd, &ctx.actor.id, now)?;
-            let resolution = events.iter().find_map(|e| match e {
-                FaultEvent::Resolved(r) => Some(r.resolution.clone()),
+            // What the complaints must learn of: a resolution, or that one
+            // no longer holds.
+            let news = events.iter().find_map(|e| match e {
+                FaultEvent::Resolved(r) => Some(FaultNews::Resolved(r.resolution.clone())),
+                FaultEvent::Reopened(r) => Some(FaultNews::Reopened(r.reason.clone())),
                 _ => None,
             });
             // Resolving changes neither the fault's identity nor its links.
@@ -92,7 +96,7 @@ impl Commands {
             let mut complaints = locked.state.complaints_to_inform();
             let fault = StreamWrite::new(locked.row.id, Some(locked.state), Some(&locked.head), events, ctx, now)?;
             let mut writes = vec![fault];
-            if let Some(resolution) = resolution {
+            if let Some(news) = news {
                 // A fixed order keeps two such commands from deadlocking.
                 complaints.sort_by_key(|c| c.id);
                 for c in complaints {
@@ -106,7 +110,10 @@ impl Commands {
                         other => other?,
                     };
                     let state: Complaint = state_of(&row)?;
-                    let event = complaint::linked_fault_resolved(&this, &resolution);
+                    let event = match &news {
+                        FaultNews::Resolved(resolution) => complaint::linked_fault_resolved(&this, resolution),
+                        FaultNews::Reopened(reason) => complaint::linked_fault_reopened(&this, reason),
+                    };
                     let now = now_after(Some(&head));
                     writes.push(StreamWrite::new(
                         row.id,
@@ -122,4 +129,10 @@ impl Commands {
         })
         .await
     }
+}
+
+/// What a fault's command passes on to the complaints it concerns.
+enum FaultNews {
+    Resolved(String),
+    Reopened(String),
 }

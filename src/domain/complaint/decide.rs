@@ -148,6 +148,16 @@ pub fn linked_fault_resolved(fault: &TicketRef, resolution: &str) -> ComplaintEv
     })
 }
 
+/// Tells the complaint that a fault it is escalated or linked to was
+/// reopened, so the resolution it passed on no longer holds. A fact, like
+/// [`linked_fault_resolved`]: accepted in every status.
+pub fn linked_fault_reopened(fault: &TicketRef, reason: &str) -> ComplaintEvent {
+    ComplaintEvent::LinkedFaultReopened(ComplaintLinkedFaultReopened {
+        fault: fault.clone(),
+        reason: reason.to_owned(),
+    })
+}
+
 /// Field checks that do not depend on the state.
 fn validate(cmd: &ComplaintCommand) -> Result<(), DomainError> {
     let mut v = Validator::new();

@@ -119,6 +119,17 @@ pub struct ComplaintLinkedFaultResolved {
     pub resolution: String,
 }
 
+/// A fault whose resolution the complaint recorded was reopened: that
+/// resolution no longer holds. Passed on like the resolution; it does not
+/// change the complaint's status (its handler decides what to tell the
+/// complainant, and may reopen the complaint).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ComplaintLinkedFaultReopened {
+    pub fault: TicketRef,
+    /// Why the fault was reopened, as its reopener wrote it.
+    pub reason: String,
+}
+
 /// One event of a complaint's stream, as `{"type": "...", "payload": {...}}`.
 // The filing is larger than the other variants; events are short-lived
 // values built once per command, so boxing it would only add noise.
@@ -150,6 +161,8 @@ pub enum ComplaintEvent {
     Escalated(ComplaintEscalated),
     #[serde(rename = "complaint.linked_fault_resolved")]
     LinkedFaultResolved(ComplaintLinkedFaultResolved),
+    #[serde(rename = "complaint.linked_fault_reopened")]
+    LinkedFaultReopened(ComplaintLinkedFaultReopened),
     #[serde(rename = "complaint.linked")]
     Linked(TicketLinked),
 }
@@ -166,6 +179,7 @@ const CLOSED: &str = "complaint.closed";
 const REOPENED: &str = "complaint.reopened";
 const ESCALATED: &str = "complaint.escalated";
 const LINKED_FAULT_RESOLVED: &str = "complaint.linked_fault_resolved";
+const LINKED_FAULT_REOPENED: &str = "complaint.linked_fault_reopened";
 const LINKED: &str = "complaint.linked";
 
 impl ComplaintEvent {
@@ -183,6 +197,7 @@ impl ComplaintEvent {
         REOPENED,
         ESCALATED,
         LINKED_FAULT_RESOLVED,
+        LINKED_FAULT_REOPENED,
         LINKED,
     ];
 
@@ -201,6 +216,7 @@ impl ComplaintEvent {
             ComplaintEvent::Reopened(_) => REOPENED,
             ComplaintEvent::Escalated(_) => ESCALATED,
             ComplaintEvent::LinkedFaultResolved(_) => LINKED_FAULT_RESOLVED,
+            ComplaintEvent::LinkedFaultReopened(_) => LINKED_FAULT_REOPENED,
             ComplaintEvent::Linked(_) => LINKED,
         }
     }
@@ -225,6 +241,7 @@ impl ComplaintEvent {
             ComplaintEvent::Reopened(p) => serde_json::to_value(p),
             ComplaintEvent::Escalated(p) => serde_json::to_value(p),
             ComplaintEvent::LinkedFaultResolved(p) => serde_json::to_value(p),
+            ComplaintEvent::LinkedFaultReopened(p) => serde_json::to_value(p),
             ComplaintEvent::Linked(p) => serde_json::to_value(p),
         };
         // Serializing to a Value only fails for non-string map keys or a
@@ -257,6 +274,7 @@ impl ComplaintEvent {
             | ComplaintEvent::Reopened(_)
             | ComplaintEvent::Escalated(_)
             | ComplaintEvent::LinkedFaultResolved(_)
+            | ComplaintEvent::LinkedFaultReopened(_)
             | ComplaintEvent::Linked(_) => {}
         }
         out
@@ -281,6 +299,7 @@ impl ComplaintEvent {
             (REOPENED, 1) => decode(event_type, payload).map(ComplaintEvent::Reopened),
             (ESCALATED, 1) => decode(event_type, payload).map(ComplaintEvent::Escalated),
             (LINKED_FAULT_RESOLVED, 1) => decode(event_type, payload).map(ComplaintEvent::LinkedFaultResolved),
+            (LINKED_FAULT_REOPENED, 1) => decode(event_type, payload).map(ComplaintEvent::LinkedFaultReopened),
             (LINKED, 1) => decode(event_type, payload).map(ComplaintEvent::Linked),
             (known, version) if ComplaintEvent::EVENT_TYPES.contains(&known) => Err(StreamCorrupt(format!(
                 "{known} has schema version {version}, which this build does not understand"

@@ -27,13 +27,15 @@ pub use command::{
     Acknowledge, AddNote, Assign, Close, ComplaintCommand, FileComplaint, RecordSatisfaction, Reopen, Resolve, Resume,
     WaitOnCustomer,
 };
-pub use decide::{decide, file, linked_fault_resolved};
+pub use decide::{decide, file, linked_fault_reopened, linked_fault_resolved};
 pub use event::{
     ComplaintAcknowledged, ComplaintAssigned, ComplaintClosed, ComplaintEscalated, ComplaintEvent, ComplaintFiled,
-    ComplaintLinkedFaultResolved, ComplaintNoteAdded, ComplaintReopened, ComplaintResolved, ComplaintResumed,
-    ComplaintSatisfactionRecorded, ComplaintWaitingOnCustomer,
+    ComplaintLinkedFaultReopened, ComplaintLinkedFaultResolved, ComplaintNoteAdded, ComplaintReopened,
+    ComplaintResolved, ComplaintResumed, ComplaintSatisfactionRecorded, ComplaintWaitingOnCustomer,
 };
-pub use state::{Complaint, ComplaintStatus, LinkedFaultResolution, Note, Resolution, Satisfaction, evolve};
+pub use state::{
+    Complaint, ComplaintStatus, LinkedFaultReopening, LinkedFaultResolution, Note, Resolution, Satisfaction, evolve,
+};
 
 /// How the complaint reached us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]

@@ -93,6 +93,17 @@ pub struct LinkedFaultResolution {
     pub resolution: String,
     /// When the complaint learned of it.
     pub at: DateTime<Utc>,
+    /// Set when the fault was reopened after this resolution: it no longer holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reopened: Option<LinkedFaultReopening>,
+}
+
+/// Why and when a fault's passed-on resolution was set aside.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct LinkedFaultReopening {
+    pub reason: String,
+    /// When the complaint learned of it.
+    pub at: DateTime<Utc>,
 }
 
 /// A customer complaint as it currently stands. Its full history is the
@@ -282,7 +293,26 @@ pub fn evolve(state: Option<Complaint>, event: &ComplaintEvent, meta: &EventMeta
             fault: e.fault.clone(),
             resolution: e.resolution.clone(),
             at: meta.recorded_at,
+            reopened: None,
         }),
+        // Sets aside the fault's latest resolution, unless that is set
+        // aside already (older ones were superseded by it). A complaint
+        // linked to the fault only after its resolution has none; the event
+        // stays in its history all the same.
+        ComplaintEvent::LinkedFaultReopened(e) => {
+            if let Some(r) = c
+                .linked_fault_resolutions
+                .iter_mut()
+                .rev()
+                .find(|r| r.fault.id == e.fault.id)
+                .filter(|r| r.reopened.is_none())
+            {
+                r.reopened = Some(LinkedFaultReopening {
+                    reason: e.reason.clone(),
+                    at: meta.recorded_at,
+                });
+            }
+        }
         ComplaintEvent::Linked(e) => c.links.push(Link::recorded(e, meta)),
     }
     c.updated_at = meta.recorded_at;

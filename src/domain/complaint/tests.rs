@@ -237,6 +237,10 @@ fn one_of_each_event() -> Vec<ComplaintEvent> {
             fault: fault_ref(),
             resolution: "Gateway patched.".to_owned(),
         }),
+        ComplaintEvent::LinkedFaultReopened(ComplaintLinkedFaultReopened {
+            fault: fault_ref(),
+            reason: "Dropped again.".to_owned(),
+        }),
         ComplaintEvent::Linked(TicketLinked {
             other: fault_ref(),
             relation: LinkRelation::CausedBy,
@@ -672,6 +676,79 @@ fn an_escalation_names_the_fault_and_keeps_the_status() {
 }
 
 #[test]
+fn a_reopened_fault_sets_aside_its_latest_resolution_in_every_status() {
+    let other_fault = TicketRef {
+        id: Uuid::now_v7(),
+        number: "FLT-2026-000099".to_owned(),
+        kind: TicketKind::Fault,
+    };
+    for status in ComplaintStatus::ALL {
+        let l = ledger_in(status);
+        let mut view = l.view;
+        let mut next = l.next;
+        for (fault, resolution) in [
+            (fault_ref(), "Gateway patched."),
+            (other_fault.clone(), "Cable spliced."),
+            (fault_ref(), "Gateway replaced."),
+        ] {
+            view = evolve(
+                Some(view),
+                &linked_fault_resolved(&fault, resolution),
+                &meta(next, AGENT),
+            )
+            .unwrap();
+            next += 1;
+        }
+        let reopened = linked_fault_reopened(&fault_ref(), "Dropped again.");
+        assert!(personal_of(&reopened).is_empty());
+        view = evolve(Some(view), &reopened, &meta(next, AGENT)).unwrap();
+        assert_eq!(view.status, status, "a fact from the fault, not a transition");
+        assert_eq!(view.version, next);
+        let marks: Vec<Option<&str>> = view
+            .linked_fault_resolutions
+            .iter()
+            .map(|r| r.reopened.as_ref().map(|o| o.reason.as_str()))
+            .collect();
+        assert_eq!(
+            marks,
+            [None, None, Some("Dropped again.")],
+            "only the fault's latest resolution"
+        );
+        assert_eq!(
+            view.linked_fault_resolutions[2].reopened,
+            Some(LinkedFaultReopening {
+                reason: "Dropped again.".to_owned(),
+                at: at(next as i64),
+            })
+        );
+        // Told twice (an older stream may lack the first telling): the
+        // superseded resolution is not set aside with this reason.
+        let again = linked_fault_reopened(&fault_ref(), "Told twice.");
+        view = evolve(Some(view), &again, &meta(next + 1, AGENT)).unwrap();
+        let marks: Vec<Option<&str>> = view
+            .linked_fault_resolutions
+            .iter()
+            .map(|r| r.reopened.as_ref().map(|o| o.reason.as_str()))
+            .collect();
+        assert_eq!(marks, [None, None, Some("Dropped again.")]);
+    }
+}
+
+#[test]
+fn a_reopened_fault_without_a_recorded_resolution_changes_only_the_version() {
+    let l = ledger_in(ComplaintStatus::InProgress);
+    let before = l.view.clone();
+    let view = evolve(
+        Some(l.view),
+        &linked_fault_reopened(&fault_ref(), "Dropped again."),
+        &meta(l.next, AGENT),
+    )
+    .unwrap();
+    assert_eq!(view.linked_fault_resolutions, before.linked_fault_resolutions);
+    assert_eq!(view.version, l.next);
+}
+
+#[test]
 fn a_linked_fault_resolution_is_a_fact_accepted_in_every_status() {
     let event = linked_fault_resolved(&fault_ref(), "Gateway patched.");
     assert_eq!(
@@ -691,6 +768,7 @@ fn a_linked_fault_resolution_is_a_fact_accepted_in_every_status() {
                 fault: fault_ref(),
                 resolution: "Gateway patched.".to_owned(),
                 at: at(l.next as i64),
+                reopened: None,
             }]
         );
         // Nothing in it is the complainant's.
@@ -1357,6 +1435,7 @@ fn internal_notes_and_staff_text_are_not_personal() {
             ("complaint.reopened", 0),
             ("complaint.escalated", 0),
             ("complaint.linked_fault_resolved", 0),
+            ("complaint.linked_fault_reopened", 0),
             ("complaint.linked", 0),
         ]
     );
