@@ -509,6 +509,54 @@ async fn overlapping_windows_are_refused_or_overridden_with_a_recorded_reason() 
         .expect("scheduled");
     assert_eq!(scheduled["payload"]["overrides"][0]["id"], first, "{scheduled}");
     assert_eq!(scheduled["payload"]["override_reason"], "Both touch different tables");
+    assert!(
+        calendar["changes"]
+            .as_array()
+            .expect("changes")
+            .iter()
+            .all(|c| c["frozen_by"] == json!([])),
+        "no freeze yet: {calendar}"
+    );
+
+    // A freeze declared afterwards over the first change's window is
+    // allowed; the calendar flags the changes it now covers.
+    let (freeze, _) = ok(
+        &app,
+        "/v1/changes/freezes",
+        &admin(),
+        "",
+        json!({"start": shanghai(5, 8), "end": shanghai(5, 9), "reason": "Audit"}),
+    )
+    .await;
+    let (late, _) = ok(
+        &app,
+        "/v1/changes/freezes",
+        &admin(),
+        "",
+        json!({"start": shanghai(5, 10), "end": shanghai(5, 12), "reason": "Network maintenance"}),
+    )
+    .await;
+    let calendar: Value = app
+        .get(&format!("/v1/changes/calendar?from={from}&to={to}"), &engineer("eng-1"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let flags: Vec<(&str, &Value)> = calendar["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| (c["id"].as_str().unwrap_or_default(), &c["frozen_by"]))
+        .collect();
+    assert_eq!(
+        flags,
+        [
+            (first.as_str(), &json!([late["id"]])),
+            (second.as_str(), &json!([late["id"]]))
+        ],
+        "the 08:00-09:00 freeze ends as the first change starts: {calendar}"
+    );
+    assert_ne!(freeze["id"], late["id"]);
 }
 
 #[tokio::test]

@@ -397,6 +397,10 @@ pub struct CalendarChange {
     pub start_local: String,
     /// `end` in the calendar's time zone.
     pub end_local: String,
+    /// Unlifted freeze windows over this change's window and one of its
+    /// services: it was scheduled before they were declared, or it is an
+    /// emergency change. Empty when nothing freezes it.
+    pub frozen_by: Vec<Uuid>,
 }
 
 /// Scheduled changes and freeze windows overlapping a range.
@@ -464,6 +468,7 @@ pub async fn calendar(
         )]));
     }
 
+    let freeze_calendar = state.commands.freeze_windows().await?;
     let client = state.pool.get().await.map_err(store::StoreError::from)?;
     let rows = tickets::change_calendar(&client, from, to, CALENDAR_LIMIT).await?;
     let mut changes = Vec::with_capacity(rows.len());
@@ -471,6 +476,11 @@ pub async fn calendar(
         let change: Change = serde_json::from_value(row.view)
             .map_err(|e| ApiError::Internal(format!("the view of {} does not decode: {e}", row.id)))?;
         let Some(window) = change.window else { continue };
+        let frozen_by = freeze_calendar
+            .active_overlapping(&change.affected_services, window.start, window.end)
+            .iter()
+            .map(|w| w.id)
+            .collect();
         changes.push(CalendarChange {
             id: change.id,
             number: change.number,
@@ -482,12 +492,10 @@ pub async fn calendar(
             end_local: zoned::local(window.end, &zone_name),
             start: window.start,
             end: window.end,
+            frozen_by,
         });
     }
-    let mut freezes: Vec<FreezeWindow> = state
-        .commands
-        .freeze_windows()
-        .await?
+    let mut freezes: Vec<FreezeWindow> = freeze_calendar
         .windows
         .into_iter()
         .filter(|w| w.start < to && w.end > from)
