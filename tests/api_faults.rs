@@ -521,6 +521,32 @@ async fn the_fault_queue_puts_untriaged_then_critical_first() {
         .filter_map(|t| t["title"].as_str())
         .collect();
     assert_eq!(titles, ["untriaged", "critical", "minor"]);
+    assert!(queue.get("next_cursor").is_none(), "one page holds it all");
+    // One at a time, following the cursor: the same order, nothing twice.
+    let mut paged = Vec::new();
+    let mut path = "/v1/faults/queue?limit=1".to_owned();
+    loop {
+        let page: Value = app.get(&path, &engineer("eng-1")).await.json().await.expect("json");
+        paged.extend(
+            page["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .filter_map(|t| t["title"].as_str().map(str::to_owned)),
+        );
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/v1/faults/queue?limit=1&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(paged, ["untriaged", "critical", "minor"]);
+    problem(
+        app.get("/v1/faults/queue?cursor=bm90LWEtY3Vyc29y", &engineer("eng-1"))
+            .await,
+        400,
+        "invalid-query",
+    )
+    .await;
     problem(app.get("/v1/faults/queue", &agent()).await, 403, "forbidden").await;
     let critical = &ids[1].1;
     let page: Value = app

@@ -200,6 +200,9 @@ fault_command!(
 pub struct QueueParams {
     /// How many faults, 1 to 500 (default 100).
     pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page. The queue is live: a fault
+    /// triaged to another severity meanwhile may move past the cursor.
+    pub cursor: Option<String>,
 }
 
 /// The fault queue: every open fault (not resolved or closed), untriaged
@@ -210,7 +213,7 @@ pub struct QueueParams {
     tag = "faults",
     params(QueueParams),
     responses(
-        (status = 200, description = "Open faults in working order; `next_cursor` is never set", body = TicketPage),
+        (status = 200, description = "Open faults in working order; `next_cursor` when more follow", body = TicketPage),
         (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
@@ -230,15 +233,24 @@ pub async fn queue(
             "must be 1 to 500",
         )]));
     }
+    let after = params
+        .cursor
+        .as_deref()
+        .map(|c| {
+            tickets::QueueCursor::decode(c).ok_or_else(|| {
+                ApiError::InvalidQuery(vec![FieldError::new("/cursor", "is not a cursor of this queue")])
+            })
+        })
+        .transpose()?;
     let client = state.pool.get().await.map_err(store::StoreError::from)?;
-    let rows = tickets::fault_queue(&client, limit).await?;
+    let (rows, next) = tickets::fault_queue(&client, after, limit).await?;
     // Faults carry no personal data, so there is nothing to reveal or mask.
     let items: Vec<Value> = rows.into_iter().map(super::tickets::into_raw_view).collect();
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, PRIVATE))
         .json(super::tickets::ViewPage {
             items,
-            next_cursor: None,
+            next_cursor: next.map(|c| c.encode()),
         }))
 }
 

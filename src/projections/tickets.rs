@@ -267,16 +267,70 @@ pub async fn change_calendar(
 }
 
 /// Open faults in working order: untriaged first, then critical first,
-/// oldest first within each.
-pub async fn fault_queue(client: &impl GenericClient, limit: u32) -> Result<Vec<TicketRow>, StoreError> {
+/// oldest first within each; up to `limit` after `after`, and where the next
+/// page starts if there is one.
+pub async fn fault_queue(
+    client: &impl GenericClient,
+    after: Option<QueueCursor>,
+    limit: u32,
+) -> Result<(Vec<TicketRow>, Option<QueueCursor>), StoreError> {
+    // Untriaged faults (no severity) rank 0, before severity 1.
     let sql = format!(
         "SELECT {COLUMNS} FROM tickets t
          WHERE t.kind = 'fault' AND t.status NOT IN ('resolved', 'closed')
-         ORDER BY t.severity NULLS FIRST, t.created_at, t.id LIMIT $1"
+           AND ($1::boolean OR (coalesce(t.severity, 0::smallint), t.created_at, t.id) > ($2::smallint, $3::timestamptz, $4::uuid))
+         ORDER BY coalesce(t.severity, 0), t.created_at, t.id LIMIT $5"
     );
     let statement = client.prepare_cached(&sql).await?;
-    let rows = client.query(&statement, &[&i64::from(limit)]).await?;
-    rows.iter().map(from_row).collect()
+    let first = after.is_none();
+    // Ignored on the first page; any values PostgreSQL can hold.
+    let (rank, created_at, id) = after.map_or((0, DateTime::<Utc>::UNIX_EPOCH, Uuid::nil()), |c| {
+        (c.severity_rank, c.created_at, c.id)
+    });
+    let rows = client
+        .query(&statement, &[&first, &rank, &created_at, &id, &(i64::from(limit) + 1)])
+        .await?;
+    let mut rows = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
+    let next = (rows.len() > limit as usize).then(|| {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| QueueCursor {
+            severity_rank: r.severity.unwrap_or(0),
+            created_at: r.created_at,
+            id: r.id,
+        })
+    });
+    Ok((rows, next.flatten()))
+}
+
+/// Where a page of the fault queue starts: just after this fault in working
+/// order (severity rank, 0 for untriaged; then age; then id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueCursor {
+    pub severity_rank: i16,
+    pub created_at: DateTime<Utc>,
+    pub id: Uuid,
+}
+
+impl QueueCursor {
+    pub fn encode(&self) -> String {
+        let mut bytes = self.severity_rank.to_be_bytes().to_vec();
+        bytes.extend_from_slice(&self.created_at.timestamp_micros().to_be_bytes());
+        bytes.extend_from_slice(self.id.as_bytes());
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    pub fn decode(s: &str) -> Option<QueueCursor> {
+        let bytes = URL_SAFE_NO_PAD.decode(s).ok()?;
+        if bytes.len() != 26 {
+            return None;
+        }
+        let micros = i64::from_be_bytes(bytes[2..10].try_into().ok()?);
+        Some(QueueCursor {
+            severity_rank: i16::from_be_bytes(bytes[..2].try_into().ok()?),
+            created_at: DateTime::from_timestamp_micros(micros)?,
+            id: Uuid::from_slice(&bytes[10..]).ok()?,
+        })
+    }
 }
 
 /// Every ticket carrying a subject's personal data, oldest first; locked
@@ -453,6 +507,18 @@ mod tests {
         assert_eq!(Cursor::decode(&c.encode()), Some(c));
         assert_eq!(Cursor::decode("not-a-cursor"), None);
         assert_eq!(Cursor::decode(""), None);
+        let q = QueueCursor {
+            severity_rank: 2,
+            created_at: c.created_at,
+            id: c.id,
+        };
+        assert_eq!(QueueCursor::decode(&q.encode()), Some(q));
+        assert_eq!(
+            QueueCursor::decode(&c.encode()),
+            None,
+            "a list cursor is not a queue cursor"
+        );
+        assert_eq!(Cursor::decode(&q.encode()), None, "nor the other way round");
     }
 
     #[test]
