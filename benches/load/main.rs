@@ -13,8 +13,13 @@
 //! `growth.rs`): append and history medians on the empty store and after a
 //! bulk preload of that many events, and a full replay of the log next to
 //! `COPY` of the events table.
+//!
+//! `-- --peer-rt http://127.0.0.1:8091 --peer-auth 'token …'` measures
+//! Request Tracker 5 instead (see `peer.rs` and `benches/peer/rt-setup.sh`):
+//! no database is created and our server is not started.
 
 mod growth;
+mod peer;
 mod pgbench;
 
 use std::path::PathBuf;
@@ -69,6 +74,19 @@ struct Args {
     /// Growth mode: concurrent clients for the append and history medians.
     #[arg(long, default_value_t = 8)]
     growth_clients: u32,
+    /// Peer mode: measure Request Tracker 5's REST2 API at this base URL
+    /// (started by `benches/peer/rt-setup.sh`) instead of our server.
+    #[arg(long)]
+    peer_rt: Option<String>,
+    /// Peer mode: the Authorization header value, e.g. `token 1-14-…`.
+    #[arg(long)]
+    peer_auth: Option<String>,
+    /// Peer mode: tickets prepared for the reads.
+    #[arg(long, default_value_t = 1000)]
+    peer_tickets: usize,
+    /// Peer mode: comments on the history ticket.
+    #[arg(long, default_value_t = 1000)]
+    peer_history: usize,
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -421,6 +439,10 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
+    if let Some(base) = args.peer_rt.clone() {
+        runtime.block_on(peer::run(&args, &base));
+        return;
+    }
     runtime.block_on(run(args));
 }
 
