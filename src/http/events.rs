@@ -21,7 +21,8 @@ use crate::store::{StoreError, log};
 use super::AppState;
 use super::auth::Principal;
 use super::error::{ApiError, Problem};
-use super::tickets::{HistoryEntry, reveal};
+use super::history::HistoryEntry;
+use super::tickets::reveal;
 
 const HEARTBEAT: Duration = Duration::from_secs(15);
 const STREAM_BATCH: i64 = 200;

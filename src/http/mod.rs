@@ -13,6 +13,7 @@ pub mod complaints;
 pub mod error;
 pub mod events;
 pub mod faults;
+pub mod history;
 pub mod links;
 pub mod middleware;
 pub mod openapi;
@@ -52,6 +53,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(changes::configure)
     .configure(links::configure)
     .configure(tickets::configure)
+    .configure(history::configure)
     .configure(events::configure)
     .configure(subjects::configure)
     .configure(audit::configure)

@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, changes, complaints, events, faults, links, ops, subjects, tickets};
+use super::{audit, changes, complaints, events, faults, history, links, ops, subjects, tickets};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -70,7 +70,7 @@ use super::{audit, changes, complaints, events, faults, links, ops, subjects, ti
         links::link,
         tickets::get_ticket,
         tickets::list,
-        tickets::history,
+        history::history,
         events::page,
         events::stream,
         audit::verify,

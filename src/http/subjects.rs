@@ -18,8 +18,8 @@ use super::AppState;
 use super::auth::Principal;
 use super::body;
 use super::error::{ApiError, Problem};
+use super::history::HistoryEntry;
 use super::request::{command_context, request_id};
-use super::tickets::HistoryEntry;
 
 fn parse_subject(id: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(id).map_err(|_| ApiError::NotFound(format!("no data subject {id:?}")))

@@ -1,6 +1,4 @@
-//! Reading tickets: one view, lists, and the history of one ticket.
-
-use std::borrow::Cow;
+//! Reading tickets: one view and lists (the history is `history.rs`).
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -12,13 +10,13 @@ use uuid::Uuid;
 
 use crate::app::commands::{CommandContext, CommandError, Outcome, Precondition};
 use crate::app::etag::{self, Variant};
+use crate::domain::FieldError;
 use crate::domain::change::{Change, ChangeStatus};
 use crate::domain::complaint::{Channel, Complaint, ComplaintStatus, Priority};
 use crate::domain::fault::{Fault, FaultStatus};
 use crate::domain::permissions::Permission;
 use crate::domain::permissions::ReadScope;
 use crate::domain::ticket::TicketKind;
-use crate::domain::{FieldError, Role};
 use crate::privacy::crypto::IndexKind;
 use crate::privacy::keys;
 use crate::privacy::render::Reveal;
@@ -46,7 +44,7 @@ pub fn may_read(principal: &Principal, row: &TicketRow) -> bool {
     may_read_kind(principal, &row.kind, row.complaint_linked)
 }
 
-fn may_read_kind(principal: &Principal, kind: &str, complaint_linked: bool) -> bool {
+pub(crate) fn may_read_kind(principal: &Principal, kind: &str, complaint_linked: bool) -> bool {
     TicketKind::parse(kind)
         .is_some_and(|kind| ReadScope::of(&principal.roles, &principal.scopes).allows(kind, complaint_linked))
 }
@@ -553,297 +551,7 @@ pub(crate) struct ViewPage {
     pub next_cursor: Option<String>,
 }
 
-/// One event of a ticket's history, as auditors read it.
-#[derive(Serialize, ToSchema)]
-pub struct HistoryEntry {
-    pub version: u64,
-    pub event_id: Uuid,
-    #[serde(rename = "type")]
-    pub event_type: String,
-    pub schema_version: u32,
-    pub recorded_at: DateTime<Utc>,
-    /// Token issuer and subject of whoever caused the event.
-    pub actor: String,
-    pub roles: Vec<Role>,
-    pub request_id: String,
-    pub correlation_id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub causation_id: Option<String>,
-    /// The event's payload; personal data masked unless the caller may read it.
-    pub payload: Value,
-    /// SHA-256 chain hash of this event (hex).
-    pub hash: String,
-}
-
-impl HistoryEntry {
-    /// An entry from a stored event and its payload as rendered for the caller.
-    pub fn from_stored(e: crate::store::StoredEvent, payload: Value) -> HistoryEntry {
-        let env = e.envelope;
-        HistoryEntry {
-            version: env.version,
-            event_id: env.event_id,
-            event_type: env.event_type,
-            schema_version: env.schema_version,
-            recorded_at: e.recorded_at,
-            actor: env.metadata.actor,
-            roles: env.metadata.roles.iter().filter_map(|r| Role::parse(r)).collect(),
-            request_id: env.metadata.request_id,
-            correlation_id: env.metadata.correlation_id,
-            causation_id: env.metadata.causation_id,
-            payload,
-            hash: hex::encode(e.hash),
-        }
-    }
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct History {
-    pub id: Uuid,
-    pub number: String,
-    pub kind: String,
-    pub events: Vec<HistoryEntry>,
-    /// Pass as `after_version` for the next page; absent on the last page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_after_version: Option<u64>,
-}
-
-/// Which page of a history to read.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct HistoryParams {
-    /// Only events after this version (the `next_after_version` of the previous page).
-    pub after_version: Option<u64>,
-    /// Page size, 1 to 1,000 (default 1,000).
-    pub limit: Option<u32>,
-}
-
-const HISTORY_PAGE_MAX: u32 = 1_000;
-
-/// The history of one ticket: its events, oldest first, in pages of up to
-/// 1,000; follow `next_after_version` for the rest.
-#[utoipa::path(
-    get,
-    path = "/v1/tickets/{id}/history",
-    tag = "tickets",
-    params(("id" = String, Path, description = "Ticket id (UUID) or number"), HistoryParams),
-    responses(
-        (status = 200, description = "One page of the ticket's events", body = History),
-        (status = 400, description = "Invalid paging parameters", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such ticket", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn history(
-    req: HttpRequest,
-    principal: Principal,
-    id: web::Path<String>,
-    page: web::Query<HistoryParams>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::TicketRead)?;
-    let limit = page.limit.unwrap_or(HISTORY_PAGE_MAX);
-    if !(1..=HISTORY_PAGE_MAX).contains(&limit) {
-        return Err(ApiError::InvalidQuery(vec![FieldError::new(
-            "/limit",
-            "must be 1 to 1000",
-        )]));
-    }
-    let after = i32::try_from(page.after_version.unwrap_or(0))
-        .map_err(|_| ApiError::InvalidQuery(vec![FieldError::new("/after_version", "is too large")]))?;
-    let target = parse_ref(&id)?;
-    let client = state.pool.get().await.map_err(store::StoreError::from)?;
-    let ticket = tickets::identify(&client, &target)
-        .await?
-        .filter(|t| may_read_kind(&principal, &t.kind, t.complaint_linked))
-        .ok_or_else(|| ApiError::NotFound(format!("no ticket {id:?}")))?;
-    // One row more than the page tells whether another page follows.
-    let rows = store::read_stream_page(&client, ticket.id, after, i64::from(limit) + 1).await?;
-    let mut stored = rows.events()?;
-    let more = stored.len() > limit as usize;
-    stored.truncate(limit as usize);
-    let envelopes = stored
-        .iter()
-        .map(|e| {
-            serde_json::from_slice::<RawEnvelope>(e.stored)
-                .map_err(|err| ApiError::Internal(format!("an event of {} does not parse: {err}", ticket.id)))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    // Only payloads that may carry personal data are parsed and rendered;
-    // the others are copied through as stored.
-    let mut rendered: Vec<Option<Value>> = envelopes
-        .iter()
-        .map(|e| {
-            may_hold_personal_data(e.payload)
-                .then(|| serde_json::from_str(e.payload.get()))
-                .transpose()
-        })
-        .collect::<Result<_, _>>()
-        .map_err(|err| ApiError::Internal(format!("a payload of {} does not parse: {err}", ticket.id)))?;
-    reveal(
-        &req,
-        &principal,
-        &state,
-        &client,
-        &mut rendered.iter_mut().flatten().collect::<Vec<_>>(),
-    )
-    .await?;
-    let events = stored
-        .iter()
-        .zip(&envelopes)
-        .zip(rendered)
-        .map(|((s, e), payload)| HistoryLine {
-            version: e.version,
-            event_id: e.event_id,
-            event_type: &e.event_type,
-            schema_version: e.schema_version,
-            recorded_at: s.recorded_at,
-            actor: &e.metadata.actor,
-            roles: e.metadata.roles.iter().filter_map(|r| Role::parse(r)).collect(),
-            request_id: &e.metadata.request_id,
-            correlation_id: &e.metadata.correlation_id,
-            causation_id: e.metadata.causation_id.as_deref(),
-            payload: match payload {
-                Some(value) => Payload::Rendered(value),
-                None => Payload::AsStored(e.payload),
-            },
-            hash: HexHash(s.hash),
-        })
-        .collect::<Vec<_>>();
-    // The response is about the size of the stored events; sizing the
-    // buffer once saves the copies of growing it (histories run to MBs).
-    let mut body = Vec::with_capacity(stored.iter().map(|s| s.stored.len() + 160).sum::<usize>() + 256);
-    serde_json::to_writer(
-        &mut body,
-        &HistoryBody {
-            id: ticket.id,
-            number: &ticket.number,
-            kind: &ticket.kind,
-            next_after_version: more.then(|| envelopes.last().map(|e| e.version)).flatten(),
-            events,
-        },
-    )
-    .map_err(|err| ApiError::Internal(format!("the history of {} does not serialise: {err}", ticket.id)))?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, PRIVATE))
-        .content_type(header::ContentType::json())
-        .body(body))
-}
-
-/// A stored envelope with its payload left as raw JSON and its strings
-/// borrowed from the stored bytes where they need no unescaping (the
-/// history parses a thousand of these per request of a long ticket).
-#[derive(Deserialize)]
-struct RawEnvelope<'a> {
-    event_id: Uuid,
-    version: u64,
-    #[serde(rename = "type", borrow)]
-    event_type: Cow<'a, str>,
-    schema_version: u32,
-    #[serde(borrow)]
-    metadata: RawMetadata<'a>,
-    #[serde(borrow)]
-    payload: &'a serde_json::value::RawValue,
-}
-
-/// [`crate::store::Metadata`], borrowed.
-#[derive(Deserialize)]
-struct RawMetadata<'a> {
-    #[serde(borrow)]
-    actor: Cow<'a, str>,
-    #[serde(borrow)]
-    roles: Vec<Cow<'a, str>>,
-    #[serde(borrow)]
-    request_id: Cow<'a, str>,
-    #[serde(borrow)]
-    correlation_id: Cow<'a, str>,
-    #[serde(borrow, default)]
-    causation_id: Option<Cow<'a, str>>,
-}
-
-/// A chain hash, serialised as lower-case hex without a heap string.
-struct HexHash([u8; 32]);
-
-impl Serialize for HexHash {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut hex = [0u8; 64];
-        hex::encode_to_slice(self.0, &mut hex).map_err(serde::ser::Error::custom)?;
-        serializer.serialize_str(std::str::from_utf8(&hex).map_err(serde::ser::Error::custom)?)
-    }
-}
-
-/// Whether a stored payload may hold a sealed value or an erased marker:
-/// both are objects with a key no other payload field has. Canonical JSON
-/// writes keys unescaped, and a text that merely mentions the word has its
-/// quotes escaped, so this never misses one.
-fn may_hold_personal_data(payload: &serde_json::value::RawValue) -> bool {
-    let text = payload.get();
-    text.contains("\"ciphertext\"") || text.contains("\"erased\"")
-}
-
-/// The response of `history`, serialised as [`History`] documents it.
-#[derive(Serialize)]
-struct HistoryBody<'a> {
-    id: Uuid,
-    number: &'a str,
-    kind: &'a str,
-    events: Vec<HistoryLine<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next_after_version: Option<u64>,
-}
-
-/// One entry of the history, serialised as [`HistoryEntry`] documents it.
-#[derive(Serialize)]
-struct HistoryLine<'a> {
-    version: u64,
-    event_id: Uuid,
-    #[serde(rename = "type")]
-    event_type: &'a str,
-    schema_version: u32,
-    recorded_at: DateTime<Utc>,
-    actor: &'a str,
-    roles: Vec<Role>,
-    request_id: &'a str,
-    correlation_id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    causation_id: Option<&'a str>,
-    payload: Payload<'a>,
-    hash: HexHash,
-}
-
-#[derive(Serialize)]
-#[serde(untagged)]
-enum Payload<'a> {
-    AsStored(&'a serde_json::value::RawValue),
-    Rendered(Value),
-}
-
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/v1/tickets").route(web::get().to(list)))
-        .service(web::resource("/v1/tickets/{id}").route(web::get().to(get_ticket)))
-        .service(web::resource("/v1/tickets/{id}/history").route(web::get().to(history)));
-}
-
-#[cfg(test)]
-mod tests {
-    use super::may_hold_personal_data;
-    use serde_json::value::RawValue;
-
-    fn raw(json: &str) -> Box<RawValue> {
-        RawValue::from_string(json.to_owned()).expect("valid JSON")
-    }
-
-    #[test]
-    fn payloads_with_sealed_values_or_erased_markers_are_rendered_and_others_pass_through() {
-        let sealed = r#"{"complainant":{"name":{"ciphertext":"x","key_id":"k","nonce":"n","subject":"s"}}}"#;
-        assert!(may_hold_personal_data(&raw(sealed)));
-        assert!(may_hold_personal_data(&raw(r#"{"comment":{"erased":true}}"#)));
-        assert!(!may_hold_personal_data(&raw(
-            r#"{"body":"internal note","visibility":"internal"}"#
-        )));
-        // Text that only mentions the word is escaped, never a key.
-        assert!(!may_hold_personal_data(&raw(r#"{"body":"the \"ciphertext\" field"}"#)));
-    }
+        .service(web::resource("/v1/tickets/{id}").route(web::get().to(get_ticket)));
 }

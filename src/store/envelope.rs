@@ -74,10 +74,79 @@ impl Envelope {
     }
 }
 
+/// The metadata and the payload of stored envelope bytes, as JSON text,
+/// found without parsing the payload: for readers that pass payloads
+/// through (a ticket's history), where parsing them was most of the work.
+/// `None` when the bytes are not a canonical envelope.
+///
+/// Stored bytes are canonical JSON (RFC 8785): members sorted by key, so
+/// `event_id`, `metadata`, `payload`, `recorded_at`, ... in that order, and
+/// no whitespace. Inside a string every `"` is escaped, so `,"` occurs only
+/// between members. `metadata` has no member called `payload` at any depth,
+/// so the first `,"payload":` after `,"metadata":` starts the payload. The
+/// payload may itself hold a `recorded_at` member, but nothing after it can
+/// (the envelope's tail is its own timestamps, numbers, ids and type), so
+/// the last `,"recorded_at":` ends it.
+pub fn split_canonical(stored: &str) -> Option<(&str, &str)> {
+    const METADATA: &str = ",\"metadata\":";
+    const PAYLOAD: &str = ",\"payload\":";
+    const RECORDED_AT: &str = ",\"recorded_at\":";
+    if !stored.starts_with("{\"event_id\":") {
+        return None;
+    }
+    let metadata_start = stored.find(METADATA)? + METADATA.len();
+    let metadata_end = metadata_start + stored[metadata_start..].find(PAYLOAD)?;
+    let payload_start = metadata_end + PAYLOAD.len();
+    let payload_end = stored.rfind(RECORDED_AT)?;
+    (payload_start < payload_end).then(|| {
+        (
+            &stored[metadata_start..metadata_end],
+            &stored[payload_start..payload_end],
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn split_finds_the_metadata_and_payload_serde_finds() {
+        let tricky = [
+            json!({"title": "宽带断线"}),
+            json!({"recorded_at": "a payload member", "payload": {"payload": 1}, "metadata": {}}),
+            json!({"body": ",\"payload\":{},\"recorded_at\":\"x\"", "list": [",\"metadata\":", "}"]}),
+            json!("a string payload"),
+            json!([1, {"recorded_at": 2}]),
+            json!(null),
+        ];
+        for payload in tricky {
+            let mut e = sample();
+            e.payload = payload.clone();
+            e.metadata.actor = "https://idp|x\",\"payload\":{\"recorded_at\":1}".into();
+            e.metadata.causation_id = Some(",\"payload\":".into());
+            e.metadata.idempotency_key = Some("}\",\"recorded_at\":\"".into());
+            let bytes = e.to_stored_bytes().expect("canonical");
+            let text = std::str::from_utf8(&bytes).expect("utf-8");
+            let (metadata, found) = split_canonical(text).expect("canonical envelope");
+            assert_eq!(
+                serde_json::from_str::<Value>(found).expect("payload JSON"),
+                payload,
+                "{text}"
+            );
+            assert_eq!(
+                serde_json::from_str::<Metadata>(metadata).expect("metadata JSON"),
+                e.metadata
+            );
+        }
+        assert_eq!(split_canonical("{\"a\":1}"), None);
+        assert_eq!(split_canonical(""), None);
+        assert_eq!(
+            split_canonical("{\"event_id\":\"x\",\"metadata\":{},\"payload\":"),
+            None
+        );
+    }
 
     fn sample() -> Envelope {
         Envelope {

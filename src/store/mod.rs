@@ -312,21 +312,63 @@ pub async fn read_stream_rows(client: &impl GenericClient, stream_id: Uuid) -> R
     Ok(StreamRows(client.query(&statement, &[&stream_id]).await?))
 }
 
-/// Up to `limit` events of one stream after version `after`, in version order, unparsed.
+/// Up to `limit` events of one stream after version `after`, in version
+/// order, unparsed, with their indexed columns.
 pub async fn read_stream_page(
     client: &impl GenericClient,
     stream_id: Uuid,
     after: i32,
     limit: i64,
-) -> Result<StreamRows, StoreError> {
+) -> Result<StreamPage, StoreError> {
     let statement = client
         .prepare_cached(
-            "SELECT recorded_at, stored, hash FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version LIMIT $3",
+            "SELECT recorded_at, stored, hash, version, event_id, event_type, schema_version FROM events
+             WHERE stream_id = $1 AND version > $2 ORDER BY version LIMIT $3",
         )
         .await?;
-    Ok(StreamRows(
+    Ok(StreamPage(
         client.query(&statement, &[&stream_id, &after, &limit]).await?,
     ))
+}
+
+/// The rows of [`read_stream_page`].
+pub struct StreamPage(Vec<tokio_postgres::Row>);
+
+/// An event as stored, borrowed from its row, with the columns that repeat
+/// its envelope's identity (so readers need not parse those).
+pub struct StoredEntry<'a> {
+    pub version: u64,
+    pub event_id: Uuid,
+    pub event_type: &'a str,
+    pub schema_version: u32,
+    pub recorded_at: DateTime<Utc>,
+    /// The canonical envelope.
+    pub stored: &'a str,
+    pub hash: [u8; 32],
+}
+
+impl StreamPage {
+    pub fn entries(&self) -> Result<Vec<StoredEntry<'_>>, StoreError> {
+        self.0
+            .iter()
+            .map(|row| {
+                let version: i32 = row.try_get(3)?;
+                let schema_version: i32 = row.try_get(6)?;
+                let stored: &[u8] = row.try_get(1)?;
+                Ok(StoredEntry {
+                    recorded_at: row.try_get(0)?,
+                    stored: std::str::from_utf8(stored)
+                        .map_err(|e| StoreError::Corrupt(format!("a stored envelope is not UTF-8: {e}")))?,
+                    hash: to_hash(row.try_get::<_, &[u8]>(2)?)?,
+                    version: u64::try_from(version).map_err(|_| StoreError::Corrupt(format!("version {version}")))?,
+                    event_id: row.try_get(4)?,
+                    event_type: row.try_get(5)?,
+                    schema_version: u32::try_from(schema_version)
+                        .map_err(|_| StoreError::Corrupt(format!("schema version {schema_version}")))?,
+                })
+            })
+            .collect()
+    }
 }
 
 /// Every event of one stream in version order, parsed from the stored bytes.

@@ -8,10 +8,10 @@
 -- Without the HTTP benchmark, seed.sql writes such a ticket directly and prints its id.
 --
 -- Statement (all autocommit)                              Server function
--- 1 SELECT id, number, kind, complaint_linked FROM tickets projections::tickets::identify (via http::tickets::history;
+-- 1 SELECT id, number, kind, complaint_linked FROM tickets projections::tickets::identify (via http::history::history;
 --                                                          not the view)
--- 2 SELECT recorded_at, stored, hash FROM events ...       store::read_stream_page (the first page: all 1,000
---   WHERE stream_id = ... AND version > 0 LIMIT 1001        events, and one more row if there were more)
+-- 2 SELECT recorded_at, stored, hash, version, ... FROM   store::read_stream_page (the first page: all 1,000
+--   events WHERE stream_id = ... AND version > 0 LIMIT 1001 events, and one more row if there were more)
 -- 3 SELECT ... FROM subject_keys WHERE subject_id = ANY    privacy::keys::subject_keys (via http::tickets::reveal,
 --                                                          Privacy::render_all; the filing's sealed values)
 -- 4 INSERT INTO pii_access ... unnest(...) (1 row)         privacy::access_log::write (via reveal, AccessLog::record)
@@ -30,7 +30,8 @@
 SELECT t.id, t.number, t.kind, t.complaint_linked, t.subject_id FROM tickets t WHERE t.id = :hist_id
 \gset
 
-SELECT recorded_at, stored, hash FROM events WHERE stream_id = :id AND version > 0 ORDER BY version LIMIT 1001;
+SELECT recorded_at, stored, hash, version, event_id, event_type, schema_version FROM events
+    WHERE stream_id = :id AND version > 0 ORDER BY version LIMIT 1001;
 
 SELECT subject_id, key_id, wrapped_key FROM subject_keys WHERE subject_id = ANY(ARRAY[:subject_id]::uuid[]);
 

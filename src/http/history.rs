@@ -1,0 +1,397 @@
+//! A ticket's history: every event of its stream, as auditors read it.
+//!
+//! The history of a long-lived ticket is the largest response the API
+//! serves (a thousand events are about 1.5 MB), so it is written straight
+//! from the stored bytes: each payload is copied through as stored unless it
+//! may hold personal data (then it is parsed and rendered for the caller),
+//! the metadata is parsed alone, and the event's identity comes from the
+//! indexed columns. See docs/performance.md.
+
+use std::borrow::Cow;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::domain::permissions::Permission;
+use crate::domain::{FieldError, Role};
+use crate::projections::tickets;
+use crate::store::{self, StoredEntry};
+
+use super::AppState;
+use super::auth::Principal;
+use super::error::{ApiError, Problem};
+use super::tickets::{PRIVATE, may_read_kind, parse_ref, reveal};
+
+/// One event of a ticket's history, as auditors read it.
+#[derive(Serialize, ToSchema)]
+pub struct HistoryEntry {
+    pub version: u64,
+    pub event_id: Uuid,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub schema_version: u32,
+    pub recorded_at: DateTime<Utc>,
+    /// Token issuer and subject of whoever caused the event.
+    pub actor: String,
+    pub roles: Vec<Role>,
+    pub request_id: String,
+    pub correlation_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub causation_id: Option<String>,
+    /// The event's payload; personal data masked unless the caller may read it.
+    pub payload: Value,
+    /// SHA-256 chain hash of this event (hex).
+    pub hash: String,
+}
+
+impl HistoryEntry {
+    /// An entry from a stored event and its payload as rendered for the caller.
+    pub fn from_stored(e: crate::store::StoredEvent, payload: Value) -> HistoryEntry {
+        let env = e.envelope;
+        HistoryEntry {
+            version: env.version,
+            event_id: env.event_id,
+            event_type: env.event_type,
+            schema_version: env.schema_version,
+            recorded_at: e.recorded_at,
+            actor: env.metadata.actor,
+            roles: env.metadata.roles.iter().filter_map(|r| Role::parse(r)).collect(),
+            request_id: env.metadata.request_id,
+            correlation_id: env.metadata.correlation_id,
+            causation_id: env.metadata.causation_id,
+            payload,
+            hash: hex::encode(e.hash),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct History {
+    pub id: Uuid,
+    pub number: String,
+    pub kind: String,
+    pub events: Vec<HistoryEntry>,
+    /// Pass as `after_version` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_after_version: Option<u64>,
+}
+
+/// Which page of a history to read.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryParams {
+    /// Only events after this version (the `next_after_version` of the previous page).
+    pub after_version: Option<u64>,
+    /// Page size, 1 to 1,000 (default 1,000).
+    pub limit: Option<u32>,
+}
+
+const PAGE_MAX: u32 = 1_000;
+
+/// The history of one ticket: its events, oldest first, in pages of up to
+/// 1,000; follow `next_after_version` for the rest.
+#[utoipa::path(
+    get,
+    path = "/v1/tickets/{id}/history",
+    tag = "tickets",
+    params(("id" = String, Path, description = "Ticket id (UUID) or number"), HistoryParams),
+    responses(
+        (status = 200, description = "One page of the ticket's events", body = History),
+        (status = 400, description = "Invalid paging parameters", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such ticket", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn history(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    page: web::Query<HistoryParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::TicketRead)?;
+    let limit = page.limit.unwrap_or(PAGE_MAX);
+    if !(1..=PAGE_MAX).contains(&limit) {
+        return Err(ApiError::InvalidQuery(vec![FieldError::new(
+            "/limit",
+            "must be 1 to 1000",
+        )]));
+    }
+    let after = i32::try_from(page.after_version.unwrap_or(0))
+        .map_err(|_| ApiError::InvalidQuery(vec![FieldError::new("/after_version", "is too large")]))?;
+    let target = parse_ref(&id)?;
+    let client = state.pool.get().await.map_err(store::StoreError::from)?;
+    let ticket = tickets::identify(&client, &target)
+        .await?
+        .filter(|t| may_read_kind(&principal, &t.kind, t.complaint_linked))
+        .ok_or_else(|| ApiError::NotFound(format!("no ticket {id:?}")))?;
+    // One row more than the page tells whether another page follows.
+    let rows = store::read_stream_page(&client, ticket.id, after, i64::from(limit) + 1).await?;
+    let mut entries = rows.entries()?;
+    let more = entries.len() > limit as usize;
+    entries.truncate(limit as usize);
+    let corrupt = |what: String| ApiError::Internal(format!("{what} of {}", ticket.id));
+    let mut parts = Vec::with_capacity(entries.len());
+    for e in &entries {
+        let (metadata, payload) = store::envelope::split_canonical(e.stored)
+            .ok_or_else(|| corrupt(format!("event {} is not a canonical envelope", e.version)))?;
+        let metadata: RawMetadata = serde_json::from_str(metadata)
+            .map_err(|err| corrupt(format!("the metadata of event {} does not parse: {err}", e.version)))?;
+        parts.push((metadata, payload));
+    }
+    // Only payloads that may carry personal data are parsed and rendered;
+    // the others are copied through as stored.
+    let mut rendered: Vec<Option<Value>> = parts
+        .iter()
+        .map(|(_, payload)| {
+            may_hold_personal_data(payload)
+                .then(|| serde_json::from_str(payload))
+                .transpose()
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|err| corrupt(format!("a payload does not parse: {err}")))?;
+    reveal(
+        &req,
+        &principal,
+        &state,
+        &client,
+        &mut rendered.iter_mut().flatten().collect::<Vec<_>>(),
+    )
+    .await?;
+
+    // The response is about the size of the stored events; sizing the
+    // buffer once saves the copies of growing it (histories run to MBs).
+    let mut body = Vec::with_capacity(entries.iter().map(|e| e.stored.len() + 160).sum::<usize>() + 256);
+    let head = HistoryHead {
+        id: ticket.id,
+        number: &ticket.number,
+        kind: &ticket.kind,
+        next_after_version: more.then(|| entries.last().map(|e| e.version)).flatten(),
+    };
+    let serialised = (|| {
+        open_object(&mut body, &head)?;
+        body.extend_from_slice(b"\"events\":[");
+        for (i, ((e, (metadata, payload)), rendered)) in entries.iter().zip(&parts).zip(&rendered).enumerate() {
+            if i > 0 {
+                body.push(b',');
+            }
+            write_line(&mut body, e, metadata, payload, rendered.as_ref())?;
+        }
+        body.extend_from_slice(b"]}");
+        Ok::<(), serde_json::Error>(())
+    })();
+    serialised.map_err(|err| corrupt(format!("the history does not serialise: {err}")))?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, PRIVATE))
+        .content_type(header::ContentType::json())
+        .body(body))
+}
+
+/// [`crate::store::Metadata`], borrowed where its strings need no unescaping.
+#[derive(Deserialize)]
+struct RawMetadata<'a> {
+    #[serde(borrow)]
+    actor: Cow<'a, str>,
+    #[serde(borrow)]
+    roles: Vec<Cow<'a, str>>,
+    #[serde(borrow)]
+    request_id: Cow<'a, str>,
+    #[serde(borrow)]
+    correlation_id: Cow<'a, str>,
+    #[serde(borrow, default)]
+    causation_id: Option<Cow<'a, str>>,
+}
+
+/// Whether a stored payload may hold a sealed value or an erased marker:
+/// both are objects with a key no other payload field has. Canonical JSON
+/// writes keys unescaped, and a text that merely mentions the word has its
+/// quotes escaped, so this never misses one.
+fn may_hold_personal_data(payload: &str) -> bool {
+    payload.contains("\"ciphertext\"") || payload.contains("\"erased\"")
+}
+
+/// The members of [`History`] before `events`.
+#[derive(Serialize)]
+struct HistoryHead<'a> {
+    id: Uuid,
+    number: &'a str,
+    kind: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_after_version: Option<u64>,
+}
+
+/// The members of [`HistoryEntry`] before `payload`.
+#[derive(Serialize)]
+struct LineHead<'a> {
+    version: u64,
+    event_id: Uuid,
+    #[serde(rename = "type")]
+    event_type: &'a str,
+    schema_version: u32,
+    recorded_at: DateTime<Utc>,
+    actor: &'a str,
+    roles: Vec<Role>,
+    request_id: &'a str,
+    correlation_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    causation_id: Option<&'a str>,
+}
+
+/// Writes `value` as a JSON object left open for more members:
+/// `{"a":1,` (or `{` when it has none).
+fn open_object(out: &mut Vec<u8>, value: &impl Serialize) -> serde_json::Result<()> {
+    serde_json::to_writer(&mut *out, value)?;
+    match out.pop() {
+        Some(b'}') => {}
+        _ => return Err(serde::ser::Error::custom("not a JSON object")),
+    }
+    if out.last() != Some(&b'{') {
+        out.push(b',');
+    }
+    Ok(())
+}
+
+/// One [`HistoryEntry`]: its members through serde, its payload as stored
+/// (valid JSON: it was produced by the canonical encoder and is covered by
+/// the stream's hash chain) or as rendered.
+fn write_line(
+    out: &mut Vec<u8>,
+    e: &StoredEntry<'_>,
+    metadata: &RawMetadata<'_>,
+    stored_payload: &str,
+    rendered: Option<&Value>,
+) -> serde_json::Result<()> {
+    open_object(
+        out,
+        &LineHead {
+            version: e.version,
+            event_id: e.event_id,
+            event_type: e.event_type,
+            schema_version: e.schema_version,
+            recorded_at: e.recorded_at,
+            actor: &metadata.actor,
+            roles: metadata.roles.iter().filter_map(|r| Role::parse(r)).collect(),
+            request_id: &metadata.request_id,
+            correlation_id: &metadata.correlation_id,
+            causation_id: metadata.causation_id.as_deref(),
+        },
+    )?;
+    out.extend_from_slice(b"\"payload\":");
+    match rendered {
+        Some(value) => serde_json::to_writer(&mut *out, value)?,
+        None => out.extend_from_slice(stored_payload.as_bytes()),
+    }
+    let mut hex = [0u8; 64];
+    hex::encode_to_slice(e.hash, &mut hex).map_err(serde::ser::Error::custom)?;
+    out.extend_from_slice(b",\"hash\":\"");
+    out.extend_from_slice(&hex);
+    out.extend_from_slice(b"\"}");
+    Ok(())
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/v1/tickets/{id}/history").route(web::get().to(history)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_with_sealed_values_or_erased_markers_are_rendered_and_others_pass_through() {
+        let sealed = r#"{"complainant":{"name":{"ciphertext":"x","key_id":"k","nonce":"n","subject":"s"}}}"#;
+        assert!(may_hold_personal_data(sealed));
+        assert!(may_hold_personal_data(r#"{"comment":{"erased":true}}"#));
+        assert!(!may_hold_personal_data(
+            r#"{"body":"internal note","visibility":"internal"}"#
+        ));
+        // Text that only mentions the word is escaped, never a key.
+        assert!(!may_hold_personal_data(r#"{"body":"the \"ciphertext\" field"}"#));
+    }
+
+    #[test]
+    fn a_written_line_is_the_documented_entry() {
+        let envelope = crate::store::Envelope {
+            event_id: Uuid::now_v7(),
+            stream_id: Uuid::now_v7(),
+            version: 7,
+            event_type: "complaint.note_added".into(),
+            schema_version: 1,
+            recorded_at: "2026-11-30T08:00:00.000001Z".into(),
+            metadata: crate::store::Metadata {
+                actor: "https://idp|agent \"1\"".into(),
+                roles: vec!["agent".into(), "no-such-role".into()],
+                request_id: "r-1".into(),
+                correlation_id: "c-1".into(),
+                causation_id: Some("cause".into()),
+                idempotency_key: Some("k".into()),
+            },
+            payload: serde_json::json!({"body": "巡检 \"ok\"", "recorded_at": "inside"}),
+        };
+        let bytes = envelope.to_stored_bytes().expect("canonical");
+        let stored = std::str::from_utf8(&bytes).expect("utf-8");
+        let entry = StoredEntry {
+            version: 7,
+            event_id: envelope.event_id,
+            event_type: &envelope.event_type,
+            schema_version: 1,
+            recorded_at: chrono::DateTime::parse_from_rfc3339("2026-11-30T08:00:00.000001Z")
+                .expect("time")
+                .with_timezone(&Utc),
+            stored,
+            hash: [0xab; 32],
+        };
+        let (metadata, payload) = store::envelope::split_canonical(stored).expect("split");
+        let metadata: RawMetadata = serde_json::from_str(metadata).expect("metadata");
+        let mut out = Vec::new();
+        write_line(&mut out, &entry, &metadata, payload, None).expect("write");
+        let written: Value = serde_json::from_slice(&out).expect("valid JSON");
+        let stored_event = crate::store::StoredEvent {
+            envelope: envelope.clone(),
+            recorded_at: entry.recorded_at,
+            stored: bytes.clone(),
+            hash: entry.hash,
+        };
+        let documented =
+            serde_json::to_value(HistoryEntry::from_stored(stored_event, envelope.payload.clone())).expect("json");
+        assert_eq!(written, documented);
+
+        let rendered = serde_json::json!({"body": "***"});
+        let mut out = Vec::new();
+        write_line(&mut out, &entry, &metadata, payload, Some(&rendered)).expect("write");
+        let written: Value = serde_json::from_slice(&out).expect("valid JSON");
+        assert_eq!(written["payload"], rendered);
+    }
+
+    #[test]
+    fn an_open_object_takes_more_members() {
+        let mut out = Vec::new();
+        open_object(
+            &mut out,
+            &HistoryHead {
+                id: Uuid::nil(),
+                number: "CMP-1",
+                kind: "complaint",
+                next_after_version: None,
+            },
+        )
+        .expect("object");
+        out.extend_from_slice(b"\"events\":[]}");
+        let v: Value = serde_json::from_slice(&out).expect("valid JSON");
+        assert_eq!(v["events"], serde_json::json!([]));
+        assert!(v.get("next_after_version").is_none());
+        let mut out = Vec::new();
+        assert!(
+            open_object(&mut out, &[1, 2]).is_err(),
+            "an array cannot be opened as an object"
+        );
+    }
+}
