@@ -486,6 +486,65 @@ async fn agents_see_only_faults_linked_to_complaints_and_links_show_on_both_tick
         "forbidden",
     )
     .await;
+
+    // The link was a mistake: removing it takes a reason, shows on both
+    // tickets, and the fault is no longer the agents' to read.
+    let unlink = json!({"target": fault_id, "reason": "Another district's fault"});
+    problem(
+        app.post(
+            &format!("/v1/tickets/{complaint_id}/unlink"),
+            &agent(),
+            &json!({"target": fault_id, "reason": ""}),
+        )
+        .await,
+        422,
+        "validation-failed",
+    )
+    .await;
+    let (status, complaint, _) = command(
+        &app,
+        &format!("/v1/tickets/{complaint_id}/unlink"),
+        &agent(),
+        "",
+        unlink.clone(),
+    )
+    .await;
+    assert_eq!(status, 200, "{complaint}");
+    assert_eq!(complaint["links"], json!([]));
+    let (fault, _) = view(&app, &fault_id, &engineer("eng-1")).await;
+    assert_eq!(fault["links"], json!([]));
+    problem(
+        app.get(&format!("/v1/tickets/{fault_id}"), &agent()).await,
+        404,
+        "not-found",
+    )
+    .await;
+    // To the agent the fault is now unknown; to an engineer, no longer linked.
+    let hidden = app
+        .post(&format!("/v1/tickets/{complaint_id}/unlink"), &agent(), &unlink)
+        .await;
+    let body = problem(hidden, 422, "validation-failed").await;
+    assert_eq!(body["errors"][0]["pointer"], "/target");
+    let again = app
+        .post(
+            &format!("/v1/tickets/{complaint_id}/unlink"),
+            &engineer("eng-1"),
+            &unlink,
+        )
+        .await;
+    problem(again, 409, "rule-violated").await;
+    let history: Value = app
+        .get(&format!("/v1/tickets/{fault_id}/history"), &engineer("eng-1"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let types = event_types(&history);
+    assert_eq!(types[types.len() - 2..], ["fault.linked", "fault.unlinked"]);
+    assert_eq!(
+        history["events"][types.len() - 1]["payload"]["reason"],
+        "Another district's fault"
+    );
 }
 
 #[tokio::test]

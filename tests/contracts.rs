@@ -38,7 +38,7 @@ use opsledger::domain::fault::{
     FaultMitigated, FaultNoteAdded, FaultReopened, FaultRepairLogged, FaultReported, FaultResolved, FaultReviewWritten,
     FaultTechnicianAssigned, FaultTriaged, ReviewActionItem,
 };
-use opsledger::domain::link::{LinkRelation, TicketLinked, TicketRef};
+use opsledger::domain::link::{LinkRelation, TicketLinked, TicketRef, TicketUnlinked};
 use opsledger::domain::maintenance::MaintenanceType;
 use opsledger::domain::ticket::TicketKind;
 
@@ -434,6 +434,10 @@ fn complaint_samples() -> Vec<ComplaintEvent> {
             relation: LinkRelation::RelatesTo,
             comment: None,
         }),
+        ComplaintEvent::Unlinked(TicketUnlinked {
+            other: fault_ref(),
+            reason: "误关联：不同小区".to_owned(),
+        }),
     ]
 }
 
@@ -548,9 +552,13 @@ fn fault_samples() -> Vec<FaultEvent> {
             body: "Vendor ticket #4411 opened.".to_owned(),
         }),
         FaultEvent::Linked(TicketLinked {
-            other: complaint,
+            other: complaint.clone(),
             relation: LinkRelation::Causes,
             comment: Some("Same outage.".to_owned()),
+        }),
+        FaultEvent::Unlinked(TicketUnlinked {
+            other: complaint,
+            reason: "Linked in error: another district.".to_owned(),
         }),
     ]
 }
@@ -572,6 +580,7 @@ fn fault_schema(event: &FaultEvent) -> (Value, BTreeMap<String, Value>) {
         FaultEvent::ActionItemCompleted(_) => payload_schema::<FaultActionItemCompleted>(),
         FaultEvent::NoteAdded(_) => payload_schema::<FaultNoteAdded>(),
         FaultEvent::Linked(_) => payload_schema::<TicketLinked>(),
+        FaultEvent::Unlinked(_) => payload_schema::<TicketUnlinked>(),
     }
 }
 
@@ -710,6 +719,10 @@ fn change_samples() -> Vec<ChangeEvent> {
             relation: LinkRelation::RelatesTo,
             comment: None,
         }),
+        ChangeEvent::Unlinked(TicketUnlinked {
+            other: fault_ref(),
+            reason: "The fault was fixed by another change".to_owned(),
+        }),
     ]
 }
 
@@ -734,6 +747,7 @@ fn change_schema(event: &ChangeEvent) -> (Value, BTreeMap<String, Value>) {
         ChangeEvent::Closed(_) => payload_schema::<ChangeClosed>(),
         ChangeEvent::NoteAdded(_) => payload_schema::<ChangeNoteAdded>(),
         ChangeEvent::Linked(_) => payload_schema::<TicketLinked>(),
+        ChangeEvent::Unlinked(_) => payload_schema::<TicketUnlinked>(),
     }
 }
 
@@ -829,6 +843,7 @@ fn complaint_schema(event: &ComplaintEvent) -> (Value, BTreeMap<String, Value>) 
         ComplaintEvent::LinkedFaultResolved(_) => payload_schema::<ComplaintLinkedFaultResolved>(),
         ComplaintEvent::LinkedFaultReopened(_) => payload_schema::<ComplaintLinkedFaultReopened>(),
         ComplaintEvent::Linked(_) => payload_schema::<TicketLinked>(),
+        ComplaintEvent::Unlinked(_) => payload_schema::<TicketUnlinked>(),
     }
 }
 

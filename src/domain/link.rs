@@ -200,6 +200,62 @@ pub fn link_pair(
     ))
 }
 
+/// Removes the link between the ticket named in the route and another.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnlinkTickets {
+    /// The other ticket's id or number.
+    pub target: String,
+    /// Why the link is removed (for instance, it was made in error),
+    /// 1 to 10,000 characters.
+    pub reason: String,
+}
+
+/// The link to another ticket was removed. Recorded on both streams; the
+/// link event stays in each history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TicketUnlinked {
+    pub other: TicketRef,
+    pub reason: String,
+}
+
+/// Applies a stored unlink event to a view's links.
+pub fn remove_link(links: &mut Vec<Link>, event: &TicketUnlinked) {
+    links.retain(|l| l.other.id != event.other.id);
+}
+
+/// Decides removing the link between `this` ticket and `other`. The link
+/// must exist on at least one side (both streams are written together, so
+/// normally on both). Returns the event for each stream.
+pub fn unlink_pair(
+    this: &TicketRef,
+    this_links: &[Link],
+    other: &TicketRef,
+    other_links: &[Link],
+    cmd: &UnlinkTickets,
+) -> Result<(TicketUnlinked, TicketUnlinked), DomainError> {
+    let mut v = Validator::new();
+    text::check(&mut v, "/reason", &cmd.reason, LONG_TEXT);
+    v.finish()?;
+    let linked = this_links.iter().any(|l| l.other.id == other.id) || other_links.iter().any(|l| l.other.id == this.id);
+    if !linked {
+        return Err(DomainError::RuleViolated(format!(
+            "{} and {} are not linked",
+            this.number, other.number
+        )));
+    }
+    Ok((
+        TicketUnlinked {
+            other: other.clone(),
+            reason: cmd.reason.clone(),
+        },
+        TicketUnlinked {
+            other: this.clone(),
+            reason: cmd.reason.clone(),
+        },
+    ))
+}
+
 fn requestable_list() -> String {
     LinkRelation::REQUESTABLE
         .iter()
@@ -249,6 +305,50 @@ mod tests {
             at: DateTime::from_timestamp(1_740_819_600, 0).unwrap(),
             by: ACTOR.to_owned(),
         }
+    }
+
+    #[test]
+    fn only_linked_tickets_can_be_unlinked_and_both_sides_record_it() {
+        let unlink = |reason: &str| UnlinkTickets {
+            target: "FLT-2026-000002".to_owned(),
+            reason: reason.to_owned(),
+        };
+        let refused = unlink_pair(&complaint(), &[], &fault(), &[], &unlink("made in error"));
+        assert!(matches!(refused, Err(DomainError::RuleViolated(m)) if m.contains("not linked")));
+        match unlink_pair(&complaint(), &[], &fault(), &[], &unlink("")) {
+            Err(DomainError::Validation(errors)) => assert_eq!(errors[0].pointer, "/reason"),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+
+        // Linked on this side only (or only the other): still unlinkable.
+        let this_side = [link_to(fault(), LinkRelation::CausedBy)];
+        let other_side = [link_to(complaint(), LinkRelation::Causes)];
+        for (this_links, other_links) in [(&this_side[..], &[][..]), (&[][..], &other_side[..])] {
+            let (mine, theirs) = unlink_pair(
+                &complaint(),
+                this_links,
+                &fault(),
+                other_links,
+                &unlink("made in error"),
+            )
+            .expect("unlinked");
+            assert_eq!(mine.other, fault());
+            assert_eq!(theirs.other, complaint());
+            assert_eq!(mine.reason, "made in error");
+        }
+
+        let mut links = vec![
+            link_to(fault(), LinkRelation::CausedBy),
+            link_to(complaint(), LinkRelation::RelatesTo),
+        ];
+        remove_link(
+            &mut links,
+            &TicketUnlinked {
+                other: fault(),
+                reason: "x".into(),
+            },
+        );
+        assert_eq!(links, vec![link_to(complaint(), LinkRelation::RelatesTo)]);
     }
 
     fn pointers(result: Result<(TicketLinked, TicketLinked), DomainError>) -> Vec<String> {

@@ -1,9 +1,9 @@
-//! `POST /v1/tickets/{id}/links`: linking any two tickets.
+//! `POST /v1/tickets/{id}/links` and `/unlink`: linking any two tickets, and removing a link.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use crate::domain::link::LinkTickets;
+use crate::domain::link::{LinkTickets, UnlinkTickets};
 use crate::domain::permissions::Permission;
 
 use super::AppState;
@@ -65,6 +65,58 @@ pub async fn link(
     send_outcome(&req, &principal, &state, outcome, StatusCode::OK, false).await
 }
 
+/// Remove the link between this ticket and another. Both tickets lose the
+/// link and both histories record the removal with its reason; the link
+/// event stays in them. A fault no longer linked to any complaint (and not
+/// escalated from one) is no longer readable by agents, and is no longer
+/// passed on to that complaint when resolved. Commutes: no If-Match needed.
+#[utoipa::path(
+    post,
+    path = "/v1/tickets/{id}/unlink",
+    tag = "tickets",
+    request_body = UnlinkTickets,
+    params(
+        ("id" = String, Path, description = "Ticket id (UUID) or number"),
+        ("If-Match" = Option<String>, Header, description = "Optional: the ETag of this ticket's version the removal is based on."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "This ticket without the link", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such ticket (or not one you may read)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The two tickets are not linked", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, an unknown target, or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn unlink(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::TicketLink)?;
+    let body = body::read::<UnlinkTickets>(&req, payload).await?;
+    let target = parse_ref(&id)?;
+    let precondition = precondition(&req, true)?;
+    let ctx = command_context(&req, &principal, &body.raw)?;
+    let render = |row: &_| stored_response(row, &principal, StatusCode::OK, false);
+    let readable = |row: &_| may_read(&principal, row);
+    let outcome = state
+        .commands
+        .unlink(&ctx, &target, &body.value, &precondition, readable, render)
+        .await?;
+    send_outcome(&req, &principal, &state, outcome, StatusCode::OK, false).await
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/v1/tickets/{id}/links").route(web::post().to(link)));
+    cfg.service(web::resource("/v1/tickets/{id}/links").route(web::post().to(link)))
+        .service(web::resource("/v1/tickets/{id}/unlink").route(web::post().to(unlink)));
 }

@@ -68,6 +68,7 @@ use super::{audit, changes, complaints, events, faults, history, links, ops, sub
         changes::declare_freeze,
         changes::lift_freeze,
         links::link,
+        links::unlink,
         tickets::get_ticket,
         tickets::list,
         history::history,

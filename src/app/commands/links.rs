@@ -3,7 +3,9 @@
 use crate::domain::change::{Change, ChangeEvent};
 use crate::domain::complaint::{Complaint, ComplaintEvent};
 use crate::domain::fault::{Fault, FaultEvent};
-use crate::domain::link::{self, Link, LinkTickets, TicketLinked, TicketRef as LinkedTicket};
+use crate::domain::link::{
+    self, Link, LinkTickets, TicketLinked, TicketRef as LinkedTicket, TicketUnlinked, UnlinkTickets,
+};
 use crate::domain::ticket::TicketKind;
 use crate::projections::tickets::{TicketRef, TicketRow};
 use crate::store::StreamHead;
@@ -58,15 +60,60 @@ impl Linkable {
         }
     }
 
-    fn write(self, event: TicketLinked, ctx: &CommandContext) -> Result<StreamWrite, CommandError> {
+    fn write(self, event: LinkEvent, ctx: &CommandContext) -> Result<StreamWrite, CommandError> {
         let now = now_after(Some(&self.head));
         let (id, head) = (self.row.id, Some(&self.head));
-        match self.state {
-            State::Complaint(c) => StreamWrite::new(id, Some(c), head, vec![ComplaintEvent::Linked(event)], ctx, now),
-            State::Fault(f) => StreamWrite::new(id, Some(f), head, vec![FaultEvent::Linked(event)], ctx, now),
-            State::Change(c) => StreamWrite::new(id, Some(c), head, vec![ChangeEvent::Linked(event)], ctx, now),
+        match (self.state, event) {
+            (State::Complaint(c), LinkEvent::Linked(e)) => {
+                StreamWrite::new(id, Some(c), head, vec![ComplaintEvent::Linked(e)], ctx, now)
+            }
+            (State::Complaint(c), LinkEvent::Unlinked(e)) => {
+                StreamWrite::new(id, Some(c), head, vec![ComplaintEvent::Unlinked(e)], ctx, now)
+            }
+            (State::Fault(f), LinkEvent::Linked(e)) => {
+                StreamWrite::new(id, Some(f), head, vec![FaultEvent::Linked(e)], ctx, now)
+            }
+            (State::Fault(f), LinkEvent::Unlinked(e)) => {
+                StreamWrite::new(id, Some(f), head, vec![FaultEvent::Unlinked(e)], ctx, now)
+            }
+            (State::Change(c), LinkEvent::Linked(e)) => {
+                StreamWrite::new(id, Some(c), head, vec![ChangeEvent::Linked(e)], ctx, now)
+            }
+            (State::Change(c), LinkEvent::Unlinked(e)) => {
+                StreamWrite::new(id, Some(c), head, vec![ChangeEvent::Unlinked(e)], ctx, now)
+            }
         }
     }
+}
+
+/// What a link command records on each of the two tickets.
+enum LinkEvent {
+    Linked(TicketLinked),
+    Unlinked(TicketUnlinked),
+}
+
+/// Both tickets of a link command, locked (this one first) and readable by the caller.
+async fn lock_pair(
+    commands: &Commands,
+    tx: &deadpool_postgres::Transaction<'_>,
+    target: &TicketRef,
+    other: &str,
+    precondition: &Precondition,
+    may_read: &impl Fn(&TicketRow) -> bool,
+) -> Result<(Linkable, Linkable), CommandError> {
+    let other_ref = TicketRef::parse(other).ok_or_else(|| CommandError::OtherNotFound(other.to_owned()))?;
+    let (this_row, this_head) = lock_target(tx, target, precondition, None).await?;
+    if !may_read(&this_row) {
+        return Err(CommandError::NotFound);
+    }
+    let (other_row, other_head) = commands.lock_other(tx, &other_ref, other).await?;
+    if !may_read(&other_row) {
+        return Err(CommandError::OtherNotFound(other.to_owned()));
+    }
+    Ok((
+        Linkable::new(this_row, this_head)?,
+        Linkable::new(other_row, other_head)?,
+    ))
 }
 
 impl Commands {
@@ -82,22 +129,37 @@ impl Commands {
         may_read: impl Fn(&TicketRow) -> bool,
         render: impl Fn(&TicketRow) -> StoredResponse,
     ) -> Result<Outcome, CommandError> {
-        let other_ref = TicketRef::parse(&cmd.target).ok_or_else(|| CommandError::OtherNotFound(cmd.target.clone()))?;
         let retry = matches!(precondition, Precondition::Commutes);
         self.execute(ctx, retry, render, async |tx| {
-            let (this_row, this_head) = lock_target(tx, target, precondition, None).await?;
-            if !may_read(&this_row) {
-                return Err(CommandError::NotFound);
-            }
-            let (other_row, other_head) = self.lock_other(tx, &other_ref, &cmd.target).await?;
-            if !may_read(&other_row) {
-                return Err(CommandError::OtherNotFound(cmd.target.clone()));
-            }
-            let this = Linkable::new(this_row, this_head)?;
-            let other = Linkable::new(other_row, other_head)?;
+            let (this, other) = lock_pair(self, tx, target, &cmd.target, precondition, &may_read).await?;
             let (this_event, other_event) =
                 link::link_pair(&this.reference(), this.links(), &other.reference(), other.links(), cmd)?;
+            let (this_event, other_event) = (LinkEvent::Linked(this_event), LinkEvent::Linked(other_event));
             Plan::tickets(vec![this.write(this_event, ctx)?, other.write(other_event, ctx)?])
+        })
+        .await
+    }
+
+    /// Removes the link between the target ticket and another, recording
+    /// the removal on both. Commutes like linking.
+    pub async fn unlink(
+        &self,
+        ctx: &CommandContext,
+        target: &TicketRef,
+        cmd: &UnlinkTickets,
+        precondition: &Precondition,
+        may_read: impl Fn(&TicketRow) -> bool,
+        render: impl Fn(&TicketRow) -> StoredResponse,
+    ) -> Result<Outcome, CommandError> {
+        let retry = matches!(precondition, Precondition::Commutes);
+        self.execute(ctx, retry, render, async |tx| {
+            let (this, other) = lock_pair(self, tx, target, &cmd.target, precondition, &may_read).await?;
+            let (this_event, other_event) =
+                link::unlink_pair(&this.reference(), this.links(), &other.reference(), other.links(), cmd)?;
+            Plan::tickets(vec![
+                this.write(LinkEvent::Unlinked(this_event), ctx)?,
+                other.write(LinkEvent::Unlinked(other_event), ctx)?,
+            ])
         })
         .await
     }

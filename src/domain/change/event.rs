@@ -14,7 +14,7 @@ use super::command::FollowUpAction;
 use super::{ChangeType, ReviewOutcome, Risk, RolloutStepKind};
 use crate::domain::StreamCorrupt;
 use crate::domain::event::decode;
-use crate::domain::link::{TicketLinked, TicketRef};
+use crate::domain::link::{TicketLinked, TicketRef, TicketUnlinked};
 use crate::domain::maintenance::MaintenanceType;
 
 /// A change was drafted. Always the first event of its stream; its actor
@@ -206,6 +206,8 @@ pub enum ChangeEvent {
     NoteAdded(ChangeNoteAdded),
     #[serde(rename = "change.linked")]
     Linked(TicketLinked),
+    #[serde(rename = "change.unlinked")]
+    Unlinked(TicketUnlinked),
 }
 
 const DRAFTED: &str = "change.drafted";
@@ -227,6 +229,7 @@ const REVIEWED: &str = "change.reviewed";
 const CLOSED: &str = "change.closed";
 const NOTE_ADDED: &str = "change.note_added";
 const LINKED: &str = "change.linked";
+const UNLINKED: &str = "change.unlinked";
 
 impl ChangeEvent {
     /// Every event type a change stream may contain.
@@ -250,6 +253,7 @@ impl ChangeEvent {
         CLOSED,
         NOTE_ADDED,
         LINKED,
+        UNLINKED,
     ];
 
     /// The stored type name; equal to the `type` tag of the JSON form.
@@ -274,6 +278,7 @@ impl ChangeEvent {
             ChangeEvent::Closed(_) => CLOSED,
             ChangeEvent::NoteAdded(_) => NOTE_ADDED,
             ChangeEvent::Linked(_) => LINKED,
+            ChangeEvent::Unlinked(_) => UNLINKED,
         }
     }
 
@@ -304,6 +309,7 @@ impl ChangeEvent {
             ChangeEvent::Closed(p) => serde_json::to_value(p),
             ChangeEvent::NoteAdded(p) => serde_json::to_value(p),
             ChangeEvent::Linked(p) => serde_json::to_value(p),
+            ChangeEvent::Unlinked(p) => serde_json::to_value(p),
         };
         // Serializing to a Value only fails for non-string map keys or a
         // failing custom Serialize; payloads are plain structs of strings,
@@ -334,6 +340,7 @@ impl ChangeEvent {
             (CLOSED, 1) => decode(event_type, payload).map(ChangeEvent::Closed),
             (NOTE_ADDED, 1) => decode(event_type, payload).map(ChangeEvent::NoteAdded),
             (LINKED, 1) => decode(event_type, payload).map(ChangeEvent::Linked),
+            (UNLINKED, 1) => decode(event_type, payload).map(ChangeEvent::Unlinked),
             (known, version) if ChangeEvent::EVENT_TYPES.contains(&known) => Err(StreamCorrupt(format!(
                 "{known} has schema version {version}, which this build does not understand"
             ))),

@@ -462,6 +462,7 @@ pub fn evolve(state: Option<Change>, event: &ChangeEvent, meta: &EventMeta) -> R
             body: e.body.clone(),
         }),
         ChangeEvent::Linked(e) => c.links.push(Link::recorded(e, meta)),
+        ChangeEvent::Unlinked(e) => crate::domain::link::remove_link(&mut c.links, e),
     }
     c.updated_at = meta.recorded_at;
     c.version = meta.version;

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::calendar::{Booking, CalendarEvent, ServiceCalendar, evolve_calendar};
 use super::freeze::{DeclareFreeze, FreezeCalendar, declare_freeze, evolve_freezes};
 use super::*;
-use crate::domain::link::{LinkRelation, TicketLinked, TicketRef};
+use crate::domain::link::{LinkRelation, TicketLinked, TicketRef, TicketUnlinked};
 use crate::domain::maintenance::MaintenanceType;
 use crate::domain::test_clock::at;
 use crate::domain::ticket::TicketKind;
@@ -1121,6 +1121,13 @@ fn links_fold_into_the_view() {
     l.apply(&[linked], ENGINEER);
     assert_eq!(l.view.links[0].other, fault(3));
     assert_eq!(l.view.version, 2);
+    let unlinked = ChangeEvent::Unlinked(TicketUnlinked {
+        other: fault(3),
+        reason: "Linked in error".to_owned(),
+    });
+    l.apply(&[unlinked], ENGINEER);
+    assert!(l.view.links.is_empty());
+    assert_eq!(l.view.version, 3);
 }
 
 #[test]
@@ -1212,6 +1219,10 @@ fn every_event_round_trips_through_from_stored_payload_json() {
             other: fault(2),
             relation: LinkRelation::CausedBy,
             comment: Some("c".to_owned()),
+        }),
+        ChangeEvent::Unlinked(TicketUnlinked {
+            other: fault(2),
+            reason: "r".to_owned(),
         }),
     ];
     let mut seen: Vec<&str> = Vec::new();

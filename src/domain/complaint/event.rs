@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::{Channel, ComplainantRecord, NoteVisibility, Priority};
 use crate::domain::event::decode;
-use crate::domain::link::{TicketLinked, TicketRef};
+use crate::domain::link::{TicketLinked, TicketRef, TicketUnlinked};
 use crate::domain::{Personal, PersonalField, StreamCorrupt};
 
 /// A complaint was filed. Always the first event of its stream.
@@ -165,6 +165,8 @@ pub enum ComplaintEvent {
     LinkedFaultReopened(ComplaintLinkedFaultReopened),
     #[serde(rename = "complaint.linked")]
     Linked(TicketLinked),
+    #[serde(rename = "complaint.unlinked")]
+    Unlinked(TicketUnlinked),
 }
 
 const FILED: &str = "complaint.filed";
@@ -181,6 +183,7 @@ const ESCALATED: &str = "complaint.escalated";
 const LINKED_FAULT_RESOLVED: &str = "complaint.linked_fault_resolved";
 const LINKED_FAULT_REOPENED: &str = "complaint.linked_fault_reopened";
 const LINKED: &str = "complaint.linked";
+const UNLINKED: &str = "complaint.unlinked";
 
 impl ComplaintEvent {
     /// Every event type a complaint stream may contain.
@@ -199,6 +202,7 @@ impl ComplaintEvent {
         LINKED_FAULT_RESOLVED,
         LINKED_FAULT_REOPENED,
         LINKED,
+        UNLINKED,
     ];
 
     /// The stored type name; equal to the `type` tag of the JSON form.
@@ -218,6 +222,7 @@ impl ComplaintEvent {
             ComplaintEvent::LinkedFaultResolved(_) => LINKED_FAULT_RESOLVED,
             ComplaintEvent::LinkedFaultReopened(_) => LINKED_FAULT_REOPENED,
             ComplaintEvent::Linked(_) => LINKED,
+            ComplaintEvent::Unlinked(_) => UNLINKED,
         }
     }
 
@@ -243,6 +248,7 @@ impl ComplaintEvent {
             ComplaintEvent::LinkedFaultResolved(p) => serde_json::to_value(p),
             ComplaintEvent::LinkedFaultReopened(p) => serde_json::to_value(p),
             ComplaintEvent::Linked(p) => serde_json::to_value(p),
+            ComplaintEvent::Unlinked(p) => serde_json::to_value(p),
         };
         // Serializing to a Value only fails for non-string map keys or a
         // failing custom Serialize; payloads are plain structs of strings,
@@ -275,7 +281,8 @@ impl ComplaintEvent {
             | ComplaintEvent::Escalated(_)
             | ComplaintEvent::LinkedFaultResolved(_)
             | ComplaintEvent::LinkedFaultReopened(_)
-            | ComplaintEvent::Linked(_) => {}
+            | ComplaintEvent::Linked(_)
+            | ComplaintEvent::Unlinked(_) => {}
         }
         out
     }
@@ -301,6 +308,7 @@ impl ComplaintEvent {
             (LINKED_FAULT_RESOLVED, 1) => decode(event_type, payload).map(ComplaintEvent::LinkedFaultResolved),
             (LINKED_FAULT_REOPENED, 1) => decode(event_type, payload).map(ComplaintEvent::LinkedFaultReopened),
             (LINKED, 1) => decode(event_type, payload).map(ComplaintEvent::Linked),
+            (UNLINKED, 1) => decode(event_type, payload).map(ComplaintEvent::Unlinked),
             (known, version) if ComplaintEvent::EVENT_TYPES.contains(&known) => Err(StreamCorrupt(format!(
                 "{known} has schema version {version}, which this build does not understand"
             ))),

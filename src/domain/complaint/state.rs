@@ -314,6 +314,7 @@ pub fn evolve(state: Option<Complaint>, event: &ComplaintEvent, meta: &EventMeta
             }
         }
         ComplaintEvent::Linked(e) => c.links.push(Link::recorded(e, meta)),
+        ComplaintEvent::Unlinked(e) => crate::domain::link::remove_link(&mut c.links, e),
     }
     c.updated_at = meta.recorded_at;
     c.version = meta.version;

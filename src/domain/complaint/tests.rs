@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::*;
-use crate::domain::link::{Link, LinkRelation, TicketLinked, TicketRef};
+use crate::domain::link::{Link, LinkRelation, TicketLinked, TicketRef, TicketUnlinked};
 use crate::domain::test_clock::{at, meta};
 use crate::domain::ticket::TicketKind;
 use crate::domain::{DomainError, FieldError, Personal, PersonalField, StreamCorrupt};
@@ -245,6 +245,10 @@ fn one_of_each_event() -> Vec<ComplaintEvent> {
             other: fault_ref(),
             relation: LinkRelation::CausedBy,
             comment: Some("Same gateway.".to_owned()),
+        }),
+        ComplaintEvent::Unlinked(TicketUnlinked {
+            other: fault_ref(),
+            reason: "Another district.".to_owned(),
         }),
     ]
 }
@@ -1437,6 +1441,7 @@ fn internal_notes_and_staff_text_are_not_personal() {
             ("complaint.linked_fault_resolved", 0),
             ("complaint.linked_fault_reopened", 0),
             ("complaint.linked", 0),
+            ("complaint.unlinked", 0),
         ]
     );
 }

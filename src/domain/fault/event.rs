@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::DetectedBy;
 use crate::domain::StreamCorrupt;
 use crate::domain::event::decode;
-use crate::domain::link::{TicketLinked, TicketRef};
+use crate::domain::link::{TicketLinked, TicketRef, TicketUnlinked};
 use crate::domain::maintenance::MaintenanceType;
 
 /// A fault was reported. Always the first event of its stream.
@@ -180,6 +180,8 @@ pub enum FaultEvent {
     NoteAdded(FaultNoteAdded),
     #[serde(rename = "fault.linked")]
     Linked(TicketLinked),
+    #[serde(rename = "fault.unlinked")]
+    Unlinked(TicketUnlinked),
 }
 
 const REPORTED: &str = "fault.reported";
@@ -196,6 +198,7 @@ const REVIEW_WRITTEN: &str = "fault.review_written";
 const ACTION_ITEM_COMPLETED: &str = "fault.action_item_completed";
 const NOTE_ADDED: &str = "fault.note_added";
 const LINKED: &str = "fault.linked";
+const UNLINKED: &str = "fault.unlinked";
 
 impl FaultEvent {
     /// Every event type a fault stream may contain.
@@ -214,6 +217,7 @@ impl FaultEvent {
         ACTION_ITEM_COMPLETED,
         NOTE_ADDED,
         LINKED,
+        UNLINKED,
     ];
 
     /// The stored type name; equal to the `type` tag of the JSON form.
@@ -233,6 +237,7 @@ impl FaultEvent {
             FaultEvent::ActionItemCompleted(_) => ACTION_ITEM_COMPLETED,
             FaultEvent::NoteAdded(_) => NOTE_ADDED,
             FaultEvent::Linked(_) => LINKED,
+            FaultEvent::Unlinked(_) => UNLINKED,
         }
     }
 
@@ -258,6 +263,7 @@ impl FaultEvent {
             FaultEvent::ActionItemCompleted(p) => serde_json::to_value(p),
             FaultEvent::NoteAdded(p) => serde_json::to_value(p),
             FaultEvent::Linked(p) => serde_json::to_value(p),
+            FaultEvent::Unlinked(p) => serde_json::to_value(p),
         };
         // Serializing to a Value only fails for non-string map keys or a
         // failing custom Serialize; payloads are plain structs of strings,
@@ -286,6 +292,7 @@ impl FaultEvent {
             (ACTION_ITEM_COMPLETED, 1) => decode(event_type, payload).map(FaultEvent::ActionItemCompleted),
             (NOTE_ADDED, 1) => decode(event_type, payload).map(FaultEvent::NoteAdded),
             (LINKED, 1) => decode(event_type, payload).map(FaultEvent::Linked),
+            (UNLINKED, 1) => decode(event_type, payload).map(FaultEvent::Unlinked),
             (known, version) if FaultEvent::EVENT_TYPES.contains(&known) => Err(StreamCorrupt(format!(
                 "{known} has schema version {version}, which this build does not understand"
             ))),

@@ -396,6 +396,7 @@ pub fn evolve(state: Option<Fault>, event: &FaultEvent, meta: &EventMeta) -> Res
             body: e.body.clone(),
         }),
         FaultEvent::Linked(e) => f.links.push(Link::recorded(e, meta)),
+        FaultEvent::Unlinked(e) => crate::domain::link::remove_link(&mut f.links, e),
     }
     f.updated_at = meta.recorded_at;
     f.version = meta.version;

@@ -10,7 +10,7 @@ use crate::domain::complaint::{
     self, Acknowledge, Assign, Channel, Complainant, Complaint, ComplaintCommand, ComplaintEscalated, ComplaintEvent,
     ComplaintStatus, FileComplaint, Priority, WaitOnCustomer,
 };
-use crate::domain::link::{self, Link, LinkRelation, LinkTickets, TicketLinked, TicketRef};
+use crate::domain::link::{self, Link, LinkRelation, LinkTickets, TicketLinked, TicketRef, TicketUnlinked};
 use crate::domain::maintenance::MaintenanceType;
 use crate::domain::test_clock::{at, meta};
 use crate::domain::ticket::TicketKind;
@@ -400,6 +400,10 @@ fn one_of_each_event() -> Vec<FaultEvent> {
             other: complaint_ref(),
             relation: LinkRelation::Causes,
             comment: Some("Same street.".to_owned()),
+        }),
+        FaultEvent::Unlinked(TicketUnlinked {
+            other: complaint_ref(),
+            reason: "Another street.".to_owned(),
         }),
     ]
 }
@@ -1322,6 +1326,32 @@ fn links_fold_into_the_views_on_both_sides() {
             "the tickets are already linked as FLT-2026-000007 causes CMP-2026-000042"
         ))
     );
+
+    // Unlinked from the fault's side: both views lose the link, and the
+    // complaint is no longer told of the fault's resolution.
+    let unlink = link::UnlinkTickets {
+        target: "CMP-2026-000042".to_owned(),
+        reason: "Another street.".to_owned(),
+    };
+    let (on_fault, on_complaint) = link::unlink_pair(
+        &fault.view.ticket_ref(),
+        &fault.view.links,
+        &complaint.ticket_ref(),
+        &complaint.links,
+        &unlink,
+    )
+    .unwrap();
+    fault.apply(&[FaultEvent::Unlinked(on_fault)], DISPATCHER);
+    let version = complaint.version + 1;
+    complaint = complaint::evolve(
+        Some(complaint),
+        &ComplaintEvent::Unlinked(on_complaint),
+        &meta(version, DISPATCHER),
+    )
+    .unwrap();
+    assert!(fault.view.links.is_empty());
+    assert!(complaint.links.is_empty());
+    assert!(fault.view.complaints_to_inform().is_empty());
 }
 
 #[test]
