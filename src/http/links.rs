@@ -3,6 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
+use crate::app::commands::LinkCommand;
 use crate::domain::link::{LinkTickets, UnlinkTickets};
 use crate::domain::permissions::Permission;
 
@@ -53,16 +54,7 @@ pub async fn link(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::TicketLink)?;
     let body = body::read::<LinkTickets>(&req, payload).await?;
-    let target = parse_ref(&id)?;
-    let precondition = precondition(&req, true)?;
-    let ctx = command_context(&req, &principal, &body.raw)?;
-    let render = |row: &_| stored_response(row, &principal, StatusCode::OK, false);
-    let readable = |row: &_| may_read(&principal, row);
-    let outcome = state
-        .commands
-        .link(&ctx, &target, &body.value, &precondition, readable, render)
-        .await?;
-    send_outcome(&req, &principal, &state, outcome, StatusCode::OK, false).await
+    run(&req, &principal, &id, &state, LinkCommand::Link(body.value), &body.raw).await
 }
 
 /// Remove the link between this ticket and another. Both tickets lose the
@@ -104,16 +96,36 @@ pub async fn unlink(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::TicketLink)?;
     let body = body::read::<UnlinkTickets>(&req, payload).await?;
-    let target = parse_ref(&id)?;
-    let precondition = precondition(&req, true)?;
-    let ctx = command_context(&req, &principal, &body.raw)?;
-    let render = |row: &_| stored_response(row, &principal, StatusCode::OK, false);
-    let readable = |row: &_| may_read(&principal, row);
+    run(
+        &req,
+        &principal,
+        &id,
+        &state,
+        LinkCommand::Unlink(body.value),
+        &body.raw,
+    )
+    .await
+}
+
+/// Runs a link command on the ticket `id` names; both commute.
+async fn run(
+    req: &HttpRequest,
+    principal: &Principal,
+    id: &str,
+    state: &AppState,
+    cmd: LinkCommand,
+    raw: &[u8],
+) -> Result<HttpResponse, ApiError> {
+    let target = parse_ref(id)?;
+    let precondition = precondition(req, true)?;
+    let ctx = command_context(req, principal, raw)?;
+    let render = |row: &_| stored_response(row, principal, StatusCode::OK, false);
+    let readable = |row: &_| may_read(principal, row);
     let outcome = state
         .commands
-        .unlink(&ctx, &target, &body.value, &precondition, readable, render)
+        .link(&ctx, &target, &cmd, &precondition, readable, render)
         .await?;
-    send_outcome(&req, &principal, &state, outcome, StatusCode::OK, false).await
+    send_outcome(req, principal, state, outcome, StatusCode::OK, false).await
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

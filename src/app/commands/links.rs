@@ -92,74 +92,62 @@ enum LinkEvent {
     Unlinked(TicketUnlinked),
 }
 
-/// Both tickets of a link command, locked (this one first) and readable by the caller.
-async fn lock_pair(
-    commands: &Commands,
-    tx: &deadpool_postgres::Transaction<'_>,
-    target: &TicketRef,
-    other: &str,
-    precondition: &Precondition,
-    may_read: &impl Fn(&TicketRow) -> bool,
-) -> Result<(Linkable, Linkable), CommandError> {
-    let other_ref = TicketRef::parse(other).ok_or_else(|| CommandError::OtherNotFound(other.to_owned()))?;
-    let (this_row, this_head) = lock_target(tx, target, precondition, None).await?;
-    if !may_read(&this_row) {
-        return Err(CommandError::NotFound);
+/// A command on the link between two tickets.
+pub enum LinkCommand {
+    Link(LinkTickets),
+    Unlink(UnlinkTickets),
+}
+
+impl LinkCommand {
+    /// The other ticket, as the caller named it.
+    fn target(&self) -> &str {
+        match self {
+            LinkCommand::Link(c) => &c.target,
+            LinkCommand::Unlink(c) => &c.target,
+        }
     }
-    let (other_row, other_head) = commands.lock_other(tx, &other_ref, other).await?;
-    if !may_read(&other_row) {
-        return Err(CommandError::OtherNotFound(other.to_owned()));
-    }
-    Ok((
-        Linkable::new(this_row, this_head)?,
-        Linkable::new(other_row, other_head)?,
-    ))
 }
 
 impl Commands {
     /// Links the target ticket to another one, recording the link on both
-    /// (with the inverse relation on the other). `may_read` says whether
-    /// the caller may see a ticket: one they may not is reported as missing.
+    /// (with the inverse relation on the other), or removes their link,
+    /// recording the removal on both. `may_read` says whether the caller may
+    /// see a ticket: one they may not is reported as missing.
     pub async fn link(
         &self,
         ctx: &CommandContext,
         target: &TicketRef,
-        cmd: &LinkTickets,
+        cmd: &LinkCommand,
         precondition: &Precondition,
         may_read: impl Fn(&TicketRow) -> bool,
         render: impl Fn(&TicketRow) -> StoredResponse,
     ) -> Result<Outcome, CommandError> {
+        let named = cmd.target();
+        let other_ref = TicketRef::parse(named).ok_or_else(|| CommandError::OtherNotFound(named.to_owned()))?;
         let retry = matches!(precondition, Precondition::Commutes);
         self.execute(ctx, retry, render, async |tx| {
-            let (this, other) = lock_pair(self, tx, target, &cmd.target, precondition, &may_read).await?;
-            let (this_event, other_event) =
-                link::link_pair(&this.reference(), this.links(), &other.reference(), other.links(), cmd)?;
-            let (this_event, other_event) = (LinkEvent::Linked(this_event), LinkEvent::Linked(other_event));
+            let (this_row, this_head) = lock_target(tx, target, precondition, None).await?;
+            if !may_read(&this_row) {
+                return Err(CommandError::NotFound);
+            }
+            let (other_row, other_head) = self.lock_other(tx, &other_ref, named).await?;
+            if !may_read(&other_row) {
+                return Err(CommandError::OtherNotFound(named.to_owned()));
+            }
+            let this = Linkable::new(this_row, this_head)?;
+            let other = Linkable::new(other_row, other_head)?;
+            let (this_ref, other_ref) = (this.reference(), other.reference());
+            let (this_event, other_event) = match cmd {
+                LinkCommand::Link(c) => {
+                    let (a, b) = link::link_pair(&this_ref, this.links(), &other_ref, other.links(), c)?;
+                    (LinkEvent::Linked(a), LinkEvent::Linked(b))
+                }
+                LinkCommand::Unlink(c) => {
+                    let (a, b) = link::unlink_pair(&this_ref, this.links(), &other_ref, other.links(), c)?;
+                    (LinkEvent::Unlinked(a), LinkEvent::Unlinked(b))
+                }
+            };
             Plan::tickets(vec![this.write(this_event, ctx)?, other.write(other_event, ctx)?])
-        })
-        .await
-    }
-
-    /// Removes the link between the target ticket and another, recording
-    /// the removal on both. Commutes like linking.
-    pub async fn unlink(
-        &self,
-        ctx: &CommandContext,
-        target: &TicketRef,
-        cmd: &UnlinkTickets,
-        precondition: &Precondition,
-        may_read: impl Fn(&TicketRow) -> bool,
-        render: impl Fn(&TicketRow) -> StoredResponse,
-    ) -> Result<Outcome, CommandError> {
-        let retry = matches!(precondition, Precondition::Commutes);
-        self.execute(ctx, retry, render, async |tx| {
-            let (this, other) = lock_pair(self, tx, target, &cmd.target, precondition, &may_read).await?;
-            let (this_event, other_event) =
-                link::unlink_pair(&this.reference(), this.links(), &other.reference(), other.links(), cmd)?;
-            Plan::tickets(vec![
-                this.write(LinkEvent::Unlinked(this_event), ctx)?,
-                other.write(LinkEvent::Unlinked(other_event), ctx)?,
-            ])
         })
         .await
     }
