@@ -134,7 +134,7 @@ pub async fn history(
         .filter(|t| may_read_kind(&principal, &t.kind, t.complaint_linked))
         .ok_or_else(|| ApiError::NotFound(format!("no ticket {id:?}")))?;
     // One row more than the page tells whether another page follows.
-    let rows = store::read_stream_page(&client, ticket.id, after, i64::from(limit) + 1).await?;
+    let rows = store::read_stream_page(&client, ticket.id, after, Some(i64::from(limit) + 1)).await?;
     let mut entries = rows.entries()?;
     let more = entries.len() > limit as usize;
     entries.truncate(limit as usize);

@@ -276,52 +276,19 @@ pub async fn insert(client: &impl GenericClient, events: &[StoredEvent]) -> Resu
     Ok(())
 }
 
-/// An event as stored, not yet parsed, borrowed from its row.
-pub struct StoredRef<'a> {
-    pub recorded_at: DateTime<Utc>,
-    pub stored: &'a [u8],
-    pub hash: [u8; 32],
-}
-
-/// The rows of one stream in version order, unparsed: for readers that parse
-/// only what they need (the history parses a payload only when it may carry
-/// personal data) and borrow the stored bytes instead of copying them.
-pub struct StreamRows(Vec<tokio_postgres::Row>);
-
-impl StreamRows {
-    /// The events, borrowing their stored bytes from the rows.
-    pub fn events(&self) -> Result<Vec<StoredRef<'_>>, StoreError> {
-        self.0
-            .iter()
-            .map(|row| {
-                Ok(StoredRef {
-                    recorded_at: row.try_get(0)?,
-                    stored: row.try_get(1)?,
-                    hash: to_hash(row.try_get::<_, &[u8]>(2)?)?,
-                })
-            })
-            .collect()
-    }
-}
-
-/// Every event of one stream in version order, unparsed.
-pub async fn read_stream_rows(client: &impl GenericClient, stream_id: Uuid) -> Result<StreamRows, StoreError> {
-    let statement = client
-        .prepare_cached("SELECT recorded_at, stored, hash FROM events WHERE stream_id = $1 ORDER BY version")
-        .await?;
-    Ok(StreamRows(client.query(&statement, &[&stream_id]).await?))
-}
-
-/// Up to `limit` events of one stream after version `after`, in version
-/// order, unparsed, with their indexed columns.
+/// The events of one stream after version `after`, in version order, up to
+/// `limit` of them (all when `None`), unparsed, with their indexed columns:
+/// readers parse only what they need (the history passes most payloads
+/// through) and borrow the stored bytes instead of copying them.
 pub async fn read_stream_page(
     client: &impl GenericClient,
     stream_id: Uuid,
     after: i32,
-    limit: i64,
+    limit: Option<i64>,
 ) -> Result<StreamPage, StoreError> {
     let statement = client
         .prepare_cached(
+            // `LIMIT NULL` is no limit.
             "SELECT recorded_at, stored, hash, version, event_id, event_type, schema_version FROM events
              WHERE stream_id = $1 AND version > $2 ORDER BY version LIMIT $3",
         )
@@ -373,17 +340,17 @@ impl StreamPage {
 
 /// Every event of one stream in version order, parsed from the stored bytes.
 pub async fn read_stream(client: &impl GenericClient, stream_id: Uuid) -> Result<Vec<StoredEvent>, StoreError> {
-    read_stream_rows(client, stream_id)
+    read_stream_page(client, stream_id, 0, None)
         .await?
-        .events()?
+        .entries()?
         .into_iter()
         .map(|e| {
-            let envelope: Envelope = serde_json::from_slice(e.stored)
+            let envelope: Envelope = serde_json::from_str(e.stored)
                 .map_err(|err| StoreError::Corrupt(format!("stream {stream_id}: {err}")))?;
             Ok(StoredEvent {
                 envelope,
                 recorded_at: e.recorded_at,
-                stored: e.stored.to_vec(),
+                stored: e.stored.as_bytes().to_vec(),
                 hash: e.hash,
             })
         })
