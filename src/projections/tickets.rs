@@ -274,25 +274,37 @@ pub async fn fault_queue(
     after: Option<QueueCursor>,
     limit: u32,
 ) -> Result<(Vec<TicketRow>, Option<QueueCursor>), StoreError> {
-    // Untriaged faults (no severity) rank 0, before severity 1.
-    let sql = format!(
-        "SELECT {COLUMNS} FROM tickets t
-         WHERE t.kind = 'fault' AND t.status NOT IN ('resolved', 'closed')
-           AND ($1::boolean OR (coalesce(t.severity, 0::smallint), t.created_at, t.id) > ($2::smallint, $3::timestamptz, $4::uuid))
-         ORDER BY coalesce(t.severity, 0), t.created_at, t.id LIMIT $5"
-    );
-    let statement = client.prepare_cached(&sql).await?;
-    let first = after.is_none();
-    // Ignored on the first page; any values PostgreSQL can hold.
-    let (rank, created_at, id) = after.map_or((0, DateTime::<Utc>::UNIX_EPOCH, Uuid::nil()), |c| {
-        (c.severity_rank, c.created_at, c.id)
-    });
-    let rows = client
-        .query(&statement, &[&first, &rank, &created_at, &id, &(i64::from(limit) + 1)])
-        .await?;
+    // Untriaged faults (no severity) rank 0, before severity 1; the
+    // expressions match the `tickets_fault_queue` index (V7), and the first
+    // page has a statement of its own so both can walk that index.
+    const OPEN_FAULTS: &str = "t.kind = 'fault' AND t.status NOT IN ('resolved', 'closed')";
+    const RANK: &str = "coalesce(t.severity, 0::smallint)";
+    let limit = i64::from(limit) + 1;
+    let rows = match after {
+        None => {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM tickets t WHERE {OPEN_FAULTS}
+                 ORDER BY {RANK}, t.created_at, t.id LIMIT $1"
+            );
+            let statement = client.prepare_cached(&sql).await?;
+            client.query(&statement, &[&limit]).await?
+        }
+        Some(c) => {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM tickets t WHERE {OPEN_FAULTS}
+                   AND ({RANK}, t.created_at, t.id) > ($1, $2, $3)
+                 ORDER BY {RANK}, t.created_at, t.id LIMIT $4"
+            );
+            let statement = client.prepare_cached(&sql).await?;
+            client
+                .query(&statement, &[&c.severity_rank, &c.created_at, &c.id, &limit])
+                .await?
+        }
+    };
     let mut rows = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
-    let next = (rows.len() > limit as usize).then(|| {
-        rows.truncate(limit as usize);
+    let page = (limit - 1) as usize;
+    let next = (rows.len() > page).then(|| {
+        rows.truncate(page);
         rows.last().map(|r| QueueCursor {
             severity_rank: r.severity.unwrap_or(0),
             created_at: r.created_at,
