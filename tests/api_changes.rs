@@ -494,6 +494,16 @@ async fn overlapping_windows_are_refused_or_overridden_with_a_recorded_reason() 
         .collect();
     assert_eq!(numbers, [first.as_str(), second.as_str()], "{calendar}");
     assert_eq!(calendar["time_zone"], "Europe/Berlin");
+    let local = calendar["changes"][0]["start_local"].as_str().expect("start_local");
+    assert!(
+        local.ends_with("+01:00") || local.ends_with("+02:00"),
+        "in Berlin time: {local}"
+    );
+    let instant = chrono::DateTime::parse_from_rfc3339(local).expect("RFC 3339");
+    assert_eq!(
+        instant,
+        chrono::DateTime::parse_from_rfc3339(&calendar["changes"][0]["start"].as_str().expect("start")).expect("start")
+    );
     let history: Value = app
         .get(&format!("/v1/tickets/{second}/history"), &engineer("eng-1"))
         .await

@@ -349,21 +349,25 @@ fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
     let verifier = req
         .app_data::<web::Data<Verifier>>()
         .ok_or_else(|| ApiError::Internal("no verifier configured".into()))?;
+    let principal = verifier.verify(bearer_token(req)?)?;
+    req.extensions_mut().insert(principal.clone());
+    Ok(principal)
+}
+
+/// The token of the request's `Authorization: Bearer` header.
+pub(crate) fn bearer_token(req: &HttpRequest) -> Result<&str, ApiError> {
     let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
         ApiError::Unauthenticated("the Authorization header is missing: send `Authorization: Bearer <token>`".into())
     })?;
     let value = value
         .to_str()
         .map_err(|_| ApiError::Unauthenticated("the Authorization header is not valid text".into()))?;
-    let token = value
+    value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| ApiError::Unauthenticated("the Authorization header must use the Bearer scheme".into()))?;
-    let principal = verifier.verify(token)?;
-    req.extensions_mut().insert(principal.clone());
-    Ok(principal)
+        .ok_or_else(|| ApiError::Unauthenticated("the Authorization header must use the Bearer scheme".into()))
 }
 
 #[cfg(test)]

@@ -441,24 +441,15 @@ pub async fn calendar(
     principal.require(Permission::ChangeRead)?;
     let mut v = Validator::new();
     let zone = zoned::parse_zone(&mut v, "/time_zone", params.time_zone.as_deref());
-    let zone_name = params
-        .time_zone
-        .clone()
-        .unwrap_or_else(|| zoned::DEFAULT_TIME_ZONE.to_owned());
     let instant = |v: &mut Validator, name: &str, value: &Option<String>| match (value, zone) {
         (Some(s), Some(z)) => zoned::parse_instant(v, &format!("/{name}"), s, z),
         _ => None,
     };
     let from = instant(&mut v, "from", &params.from);
     let to = instant(&mut v, "to", &params.to);
-    let errors = match v.finish() {
-        Ok(()) => Vec::new(),
-        Err(crate::domain::DomainError::Validation(errors)) => errors,
-        Err(other) => return Err(other.into()),
-    };
-    if !errors.is_empty() {
-        return Err(ApiError::InvalidQuery(errors));
-    }
+    v.finish().map_err(ApiError::of_query)?;
+    // A zone that does not parse is among the errors just returned.
+    let zone_name = zone.map_or(zoned::DEFAULT_TIME_ZONE, |z| z.name()).to_owned();
     let from = from.unwrap_or_else(Utc::now);
     let to = to.unwrap_or(from + TimeDelta::days(30));
     if to <= from || to - from > TimeDelta::days(366) {
@@ -468,8 +459,8 @@ pub async fn calendar(
         )]));
     }
 
-    let freeze_calendar = state.commands.freeze_windows().await?;
     let client = state.pool.get().await.map_err(store::StoreError::from)?;
+    let freeze_calendar = crate::app::commands::freeze_calendar(&client).await?;
     let rows = tickets::change_calendar(&client, from, to, CALENDAR_LIMIT).await?;
     let mut changes = Vec::with_capacity(rows.len());
     for row in rows {

@@ -252,6 +252,17 @@ impl From<DomainError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// A domain error found in query parameters: invalid fields are a 400
+    /// (`invalid-query`), not the 422 of an invalid body.
+    pub fn of_query(e: DomainError) -> ApiError {
+        match e {
+            DomainError::Validation(errors) => ApiError::InvalidQuery(errors),
+            other => other.into(),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {

@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::domain::permissions::Permission;
 use crate::domain::{FieldError, Role};
+use crate::privacy::render::may_hold_personal_data;
 use crate::projections::tickets;
 use crate::store::{self, StoredEntry};
 
@@ -210,14 +211,6 @@ struct RawMetadata<'a> {
     causation_id: Option<Cow<'a, str>>,
 }
 
-/// Whether a stored payload may hold a sealed value or an erased marker:
-/// both are objects with a key no other payload field has. Canonical JSON
-/// writes keys unescaped, and a text that merely mentions the word has its
-/// quotes escaped, so this never misses one.
-fn may_hold_personal_data(payload: &str) -> bool {
-    payload.contains("\"ciphertext\"") || payload.contains("\"erased\"")
-}
-
 /// The members of [`History`] before `events`.
 #[derive(Serialize)]
 struct HistoryHead<'a> {
@@ -304,18 +297,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn payloads_with_sealed_values_or_erased_markers_are_rendered_and_others_pass_through() {
-        let sealed = r#"{"complainant":{"name":{"ciphertext":"x","key_id":"k","nonce":"n","subject":"s"}}}"#;
-        assert!(may_hold_personal_data(sealed));
-        assert!(may_hold_personal_data(r#"{"comment":{"erased":true}}"#));
-        assert!(!may_hold_personal_data(
-            r#"{"body":"internal note","visibility":"internal"}"#
-        ));
-        // Text that only mentions the word is escaped, never a key.
-        assert!(!may_hold_personal_data(r#"{"body":"the \"ciphertext\" field"}"#));
-    }
 
     #[test]
     fn a_written_line_is_the_documented_entry() {

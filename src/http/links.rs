@@ -1,6 +1,5 @@
 //! `POST /v1/tickets/{id}/links` and `/unlink`: linking any two tickets, and removing a link.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::app::commands::LinkCommand;
@@ -11,8 +10,7 @@ use super::AppState;
 use super::auth::Principal;
 use super::body;
 use super::error::{ApiError, Problem};
-use super::request::{command_context, precondition};
-use super::tickets::{TicketDoc, may_read, parse_ref, send_outcome, stored_response};
+use super::tickets::{TicketDoc, may_read, run_on_ticket};
 
 /// Link this ticket to another one: `relates_to`, `caused_by` or
 /// `duplicates`. The link shows on both tickets (the other one gets the
@@ -116,16 +114,22 @@ async fn run(
     cmd: LinkCommand,
     raw: &[u8],
 ) -> Result<HttpResponse, ApiError> {
-    let target = parse_ref(id)?;
-    let precondition = precondition(req, true)?;
-    let ctx = command_context(req, principal, raw)?;
-    let render = |row: &_| stored_response(row, principal, StatusCode::OK, false);
-    let readable = |row: &_| may_read(principal, row);
-    let outcome = state
-        .commands
-        .link(&ctx, &target, &cmd, &precondition, readable, render)
-        .await?;
-    send_outcome(req, principal, state, outcome, StatusCode::OK, false).await
+    run_on_ticket(
+        req,
+        principal,
+        state,
+        id,
+        raw,
+        true,
+        async |ctx, target, precondition, render| {
+            let readable = |row: &_| may_read(principal, row);
+            state
+                .commands
+                .link(ctx, target, &cmd, precondition, readable, render)
+                .await
+        },
+    )
+    .await
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

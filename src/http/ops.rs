@@ -1,6 +1,5 @@
 //! Operational endpoints for load balancers and orchestrators.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -55,12 +54,8 @@ impl MetricsToken {
         (token.chars().count() >= Self::MIN_LEN).then(|| MetricsToken(Sha256::digest(token.as_bytes()).into()))
     }
 
-    fn admits(&self, req: &HttpRequest) -> bool {
-        req.headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .is_some_and(|presented| <[u8; 32]>::from(Sha256::digest(presented.trim().as_bytes())) == self.0)
+    fn admits(&self, presented: &str) -> bool {
+        <[u8; 32]>::from(Sha256::digest(presented.as_bytes())) == self.0
     }
 }
 
@@ -75,7 +70,7 @@ impl MetricsToken {
     ))]
 pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     if let Some(token) = &state.metrics_token
-        && !token.admits(&req)
+        && !token.admits(super::auth::bearer_token(&req)?)
     {
         return Err(ApiError::Unauthenticated(
             "/metrics requires the metrics bearer token".into(),

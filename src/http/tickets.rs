@@ -67,12 +67,8 @@ fn variant(principal: &Principal) -> Variant {
     }
 }
 
-/// The JSON of a ticket as stored: personal data still sealed.
-pub fn raw_view(row: &TicketRow) -> Value {
-    into_raw_view(row.clone())
-}
-
-/// [`raw_view`] without copying the view (reads are dominated by JSON
+/// The JSON of a ticket as stored, personal data still sealed; takes the
+/// row so the view is moved, not copied (reads are dominated by JSON
 /// allocation; see docs/performance.md).
 pub(crate) fn into_raw_view(row: TicketRow) -> Value {
     let mut view = row.view;

@@ -51,6 +51,15 @@ fn sealed_parts(map: &Map<String, Value>) -> Option<(Uuid, Uuid, &str, &str)> {
     ))
 }
 
+/// Whether JSON text (as stored: canonical, keys unescaped) may hold a
+/// sealed value or an erased marker, so that it must be parsed and rendered
+/// rather than passed through. Both are objects with a key no other payload
+/// field has; a text that merely mentions the word has its quotes escaped,
+/// so this never misses one.
+pub fn may_hold_personal_data(json: &str) -> bool {
+    json.contains("\"ciphertext\"") || json.contains("\"erased\"")
+}
+
 fn is_erased_marker(map: &Map<String, Value>) -> bool {
     map.len() == 1 && map.get("erased") == Some(&Value::Bool(true))
 }
@@ -245,6 +254,20 @@ mod tests {
                 "a look-alike is walked, not opened: {look_alike:?}"
             );
         }
+    }
+
+    #[test]
+    fn text_holding_sealed_values_or_erased_markers_is_told_apart_from_other_text() {
+        let alice = key(Uuid::now_v7());
+        let mut doc = json!({"complainant": {"name": sealed(&alice, "张伟")}});
+        let text = |v: &Value| serde_json::to_string(v).expect("json");
+        assert!(may_hold_personal_data(&text(&doc)), "what seal() writes");
+        scrub(&mut doc, alice.subject);
+        assert!(may_hold_personal_data(&text(&doc)), "what scrub() writes");
+        // Text that only mentions the words is escaped, never a key.
+        assert!(!may_hold_personal_data(&text(
+            &json!({"body": "the \"ciphertext\" and \"erased\" fields", "visibility": "internal"})
+        )));
     }
 
     #[test]

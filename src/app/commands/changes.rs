@@ -10,7 +10,7 @@
 //! exclusive advisory lock that every scheduling transaction shares, so a
 //! window cannot be scheduled into a freeze declared while it was deciding.
 
-use deadpool_postgres::Transaction;
+use deadpool_postgres::{GenericClient, Transaction};
 use uuid::Uuid;
 
 use crate::domain::change::calendar::{self, CalendarEvent, ServiceCalendar};
@@ -250,14 +250,6 @@ impl Commands {
         })
         .await
     }
-
-    /// The freeze windows, for the calendar.
-    pub async fn freeze_windows(&self) -> Result<FreezeCalendar, CommandError> {
-        let client = self.pool.get().await.map_err(StoreError::from)?;
-        let events = store::read_stream(&client, FREEZE_STREAM_ID).await?;
-        let state = fold::fold_with(None, &events, freeze::evolve_freezes).map_err(corrupt)?;
-        Ok(state.unwrap_or_default())
-    }
 }
 
 /// Takes the freeze-window lock for the rest of the transaction.
@@ -274,14 +266,17 @@ async fn lock_freezes(tx: &Transaction<'_>, exclusive: bool) -> Result<(), Comma
     Ok(())
 }
 
-async fn freeze_stream(tx: &Transaction<'_>) -> Result<(Option<FreezeCalendar>, Option<StreamHead>), CommandError> {
-    let events = store::read_stream(tx, FREEZE_STREAM_ID).await?;
+async fn freeze_stream(
+    client: &impl GenericClient,
+) -> Result<(Option<FreezeCalendar>, Option<StreamHead>), CommandError> {
+    let events = store::read_stream(client, FREEZE_STREAM_ID).await?;
     let state = fold::fold_with(None, &events, freeze::evolve_freezes).map_err(corrupt)?;
     Ok((state, head_of(&events)))
 }
 
-async fn freeze_calendar(tx: &Transaction<'_>) -> Result<FreezeCalendar, CommandError> {
-    Ok(freeze_stream(tx).await?.0.unwrap_or_default())
+/// Every freeze window declared, as of `client`'s view of the log.
+pub async fn freeze_calendar(client: &impl GenericClient) -> Result<FreezeCalendar, CommandError> {
+    Ok(freeze_stream(client).await?.0.unwrap_or_default())
 }
 
 /// Seals freeze events and answers with the window `id` as they leave it.

@@ -16,6 +16,7 @@ mod changes;
 mod complaints;
 mod faults;
 mod links;
+pub use changes::freeze_calendar;
 pub use links::LinkCommand;
 
 use std::sync::Arc;
