@@ -502,7 +502,7 @@ async fn overlapping_windows_are_refused_or_overridden_with_a_recorded_reason() 
     let instant = chrono::DateTime::parse_from_rfc3339(local).expect("RFC 3339");
     assert_eq!(
         instant,
-        chrono::DateTime::parse_from_rfc3339(&calendar["changes"][0]["start"].as_str().expect("start")).expect("start")
+        chrono::DateTime::parse_from_rfc3339(calendar["changes"][0]["start"].as_str().expect("start")).expect("start")
     );
     let history: Value = app
         .get(&format!("/v1/tickets/{second}/history"), &engineer("eng-1"))
