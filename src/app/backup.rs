@@ -340,12 +340,12 @@ fn get<T: for<'a> tokio_postgres::types::FromSql<'a>>(row: &tokio_postgres::Row,
 /// Loads a backup into an empty database; all of it or nothing.
 pub async fn import(args: &ImportArgs) -> Result<ImportReport, String> {
     let file = File::open(&args.from).map_err(|e| format!("cannot open {}: {e}", args.from.display()))?;
-    let _migrated = database::migrate_only(&args.database)
-        .await
-        .map_err(|e| e.to_string())?;
+    // The owner's connection (beside a running embedded server, if there is
+    // one); the schema must be current before rows go in.
     let (mut client, _embedded) = database::connect_owner(&args.database)
         .await
         .map_err(|e| e.to_string())?;
+    database::run_migrations(&mut client).await.map_err(|e| e.to_string())?;
     let tx = client.transaction().await.map_err(|e| e.to_string())?;
     for (table, what) in [
         ("events", "events"),

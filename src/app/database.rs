@@ -83,21 +83,19 @@ pub async fn open(args: &DatabaseArgs) -> Result<Database, DatabaseError> {
     }
 }
 
-/// Applies migrations only (`opsledger migrate`).
+/// Applies migrations only (`opsledger migrate`, and `import` before it
+/// loads), beside a running embedded server rather than restarting it.
 pub async fn migrate_only(args: &DatabaseArgs) -> Result<Option<EmbeddedPostgres>, DatabaseError> {
-    match (&args.migration_database_url, &args.database_url) {
-        (Some(url), _) | (None, Some(url)) => {
-            migrate(&parse(url)?).await?;
-            Ok(None)
-        }
-        (None, None) => {
-            let embedded =
-                EmbeddedPostgres::start(&EmbeddedPostgres::reachable_dir(&args.data_dir.join("postgres"))?).await?;
-            provision_embedded(&embedded).await?;
-            migrate(&embedded_config(&embedded, EMBEDDED_OWNER)).await?;
-            Ok(Some(embedded))
-        }
-    }
+    let (mut client, embedded) = connect_owner(args).await?;
+    run_migrations(&mut client).await?;
+    Ok(embedded)
+}
+
+/// Applies pending migrations on an owner's connection.
+pub async fn run_migrations(owner: &mut tokio_postgres::Client) -> Result<(), DatabaseError> {
+    store::migrations::run(owner)
+        .await
+        .map_err(|e| DatabaseError::Migration(store::describe_error(&e)))
 }
 
 /// A connection as the schema owner (for maintenance commands), starting
@@ -145,10 +143,7 @@ async fn connect(config: &tokio_postgres::Config) -> Result<tokio_postgres::Clie
 }
 
 pub async fn migrate(owner: &tokio_postgres::Config) -> Result<(), DatabaseError> {
-    let mut client = connect(owner).await?;
-    store::migrations::run(&mut client)
-        .await
-        .map_err(|e| DatabaseError::Migration(store::describe_error(&e)))
+    run_migrations(&mut connect(owner).await?).await
 }
 
 /// Creates the embedded roles and database on first start: an owner that
