@@ -5,7 +5,7 @@
 -- "transaction" is one whole lifecycle (4 requests).
 --
 -- 1. POST /v1/complaints: exactly the statements of file.sql (see there):
---      idempotency::find; SELECT nextval; BEGIN; keys::resolve_subject (lookup, INSERT subject_keys,
+--      idempotency::find; BEGIN; SELECT nextval; keys::resolve_subject (lookup, INSERT subject_keys,
 --      INSERT subject_index); commands::write (store::insert events + event_queue, tickets::upsert,
 --      idempotency::insert, pipelined); COMMIT; keys::subject_keys (render); INSERT pii_access (access log).
 -- 2. POST /v1/complaints/{id}/acknowledge {"message": ...}, If-Match: commands::Commands::handle_complaint
@@ -49,6 +49,8 @@
 
 SELECT request_hash, status, location, etag, body FROM idempotency_keys
     WHERE principal = 'https://idp.bench|bench-agent' AND key = :key1;
+
+BEGIN;
 
 SELECT n.counter, u.id, u.number, u.subject, u.key_id, u.at,
        'https://idp.bench|bench-agent' AS actor,
@@ -201,8 +203,6 @@ CROSS JOIN (SELECT '{"acknowledged_at":%2$s,"assignee":%1$s,"category":"broadban
                    '"resolution":%11$s,"satisfaction":%1$s,"status":"%12$s","subject":"%13$s","team":%1$s,'
                    '"title":"宽带每晚断线","updated_at":"%14$s","version":%15$s,"waiting_reason":%1$s}' AS tpl) v
 \gset
-
-BEGIN;
 
 SELECT k.subject_id, k.key_id, k.wrapped_key
     FROM unnest(:kinds::text[], :digests::bytea[]) AS c(kind, digest)

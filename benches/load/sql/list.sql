@@ -1,6 +1,6 @@
 -- list.sql: the database work of ONE `GET /v1/tickets?status=filed&limit=50` (first page, by an agent who sees
 -- personal data in clear), statement by statement, in the server's order, all autocommit. Run with
--- `pgbench -n -M prepared`. It reads the newest 51 tickets with status 'filed': in the benchmark those the server
+-- `pgbench -n -M prepared -D status=filed`. It reads the newest 51 tickets with status 'filed': in the benchmark those the server
 -- filed (pgbench's own filings have the status 'pgbench_filed'; see file.sql).
 --
 -- Statement (all autocommit)                              Server function
