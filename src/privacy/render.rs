@@ -126,7 +126,7 @@ fn walk(
 pub fn scrub(value: &mut Value, subject: Uuid) -> bool {
     match value {
         Value::Object(map) => {
-            if as_sealed(map).is_some_and(|s| s.subject == subject) {
+            if sealed_parts(map).is_some_and(|(sealed_for, ..)| sealed_for == subject) {
                 *value = serde_json::json!({ "erased": true });
                 true
             } else {
