@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use opsledger::app::config::{Cli, Command, LogFormat};
+use opsledger::app::config::{Cli, Command, LogFormat, SubjectsCommand};
 use opsledger::app::{auth_config, database, maintenance, server::Application, telemetry};
 use opsledger::domain::Role;
 use opsledger::http::auth::{DevToken, mint_dev_token};
@@ -59,6 +59,11 @@ fn main() -> ExitCode {
         }),
         Command::Import(args) => run_blocking(async move {
             let report = opsledger::app::backup::import(&args).await?;
+            println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
+            Ok(())
+        }),
+        Command::Subjects(SubjectsCommand::Repair(args)) => run_blocking(async move {
+            let report = maintenance::repair_subjects(&args).await?;
             println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
             Ok(())
         }),

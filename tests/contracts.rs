@@ -30,8 +30,9 @@ use opsledger::domain::change::{
 use opsledger::domain::complaint::{
     Channel, ComplainantRecord, ComplaintAcknowledged, ComplaintAssigned, ComplaintClosed, ComplaintEscalated,
     ComplaintEvent, ComplaintFiled, ComplaintLinkedFaultReopened, ComplaintLinkedFaultResolved, ComplaintNoteAdded,
-    ComplaintReopened, ComplaintResolved, ComplaintResumed, ComplaintSatisfactionRecorded, ComplaintWaitingOnCustomer,
-    NoteVisibility, Priority,
+    ComplaintPersonalDataResealed, ComplaintReopened, ComplaintResolved, ComplaintResumed,
+    ComplaintSatisfactionRecorded, ComplaintWaitingOnCustomer, NoteVisibility, Priority, ResealCause, ResealedValue,
+    SubjectJoin,
 };
 use opsledger::domain::fault::{
     DetectedBy, FaultActionItemCompleted, FaultClosed, FaultEvaluated, FaultEvent, FaultInvestigationStarted,
@@ -40,6 +41,7 @@ use opsledger::domain::fault::{
 };
 use opsledger::domain::link::{LinkRelation, TicketLinked, TicketRef, TicketUnlinked};
 use opsledger::domain::maintenance::MaintenanceType;
+use opsledger::domain::subject::{SubjectErased, SubjectEvent, SubjectMerged, SubjectRepaired};
 use opsledger::domain::ticket::TicketKind;
 
 const UPDATE_HINT: &str = "run `UPDATE_CONTRACTS=1 cargo test --test contracts` and commit the result";
@@ -273,7 +275,41 @@ fn samples() -> Vec<Sample> {
         .chain(changes.iter().map(|e| Sample::of(e, change_schema(e))))
         .chain(calendars.iter().map(|e| Sample::of(e, calendar_schema(e))))
         .chain(freezes.iter().map(|e| Sample::of(e, freeze_schema(e))))
+        .chain(subject_samples().iter().map(|e| Sample::of(e, subject_schema(e))))
         .collect()
+}
+
+/// Every event of a data subject's own stream. None holds personal data.
+fn subject_samples() -> Vec<SubjectEvent> {
+    let zhang = Uuid::parse_str(SUBJECT_ZHANG).expect("valid uuid");
+    let rossi = Uuid::parse_str(SUBJECT_ROSSI).expect("valid uuid");
+    let successor = Uuid::parse_str("5d1c6f0e-8a7b-4c3d-9e2f-1a0b9c8d7e6f").expect("valid uuid");
+    let ticket = Uuid::parse_str("0193a1b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b").expect("valid uuid");
+    vec![
+        SubjectEvent::Erased(SubjectErased {
+            subject: rossi,
+            reason: "客户请求删除 CMP-2025-000043".to_owned(),
+        }),
+        SubjectEvent::Merged(SubjectMerged {
+            subject: rossi,
+            merged_into: zhang,
+            reason: "同一客户，两次来电".to_owned(),
+            tickets: vec![ticket],
+        }),
+        SubjectEvent::Repaired(SubjectRepaired {
+            subject: zhang,
+            successors: vec![successor, rossi],
+            reason: opsledger::domain::subject::REPAIR_REASON.to_owned(),
+        }),
+    ]
+}
+
+fn subject_schema(event: &SubjectEvent) -> (Value, BTreeMap<String, Value>) {
+    match event {
+        SubjectEvent::Erased(_) => payload_schema::<SubjectErased>(),
+        SubjectEvent::Merged(_) => payload_schema::<SubjectMerged>(),
+        SubjectEvent::Repaired(_) => payload_schema::<SubjectRepaired>(),
+    }
 }
 
 /// The first sample complainant's data subject and data key.
@@ -319,6 +355,7 @@ fn complaint_samples() -> Vec<ComplaintEvent> {
             id,
             number: "CMP-2025-000042".to_owned(),
             subject: Uuid::parse_str(SUBJECT_ZHANG).expect("valid uuid"),
+            subject_joined: None,
             title: "宽带连续三天断线".to_owned(),
             description: zhang(
                 "q0Fh3kYtN2v8xWcB",
@@ -338,6 +375,7 @@ fn complaint_samples() -> Vec<ComplaintEvent> {
             id: Uuid::parse_str("0193a1b2-7c3d-7e4f-8a9b-0c1d2e3f4a5c").expect("valid uuid"),
             number: "CMP-2025-000043".to_owned(),
             subject: Uuid::parse_str(SUBJECT_ROSSI).expect("valid uuid"),
+            subject_joined: Some(SubjectJoin::Named),
             title: "Invoice charged twice".to_owned(),
             // Maria Rossi asked to be forgotten: her values were erased.
             description: erased(),
@@ -437,6 +475,23 @@ fn complaint_samples() -> Vec<ComplaintEvent> {
         ComplaintEvent::Unlinked(TicketUnlinked {
             other: fault_ref(),
             reason: "误关联：不同小区".to_owned(),
+        }),
+        ComplaintEvent::PersonalDataResealed(ComplaintPersonalDataResealed {
+            subject: Uuid::parse_str("5d1c6f0e-8a7b-4c3d-9e2f-1a0b9c8d7e6f").expect("valid uuid"),
+            previous_subject: Uuid::parse_str(SUBJECT_ZHANG).expect("valid uuid"),
+            cause: ResealCause::Repair,
+            reason: opsledger::domain::subject::REPAIR_REASON.to_owned(),
+            values: vec![ResealedValue {
+                version: 1,
+                pointer: "/complainant/name".to_owned(),
+                replaces: "Tz9rVb2mQe7LxPa1".to_owned(),
+                value: sealed(
+                    "5d1c6f0e-8a7b-4c3d-9e2f-1a0b9c8d7e6f",
+                    "8e2d7c1b-0a9f-4e8d-b7c6-5a4f3e2d1c0b",
+                    "bmV3LW5vbmNlLTAx",
+                    "WnF1Y2tRdzJFdjNSYzRUYjVZbjZVbTdJbw",
+                ),
+            }],
         }),
     ]
 }
@@ -844,6 +899,7 @@ fn complaint_schema(event: &ComplaintEvent) -> (Value, BTreeMap<String, Value>) 
         ComplaintEvent::LinkedFaultReopened(_) => payload_schema::<ComplaintLinkedFaultReopened>(),
         ComplaintEvent::Linked(_) => payload_schema::<TicketLinked>(),
         ComplaintEvent::Unlinked(_) => payload_schema::<TicketUnlinked>(),
+        ComplaintEvent::PersonalDataResealed(_) => payload_schema::<ComplaintPersonalDataResealed>(),
     }
 }
 
@@ -962,6 +1018,7 @@ fn assert_covers_every_event_type(events: &[Sample]) {
         .chain(ChangeEvent::EVENT_TYPES)
         .chain(CalendarEvent::EVENT_TYPES)
         .chain(FreezeEvent::EVENT_TYPES)
+        .chain(SubjectEvent::EVENT_TYPES)
         .copied()
         .collect();
     assert_eq!(sampled, known, "the samples must cover exactly the known event types");

@@ -194,6 +194,7 @@ fn stream(keys: &Keys, counter: u64, length: u64, start: DateTime<Utc>, rng: &mu
         },
         category: "broadband".into(),
         priority: [Priority::P1, Priority::P2, Priority::P3, Priority::P4][rng.range(0, 3) as usize],
+        subject: None,
     };
     let events = complaint::file(id, &number, subject, &filing, start).expect("a valid filing");
     s.append(events, &metadata(rng), rng);

@@ -170,6 +170,7 @@ fn start_server(db: &Database, pool: usize) -> (String, actix_web::dev::ServerHa
         log_format: LogFormat::Text,
         idempotency_retention_hours: 24,
         metrics_token_file: None,
+        strong: Default::default(),
         database: DatabaseArgs {
             database_url: Some(url_of(&db.admin, Some("opsledger_app"))),
             migration_database_url: Some(url_of(&db.admin, None)),

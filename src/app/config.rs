@@ -37,6 +37,69 @@ pub enum Command {
     Export(ExportArgs),
     /// Load a backup into an empty database: verify every chain, honour every erasure, rebuild the views.
     Import(ImportArgs),
+    /// Data subjects: `repair` splits subjects that a matching contact had
+    /// joined across different people (stores written before 2026-12).
+    #[command(subcommand)]
+    Subjects(SubjectsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SubjectsCommand {
+    /// Report the data subjects that a matching phone or email had joined
+    /// across different people, and split each: every filing (or group of
+    /// filings sharing a strong identifier) is sealed anew under a subject
+    /// of its own, the index is rebuilt, and the merged key is destroyed.
+    Repair(RepairArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RepairArgs {
+    /// Only report what would be split.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub strong: StrongIdentifierArgs,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub master: MasterKeyArgs,
+}
+
+/// An identifier a deployment may declare strong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum StrongIdentifier {
+    CustomerRef,
+    Email,
+    Phone,
+}
+
+impl StrongIdentifier {
+    pub fn index_kind(self) -> crate::privacy::crypto::IndexKind {
+        use crate::privacy::crypto::IndexKind;
+        match self {
+            StrongIdentifier::CustomerRef => IndexKind::CustomerRef,
+            StrongIdentifier::Email => IndexKind::Email,
+            StrongIdentifier::Phone => IndexKind::Phone,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct StrongIdentifierArgs {
+    /// Identifiers that name one person wherever they occur, e.g.
+    /// `customer_ref` when it comes from the CRM: a filing whose identifier
+    /// matches an existing subject exactly joins that subject. None by
+    /// default; a phone or an email is shared by families and offices, so
+    /// declaring one strong joins different people.
+    #[arg(long, env = "OPSLEDGER_STRONG_IDENTIFIERS", value_enum, value_delimiter = ',')]
+    pub strong_identifiers: Vec<StrongIdentifier>,
+}
+
+impl StrongIdentifierArgs {
+    pub fn kinds(&self) -> Vec<crate::privacy::crypto::IndexKind> {
+        self.strong_identifiers.iter().map(|s| s.index_kind()).collect()
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -203,6 +266,8 @@ pub struct ServeArgs {
     /// open, for a monitoring network that only Prometheus reaches.
     #[arg(long, env = "OPSLEDGER_METRICS_TOKEN_FILE")]
     pub metrics_token_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub strong: StrongIdentifierArgs,
     #[command(flatten)]
     pub database: DatabaseArgs,
     #[command(flatten)]

@@ -104,21 +104,38 @@ pub async fn run_migrations(owner: &mut tokio_postgres::Client) -> Result<(), Da
 pub async fn connect_owner(
     args: &DatabaseArgs,
 ) -> Result<(tokio_postgres::Client, Option<EmbeddedPostgres>), DatabaseError> {
+    let (config, embedded) = owner_config(args).await?;
+    Ok((connect(&config).await?, embedded))
+}
+
+/// A small pool of schema-owner connections, for maintenance commands that
+/// run application services (`opsledger subjects repair`).
+pub async fn owner_pool(args: &DatabaseArgs) -> Result<(Pool, Option<EmbeddedPostgres>), DatabaseError> {
+    let (config, embedded) = owner_config(args).await?;
+    Ok((pool(config, 2)?, embedded))
+}
+
+/// How to connect as the schema owner: the configured URL, or the embedded
+/// cluster (the running server's, else started and migrated here).
+async fn owner_config(
+    args: &DatabaseArgs,
+) -> Result<(tokio_postgres::Config, Option<EmbeddedPostgres>), DatabaseError> {
     match (&args.migration_database_url, &args.database_url) {
-        (Some(url), _) | (None, Some(url)) => Ok((connect(&parse(url)?).await?, None)),
+        (Some(url), _) | (None, Some(url)) => Ok((parse(url)?, None)),
         (None, None) => {
             let dir = EmbeddedPostgres::reachable_dir(&args.data_dir.join("postgres"))?;
             // A server is running on the embedded cluster: work beside it.
-            if let Some(port) = EmbeddedPostgres::running_port(&dir)
-                && let Ok(client) = connect(&EmbeddedPostgres::config_on(port, EMBEDDED_OWNER, EMBEDDED_DATABASE)).await
-            {
-                return Ok((client, None));
+            if let Some(port) = EmbeddedPostgres::running_port(&dir) {
+                let config = EmbeddedPostgres::config_on(port, EMBEDDED_OWNER, EMBEDDED_DATABASE);
+                if connect(&config).await.is_ok() {
+                    return Ok((config, None));
+                }
             }
             let embedded = EmbeddedPostgres::start(&dir).await?;
             provision_embedded(&embedded).await?;
             let owner = embedded_config(&embedded, EMBEDDED_OWNER);
             migrate(&owner).await?;
-            Ok((connect(&owner).await?, Some(embedded)))
+            Ok((owner, Some(embedded)))
         }
     }
 }

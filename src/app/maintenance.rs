@@ -1,10 +1,12 @@
-//! The maintenance commands: `verify`, `checkpoint`, `rebuild` and `rotate-master-key`.
+//! The maintenance commands: `verify`, `checkpoint`, `rebuild`,
+//! `rotate-master-key` and `subjects repair`.
 
 use crate::http::audit::{VerifyReport, verify_all};
 use crate::privacy::keys;
 use crate::store::{checkpoint, log};
 
-use super::config::{CheckpointArgs, DatabaseArgs, RotateArgs, VerifyArgs};
+use super::commands::{CommandContext, Commands, RepairReport};
+use super::config::{CheckpointArgs, DatabaseArgs, RepairArgs, RotateArgs, VerifyArgs};
 use super::{database, master_key};
 
 fn read(path: &std::path::Path) -> Result<String, String> {
@@ -92,6 +94,39 @@ pub async fn rotate_master_key(args: &RotateArgs) -> Result<String, String> {
             "now configure the new key (OPSLEDGER_MASTER_KEY or OPSLEDGER_MASTER_KEY_FILE) and restart"
         }
     ))
+}
+
+/// `opsledger subjects repair`: splits the data subjects that a matching
+/// contact had joined across different people (see
+/// [`Commands::repair_subjects`]). Runs beside a serving server: each
+/// subject is repaired in a transaction of its own, under row locks.
+pub async fn repair_subjects(args: &RepairArgs) -> Result<RepairReport, String> {
+    let dev_mode = args.database.database_url.is_none();
+    let master = master_key::load(&args.master, &args.database.data_dir, dev_mode).map_err(|e| e.to_string())?;
+    let (pool, _embedded) = database::owner_pool(&args.database).await.map_err(|e| e.to_string())?;
+    let privacy = {
+        let client = pool.get().await.map_err(|e| e.to_string())?;
+        crate::privacy::Privacy::open(&client, master)
+            .await
+            .map_err(|e| e.to_string())?
+            .with_strong_identifiers(args.strong.kinds())
+    };
+    let commands = Commands::new(pool, std::sync::Arc::new(privacy), Default::default());
+    let request = uuid::Uuid::now_v7().to_string();
+    let ctx = CommandContext {
+        actor: crate::domain::Actor {
+            id: "opsledger|subjects-repair".to_owned(),
+            roles: vec![crate::domain::Role::Admin],
+        },
+        request_id: request.clone(),
+        correlation_id: request,
+        causation_id: None,
+        idempotency: None,
+    };
+    commands
+        .repair_subjects(&ctx, args.dry_run)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// `opsledger rebuild`: replays the log into fresh views and swaps them in,

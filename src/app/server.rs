@@ -68,7 +68,11 @@ impl Application {
                 .get()
                 .await
                 .map_err(|e| database::DatabaseError::Connect(crate::store::StoreError::from(e).to_string()))?;
-            Arc::new(Privacy::open(&client, master).await?)
+            Arc::new(
+                Privacy::open(&client, master)
+                    .await?
+                    .with_strong_identifiers(args.strong.kinds()),
+            )
         };
         // Every instance competes to sequence the log and follows its head.
         let (head, log_head) = watch::channel(0i64);

@@ -7,6 +7,8 @@ use deadpool_postgres::Pool;
 use uuid::Uuid;
 
 use crate::domain::subject::{self, EraseSubject};
+use crate::privacy::crypto::IndexKind;
+use crate::privacy::render::Gone;
 use crate::privacy::{Privacy, keys, render};
 use crate::projections::tickets::{self, TicketRow};
 use crate::store::sequencer::AppendSignal;
@@ -21,13 +23,23 @@ pub struct Erasure {
     pub event_id: Uuid,
     pub erased_at: DateTime<Utc>,
     pub tickets_scrubbed: u64,
-    pub responses_deleted: u64,
+    /// Stored idempotent responses kept as tombstones, their sealed values
+    /// scrubbed: a retry replays the scrubbed response, never files anew.
+    pub responses_scrubbed: u64,
 }
 
 /// Everything held about one subject, still sealed (the caller renders it).
 pub struct SubjectRecords {
-    pub erased: bool,
+    /// What became of the subject, if its key is gone.
+    pub gone: Option<Gone>,
     pub tickets: Vec<(TicketRow, Vec<StoredEvent>)>,
+}
+
+/// A subject an exact contact identifies, with the tickets that carry its
+/// personal data.
+pub struct ContactMatch {
+    pub subject: Uuid,
+    pub tickets: Vec<TicketRow>,
 }
 
 #[derive(Clone)]
@@ -46,11 +58,12 @@ impl Subjects {
         }
     }
 
-    /// Erases a subject in one transaction: deletes their key and blind-index
-    /// entries, appends `subject.erased` to their stream, replaces their
-    /// sealed values in every view by an erased marker, and deletes stored
-    /// responses that carried their data. The event log is not touched
-    /// otherwise, so every hash chain still verifies.
+    /// Erases a subject in one transaction: deletes their key and every
+    /// blind-index entry that points to them, appends `subject.erased` to
+    /// their stream, replaces their sealed values in every view and every
+    /// stored idempotent response by an erased marker (the responses stay,
+    /// as tombstones). The event log is not touched otherwise, so every hash
+    /// chain still verifies.
     pub async fn erase(
         &self,
         ctx: &CommandContext,
@@ -61,12 +74,19 @@ impl Subjects {
         subject::erase(subject, cmd, false)?;
         let mut client = self.pool.get().await.map_err(StoreError::from)?;
         let tx = client.transaction().await.map_err(StoreError::from)?;
+        keys::lock_subject_keys(&tx, self.privacy.master(), &[subject]).await?;
         let had_key = keys::shred(&tx, subject).await?;
         if !had_key {
-            if !keys::subject_known(&tx, subject).await? {
-                return Err(CommandError::NotFound);
-            }
-            subject::erase(subject, cmd, true)?;
+            return Err(match keys::gone(&tx, &[subject]).await?.remove(&subject) {
+                None => CommandError::NoSubject(subject),
+                Some(Gone::Erased) => CommandError::Domain(crate::domain::DomainError::RuleViolated(
+                    "this subject's personal data has already been erased".into(),
+                )),
+                Some(gone) => CommandError::SubjectGone {
+                    subject,
+                    marker: gone.marker(),
+                },
+            });
         }
         let events = subject::erase(subject, cmd, false)?;
         let now = store::envelope::to_micros(Utc::now());
@@ -86,19 +106,25 @@ impl Subjects {
                 tickets_scrubbed += 1;
             }
         }
-        let responses_deleted = idempotency::delete_for_subject(&tx, subject).await?;
+        let responses_scrubbed = idempotency::scrub_for_subject(&tx, subject, |body| {
+            let mut doc: serde_json::Value = serde_json::from_slice(body)
+                .map_err(|e| StoreError::Corrupt(format!("a stored response is not JSON: {e}")))?;
+            render::scrub(&mut doc, subject);
+            serde_json::to_vec(&doc).map_err(|e| StoreError::Corrupt(e.to_string()))
+        })
+        .await?;
         tx.commit().await.map_err(StoreError::from)?;
         self.appended.committed(&sealed);
         let event = sealed
             .first()
             .ok_or_else(|| CommandError::Corrupt("an erasure produced no event".into()))?;
-        tracing::info!(%subject, tickets_scrubbed, responses_deleted, "erased a data subject");
+        tracing::info!(%subject, tickets_scrubbed, responses_scrubbed, "erased a data subject");
         Ok(Erasure {
             subject,
             event_id: event.envelope.event_id,
             erased_at: event.recorded_at,
             tickets_scrubbed,
-            responses_deleted,
+            responses_scrubbed,
         })
     }
 
@@ -106,17 +132,35 @@ impl Subjects {
     /// `None` for a subject the system never knew.
     pub async fn records(&self, subject: Uuid) -> Result<Option<SubjectRecords>, CommandError> {
         let client = self.pool.get().await.map_err(StoreError::from)?;
-        if !keys::subject_known(&client, subject).await? {
-            return Ok(None);
-        }
-        let erased = keys::subject_keys(&client, self.privacy.master(), &[subject])
+        let live = !keys::subject_keys(&client, self.privacy.master(), &[subject])
             .await?
             .is_empty();
+        let gone = if live {
+            None
+        } else {
+            match keys::gone(&client, &[subject]).await?.remove(&subject) {
+                None => return Ok(None),
+                gone => gone,
+            }
+        };
         let mut out = Vec::new();
         for ticket in tickets::of_subject(&client, subject, false).await? {
             let events = store::read_stream(&client, ticket.id).await?;
             out.push((ticket, events));
         }
-        Ok(Some(SubjectRecords { erased, tickets: out }))
+        Ok(Some(SubjectRecords { gone, tickets: out }))
+    }
+
+    /// Every subject an exact contact identifies, each with its tickets: a
+    /// person may hold several (one per filing, unless joined), and a
+    /// contact shared by a family or an office identifies several people.
+    pub async fn by_contact(&self, kind: IndexKind, value: &str) -> Result<Vec<ContactMatch>, CommandError> {
+        let client = self.pool.get().await.map_err(StoreError::from)?;
+        let mut out = Vec::new();
+        for subject in keys::subjects_by_contact(&client, self.privacy.index_key(), kind, value).await? {
+            let tickets = tickets::of_subject(&client, subject, false).await?;
+            out.push(ContactMatch { subject, tickets });
+        }
+        Ok(out)
     }
 }

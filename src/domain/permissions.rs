@@ -82,7 +82,7 @@ pub const MATRIX: &[Grant] = &[
     },
     Grant {
         permission: Permission::PiiRead,
-        name: "see personal data in clear",
+        name: "see personal data in clear, and the data subject it belongs to; name a subject when filing",
         roles: &[Agent, Manager, Admin],
         integration_scope: Some("pii:read"),
     },
@@ -154,13 +154,13 @@ pub const MATRIX: &[Grant] = &[
     },
     Grant {
         permission: Permission::SubjectAdmin,
-        name: "erase a data subject, or export everything held about them",
+        name: "find data subjects by contact; export, erase or merge them",
         roles: &[Admin],
         integration_scope: None,
     },
     Grant {
         permission: Permission::AuditRead,
-        name: "read the personal-data access log, verify the log",
+        name: "read the personal-data access log (subject ids included), verify the log",
         roles: &[Auditor, Admin],
         integration_scope: None,
     },

@@ -48,6 +48,11 @@ pub async fn file_complaint(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::ComplaintFile)?;
     let body = body::read::<FileComplaint>(&req, payload).await?;
+    if body.value.subject.is_some() {
+        // Naming a subject joins this complainant's data to theirs: only for
+        // those who may see whose data is whose.
+        principal.require(Permission::PiiRead)?;
+    }
     let ctx = command_context(&req, &principal, &body.raw)?;
     let render = |row: &_| stored_response(row, &principal, StatusCode::CREATED, true);
     let outcome = state.commands.file_complaint(&ctx, &body.value, render).await?;

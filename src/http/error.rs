@@ -284,6 +284,8 @@ impl From<CommandError> for ApiError {
             CommandError::Store(s) => s.into(),
             CommandError::NotFound => ApiError::NotFound("no such ticket".into()),
             CommandError::NoFreezeWindow(id) => ApiError::NotFound(format!("no freeze window {id}")),
+            CommandError::NoSubject(id) => ApiError::NotFound(format!("no data subject {id}")),
+            e @ CommandError::SubjectGone { .. } => ApiError::RuleViolated(e.to_string()),
             CommandError::OtherNotFound(named) => ApiError::Validation(vec![crate::domain::FieldError::new(
                 "/target",
                 format!("there is no ticket {named:?} that you may read"),

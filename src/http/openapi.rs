@@ -17,7 +17,8 @@ use super::{audit, changes, complaints, events, faults, history, links, ops, sub
             Personal data (complainant name, phone, email, customer reference, the description, progress updates \
             and the customer's comments) is stored only sealed under a key per data subject. Responses show it in \
             clear to callers allowed to see personal data (every such response is recorded in the access log \
-            first), masked to everyone else, and as `[erased]` once the subject was erased.",
+            first), masked to everyone else, and as `[erased]` once the subject was erased. Which data subject \
+            a complaint belongs to (`subject`) is shown only to callers allowed to see personal data.",
         license(name = "Apache-2.0"),
     ),
     paths(
@@ -75,8 +76,10 @@ use super::{audit, changes, complaints, events, faults, history, links, ops, sub
         events::page,
         events::stream,
         audit::verify,
+        subjects::find,
         subjects::erase,
         subjects::export,
+        subjects::merge,
         audit::pii_access,
         ops::healthz,
         ops::readyz,

@@ -1,18 +1,23 @@
-//! Data subjects' rights over HTTP: erasure and export (admin only).
+//! Data subjects' rights over HTTP (admin only): finding a person's
+//! subjects by contact, export, erasure, and merging two subjects.
 
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::app::commands::{Merge, Outcome};
+use crate::domain::FieldError;
 use crate::domain::permissions::Permission;
-use crate::domain::subject::EraseSubject;
+use crate::domain::subject::{EraseSubject, MergeSubjects};
 use crate::privacy::access_log::{self, AccessQuery, AccessRecord};
-use crate::privacy::render::Reveal;
+use crate::privacy::crypto::IndexKind;
+use crate::privacy::render::Gone;
 use crate::store::StoreError;
+use crate::store::idempotency::StoredResponse;
 
 use super::AppState;
 use super::auth::Principal;
@@ -34,17 +39,22 @@ pub struct ErasureReceipt {
     pub erased_at: DateTime<Utc>,
     /// Views whose sealed values were replaced by an erased marker.
     pub tickets_scrubbed: u64,
-    /// Stored idempotent responses that carried the subject's data, deleted.
-    pub responses_deleted: u64,
+    /// Stored idempotent responses that carried the subject's data, kept as
+    /// tombstones with their personal values scrubbed: a retry with the same
+    /// key replays the scrubbed response and never files anew.
+    pub responses_scrubbed: u64,
 }
 
 /// Erase a data subject's personal data.
 ///
 /// Destroys the subject's key, so every value sealed under it, in every
-/// event, view, feed and export, is unreadable from now on; deletes their
-/// blind-index entries and the stored responses that carried their data;
-/// and records who erased whom, when and why in the log (without personal
-/// data). The event log is otherwise untouched and every chain still verifies.
+/// event, view, feed and export, is unreadable from now on; deletes every
+/// blind-index entry that points to them; scrubs the stored idempotent
+/// responses that carried their data (a retry replays the scrubbed
+/// response); and records who erased whom, when and why in the log
+/// (without personal data). The event log is otherwise untouched and every
+/// chain still verifies. A person may hold several subjects: find them with
+/// `GET /v1/subjects?phone=…` and erase each.
 #[utoipa::path(
     post,
     path = "/v1/subjects/{id}/erasure",
@@ -56,7 +66,7 @@ pub struct ErasureReceipt {
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such subject", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already erased", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already erased, or merged or repaired into other subjects (erase those)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -78,7 +88,7 @@ pub async fn erase(
         event_id: erasure.event_id,
         erased_at: erasure.erased_at,
         tickets_scrubbed: erasure.tickets_scrubbed,
-        responses_deleted: erasure.responses_deleted,
+        responses_scrubbed: erasure.responses_scrubbed,
     }))
 }
 
@@ -89,10 +99,24 @@ pub struct ExportedTicket {
     pub history: Vec<HistoryEntry>,
 }
 
+/// What became of a data subject.
+#[derive(Serialize, ToSchema, Clone, Copy, PartialEq, Eq, Debug)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectStatus {
+    /// Its key exists; its data reads in clear to those allowed.
+    Active,
+    Erased,
+    /// Merged into another subject, which holds its complaints now.
+    Merged,
+    /// Split by a privacy repair into subjects of their own.
+    Repaired,
+}
+
 /// Everything held about one data subject.
 #[derive(Serialize, ToSchema)]
 pub struct SubjectExport {
     pub subject: Uuid,
+    pub status: SubjectStatus,
     /// Whether the subject's data was erased (then every personal field reads `[erased]`).
     pub erased: bool,
     pub exported_at: DateTime<Utc>,
@@ -103,7 +127,10 @@ pub struct SubjectExport {
 
 /// Export everything held about a data subject (the right of access).
 ///
-/// Personal data is in clear; the export itself is recorded in the access log.
+/// Personal data sealed under this subject's key is in clear, and nothing
+/// else is opened: a value of another subject in the same history (before
+/// a merge or a repair moved the ticket) reads `[withheld]`, `[merged]` or
+/// `[repaired]`. The export itself is recorded in the access log.
 #[utoipa::path(
     get,
     path = "/v1/subjects/{id}/export",
@@ -142,7 +169,7 @@ pub async fn export(
     }
     let revealed = state
         .privacy
-        .render_all(&client, &mut docs.iter_mut().collect::<Vec<_>>(), Reveal::Clear)
+        .render_for_subject(&client, &mut docs.iter_mut().collect::<Vec<_>>(), subject)
         .await?;
     // The export is a read of this subject's data even when nothing was left
     // to reveal; it is recorded before anything is sent.
@@ -182,14 +209,183 @@ pub async fn export(
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .json(SubjectExport {
             subject,
-            erased: records.erased,
+            status: match records.gone {
+                None | Some(Gone::Withheld) => SubjectStatus::Active,
+                Some(Gone::Erased) => SubjectStatus::Erased,
+                Some(Gone::Merged) => SubjectStatus::Merged,
+                Some(Gone::Repaired) => SubjectStatus::Repaired,
+            },
+            erased: records.gone == Some(Gone::Erased),
             exported_at: Utc::now(),
             tickets,
             access_log,
         }))
 }
 
+/// One exact contact to look subjects up by.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ContactParams {
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub customer_ref: Option<String>,
+}
+
+/// A subject an exact contact identifies.
+#[derive(Serialize, ToSchema)]
+pub struct SubjectMatch {
+    pub subject: Uuid,
+    /// The tickets that carry the subject's personal data (id and number).
+    pub tickets: Vec<SubjectTicket>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SubjectTicket {
+    pub id: Uuid,
+    pub number: String,
+}
+
+/// The data subjects one exact contact identifies.
+#[derive(Serialize, ToSchema)]
+pub struct SubjectMatches {
+    pub items: Vec<SubjectMatch>,
+}
+
+/// Find data subjects by an exact contact (one of `phone`, `email`,
+/// `customer_ref`).
+///
+/// A filing gets a data subject of its own unless its filer named one, or
+/// the deployment declares an identifier strong: a shared phone or email
+/// never joins two people. So one person may hold several subjects, and one
+/// contact may identify several people; handling a person's request, look
+/// at each subject's export, then export, erase or merge the ones that are
+/// theirs. The lookup is recorded in the access log for every subject found.
+#[utoipa::path(
+    get,
+    path = "/v1/subjects",
+    tag = "personal data",
+    params(ContactParams),
+    responses(
+        (status = 200, description = "Every subject the contact identifies (possibly none)", body = SubjectMatches),
+        (status = 400, description = "Not exactly one contact given", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn find(
+    req: HttpRequest,
+    principal: Principal,
+    params: web::Query<ContactParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::SubjectAdmin)?;
+    let given: Vec<(IndexKind, &str)> = [
+        (IndexKind::Phone, params.phone.as_deref()),
+        (IndexKind::Email, params.email.as_deref()),
+        (IndexKind::CustomerRef, params.customer_ref.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(kind, value)| value.map(|v| (kind, v)))
+    .collect();
+    let [(kind, value)] = given[..] else {
+        return Err(ApiError::InvalidQuery(vec![FieldError::new(
+            "",
+            "give exactly one of phone, email or customer_ref",
+        )]));
+    };
+    let found = state.subjects.by_contact(kind, value).await?;
+    let subjects: Vec<Uuid> = found.iter().map(|m| m.subject).collect();
+    if !subjects.is_empty() {
+        // Which people a contact identifies is personal data of each.
+        state
+            .access_log
+            .record(&principal.actor().id, &subjects, "GET /v1/subjects", &request_id(&req))
+            .await?;
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .json(SubjectMatches {
+            items: found
+                .into_iter()
+                .map(|m| SubjectMatch {
+                    subject: m.subject,
+                    tickets: m
+                        .tickets
+                        .into_iter()
+                        .map(|t| SubjectTicket {
+                            id: t.id,
+                            number: t.number,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }))
+}
+
+/// Merge a data subject into another, because both are the same person.
+///
+/// Every complaint of the subject is sealed anew under the other subject's
+/// key (a `complaint.personal_data_resealed` event on each, naming the
+/// reason), the subject's contacts are indexed for the other, and the
+/// subject's key is destroyed: its earlier events read `[merged]` from then
+/// on, and the other subject's export and erasure cover everything.
+/// Recorded as `subject.merged` on the merged subject's stream.
+#[utoipa::path(
+    post,
+    path = "/v1/subjects/{id}/merge",
+    tag = "personal data",
+    request_body = MergeSubjects,
+    params(
+        ("id" = Uuid, Path, description = "The data subject merged away"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the first response to this key is returned again."),
+    ),
+    responses(
+        (status = 200, description = "Merged", body = Merge),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such subject", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The subject was erased, merged or repaired already", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields: no reason, or `into` names no live subject (or the same one)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn merge(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::SubjectAdmin)?;
+    let subject = parse_subject(&id)?;
+    let body = body::read::<MergeSubjects>(&req, payload).await?;
+    let ctx = command_context(&req, &principal, &body.raw)?;
+    let render = |merge: &Merge| StoredResponse {
+        status: StatusCode::OK.as_u16(),
+        location: None,
+        etag: None,
+        body: serde_json::to_vec(merge).unwrap_or_default(),
+    };
+    let (stored, replayed) = match state
+        .commands
+        .merge_subjects(&ctx, subject, &body.value, render)
+        .await?
+    {
+        Outcome::Done(merge) => (render(&merge), false),
+        Outcome::Replayed(stored) => (stored, true),
+    };
+    let mut response = HttpResponse::Ok();
+    if replayed {
+        response.insert_header(("Idempotent-Replayed", "true"));
+    }
+    Ok(response.content_type("application/json").body(stored.body))
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/v1/subjects/{id}/erasure").route(web::post().to(erase)))
-        .service(web::resource("/v1/subjects/{id}/export").route(web::get().to(export)));
+    cfg.service(web::resource("/v1/subjects").route(web::get().to(find)))
+        .service(web::resource("/v1/subjects/{id}/erasure").route(web::post().to(erase)))
+        .service(web::resource("/v1/subjects/{id}/export").route(web::get().to(export)))
+        .service(web::resource("/v1/subjects/{id}/merge").route(web::post().to(merge)));
 }

@@ -10,6 +10,7 @@ use crate::store::StoreError;
 
 use super::PrivacyError;
 use super::crypto::{self, DataKey, IndexKind, MasterKey};
+use super::render::Gone;
 
 const BLIND_INDEX_KEY: &str = "blind_index";
 
@@ -75,23 +76,9 @@ pub async fn subject_keys(
         .await
         .map_err(StoreError::from)?;
     let rows = client.query(&statement, &[&subjects]).await.map_err(StoreError::from)?;
-    let mut keys = HashMap::with_capacity(rows.len());
-    for row in rows {
-        let subject: Uuid = row.get(0);
-        let wrapped: Vec<u8> = row.get(2);
-        let key = master
-            .unwrap(&wrapped, subject.as_bytes())
-            .map_err(PrivacyError::wrong_master_key)?;
-        keys.insert(
-            subject,
-            SubjectKey {
-                subject,
-                key_id: row.get(1),
-                key,
-            },
-        );
-    }
-    Ok(keys)
+    rows.iter()
+        .map(|row| unwrap_row(master, row).map(|k| (k.subject, k)))
+        .collect()
 }
 
 /// The digests of a complainant's contacts, strongest identifier first.
@@ -102,24 +89,48 @@ pub fn contact_digests(index_key: &DataKey, contacts: &[(IndexKind, &str)]) -> V
         .collect()
 }
 
-/// The data subject of a complainant: an existing subject that any of the
-/// contacts already identifies (customer reference first, then email, then
-/// phone), else a new subject with a fresh key. Every contact given is
-/// indexed for the subject. Runs in the caller's transaction.
-pub async fn resolve_subject(
+/// A new data subject with a fresh key. Its id and key id are random
+/// (UUIDv4): a time-ordered id would tell anyone who sees it when the
+/// person first filed, and so whether a contact was already known.
+pub async fn create_subject(client: &impl GenericClient, master: &MasterKey) -> Result<SubjectKey, PrivacyError> {
+    let subject = Uuid::new_v4();
+    let key_id = Uuid::new_v4();
+    let key = DataKey::generate()?;
+    let wrapped = master.wrap(&key, subject.as_bytes())?;
+    let insert = client
+        .prepare_cached(
+            "INSERT INTO subject_keys (subject_id, key_id, wrapped_key, master_key_id) VALUES ($1, $2, $3, $4)",
+        )
+        .await
+        .map_err(StoreError::from)?;
+    client
+        .execute(&insert, &[&subject, &key_id, &wrapped, &master.id()])
+        .await
+        .map_err(StoreError::from)?;
+    Ok(SubjectKey { subject, key_id, key })
+}
+
+/// The oldest live subject that any of `digests` identifies, if one does.
+/// Only for identifiers a deployment declares strong: a phone or an email
+/// is shared by families and offices, so a match on one never joins
+/// filings. The caller holds [`lock_identifiers`] for the digests, so two
+/// first filings of one customer cannot both create a subject.
+pub async fn subject_by_identifier(
     client: &impl GenericClient,
     master: &MasterKey,
     digests: &[(IndexKind, [u8; 32])],
-) -> Result<SubjectKey, PrivacyError> {
-    let kinds: Vec<&str> = digests.iter().map(|(k, _)| k.as_str()).collect();
-    let values: Vec<&[u8]> = digests.iter().map(|(_, d)| &d[..]).collect();
+) -> Result<Option<SubjectKey>, PrivacyError> {
+    if digests.is_empty() {
+        return Ok(None);
+    }
+    let (kinds, values) = columns(digests);
     let statement = client
         .prepare_cached(
             "SELECT k.subject_id, k.key_id, k.wrapped_key
              FROM unnest($1::text[], $2::bytea[]) AS c(kind, digest)
              JOIN subject_index i ON i.kind = c.kind AND i.digest = c.digest
              JOIN subject_keys k ON k.subject_id = i.subject_id
-             ORDER BY CASE c.kind WHEN 'customer_ref' THEN 0 WHEN 'email' THEN 1 ELSE 2 END, k.created_at
+             ORDER BY k.created_at, k.subject_id
              LIMIT 1",
         )
         .await
@@ -128,36 +139,46 @@ pub async fn resolve_subject(
         .query_opt(&statement, &[&kinds, &values])
         .await
         .map_err(StoreError::from)?;
-    let subject = match found {
-        Some(row) => {
-            let subject: Uuid = row.get(0);
-            let wrapped: Vec<u8> = row.get(2);
-            SubjectKey {
-                subject,
-                key_id: row.get(1),
-                key: master
-                    .unwrap(&wrapped, subject.as_bytes())
-                    .map_err(PrivacyError::wrong_master_key)?,
-            }
-        }
-        None => {
-            let subject = Uuid::now_v7();
-            let key_id = Uuid::now_v7();
-            let key = DataKey::generate()?;
-            let wrapped = master.wrap(&key, subject.as_bytes())?;
-            let insert = client
-                .prepare_cached(
-                    "INSERT INTO subject_keys (subject_id, key_id, wrapped_key, master_key_id) VALUES ($1, $2, $3, $4)",
-                )
-                .await
-                .map_err(StoreError::from)?;
-            client
-                .execute(&insert, &[&subject, &key_id, &wrapped, &master.id()])
-                .await
-                .map_err(StoreError::from)?;
-            SubjectKey { subject, key_id, key }
-        }
-    };
+    found.map(|row| unwrap_row(master, &row)).transpose()
+}
+
+/// Serialises filings that carry the same strong identifiers until the
+/// transaction ends (a transaction-scoped advisory lock per digest, taken
+/// in a fixed order so two filings never wait on each other in a cycle).
+pub async fn lock_identifiers(
+    client: &impl GenericClient,
+    digests: &[(IndexKind, [u8; 32])],
+) -> Result<(), PrivacyError> {
+    let mut locks: Vec<i64> = digests
+        .iter()
+        .map(|(_, digest)| {
+            // The digest already covers the kind; its first bytes are as
+            // random as a lock key needs.
+            let mut bytes = [0u8; 8];
+            bytes.copy_from_slice(&digest[..8]);
+            i64::from_be_bytes(bytes)
+        })
+        .collect();
+    locks.sort_unstable();
+    locks.dedup();
+    for lock in locks {
+        client
+            .execute("SELECT pg_advisory_xact_lock($1)", &[&lock])
+            .await
+            .map_err(StoreError::from)?;
+    }
+    Ok(())
+}
+
+/// Indexes a filing's contacts for its subject, so an exact lookup finds
+/// it. A contact may be indexed for several subjects; lookups return them
+/// all, and an entry never moves to another subject.
+pub async fn index_contacts(
+    client: &impl GenericClient,
+    subject: Uuid,
+    digests: &[(IndexKind, [u8; 32])],
+) -> Result<(), PrivacyError> {
+    let (kinds, values) = columns(digests);
     let index = client
         .prepare_cached(
             "INSERT INTO subject_index (kind, digest, subject_id)
@@ -167,10 +188,74 @@ pub async fn resolve_subject(
         .await
         .map_err(StoreError::from)?;
     client
-        .execute(&index, &[&kinds, &values, &subject.subject])
+        .execute(&index, &[&kinds, &values, &subject])
         .await
         .map_err(StoreError::from)?;
-    Ok(subject)
+    Ok(())
+}
+
+/// Moves every index entry of `from` to `into`: part of an administrator's
+/// merge of two subjects, the one deliberate way a contact changes subject.
+pub async fn move_index(client: &impl GenericClient, from: Uuid, into: Uuid) -> Result<u64, PrivacyError> {
+    let moved = client
+        .execute(
+            "INSERT INTO subject_index (kind, digest, subject_id)
+             SELECT kind, digest, $2 FROM subject_index WHERE subject_id = $1
+             ON CONFLICT DO NOTHING",
+            &[&from, &into],
+        )
+        .await
+        .map_err(StoreError::from)?;
+    client
+        .execute("DELETE FROM subject_index WHERE subject_id = $1", &[&from])
+        .await
+        .map_err(StoreError::from)?;
+    Ok(moved)
+}
+
+/// Serialises everything that moves or destroys a subject's key (merge,
+/// repair, erasure) and what seals new data under a named subject, until
+/// the transaction ends; then returns the keys of those that still have
+/// one. Advisory locks, in a fixed order: the serving role may not lock key
+/// rows (that takes UPDATE, which it has no need for).
+pub async fn lock_subject_keys(
+    client: &impl GenericClient,
+    master: &MasterKey,
+    subjects: &[Uuid],
+) -> Result<HashMap<Uuid, SubjectKey>, PrivacyError> {
+    let mut locks: Vec<Uuid> = subjects.to_vec();
+    locks.sort_unstable();
+    locks.dedup();
+    for subject in &locks {
+        // Random bits (subject ids are UUIDv4); a rare collision with
+        // another lock only makes one transaction wait for the other.
+        let (high, _) = subject.as_u64_pair();
+        client
+            .execute("SELECT pg_advisory_xact_lock($1)", &[&(high as i64)])
+            .await
+            .map_err(StoreError::from)?;
+    }
+    subject_keys(client, master, &locks).await
+}
+
+fn columns(digests: &[(IndexKind, [u8; 32])]) -> (Vec<&'static str>, Vec<&[u8]>) {
+    (
+        digests.iter().map(|(k, _)| k.as_str()).collect(),
+        digests.iter().map(|(_, d)| &d[..]).collect(),
+    )
+}
+
+/// A subject key from a row of (subject_id, key_id, wrapped_key).
+fn unwrap_row(master: &MasterKey, row: &tokio_postgres::Row) -> Result<SubjectKey, PrivacyError> {
+    let subject: Uuid = row.get(0);
+    let wrapped: Vec<u8> = row.get(2);
+    Ok(SubjectKey {
+        subject,
+        key_id: row.get(1),
+        key: master
+            .unwrap(&wrapped, subject.as_bytes())
+            .map_err(PrivacyError::wrong_master_key)?,
+    })
 }
 
 /// Subjects an exact contact identifies (erased subjects no longer appear).
@@ -208,17 +293,18 @@ pub async fn shred(client: &impl GenericClient, subject: Uuid) -> Result<bool, P
     Ok(deleted > 0)
 }
 
-/// Whether a subject ever had a key recorded for it: a key, or an erasure.
-pub async fn subject_known(client: &impl GenericClient, subject: Uuid) -> Result<bool, PrivacyError> {
-    let row = client
-        .query_one(
-            "SELECT EXISTS (SELECT 1 FROM subject_keys WHERE subject_id = $1)
-                 OR EXISTS (SELECT 1 FROM events WHERE stream_id = $1)",
-            &[&subject],
-        )
-        .await
-        .map_err(StoreError::from)?;
-    Ok(row.get(0))
+/// What became of the subjects among `subjects` that have no key any more,
+/// read from their own streams (where erasure, merge and repair are
+/// recorded). A ticket's id is no subject, even though it names a stream.
+pub async fn gone(client: &impl GenericClient, subjects: &[Uuid]) -> Result<HashMap<Uuid, Gone>, PrivacyError> {
+    if subjects.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let types = crate::store::last_event_types(client, subjects).await?;
+    Ok(types
+        .into_iter()
+        .filter_map(|(subject, event_type)| Gone::of(&event_type).map(|gone| (subject, gone)))
+        .collect())
 }
 
 /// Re-wraps every subject key and system key under `new`, in one

@@ -23,9 +23,9 @@ use uuid::Uuid;
 use crate::domain::{Personal, PersonalField};
 use crate::store::StoreError;
 
-use crypto::{CryptoError, DataKey, MasterKey};
+use crypto::{CryptoError, DataKey, IndexKind, MasterKey};
 use keys::SubjectKey;
-use render::Reveal;
+use render::{Keyring, Reveal};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PrivacyError {
@@ -52,12 +52,30 @@ impl PrivacyError {
 pub struct Privacy {
     master: MasterKey,
     index_key: DataKey,
+    strong_identifiers: Vec<IndexKind>,
 }
 
 impl Privacy {
     pub async fn open(client: &impl GenericClient, master: MasterKey) -> Result<Privacy, PrivacyError> {
         let index_key = keys::blind_index_key(client, &master).await?;
-        Ok(Privacy { master, index_key })
+        Ok(Privacy {
+            master,
+            index_key,
+            strong_identifiers: Vec::new(),
+        })
+    }
+
+    /// Declares identifiers strong: an exact match on one joins a filing to
+    /// the subject it identifies (a CRM's customer reference, typically).
+    /// None is by default: a phone or an email is shared by families and
+    /// offices, and joining on one merged different people.
+    pub fn with_strong_identifiers(mut self, kinds: Vec<IndexKind>) -> Privacy {
+        self.strong_identifiers = kinds;
+        self
+    }
+
+    pub fn strong_identifiers(&self) -> &[IndexKind] {
+        &self.strong_identifiers
     }
 
     pub fn master(&self) -> &MasterKey {
@@ -68,18 +86,23 @@ impl Privacy {
         &self.index_key
     }
 
-    /// Unwrapped keys of the subjects whose sealed values occur in `docs`.
+    /// Unwrapped keys of the subjects whose sealed values occur in `docs`,
+    /// and what became of those without one (looked up only when a key is
+    /// missing, which is rare).
     pub async fn keys_for<'a>(
         &self,
         client: &impl GenericClient,
         docs: impl IntoIterator<Item = &'a Value>,
-    ) -> Result<HashMap<Uuid, SubjectKey>, PrivacyError> {
+    ) -> Result<Keyring, PrivacyError> {
         let mut subjects = BTreeSet::new();
         for doc in docs {
             render::sealed_subjects(doc, &mut subjects);
         }
         let subjects: Vec<Uuid> = subjects.into_iter().collect();
-        keys::subject_keys(client, &self.master, &subjects).await
+        let keys: HashMap<Uuid, SubjectKey> = keys::subject_keys(client, &self.master, &subjects).await?;
+        let missing: Vec<Uuid> = subjects.into_iter().filter(|s| !keys.contains_key(s)).collect();
+        let gone = keys::gone(client, &missing).await?;
+        Ok(Keyring { keys, gone })
     }
 
     /// Renders documents for one caller; returns the subjects revealed in clear.
@@ -90,12 +113,28 @@ impl Privacy {
         reveal: Reveal,
     ) -> Result<BTreeSet<Uuid>, PrivacyError> {
         let keys = self.keys_for(client, docs.iter().map(|d| &**d)).await?;
-        let mut revealed = BTreeSet::new();
-        for doc in docs.iter_mut() {
-            revealed.extend(render::render(doc, &keys, reveal));
-        }
-        Ok(revealed)
+        Ok(render_with(&keys, docs, reveal))
     }
+
+    /// Renders in clear what is sealed under `subject` alone: a subject's
+    /// export opens no one else's data.
+    pub async fn render_for_subject(
+        &self,
+        client: &impl GenericClient,
+        docs: &mut [&mut Value],
+        subject: Uuid,
+    ) -> Result<BTreeSet<Uuid>, PrivacyError> {
+        let keys = self.keys_for(client, docs.iter().map(|d| &**d)).await?.only(subject);
+        Ok(render_with(&keys, docs, Reveal::Clear))
+    }
+}
+
+fn render_with(keys: &Keyring, docs: &mut [&mut Value], reveal: Reveal) -> BTreeSet<Uuid> {
+    let mut revealed = BTreeSet::new();
+    for doc in docs.iter_mut() {
+        revealed.extend(render::render(doc, keys, reveal));
+    }
+    revealed
 }
 
 /// Seals every clear personal value of `values` under `key`.

@@ -4,6 +4,10 @@
 //! Sealed values are recognised by shape anywhere in the document, so every
 //! view and payload, of every kind of ticket, goes through the same code.
 //! How a value is masked depends on the member name it sits under.
+//!
+//! Which data subject a document concerns is itself personal data: the
+//! members that name subjects are left out of masked renderings, so a
+//! caller without `pii:read` never learns whether two filings share one.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -15,6 +19,78 @@ use super::keys::SubjectKey;
 
 /// Shown instead of a value whose subject was erased.
 pub const ERASED: &str = "[erased]";
+/// Shown instead of a value whose key a privacy repair destroyed; the
+/// repair's `complaint.personal_data_resealed` event holds it now.
+pub const REPAIRED: &str = "[repaired]";
+/// Shown instead of a value whose subject was merged into another; the
+/// merge's `complaint.personal_data_resealed` event holds it now.
+pub const MERGED: &str = "[merged]";
+/// Shown in one subject's export instead of another subject's value.
+pub const WITHHELD: &str = "[withheld]";
+
+/// Members that name data subjects, left out of masked renderings.
+const SUBJECT_MEMBERS: [&str; 5] = [
+    "subject",
+    "previous_subject",
+    "subject_joined",
+    "merged_into",
+    "successors",
+];
+
+/// Why a subject has no key any more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gone {
+    Erased,
+    Repaired,
+    Merged,
+    /// Not gone, but not this rendering's to open (see [`Keyring::only`]).
+    Withheld,
+}
+
+impl Gone {
+    /// What the last event of a subject's own stream says became of it.
+    pub fn of(event_type: &str) -> Option<Gone> {
+        match event_type {
+            "subject.erased" => Some(Gone::Erased),
+            "subject.repaired" => Some(Gone::Repaired),
+            "subject.merged" => Some(Gone::Merged),
+            _ => None,
+        }
+    }
+
+    pub fn marker(self) -> &'static str {
+        match self {
+            Gone::Erased => ERASED,
+            Gone::Repaired => REPAIRED,
+            Gone::Merged => MERGED,
+            Gone::Withheld => WITHHELD,
+        }
+    }
+}
+
+/// The keys a rendering may use, and what became of the subjects whose
+/// keys are gone. A subject in neither reads as erased.
+#[derive(Default)]
+pub struct Keyring {
+    pub keys: HashMap<Uuid, SubjectKey>,
+    pub gone: HashMap<Uuid, Gone>,
+}
+
+impl Keyring {
+    fn marker(&self, subject: Uuid) -> &'static str {
+        self.gone.get(&subject).copied().unwrap_or(Gone::Erased).marker()
+    }
+
+    /// Only `subject`'s key: what a subject's export may open.
+    pub fn only(mut self, subject: Uuid) -> Keyring {
+        let others: Vec<Uuid> = self.keys.keys().copied().filter(|s| *s != subject).collect();
+        for other in others {
+            self.keys.remove(&other);
+            self.gone.insert(other, Gone::Withheld);
+        }
+        self
+    }
+}
 
 /// Whether a caller sees personal data in clear or masked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +133,7 @@ fn sealed_parts(map: &Map<String, Value>) -> Option<(Uuid, Uuid, &str, &str)> {
 /// field has; a text that merely mentions the word has its quotes escaped,
 /// so this never misses one.
 pub fn may_hold_personal_data(json: &str) -> bool {
-    json.contains("\"ciphertext\"") || json.contains("\"erased\"")
+    json.contains("\"ciphertext\"") || json.contains("\"erased\"") || json.contains("\"subject\"")
 }
 
 fn is_erased_marker(map: &Map<String, Value>) -> bool {
@@ -79,31 +155,27 @@ pub fn sealed_subjects(value: &Value, out: &mut BTreeSet<Uuid>) {
 }
 
 /// Replaces every sealed or erased value in `value` with a string and
-/// returns the subjects whose data was shown in clear.
-pub fn render(value: &mut Value, keys: &HashMap<Uuid, SubjectKey>, reveal: Reveal) -> BTreeSet<Uuid> {
+/// returns the subjects whose data was shown in clear. Masked renderings
+/// also lose the members that name subjects.
+pub fn render(value: &mut Value, keys: &Keyring, reveal: Reveal) -> BTreeSet<Uuid> {
     let mut revealed = BTreeSet::new();
     walk(value, "", keys, reveal, &mut revealed);
     revealed
 }
 
-fn walk(
-    value: &mut Value,
-    member: &str,
-    keys: &HashMap<Uuid, SubjectKey>,
-    reveal: Reveal,
-    revealed: &mut BTreeSet<Uuid>,
-) {
+fn walk(value: &mut Value, member: &str, keys: &Keyring, reveal: Reveal, revealed: &mut BTreeSet<Uuid>) {
     match value {
         Value::Object(map) => {
             if is_erased_marker(map) {
                 *value = Value::String(ERASED.to_owned());
             } else if let Some(sealed) = as_sealed(map) {
                 let clear = keys
+                    .keys
                     .get(&sealed.subject)
                     .filter(|k| k.key_id == sealed.key_id)
                     .and_then(|k| crypto::open(&k.key, &sealed).ok());
                 *value = Value::String(match (clear, reveal) {
-                    (None, _) => ERASED.to_owned(),
+                    (None, _) => keys.marker(sealed.subject).to_owned(),
                     (Some(text), Reveal::Clear) => {
                         revealed.insert(sealed.subject);
                         text
@@ -111,6 +183,11 @@ fn walk(
                     (Some(text), Reveal::Masked) => mask(member, &text),
                 });
             } else {
+                if reveal == Reveal::Masked {
+                    for name in SUBJECT_MEMBERS {
+                        map.remove(name);
+                    }
+                }
                 for (name, child) in map.iter_mut() {
                     walk(child, name, keys, reveal, revealed);
                 }
@@ -119,6 +196,40 @@ fn walk(
         Value::Array(items) => items.iter_mut().for_each(|v| walk(v, member, keys, reveal, revealed)),
         _ => {}
     }
+}
+
+/// Every value sealed under `subject` in `value`, with its JSON Pointer
+/// (RFC 6901) from the root of `value`.
+pub fn sealed_values(value: &Value, subject: Uuid) -> Vec<(String, Sealed)> {
+    fn visit(value: &Value, pointer: &mut String, subject: Uuid, out: &mut Vec<(String, Sealed)>) {
+        let at = pointer.len();
+        match value {
+            Value::Object(map) => match as_sealed(map) {
+                Some(sealed) if sealed.subject == subject => out.push((pointer.clone(), sealed)),
+                Some(_) => {}
+                None => {
+                    for (name, child) in map {
+                        pointer.push('/');
+                        pointer.push_str(&name.replace('~', "~0").replace('/', "~1"));
+                        visit(child, pointer, subject, out);
+                        pointer.truncate(at);
+                    }
+                }
+            },
+            Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    pointer.push('/');
+                    pointer.push_str(&i.to_string());
+                    visit(child, pointer, subject, out);
+                    pointer.truncate(at);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    visit(value, &mut String::new(), subject, &mut out);
+    out
 }
 
 /// Replaces the sealed values of `subject` with the erased marker. Returns
@@ -200,7 +311,10 @@ mod tests {
             "complainant": {"name": sealed(&alice, "张伟"), "phone": sealed(&alice, "13800138000")},
             "notes": [{"body": sealed(&erased, "gone")}, {"body": "internal note"}],
         });
-        let keys = HashMap::from([(alice.subject, alice.clone())]);
+        let keys = Keyring {
+            keys: HashMap::from([(alice.subject, alice.clone())]),
+            gone: HashMap::new(),
+        };
 
         let mut clear = doc.clone();
         let revealed = render(&mut clear, &keys, Reveal::Clear);
@@ -246,7 +360,10 @@ mod tests {
             let mut rendered = Value::Object(look_alike.clone());
             render(
                 &mut rendered,
-                &HashMap::from([(alice.subject, alice.clone())]),
+                &Keyring {
+                    keys: HashMap::from([(alice.subject, alice.clone())]),
+                    gone: HashMap::new(),
+                },
                 Reveal::Clear,
             );
             assert!(
@@ -280,7 +397,53 @@ mod tests {
         assert!(doc["b"][0].get("ciphertext").is_some());
         assert!(!scrub(&mut doc, alice.subject), "nothing left to scrub");
         let mut rendered = doc.clone();
-        render(&mut rendered, &HashMap::new(), Reveal::Clear);
+        render(&mut rendered, &Keyring::default(), Reveal::Clear);
         assert_eq!(rendered["a"], ERASED);
+    }
+
+    #[test]
+    fn values_of_a_repaired_or_merged_subject_say_so_and_masked_renderings_name_no_subject() {
+        let repaired = key(Uuid::new_v4());
+        let merged = key(Uuid::new_v4());
+        let live = key(Uuid::new_v4());
+        let doc = json!({
+            "subject": live.subject.to_string(),
+            "subject_joined": "named",
+            "complainant": {"name": sealed(&live, "张伟")},
+            "old": [sealed(&repaired, "x"), sealed(&merged, "y")],
+            "values": [{"pointer": "/complainant/name", "value": sealed(&live, "张伟")}],
+        });
+        let keys = Keyring {
+            keys: HashMap::from([(live.subject, live.clone())]),
+            gone: HashMap::from([(repaired.subject, Gone::Repaired), (merged.subject, Gone::Merged)]),
+        };
+        let mut clear = doc.clone();
+        render(&mut clear, &keys, Reveal::Clear);
+        assert_eq!(clear["old"], json!([REPAIRED, MERGED]));
+        assert_eq!(clear["subject"], live.subject.to_string(), "pii:read sees the subject");
+
+        let mut masked = doc.clone();
+        render(&mut masked, &keys, Reveal::Masked);
+        assert!(
+            masked.get("subject").is_none() && masked.get("subject_joined").is_none(),
+            "{masked}"
+        );
+        assert_eq!(masked["complainant"]["name"], "张**");
+        assert_eq!(masked["values"][0]["value"], "***");
+    }
+
+    #[test]
+    fn sealed_values_are_found_with_their_pointers() {
+        let alice = key(Uuid::new_v4());
+        let bob = key(Uuid::new_v4());
+        let doc = json!({
+            "complainant": {"name": sealed(&alice, "A"), "a/b~c": sealed(&alice, "B")},
+            "notes": [{"body": "internal"}, {"body": sealed(&alice, "C")}, {"body": sealed(&bob, "D")}],
+        });
+        let found: Vec<String> = sealed_values(&doc, alice.subject).into_iter().map(|(p, _)| p).collect();
+        assert_eq!(found, ["/complainant/a~1b~0c", "/complainant/name", "/notes/1/body"]);
+        for pointer in &found {
+            assert!(doc.pointer(pointer).is_some(), "{pointer} resolves");
+        }
     }
 }

@@ -203,7 +203,7 @@ pub async fn upsert(client: &impl GenericClient, t: &TicketRow, head_hash: &[u8;
                 status = EXCLUDED.status, priority = EXCLUDED.priority, team = EXCLUDED.team,
                 assignee = EXCLUDED.assignee, channel = EXCLUDED.channel, updated_at = EXCLUDED.updated_at,
                 version = EXCLUDED.version, view = EXCLUDED.view, head_hash = EXCLUDED.head_hash,
-                severity = EXCLUDED.severity, complaint_linked = EXCLUDED.complaint_linked,
+                severity = EXCLUDED.severity, complaint_linked = EXCLUDED.complaint_linked, subject_id = EXCLUDED.subject_id,
                 window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end
              WHERE tickets.version < EXCLUDED.version",
         )
@@ -354,6 +354,19 @@ pub async fn of_subject(client: &impl GenericClient, subject: Uuid, lock: bool) 
     );
     let rows = client.query(&sql, &[&subject]).await?;
     rows.iter().map(from_row).collect()
+}
+
+/// Data subjects whose personal data more than one ticket carries, oldest
+/// first.
+pub async fn shared_subjects(client: &impl GenericClient) -> Result<Vec<Uuid>, StoreError> {
+    let rows = client
+        .query(
+            "SELECT subject_id FROM tickets WHERE subject_id IS NOT NULL
+             GROUP BY subject_id HAVING count(*) > 1 ORDER BY min(created_at), subject_id",
+            &[],
+        )
+        .await?;
+    rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
 }
 
 /// Replaces a view without changing its version: only for scrubbing erased

@@ -81,12 +81,32 @@ pub async fn insert(
     Ok(())
 }
 
-/// Deletes the stored responses that carry a subject's (sealed) personal
-/// data; part of erasure.
-pub async fn delete_for_subject(client: &impl GenericClient, subject: uuid::Uuid) -> Result<u64, StoreError> {
-    Ok(client
-        .execute("DELETE FROM idempotency_keys WHERE subject_id = $1", &[&subject])
-        .await?)
+/// Rewrites the bodies of the stored responses that carry a subject's
+/// (sealed) personal data with `scrub`, and keeps them: part of erasure. A
+/// retry within the retention period then replays the scrubbed response, a
+/// tombstone, instead of running the request anew. Returns how many.
+pub async fn scrub_for_subject(
+    client: &impl GenericClient,
+    subject: uuid::Uuid,
+    scrub: impl Fn(&[u8]) -> Result<Vec<u8>, StoreError>,
+) -> Result<u64, StoreError> {
+    let rows = client
+        .query(
+            "SELECT principal, key, body FROM idempotency_keys WHERE subject_id = $1 FOR UPDATE",
+            &[&subject],
+        )
+        .await?;
+    for row in &rows {
+        let (principal, key): (&str, &str) = (row.try_get(0)?, row.try_get(1)?);
+        let body = scrub(row.try_get(2)?)?;
+        client
+            .execute(
+                "UPDATE idempotency_keys SET body = $3 WHERE principal = $1 AND key = $2",
+                &[&principal, &key, &body],
+            )
+            .await?;
+    }
+    Ok(rows.len() as u64)
 }
 
 /// Deletes up to `batch` stored responses recorded before `cutoff`, oldest

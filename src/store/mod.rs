@@ -338,6 +338,21 @@ impl StreamPage {
     }
 }
 
+/// The type of the latest event of each of `streams` that has any.
+pub async fn last_event_types(
+    client: &impl GenericClient,
+    streams: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, String>, StoreError> {
+    let statement = client
+        .prepare_cached(
+            "SELECT DISTINCT ON (stream_id) stream_id, event_type FROM events
+             WHERE stream_id = ANY($1) ORDER BY stream_id, version DESC",
+        )
+        .await?;
+    let rows = client.query(&statement, &[&streams]).await?;
+    rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).collect()
+}
+
 /// Every event of one stream in version order, parsed from the stored bytes.
 pub async fn read_stream(client: &impl GenericClient, stream_id: Uuid) -> Result<Vec<StoredEvent>, StoreError> {
     read_stream_page(client, stream_id, 0, None)

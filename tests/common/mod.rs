@@ -104,6 +104,7 @@ pub fn serve_args(db: &TestDatabase) -> ServeArgs {
         log_format: LogFormat::Text,
         idempotency_retention_hours: 24,
         metrics_token_file: None,
+        strong: Default::default(),
         database: DatabaseArgs {
             database_url: Some(url_of(&db.admin, Some("opsledger_app"))),
             migration_database_url: Some(url_of(&db.admin, None)),

@@ -1,18 +1,25 @@
 //! Filing complaints and applying commands to them.
 
 use chrono::Utc;
-use deadpool_postgres::GenericClient;
+use deadpool_postgres::{GenericClient, Transaction};
 use uuid::Uuid;
 
-use crate::domain::complaint::{self, Complaint, ComplaintCommand, ComplaintEvent, FileComplaint};
+use crate::domain::complaint::{
+    self, Complaint, ComplaintCommand, ComplaintEvent, FileComplaint, FilingSubject, ResealCause, ResealPersonalData,
+    ResealedValue, SubjectJoin,
+};
 use crate::domain::ticket::TicketKind;
-use crate::privacy::crypto::IndexKind;
-use crate::privacy::{self, keys};
-use crate::projections::tickets::{TicketRef, TicketRow};
+use crate::domain::{DomainError, Personal};
+use crate::privacy::crypto::{self, IndexKind};
+use crate::privacy::keys::SubjectKey;
+use crate::privacy::{self, keys, render};
+use crate::projections::tickets::{self, TicketRef, TicketRow};
 use crate::store;
 use crate::store::idempotency::StoredResponse;
 
-use super::{CommandContext, CommandError, Commands, Outcome, Plan, Precondition, StreamWrite, next_number, now_after};
+use super::{
+    CommandContext, CommandError, Commands, Outcome, Plan, Precondition, StreamWrite, next_number, now_after, state_of,
+};
 
 impl Commands {
     /// Files a new complaint. `render` produces the response stored for
@@ -39,14 +46,62 @@ impl Commands {
         let digests = keys::contact_digests(self.privacy.index_key(), &contacts);
         self.execute(ctx, false, render, async |tx| {
             let number = next_number(tx, TicketKind::Complaint, now).await?;
-            let subject = keys::resolve_subject(tx, self.privacy.master(), &digests).await?;
-            let mut events = complaint::file(id, &number, subject.subject, cmd, now)?;
+            let (subject, joined) = self.filing_subject(tx, cmd.subject, &digests).await?;
+            keys::index_contacts(tx, subject.subject, &digests).await?;
+            let filed_under = FilingSubject {
+                id: subject.subject,
+                joined,
+            };
+            let mut events = complaint::file(id, &number, filed_under, cmd, now)?;
             for event in &mut events {
                 privacy::seal_fields(event.personal_mut(), &subject)?;
             }
             Plan::single(StreamWrite::new::<Complaint>(id, None, None, events, ctx, now)?)
         })
         .await
+    }
+
+    /// The data subject a new filing's personal data is sealed under: the
+    /// one its filer named, else the one an identifier the deployment
+    /// declares strong identifies, else a new one. A phone or an email alone
+    /// never joins filings.
+    async fn filing_subject(
+        &self,
+        tx: &impl GenericClient,
+        named: Option<Uuid>,
+        digests: &[(IndexKind, [u8; 32])],
+    ) -> Result<(SubjectKey, Option<SubjectJoin>), CommandError> {
+        let master = self.privacy.master();
+        if let Some(subject) = named {
+            // Locked, so a merge or erasure cannot destroy the key while
+            // this filing seals under it.
+            let mut found = keys::lock_subject_keys(tx, master, &[subject]).await?;
+            return match found.remove(&subject) {
+                Some(key) => Ok((key, Some(SubjectJoin::Named))),
+                None => Err(CommandError::BadReference {
+                    pointer: "/subject".into(),
+                    detail: match keys::gone(tx, &[subject]).await?.get(&subject) {
+                        Some(gone) => format!(
+                            "data subject {subject} has no personal data any more ({})",
+                            gone.marker()
+                        ),
+                        None => format!("no data subject {subject}"),
+                    },
+                }),
+            };
+        }
+        let strong: Vec<(IndexKind, [u8; 32])> = digests
+            .iter()
+            .filter(|(kind, _)| self.privacy.strong_identifiers().contains(kind))
+            .copied()
+            .collect();
+        if !strong.is_empty() {
+            keys::lock_identifiers(tx, &strong).await?;
+            if let Some(key) = keys::subject_by_identifier(tx, master, &strong).await? {
+                return Ok((key, Some(SubjectJoin::StrongIdentifier)));
+            }
+        }
+        Ok((keys::create_subject(tx, master).await?, None))
     }
 
     /// Applies a command to an existing complaint.
@@ -93,4 +148,57 @@ impl Commands {
         privacy::seal_fields(fields.drain(..), key)?;
         Ok(())
     }
+}
+
+/// Seals the personal data of complaint `ticket` anew under `new`'s key:
+/// every value its stream recorded under `old`, opened with `old`'s key,
+/// becomes part of one `complaint.personal_data_resealed` event. The caller
+/// destroys `old`'s key afterwards, in the same transaction.
+pub(super) async fn reseal_complaint(
+    tx: &Transaction<'_>,
+    ctx: &CommandContext,
+    ticket: Uuid,
+    old: &SubjectKey,
+    new: &SubjectKey,
+    cause: ResealCause,
+    reason: &str,
+) -> Result<StreamWrite, CommandError> {
+    let (row, head) = tickets::lock_with_head(tx, &TicketRef::Id(ticket))
+        .await?
+        .ok_or(CommandError::NotFound)?;
+    let state: Complaint = state_of(&row)?;
+    let mut values = Vec::new();
+    for event in store::read_stream(tx, ticket).await? {
+        for (pointer, sealed) in render::sealed_values(&event.envelope.payload, old.subject) {
+            if sealed.key_id != old.key_id {
+                return Err(CommandError::Corrupt(format!(
+                    "{ticket} v{}: a value sealed under a key the subject does not have",
+                    event.envelope.version
+                )));
+            }
+            let clear = crypto::open(&old.key, &sealed)
+                .map_err(|e| CommandError::Corrupt(format!("{ticket} v{}: {e}", event.envelope.version)))?;
+            values.push(ResealedValue {
+                version: event.envelope.version,
+                pointer,
+                replaces: sealed.nonce,
+                value: Personal::Clear(clear),
+            });
+        }
+    }
+    let cmd = ResealPersonalData {
+        subject: new.subject,
+        cause,
+        reason: reason.to_owned(),
+        values,
+    };
+    let mut events = complaint::reseal(&state, &cmd).map_err(|e| match e {
+        DomainError::Validation(_) => CommandError::Corrupt(format!("{ticket} holds no personal data to reseal")),
+        other => CommandError::Domain(other),
+    })?;
+    for event in &mut events {
+        privacy::seal_fields(event.personal_mut(), new)?;
+    }
+    let now = now_after(Some(&head));
+    StreamWrite::new(row.id, Some(state), Some(&head), events, ctx, now)
 }

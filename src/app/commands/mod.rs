@@ -16,8 +16,10 @@ mod changes;
 mod complaints;
 mod faults;
 mod links;
+mod subjects;
 pub use changes::freeze_calendar;
 pub use links::LinkCommand;
+pub use subjects::{Merge, RepairReport, SplitSubject};
 
 use std::sync::Arc;
 
@@ -94,6 +96,13 @@ pub enum CommandError {
     IdempotencyKeyReused,
     #[error("stored state is corrupt: {0}")]
     Corrupt(String),
+    /// No data subject has this id (and none ever had).
+    #[error("no data subject {0}")]
+    NoSubject(Uuid),
+    /// The subject's key is gone: erased, merged into another, or split by
+    /// a privacy repair.
+    #[error("data subject {subject} has no personal data any more ({marker})")]
+    SubjectGone { subject: Uuid, marker: &'static str },
     /// New personal data about a subject whose data was erased.
     #[error("the complainant's personal data was erased; no new personal data can be recorded for them")]
     SubjectErased,
@@ -256,7 +265,8 @@ impl Commands {
             let tx = client.transaction().await.map_err(StoreError::from)?;
             let planned = async {
                 let plan = attempt(&tx).await?;
-                write(&tx, ctx, &plan, &render).await?;
+                let response = ctx.idempotency.as_ref().map(|_| render(&plan.response));
+                write(&tx, ctx, &plan, response).await?;
                 Ok::<_, CommandError>(plan)
             }
             .await;
@@ -419,19 +429,20 @@ pub(crate) fn metadata(ctx: &CommandContext) -> Metadata {
 }
 
 /// Writes the events of every stream, their views and the idempotency
-/// record in the caller's transaction, pipelined on one connection.
+/// record of `response` in the caller's transaction, pipelined on one
+/// connection.
 async fn write<R: ResponseSubject>(
     tx: &Transaction<'_>,
     ctx: &CommandContext,
     plan: &Plan<R>,
-    render: &impl Fn(&R) -> StoredResponse,
+    response: Option<StoredResponse>,
 ) -> Result<(), CommandError> {
     let heads = plan
         .writes
         .iter()
         .map(StreamWrite::head_hash)
         .collect::<Result<Vec<_>, _>>()?;
-    let response = ctx.idempotency.as_ref().map(|i| (i, render(&plan.response)));
+    let response = ctx.idempotency.as_ref().zip(response);
     let record = async {
         match &response {
             Some((idem, resp)) => {

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 use super::{Channel, Complainant, NoteVisibility, Priority};
 
@@ -19,6 +20,13 @@ pub struct FileComplaint {
     /// Free-form classification, 1 to 100 characters.
     pub category: String,
     pub priority: Priority,
+    /// An existing data subject this complainant is known to be (requires
+    /// `pii:read`): the filing's personal data is then sealed under that
+    /// subject's key, so their export and erasure include it. Left out, the
+    /// filing gets a data subject of its own; a matching phone or email
+    /// never joins two filings by itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<Uuid>,
 }
 
 /// Acknowledges a newly filed complaint: the first response to the complainant.
@@ -100,6 +108,19 @@ pub struct Close {
 #[serde(deny_unknown_fields)]
 pub struct Reopen {
     pub reason: String,
+}
+
+/// Seals a complaint's personal data anew under another data subject's key:
+/// the privacy repair of a subject that merged different people, or an
+/// administrator's merge of two subjects. Not a client request: the
+/// application builds it from the stream, with every value opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResealPersonalData {
+    pub subject: Uuid,
+    pub cause: super::ResealCause,
+    pub reason: String,
+    /// The values in clear, each naming the sealed value it replaces.
+    pub values: Vec<super::ResealedValue>,
 }
 
 /// Every command on an existing complaint. The HTTP layer builds it from the

@@ -10,13 +10,29 @@ use uuid::Uuid;
 use super::command::*;
 use super::event::*;
 use super::state::{Complaint, ComplaintStatus};
-use super::{Complainant, ComplainantRecord, NoteVisibility};
+use super::{Complainant, ComplainantRecord, NoteVisibility, SubjectJoin};
 use crate::domain::Personal;
 use crate::domain::link::TicketRef;
 use crate::domain::text::{self, LABEL, LONG_TEXT, NAME, TITLE};
 use crate::domain::{DomainError, Validator};
 
 use ComplaintStatus::{Acknowledged, Closed, Filed, InProgress, Resolved, WaitingOnCustomer};
+
+/// The data subject a filing's personal data is sealed under, and how the
+/// filing came to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FilingSubject {
+    pub id: Uuid,
+    /// `None` for a subject created for this filing.
+    pub joined: Option<SubjectJoin>,
+}
+
+impl From<Uuid> for FilingSubject {
+    /// A subject of the filing's own.
+    fn from(id: Uuid) -> FilingSubject {
+        FilingSubject { id, joined: None }
+    }
+}
 
 /// Validates a new complaint and records its filing under `id` and `number`,
 /// both chosen by the caller, for the complainant's data `subject`.
@@ -26,10 +42,11 @@ use ComplaintStatus::{Acknowledged, Closed, Filed, InProgress, Resolved, Waiting
 pub fn file(
     id: Uuid,
     number: &str,
-    subject: Uuid,
+    subject: impl Into<FilingSubject>,
     cmd: &FileComplaint,
     _now: DateTime<Utc>,
 ) -> Result<Vec<ComplaintEvent>, DomainError> {
+    let subject = subject.into();
     let mut v = Validator::new();
     text::check(&mut v, "/title", &cmd.title, TITLE);
     text::check(&mut v, "/description", &cmd.description, LONG_TEXT);
@@ -40,7 +57,8 @@ pub fn file(
     Ok(vec![ComplaintEvent::Filed(ComplaintFiled {
         id,
         number: number.to_owned(),
-        subject,
+        subject: subject.id,
+        subject_joined: subject.joined,
         title: cmd.title.clone(),
         description: Personal::clear(&cmd.description),
         channel: cmd.channel,
@@ -136,6 +154,39 @@ pub fn decide(
         }),
     };
     Ok(vec![event])
+}
+
+/// Seals the complaint's personal data anew under another subject (see
+/// [`ResealPersonalData`]). Accepted in every status: the data of a closed
+/// complaint belongs to its complainant as much as an open one's.
+pub fn reseal(state: &Complaint, cmd: &ResealPersonalData) -> Result<Vec<ComplaintEvent>, DomainError> {
+    let mut v = Validator::new();
+    text::check(&mut v, "/reason", &cmd.reason, LONG_TEXT);
+    v.check(
+        !cmd.values.is_empty(),
+        "/values",
+        "name at least one value to seal anew",
+    );
+    for (i, value) in cmd.values.iter().enumerate() {
+        if cmd.values[..i].iter().any(|earlier| earlier.replaces == value.replaces) {
+            v.push(format!("/values/{i}/replaces"), "replaces a value named before");
+        }
+    }
+    v.finish()?;
+    if cmd.subject == state.subject {
+        return Err(DomainError::RuleViolated(
+            "the complaint's personal data is already sealed under that subject".to_owned(),
+        ));
+    }
+    Ok(vec![ComplaintEvent::PersonalDataResealed(
+        ComplaintPersonalDataResealed {
+            subject: cmd.subject,
+            previous_subject: state.subject,
+            cause: cmd.cause,
+            reason: cmd.reason.clone(),
+            values: cmd.values.clone(),
+        },
+    )])
 }
 
 /// Tells the complaint that a fault it is escalated or linked to was

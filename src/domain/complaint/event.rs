@@ -8,7 +8,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Channel, ComplainantRecord, NoteVisibility, Priority};
+use super::{Channel, ComplainantRecord, NoteVisibility, Priority, ResealCause, ResealedValue, SubjectJoin};
 use crate::domain::event::decode;
 use crate::domain::link::{TicketLinked, TicketRef, TicketUnlinked};
 use crate::domain::{Personal, PersonalField, StreamCorrupt};
@@ -20,8 +20,14 @@ pub struct ComplaintFiled {
     /// The human-facing reference, e.g. `CMP-2025-000042`.
     pub number: String,
     /// The complainant's data subject: the key their personal data is
-    /// sealed under, and what erasure names. Not personal data itself.
+    /// sealed under, and what erasure names. Shown only to callers who may
+    /// read personal data: which filings share a subject is itself personal.
     pub subject: Uuid,
+    /// How the filing came to share an existing subject; absent when the
+    /// subject is the filing's own. (Added after the first filings were
+    /// stored; those record nothing, see `opsledger subjects repair`.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_joined: Option<SubjectJoin>,
     pub title: String,
     /// What the complainant told us; personal data.
     pub description: Personal,
@@ -130,6 +136,21 @@ pub struct ComplaintLinkedFaultReopened {
     pub reason: String,
 }
 
+/// The complaint's personal data was sealed anew under another data
+/// subject's key, and the old key was then destroyed: the values of earlier
+/// events read `[repaired]` (or `[merged]`), and this event holds them now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ComplaintPersonalDataResealed {
+    /// The subject the data is sealed under from now on.
+    pub subject: Uuid,
+    /// The subject it was sealed under before.
+    pub previous_subject: Uuid,
+    pub cause: ResealCause,
+    pub reason: String,
+    /// Every personal value the stream recorded under the previous subject.
+    pub values: Vec<ResealedValue>,
+}
+
 /// One event of a complaint's stream, as `{"type": "...", "payload": {...}}`.
 // The filing is larger than the other variants; events are short-lived
 // values built once per command, so boxing it would only add noise.
@@ -167,6 +188,8 @@ pub enum ComplaintEvent {
     Linked(TicketLinked),
     #[serde(rename = "complaint.unlinked")]
     Unlinked(TicketUnlinked),
+    #[serde(rename = "complaint.personal_data_resealed")]
+    PersonalDataResealed(ComplaintPersonalDataResealed),
 }
 
 const FILED: &str = "complaint.filed";
@@ -184,6 +207,7 @@ const LINKED_FAULT_RESOLVED: &str = "complaint.linked_fault_resolved";
 const LINKED_FAULT_REOPENED: &str = "complaint.linked_fault_reopened";
 const LINKED: &str = "complaint.linked";
 const UNLINKED: &str = "complaint.unlinked";
+const PERSONAL_DATA_RESEALED: &str = "complaint.personal_data_resealed";
 
 impl ComplaintEvent {
     /// Every event type a complaint stream may contain.
@@ -203,6 +227,7 @@ impl ComplaintEvent {
         LINKED_FAULT_REOPENED,
         LINKED,
         UNLINKED,
+        PERSONAL_DATA_RESEALED,
     ];
 
     /// The stored type name; equal to the `type` tag of the JSON form.
@@ -223,6 +248,7 @@ impl ComplaintEvent {
             ComplaintEvent::LinkedFaultReopened(_) => LINKED_FAULT_REOPENED,
             ComplaintEvent::Linked(_) => LINKED,
             ComplaintEvent::Unlinked(_) => UNLINKED,
+            ComplaintEvent::PersonalDataResealed(_) => PERSONAL_DATA_RESEALED,
         }
     }
 
@@ -249,6 +275,7 @@ impl ComplaintEvent {
             ComplaintEvent::LinkedFaultReopened(p) => serde_json::to_value(p),
             ComplaintEvent::Linked(p) => serde_json::to_value(p),
             ComplaintEvent::Unlinked(p) => serde_json::to_value(p),
+            ComplaintEvent::PersonalDataResealed(p) => serde_json::to_value(p),
         };
         // Serializing to a Value only fails for non-string map keys or a
         // failing custom Serialize; payloads are plain structs of strings,
@@ -271,6 +298,9 @@ impl ComplaintEvent {
                 out.push((PersonalField::Text, &mut e.body));
             }
             ComplaintEvent::SatisfactionRecorded(e) => out.extend(e.comment.as_mut().map(|c| (PersonalField::Text, c))),
+            ComplaintEvent::PersonalDataResealed(e) => {
+                out.extend(e.values.iter_mut().map(|v| (PersonalField::Text, &mut v.value)));
+            }
             ComplaintEvent::NoteAdded(_)
             | ComplaintEvent::Assigned(_)
             | ComplaintEvent::WaitingOnCustomer(_)
@@ -309,6 +339,7 @@ impl ComplaintEvent {
             (LINKED_FAULT_REOPENED, 1) => decode(event_type, payload).map(ComplaintEvent::LinkedFaultReopened),
             (LINKED, 1) => decode(event_type, payload).map(ComplaintEvent::Linked),
             (UNLINKED, 1) => decode(event_type, payload).map(ComplaintEvent::Unlinked),
+            (PERSONAL_DATA_RESEALED, 1) => decode(event_type, payload).map(ComplaintEvent::PersonalDataResealed),
             (known, version) if ComplaintEvent::EVENT_TYPES.contains(&known) => Err(StreamCorrupt(format!(
                 "{known} has schema version {version}, which this build does not understand"
             ))),

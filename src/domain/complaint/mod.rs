@@ -24,14 +24,14 @@ use utoipa::ToSchema;
 use crate::domain::{Personal, PersonalField};
 
 pub use command::{
-    Acknowledge, AddNote, Assign, Close, ComplaintCommand, FileComplaint, RecordSatisfaction, Reopen, Resolve, Resume,
-    WaitOnCustomer,
+    Acknowledge, AddNote, Assign, Close, ComplaintCommand, FileComplaint, RecordSatisfaction, Reopen,
+    ResealPersonalData, Resolve, Resume, WaitOnCustomer,
 };
-pub use decide::{decide, file, linked_fault_reopened, linked_fault_resolved};
+pub use decide::{FilingSubject, decide, file, linked_fault_reopened, linked_fault_resolved, reseal};
 pub use event::{
     ComplaintAcknowledged, ComplaintAssigned, ComplaintClosed, ComplaintEscalated, ComplaintEvent, ComplaintFiled,
-    ComplaintLinkedFaultReopened, ComplaintLinkedFaultResolved, ComplaintNoteAdded, ComplaintReopened,
-    ComplaintResolved, ComplaintResumed, ComplaintSatisfactionRecorded, ComplaintWaitingOnCustomer,
+    ComplaintLinkedFaultReopened, ComplaintLinkedFaultResolved, ComplaintNoteAdded, ComplaintPersonalDataResealed,
+    ComplaintReopened, ComplaintResolved, ComplaintResumed, ComplaintSatisfactionRecorded, ComplaintWaitingOnCustomer,
 };
 pub use state::{
     Complaint, ComplaintStatus, LinkedFaultReopening, LinkedFaultResolution, Note, Resolution, Satisfaction, evolve,
@@ -125,4 +125,60 @@ pub enum NoteVisibility {
     Internal,
     /// A progress update sent to the complainant.
     Complainant,
+}
+
+/// How a filing came to share an existing data subject. A filing that
+/// records none got a subject of its own (or was filed before joins were
+/// recorded, when a matching contact joined filings by itself; see
+/// `opsledger subjects repair`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectJoin {
+    /// The filer, allowed to read personal data, named the subject.
+    Named,
+    /// An exact match on an identifier the deployment declares strong
+    /// (`OPSLEDGER_STRONG_IDENTIFIERS`, e.g. a CRM's customer reference).
+    StrongIdentifier,
+}
+
+/// Why a complaint's personal data was sealed anew under another subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResealCause {
+    /// A privacy repair: the filing had been joined to another person's
+    /// subject by a matching contact, and now has a subject of its own.
+    Repair,
+    /// An administrator merged the filing's subject into another.
+    Merge,
+}
+
+/// One personal value sealed anew: where it was first recorded, which
+/// sealed value it replaces, and the value under the new subject's key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ResealedValue {
+    /// The version of the event whose payload recorded the value.
+    pub version: u64,
+    /// Where in that payload (RFC 6901 JSON Pointer), e.g. `/complainant/name`.
+    pub pointer: String,
+    /// The nonce of the sealed value this one replaces; views find it by it.
+    pub replaces: String,
+    /// Personal data, sealed under the new subject's key.
+    pub value: Personal,
+}
+
+impl ResealedValue {
+    /// Whether `old` is the sealed value this one replaces.
+    fn replaces(&self, old: &Personal) -> bool {
+        matches!(old, Personal::Protected(map)
+            if map.get("nonce").and_then(serde_json::Value::as_str) == Some(self.replaces.as_str()))
+    }
+}
+
+/// Replaces each sealed value in `fields` that one of `values` replaces.
+fn reseal_fields<'a>(fields: impl IntoIterator<Item = &'a mut Personal>, values: &[ResealedValue]) {
+    for field in fields {
+        if let Some(new) = values.iter().find(|v| v.replaces(field)) {
+            *field = new.value.clone();
+        }
+    }
 }

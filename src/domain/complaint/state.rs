@@ -158,6 +158,20 @@ pub struct Complaint {
 }
 
 impl Complaint {
+    /// Every personal value the view holds (internal notes hold staff text
+    /// in clear and are skipped by whoever seals or reseals).
+    fn personal_mut(&mut self) -> impl Iterator<Item = &mut Personal> {
+        let complainant = &mut self.complainant;
+        std::iter::once(&mut self.description)
+            .chain(std::iter::once(&mut complainant.name))
+            .chain(complainant.phone.iter_mut())
+            .chain(complainant.email.iter_mut())
+            .chain(complainant.customer_ref.iter_mut())
+            .chain(self.first_response.iter_mut())
+            .chain(self.notes.iter_mut().map(|n| &mut n.body))
+            .chain(self.satisfaction.iter_mut().filter_map(|s| s.comment.as_mut()))
+    }
+
     /// How other tickets' events refer to this complaint.
     pub fn ticket_ref(&self) -> TicketRef {
         TicketRef {
@@ -315,6 +329,10 @@ pub fn evolve(state: Option<Complaint>, event: &ComplaintEvent, meta: &EventMeta
         }
         ComplaintEvent::Linked(e) => c.links.push(Link::recorded(e, meta)),
         ComplaintEvent::Unlinked(e) => crate::domain::link::remove_link(&mut c.links, e),
+        ComplaintEvent::PersonalDataResealed(e) => {
+            c.subject = e.subject;
+            super::reseal_fields(c.personal_mut(), &e.values);
+        }
     }
     c.updated_at = meta.recorded_at;
     c.version = meta.version;

@@ -33,6 +33,7 @@ fn filing() -> FileComplaint {
         },
         category: "billing".to_owned(),
         priority: Priority::P2,
+        subject: None,
     }
 }
 
@@ -189,6 +190,7 @@ fn one_of_each_event() -> Vec<ComplaintEvent> {
             id: ID,
             number: "CMP-2025-000042".to_owned(),
             subject: SUBJECT,
+            subject_joined: None,
             title: "Charged twice".to_owned(),
             description: Personal::clear("Debited twice."),
             channel: Channel::InPerson,
@@ -249,6 +251,18 @@ fn one_of_each_event() -> Vec<ComplaintEvent> {
         ComplaintEvent::Unlinked(TicketUnlinked {
             other: fault_ref(),
             reason: "Another district.".to_owned(),
+        }),
+        ComplaintEvent::PersonalDataResealed(ComplaintPersonalDataResealed {
+            subject: Uuid::from_u128(0x77),
+            previous_subject: SUBJECT,
+            cause: ResealCause::Merge,
+            reason: "Same customer.".to_owned(),
+            values: vec![ResealedValue {
+                version: 1,
+                pointer: "/complainant/name".to_owned(),
+                replaces: "n-name".to_owned(),
+                value: Personal::clear("Jane Doe"),
+            }],
         }),
     ]
 }
@@ -320,6 +334,12 @@ fn changed_pointers(before: &Value, after: &Value, at: &str) -> Vec<String> {
                 })
                 .collect()
         }
+        (Value::Array(b), Value::Array(a)) if b.len() == a.len() => b
+            .iter()
+            .zip(a)
+            .enumerate()
+            .flat_map(|(i, (b, a))| changed_pointers(b, a, &format!("{at}/{i}")))
+            .collect(),
         (b, a) if b == a => vec![],
         _ => vec![at.to_owned()],
     }
@@ -337,6 +357,7 @@ fn filing_records_the_complaint_and_starts_the_view() {
             id: ID,
             number: "CMP-2025-000042".to_owned(),
             subject: SUBJECT,
+            subject_joined: None,
             title: cmd.title.clone(),
             description: Personal::clear("My card was debited twice on 3 March."),
             channel: Channel::Phone,
@@ -1442,6 +1463,7 @@ fn internal_notes_and_staff_text_are_not_personal() {
             ("complaint.linked_fault_reopened", 0),
             ("complaint.linked", 0),
             ("complaint.unlinked", 0),
+            ("complaint.personal_data_resealed", 1),
         ]
     );
 }
@@ -1751,4 +1773,103 @@ fn openapi_schemas_build() {
     ] {
         assert!(serde_json::to_value(schema).unwrap().is_object());
     }
+}
+
+#[test]
+fn resealing_moves_every_personal_value_to_the_new_subject_by_the_nonce_it_replaces() {
+    // A complaint whose values were sealed under SUBJECT, as stored.
+    let stored = [
+        (
+            "complaint.filed",
+            json!({
+                "id": ID.to_string(), "number": "CMP-2025-000042", "subject": SUBJECT.to_string(),
+                "title": "Charged twice", "description": sealed_json("n-description", "ZA"),
+                "channel": "email", "complainant": {"name": sealed_json("n-name", "bg"), "phone": sealed_json("n-phone", "cA")},
+                "category": "billing", "priority": "P2"
+            }),
+        ),
+        (
+            "complaint.acknowledged",
+            json!({"message": sealed_json("n-message", "bQ")}),
+        ),
+        (
+            "complaint.note_added",
+            json!({"body": sealed_json("n-update", "dQ"), "visibility": "complainant"}),
+        ),
+        (
+            "complaint.note_added",
+            json!({"body": "Internal: checked the logs.", "visibility": "internal"}),
+        ),
+    ];
+    let mut view = None;
+    for (i, (event_type, payload)) in stored.iter().enumerate() {
+        let event = ComplaintEvent::from_stored(event_type, 1, payload.clone()).unwrap();
+        view = Some(evolve(view, &event, &meta(i as u64 + 1, AGENT)).unwrap());
+    }
+    let view = view.unwrap();
+
+    let successor = Uuid::from_u128(0x77);
+    let anew = |nonce: &str| {
+        let Value::Object(map) = json!({"subject": successor.to_string(), "key_id": KEY_ID.to_string(),
+            "nonce": format!("new-{nonce}"), "ciphertext": "eA"})
+        else {
+            unreachable!()
+        };
+        Personal::Protected(map)
+    };
+    let values: Vec<ResealedValue> = [
+        (1, "/description", "n-description"),
+        (1, "/complainant/name", "n-name"),
+        (1, "/complainant/phone", "n-phone"),
+        (2, "/message", "n-message"),
+        (3, "/body", "n-update"),
+    ]
+    .into_iter()
+    .map(|(version, pointer, nonce)| ResealedValue {
+        version,
+        pointer: pointer.to_owned(),
+        replaces: nonce.to_owned(),
+        value: anew(nonce),
+    })
+    .collect();
+    let cmd = ResealPersonalData {
+        subject: successor,
+        cause: ResealCause::Repair,
+        reason: "split".to_owned(),
+        values,
+    };
+    let events = reseal(&view, &cmd).unwrap();
+    // Every value is reported for sealing, and the event names both subjects.
+    assert_eq!(personal_of(&events[0]).len(), 5);
+    assert_eq!(events[0].payload_json()["previous_subject"], SUBJECT.to_string());
+
+    let after = evolve(Some(view.clone()), &events[0], &meta(5, "system")).unwrap();
+    assert_eq!(after.subject, successor);
+    assert_eq!(after.description, anew("n-description"));
+    assert_eq!(after.complainant.name, anew("n-name"));
+    assert_eq!(after.complainant.phone, Some(anew("n-phone")));
+    assert_eq!(after.first_response, Some(anew("n-message")));
+    assert_eq!(after.notes[0].body, anew("n-update"));
+    assert_eq!(after.notes[1].body, Personal::clear("Internal: checked the logs."));
+    assert_eq!(after.status, view.status, "resealing changes nothing else");
+
+    // Resealing under the subject it already has, naming a value twice, or
+    // nothing at all is refused.
+    assert!(matches!(
+        reseal(
+            &after,
+            &ResealPersonalData {
+                subject: successor,
+                ..cmd.clone()
+            }
+        ),
+        Err(DomainError::RuleViolated(_))
+    ));
+    let mut twice = cmd.clone();
+    twice.values.push(twice.values[0].clone());
+    assert_eq!(pointers(reseal(&view, &twice)), ["/values/5/replaces"]);
+    assert_eq!(
+        pointers(reseal(&view, &ResealPersonalData { values: vec![], ..cmd })),
+        ["/values"]
+    );
 }

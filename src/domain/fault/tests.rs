@@ -279,6 +279,7 @@ fn complaint_in(status: ComplaintStatus) -> Complaint {
         },
         category: "outage".to_owned(),
         priority: Priority::P2,
+        subject: None,
     };
     let mut events = complaint::file(COMPLAINT_ID, COMPLAINT_NUMBER, SUBJECT, &filing, at(0)).unwrap();
     let mut view = complaint::evolve(None, &events.remove(0), &meta(1, DISPATCHER)).unwrap();
