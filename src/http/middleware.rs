@@ -6,9 +6,10 @@ use std::time::Instant;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{HttpMessage, ResponseError};
+use actix_web::{HttpMessage, HttpRequest, ResponseError};
 use tracing::Instrument;
 
 use super::error::{ApiError, PROBLEM_JSON};
@@ -40,21 +41,20 @@ pub async fn request_context(
     );
     let started = Instant::now();
     async move {
-        let method = req.method().to_string();
+        let method = method_label(req.method());
         let response = next.call(req).await?;
-        // The route pattern, never the raw path: ids would explode the
-        // number of series.
-        let route = response
-            .request()
-            .match_pattern()
-            .unwrap_or_else(|| "unmatched".to_owned());
+        let route = route_label(response.request());
         let mut response = problem_fallback(response);
         if let Ok(value) = HeaderValue::from_str(&request_id) {
             response.headers_mut().insert(REQUEST_ID, value);
         }
         let status = response.status().as_u16();
         let elapsed = started.elapsed().as_secs_f64();
-        let labels = [("method", method), ("route", route), ("status", status.to_string())];
+        let labels = [
+            ("method", method.to_owned()),
+            ("route", route),
+            ("status", status.to_string()),
+        ];
         metrics::counter!("opsledger_http_requests_total", &labels).increment(1);
         metrics::histogram!("opsledger_http_request_duration_seconds", &labels).record(elapsed);
         let elapsed_ms = elapsed * 1000.0;
@@ -67,6 +67,30 @@ pub async fn request_context(
     }
     .instrument(span)
     .await
+}
+
+/// The method as a metric label. Anyone may send any token as a method,
+/// unauthenticated, and the recorder keeps every series it has seen for the
+/// life of the process, so only the methods the API knows get their own
+/// label; everything else is `other`.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// The route as a metric label: the pattern of the matched route (a set
+/// the server defines), never the raw path, which the client chooses and
+/// which holds ids; `unmatched` when no route matched.
+fn route_label(req: &HttpRequest) -> String {
+    req.match_pattern().unwrap_or_else(|| "unmatched".to_owned())
 }
 
 /// Rewrites error responses that are not problem documents yet (actix's own
