@@ -640,6 +640,7 @@ async fn operations_endpoints_and_request_ids() {
     let r = app.http.get(app.url("/healthz")).send().await.expect("request");
     assert_eq!(r.status(), 200);
     assert!(r.headers().get("x-request-id").is_some(), "a request id is generated");
+    assert!(r.headers().get("x-client-request-id").is_none());
     let r = app
         .http
         .get(app.url("/readyz"))
@@ -648,8 +649,15 @@ async fn operations_endpoints_and_request_ids() {
         .await
         .expect("request");
     assert_eq!(r.status(), 200);
+    // The server's id is the request's; the client's is echoed beside it.
+    let server_id = r
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .expect("request id");
+    assert!(uuid::Uuid::parse_str(server_id).is_ok(), "{server_id}");
     assert_eq!(
-        r.headers().get("x-request-id").map(|v| v.as_bytes()),
+        r.headers().get("x-client-request-id").map(|v| v.as_bytes()),
         Some(&b"trace-me-42"[..])
     );
 

@@ -13,29 +13,40 @@ use actix_web::{HttpMessage, HttpRequest, ResponseError};
 use tracing::Instrument;
 
 use super::error::{ApiError, PROBLEM_JSON};
-use super::request::RequestId;
+use super::request::RequestIds;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// Echoes the client's own `X-Request-Id`, which is not the request's id.
+pub const CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("x-client-request-id");
 
-/// A client-supplied id is kept if it is short, visible ASCII; otherwise a
-/// fresh UUIDv7 is used, so log lines can never be forged or flooded.
-fn request_id_of(req: &ServiceRequest) -> String {
+/// The client's `X-Request-Id`, kept if it is short, visible ASCII, so log
+/// lines can never be forged or flooded through it; otherwise dropped.
+fn client_request_id_of(req: &ServiceRequest) -> Option<String> {
     req.headers()
         .get(&REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
-        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned)
+        .map(str::to_owned)
 }
 
+/// Every request gets an id of the server's own, which the audit trail
+/// (event metadata, the personal-data access log) records and
+/// `X-Request-Id` returns. An id the client sent is another principal's to
+/// choose too, so it is kept beside it only as `client_request_id`, and
+/// returned in `X-Client-Request-Id`.
 pub async fn request_context(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let request_id = request_id_of(&req);
-    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let ids = RequestIds {
+        id: uuid::Uuid::now_v7().to_string(),
+        client: client_request_id_of(&req),
+    };
+    req.extensions_mut().insert(ids.clone());
     let span = tracing::info_span!(
         "request",
-        request_id = %request_id,
+        request_id = %ids.id,
+        client_request_id = ids.client.as_deref(),
         method = %req.method(),
         path = %req.path(),
     );
@@ -45,8 +56,11 @@ pub async fn request_context(
         let response = next.call(req).await?;
         let route = route_label(response.request());
         let mut response = problem_fallback(response);
-        if let Ok(value) = HeaderValue::from_str(&request_id) {
+        if let Ok(value) = HeaderValue::from_str(&ids.id) {
             response.headers_mut().insert(REQUEST_ID, value);
+        }
+        if let Some(value) = ids.client.as_deref().and_then(|c| HeaderValue::from_str(c).ok()) {
+            response.headers_mut().insert(CLIENT_REQUEST_ID, value);
         }
         let status = response.status().as_u16();
         let elapsed = started.elapsed().as_secs_f64();

@@ -19,7 +19,7 @@ use super::auth::Principal;
 use super::body;
 use super::error::{ApiError, Problem};
 use super::history::HistoryEntry;
-use super::request::{command_context, request_id};
+use super::request::{client_request_id, command_context, request_id};
 
 fn parse_subject(id: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(id).map_err(|_| ApiError::NotFound(format!("no data subject {id:?}")))
@@ -157,6 +157,7 @@ pub async fn export(
             &subjects,
             "GET /v1/subjects/{id}/export",
             &request_id(&req),
+            client_request_id(&req).as_deref(),
         )
         .await?;
     let mut docs = docs.into_iter();

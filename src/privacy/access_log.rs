@@ -60,8 +60,13 @@ pub struct AccessRecord {
     pub subject: Uuid,
     /// The route pattern, method first, e.g. `GET /v1/tickets/{id}`.
     pub endpoint: String,
-    /// The request id of the response, to correlate with request logs.
+    /// The server's id of the request (`X-Request-Id` of the response), to correlate with request logs. Records
+    /// made before client ids were kept apart may hold an id the client chose.
     pub request_id: String,
+    /// The id the client sent for the request, if any: for correlation with the client's own logs, never proof of
+    /// which request it was (any principal can send any id).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_request_id: Option<String>,
 }
 
 /// Filters of the auditors' query. Every filter is optional; `from` is inclusive and `to` exclusive. Results come
@@ -84,6 +89,7 @@ struct Pending {
     subjects: Vec<Uuid>,
     endpoint: String,
     request_id: String,
+    client_request_id: Option<String>,
     done: oneshot::Sender<Result<(), StoreError>>,
 }
 
@@ -111,8 +117,8 @@ impl AccessLog {
         AccessLog { queue }
     }
 
-    /// Records that `actor` saw the personal data of `subjects` through `endpoint`, and returns once the records
-    /// are committed (durable under the server's default `synchronous_commit = on`). Only then may the response
+    /// Records that `actor` saw the personal data of `subjects` through `endpoint` in the request the server knows
+    /// as `request_id` (and the client as `client_request_id`), and returns once the records are committed (durable under the server's default `synchronous_commit = on`). Only then may the response
     /// reveal the data; on an error it must not. Duplicate subjects are recorded once. Empty `subjects` returns at
     /// once without touching the database.
     pub async fn record(
@@ -121,6 +127,7 @@ impl AccessLog {
         subjects: &[Uuid],
         endpoint: &str,
         request_id: &str,
+        client_request_id: Option<&str>,
     ) -> Result<(), StoreError> {
         if subjects.is_empty() {
             return Ok(());
@@ -136,6 +143,7 @@ impl AccessLog {
             subjects,
             endpoint: endpoint.to_owned(),
             request_id: request_id.to_owned(),
+            client_request_id: client_request_id.map(str::to_owned),
             done,
         };
         self.queue
@@ -210,6 +218,7 @@ async fn write(pool: &Pool, connection: &mut Option<ClientWrapper>, batch: &[Pen
     let mut subjects = Vec::with_capacity(rows);
     let mut endpoints = Vec::with_capacity(rows);
     let mut request_ids = Vec::with_capacity(rows);
+    let mut client_request_ids = Vec::with_capacity(rows);
     for pending in batch {
         for subject in &pending.subjects {
             at.push(pending.at);
@@ -217,6 +226,7 @@ async fn write(pool: &Pool, connection: &mut Option<ClientWrapper>, batch: &[Pen
             subjects.push(*subject);
             endpoints.push(pending.endpoint.as_str());
             request_ids.push(pending.request_id.as_str());
+            client_request_ids.push(pending.client_request_id.as_deref());
         }
     }
 
@@ -237,12 +247,15 @@ async fn write(pool: &Pool, connection: &mut Option<ClientWrapper>, batch: &[Pen
     let insert = async {
         let statement = client
             .prepare_cached(
-                "INSERT INTO pii_access (at, actor, subject_id, endpoint, request_id)
-                 SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::uuid[], $4::text[], $5::text[])",
+                "INSERT INTO pii_access (at, actor, subject_id, endpoint, request_id, client_request_id)
+                 SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[])",
             )
             .await?;
         client
-            .execute(&statement, &[&at, &actors, &subjects, &endpoints, &request_ids])
+            .execute(
+                &statement,
+                &[&at, &actors, &subjects, &endpoints, &request_ids, &client_request_ids],
+            )
             .await?;
         Ok::<(), StoreError>(())
     };
@@ -301,7 +314,8 @@ pub async fn query(client: &impl GenericClient, q: &AccessQuery) -> Result<Vec<A
         format!("WHERE {}", conditions.join(" AND "))
     };
     let sql = format!(
-        "SELECT id, at, actor, subject_id, endpoint, request_id FROM pii_access {filter} ORDER BY id DESC LIMIT ${}",
+        "SELECT id, at, actor, subject_id, endpoint, request_id, client_request_id FROM pii_access {filter}
+         ORDER BY id DESC LIMIT ${}",
         params.len()
     );
     let statement = client.prepare_cached(&sql).await?;
@@ -315,6 +329,7 @@ pub async fn query(client: &impl GenericClient, q: &AccessQuery) -> Result<Vec<A
                 subject: row.try_get(3)?,
                 endpoint: row.try_get(4)?,
                 request_id: row.try_get(5)?,
+                client_request_id: row.try_get(6)?,
             })
         })
         .collect()

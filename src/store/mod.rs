@@ -387,6 +387,7 @@ mod tests {
             actor: "iss|a".into(),
             roles: vec!["agent".into()],
             request_id: "r".into(),
+            client_request_id: None,
             correlation_id: "r".into(),
             causation_id: None,
             idempotency_key: None,

@@ -45,7 +45,10 @@ const RETRIES: usize = 3;
 #[derive(Debug, Clone)]
 pub struct CommandContext {
     pub actor: Actor,
+    /// The server's id of the request.
     pub request_id: String,
+    /// The id the client sent for the request (`X-Request-Id`), if any.
+    pub client_request_id: Option<String>,
     pub correlation_id: String,
     pub causation_id: Option<String>,
     pub idempotency: Option<IdempotencyRequest>,
@@ -412,6 +415,7 @@ pub(crate) fn metadata(ctx: &CommandContext) -> Metadata {
         actor: ctx.actor.id.clone(),
         roles: ctx.actor.roles.iter().map(|r| Role::as_str(*r).to_owned()).collect(),
         request_id: ctx.request_id.clone(),
+        client_request_id: ctx.client_request_id.clone(),
         correlation_id: ctx.correlation_id.clone(),
         causation_id: ctx.causation_id.clone(),
         idempotency_key: ctx.idempotency.as_ref().map(|i| i.key.clone()),
