@@ -354,6 +354,29 @@ async fn the_server_role_may_append_and_read() {
     assert_eq!(found.len(), 1);
 }
 
+/// A response that reveals personal data holds a pool connection while it
+/// waits for its record, and on a fresh server a burst of such responses
+/// holds every one: the writer must not need one of them.
+#[tokio::test]
+async fn the_writer_needs_none_of_the_pool_connections_its_callers_hold() {
+    let (_db, pool) = migrated().await;
+    let log = AccessLog::start(pool.clone());
+    let held = [
+        pool.get().await.expect("connection"),
+        pool.get().await.expect("connection"),
+    ];
+    assert_eq!(pool.status().available, 0, "the pool is exhausted");
+    tokio::time::timeout(
+        NO_HANG,
+        log.record("idp|alice", &[Uuid::now_v7()], "GET /v1/tickets/{id}", "req-1", None),
+    )
+    .await
+    .expect("no hang")
+    .expect("recorded while every pool connection is held");
+    drop(held);
+    assert_eq!(count(&pool).await, 1);
+}
+
 #[tokio::test]
 async fn empty_subjects_write_nothing() {
     let (_db, pool) = migrated().await;

@@ -8,9 +8,10 @@
 //! one request and costs what a direct INSERT would; under heavy load the batches grow and the cost per request
 //! falls.
 //!
-//! The writer task uses one connection it owns outright (taken out of the pool, which may then open another in
-//! its place). Request handlers may hold pool connections while they wait for their records, so a writer that had
-//! to borrow from the pool for every batch could wait for a connection that is only released once it has written.
+//! The writer task uses one connection it owns outright, made by the pool's manager outside the pool's count.
+//! Request handlers hold pool connections while they wait for their records, so a writer that borrowed from the
+//! pool, even once, could wait for a connection that is only released once it has written: a burst of clear-text
+//! reads on a fresh server held every connection just as the writer asked for its first.
 //!
 //! Auditors read the log with [`query`]. The server's database role may only SELECT and INSERT on `pii_access`:
 //! the log is append-only for it.
@@ -19,7 +20,8 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use deadpool_postgres::{ClientWrapper, GenericClient, Object, Pool};
+use deadpool::managed::Manager as _;
+use deadpool_postgres::{ClientWrapper, GenericClient, Pool};
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::timeout;
@@ -37,8 +39,8 @@ pub const MAX_QUERY_LIMIT: u32 = 500;
 /// Calls that may wait in the queue before `record` itself waits to enqueue (back-pressure instead of unbounded
 /// memory when the database is slow).
 const QUEUE_CAPACITY: usize = 4_096;
-/// Bound on getting a connection for the writer. The server's pool has 5 s wait and create timeouts; this is only
-/// a backstop for a pool built without them, so that callers never wait forever.
+/// Bound on connecting the writer. The server's pool connects with a 5 s timeout; this is only a backstop for a
+/// pool built without one, so that callers never wait forever.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Bound on writing one batch. When it elapses the outcome is unknown: the callers are told the write failed (so
 /// they reveal nothing) even though the rows may still commit, which at worst records an access that did not
@@ -237,11 +239,10 @@ async fn write(pool: &Pool, connection: &mut Option<ClientWrapper>, batch: &[Pen
     let client = match connection {
         Some(client) => client,
         None => {
-            let object = timeout(CONNECT_TIMEOUT, pool.get())
+            let client = timeout(CONNECT_TIMEOUT, pool.manager().create())
                 .await
-                .map_err(|_| StoreError::Unavailable("timed out waiting for a database connection".into()))??;
-            // Owned by the writer from now on, outside the pool's count (see the module documentation).
-            connection.insert(Object::take(object))
+                .map_err(|_| StoreError::Unavailable("timed out connecting to the database".into()))??;
+            connection.insert(client)
         }
     };
     let insert = async {
