@@ -175,6 +175,6 @@ COMMIT;
 
 SELECT subject_id, key_id, wrapped_key FROM subject_keys WHERE subject_id = ANY(:subjects);
 
-INSERT INTO pii_access (at, actor, subject_id, endpoint, request_id)
+INSERT INTO pii_access (at, actor, subject_id, endpoint, request_id, client_request_id)
     SELECT * FROM unnest(:at_arr::timestamptz[], :actor_arr::text[], :subjects::uuid[],
-                         :endpoint_arr::text[], :rid_arr::text[]);
+                         :endpoint_arr::text[], :rid_arr::text[], NULL::text[]);

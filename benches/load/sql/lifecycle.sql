@@ -246,9 +246,9 @@ COMMIT;
 
 SELECT subject_id, key_id, wrapped_key FROM subject_keys WHERE subject_id = ANY(:subjects);
 
-INSERT INTO pii_access (at, actor, subject_id, endpoint, request_id)
+INSERT INTO pii_access (at, actor, subject_id, endpoint, request_id, client_request_id)
     SELECT * FROM unnest(:at_arr::timestamptz[], :actor_arr::text[], :subjects::uuid[],
-                         :endpoint_arr1::text[], :rid_arr1::text[]);
+                         :endpoint_arr1::text[], :rid_arr1::text[], NULL::text[]);
 
 -- 2. Acknowledge, with a message to the complainant.
 
@@ -290,9 +290,9 @@ COMMIT;
 
 SELECT subject_id, key_id, wrapped_key FROM subject_keys WHERE subject_id = ANY(:subjects);
 
-INSERT INTO pii_access (at, actor, subject_id, endpoint, request_id)
+INSERT INTO pii_access (at, actor, subject_id, endpoint, request_id, client_request_id)
     SELECT * FROM unnest(:at_arr::timestamptz[], :actor_arr::text[], :subjects::uuid[],
-                         :endpoint_arr2::text[], :rid_arr2::text[]);
+                         :endpoint_arr2::text[], :rid_arr2::text[], NULL::text[]);
 
 -- 3. A note for the complainant.
 
@@ -334,9 +334,9 @@ COMMIT;
 
 SELECT subject_id, key_id, wrapped_key FROM subject_keys WHERE subject_id = ANY(:subjects);
 
-INSERT INTO pii_access (at, actor, subject_id, endpoint, request_id)
+INSERT INTO pii_access (at, actor, subject_id, endpoint, request_id, client_request_id)
     SELECT * FROM unnest(:at_arr::timestamptz[], :actor_arr::text[], :subjects::uuid[],
-                         :endpoint_arr3::text[], :rid_arr3::text[]);
+                         :endpoint_arr3::text[], :rid_arr3::text[], NULL::text[]);
 
 -- 4. Resolve (nothing personal to seal, so no key read inside the transaction).
 
@@ -376,6 +376,6 @@ COMMIT;
 
 SELECT subject_id, key_id, wrapped_key FROM subject_keys WHERE subject_id = ANY(:subjects);
 
-INSERT INTO pii_access (at, actor, subject_id, endpoint, request_id)
+INSERT INTO pii_access (at, actor, subject_id, endpoint, request_id, client_request_id)
     SELECT * FROM unnest(:at_arr::timestamptz[], :actor_arr::text[], :subjects::uuid[],
-                         :endpoint_arr4::text[], :rid_arr4::text[]);
+                         :endpoint_arr4::text[], :rid_arr4::text[], NULL::text[]);
