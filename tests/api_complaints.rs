@@ -529,6 +529,157 @@ async fn idempotency_keys_are_honoured_for_the_retention_period_then_pruned() {
     assert_eq!(page["items"].as_array().map(Vec::len), Some(3));
 }
 
+/// What one of several concurrent requests sharing an `Idempotency-Key` got.
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    replayed: bool,
+    location: Option<String>,
+    etag: String,
+    body: Value,
+}
+
+async fn send_keyed(app: &TestApp, path: &str, key: &str, if_match: Option<&str>, body: &Value) -> Answer {
+    let mut request = app
+        .http
+        .post(app.url(path))
+        .bearer_auth(agent())
+        .header("Idempotency-Key", key)
+        .json(body);
+    if let Some(etag) = if_match {
+        request = request.header("If-Match", etag);
+    }
+    let r = request.send().await.expect("request");
+    let header = |name: &str| r.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    Answer {
+        status: r.status().as_u16(),
+        replayed: header("idempotent-replayed").as_deref() == Some("true"),
+        location: header("location"),
+        etag: header("etag").unwrap_or_default(),
+        body: r.json().await.unwrap_or(Value::Null),
+    }
+}
+
+/// Every answer is the first response (once as itself, otherwise replayed)
+/// or `409 idempotency-in-progress`; returns the first response.
+fn one_response_replayed(answers: &[Answer], status: u16) -> &Answer {
+    let firsts: Vec<&Answer> = answers.iter().filter(|a| a.status == status && !a.replayed).collect();
+    assert_eq!(firsts.len(), 1, "one request did the work: {answers:#?}");
+    let first = firsts[0];
+    for a in answers {
+        if a.status == 409 {
+            assert_eq!(a.body["type"], "urn:opsledger:problem:idempotency-in-progress", "{a:?}");
+            continue;
+        }
+        assert_eq!(a.status, status, "{a:?}");
+        assert_eq!(
+            (&a.body, &a.location, &a.etag),
+            (&first.body, &first.location, &first.etag)
+        );
+    }
+    first
+}
+
+/// A client that times out and retries, or several workers handed the
+/// same job, send one filing many times at once under one key.
+#[tokio::test]
+async fn concurrent_filings_sharing_a_key_file_once_and_all_get_its_response() {
+    let app = spawn_app().await;
+    let mut numbers = Vec::new();
+    for round in 0..25 {
+        let key = format!("file-race-{round}");
+        let body = sample_complaint();
+        let answers =
+            futures_util::future::join_all((0..32).map(|_| send_keyed(&app, "/v1/complaints", &key, None, &body)))
+                .await;
+        let first = one_response_replayed(&answers, 201);
+        numbers.push(first.body["number"].as_str().expect("number").to_owned());
+    }
+
+    let owner = app.db.connect_admin().await;
+    let filed_per_key: Vec<(String, i64)> = owner
+        .query(
+            "SELECT convert_from(stored, 'UTF8')::jsonb #>> '{metadata,idempotency_key}', count(*)
+             FROM events WHERE event_type = 'complaint.filed' GROUP BY 1 ORDER BY 1",
+            &[],
+        )
+        .await
+        .expect("events")
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(filed_per_key.len(), 25, "{filed_per_key:?}");
+    assert!(filed_per_key.iter().all(|(_, n)| *n == 1), "{filed_per_key:?}");
+    let tickets: Vec<String> = owner
+        .query("SELECT number FROM tickets ORDER BY number", &[])
+        .await
+        .expect("tickets")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    numbers.sort();
+    assert_eq!(tickets, numbers, "one ticket per key, the one its response names");
+    let drawn: Vec<String> = (1..=25).map(|n| format!("CMP-{}-{n:06}", &numbers[0][4..8])).collect();
+    assert_eq!(numbers, drawn, "the requests that replayed drew no number");
+}
+
+/// The same race on a state change: every request carries the If-Match it
+/// read before the first of them acknowledged the complaint.
+#[tokio::test]
+async fn concurrent_acknowledgements_sharing_a_key_apply_once_and_all_get_its_response() {
+    let app = spawn_app().await;
+    for round in 0..10 {
+        let (filed, etag) = app.file_complaint().await;
+        let id = filed["id"].as_str().expect("id");
+        let key = format!("ack-race-{round}");
+        let path = format!("/v1/complaints/{id}/acknowledge");
+        let body = json!({"message": "您好，我们已收到。"});
+        let answers =
+            futures_util::future::join_all((0..32).map(|_| send_keyed(&app, &path, &key, Some(&etag), &body))).await;
+        let first = one_response_replayed(&answers, 200);
+        assert_eq!(first.body["status"], "acknowledged");
+
+        let history: Value = app
+            .get(&format!("/v1/tickets/{id}/history"), &token("aud-1", &[Role::Auditor]))
+            .await
+            .json()
+            .await
+            .expect("json");
+        let types: Vec<&str> = history["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .filter_map(|e| e["type"].as_str())
+            .collect();
+        assert_eq!(types, ["complaint.filed", "complaint.acknowledged"]);
+    }
+}
+
+/// A request whose key is held by one still in progress (here a session
+/// standing in for it) waits for it only so long, then is told to retry,
+/// having written nothing.
+#[tokio::test]
+async fn a_key_held_past_the_wait_gets_409_idempotency_in_progress_and_writes_nothing() {
+    let app = spawn_app().await;
+    let (class, hash) = opsledger::store::idempotency::lock_key(&format!("{ISSUER}|agent-1"), "slow-key");
+    let mut holder = app.db.connect_admin().await;
+    let in_progress = holder.transaction().await.expect("transaction");
+    in_progress
+        .execute("SELECT pg_advisory_xact_lock($1, $2)", &[&class, &hash])
+        .await
+        .expect("lock");
+
+    let refused = send_keyed(&app, "/v1/complaints", "slow-key", None, &sample_complaint()).await;
+    assert_eq!(refused.status, 409, "{refused:?}");
+    assert_eq!(refused.body["type"], "urn:opsledger:problem:idempotency-in-progress");
+    in_progress.rollback().await.expect("rollback");
+
+    let retried = send_keyed(&app, "/v1/complaints", "slow-key", None, &sample_complaint()).await;
+    assert_eq!((retried.status, retried.replayed), (201, false), "{retried:?}");
+    let page: Value = app.get("/v1/tickets", &agent()).await.json().await.expect("json");
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(1));
+}
+
 #[tokio::test]
 async fn personal_data_is_masked_for_roles_without_pii_read() {
     let app = spawn_app().await;
@@ -640,6 +791,7 @@ async fn operations_endpoints_and_request_ids() {
     let r = app.http.get(app.url("/healthz")).send().await.expect("request");
     assert_eq!(r.status(), 200);
     assert!(r.headers().get("x-request-id").is_some(), "a request id is generated");
+    assert!(r.headers().get("x-client-request-id").is_none());
     let r = app
         .http
         .get(app.url("/readyz"))
@@ -648,8 +800,15 @@ async fn operations_endpoints_and_request_ids() {
         .await
         .expect("request");
     assert_eq!(r.status(), 200);
+    // The server's id is the request's; the client's is echoed beside it.
+    let server_id = r
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .expect("request id");
+    assert!(uuid::Uuid::parse_str(server_id).is_ok(), "{server_id}");
     assert_eq!(
-        r.headers().get("x-request-id").map(|v| v.as_bytes()),
+        r.headers().get("x-client-request-id").map(|v| v.as_bytes()),
         Some(&b"trace-me-42"[..])
     );
 

@@ -165,3 +165,27 @@ async fn a_stale_writer_conflicts_and_a_multi_event_append_is_all_or_nothing() {
         .collect();
     assert_eq!(versions, [1, 2]);
 }
+
+/// An append sends its statements together, and they may reach the server
+/// in any order: when one fails, those after it fail only because the
+/// transaction is aborted, and the one that failed first is the cause.
+#[tokio::test]
+async fn the_cause_of_an_append_is_the_statement_that_failed_first_in_whatever_order_they_ran() {
+    let (_db, pool) = migrated().await;
+    let stream = Uuid::now_v7();
+    let first = append(&pool, stream, None, 1).await.expect("append");
+    let stale = store::seal(stream, None, test_events(1), &test_metadata(), Utc::now()).expect("seal");
+    let fresh = store::seal(Uuid::now_v7(), None, test_events(1), &test_metadata(), Utc::now()).expect("seal");
+    assert_eq!(first[0].envelope.version, stale[0].envelope.version);
+
+    let mut client = pool.get().await.expect("client");
+    let tx = client.transaction().await.expect("transaction");
+    // The failing insert reaches the server before the good one.
+    let (lost, after) = tokio::join!(biased; store::insert(&tx, &stale), store::insert(&tx, &fresh));
+    assert!(matches!(lost, Err(StoreError::VersionConflict)), "{lost:?}");
+    assert!(matches!(after, Err(StoreError::TransactionAborted)), "{after:?}");
+    drop(tx);
+    // Looked at in the other order, the lost race is still the cause.
+    let outcome = store::first_cause([after, lost]);
+    assert!(matches!(outcome, Err(StoreError::VersionConflict)), "{outcome:?}");
+}

@@ -307,12 +307,14 @@ async fn clear_text_reads_are_recorded_and_masked_reads_are_not() {
         .await
         .expect("request");
     assert_eq!(r.status(), 200);
+    let request_id = header(&r, "x-request-id");
     let after = records(&app, &auditor, subject).await;
     assert_eq!(after.len(), 6);
     let newest = &after[0];
     assert_eq!(newest["actor"], format!("{ISSUER}|agent-1"));
     assert_eq!(newest["endpoint"], "GET /v1/tickets/{id}");
-    assert_eq!(newest["request_id"], "read-42");
+    assert_eq!(newest["request_id"], request_id.as_str());
+    assert_eq!(newest["client_request_id"], "read-42");
     assert_eq!(newest["subject"], subject);
 
     // Masked reads reveal nothing and leave no record.
@@ -342,6 +344,122 @@ async fn clear_text_reads_are_recorded_and_masked_reads_are_not() {
     assert_eq!(by_actor["items"].as_array().map(Vec::len), Some(2));
     assert!(by_actor["next_before"].is_i64());
     problem(app.get("/v1/audit/pii-access", &agent()).await, 403, "forbidden").await;
+}
+
+fn header(r: &reqwest::Response, name: &str) -> String {
+    r.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_else(|| panic!("no {name} header"))
+        .to_owned()
+}
+
+/// Another principal sends the request id a victim used, to muddle the
+/// trail: the trail records the server's own ids, which tell the two apart,
+/// and keeps the id each client sent only as `client_request_id`.
+#[tokio::test]
+async fn a_request_id_chosen_by_the_client_never_becomes_the_id_of_record() {
+    let app = spawn_app().await;
+    let view = complaint_with_history(&app, &complaint_of(NAME, PHONE, EMAIL, REF, DESCRIPTION)).await;
+    let id = view["id"].as_str().expect("id");
+    let subject = view["subject"].as_str().expect("subject");
+    let victim = agent();
+    let intruder = token("agent-2", &[Role::Agent]);
+
+    let mut server_ids = Vec::new();
+    for who in [&victim, &intruder] {
+        let read = app
+            .http
+            .get(app.url(&format!("/v1/tickets/{id}")))
+            .bearer_auth(who)
+            .header("x-request-id", "victim-id")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(read.status(), 200);
+        assert_eq!(
+            header(&read, "x-client-request-id"),
+            "victim-id",
+            "echoed for correlation"
+        );
+        let server_id = header(&read, "x-request-id");
+        let parsed = uuid::Uuid::parse_str(&server_id).expect("the server's id is a UUID");
+        assert_eq!(parsed.get_version_num(), 7);
+        server_ids.push(server_id);
+    }
+    assert_ne!(server_ids[0], server_ids[1]);
+    let note = app
+        .http
+        .post(app.url(&format!("/v1/complaints/{id}/notes")))
+        .bearer_auth(&intruder)
+        .header("x-request-id", "victim-id")
+        .json(&json!({"body": "internal note", "visibility": "internal"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(note.status(), 200);
+    let note_id = header(&note, "x-request-id");
+
+    let auditor = token("aud-1", &[Role::Auditor]);
+    let reads = records(&app, &auditor, subject).await;
+    let sent_victim_id: Vec<(&str, &str)> = reads
+        .iter()
+        .filter(|r| r["client_request_id"] == "victim-id")
+        .map(|r| {
+            (
+                r["actor"].as_str().expect("actor"),
+                r["request_id"].as_str().expect("id"),
+            )
+        })
+        .collect();
+    let (victim_actor, intruder_actor) = (format!("{ISSUER}|agent-1"), format!("{ISSUER}|agent-2"));
+    assert_eq!(
+        sent_victim_id,
+        [
+            // Newest first: the note's response showed the ticket too.
+            (intruder_actor.as_str(), note_id.as_str()),
+            (intruder_actor.as_str(), server_ids[1].as_str()),
+            (victim_actor.as_str(), server_ids[0].as_str()),
+        ]
+    );
+    assert!(reads.iter().all(|r| r["request_id"] != "victim-id"));
+
+    let history: Value = app
+        .get(&format!("/v1/tickets/{id}/history"), &auditor)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let events = history["events"].as_array().expect("events");
+    let noted = events.last().expect("the note");
+    assert_eq!(noted["type"], "complaint.note_added");
+    assert_eq!(noted["request_id"], note_id.as_str());
+    assert_eq!(noted["client_request_id"], "victim-id");
+    assert_eq!(
+        noted["correlation_id"],
+        note_id.as_str(),
+        "correlated with the server's id"
+    );
+    assert!(
+        events[..events.len() - 1]
+            .iter()
+            .all(|e| e["request_id"] != "victim-id" && e.get("client_request_id").is_none()),
+        "{events:#?}"
+    );
+
+    // As stored in the envelope the log's hashes cover.
+    let owner = app.db.connect_admin().await;
+    let stored: Value = owner
+        .query_one(
+            "SELECT convert_from(stored, 'UTF8')::jsonb -> 'metadata' FROM events
+             WHERE stream_id = $1::text::uuid ORDER BY version DESC LIMIT 1",
+            &[&id],
+        )
+        .await
+        .expect("event")
+        .get(0);
+    assert_eq!(stored["request_id"], note_id.as_str());
+    assert_eq!(stored["client_request_id"], "victim-id");
 }
 
 async fn records(app: &TestApp, auditor: &str, subject: &str) -> Vec<Value> {

@@ -64,15 +64,15 @@ async fn records_are_durable_and_found_by_each_filter() {
     let (s1, s2, s3) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
     let before = Utc::now();
 
-    log.record("idp|alice", &[s1, s2, s1], "GET /v1/tickets/{id}", "req-1")
+    log.record("idp|alice", &[s1, s2, s1], "GET /v1/tickets/{id}", "req-1", None)
         .await
         .expect("record");
     tokio::time::sleep(Duration::from_millis(5)).await;
-    log.record("idp|bob", &[s1], "GET /v1/complaints/{id}", "req-2")
+    log.record("idp|bob", &[s1], "GET /v1/complaints/{id}", "req-2", Some("bobs-trace"))
         .await
         .expect("record");
     tokio::time::sleep(Duration::from_millis(5)).await;
-    log.record("idp|alice", &[s3], "GET /v1/tickets", "req-3")
+    log.record("idp|alice", &[s3], "GET /v1/tickets", "req-3", None)
         .await
         .expect("record");
     let after = Utc::now();
@@ -108,6 +108,8 @@ async fn records_are_durable_and_found_by_each_filter() {
         ),
         ("idp|bob", s1, "GET /v1/complaints/{id}", "req-2")
     );
+    assert_eq!(bob.client_request_id.as_deref(), Some("bobs-trace"));
+    assert_eq!(newest.client_request_id, None);
     assert_eq!(
         alice_first.iter().map(|r| r.subject).collect::<HashSet<_>>(),
         HashSet::from([s1, s2])
@@ -245,9 +247,15 @@ async fn concurrent_records_from_several_runtimes_share_commits() {
     let log = AccessLog::start(pool.clone());
     // The writer is connected and idle before the burst, so batching comes from calls queueing while a batch is
     // being written, not from a slow first connection.
-    log.record("idp|warm-up", &[Uuid::new_v4()], "GET /v1/tickets/{id}", "req-warm-up")
-        .await
-        .expect("record");
+    log.record(
+        "idp|warm-up",
+        &[Uuid::new_v4()],
+        "GET /v1/tickets/{id}",
+        "req-warm-up",
+        None,
+    )
+    .await
+    .expect("record");
 
     // Like the HTTP workers: each thread runs its own single-threaded runtime, while the writer lives on this one.
     let threads: Vec<_> = (0..THREADS)
@@ -265,9 +273,15 @@ async fn concurrent_records_from_several_runtimes_share_commits() {
                         let subject = Uuid::new_v4();
                         tasks.spawn(async move {
                             let request = format!("req-{t}-{i}");
-                            log.record(&format!("idp|user-{t}"), &[subject], "GET /v1/tickets/{id}", &request)
-                                .await
-                                .map(|()| subject)
+                            log.record(
+                                &format!("idp|user-{t}"),
+                                &[subject],
+                                "GET /v1/tickets/{id}",
+                                &request,
+                                None,
+                            )
+                            .await
+                            .map(|()| subject)
                         });
                     }
                     let mut subjects = Vec::new();
@@ -326,7 +340,7 @@ async fn the_server_role_may_append_and_read() {
     let pool = database::pool(url.parse().expect("url"), 2).expect("pool");
     let log = AccessLog::start(pool.clone());
     let subject = Uuid::now_v7();
-    log.record("idp|alice", &[subject], "GET /v1/tickets/{id}", "req-1")
+    log.record("idp|alice", &[subject], "GET /v1/tickets/{id}", "req-1", None)
         .await
         .expect("record as opsledger_app");
     let found = all(
@@ -340,11 +354,34 @@ async fn the_server_role_may_append_and_read() {
     assert_eq!(found.len(), 1);
 }
 
+/// A response that reveals personal data holds a pool connection while it
+/// waits for its record, and on a fresh server a burst of such responses
+/// holds every one: the writer must not need one of them.
+#[tokio::test]
+async fn the_writer_needs_none_of_the_pool_connections_its_callers_hold() {
+    let (_db, pool) = migrated().await;
+    let log = AccessLog::start(pool.clone());
+    let held = [
+        pool.get().await.expect("connection"),
+        pool.get().await.expect("connection"),
+    ];
+    assert_eq!(pool.status().available, 0, "the pool is exhausted");
+    tokio::time::timeout(
+        NO_HANG,
+        log.record("idp|alice", &[Uuid::now_v7()], "GET /v1/tickets/{id}", "req-1", None),
+    )
+    .await
+    .expect("no hang")
+    .expect("recorded while every pool connection is held");
+    drop(held);
+    assert_eq!(count(&pool).await, 1);
+}
+
 #[tokio::test]
 async fn empty_subjects_write_nothing() {
     let (_db, pool) = migrated().await;
     let log = AccessLog::start(pool.clone());
-    log.record("idp|alice", &[], "GET /v1/tickets", "req-1")
+    log.record("idp|alice", &[], "GET /v1/tickets", "req-1", None)
         .await
         .expect("nothing to record");
     assert_eq!(count(&pool).await, 0);
@@ -353,7 +390,7 @@ async fn empty_subjects_write_nothing() {
     let nowhere = AccessLog::start(unreachable_pool());
     tokio::time::timeout(
         Duration::from_secs(1),
-        nowhere.record("idp|alice", &[], "GET /v1/tickets", "req-2"),
+        nowhere.record("idp|alice", &[], "GET /v1/tickets", "req-2", None),
     )
     .await
     .expect("immediate")
@@ -365,7 +402,7 @@ async fn an_unreachable_database_fails_the_callers_instead_of_hanging() {
     let log = AccessLog::start(unreachable_pool());
     let outcome = tokio::time::timeout(
         NO_HANG,
-        log.record("idp|alice", &[Uuid::now_v7()], "GET /v1/tickets/{id}", "req-1"),
+        log.record("idp|alice", &[Uuid::now_v7()], "GET /v1/tickets/{id}", "req-1", None),
     )
     .await
     .expect("no hang");
@@ -386,6 +423,7 @@ async fn a_database_that_does_not_exist_fails_every_caller_of_the_batch() {
                 &[Uuid::now_v7()],
                 "GET /v1/tickets/{id}",
                 &format!("req-{i}"),
+                None,
             )
             .await
         }
@@ -410,7 +448,7 @@ async fn the_writer_recovers_after_a_failed_batch() {
     let subject = Uuid::now_v7();
     let failed = tokio::time::timeout(
         NO_HANG,
-        log.record("idp|alice", &[subject], "GET /v1/tickets/{id}", "req-1"),
+        log.record("idp|alice", &[subject], "GET /v1/tickets/{id}", "req-1", None),
     )
     .await
     .expect("no hang");
@@ -419,7 +457,7 @@ async fn the_writer_recovers_after_a_failed_batch() {
     database::migrate(&db.admin).await.expect("migrations apply");
     tokio::time::timeout(
         NO_HANG,
-        log.record("idp|alice", &[subject], "GET /v1/tickets/{id}", "req-2"),
+        log.record("idp|alice", &[subject], "GET /v1/tickets/{id}", "req-2", None),
     )
     .await
     .expect("no hang")
@@ -448,7 +486,7 @@ fn a_stopped_writer_is_reported_as_unavailable() {
     let outcome = caller_runtime.block_on(async {
         tokio::time::timeout(
             NO_HANG,
-            log.record("idp|alice", &[Uuid::now_v7()], "GET /v1/tickets/{id}", "req-1"),
+            log.record("idp|alice", &[Uuid::now_v7()], "GET /v1/tickets/{id}", "req-1", None),
         )
         .await
         .expect("no hang")

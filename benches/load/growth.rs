@@ -141,6 +141,7 @@ fn metadata(rng: &mut Rng) -> Metadata {
         actor: format!("https://idp.bench|agent-{}", rng.range(1, 200)),
         roles: vec!["agent".into()],
         request_id: request.clone(),
+        client_request_id: None,
         correlation_id: request,
         causation_id: None,
         idempotency_key: Some(format!("growth-{}", rng.next())),

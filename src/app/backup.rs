@@ -91,6 +91,9 @@ enum Line {
         subject_id: Uuid,
         endpoint: String,
         request_id: String,
+        // Absent from backups written before client ids were kept apart.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_request_id: Option<String>,
     },
     Trailer(Counts),
 }
@@ -293,7 +296,7 @@ async fn write_all(tx: &Transaction<'_>, out: &mut impl Write) -> Result<Counts,
     }
     for row in query(
         tx,
-        "SELECT at, actor, subject_id, endpoint, request_id FROM pii_access ORDER BY id",
+        "SELECT at, actor, subject_id, endpoint, request_id, client_request_id FROM pii_access ORDER BY id",
     )
     .await?
     {
@@ -304,6 +307,7 @@ async fn write_all(tx: &Transaction<'_>, out: &mut impl Write) -> Result<Counts,
                 subject_id: get(&row, 2)?,
                 endpoint: get(&row, 3)?,
                 request_id: get(&row, 4)?,
+                client_request_id: get(&row, 5)?,
             },
             &mut counts,
         )?;
@@ -537,12 +541,14 @@ impl<'a> Loader<'a> {
                 subject_id,
                 endpoint,
                 request_id,
+                client_request_id,
             } => {
                 self.start_keys().await?;
                 self.tx
                     .execute(
-                        "INSERT INTO pii_access (at, actor, subject_id, endpoint, request_id) VALUES ($1, $2, $3, $4, $5)",
-                        &[&at, &actor, &subject_id, &endpoint, &request_id],
+                        "INSERT INTO pii_access (at, actor, subject_id, endpoint, request_id, client_request_id)
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                        &[&at, &actor, &subject_id, &endpoint, &request_id, &client_request_id],
                     )
                     .await
                     .map_err(|e| e.to_string())?;

@@ -119,6 +119,7 @@ pub async fn repair_subjects(args: &RepairArgs) -> Result<RepairReport, String> 
             roles: vec![crate::domain::Role::Admin],
         },
         request_id: request.clone(),
+        client_request_id: None,
         correlation_id: request,
         causation_id: None,
         idempotency: None,

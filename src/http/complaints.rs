@@ -34,6 +34,7 @@ use super::tickets::{TicketDoc, run_on_ticket, send_outcome, stored_response};
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
@@ -94,7 +95,7 @@ macro_rules! complaint_command {
             id = "Ticket id (UUID) or number (CMP-2026-000123)",
             commuting = "The ETag of the version this change is based on. Required unless the command commutes (adding a note).",
             not_found = "No such complaint",
-            conflict = "Not allowed in the complaint's current state (the problem names state and command)",
+            conflict = "Not allowed in the complaint's current state (the problem names state and command); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)",
             run = run,
             command = ComplaintCommand,
             $(#[doc = $doc])* $name, $($rest)*

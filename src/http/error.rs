@@ -272,6 +272,9 @@ impl From<StoreError> for ApiError {
                 ApiError::PreconditionFailed("the ticket was changed by another request; reload it and retry".into())
             }
             StoreError::IdempotencyRace => ApiError::IdempotencyInProgress,
+            StoreError::LockTimeout => {
+                ApiError::Unavailable("the database is busy: a lock was not granted in time".into())
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }

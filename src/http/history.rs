@@ -40,7 +40,13 @@ pub struct HistoryEntry {
     /// Token issuer and subject of whoever caused the event.
     pub actor: String,
     pub roles: Vec<Role>,
+    /// The server's id of the request that caused the event.
     pub request_id: String,
+    /// The id the client sent for that request (`X-Request-Id`), for
+    /// correlation only: any client may send any id. Absent when the
+    /// client sent none, and on events recorded before it was kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_request_id: Option<String>,
     pub correlation_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub causation_id: Option<String>,
@@ -63,6 +69,7 @@ impl HistoryEntry {
             actor: env.metadata.actor,
             roles: env.metadata.roles.iter().filter_map(|r| Role::parse(r)).collect(),
             request_id: env.metadata.request_id,
+            client_request_id: env.metadata.client_request_id,
             correlation_id: env.metadata.correlation_id,
             causation_id: env.metadata.causation_id,
             payload,
@@ -205,6 +212,9 @@ struct RawMetadata<'a> {
     roles: Vec<Cow<'a, str>>,
     #[serde(borrow)]
     request_id: Cow<'a, str>,
+    // Absent from events recorded before client ids were kept apart.
+    #[serde(borrow, default)]
+    client_request_id: Option<Cow<'a, str>>,
     #[serde(borrow)]
     correlation_id: Cow<'a, str>,
     #[serde(borrow, default)]
@@ -233,6 +243,8 @@ struct LineHead<'a> {
     actor: &'a str,
     roles: Vec<Role>,
     request_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_request_id: Option<&'a str>,
     correlation_id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     causation_id: Option<&'a str>,
@@ -273,6 +285,7 @@ fn write_line(
             actor: &metadata.actor,
             roles: metadata.roles.iter().filter_map(|r| Role::parse(r)).collect(),
             request_id: &metadata.request_id,
+            client_request_id: metadata.client_request_id.as_deref(),
             correlation_id: &metadata.correlation_id,
             causation_id: metadata.causation_id.as_deref(),
         },
@@ -311,6 +324,7 @@ mod tests {
                 actor: "https://idp|agent \"1\"".into(),
                 roles: vec!["agent".into(), "no-such-role".into()],
                 request_id: "r-1".into(),
+                client_request_id: Some("client-r-1".into()),
                 correlation_id: "c-1".into(),
                 causation_id: Some("cause".into()),
                 idempotency_key: Some("k".into()),
@@ -350,6 +364,42 @@ mod tests {
         write_line(&mut out, &entry, &metadata, payload, Some(&rendered)).expect("write");
         let written: Value = serde_json::from_slice(&out).expect("valid JSON");
         assert_eq!(written["payload"], rendered);
+    }
+
+    #[test]
+    fn an_event_stored_before_client_request_ids_were_kept_reads_without_one() {
+        // The stored bytes of such an event, as they were written.
+        let stored = concat!(
+            r#"{"event_id":"0190a6f2-0000-7000-8000-000000000001","metadata":{"actor":"https://idp|agent-1","#,
+            r#""correlation_id":"trace-7","request_id":"trace-7","roles":["agent"]},"payload":{"body":"巡检"},"#,
+            r#""recorded_at":"2026-11-30T08:00:00.000001Z","schema_version":1,"#,
+            r#""stream_id":"0190a6f2-0000-7000-8000-000000000002","type":"complaint.note_added","version":2}"#
+        );
+        let envelope: crate::store::Envelope = serde_json::from_str(stored).expect("an old envelope parses");
+        assert_eq!(envelope.metadata.client_request_id, None);
+        assert_eq!(
+            envelope.to_stored_bytes().expect("canonical"),
+            stored.as_bytes(),
+            "no member is added to it"
+        );
+
+        let entry = StoredEntry {
+            version: 2,
+            event_id: envelope.event_id,
+            event_type: &envelope.event_type,
+            schema_version: 1,
+            recorded_at: envelope.recorded_at().expect("time"),
+            stored,
+            hash: [0xcd; 32],
+        };
+        let (metadata, payload) = store::envelope::split_canonical(stored).expect("split");
+        let metadata: RawMetadata = serde_json::from_str(metadata).expect("metadata");
+        let mut out = Vec::new();
+        write_line(&mut out, &entry, &metadata, payload, None).expect("write");
+        let written: Value = serde_json::from_slice(&out).expect("valid JSON");
+        assert_eq!(written["request_id"], "trace-7");
+        assert!(written.get("client_request_id").is_none(), "{written}");
+        assert_eq!(written["payload"]["body"], "巡检");
     }
 
     #[test]

@@ -6,55 +6,69 @@ use std::time::Instant;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{HttpMessage, ResponseError};
+use actix_web::{HttpMessage, HttpRequest, ResponseError};
 use tracing::Instrument;
 
 use super::error::{ApiError, PROBLEM_JSON};
-use super::request::RequestId;
+use super::request::RequestIds;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// Echoes the client's own `X-Request-Id`, which is not the request's id.
+pub const CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("x-client-request-id");
 
-/// A client-supplied id is kept if it is short, visible ASCII; otherwise a
-/// fresh UUIDv7 is used, so log lines can never be forged or flooded.
-fn request_id_of(req: &ServiceRequest) -> String {
+/// The client's `X-Request-Id`, kept if it is short, visible ASCII, so log
+/// lines can never be forged or flooded through it; otherwise dropped.
+fn client_request_id_of(req: &ServiceRequest) -> Option<String> {
     req.headers()
         .get(&REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
-        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned)
+        .map(str::to_owned)
 }
 
+/// Every request gets an id of the server's own, which the audit trail
+/// (event metadata, the personal-data access log) records and
+/// `X-Request-Id` returns. An id the client sent is another principal's to
+/// choose too, so it is kept beside it only as `client_request_id`, and
+/// returned in `X-Client-Request-Id`.
 pub async fn request_context(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let request_id = request_id_of(&req);
-    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let ids = RequestIds {
+        id: uuid::Uuid::now_v7().to_string(),
+        client: client_request_id_of(&req),
+    };
+    req.extensions_mut().insert(ids.clone());
     let span = tracing::info_span!(
         "request",
-        request_id = %request_id,
+        request_id = %ids.id,
+        client_request_id = ids.client.as_deref(),
         method = %req.method(),
         path = %req.path(),
     );
     let started = Instant::now();
     async move {
-        let method = req.method().to_string();
+        let method = method_label(req.method());
         let response = next.call(req).await?;
-        // The route pattern, never the raw path: ids would explode the
-        // number of series.
-        let route = response
-            .request()
-            .match_pattern()
-            .unwrap_or_else(|| "unmatched".to_owned());
+        let route = route_label(response.request());
         let mut response = problem_fallback(response);
-        if let Ok(value) = HeaderValue::from_str(&request_id) {
+        if let Ok(value) = HeaderValue::from_str(&ids.id) {
             response.headers_mut().insert(REQUEST_ID, value);
+        }
+        if let Some(value) = ids.client.as_deref().and_then(|c| HeaderValue::from_str(c).ok()) {
+            response.headers_mut().insert(CLIENT_REQUEST_ID, value);
         }
         let status = response.status().as_u16();
         let elapsed = started.elapsed().as_secs_f64();
-        let labels = [("method", method), ("route", route), ("status", status.to_string())];
+        let labels = [
+            ("method", method.to_owned()),
+            ("route", route),
+            ("status", status.to_string()),
+        ];
         metrics::counter!("opsledger_http_requests_total", &labels).increment(1);
         metrics::histogram!("opsledger_http_request_duration_seconds", &labels).record(elapsed);
         let elapsed_ms = elapsed * 1000.0;
@@ -67,6 +81,30 @@ pub async fn request_context(
     }
     .instrument(span)
     .await
+}
+
+/// The method as a metric label. Anyone may send any token as a method,
+/// unauthenticated, and the recorder keeps every series it has seen for the
+/// life of the process, so only the methods the API knows get their own
+/// label; everything else is `other`.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// The route as a metric label: the pattern of the matched route (a set
+/// the server defines), never the raw path, which the client chooses and
+/// which holds ids; `unmatched` when no route matched.
+fn route_label(req: &HttpRequest) -> String {
+    req.match_pattern().unwrap_or_else(|| "unmatched".to_owned())
 }
 
 /// Rewrites error responses that are not problem documents yet (actix's own

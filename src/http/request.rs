@@ -9,14 +9,28 @@ use crate::app::commands::{CommandContext, IdempotencyRequest, Precondition};
 use super::auth::Principal;
 use super::error::ApiError;
 
-/// The id of the current request, set by the request-id middleware.
+/// The ids of the current request, set by the request-id middleware.
 #[derive(Debug, Clone)]
-pub struct RequestId(pub String);
+pub struct RequestIds {
+    /// The server's own id (UUIDv7), new for every request: the one the
+    /// audit trail records, because no client can choose or repeat it.
+    pub id: String,
+    /// The client's `X-Request-Id`, kept only to correlate with the
+    /// client's own logs: any principal can send any id, including one
+    /// another principal used.
+    pub client: Option<String>,
+}
 
+/// The server's id of the current request.
 pub fn request_id(req: &HttpRequest) -> String {
     req.extensions()
-        .get::<RequestId>()
-        .map_or_else(|| "unknown".to_owned(), |r| r.0.clone())
+        .get::<RequestIds>()
+        .map_or_else(|| "unknown".to_owned(), |r| r.id.clone())
+}
+
+/// The id the client gave the current request, if it gave a usable one.
+pub fn client_request_id(req: &HttpRequest) -> Option<String> {
+    req.extensions().get::<RequestIds>().and_then(|r| r.client.clone())
 }
 
 const MAX_KEY_LEN: usize = 255;
@@ -76,6 +90,7 @@ pub fn command_context(req: &HttpRequest, principal: &Principal, body: &[u8]) ->
     Ok(CommandContext {
         actor: principal.actor(),
         request_id,
+        client_request_id: client_request_id(req),
         correlation_id,
         causation_id,
         idempotency,

@@ -24,7 +24,7 @@ use super::auth::Principal;
 use super::body;
 use super::error::{ApiError, Problem};
 use super::history::HistoryEntry;
-use super::request::{command_context, request_id};
+use super::request::{client_request_id, command_context, request_id};
 
 fn parse_subject(id: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(id).map_err(|_| ApiError::NotFound(format!("no data subject {id:?}")))
@@ -184,6 +184,7 @@ pub async fn export(
             &subjects,
             "GET /v1/subjects/{id}/export",
             &request_id(&req),
+            client_request_id(&req).as_deref(),
         )
         .await?;
     let mut docs = docs.into_iter();
@@ -301,7 +302,13 @@ pub async fn find(
         // Which people a contact identifies is personal data of each.
         state
             .access_log
-            .record(&principal.actor().id, &subjects, "GET /v1/subjects", &request_id(&req))
+            .record(
+                &principal.actor().id,
+                &subjects,
+                "GET /v1/subjects",
+                &request_id(&req),
+                client_request_id(&req).as_deref(),
+            )
             .await?;
     }
     Ok(HttpResponse::Ok()

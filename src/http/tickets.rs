@@ -26,7 +26,7 @@ use crate::store::{self, idempotency::StoredResponse};
 use super::AppState;
 use super::auth::Principal;
 use super::error::{ApiError, Problem};
-use super::request::{parse_instant, request_id};
+use super::request::{client_request_id, parse_instant, request_id};
 
 /// A ticket view; `kind` says which shape it has. Personal data is masked
 /// unless the caller may read it.
@@ -124,7 +124,13 @@ pub async fn reveal(
         let endpoint = format!("{} {route}", req.method());
         state
             .access_log
-            .record(&principal.actor().id, &subjects, &endpoint, &request_id(req))
+            .record(
+                &principal.actor().id,
+                &subjects,
+                &endpoint,
+                &request_id(req),
+                client_request_id(req).as_deref(),
+            )
             .await?;
         metrics::counter!("opsledger_pii_access_records_total").increment(subjects.len() as u64);
     }

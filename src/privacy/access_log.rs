@@ -8,9 +8,10 @@
 //! one request and costs what a direct INSERT would; under heavy load the batches grow and the cost per request
 //! falls.
 //!
-//! The writer task uses one connection it owns outright (taken out of the pool, which may then open another in
-//! its place). Request handlers may hold pool connections while they wait for their records, so a writer that had
-//! to borrow from the pool for every batch could wait for a connection that is only released once it has written.
+//! The writer task uses one connection it owns outright, made by the pool's manager outside the pool's count.
+//! Request handlers hold pool connections while they wait for their records, so a writer that borrowed from the
+//! pool, even once, could wait for a connection that is only released once it has written: a burst of clear-text
+//! reads on a fresh server held every connection just as the writer asked for its first.
 //!
 //! Auditors read the log with [`query`]. The server's database role may only SELECT and INSERT on `pii_access`:
 //! the log is append-only for it.
@@ -19,7 +20,8 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use deadpool_postgres::{ClientWrapper, GenericClient, Object, Pool};
+use deadpool::managed::Manager as _;
+use deadpool_postgres::{ClientWrapper, GenericClient, Pool};
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::timeout;
@@ -37,8 +39,8 @@ pub const MAX_QUERY_LIMIT: u32 = 500;
 /// Calls that may wait in the queue before `record` itself waits to enqueue (back-pressure instead of unbounded
 /// memory when the database is slow).
 const QUEUE_CAPACITY: usize = 4_096;
-/// Bound on getting a connection for the writer. The server's pool has 5 s wait and create timeouts; this is only
-/// a backstop for a pool built without them, so that callers never wait forever.
+/// Bound on connecting the writer. The server's pool connects with a 5 s timeout; this is only a backstop for a
+/// pool built without one, so that callers never wait forever.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Bound on writing one batch. When it elapses the outcome is unknown: the callers are told the write failed (so
 /// they reveal nothing) even though the rows may still commit, which at worst records an access that did not
@@ -60,8 +62,13 @@ pub struct AccessRecord {
     pub subject: Uuid,
     /// The route pattern, method first, e.g. `GET /v1/tickets/{id}`.
     pub endpoint: String,
-    /// The request id of the response, to correlate with request logs.
+    /// The server's id of the request (`X-Request-Id` of the response), to correlate with request logs. Records
+    /// made before client ids were kept apart may hold an id the client chose.
     pub request_id: String,
+    /// The id the client sent for the request, if any: for correlation with the client's own logs, never proof of
+    /// which request it was (any principal can send any id).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_request_id: Option<String>,
 }
 
 /// Filters of the auditors' query. Every filter is optional; `from` is inclusive and `to` exclusive. Results come
@@ -84,6 +91,7 @@ struct Pending {
     subjects: Vec<Uuid>,
     endpoint: String,
     request_id: String,
+    client_request_id: Option<String>,
     done: oneshot::Sender<Result<(), StoreError>>,
 }
 
@@ -111,8 +119,8 @@ impl AccessLog {
         AccessLog { queue }
     }
 
-    /// Records that `actor` saw the personal data of `subjects` through `endpoint`, and returns once the records
-    /// are committed (durable under the server's default `synchronous_commit = on`). Only then may the response
+    /// Records that `actor` saw the personal data of `subjects` through `endpoint` in the request the server knows
+    /// as `request_id` (and the client as `client_request_id`), and returns once the records are committed (durable under the server's default `synchronous_commit = on`). Only then may the response
     /// reveal the data; on an error it must not. Duplicate subjects are recorded once. Empty `subjects` returns at
     /// once without touching the database.
     pub async fn record(
@@ -121,6 +129,7 @@ impl AccessLog {
         subjects: &[Uuid],
         endpoint: &str,
         request_id: &str,
+        client_request_id: Option<&str>,
     ) -> Result<(), StoreError> {
         if subjects.is_empty() {
             return Ok(());
@@ -136,6 +145,7 @@ impl AccessLog {
             subjects,
             endpoint: endpoint.to_owned(),
             request_id: request_id.to_owned(),
+            client_request_id: client_request_id.map(str::to_owned),
             done,
         };
         self.queue
@@ -210,6 +220,7 @@ async fn write(pool: &Pool, connection: &mut Option<ClientWrapper>, batch: &[Pen
     let mut subjects = Vec::with_capacity(rows);
     let mut endpoints = Vec::with_capacity(rows);
     let mut request_ids = Vec::with_capacity(rows);
+    let mut client_request_ids = Vec::with_capacity(rows);
     for pending in batch {
         for subject in &pending.subjects {
             at.push(pending.at);
@@ -217,6 +228,7 @@ async fn write(pool: &Pool, connection: &mut Option<ClientWrapper>, batch: &[Pen
             subjects.push(*subject);
             endpoints.push(pending.endpoint.as_str());
             request_ids.push(pending.request_id.as_str());
+            client_request_ids.push(pending.client_request_id.as_deref());
         }
     }
 
@@ -227,22 +239,24 @@ async fn write(pool: &Pool, connection: &mut Option<ClientWrapper>, batch: &[Pen
     let client = match connection {
         Some(client) => client,
         None => {
-            let object = timeout(CONNECT_TIMEOUT, pool.get())
+            let client = timeout(CONNECT_TIMEOUT, pool.manager().create())
                 .await
-                .map_err(|_| StoreError::Unavailable("timed out waiting for a database connection".into()))??;
-            // Owned by the writer from now on, outside the pool's count (see the module documentation).
-            connection.insert(Object::take(object))
+                .map_err(|_| StoreError::Unavailable("timed out connecting to the database".into()))??;
+            connection.insert(client)
         }
     };
     let insert = async {
         let statement = client
             .prepare_cached(
-                "INSERT INTO pii_access (at, actor, subject_id, endpoint, request_id)
-                 SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::uuid[], $4::text[], $5::text[])",
+                "INSERT INTO pii_access (at, actor, subject_id, endpoint, request_id, client_request_id)
+                 SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[])",
             )
             .await?;
         client
-            .execute(&statement, &[&at, &actors, &subjects, &endpoints, &request_ids])
+            .execute(
+                &statement,
+                &[&at, &actors, &subjects, &endpoints, &request_ids, &client_request_ids],
+            )
             .await?;
         Ok::<(), StoreError>(())
     };
@@ -301,7 +315,8 @@ pub async fn query(client: &impl GenericClient, q: &AccessQuery) -> Result<Vec<A
         format!("WHERE {}", conditions.join(" AND "))
     };
     let sql = format!(
-        "SELECT id, at, actor, subject_id, endpoint, request_id FROM pii_access {filter} ORDER BY id DESC LIMIT ${}",
+        "SELECT id, at, actor, subject_id, endpoint, request_id, client_request_id FROM pii_access {filter}
+         ORDER BY id DESC LIMIT ${}",
         params.len()
     );
     let statement = client.prepare_cached(&sql).await?;
@@ -315,6 +330,7 @@ pub async fn query(client: &impl GenericClient, q: &AccessQuery) -> Result<Vec<A
                 subject: row.try_get(3)?,
                 endpoint: row.try_get(4)?,
                 request_id: row.try_get(5)?,
+                client_request_id: row.try_get(6)?,
             })
         })
         .collect()

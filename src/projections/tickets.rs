@@ -193,7 +193,7 @@ pub fn stored_column_list(alias: Option<&str>) -> String {
 }
 
 /// Writes a view and the hash of the stream's latest event; an older
-/// version never overwrites a newer one.
+/// version never overwrites a newer one, and meeting one is a lost race.
 pub async fn upsert(client: &impl GenericClient, t: &TicketRow, head_hash: &[u8; 32]) -> Result<(), StoreError> {
     let statement = client
         .prepare_cached(
@@ -209,7 +209,7 @@ pub async fn upsert(client: &impl GenericClient, t: &TicketRow, head_hash: &[u8;
         )
         .await?;
     let version = i64::try_from(t.version).map_err(|_| StoreError::Corrupt("version overflow".into()))?;
-    client
+    let written = client
         .execute(
             &statement,
             &[
@@ -234,6 +234,11 @@ pub async fn upsert(client: &impl GenericClient, t: &TicketRow, head_hash: &[u8;
             ],
         )
         .await?;
+    // Nothing written: the view is at this version or newer already, so
+    // another writer appended first, as the events' insert reports too.
+    if written == 0 {
+        return Err(StoreError::VersionConflict);
+    }
     Ok(())
 }
 

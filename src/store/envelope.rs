@@ -18,7 +18,14 @@ pub struct Metadata {
     /// Token issuer and subject, joined by `|`.
     pub actor: String,
     pub roles: Vec<String>,
+    /// The server's id of the request that caused the event.
     pub request_id: String,
+    /// The id the client sent for that request, for correlation only (a
+    /// client may send any id). Absent from events written before it was
+    /// recorded, and when the client sent none: omitted rather than null,
+    /// so those events' stored bytes are exactly what they were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_request_id: Option<String>,
     pub correlation_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub causation_id: Option<String>,
@@ -126,6 +133,7 @@ mod tests {
             e.payload = payload.clone();
             e.metadata.actor = "https://idp|x\",\"payload\":{\"recorded_at\":1}".into();
             e.metadata.causation_id = Some(",\"payload\":".into());
+            e.metadata.client_request_id = Some(",\"payload\":{\"recorded_at\":\"".into());
             e.metadata.idempotency_key = Some("}\",\"recorded_at\":\"".into());
             let bytes = e.to_stored_bytes().expect("canonical");
             let text = std::str::from_utf8(&bytes).expect("utf-8");
@@ -164,6 +172,7 @@ mod tests {
                 actor: "iss|agent-1".into(),
                 roles: vec!["agent".into()],
                 request_id: "r".into(),
+                client_request_id: None,
                 correlation_id: "c".into(),
                 causation_id: None,
                 idempotency_key: None,
@@ -184,6 +193,35 @@ mod tests {
         let back: Envelope = serde_json::from_slice(&bytes).expect("parse");
         assert_eq!(back, e);
         assert!(!bytes.contains(&b' '), "no insignificant whitespace");
+    }
+
+    #[test]
+    fn a_client_request_id_is_recorded_beside_the_request_id_and_omitted_when_absent() {
+        let without = sample();
+        let bytes = without.to_stored_bytes().expect("canonical");
+        // The bytes an event without one has always had: stored events keep
+        // their hashes.
+        assert!(
+            bytes.starts_with(
+                br#"{"event_id":"00000000-0000-0000-0000-000000000000","metadata":{"actor":"iss|agent-1","correlation_id":"c","request_id":"r","roles":["agent"]},"#
+            ),
+            "{}",
+            String::from_utf8_lossy(&bytes)
+        );
+
+        let mut with = sample();
+        with.metadata.client_request_id = Some("victim-id".into());
+        let bytes = with.to_stored_bytes().expect("canonical");
+        let text = std::str::from_utf8(&bytes).expect("utf-8");
+        assert!(
+            text.contains(r#""metadata":{"actor":"iss|agent-1","client_request_id":"victim-id","correlation_id":"c","request_id":"r","#),
+            "{text}"
+        );
+        let (metadata, _) = split_canonical(text).expect("canonical envelope");
+        assert_eq!(
+            serde_json::from_str::<Metadata>(metadata).expect("metadata"),
+            with.metadata
+        );
     }
 
     #[test]

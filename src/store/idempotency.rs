@@ -1,8 +1,19 @@
 //! Stored first responses of idempotent requests (`Idempotency-Key`).
 
 use deadpool_postgres::GenericClient;
+use sha2::{Digest, Sha256};
 
 use super::StoreError;
+
+/// The class of idempotency keys' advisory locks in PostgreSQL's two-int4
+/// key space, which does not overlap the one-bigint space of the
+/// sequencer's and the change calendar's locks ("idem").
+const LOCK_CLASS: i32 = 0x6964_656d;
+
+/// How long a request waits for another with the same key to finish, as a
+/// `lock_timeout`: the pool's own wait, so a waiter holds its connection no
+/// longer than a request may wait for one.
+const LOCK_WAIT: &str = "SET LOCAL lock_timeout = '5s'";
 
 /// The response a request produced, kept so a retry gets the same answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +30,45 @@ pub struct StoredResponse {
 pub struct Recorded {
     pub request_hash: Vec<u8>,
     pub response: StoredResponse,
+}
+
+/// The advisory lock of a principal's key: the class, and 32 bits of the
+/// SHA-256 of principal and key. Keys that share the bits only wait for
+/// each other; the record is still looked up by the key itself.
+pub fn lock_key(principal: &str, key: &str) -> (i32, i32) {
+    let digest = Sha256::new()
+        .chain_update(principal)
+        .chain_update([0])
+        .chain_update(key)
+        .finalize();
+    (
+        LOCK_CLASS,
+        i32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]),
+    )
+}
+
+/// Holds a principal's key until the caller's transaction ends. Requests
+/// with the same key then run one after the other: each looks for the
+/// recorded response only once it holds the key, so it either finds the
+/// response of the one before it (and replays it) or is the first. A
+/// request still in progress after the wait makes this fail with
+/// [`StoreError::IdempotencyRace`].
+pub async fn lock(client: &impl GenericClient, principal: &str, key: &str) -> Result<(), StoreError> {
+    let (class, hash) = lock_key(principal, key);
+    client.batch_execute(LOCK_WAIT).await?;
+    let statement = client.prepare_cached("SELECT pg_advisory_xact_lock($1, $2)").await?;
+    match client
+        .execute(&statement, &[&class, &hash])
+        .await
+        .map_err(StoreError::from)
+    {
+        Ok(_) => {}
+        Err(StoreError::LockTimeout) => return Err(StoreError::IdempotencyRace),
+        Err(other) => return Err(other),
+    }
+    // The rest of the transaction waits for its locks as it always did.
+    client.batch_execute("SET LOCAL lock_timeout TO DEFAULT").await?;
+    Ok(())
 }
 
 pub async fn find(client: &impl GenericClient, principal: &str, key: &str) -> Result<Option<Recorded>, StoreError> {
@@ -45,9 +95,10 @@ pub async fn find(client: &impl GenericClient, principal: &str, key: &str) -> Re
 }
 
 /// Records the response in the caller's transaction, with the data subject
-/// whose (sealed) personal data it carries, so erasure can delete it. A concurrent request
-/// with the same key that committed first makes this fail with
-/// [`StoreError::IdempotencyRace`], and the caller's events roll back with it.
+/// whose (sealed) personal data it carries, so erasure can delete it. A
+/// request with the same key that committed first (one that did not take
+/// the [`lock`]) makes this fail with [`StoreError::IdempotencyRace`], and
+/// the caller's events roll back with it.
 pub async fn insert(
     client: &impl GenericClient,
     principal: &str,

@@ -33,9 +33,19 @@ pub enum StoreError {
     /// aborted this one; retrying it is safe.
     #[error("aborted to break a deadlock")]
     Deadlock,
-    /// A concurrent request with the same idempotency key committed first.
+    /// A concurrent request with the same idempotency key committed first,
+    /// or was still being processed when this one stopped waiting for it.
     #[error("a request with the same idempotency key is being processed")]
     IdempotencyRace,
+    /// A lock wait outlasted the transaction's `lock_timeout`.
+    #[error("a lock was not granted in time")]
+    LockTimeout,
+    /// A statement ran after an earlier one had failed and aborted the
+    /// transaction (25P02). It is never the cause: when statements are
+    /// pipelined, this is what every one sent after the failing one
+    /// reports, so [`first_cause`] looks past it.
+    #[error("the transaction was aborted by an earlier statement")]
+    TransactionAborted,
     #[error("the stored stream is corrupt: {0}")]
     Corrupt(String),
     #[error("event cannot be canonicalised: {0}")]
@@ -46,6 +56,20 @@ pub enum StoreError {
     Database(#[source] tokio_postgres::Error),
 }
 
+/// What each constraint an append can violate means. An append writes
+/// `events` (with `event_queue`), the `tickets` views and the idempotency
+/// record; the constraints not named here are on values the server makes
+/// itself (event ids, `seq_id`s, hashes, ticket windows from the domain), so
+/// their violation is a bug, reported as an internal error:
+/// - `events_stream_version_key`: another writer appended the version this
+///   one loaded + 1 (a lost race);
+/// - `idempotency_keys_pkey`: a request with the same key committed first;
+/// - `tickets_pkey` cannot be violated (the views are upserted; a view
+///   already newer is a lost race, see `projections::tickets::upsert`);
+/// - `tickets_number_key`: numbers come from a sequence that never repeats,
+///   so a taken number means the sequence is behind the table (a database
+///   restored without it): the operator's to fix, an internal error;
+/// - `event_queue_pkey`, `events_pkey`, `events_seq_id_key`: generated ids.
 impl From<tokio_postgres::Error> for StoreError {
     fn from(e: tokio_postgres::Error) -> StoreError {
         if let Some(db) = e.as_db_error() {
@@ -58,6 +82,12 @@ impl From<tokio_postgres::Error> for StoreError {
             }
             if *db.code() == SqlState::T_R_DEADLOCK_DETECTED {
                 return StoreError::Deadlock;
+            }
+            if *db.code() == SqlState::IN_FAILED_SQL_TRANSACTION {
+                return StoreError::TransactionAborted;
+            }
+            if *db.code() == SqlState::LOCK_NOT_AVAILABLE {
+                return StoreError::LockTimeout;
             }
             // Connection-level trouble the client can retry later.
             let code = db.code().code();
@@ -80,6 +110,22 @@ impl From<deadpool_postgres::PoolError> for StoreError {
             other => StoreError::Unavailable(other.to_string()),
         }
     }
+}
+
+/// The outcome of statements pipelined in one transaction. The first of
+/// them to fail aborts the transaction, and every one sent after it fails
+/// with [`StoreError::TransactionAborted`], possibly reported first: the
+/// cause is the one error that is something else.
+pub fn first_cause(outcomes: impl IntoIterator<Item = Result<(), StoreError>>) -> Result<(), StoreError> {
+    let mut aborted = None;
+    for outcome in outcomes {
+        match outcome {
+            Ok(()) => {}
+            Err(StoreError::TransactionAborted) => aborted = Some(StoreError::TransactionAborted),
+            Err(cause) => return Err(cause),
+        }
+    }
+    aborted.map_or(Ok(()), Err)
 }
 
 /// The server's own message (tokio-postgres displays every server error as "db error").
@@ -402,6 +448,7 @@ mod tests {
             actor: "iss|a".into(),
             roles: vec!["agent".into()],
             request_id: "r".into(),
+            client_request_id: None,
             correlation_id: "r".into(),
             causation_id: None,
             idempotency_key: None,
@@ -443,6 +490,28 @@ mod tests {
         };
         let sealed = seal(Uuid::nil(), Some(&head), vec![event(1)], &metadata(), Utc::now()).expect("seal");
         assert_eq!(sealed[0].recorded_at, head.recorded_at);
+    }
+
+    #[test]
+    fn the_cause_of_pipelined_failures_is_not_the_aborted_transaction() {
+        let outcomes = || {
+            [
+                Err(StoreError::TransactionAborted),
+                Ok(()),
+                Err(StoreError::IdempotencyRace),
+                Err(StoreError::TransactionAborted),
+            ]
+        };
+        assert!(matches!(first_cause(outcomes()), Err(StoreError::IdempotencyRace)));
+        assert!(matches!(
+            first_cause(outcomes().into_iter().rev()),
+            Err(StoreError::IdempotencyRace)
+        ));
+        assert!(matches!(
+            first_cause([Ok(()), Err(StoreError::TransactionAborted)]),
+            Err(StoreError::TransactionAborted)
+        ));
+        assert!(first_cause([Ok(()), Ok(())]).is_ok());
     }
 
     #[test]

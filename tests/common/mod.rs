@@ -257,6 +257,7 @@ pub fn test_metadata() -> opsledger::store::Metadata {
         actor: "https://idp.test|agent-1".into(),
         roles: vec!["agent".into()],
         request_id: "req-1".into(),
+        client_request_id: None,
         correlation_id: "req-1".into(),
         causation_id: None,
         idempotency_key: None,

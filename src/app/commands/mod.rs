@@ -47,7 +47,10 @@ const RETRIES: usize = 3;
 #[derive(Debug, Clone)]
 pub struct CommandContext {
     pub actor: Actor,
+    /// The server's id of the request.
     pub request_id: String,
+    /// The id the client sent for the request (`X-Request-Id`), if any.
+    pub client_request_id: Option<String>,
     pub correlation_id: String,
     pub causation_id: Option<String>,
     pub idempotency: Option<IdempotencyRequest>,
@@ -248,6 +251,13 @@ impl Commands {
     /// Runs `attempt` in a transaction and commits what it planned together
     /// with the idempotency record; replays an earlier response to the same
     /// idempotency key instead, and retries races that `retry_races` allows.
+    ///
+    /// Requests sharing a key take turns (the key's lock is held until the
+    /// transaction ends), and each looks for a recorded response only in
+    /// its turn: so the first does the work and the others replay its
+    /// response, where they would otherwise each have decided on the state
+    /// before the first committed (and been refused as stale, or have
+    /// written a ticket of their own and rolled it back).
     async fn execute<R: ResponseSubject>(
         &self,
         ctx: &CommandContext,
@@ -256,13 +266,16 @@ impl Commands {
         attempt: impl AsyncFn(&Transaction<'_>) -> Result<Plan<R>, CommandError>,
     ) -> Result<Outcome<R>, CommandError> {
         let mut client = self.pool.get().await.map_err(StoreError::from)?;
-        if let Some(replay) = replay(&client, ctx).await? {
-            return Ok(replay);
-        }
         let mut tries = 0;
         loop {
             tries += 1;
             let tx = client.transaction().await.map_err(StoreError::from)?;
+            if let Some(idem) = &ctx.idempotency {
+                idempotency::lock(&tx, &ctx.actor.id, &idem.key).await?;
+                if let Some(replay) = replay(&tx, ctx).await? {
+                    return Ok(replay);
+                }
+            }
             let planned = async {
                 let plan = attempt(&tx).await?;
                 let response = ctx.idempotency.as_ref().map(|_| render(&plan.response));
@@ -409,8 +422,9 @@ async fn replay<R>(client: &impl GenericClient, ctx: &CommandContext) -> Result<
     }
 }
 
-/// A concurrent request with the same key committed while this one was
-/// deciding; its insert blocked until then, so its response is readable now.
+/// A request with the same key committed while this one was deciding (one
+/// that did not take the key's lock: a server from before it was taken);
+/// this one's insert blocked until then, so its response is readable now.
 async fn replay_after_race<R>(client: &impl GenericClient, ctx: &CommandContext) -> Result<Outcome<R>, CommandError> {
     replay(client, ctx)
         .await?
@@ -422,6 +436,7 @@ pub(crate) fn metadata(ctx: &CommandContext) -> Metadata {
         actor: ctx.actor.id.clone(),
         roles: ctx.actor.roles.iter().map(|r| Role::as_str(*r).to_owned()).collect(),
         request_id: ctx.request_id.clone(),
+        client_request_id: ctx.client_request_id.clone(),
         correlation_id: ctx.correlation_id.clone(),
         causation_id: ctx.causation_id.clone(),
         idempotency_key: ctx.idempotency.as_ref().map(|i| i.key.clone()),
@@ -475,11 +490,7 @@ async fn write<R: ResponseSubject>(
             .filter_map(|(w, head)| w.row.as_ref().map(|row| tickets::upsert(tx, row, head))),
     );
     let (events, views, record) = tokio::join!(events, views, record);
-    // The version conflict is the meaningful error when several fail together.
-    events?;
-    record?;
-    for view in views {
-        view?;
-    }
-    Ok(())
+    // join! polls in turn from a different future each time, so the
+    // statements may reach the server in any order.
+    Ok(store::first_cause([events, record].into_iter().chain(views))?)
 }
