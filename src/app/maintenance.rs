@@ -1,10 +1,11 @@
-//! The maintenance commands: `verify`, `checkpoint`, `rebuild` and `rotate-master-key`.
+//! The maintenance commands: `verify`, `checkpoint`, `rebuild`, `rotate-master-key`
+//! and `rotate-etag-key`.
 
 use crate::http::audit::{VerifyReport, verify_all};
 use crate::privacy::keys;
 use crate::store::{checkpoint, log};
 
-use super::config::{CheckpointArgs, DatabaseArgs, RotateArgs, VerifyArgs};
+use super::config::{CheckpointArgs, DatabaseArgs, RotateArgs, RotateEtagKeyArgs, VerifyArgs};
 use super::{database, master_key};
 
 fn read(path: &std::path::Path) -> Result<String, String> {
@@ -92,6 +93,23 @@ pub async fn rotate_master_key(args: &RotateArgs) -> Result<String, String> {
             "now configure the new key (OPSLEDGER_MASTER_KEY or OPSLEDGER_MASTER_KEY_FILE) and restart"
         }
     ))
+}
+
+/// `opsledger rotate-etag-key`: replaces the key of ETags. Servers read it
+/// at start, so until every instance has restarted, instances disagree and
+/// a client may get 412 for a tag another instance gave it; after that,
+/// every tag issued before is stale once (412 on `If-Match`, a full 200
+/// instead of 304 on `If-None-Match`) and clients read the ticket again.
+pub async fn rotate_etag_key(args: &RotateEtagKeyArgs) -> Result<String, String> {
+    let dev_mode = args.database.database_url.is_none();
+    let master = master_key::load(&args.master, &args.database.data_dir, dev_mode).map_err(|e| e.to_string())?;
+    let (client, _embedded) = database::connect_owner(&args.database)
+        .await
+        .map_err(|e| e.to_string())?;
+    keys::replace_etag_key(&client, &master)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok("the ETag key was replaced; restart every server instance: ETags issued before are stale from then on".into())
 }
 
 /// `opsledger rebuild`: replays the log into fresh views and swaps them in,

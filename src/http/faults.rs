@@ -37,7 +37,7 @@ use super::tickets::{PRIVATE, TicketDoc, TicketPage, parse_ref, run_on_ticket, s
     ),
     responses(
         (status = 201, description = "Reported", body = TicketDoc,
-            headers(("Location" = String, description = "The ticket"), ("ETag" = String, description = "Current version"))),
+            headers(("Location" = String, description = "The ticket"), ("ETag" = String, description = "Current version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
@@ -56,7 +56,7 @@ pub async fn report_fault(
     principal.require(Permission::FaultReport)?;
     let body = body::read::<ReportFault>(&req, payload).await?;
     let ctx = command_context(&req, &principal, &body.raw)?;
-    let render = |row: &_| stored_response(row, &principal, StatusCode::CREATED, true);
+    let render = |row: &_| stored_response(&state, row, &principal, StatusCode::CREATED, true);
     let outcome = state.commands.report_fault(&ctx, &body.value, render).await?;
     send_outcome(&req, &principal, &state, outcome, StatusCode::CREATED, true).await
 }
@@ -79,7 +79,7 @@ pub async fn report_fault(
     ),
     responses(
         (status = 201, description = "The new fault", body = TicketDoc,
-            headers(("Location" = String, description = "The fault"), ("ETag" = String, description = "The fault's version"))),
+            headers(("Location" = String, description = "The fault"), ("ETag" = String, description = "The fault's version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
         (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
@@ -105,7 +105,7 @@ pub async fn escalate(
     let target = parse_ref(&id)?;
     let precondition = precondition(&req, false)?;
     let ctx = command_context(&req, &principal, &body.raw)?;
-    let render = |row: &_| stored_response(row, &principal, StatusCode::CREATED, true);
+    let render = |row: &_| stored_response(&state, row, &principal, StatusCode::CREATED, true);
     let outcome = state
         .commands
         .escalate(&ctx, &target, &body.value, &precondition, render)

@@ -39,6 +39,8 @@ pub struct AppState {
     pub log_head: tokio::sync::watch::Receiver<i64>,
     /// The bearer token `/metrics` requires, if any.
     pub metrics_token: Option<ops::MetricsToken>,
+    /// Keys the ETags of ticket views (the `etag` system key).
+    pub etag_key: crate::app::etag::EtagKey,
 }
 
 /// Every route of the API, the documentation and the framework-error

@@ -89,11 +89,17 @@ struct KindedView<'a> {
 /// The full response to a command or read of one ticket, in the form stored
 /// for idempotent replays: personal data sealed, rendered per caller by
 /// [`respond`].
-pub fn stored_response(row: &TicketRow, principal: &Principal, status: StatusCode, created: bool) -> StoredResponse {
+pub fn stored_response(
+    state: &AppState,
+    row: &TicketRow,
+    principal: &Principal,
+    status: StatusCode,
+    created: bool,
+) -> StoredResponse {
     StoredResponse {
         status: status.as_u16(),
         location: created.then(|| super::complaints::location(row.id)),
-        etag: Some(etag::etag(row.id, row.version, variant(principal))),
+        etag: Some(etag::etag(&state.etag_key, row.id, row.version, variant(principal))),
         body: serde_json::to_vec(&KindedView {
             kind: &row.kind,
             view: &row.view,
@@ -148,7 +154,7 @@ pub async fn send_outcome(
                 req,
                 principal,
                 state,
-                stored_response(&row, principal, status, created),
+                stored_response(state, &row, principal, status, created),
                 false,
             )
             .await
@@ -177,7 +183,7 @@ pub(crate) async fn run_on_ticket(
     let target = parse_ref(id)?;
     let precondition = super::request::precondition(req, commutes)?;
     let ctx = super::request::command_context(req, principal, raw)?;
-    let render = |row: &TicketRow| stored_response(row, principal, StatusCode::OK, false);
+    let render = |row: &TicketRow| stored_response(state, row, principal, StatusCode::OK, false);
     let outcome = handle(&ctx, &target, &precondition, &render).await?;
     send_outcome(req, principal, state, outcome, StatusCode::OK, false).await
 }
@@ -203,6 +209,11 @@ pub async fn respond(
     }
     if let Some(etag) = r.etag {
         builder.insert_header((header::ETAG, etag));
+        // The stored body is the ticket's view, which carries its version;
+        // reading it there serves responses stored before the header existed.
+        if let Some(version) = body.get("version").and_then(Value::as_u64) {
+            builder.insert_header((etag::TICKET_VERSION, version));
+        }
     }
     if replayed {
         builder.insert_header(("Idempotent-Replayed", "true"));
@@ -263,7 +274,7 @@ fn cut_of(p: &AsOfParams) -> Result<Option<Cut>, ApiError> {
     params(("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)"), AsOfParams),
     responses(
         (status = 200, description = "The view", body = TicketDoc,
-            headers(("ETag" = String, description = "Strong tag of this version and masking variant (current view only)"))),
+            headers(("ETag" = String, description = "Strong tag of this version and masking variant (current view only)"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
         (status = 304, description = "Unchanged since the If-None-Match tag"),
         (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
@@ -287,7 +298,7 @@ pub async fn get_ticket(
     if let Some(cut) = cut {
         return as_of_view(&req, &principal, &state, &client, &row, cut).await;
     }
-    let tag = etag::etag(row.id, row.version, variant(&principal));
+    let tag = etag::etag(&state.etag_key, row.id, row.version, variant(&principal));
     let unchanged = req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -296,14 +307,17 @@ pub async fn get_ticket(
     if unchanged {
         return Ok(HttpResponse::NotModified()
             .insert_header((header::ETAG, tag))
+            .insert_header((etag::TICKET_VERSION, row.version))
             .insert_header((header::CACHE_CONTROL, PRIVATE))
             .finish());
     }
+    let version = row.version;
     let mut body = into_raw_view(row);
     reveal(&req, &principal, &state, &client, &mut [&mut body]).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, PRIVATE))
         .insert_header((header::ETAG, tag))
+        .insert_header((etag::TICKET_VERSION, version))
         .json(body))
 }
 
