@@ -5,6 +5,8 @@
 //!   client could compute them, and `If-Match` answered questions about
 //!   tickets it may not read. They are keyed by a server key every instance
 //!   reads from the database.
+//! - Item 5: crafted query strings (NUL, tampered or unstorable cursors)
+//!   made PostgreSQL fail the statement: 500. They are 400 `invalid-query`.
 
 mod common;
 
@@ -18,6 +20,10 @@ use sha2::{Digest, Sha256};
 
 fn engineer() -> String {
     token("eng-1", &[Role::Engineer])
+}
+
+fn auditor() -> String {
+    token("aud-1", &[Role::Auditor])
 }
 
 /// The tag every client could compute before: SHA-256 of (id, version,
@@ -177,4 +183,97 @@ async fn rotating_the_etag_key_makes_every_tag_stale_once() {
     problem(acknowledge(&rotated, id, &old_tag).await, 412, "precondition-failed").await;
     assert_eq!(acknowledge(&rotated, id, &new_tag).await.status(), 200);
     handle.stop(true).await;
+}
+
+// ---------------------------------------------------------------------------
+// Item 5: crafted query strings
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn control_characters_in_query_values_are_refused_with_the_parameter_named() {
+    let app = spawn_app().await;
+    for (path, token, parameter) in [
+        ("/v1/tickets?team=%00", agent(), "/team"),
+        ("/v1/tickets?assignee=%00", agent(), "/assignee"),
+        ("/v1/tickets?assignee=ops%0Ateam", agent(), "/assignee"),
+        ("/v1/audit/pii-access?actor=%00", auditor(), "/actor"),
+    ] {
+        let body = problem(app.get(path, &token).await, 400, "invalid-query").await;
+        assert_eq!(body["errors"][0]["pointer"], parameter, "{path}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn cursors_a_client_made_up_are_refused() {
+    let app = spawn_app().await;
+    for (path, token) in [
+        // A list cursor whose instant lies before PostgreSQL's calendar.
+        ("/v1/tickets?cursor=kPpKYsTgAAAAAAAAAAAAAAAAAAAAAAAA", agent()),
+        ("/v1/faults/queue?cursor=kPpKYsTgAAAAAAAAAAAAAAAAAAAAAAAA", engineer()),
+        // A well-formed queue cursor of the same kind.
+        (
+            "/v1/faults/queue?cursor=AACQ-kpixOAAAAAAAAAAAAAAAAAAAAAAAAA",
+            engineer(),
+        ),
+    ] {
+        let body = problem(app.get(path, &token).await, 400, "invalid-query").await;
+        assert_eq!(body["errors"][0]["pointer"], "/cursor", "{path}: {body}");
+    }
+}
+
+/// Flips one bit of the cursor's signed bytes.
+fn tampered(cursor: &str, byte: usize) -> String {
+    let mut bytes = URL_SAFE_NO_PAD.decode(cursor).expect("a cursor is base64url");
+    bytes[byte] ^= 0x01;
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+async fn page(app: &TestApp, path: &str, token: &str) -> Value {
+    let response = app.get(path, token).await;
+    assert_eq!(response.status(), 200, "{path}");
+    response.json().await.expect("json")
+}
+
+#[tokio::test]
+async fn a_cursor_pages_on_until_a_byte_of_it_is_changed() {
+    let app = spawn_app().await;
+    for _ in 0..3 {
+        app.file_complaint().await;
+    }
+    let first = page(&app, "/v1/tickets?limit=2", &agent()).await;
+    let cursor = first["next_cursor"].as_str().expect("a second page");
+    let second = page(&app, &format!("/v1/tickets?limit=2&cursor={cursor}"), &agent()).await;
+    let ids: Vec<&Value> = [&first, &second]
+        .iter()
+        .flat_map(|p| p["items"].as_array().expect("items"))
+        .map(|t| &t["id"])
+        .collect();
+    assert_eq!(ids.len(), 3);
+    assert!(ids[2] != ids[0] && ids[2] != ids[1], "the second page goes on");
+    assert!(second.get("next_cursor").is_none());
+    let body = problem(
+        app.get(&format!("/v1/tickets?limit=2&cursor={}", tampered(cursor, 3)), &agent())
+            .await,
+        400,
+        "invalid-query",
+    )
+    .await;
+    assert_eq!(body["errors"][0]["pointer"], "/cursor");
+
+    for title in ["Core router CPU at 95 %", "Packet loss in district 7"] {
+        let report = json!({"title": title, "description": "Alarm from monitoring",
+                            "affected_service": "backbone", "detected_by": "monitoring"});
+        assert_eq!(app.post("/v1/faults", &engineer(), &report).await.status(), 201);
+    }
+    let first = page(&app, "/v1/faults/queue?limit=1", &engineer()).await;
+    let cursor = first["next_cursor"].as_str().expect("a second page");
+    let second = page(&app, &format!("/v1/faults/queue?limit=1&cursor={cursor}"), &engineer()).await;
+    assert_ne!(second["items"][0]["id"], first["items"][0]["id"]);
+    problem(
+        app.get(&format!("/v1/faults/queue?cursor={}", tampered(cursor, 0)), &engineer())
+            .await,
+        400,
+        "invalid-query",
+    )
+    .await;
 }

@@ -14,6 +14,7 @@ use crate::http::{self, AppState};
 use crate::privacy::access_log::AccessLog;
 use crate::privacy::keys::{self, SystemKey};
 use crate::privacy::{Privacy, PrivacyError};
+use crate::projections::tickets::CursorKey;
 use crate::store::log;
 use crate::store::sequencer::{AppendSignal, Sequencer};
 use tokio::sync::watch;
@@ -64,17 +65,22 @@ impl Application {
         let master = super::master_key::load(&args.master, &args.database.data_dir, dev_mode)?;
         let metrics_token = args.metrics_token_file.as_deref().map(metrics_token).transpose()?;
         let database = database::open(&args.database).await?;
-        let (privacy, etag_key) = {
+        let (privacy, etag_key, cursor_key) = {
             let client = database
                 .pool
                 .get()
                 .await
                 .map_err(|e| database::DatabaseError::Connect(crate::store::StoreError::from(e).to_string()))?;
             let privacy = Privacy::open(&client, master).await?;
-            // Read once: every instance on this database gets the same key,
-            // so their ETags agree, today and after a restart.
+            // Read once: every instance on this database gets the same keys,
+            // so their ETags and cursors agree, today and after a restart.
             let etag_key = keys::system_key(&client, privacy.master(), SystemKey::Etag).await?;
-            (Arc::new(privacy), EtagKey::new(&etag_key).map_err(PrivacyError::from)?)
+            let cursor_key = keys::system_key(&client, privacy.master(), SystemKey::Cursor).await?;
+            (
+                Arc::new(privacy),
+                EtagKey::new(&etag_key).map_err(PrivacyError::from)?,
+                CursorKey::new(&cursor_key).map_err(PrivacyError::from)?,
+            )
         };
         // Every instance competes to sequence the log and follows its head.
         let (head, log_head) = watch::channel(0i64);
@@ -102,6 +108,7 @@ impl Application {
             access_log: AccessLog::start(database.pool.clone()),
             metrics_token,
             etag_key,
+            cursor_key,
         });
         let listener = TcpListener::bind(&args.listen).map_err(|source| StartupError::Listen {
             address: args.listen.clone(),

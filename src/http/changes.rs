@@ -23,6 +23,7 @@ use super::AppState;
 use super::auth::Principal;
 use super::body;
 use super::error::{ApiError, Problem};
+use super::query::Query;
 use super::request::command_context;
 use super::tickets::{PRIVATE, TicketDoc, respond, run_on_ticket, send_outcome, stored_response};
 
@@ -435,7 +436,7 @@ const CALENDAR_LIMIT: u32 = 500;
 )]
 pub async fn calendar(
     principal: Principal,
-    params: web::Query<CalendarParams>,
+    params: Query<CalendarParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::ChangeRead)?;

@@ -20,6 +20,7 @@ use super::AppState;
 use super::auth::Principal;
 use super::body;
 use super::error::{ApiError, Problem};
+use super::query::Query;
 use super::request::{command_context, precondition};
 use super::tickets::{PRIVATE, TicketDoc, TicketPage, parse_ref, run_on_ticket, send_outcome, stored_response};
 
@@ -222,7 +223,7 @@ pub struct QueueParams {
 )]
 pub async fn queue(
     principal: Principal,
-    params: web::Query<QueueParams>,
+    params: Query<QueueParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::FaultRead)?;
@@ -237,7 +238,7 @@ pub async fn queue(
         .cursor
         .as_deref()
         .map(|c| {
-            tickets::QueueCursor::decode(c).ok_or_else(|| {
+            tickets::QueueCursor::decode(c, &state.cursor_key).ok_or_else(|| {
                 ApiError::InvalidQuery(vec![FieldError::new("/cursor", "is not a cursor of this queue")])
             })
         })
@@ -250,7 +251,7 @@ pub async fn queue(
         .insert_header((header::CACHE_CONTROL, PRIVATE))
         .json(super::tickets::ViewPage {
             items,
-            next_cursor: next.map(|c| c.encode()),
+            next_cursor: next.map(|c| c.encode(&state.cursor_key)),
         }))
 }
 

@@ -20,12 +20,13 @@ use crate::domain::ticket::TicketKind;
 use crate::privacy::crypto::IndexKind;
 use crate::privacy::keys;
 use crate::privacy::render::Reveal;
-use crate::projections::tickets::{self, Cursor, ListFilter, TicketRef, TicketRow};
+use crate::projections::tickets::{self, Cursor, CursorKey, ListFilter, TicketRef, TicketRow};
 use crate::store::{self, idempotency::StoredResponse};
 
 use super::AppState;
 use super::auth::Principal;
 use super::error::{ApiError, Problem};
+use super::query::Query;
 use super::request::{parse_instant, request_id};
 
 /// A ticket view; `kind` says which shape it has. Personal data is masked
@@ -287,7 +288,7 @@ pub async fn get_ticket(
     req: HttpRequest,
     principal: Principal,
     id: web::Path<String>,
-    as_of: web::Query<AsOfParams>,
+    as_of: Query<AsOfParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::TicketRead)?;
@@ -412,7 +413,11 @@ fn enum_names<T: Serialize>(values: &[T]) -> Vec<String> {
 }
 
 /// Checks every parameter and reports all bad ones at once.
-fn list_filter(p: &ListParams, scope: ReadScope) -> Result<(ListFilter, Option<Cursor>, u32), ApiError> {
+fn list_filter(
+    p: &ListParams,
+    scope: ReadScope,
+    cursor_key: &CursorKey,
+) -> Result<(ListFilter, Option<Cursor>, u32), ApiError> {
     let mut errors = Vec::new();
     let mut one_of = |name: &str, value: &Option<String>, allowed: Vec<String>| {
         if let Some(v) = value
@@ -460,7 +465,7 @@ fn list_filter(p: &ListParams, scope: ReadScope) -> Result<(ListFilter, Option<C
     let created_to = parse_instant(&mut errors, "created_to", &p.created_to);
     let cursor = match &p.cursor {
         None => None,
-        Some(c) => match Cursor::decode(c) {
+        Some(c) => match Cursor::decode(c, cursor_key) {
             Some(c) => Some(c),
             None => {
                 errors.push(FieldError::new("/cursor", "is not a cursor this server issued"));
@@ -511,12 +516,12 @@ fn list_filter(p: &ListParams, scope: ReadScope) -> Result<(ListFilter, Option<C
 pub async fn list(
     req: HttpRequest,
     principal: Principal,
-    params: web::Query<ListParams>,
+    params: Query<ListParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::TicketRead)?;
     let scope = ReadScope::of(&principal.roles, &principal.scopes);
-    let (mut filter, cursor, limit) = list_filter(&params, scope)?;
+    let (mut filter, cursor, limit) = list_filter(&params, scope, &state.cursor_key)?;
     let client = state.pool.get().await.map_err(store::StoreError::from)?;
     let contacts = [
         (IndexKind::Phone, &params.phone),
@@ -548,7 +553,7 @@ pub async fn list(
         .insert_header((header::CACHE_CONTROL, PRIVATE))
         .json(ViewPage {
             items,
-            next_cursor: next.map(|c| c.encode()),
+            next_cursor: next.map(|c| c.encode(&state.cursor_key)),
         }))
 }
 

@@ -33,6 +33,8 @@ pub enum SystemKey {
     BlindIndex,
     /// Keys ETags; replacing it makes every ETag clients hold stale once.
     Etag,
+    /// Signs list cursors; replacing it invalidates cursors in flight.
+    Cursor,
 }
 
 impl SystemKey {
@@ -40,6 +42,7 @@ impl SystemKey {
         match self {
             SystemKey::BlindIndex => "blind_index",
             SystemKey::Etag => "etag",
+            SystemKey::Cursor => "cursor",
         }
     }
 }
