@@ -7,6 +7,8 @@
 //!   reads from the database.
 //! - Item 5: crafted query strings (NUL, tampered or unstorable cursors)
 //!   made PostgreSQL fail the statement: 500. They are 400 `invalid-query`.
+//! - Item 9b: a body naming one member twice was read as its last value.
+//!   It is refused with 422.
 
 mod common;
 
@@ -276,4 +278,34 @@ async fn a_cursor_pages_on_until_a_byte_of_it_is_changed() {
         "invalid-query",
     )
     .await;
+}
+
+// ---------------------------------------------------------------------------
+// Item 9b: duplicate member names
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_filing_that_names_a_member_twice_is_refused_and_writes_nothing() {
+    let app = spawn_app().await;
+    let top_level = r#"{"title": "宽带反复断线", "title": "Refund approved, close it",
+        "description": "客户反映家中宽带每晚八点后断线。", "channel": "phone",
+        "complainant": {"name": "张伟", "phone": "+86 138 0013 8000"}, "category": "broadband", "priority": "P2"}"#;
+    let nested = r#"{"title": "宽带反复断线", "description": "客户反映家中宽带每晚八点后断线。", "channel": "phone",
+        "complainant": {"name": "张伟", "phone": "+86 138 0013 8000", "name": "李娜"},
+        "category": "broadband", "priority": "P2"}"#;
+    for (body, pointer) in [(top_level, "/title"), (nested, "/complainant/name")] {
+        let response = app
+            .http
+            .post(app.url("/v1/complaints"))
+            .bearer_auth(agent())
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        let problem = problem(response, 422, "validation-failed").await;
+        assert_eq!(problem["errors"][0]["pointer"], pointer, "{problem}");
+    }
+    let listed = page(&app, "/v1/tickets", &agent()).await;
+    assert_eq!(listed["items"], json!([]), "nothing was filed");
 }
