@@ -71,6 +71,10 @@ fn main() -> ExitCode {
             println!("{}", maintenance::rotate_master_key(&args).await?);
             Ok(())
         }),
+        Command::RotateEtagKey(args) => run_blocking(async move {
+            println!("{}", maintenance::rotate_etag_key(&args).await?);
+            Ok(())
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -510,9 +510,13 @@ async fn preload(db: &Database, total: u64) -> Duration {
             .max_size(1)
             .build()
             .expect("a pool");
-    let index_key = keys::blind_index_key(&pool.get().await.expect("a connection"), &master)
-        .await
-        .expect("the blind-index key");
+    let index_key = keys::system_key(
+        &pool.get().await.expect("a connection"),
+        &master,
+        keys::SystemKey::BlindIndex,
+    )
+    .await
+    .expect("the blind-index key");
     drop(pool);
     // Reserve ticket numbers for every stream there can be (at least 20 events each).
     let reserve = (total / 20 + 1) as i64;

@@ -26,6 +26,9 @@ pub enum Command {
     Token(TokenArgs),
     /// Re-wrap every data-subject key under a new master key (no event is touched).
     RotateMasterKey(RotateArgs),
+    /// Replace the key ETags are made with: every ETag clients hold becomes
+    /// stale once. Restart every server instance afterwards.
+    RotateEtagKey(RotateEtagKeyArgs),
     /// Recompute every per-stream chain and the global chain from the stored
     /// bytes; optionally prove the log still extends a signed checkpoint.
     Verify(VerifyArgs),
@@ -149,6 +152,14 @@ pub struct RotateArgs {
     /// File with the new master key (64 hex characters, e.g. from `openssl rand -hex 32`).
     #[arg(long)]
     pub new_key: PathBuf,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub master: MasterKeyArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RotateEtagKeyArgs {
     #[command(flatten)]
     pub database: DatabaseArgs,
     #[command(flatten)]

@@ -1,12 +1,12 @@
 //! The maintenance commands: `verify`, `checkpoint`, `rebuild`,
-//! `rotate-master-key` and `subjects repair`.
+//! `rotate-master-key`, `rotate-etag-key` and `subjects repair`.
 
 use crate::http::audit::{VerifyReport, verify_all};
 use crate::privacy::keys;
 use crate::store::{checkpoint, log};
 
 use super::commands::{CommandContext, Commands, RepairReport};
-use super::config::{CheckpointArgs, DatabaseArgs, RepairArgs, RotateArgs, VerifyArgs};
+use super::config::{CheckpointArgs, DatabaseArgs, RepairArgs, RotateArgs, RotateEtagKeyArgs, VerifyArgs};
 use super::{database, master_key};
 
 fn read(path: &std::path::Path) -> Result<String, String> {
@@ -111,7 +111,14 @@ pub async fn repair_subjects(args: &RepairArgs) -> Result<RepairReport, String> 
             .map_err(|e| e.to_string())?
             .with_strong_identifiers(args.strong.kinds())
     };
-    let commands = Commands::new(pool, std::sync::Arc::new(privacy), Default::default());
+    let etag_key = {
+        let client = pool.get().await.map_err(|e| e.to_string())?;
+        let key = keys::system_key(&client, privacy.master(), keys::SystemKey::Etag)
+            .await
+            .map_err(|e| e.to_string())?;
+        super::etag::EtagKey::new(&key).map_err(|e| e.to_string())?
+    };
+    let commands = Commands::new(pool, std::sync::Arc::new(privacy), Default::default(), etag_key);
     let request = uuid::Uuid::now_v7().to_string();
     let ctx = CommandContext {
         actor: crate::domain::Actor {
@@ -128,6 +135,23 @@ pub async fn repair_subjects(args: &RepairArgs) -> Result<RepairReport, String> 
         .repair_subjects(&ctx, args.dry_run)
         .await
         .map_err(|e| e.to_string())
+}
+
+/// `opsledger rotate-etag-key`: replaces the key of ETags. Servers read it
+/// at start, so until every instance has restarted, instances disagree and
+/// a client may get 412 for a tag another instance gave it; after that,
+/// every tag issued before is stale once (412 on `If-Match`, a full 200
+/// instead of 304 on `If-None-Match`) and clients read the ticket again.
+pub async fn rotate_etag_key(args: &RotateEtagKeyArgs) -> Result<String, String> {
+    let dev_mode = args.database.database_url.is_none();
+    let master = master_key::load(&args.master, &args.database.data_dir, dev_mode).map_err(|e| e.to_string())?;
+    let (client, _embedded) = database::connect_owner(&args.database)
+        .await
+        .map_err(|e| e.to_string())?;
+    keys::replace_etag_key(&client, &master)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok("the ETag key was replaced; restart every server instance: ETags issued before are stale from then on".into())
 }
 
 /// `opsledger rebuild`: replays the log into fresh views and swaps them in,

@@ -11,8 +11,10 @@ use actix_web::{App, HttpServer, web};
 use crate::http::auth::Verifier;
 use crate::http::body::BodyLimit;
 use crate::http::{self, AppState};
-use crate::privacy::Privacy;
 use crate::privacy::access_log::AccessLog;
+use crate::privacy::keys::{self, SystemKey};
+use crate::privacy::{Privacy, PrivacyError};
+use crate::projections::tickets::CursorKey;
 use crate::store::log;
 use crate::store::sequencer::{AppendSignal, Sequencer};
 use tokio::sync::watch;
@@ -21,6 +23,7 @@ use super::auth_config;
 use super::commands::Commands;
 use super::config::ServeArgs;
 use super::database::{self, Database};
+use super::etag::EtagKey;
 use super::subjects::Subjects;
 
 #[derive(Debug, thiserror::Error)]
@@ -62,16 +65,23 @@ impl Application {
         let master = super::master_key::load(&args.master, &args.database.data_dir, dev_mode)?;
         let metrics_token = args.metrics_token_file.as_deref().map(metrics_token).transpose()?;
         let database = database::open(&args.database).await?;
-        let privacy = {
+        let (privacy, etag_key, cursor_key) = {
             let client = database
                 .pool
                 .get()
                 .await
                 .map_err(|e| database::DatabaseError::Connect(crate::store::StoreError::from(e).to_string()))?;
-            Arc::new(
-                Privacy::open(&client, master)
-                    .await?
-                    .with_strong_identifiers(args.strong.kinds()),
+            let privacy = Privacy::open(&client, master)
+                .await?
+                .with_strong_identifiers(args.strong.kinds());
+            // Read once: every instance on this database gets the same keys,
+            // so their ETags and cursors agree, today and after a restart.
+            let etag_key = keys::system_key(&client, privacy.master(), SystemKey::Etag).await?;
+            let cursor_key = keys::system_key(&client, privacy.master(), SystemKey::Cursor).await?;
+            (
+                Arc::new(privacy),
+                EtagKey::new(&etag_key).map_err(PrivacyError::from)?,
+                CursorKey::new(&cursor_key).map_err(PrivacyError::from)?,
             )
         };
         // Every instance competes to sequence the log and follows its head.
@@ -89,11 +99,18 @@ impl Application {
         let state = web::Data::new(AppState {
             log_head,
             pool: database.pool.clone(),
-            commands: Commands::new(database.pool.clone(), privacy.clone(), appended.clone()),
+            commands: Commands::new(
+                database.pool.clone(),
+                privacy.clone(),
+                appended.clone(),
+                etag_key.clone(),
+            ),
             subjects: Subjects::new(database.pool.clone(), privacy.clone(), appended.clone()),
             privacy,
             access_log: AccessLog::start(database.pool.clone()),
             metrics_token,
+            etag_key,
+            cursor_key,
         });
         let listener = TcpListener::bind(&args.listen).map_err(|source| StartupError::Listen {
             address: args.listen.clone(),

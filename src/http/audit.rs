@@ -14,6 +14,7 @@ use crate::store::StoreError;
 use super::AppState;
 use super::auth::Principal;
 use super::error::{ApiError, Problem};
+use super::query::Query;
 use super::request::parse_instant;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -59,7 +60,7 @@ pub struct AccessPage {
 )]
 pub async fn pii_access(
     principal: Principal,
-    params: web::Query<AccessParams>,
+    params: Query<AccessParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::AuditRead)?;

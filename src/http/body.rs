@@ -2,13 +2,18 @@
 //!
 //! It refuses a body that is not `application/json` (415), larger than the
 //! configured limit (413), not JSON at all (400), or JSON of the wrong shape
-//! (422, naming the field by JSON Pointer). Unknown fields are refused by the
-//! command types themselves. It keeps the raw bytes for the idempotency
+//! (422, naming the field by JSON Pointer), or JSON that gives a member name
+//! twice in one object (422, naming the second). Unknown fields are refused
+//! by the command types themselves. It keeps the raw bytes for the idempotency
 //! fingerprint.
+
+use std::cell::RefCell;
+use std::fmt;
 
 use actix_web::{HttpRequest, http::header, web};
 use futures_util::StreamExt;
-use serde::de::DeserializeOwned;
+use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
 
 use crate::domain::FieldError;
 
@@ -70,10 +75,12 @@ fn check_content_type(req: &HttpRequest) -> Result<(), ApiError> {
 }
 
 /// Parses in two steps so that malformed JSON (400) and well-formed JSON of
-/// the wrong shape (422 with a pointer) are told apart.
+/// the wrong shape (422 with a pointer) are told apart. A member name given
+/// twice in one object is refused (422, pointing at the second): RFC 8259
+/// leaves its meaning open, so a proxy, a log reader or a signature checker
+/// may read the first where serde would keep the last.
 pub fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
-    let value: serde_json::Value = serde_json::from_slice(raw)
-        .map_err(|e| ApiError::MalformedBody(format!("the request body is not valid JSON: {e}")))?;
+    let value = parse_unique(raw)?;
     serde_path_to_error::deserialize(value).map_err(|e| {
         let mut pointer = pointer_of(e.path());
         let detail = e.inner().to_string();
@@ -83,10 +90,141 @@ pub fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
             .and_then(|rest| rest.split('`').next())
         {
             pointer.push('/');
-            pointer.push_str(&field.replace('~', "~0").replace('/', "~1"));
+            pointer.push_str(&escape(field));
         }
         ApiError::Validation(vec![FieldError::new(pointer, detail)])
     })
+}
+
+/// The JSON value of `raw`, built in the one pass that also looks for
+/// duplicate member names.
+fn parse_unique(raw: &[u8]) -> Result<Value, ApiError> {
+    let duplicate = RefCell::new(None);
+    let mut deserializer = serde_json::Deserializer::from_slice(raw);
+    let parsed = UniqueMembers { duplicate: &duplicate }
+        .deserialize(&mut deserializer)
+        .and_then(|value| deserializer.end().map(|()| value));
+    parsed.map_err(|e| match duplicate.into_inner() {
+        Some(mut path) => {
+            // Segments were collected from the duplicate outwards.
+            path.reverse();
+            let name = path.last().cloned().unwrap_or_default();
+            let pointer: String = path.iter().map(|segment| format!("/{}", escape(segment))).collect();
+            ApiError::Validation(vec![FieldError::new(
+                pointer,
+                format!("the member {name:?} is given more than once"),
+            )])
+        }
+        None => ApiError::MalformedBody(format!("the request body is not valid JSON: {e}")),
+    })
+}
+
+fn escape(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// Builds a [`Value`] as `serde_json` does, but fails on a member name
+/// repeated within one object. On failure `duplicate` holds the path to the
+/// repeated member, innermost segment first; it is only built on that path,
+/// so a valid body costs no more than an ordinary parse.
+#[derive(Clone, Copy)]
+struct UniqueMembers<'a> {
+    duplicate: &'a RefCell<Option<Vec<String>>>,
+}
+
+impl UniqueMembers<'_> {
+    /// Adds the segment a failing child sat under, if a duplicate caused it.
+    fn under(self, segment: impl FnOnce() -> String) {
+        if let Some(path) = self.duplicate.borrow_mut().as_mut() {
+            path.push(segment());
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for UniqueMembers<'_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for UniqueMembers<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        self.deserialize(deserializer)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        loop {
+            match seq.next_element_seed(self) {
+                Ok(Some(item)) => items.push(item),
+                Ok(None) => return Ok(Value::Array(items)),
+                Err(e) => {
+                    self.under(|| items.len().to_string());
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut members = Map::new();
+        while let Some(name) = map.next_key::<String>()? {
+            if members.contains_key(&name) {
+                *self.duplicate.borrow_mut() = Some(vec![name]);
+                return Err(de::Error::custom("a member name is given more than once"));
+            }
+            match map.next_value_seed(self) {
+                Ok(value) => {
+                    members.insert(name, value);
+                }
+                Err(e) => {
+                    self.under(|| name);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(Value::Object(members))
+    }
 }
 
 /// Turns serde's path (`complainant.phone`, `items[2]`) into a JSON Pointer.
@@ -98,7 +236,7 @@ fn pointer_of(path: &serde_path_to_error::Path) -> String {
             Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
             Segment::Map { key } | Segment::Enum { variant: key } => {
                 pointer.push('/');
-                pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                pointer.push_str(&escape(key));
             }
             Segment::Unknown => {}
         }
@@ -151,5 +289,37 @@ mod tests {
             ApiError::Validation(errors) => assert!(errors[0].detail.contains("extra")),
             other => panic!("{other:?}"),
         }
+    }
+
+    fn duplicate_pointer(raw: &str) -> String {
+        match parse_unique(raw.as_bytes()) {
+            Err(ApiError::Validation(errors)) => errors[0].pointer.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_member_given_twice_is_refused_wherever_it_is() {
+        assert_eq!(duplicate_pointer(r#"{"inner": {"n": 1}, "inner": {"n": 2}}"#), "/inner");
+        assert_eq!(duplicate_pointer(r#"{"inner": {"n": 1, "n": 2}}"#), "/inner/n");
+        assert_eq!(
+            duplicate_pointer(r#"{"a": [{}, {"b/c": {"x": 1, "x": 1}}]}"#),
+            "/a/1/b~1c/x"
+        );
+        // An escape spells the same name: it is still a duplicate.
+        assert_eq!(duplicate_pointer(r#"{"n": 1, "\u006e": 2}"#), "/n");
+        assert!(matches!(
+            problem(r#"{"inner": {"n": 1, "n": 1}}"#),
+            ApiError::Validation(_)
+        ));
+    }
+
+    #[test]
+    fn unique_members_parse_exactly_as_serde_json_does() {
+        let raw = r#"{"a": [1, -2, 3.5, 18446744073709551615, true, null, "一"], "b": {"a": {}}, "c": []}"#;
+        let expected: Value = serde_json::from_str(raw).expect("json");
+        assert_eq!(parse_unique(raw.as_bytes()).expect("unique"), expected);
+        assert!(matches!(parse_unique(b"{} trailing"), Err(ApiError::MalformedBody(_))));
+        assert!(matches!(parse_unique(b"{\"a\": 1,}"), Err(ApiError::MalformedBody(_))));
     }
 }

@@ -23,6 +23,7 @@ use super::AppState;
 use super::auth::Principal;
 use super::body;
 use super::error::{ApiError, Problem};
+use super::query::Query;
 use super::request::command_context;
 use super::tickets::{PRIVATE, TicketDoc, respond, run_on_ticket, send_outcome, stored_response};
 
@@ -41,7 +42,7 @@ use super::tickets::{PRIVATE, TicketDoc, respond, run_on_ticket, send_outcome, s
     ),
     responses(
         (status = 201, description = "Drafted", body = TicketDoc,
-            headers(("Location" = String, description = "The ticket"), ("ETag" = String, description = "Current version"))),
+            headers(("Location" = String, description = "The ticket"), ("ETag" = String, description = "Current version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
@@ -61,7 +62,7 @@ pub async fn draft(
     principal.require(Permission::ChangeRequest)?;
     let body = body::read::<DraftChange>(&req, payload).await?;
     let ctx = command_context(&req, &principal, &body.raw)?;
-    let render = |row: &_| stored_response(row, &principal, StatusCode::CREATED, true);
+    let render = |row: &_| stored_response(&state, row, &principal, StatusCode::CREATED, true);
     let outcome = state.commands.draft_change(&ctx, &body.value, render).await?;
     send_outcome(&req, &principal, &state, outcome, StatusCode::CREATED, true).await
 }
@@ -177,7 +178,7 @@ change_command!(
     ),
     responses(
         (status = 200, description = "The change, scheduled", body = TicketDoc,
-            headers(("ETag" = String, description = "New version"))),
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
         (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
@@ -231,7 +232,7 @@ pub async fn schedule(
     ),
     responses(
         (status = 200, description = "The change, off the calendars", body = TicketDoc,
-            headers(("ETag" = String, description = "New version"))),
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
         (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
@@ -437,7 +438,7 @@ const CALENDAR_LIMIT: u32 = 500;
 )]
 pub async fn calendar(
     principal: Principal,
-    params: web::Query<CalendarParams>,
+    params: Query<CalendarParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::ChangeRead)?;

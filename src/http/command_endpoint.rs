@@ -24,7 +24,7 @@ macro_rules! command_endpoint {
             ),
             responses(
                 (status = 200, description = "The ticket after the command", body = TicketDoc,
-                    headers(("ETag" = String, description = "New version"))),
+                    headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
                 (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
                 (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
                 (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),

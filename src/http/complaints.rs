@@ -30,7 +30,7 @@ use super::tickets::{TicketDoc, run_on_ticket, send_outcome, stored_response};
     ),
     responses(
         (status = 201, description = "Filed", body = TicketDoc,
-            headers(("Location" = String, description = "The ticket"), ("ETag" = String, description = "Current version"))),
+            headers(("Location" = String, description = "The ticket"), ("ETag" = String, description = "Current version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
@@ -55,7 +55,7 @@ pub async fn file_complaint(
         principal.require(Permission::PiiRead)?;
     }
     let ctx = command_context(&req, &principal, &body.raw)?;
-    let render = |row: &_| stored_response(row, &principal, StatusCode::CREATED, true);
+    let render = |row: &_| stored_response(&state, row, &principal, StatusCode::CREATED, true);
     let outcome = state.commands.file_complaint(&ctx, &body.value, render).await?;
     send_outcome(&req, &principal, &state, outcome, StatusCode::CREATED, true).await
 }

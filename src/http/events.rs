@@ -22,6 +22,7 @@ use super::AppState;
 use super::auth::Principal;
 use super::error::{ApiError, Problem};
 use super::history::HistoryEntry;
+use super::query::Query;
 use super::tickets::reveal;
 
 const HEARTBEAT: Duration = Duration::from_secs(15);
@@ -106,7 +107,7 @@ async fn rendered_batch(
 pub async fn page(
     req: HttpRequest,
     principal: Principal,
-    params: web::Query<FeedParams>,
+    params: Query<FeedParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::EventsRead)?;
@@ -237,7 +238,7 @@ impl Follower {
 pub async fn stream(
     req: HttpRequest,
     principal: Principal,
-    params: web::Query<StreamParams>,
+    params: Query<StreamParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::EventsRead)?;

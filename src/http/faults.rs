@@ -20,6 +20,7 @@ use super::AppState;
 use super::auth::Principal;
 use super::body;
 use super::error::{ApiError, Problem};
+use super::query::Query;
 use super::request::{command_context, precondition};
 use super::tickets::{PRIVATE, TicketDoc, TicketPage, parse_ref, run_on_ticket, send_outcome, stored_response};
 
@@ -37,7 +38,7 @@ use super::tickets::{PRIVATE, TicketDoc, TicketPage, parse_ref, run_on_ticket, s
     ),
     responses(
         (status = 201, description = "Reported", body = TicketDoc,
-            headers(("Location" = String, description = "The ticket"), ("ETag" = String, description = "Current version"))),
+            headers(("Location" = String, description = "The ticket"), ("ETag" = String, description = "Current version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
@@ -57,7 +58,7 @@ pub async fn report_fault(
     principal.require(Permission::FaultReport)?;
     let body = body::read::<ReportFault>(&req, payload).await?;
     let ctx = command_context(&req, &principal, &body.raw)?;
-    let render = |row: &_| stored_response(row, &principal, StatusCode::CREATED, true);
+    let render = |row: &_| stored_response(&state, row, &principal, StatusCode::CREATED, true);
     let outcome = state.commands.report_fault(&ctx, &body.value, render).await?;
     send_outcome(&req, &principal, &state, outcome, StatusCode::CREATED, true).await
 }
@@ -80,7 +81,7 @@ pub async fn report_fault(
     ),
     responses(
         (status = 201, description = "The new fault", body = TicketDoc,
-            headers(("Location" = String, description = "The fault"), ("ETag" = String, description = "The fault's version"))),
+            headers(("Location" = String, description = "The fault"), ("ETag" = String, description = "The fault's version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
         (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
@@ -106,7 +107,7 @@ pub async fn escalate(
     let target = parse_ref(&id)?;
     let precondition = precondition(&req, false)?;
     let ctx = command_context(&req, &principal, &body.raw)?;
-    let render = |row: &_| stored_response(row, &principal, StatusCode::CREATED, true);
+    let render = |row: &_| stored_response(&state, row, &principal, StatusCode::CREATED, true);
     let outcome = state
         .commands
         .escalate(&ctx, &target, &body.value, &precondition, render)
@@ -223,7 +224,7 @@ pub struct QueueParams {
 )]
 pub async fn queue(
     principal: Principal,
-    params: web::Query<QueueParams>,
+    params: Query<QueueParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::FaultRead)?;
@@ -238,7 +239,7 @@ pub async fn queue(
         .cursor
         .as_deref()
         .map(|c| {
-            tickets::QueueCursor::decode(c).ok_or_else(|| {
+            tickets::QueueCursor::decode(c, &state.cursor_key).ok_or_else(|| {
                 ApiError::InvalidQuery(vec![FieldError::new("/cursor", "is not a cursor of this queue")])
             })
         })
@@ -251,7 +252,7 @@ pub async fn queue(
         .insert_header((header::CACHE_CONTROL, PRIVATE))
         .json(super::tickets::ViewPage {
             items,
-            next_cursor: next.map(|c| c.encode()),
+            next_cursor: next.map(|c| c.encode(&state.cursor_key)),
         }))
 }
 

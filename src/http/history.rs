@@ -26,6 +26,7 @@ use crate::store::{self, StoredEntry};
 use super::AppState;
 use super::auth::Principal;
 use super::error::{ApiError, Problem};
+use super::query::Query;
 use super::tickets::{PRIVATE, may_read_kind, parse_ref, reveal};
 
 /// One event of a ticket's history, as auditors read it.
@@ -122,7 +123,7 @@ pub async fn history(
     req: HttpRequest,
     principal: Principal,
     id: web::Path<String>,
-    page: web::Query<HistoryParams>,
+    page: Query<HistoryParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::TicketRead)?;

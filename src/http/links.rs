@@ -30,7 +30,7 @@ use super::tickets::{TicketDoc, may_read, run_on_ticket};
     ),
     responses(
         (status = 200, description = "This ticket with its new link", body = TicketDoc,
-            headers(("ETag" = String, description = "New version"))),
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
         (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
@@ -72,7 +72,7 @@ pub async fn link(
     ),
     responses(
         (status = 200, description = "This ticket without the link", body = TicketDoc,
-            headers(("ETag" = String, description = "New version"))),
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
         (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),

@@ -18,6 +18,7 @@ pub mod links;
 pub mod middleware;
 pub mod openapi;
 pub mod ops;
+pub mod query;
 pub mod request;
 pub mod subjects;
 pub mod tickets;
@@ -39,11 +40,17 @@ pub struct AppState {
     pub log_head: tokio::sync::watch::Receiver<i64>,
     /// The bearer token `/metrics` requires, if any.
     pub metrics_token: Option<ops::MetricsToken>,
+    /// Keys the ETags of ticket views (the `etag` system key).
+    pub etag_key: crate::app::etag::EtagKey,
+    /// Signs list cursors (the `cursor` system key).
+    pub cursor_key: crate::projections::tickets::CursorKey,
 }
 
 /// Every route of the API, the documentation and the framework-error
 /// handlers.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    // Handlers take `query::Query`, which also refuses control characters;
+    // this renders the errors of a bare `web::Query` the same way.
     cfg.app_data(web::QueryConfig::default().error_handler(|e, _| {
         error::ApiError::InvalidQuery(vec![crate::domain::FieldError::new("", e.to_string())]).into()
     }))

@@ -20,12 +20,13 @@ use crate::domain::ticket::TicketKind;
 use crate::privacy::crypto::IndexKind;
 use crate::privacy::keys;
 use crate::privacy::render::Reveal;
-use crate::projections::tickets::{self, Cursor, ListFilter, TicketRef, TicketRow};
+use crate::projections::tickets::{self, Cursor, CursorKey, ListFilter, TicketRef, TicketRow};
 use crate::store::{self, idempotency::StoredResponse};
 
 use super::AppState;
 use super::auth::Principal;
 use super::error::{ApiError, Problem};
+use super::query::Query;
 use super::request::{client_request_id, parse_instant, request_id};
 
 /// A ticket view; `kind` says which shape it has. Personal data is masked
@@ -89,11 +90,17 @@ struct KindedView<'a> {
 /// The full response to a command or read of one ticket, in the form stored
 /// for idempotent replays: personal data sealed, rendered per caller by
 /// [`respond`].
-pub fn stored_response(row: &TicketRow, principal: &Principal, status: StatusCode, created: bool) -> StoredResponse {
+pub fn stored_response(
+    state: &AppState,
+    row: &TicketRow,
+    principal: &Principal,
+    status: StatusCode,
+    created: bool,
+) -> StoredResponse {
     StoredResponse {
         status: status.as_u16(),
         location: created.then(|| super::complaints::location(row.id)),
-        etag: Some(etag::etag(row.id, row.version, variant(principal))),
+        etag: Some(etag::etag(&state.etag_key, row.id, row.version, variant(principal))),
         body: serde_json::to_vec(&KindedView {
             kind: &row.kind,
             view: &row.view,
@@ -154,7 +161,7 @@ pub async fn send_outcome(
                 req,
                 principal,
                 state,
-                stored_response(&row, principal, status, created),
+                stored_response(state, &row, principal, status, created),
                 false,
             )
             .await
@@ -183,7 +190,7 @@ pub(crate) async fn run_on_ticket(
     let target = parse_ref(id)?;
     let precondition = super::request::precondition(req, commutes)?;
     let ctx = super::request::command_context(req, principal, raw)?;
-    let render = |row: &TicketRow| stored_response(row, principal, StatusCode::OK, false);
+    let render = |row: &TicketRow| stored_response(state, row, principal, StatusCode::OK, false);
     let outcome = handle(&ctx, &target, &precondition, &render).await?;
     send_outcome(req, principal, state, outcome, StatusCode::OK, false).await
 }
@@ -209,6 +216,11 @@ pub async fn respond(
     }
     if let Some(etag) = r.etag {
         builder.insert_header((header::ETAG, etag));
+        // The stored body is the ticket's view, which carries its version;
+        // reading it there serves responses stored before the header existed.
+        if let Some(version) = body.get("version").and_then(Value::as_u64) {
+            builder.insert_header((etag::TICKET_VERSION, version));
+        }
     }
     if replayed {
         builder.insert_header(("Idempotent-Replayed", "true"));
@@ -269,7 +281,7 @@ fn cut_of(p: &AsOfParams) -> Result<Option<Cut>, ApiError> {
     params(("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)"), AsOfParams),
     responses(
         (status = 200, description = "The view", body = TicketDoc,
-            headers(("ETag" = String, description = "Strong tag of this version and masking variant (current view only)"))),
+            headers(("ETag" = String, description = "Strong tag of this version and masking variant (current view only)"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
         (status = 304, description = "Unchanged since the If-None-Match tag"),
         (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
@@ -282,7 +294,7 @@ pub async fn get_ticket(
     req: HttpRequest,
     principal: Principal,
     id: web::Path<String>,
-    as_of: web::Query<AsOfParams>,
+    as_of: Query<AsOfParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::TicketRead)?;
@@ -293,7 +305,7 @@ pub async fn get_ticket(
     if let Some(cut) = cut {
         return as_of_view(&req, &principal, &state, &client, &row, cut).await;
     }
-    let tag = etag::etag(row.id, row.version, variant(&principal));
+    let tag = etag::etag(&state.etag_key, row.id, row.version, variant(&principal));
     let unchanged = req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -302,14 +314,17 @@ pub async fn get_ticket(
     if unchanged {
         return Ok(HttpResponse::NotModified()
             .insert_header((header::ETAG, tag))
+            .insert_header((etag::TICKET_VERSION, row.version))
             .insert_header((header::CACHE_CONTROL, PRIVATE))
             .finish());
     }
+    let version = row.version;
     let mut body = into_raw_view(row);
     reveal(&req, &principal, &state, &client, &mut [&mut body]).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, PRIVATE))
         .insert_header((header::ETAG, tag))
+        .insert_header((etag::TICKET_VERSION, version))
         .json(body))
 }
 
@@ -404,7 +419,11 @@ fn enum_names<T: Serialize>(values: &[T]) -> Vec<String> {
 }
 
 /// Checks every parameter and reports all bad ones at once.
-fn list_filter(p: &ListParams, scope: ReadScope) -> Result<(ListFilter, Option<Cursor>, u32), ApiError> {
+fn list_filter(
+    p: &ListParams,
+    scope: ReadScope,
+    cursor_key: &CursorKey,
+) -> Result<(ListFilter, Option<Cursor>, u32), ApiError> {
     let mut errors = Vec::new();
     let mut one_of = |name: &str, value: &Option<String>, allowed: Vec<String>| {
         if let Some(v) = value
@@ -452,7 +471,7 @@ fn list_filter(p: &ListParams, scope: ReadScope) -> Result<(ListFilter, Option<C
     let created_to = parse_instant(&mut errors, "created_to", &p.created_to);
     let cursor = match &p.cursor {
         None => None,
-        Some(c) => match Cursor::decode(c) {
+        Some(c) => match Cursor::decode(c, cursor_key) {
             Some(c) => Some(c),
             None => {
                 errors.push(FieldError::new("/cursor", "is not a cursor this server issued"));
@@ -503,12 +522,12 @@ fn list_filter(p: &ListParams, scope: ReadScope) -> Result<(ListFilter, Option<C
 pub async fn list(
     req: HttpRequest,
     principal: Principal,
-    params: web::Query<ListParams>,
+    params: Query<ListParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::TicketRead)?;
     let scope = ReadScope::of(&principal.roles, &principal.scopes);
-    let (mut filter, cursor, limit) = list_filter(&params, scope)?;
+    let (mut filter, cursor, limit) = list_filter(&params, scope, &state.cursor_key)?;
     let client = state.pool.get().await.map_err(store::StoreError::from)?;
     let contacts = [
         (IndexKind::Phone, &params.phone),
@@ -540,7 +559,7 @@ pub async fn list(
         .insert_header((header::CACHE_CONTROL, PRIVATE))
         .json(ViewPage {
             items,
-            next_cursor: next.map(|c| c.encode()),
+            next_cursor: next.map(|c| c.encode(&state.cursor_key)),
         }))
 }
 

@@ -12,8 +12,6 @@ use super::PrivacyError;
 use super::crypto::{self, DataKey, IndexKind, MasterKey};
 use super::render::Gone;
 
-const BLIND_INDEX_KEY: &str = "blind_index";
-
 /// A subject's unwrapped data key.
 #[derive(Clone)]
 pub struct SubjectKey {
@@ -26,39 +24,93 @@ fn system_aad(name: &str) -> Vec<u8> {
     format!("opsledger system key {name}").into_bytes()
 }
 
-/// The blind-index key, created on first use. It has a key of its own (not
-/// one derived from the master key) so that rotating the master key only
-/// re-wraps it and never changes a digest.
-pub async fn blind_index_key(client: &impl GenericClient, master: &MasterKey) -> Result<DataKey, PrivacyError> {
+/// The keys the server itself holds, one row of `system_keys` each. Each
+/// has a key of its own (none is derived from the master key), so rotating
+/// the master key only re-wraps them and never changes a digest or a tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SystemKey {
+    /// Keys the blind index of contacts; never replaced, or no stored
+    /// digest would match again.
+    BlindIndex,
+    /// Keys ETags; replacing it makes every ETag clients hold stale once.
+    Etag,
+    /// Signs list cursors; replacing it invalidates cursors in flight.
+    Cursor,
+}
+
+impl SystemKey {
+    pub fn name(self) -> &'static str {
+        match self {
+            SystemKey::BlindIndex => "blind_index",
+            SystemKey::Etag => "etag",
+            SystemKey::Cursor => "cursor",
+        }
+    }
+}
+
+/// A system key, created on first use. Every instance on the database
+/// reads the same row, so they all agree, and across restarts.
+pub async fn system_key(
+    client: &impl GenericClient,
+    master: &MasterKey,
+    which: SystemKey,
+) -> Result<DataKey, PrivacyError> {
+    let name = which.name();
     let select = "SELECT wrapped_key FROM system_keys WHERE name = $1";
-    if let Some(row) = client
-        .query_opt(select, &[&BLIND_INDEX_KEY])
+    let found = client.query_opt(select, &[&name]).await.map_err(StoreError::from)?;
+    let row = match found {
+        Some(row) => row,
+        None => {
+            let wrapped = master.wrap(&DataKey::generate()?, &system_aad(name))?;
+            // Two instances starting at once: the first insert wins, both read it back.
+            client
+                .execute(
+                    "INSERT INTO system_keys (name, wrapped_key, master_key_id) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+                    &[&name, &wrapped, &master.id()],
+                )
+                .await
+                .map_err(StoreError::from)?;
+            client.query_one(select, &[&name]).await.map_err(StoreError::from)?
+        }
+    };
+    let wrapped: Vec<u8> = row.try_get(0).map_err(StoreError::from)?;
+    master
+        .unwrap(&wrapped, &system_aad(name))
+        .map_err(PrivacyError::wrong_master_key)
+}
+
+/// Replaces the ETag key with a fresh one, on a maintenance connection (the
+/// server's role may not update `system_keys`). Instances read the key at
+/// start, so each one tags with the new key once restarted.
+pub async fn replace_etag_key(
+    client: &impl tokio_postgres::GenericClient,
+    master: &MasterKey,
+) -> Result<(), PrivacyError> {
+    // Under the wrong master key the new row would be one no server can
+    // open, and none would start: the keys already there must open first.
+    for row in client
+        .query("SELECT name, wrapped_key FROM system_keys", &[])
         .await
         .map_err(StoreError::from)?
     {
-        let wrapped: Vec<u8> = row.get(0);
-        return master
-            .unwrap(&wrapped, &system_aad(BLIND_INDEX_KEY))
-            .map_err(PrivacyError::wrong_master_key);
+        let name: String = row.try_get(0).map_err(StoreError::from)?;
+        let wrapped: Vec<u8> = row.try_get(1).map_err(StoreError::from)?;
+        master
+            .unwrap(&wrapped, &system_aad(&name))
+            .map_err(PrivacyError::wrong_master_key)?;
     }
-    let key = DataKey::generate()?;
-    let wrapped = master.wrap(&key, &system_aad(BLIND_INDEX_KEY))?;
-    // Two instances starting at once: the first insert wins, both read it back.
+    let name = SystemKey::Etag.name();
+    let wrapped = master.wrap(&DataKey::generate()?, &system_aad(name))?;
     client
         .execute(
-            "INSERT INTO system_keys (name, wrapped_key, master_key_id) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
-            &[&BLIND_INDEX_KEY, &wrapped, &master.id()],
+            "INSERT INTO system_keys (name, wrapped_key, master_key_id) VALUES ($1, $2, $3)
+             ON CONFLICT (name) DO UPDATE SET wrapped_key = EXCLUDED.wrapped_key,
+                 master_key_id = EXCLUDED.master_key_id, created_at = now()",
+            &[&name, &wrapped, &master.id()],
         )
         .await
         .map_err(StoreError::from)?;
-    let row = client
-        .query_one(select, &[&BLIND_INDEX_KEY])
-        .await
-        .map_err(StoreError::from)?;
-    let wrapped: Vec<u8> = row.get(0);
-    master
-        .unwrap(&wrapped, &system_aad(BLIND_INDEX_KEY))
-        .map_err(PrivacyError::wrong_master_key)
+    Ok(())
 }
 
 /// The keys of those `subjects` that still have one; an erased subject is

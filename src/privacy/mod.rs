@@ -57,7 +57,7 @@ pub struct Privacy {
 
 impl Privacy {
     pub async fn open(client: &impl GenericClient, master: MasterKey) -> Result<Privacy, PrivacyError> {
-        let index_key = keys::blind_index_key(client, &master).await?;
+        let index_key = keys::system_key(client, &master, keys::SystemKey::BlindIndex).await?;
         Ok(Privacy {
             master,
             index_key,

@@ -3,7 +3,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::GenericClient;
 use serde_json::Value;
 use tokio_postgres::types::ToSql;
@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::domain::permissions::{FaultReach, ReadScope};
 use crate::domain::ticket::TicketKind;
+use crate::privacy::crypto::{CryptoError, DataKey, TagKey};
 use crate::store::{StoreError, StreamHead, to_hash};
 
 /// How a client names a ticket: its id or its number.
@@ -329,25 +330,65 @@ pub struct QueueCursor {
 }
 
 impl QueueCursor {
-    pub fn encode(&self) -> String {
+    pub fn encode(&self, key: &CursorKey) -> String {
         let mut bytes = self.severity_rank.to_be_bytes().to_vec();
         bytes.extend_from_slice(&self.created_at.timestamp_micros().to_be_bytes());
         bytes.extend_from_slice(self.id.as_bytes());
-        URL_SAFE_NO_PAD.encode(bytes)
+        sign(&key.queue, bytes)
     }
 
-    pub fn decode(s: &str) -> Option<QueueCursor> {
-        let bytes = URL_SAFE_NO_PAD.decode(s).ok()?;
-        if bytes.len() != 26 {
-            return None;
-        }
-        let micros = i64::from_be_bytes(bytes[2..10].try_into().ok()?);
+    pub fn decode(s: &str, key: &CursorKey) -> Option<QueueCursor> {
+        let bytes = open_signed(&key.queue, s, 26)?;
         Some(QueueCursor {
             severity_rank: i16::from_be_bytes(bytes[..2].try_into().ok()?),
-            created_at: DateTime::from_timestamp_micros(micros)?,
+            created_at: storable_instant(i64::from_be_bytes(bytes[2..10].try_into().ok()?))?,
             id: Uuid::from_slice(&bytes[10..]).ok()?,
         })
     }
+}
+
+/// Signs the cursors the server gives out (the `cursor` system key), one
+/// label per list, so a cursor is a position this server issued for that
+/// list and nothing a client made up: a made-up one would reach the
+/// database as a key it may not be able to hold.
+#[derive(Debug, Clone)]
+pub struct CursorKey {
+    list: TagKey,
+    queue: TagKey,
+}
+
+impl CursorKey {
+    pub fn new(key: &DataKey) -> Result<CursorKey, CryptoError> {
+        Ok(CursorKey {
+            list: TagKey::new(key, "opsledger ticket list cursor v1")?,
+            queue: TagKey::new(key, "opsledger fault queue cursor v1")?,
+        })
+    }
+}
+
+const CURSOR_TAG_LEN: usize = 16;
+
+fn sign(key: &TagKey, mut position: Vec<u8>) -> String {
+    let tag = key.tag(&position);
+    position.extend_from_slice(&tag[..CURSOR_TAG_LEN]);
+    URL_SAFE_NO_PAD.encode(position)
+}
+
+/// The `len` bytes of position a cursor carries, if `key` signed them.
+fn open_signed(key: &TagKey, cursor: &str, len: usize) -> Option<Vec<u8>> {
+    let mut position = URL_SAFE_NO_PAD.decode(cursor).ok()?;
+    if position.len() != len + CURSOR_TAG_LEN {
+        return None;
+    }
+    let tag = position.split_off(len);
+    key.verify(&position, &tag).then_some(position)
+}
+
+/// An instant PostgreSQL can store: `timestamptz` begins at 4714-11-24 BC,
+/// later than chrono does (its end lies beyond chrono's).
+fn storable_instant(micros: i64) -> Option<DateTime<Utc>> {
+    let earliest = NaiveDate::from_ymd_opt(-4713, 11, 24)?.and_hms_opt(0, 0, 0)?.and_utc();
+    DateTime::from_timestamp_micros(micros).filter(|t| *t >= earliest)
 }
 
 /// Every ticket carrying a subject's personal data, oldest first; locked
@@ -410,20 +451,16 @@ pub struct Cursor {
 }
 
 impl Cursor {
-    pub fn encode(&self) -> String {
+    pub fn encode(&self, key: &CursorKey) -> String {
         let mut bytes = self.created_at.timestamp_micros().to_be_bytes().to_vec();
         bytes.extend_from_slice(self.id.as_bytes());
-        URL_SAFE_NO_PAD.encode(bytes)
+        sign(&key.list, bytes)
     }
 
-    pub fn decode(s: &str) -> Option<Cursor> {
-        let bytes = URL_SAFE_NO_PAD.decode(s).ok()?;
-        if bytes.len() != 24 {
-            return None;
-        }
-        let micros = i64::from_be_bytes(bytes[..8].try_into().ok()?);
+    pub fn decode(s: &str, key: &CursorKey) -> Option<Cursor> {
+        let bytes = open_signed(&key.list, s, 24)?;
         Some(Cursor {
-            created_at: DateTime::from_timestamp_micros(micros)?,
+            created_at: storable_instant(i64::from_be_bytes(bytes[..8].try_into().ok()?))?,
             id: Uuid::from_slice(&bytes[8..]).ok()?,
         })
     }
@@ -528,27 +565,73 @@ pub async fn list(
 mod tests {
     use super::*;
 
+    fn cursor_key() -> CursorKey {
+        CursorKey::new(&DataKey::generate().expect("random")).expect("key")
+    }
+
     #[test]
     fn cursors_round_trip_and_garbage_is_refused() {
+        let key = cursor_key();
         let c = Cursor {
             created_at: DateTime::from_timestamp_micros(1_790_000_000_123_456).expect("valid"),
             id: Uuid::now_v7(),
         };
-        assert_eq!(Cursor::decode(&c.encode()), Some(c));
-        assert_eq!(Cursor::decode("not-a-cursor"), None);
-        assert_eq!(Cursor::decode(""), None);
+        assert_eq!(Cursor::decode(&c.encode(&key), &key), Some(c));
+        assert_eq!(Cursor::decode("not-a-cursor", &key), None);
+        assert_eq!(Cursor::decode("", &key), None);
         let q = QueueCursor {
             severity_rank: 2,
             created_at: c.created_at,
             id: c.id,
         };
-        assert_eq!(QueueCursor::decode(&q.encode()), Some(q));
+        assert_eq!(QueueCursor::decode(&q.encode(&key), &key), Some(q));
         assert_eq!(
-            QueueCursor::decode(&c.encode()),
+            QueueCursor::decode(&c.encode(&key), &key),
             None,
             "a list cursor is not a queue cursor"
         );
-        assert_eq!(Cursor::decode(&q.encode()), None, "nor the other way round");
+        assert_eq!(Cursor::decode(&q.encode(&key), &key), None, "nor the other way round");
+    }
+
+    #[test]
+    fn a_cursor_is_only_what_this_server_signed() {
+        let key = cursor_key();
+        let c = Cursor {
+            created_at: DateTime::from_timestamp_micros(1_790_000_000_123_456).expect("valid"),
+            id: Uuid::now_v7(),
+        };
+        let issued = URL_SAFE_NO_PAD.decode(c.encode(&key)).expect("base64");
+        for i in 0..issued.len() {
+            let mut flipped = issued.clone();
+            flipped[i] ^= 0x01;
+            assert_eq!(
+                Cursor::decode(&URL_SAFE_NO_PAD.encode(&flipped), &key),
+                None,
+                "byte {i}"
+            );
+        }
+        assert_eq!(Cursor::decode(&c.encode(&cursor_key()), &key), None, "another key");
+        let unsigned = URL_SAFE_NO_PAD.encode(&issued[..24]);
+        assert_eq!(Cursor::decode(&unsigned, &key), None, "the old, unsigned form");
+    }
+
+    #[test]
+    fn a_signed_cursor_before_postgresql_time_begins_is_refused() {
+        let key = cursor_key();
+        let ancient = QueueCursor {
+            severity_rank: 0,
+            created_at: DateTime::from_timestamp_micros(i64::MIN / 2).expect("in chrono's range"),
+            id: Uuid::now_v7(),
+        };
+        assert_eq!(QueueCursor::decode(&ancient.encode(&key), &key), None);
+        let earliest = QueueCursor {
+            created_at: NaiveDate::from_ymd_opt(-4713, 11, 24)
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .expect("a date")
+                .and_utc(),
+            ..ancient
+        };
+        assert_eq!(QueueCursor::decode(&earliest.encode(&key), &key), Some(earliest));
     }
 
     #[test]

@@ -126,10 +126,11 @@ impl Commands {
         let other_ref = TicketRef::parse(named).ok_or_else(|| CommandError::OtherNotFound(named.to_owned()))?;
         let retry = matches!(precondition, Precondition::Commutes);
         self.execute(ctx, retry, render, async |tx| {
-            let (this_row, this_head) = lock_target(tx, target, precondition, None).await?;
+            let (this_row, this_head) = lock_target(tx, target, None).await?;
             if !may_read(&this_row) {
                 return Err(CommandError::NotFound);
             }
+            self.check_precondition(precondition, &this_row)?;
             let (other_row, other_head) = self.lock_other(tx, &other_ref, named).await?;
             if !may_read(&other_row) {
                 return Err(CommandError::OtherNotFound(named.to_owned()));

@@ -142,6 +142,7 @@ pub struct Commands {
     pool: Pool,
     privacy: Arc<Privacy>,
     appended: AppendSignal,
+    etag_key: etag::EtagKey,
 }
 
 /// One stream's share of a command: its sealed events and, for a ticket,
@@ -240,11 +241,12 @@ pub(crate) struct Locked<A> {
 }
 
 impl Commands {
-    pub fn new(pool: Pool, privacy: Arc<Privacy>, appended: AppendSignal) -> Commands {
+    pub fn new(pool: Pool, privacy: Arc<Privacy>, appended: AppendSignal, etag_key: etag::EtagKey) -> Commands {
         Commands {
             pool,
             privacy,
             appended,
+            etag_key,
         }
     }
 
@@ -335,7 +337,8 @@ impl Commands {
         target: &TicketRef,
         precondition: &Precondition,
     ) -> Result<Locked<A>, CommandError> {
-        let (row, head) = lock_target(tx, target, precondition, Some(A::KIND)).await?;
+        let (row, head) = lock_target(tx, target, Some(A::KIND)).await?;
+        self.check_precondition(precondition, &row)?;
         let state = state_of(&row)?;
         Ok(Locked { state, head, row })
     }
@@ -351,6 +354,19 @@ impl Commands {
         tickets::lock_with_head(tx, target)
             .await?
             .ok_or_else(|| CommandError::OtherNotFound(named.to_owned()))
+    }
+
+    /// Compares the client's `If-Match` with the locked ticket's version.
+    /// Callers compare after their read check: a 412 would otherwise tell a
+    /// caller who may not read the ticket that it exists.
+    fn check_precondition(&self, precondition: &Precondition, row: &TicketRow) -> Result<(), CommandError> {
+        if let Precondition::IfMatch(tags) = precondition
+            && !etag::matches(&self.etag_key, tags, row.id, row.version)
+        {
+            metrics::counter!("opsledger_concurrency_conflicts_total", "kind" => "stale_if_match").increment(1);
+            return Err(CommandError::Stale);
+        }
+        Ok(())
     }
 }
 
@@ -371,11 +387,10 @@ async fn next_number(
 }
 
 /// Locks the target ticket of a command, of any kind unless `kind` is
-/// given, and checks the client's precondition against it.
+/// given; the caller checks the client's precondition against it.
 async fn lock_target(
     tx: &Transaction<'_>,
     target: &TicketRef,
-    precondition: &Precondition,
     kind: Option<TicketKind>,
 ) -> Result<(TicketRow, StreamHead), CommandError> {
     let (row, head) = tickets::lock_with_head(tx, target)
@@ -387,12 +402,6 @@ async fn lock_target(
         return Err(CommandError::WrongKind {
             expected: kind.as_str(),
         });
-    }
-    if let Precondition::IfMatch(tags) = precondition
-        && !etag::matches(tags, row.id, row.version)
-    {
-        metrics::counter!("opsledger_concurrency_conflicts_total", "kind" => "stale_if_match").increment(1);
-        return Err(CommandError::Stale);
     }
     Ok((row, head))
 }
