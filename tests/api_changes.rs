@@ -130,12 +130,17 @@ async fn a_normal_high_risk_change_from_draft_to_closed_with_a_canary() {
     let (fault, _) = view(&app, &fault_number, &engineer("eng-1")).await;
     assert_eq!(fault["links"][0]["other"]["id"], id, "{fault}");
 
-    // An unknown linked fault is the client's mistake, named by pointer.
+    // An unknown linked fault is missing, as one the drafter may not read
+    // would be: the problem names the reference.
     let mut unknown = draft("x", "normal", &["payments-db"]);
     unknown["linked_faults"] = json!(["FLT-2020-999999"]);
     let refused = app.post("/v1/changes", &requester, &unknown).await;
-    let problem_body = problem(refused, 422, "validation-failed").await;
-    assert_eq!(problem_body["errors"][0]["pointer"], "/linked_faults/0");
+    let problem_body = problem(refused, 404, "not-found").await;
+    assert!(
+        problem_body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("FLT-2020-999999"))
+    );
 
     let path = |command: &str| format!("/v1/changes/{id}/{command}");
     let (_, etag) = ok(&app, &path("submit"), &requester, &etag, json!({})).await;

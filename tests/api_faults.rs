@@ -469,11 +469,11 @@ async fn agents_see_only_faults_linked_to_complaints_and_links_show_on_both_tick
     let body = problem(
         app.post(&format!("/v1/tickets/{complaint_id}/links"), &agent(), &unknown)
             .await,
-        422,
-        "validation-failed",
+        404,
+        "not-found",
     )
     .await;
-    assert_eq!(body["errors"][0]["pointer"], "/target");
+    assert!(body["detail"].as_str().is_some_and(|d| d.contains("FLT-2026-999999")));
     // Auditors read, but never write.
     problem(
         app.post(
@@ -523,8 +523,8 @@ async fn agents_see_only_faults_linked_to_complaints_and_links_show_on_both_tick
     let hidden = app
         .post(&format!("/v1/tickets/{complaint_id}/unlink"), &agent(), &unlink)
         .await;
-    let body = problem(hidden, 422, "validation-failed").await;
-    assert_eq!(body["errors"][0]["pointer"], "/target");
+    let body = problem(hidden, 404, "not-found").await;
+    assert!(body["detail"].as_str().is_some_and(|d| d.contains("you may read")));
     let again = app
         .post(
             &format!("/v1/tickets/{complaint_id}/unlink"),

@@ -72,13 +72,22 @@ async fn the_feed_pages_by_position_and_shows_personal_data_as_the_views_do() {
     assert_eq!(empty["events"].as_array().map(Vec::len), Some(0));
     assert_eq!(empty["next_after"], 2);
 
-    // An integration needs the events:read scope; with pii:read it sees clear text.
-    let crm = token_with_scopes("crm", &[Role::Integration], &["events:read", "pii:read"]);
+    // An integration follows the events of the tickets it may read; with
+    // pii:read it sees clear text. events:read alone shows no ticket, yet
+    // moves past every position it read.
+    let crm = token_with_scopes(
+        "crm",
+        &[Role::Integration],
+        &["events:read", "tickets:read", "pii:read"],
+    );
     let clear: Value = app.get("/v1/events", &crm).await.json().await.expect("json");
     assert_eq!(clear["events"][0]["payload"]["complainant"]["name"], "张伟");
-    let no_scope = token_with_scopes("crm", &[Role::Integration], &["tickets:read"]);
-    problem(app.get("/v1/events", &no_scope).await, 403, "forbidden").await;
-    problem(app.get("/v1/events", &agent()).await, 403, "forbidden").await;
+    let feed_only = token_with_scopes("crm", &[Role::Integration], &["events:read"]);
+    let nothing: Value = app.get("/v1/events", &feed_only).await.json().await.expect("json");
+    assert_eq!(nothing["events"].as_array().map(Vec::len), Some(0));
+    assert_eq!(nothing["next_after"], 2);
+    let writer = token_with_scopes("crm", &[Role::Integration], &["faults:write"]);
+    problem(app.get("/v1/events", &writer).await, 403, "forbidden").await;
     problem(
         app.get("/v1/events?limit=0&after=-1", &auditor()).await,
         400,

@@ -120,11 +120,13 @@ pub async fn repair_subjects(args: &RepairArgs) -> Result<RepairReport, String> 
     };
     let commands = Commands::new(pool, std::sync::Arc::new(privacy), Default::default(), etag_key);
     let request = uuid::Uuid::now_v7().to_string();
+    let actor = crate::domain::Actor {
+        id: "opsledger|subjects-repair".to_owned(),
+        roles: vec![crate::domain::Role::Admin],
+    };
     let ctx = CommandContext {
-        actor: crate::domain::Actor {
-            id: "opsledger|subjects-repair".to_owned(),
-            roles: vec![crate::domain::Role::Admin],
-        },
+        reader: crate::domain::permissions::Reader::new(&actor.roles, &[], actor.id.clone()),
+        actor,
         request_id: request.clone(),
         client_request_id: None,
         correlation_id: request,

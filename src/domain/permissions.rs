@@ -43,8 +43,10 @@ pub enum Permission {
     SubjectAdmin,
     /// Read the log of who saw whose personal data, and verify the log.
     AuditRead,
-    /// Follow the global event feed.
+    /// Follow the event feed, filtered by what the principal may read.
     EventsRead,
+    /// Follow the whole event feed, every stream, gap-free.
+    EventsReadAll,
     /// Read changes and the change calendar (bookings and freeze windows).
     ChangeRead,
     /// Draft, amend and submit a change; add notes to it.
@@ -166,9 +168,15 @@ pub const MATRIX: &[Grant] = &[
     },
     Grant {
         permission: Permission::EventsRead,
-        name: "follow the global event feed",
+        name: "follow the event feed, filtered by what one may read (every ticket reader may too)",
         roles: &[Auditor, Admin],
         integration_scope: Some("events:read"),
+    },
+    Grant {
+        permission: Permission::EventsReadAll,
+        name: "follow the whole event feed unfiltered: every stream, gap-free",
+        roles: &[Auditor, Admin],
+        integration_scope: None,
     },
     Grant {
         permission: Permission::ChangeRead,
@@ -284,6 +292,62 @@ impl ReadScope {
     }
 }
 
+/// What of the event feed a principal follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedView {
+    /// Every event of every stream, gap-free: auditors and administrators.
+    Whole,
+    /// The events of the tickets the principal may read, as a single read
+    /// would show them; positions skip what is hidden.
+    Filtered(ReadScope),
+}
+
+impl FeedView {
+    /// The feed a principal may follow, if any: the whole feed with its
+    /// permission, else the filtered feed for anyone who may read tickets
+    /// or holds the feed permission.
+    pub fn of(roles: &[Role], scopes: &[String]) -> Option<FeedView> {
+        if allows(roles, scopes, Permission::EventsReadAll) {
+            Some(FeedView::Whole)
+        } else if allows(roles, scopes, Permission::EventsRead) || allows(roles, scopes, Permission::TicketRead) {
+            Some(FeedView::Filtered(ReadScope::of(roles, scopes)))
+        } else {
+            None
+        }
+    }
+}
+
+/// Whose read rules a request runs under: what the caller may read, and who
+/// they are. A principal that may write tickets but not read them acts only
+/// on tickets it created itself, and learns nothing of any other: to it,
+/// those do not exist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reader {
+    pub scope: ReadScope,
+    /// The caller's actor id (`issuer|subject`).
+    pub actor: String,
+}
+
+impl Reader {
+    pub fn new(roles: &[Role], scopes: &[String], actor: String) -> Reader {
+        Reader {
+            scope: ReadScope::of(roles, scopes),
+            actor,
+        }
+    }
+
+    /// Whether the caller may read a ticket of `kind`.
+    pub fn may_read(&self, kind: TicketKind, complaint_linked: bool) -> bool {
+        self.scope.allows(kind, complaint_linked)
+    }
+
+    /// Whether the caller may act on a ticket: one it may read, or one it
+    /// created (whose view it still gets only as a receipt).
+    pub fn may_act_on(&self, kind: TicketKind, complaint_linked: bool, created_by: Option<&str>) -> bool {
+        self.may_read(kind, complaint_linked) || created_by == Some(self.actor.as_str())
+    }
+}
+
 /// The matrix as a Markdown table, as shown in the README.
 pub fn render_markdown() -> String {
     let mut out = String::from("| permission |");
@@ -317,7 +381,7 @@ pub fn render_markdown() -> String {
 mod tests {
     use super::*;
 
-    const EVERY_PERMISSION: [Permission; 23] = [
+    const EVERY_PERMISSION: [Permission; 24] = [
         Permission::TicketRead,
         Permission::FaultRead,
         Permission::FaultReadLinked,
@@ -334,6 +398,7 @@ mod tests {
         Permission::SubjectAdmin,
         Permission::AuditRead,
         Permission::EventsRead,
+        Permission::EventsReadAll,
         Permission::ChangeRead,
         Permission::ChangeRequest,
         Permission::ChangeAssess,
@@ -342,6 +407,36 @@ mod tests {
         Permission::ChangeImplement,
         Permission::FreezeManage,
     ];
+
+    #[test]
+    fn a_principal_that_may_write_but_not_read_acts_on_its_own_tickets_only() {
+        let writer = Reader::new(&[Role::Integration], &["faults:write".to_owned()], "crm|bot".to_owned());
+        assert!(!writer.may_read(TicketKind::Fault, false));
+        assert!(writer.may_act_on(TicketKind::Fault, false, Some("crm|bot")));
+        assert!(!writer.may_act_on(TicketKind::Fault, false, Some("idp|eng-1")));
+        assert!(!writer.may_act_on(TicketKind::Fault, false, None));
+        let agent = Reader::new(&[Role::Agent], &[], "idp|agent-1".to_owned());
+        assert!(
+            agent.may_act_on(TicketKind::Fault, true, None),
+            "a fault linked to a complaint"
+        );
+        assert!(!agent.may_act_on(TicketKind::Change, false, Some("idp|eng-1")));
+    }
+
+    #[test]
+    fn auditors_follow_the_whole_feed_and_ticket_readers_a_filtered_one() {
+        assert_eq!(FeedView::of(&[Role::Auditor], &[]), Some(FeedView::Whole));
+        let Some(FeedView::Filtered(agent)) = FeedView::of(&[Role::Agent], &[]) else {
+            panic!("agents follow a filtered feed")
+        };
+        assert!(!agent.allows(TicketKind::Change, false));
+        let only_feed = FeedView::of(&[Role::Integration], &["events:read".to_owned()]);
+        let Some(FeedView::Filtered(scope)) = only_feed else {
+            panic!("events:read alone gets the filtered feed: {only_feed:?}")
+        };
+        assert!(TicketKind::ALL.iter().all(|k| !scope.allows(*k, true)));
+        assert_eq!(FeedView::of(&[Role::Integration], &["faults:write".to_owned()]), None);
+    }
 
     #[test]
     fn every_permission_has_exactly_one_row() {
@@ -361,6 +456,7 @@ mod tests {
                     | Permission::FaultReadLinked
                     | Permission::AuditRead
                     | Permission::EventsRead
+                    | Permission::EventsReadAll
                     | Permission::ChangeRead
             );
             assert_eq!(allows(&[Role::Auditor], &[], p), expected, "{p:?}");

@@ -25,7 +25,7 @@ use super::body;
 use super::error::{ApiError, Problem};
 use super::query::Query;
 use super::request::command_context;
-use super::tickets::{PRIVATE, TicketDoc, respond, run_on_ticket, send_outcome, stored_response};
+use super::tickets::{PRIVATE, Shape, TicketDoc, respond, run_on_ticket, send_outcome, stored_response};
 
 /// Draft a change request.
 ///
@@ -293,7 +293,9 @@ async fn send_freeze(
         crate::app::commands::Outcome::Done(window) => Ok(HttpResponse::build(status)
             .insert_header((header::CACHE_CONTROL, PRIVATE))
             .json(window)),
-        crate::app::commands::Outcome::Replayed(stored) => respond(req, principal, state, stored, true).await,
+        crate::app::commands::Outcome::Replayed(stored) => {
+            respond(req, principal, state, stored, true, Shape::View).await
+        }
     }
 }
 

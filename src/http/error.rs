@@ -289,10 +289,9 @@ impl From<CommandError> for ApiError {
             CommandError::NoFreezeWindow(id) => ApiError::NotFound(format!("no freeze window {id}")),
             CommandError::NoSubject(id) => ApiError::NotFound(format!("no data subject {id}")),
             e @ CommandError::SubjectGone { .. } => ApiError::RuleViolated(e.to_string()),
-            CommandError::OtherNotFound(named) => ApiError::Validation(vec![crate::domain::FieldError::new(
-                "/target",
-                format!("there is no ticket {named:?} that you may read"),
-            )]),
+            CommandError::OtherNotFound(named) => {
+                ApiError::NotFound(format!("there is no ticket {named:?} that you may read"))
+            }
             CommandError::BadReference { pointer, detail } => {
                 ApiError::Validation(vec![crate::domain::FieldError::new(pointer, detail)])
             }

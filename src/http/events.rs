@@ -1,6 +1,14 @@
 //! The global event feed: pages by position, and a live Server-Sent Events
 //! stream. Personal data appears exactly as in the ticket views for the
 //! caller's role.
+//!
+//! Auditors and administrators follow the whole feed: every stream, every
+//! position, gap-free. Everyone else who may read tickets (or holds
+//! `events:read`) follows it filtered by the rules of `GET /v1/tickets/{id}`:
+//! only events of tickets they may read now. Positions stay global, so a
+//! filtered feed skips positions by design; `next_after` and the stream's
+//! position move past what was read and hidden, so a reader whose batch was
+//! all hidden still advances, and never waits for a position it has passed.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -15,7 +23,9 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::domain::FieldError;
-use crate::domain::permissions::Permission;
+use crate::domain::permissions::FeedView;
+use crate::domain::ticket::TicketKind;
+use crate::projections::tickets;
 use crate::store::{StoreError, log};
 
 use super::AppState;
@@ -46,7 +56,9 @@ pub struct FeedPage {
     pub events: Vec<FeedEvent>,
     /// The newest position at the time of the request.
     pub head: i64,
-    /// Pass as `after` for the next page; equal to `after` when there was nothing new.
+    /// Pass as `after` for the next page: the last position read, shown or
+    /// not (a filtered feed skips the positions it hides); equal to `after`
+    /// when there was nothing new.
     pub next_after: i64,
 }
 
@@ -60,15 +72,39 @@ pub struct FeedParams {
     pub limit: Option<i64>,
 }
 
+/// The caller's view of the feed, or 403.
+fn feed_view(principal: &Principal) -> Result<FeedView, ApiError> {
+    FeedView::of(&principal.roles, &principal.scopes).ok_or_else(|| {
+        ApiError::Forbidden("following the event feed needs permission to read tickets, or events:read".into())
+    })
+}
+
+/// Up to `limit` positions after `after`, the events among them the caller
+/// may see rendered for it, and the last position read.
 async fn rendered_batch(
     req: &HttpRequest,
     principal: &Principal,
     state: &AppState,
+    view: FeedView,
     after: i64,
     limit: i64,
-) -> Result<Vec<FeedEvent>, ApiError> {
+) -> Result<(Vec<FeedEvent>, i64), ApiError> {
+    metrics::counter!("opsledger_feed_reads_total").increment(1);
     let client = state.pool.get().await.map_err(StoreError::from)?;
-    let logged = log::read_after(&client, after, limit).await?;
+    let mut logged = log::read_after(&client, after, limit).await?;
+    let last_read = logged.last().map_or(after, |l| l.position);
+    if let FeedView::Filtered(scope) = view {
+        let mut streams: Vec<Uuid> = logged.iter().map(|l| l.event.envelope.stream_id).collect();
+        streams.sort_unstable();
+        streams.dedup();
+        let kinds = tickets::kinds_of(&client, &streams).await?;
+        logged.retain(|l| {
+            kinds
+                .get(&l.event.envelope.stream_id)
+                .and_then(|(kind, linked)| TicketKind::parse(kind).map(|k| scope.allows(k, *linked)))
+                .unwrap_or(false)
+        });
+    }
     let mut payloads: Vec<Value> = logged.iter().map(|l| l.event.envelope.payload.clone()).collect();
     reveal(
         req,
@@ -78,7 +114,7 @@ async fn rendered_batch(
         &mut payloads.iter_mut().collect::<Vec<_>>(),
     )
     .await?;
-    Ok(logged
+    let events = logged
         .into_iter()
         .zip(payloads)
         .map(|(l, payload)| FeedEvent {
@@ -87,10 +123,16 @@ async fn rendered_batch(
             event: HistoryEntry::from_stored(l.event, payload),
             global_hash: hex::encode(l.global_hash),
         })
-        .collect())
+        .collect();
+    Ok((events, last_read))
 }
 
 /// Events in position order, a page at a time.
+///
+/// Auditors and administrators get every event, gap-free. Every other
+/// caller that may read tickets (or holds `events:read`) gets only the
+/// events of tickets it may read, rendered as `GET /v1/tickets/{id}` would
+/// show them; its pages skip positions, and `next_after` moves past them.
 #[utoipa::path(
     get,
     path = "/v1/events",
@@ -110,7 +152,7 @@ pub async fn page(
     params: Query<FeedParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::EventsRead)?;
+    let view = feed_view(&principal)?;
     let after = params.after.unwrap_or(0);
     let limit = params.limit.unwrap_or(100);
     let mut errors = Vec::new();
@@ -123,10 +165,9 @@ pub async fn page(
     if !errors.is_empty() {
         return Err(ApiError::InvalidQuery(errors));
     }
-    let events = rendered_batch(&req, &principal, &state, after, limit).await?;
-    let next_after = events.last().map_or(after, |e| e.position);
+    let (events, next_after) = rendered_batch(&req, &principal, &state, view, after, limit).await?;
     // The watched head may trail what this read just returned by a moment.
-    let head = (*state.log_head.borrow()).max(events.last().map_or(0, |e| e.position));
+    let head = (*state.log_head.borrow()).max(next_after);
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .json(FeedPage {
@@ -147,6 +188,7 @@ pub struct StreamParams {
 struct Follower {
     req: HttpRequest,
     principal: Principal,
+    view: FeedView,
     state: web::Data<AppState>,
     head: tokio::sync::watch::Receiver<i64>,
     position: i64,
@@ -183,9 +225,20 @@ impl Follower {
                     self,
                 ));
             }
-            match rendered_batch(&self.req, &self.principal, &self.state, self.position, STREAM_BATCH).await {
-                Ok(events) if !events.is_empty() => {
-                    self.position = events.last().map_or(self.position, |e| e.position);
+            let batch = rendered_batch(
+                &self.req,
+                &self.principal,
+                &self.state,
+                self.view,
+                self.position,
+                STREAM_BATCH,
+            )
+            .await;
+            match batch {
+                // Read past, whether shown or hidden: the next wait is for a
+                // position after this one, never for one already passed.
+                Ok((events, last_read)) if last_read > self.position => {
+                    self.position = last_read;
                     self.pending.extend(events.iter().map(frame));
                     continue;
                 }
@@ -222,6 +275,11 @@ impl Follower {
 /// Each event's `id:` is its position; reconnect with `Last-Event-ID` to
 /// resume exactly where you stopped. A comment line is sent every 15 s of
 /// quiet; the stream ends (`event: end`) when the caller's token expires.
+/// What a caller sees is what `GET /v1/events` shows it: the whole feed for
+/// auditors and administrators, the events of readable tickets for others.
+/// Browsers read it with `fetch` and a stream reader, sending the token in
+/// the `Authorization` header (`EventSource` cannot send headers, and a
+/// token never belongs in a URL).
 #[utoipa::path(
     get,
     path = "/v1/events/stream",
@@ -241,7 +299,7 @@ pub async fn stream(
     params: Query<StreamParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::EventsRead)?;
+    let view = feed_view(&principal)?;
     let last_event_id = match req.headers().get("last-event-id") {
         None => None,
         Some(v) => Some(
@@ -264,6 +322,7 @@ pub async fn stream(
         head: state.log_head.clone(),
         req,
         principal,
+        view,
         state,
         position,
         pending: VecDeque::from([Bytes::from_static(b": following the OpsLedger log\n\n")]),

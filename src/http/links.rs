@@ -10,7 +10,7 @@ use super::AppState;
 use super::auth::Principal;
 use super::body;
 use super::error::{ApiError, Problem};
-use super::tickets::{TicketDoc, may_read, run_on_ticket};
+use super::tickets::{TicketDoc, run_on_ticket};
 
 /// Link this ticket to another one: `relates_to`, `caused_by` or
 /// `duplicates`. The link shows on both tickets (the other one gets the
@@ -121,13 +121,7 @@ async fn run(
         id,
         raw,
         true,
-        async |ctx, target, precondition, render| {
-            let readable = |row: &_| may_read(principal, row);
-            state
-                .commands
-                .link(ctx, target, &cmd, precondition, readable, render)
-                .await
-        },
+        async |ctx, target, precondition, render| state.commands.link(ctx, target, &cmd, precondition, render).await,
     )
     .await
 }

@@ -85,6 +85,7 @@ use super::{audit, changes, complaints, events, faults, history, links, ops, sub
         ops::readyz,
         ops::metrics,
     ),
+    components(schemas(tickets::Receipt)),
     modifiers(&BearerAuth),
     tags(
         (name = "complaints", description = "Customer complaints, from filing to the customer's satisfaction"),

@@ -5,6 +5,7 @@ use actix_web::{HttpMessage, HttpRequest, http::header};
 use sha2::{Digest, Sha256};
 
 use crate::app::commands::{CommandContext, IdempotencyRequest, Precondition};
+use crate::domain::permissions::Reader;
 
 use super::auth::Principal;
 use super::error::ApiError;
@@ -87,8 +88,10 @@ pub fn command_context(req: &HttpRequest, principal: &Principal, body: &[u8]) ->
             })
         }
     };
+    let actor = principal.actor();
     Ok(CommandContext {
-        actor: principal.actor(),
+        reader: Reader::new(&principal.roles, &principal.scopes, actor.id.clone()),
+        actor,
         request_id,
         client_request_id: client_request_id(req),
         correlation_id,

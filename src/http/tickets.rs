@@ -144,9 +144,55 @@ pub async fn reveal(
     Ok(())
 }
 
+/// What a command answers with: a ticket's receipt (its kind, id, number
+/// and version), without the view.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Receipt {
+    pub kind: TicketKind,
+    pub id: Uuid,
+    /// The human-facing reference, e.g. `CMP-2026-000123`.
+    pub number: String,
+    /// The ticket's version after the command.
+    pub version: u64,
+}
+
+impl Receipt {
+    /// The receipt of a stored ticket response.
+    fn of(body: &Value) -> Option<Receipt> {
+        Some(Receipt {
+            kind: TicketKind::parse(body.get("kind")?.as_str()?)?,
+            id: body.get("id")?.as_str()?.parse().ok()?,
+            number: body.get("number")?.as_str()?.to_owned(),
+            version: body.get("version")?.as_u64()?,
+        })
+    }
+}
+
+/// How much of a ticket a response carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// The view, rendered for the caller.
+    View,
+    /// The receipt alone: the caller may not read the ticket (it may write
+    /// tickets it cannot read, and acts on its own), or asked for
+    /// `Prefer: return=minimal`.
+    Receipt,
+}
+
+/// Whether the request asks for `Prefer: return=minimal` (RFC 7240 §4.2).
+pub(crate) fn prefers_minimal(req: &HttpRequest) -> bool {
+    req.headers()
+        .get_all("prefer")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| p.trim().eq_ignore_ascii_case("return=minimal"))
+}
+
 /// Sends the outcome of a command: the new view as `status` (with a
 /// `Location` when `created`), or the replayed response of an earlier
-/// request with the same idempotency key.
+/// request with the same idempotency key. Both answer under the caller's
+/// current read rules: a ticket it may not read (now) is answered with its
+/// receipt only, never with the view.
 pub async fn send_outcome(
     req: &HttpRequest,
     principal: &Principal,
@@ -155,19 +201,38 @@ pub async fn send_outcome(
     status: StatusCode,
     created: bool,
 ) -> Result<HttpResponse, ApiError> {
-    match outcome {
+    let (stored, replayed, readable) = match outcome {
         Outcome::Done(row) => {
-            respond(
-                req,
-                principal,
-                state,
+            let readable = may_read(principal, &row);
+            (
                 stored_response(state, &row, principal, status, created),
                 false,
+                readable,
             )
-            .await
         }
-        Outcome::Replayed(stored) => respond(req, principal, state, stored, true).await,
-    }
+        Outcome::Replayed(stored) => {
+            let id = serde_json::from_slice::<Value>(&stored.body)
+                .ok()
+                .and_then(|body| Receipt::of(&body))
+                .map(|r| r.id);
+            let readable = match id {
+                Some(id) => {
+                    let client = state.pool.get().await.map_err(store::StoreError::from)?;
+                    tickets::get(&client, &TicketRef::Id(id))
+                        .await?
+                        .is_some_and(|row| may_read(principal, &row))
+                }
+                None => false,
+            };
+            (stored, true, readable)
+        }
+    };
+    let shape = if readable && !prefers_minimal(req) {
+        Shape::View
+    } else {
+        Shape::Receipt
+    };
+    respond(req, principal, state, stored, replayed, shape).await
 }
 
 /// Runs a command on the existing ticket `id` names: reads the client's
@@ -195,19 +260,32 @@ pub(crate) async fn run_on_ticket(
     send_outcome(req, principal, state, outcome, StatusCode::OK, false).await
 }
 
-/// Sends a stored response, rendered for `principal`.
+/// Sends a stored response, rendered for `principal`, in `shape`.
 pub async fn respond(
     req: &HttpRequest,
     principal: &Principal,
     state: &AppState,
     r: StoredResponse,
     replayed: bool,
+    shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
     let mut body: Value = serde_json::from_slice(&r.body)
         .map_err(|e| ApiError::Internal(format!("a stored response is not JSON: {e}")))?;
-    let client = state.pool.get().await.map_err(store::StoreError::from)?;
-    reveal(req, principal, state, &client, &mut [&mut body]).await?;
     let mut builder = HttpResponse::build(StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK));
+    match shape {
+        Shape::View => {
+            let client = state.pool.get().await.map_err(store::StoreError::from)?;
+            reveal(req, principal, state, &client, &mut [&mut body]).await?;
+        }
+        Shape::Receipt => {
+            let receipt =
+                Receipt::of(&body).ok_or_else(|| ApiError::Internal("a stored response names no ticket".into()))?;
+            body = serde_json::to_value(receipt).map_err(|e| ApiError::Internal(e.to_string()))?;
+            if prefers_minimal(req) {
+                builder.insert_header(("Preference-Applied", "return=minimal"));
+            }
+        }
+    }
     builder
         .content_type("application/json")
         .insert_header((header::CACHE_CONTROL, PRIVATE));

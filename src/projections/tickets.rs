@@ -54,6 +54,21 @@ pub struct TicketRow {
     pub window: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
+impl TicketRow {
+    /// The actor who created the ticket (a change's requester), as its view
+    /// records it.
+    pub fn created_by(&self) -> Option<&str> {
+        self.view
+            .get("created_by")
+            .or_else(|| self.view.get("requester"))
+            .and_then(Value::as_str)
+    }
+
+    pub fn ticket_kind(&self) -> Option<TicketKind> {
+        TicketKind::parse(&self.kind)
+    }
+}
+
 const COLUMNS: &str = "t.id, t.number, t.kind, t.status, t.priority, t.team, t.assignee, t.channel, t.created_at, t.updated_at, \
      t.version, t.view, t.subject_id, t.severity, t.complaint_linked, t.window_start, t.window_end";
 
@@ -125,6 +140,22 @@ pub async fn identify(client: &impl GenericClient, r: &TicketRef) -> Result<Opti
         })
     })
     .transpose()
+}
+
+/// The kind of each of `ids` that is a ticket, and whether it is linked to
+/// a complaint: what read rules need. Streams that are no tickets (data
+/// subjects, calendars, freeze windows) are absent.
+pub async fn kinds_of(
+    client: &impl GenericClient,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, (String, bool)>, StoreError> {
+    let statement = client
+        .prepare_cached("SELECT id, kind, complaint_linked FROM tickets WHERE id = ANY($1)")
+        .await?;
+    let rows = client.query(&statement, &[&ids]).await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get(0)?, (row.try_get(1)?, row.try_get(2)?))))
+        .collect()
 }
 
 /// The current view together with the head of its stream, in one round

@@ -66,16 +66,8 @@ impl Commands {
             // faults cannot deadlock.
             let mut faults = Vec::with_capacity(refs.len());
             for (i, r) in refs.iter().enumerate() {
-                let (row, head) = self
-                    .lock_other(tx, r, &cmd.linked_faults[i])
-                    .await
-                    .map_err(|e| match e {
-                        CommandError::OtherNotFound(reference) => CommandError::BadReference {
-                            pointer: format!("/linked_faults/{i}"),
-                            detail: format!("no fault {reference:?}"),
-                        },
-                        other => other,
-                    })?;
+                // A fault the drafter may not read is missing, whatever it is.
+                let (row, head) = self.lock_named(tx, ctx, r, &cmd.linked_faults[i]).await?;
                 if row.kind != TicketKind::Fault.as_str() {
                     return Err(CommandError::BadReference {
                         pointer: format!("/linked_faults/{i}"),
@@ -133,7 +125,7 @@ impl Commands {
     ) -> Result<Outcome, CommandError> {
         let retry = matches!(precondition, Precondition::Commutes);
         self.execute(ctx, retry, render, async |tx| {
-            let locked = self.lock::<Change>(tx, target, precondition).await?;
+            let locked = self.lock::<Change>(tx, ctx, target, precondition).await?;
             let now = now_after(Some(&locked.head));
             let events = change::decide(&locked.state, cmd, &ctx.actor.id, now)?;
             Plan::single(StreamWrite::new(
@@ -162,7 +154,7 @@ impl Commands {
         // A lost race on a calendar is retried: the retry reads the booking
         // that won and refuses (or records the override) like any conflict.
         self.execute(ctx, true, render, async |tx| {
-            let locked = self.lock::<Change>(tx, target, precondition).await?;
+            let locked = self.lock::<Change>(tx, ctx, target, precondition).await?;
             let now = now_after(Some(&locked.head));
             lock_freezes(tx, false).await?;
             let freezes = freeze_calendar(tx).await?;
@@ -193,7 +185,7 @@ impl Commands {
         render: impl Fn(&TicketRow) -> StoredResponse,
     ) -> Result<Outcome, CommandError> {
         self.execute(ctx, true, render, async |tx| {
-            let locked = self.lock::<Change>(tx, target, precondition).await?;
+            let locked = self.lock::<Change>(tx, ctx, target, precondition).await?;
             let now = now_after(Some(&locked.head));
             let calendars = service_calendars(tx, &locked.state.affected_services).await?;
             let (events, releases) = change::unschedule(&locked.state, cmd)?;

@@ -115,7 +115,7 @@ impl Commands {
     ) -> Result<Outcome, CommandError> {
         let commutes = matches!(precondition, Precondition::Commutes);
         self.execute(ctx, commutes, render, async |tx| {
-            let locked = self.lock::<Complaint>(tx, target, precondition).await?;
+            let locked = self.lock::<Complaint>(tx, ctx, target, precondition).await?;
             let now = now_after(Some(&locked.head));
             let mut events = complaint::decide(&locked.state, cmd, now)?;
             self.seal_personal(tx, locked.state.subject, &mut events).await?;

@@ -46,7 +46,7 @@ impl Commands {
     ) -> Result<Outcome, CommandError> {
         let fault_id = Uuid::now_v7();
         self.execute(ctx, false, render, async |tx| {
-            let locked = self.lock::<Complaint>(tx, target, precondition).await?;
+            let locked = self.lock::<Complaint>(tx, ctx, target, precondition).await?;
             let now = now_after(Some(&locked.head));
             // Decide once with a placeholder number, so a refused escalation
             // consumes no number.
@@ -81,7 +81,7 @@ impl Commands {
     ) -> Result<Outcome, CommandError> {
         let retry = matches!(precondition, Precondition::Commutes);
         self.execute(ctx, retry, render, async |tx| {
-            let locked = self.lock::<Fault>(tx, target, precondition).await?;
+            let locked = self.lock::<Fault>(tx, ctx, target, precondition).await?;
             let now = now_after(Some(&locked.head));
             let events = fault::decide(&locked.state, cmd, &ctx.actor.id, now)?;
             // What the complaints must learn of: a resolution, or that one

@@ -111,30 +111,29 @@ impl LinkCommand {
 impl Commands {
     /// Links the target ticket to another one, recording the link on both
     /// (with the inverse relation on the other), or removes their link,
-    /// recording the removal on both. `may_read` says whether the caller may
-    /// see a ticket: one they may not is reported as missing.
+    /// recording the removal on both. Both must be tickets the caller may
+    /// read: one it may not is reported as missing.
     pub async fn link(
         &self,
         ctx: &CommandContext,
         target: &TicketRef,
         cmd: &LinkCommand,
         precondition: &Precondition,
-        may_read: impl Fn(&TicketRow) -> bool,
         render: impl Fn(&TicketRow) -> StoredResponse,
     ) -> Result<Outcome, CommandError> {
         let named = cmd.target();
         let other_ref = TicketRef::parse(named).ok_or_else(|| CommandError::OtherNotFound(named.to_owned()))?;
         let retry = matches!(precondition, Precondition::Commutes);
         self.execute(ctx, retry, render, async |tx| {
-            let (this_row, this_head) = lock_target(tx, target, None).await?;
-            if !may_read(&this_row) {
+            let (this_row, this_head) = lock_target(tx, &ctx.reader, target, None).await?;
+            let readable = this_row
+                .ticket_kind()
+                .is_some_and(|kind| ctx.reader.may_read(kind, this_row.complaint_linked));
+            if !readable {
                 return Err(CommandError::NotFound);
             }
             self.check_precondition(precondition, &this_row)?;
-            let (other_row, other_head) = self.lock_other(tx, &other_ref, named).await?;
-            if !may_read(&other_row) {
-                return Err(CommandError::OtherNotFound(named.to_owned()));
-            }
+            let (other_row, other_head) = self.lock_named(tx, ctx, &other_ref, named).await?;
             let this = Linkable::new(this_row, this_head)?;
             let other = Linkable::new(other_row, other_head)?;
             let (this_ref, other_ref) = (this.reference(), other.reference());

@@ -27,6 +27,7 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::{GenericClient, Pool, Transaction};
 use uuid::Uuid;
 
+use crate::domain::permissions::Reader;
 use crate::domain::ticket::TicketKind;
 use crate::domain::{Actor, DomainError, Role};
 use crate::privacy::{Privacy, PrivacyError};
@@ -47,6 +48,10 @@ const RETRIES: usize = 3;
 #[derive(Debug, Clone)]
 pub struct CommandContext {
     pub actor: Actor,
+    /// The caller's read rules: a ticket it may not act on is reported as
+    /// missing, before any precondition is compared, so neither its
+    /// existence nor its version leaks.
+    pub reader: Reader,
     /// The server's id of the request.
     pub request_id: String,
     /// The id the client sent for the request (`X-Request-Id`), if any.
@@ -334,17 +339,39 @@ impl Commands {
     async fn lock<A: Projected>(
         &self,
         tx: &Transaction<'_>,
+        ctx: &CommandContext,
         target: &TicketRef,
         precondition: &Precondition,
     ) -> Result<Locked<A>, CommandError> {
-        let (row, head) = lock_target(tx, target, Some(A::KIND)).await?;
+        let (row, head) = lock_target(tx, &ctx.reader, target, Some(A::KIND)).await?;
         self.check_precondition(precondition, &row)?;
         let state = state_of(&row)?;
         Ok(Locked { state, head, row })
     }
 
-    /// Locks another ticket a command names (not its target): no
-    /// precondition applies, and a missing one is the client's mistake.
+    /// Locks another ticket the caller names in a command (not its
+    /// target): it must be one the caller may read, and one it may not is
+    /// reported as missing, whatever its kind.
+    async fn lock_named(
+        &self,
+        tx: &Transaction<'_>,
+        ctx: &CommandContext,
+        target: &TicketRef,
+        named: &str,
+    ) -> Result<(TicketRow, StreamHead), CommandError> {
+        let (row, head) = self.lock_other(tx, target, named).await?;
+        let readable = row
+            .ticket_kind()
+            .is_some_and(|kind| ctx.reader.may_read(kind, row.complaint_linked));
+        if !readable {
+            return Err(CommandError::OtherNotFound(named.to_owned()));
+        }
+        Ok((row, head))
+    }
+
+    /// Locks another ticket a command affects (not its target), such as the
+    /// complaints a fault's resolution is passed on to: no precondition or
+    /// read rule applies, and a missing one is the client's mistake.
     async fn lock_other(
         &self,
         tx: &Transaction<'_>,
@@ -387,15 +414,25 @@ async fn next_number(
 }
 
 /// Locks the target ticket of a command, of any kind unless `kind` is
-/// given; the caller checks the client's precondition against it.
+/// given, and checks that the caller may act on it (else it is missing)
+/// and then its kind. The caller compares the client's precondition after
+/// this: read rules come first, so a caller learns neither the existence,
+/// the kind nor the version of a ticket it may not read.
 async fn lock_target(
     tx: &Transaction<'_>,
+    reader: &Reader,
     target: &TicketRef,
     kind: Option<TicketKind>,
 ) -> Result<(TicketRow, StreamHead), CommandError> {
     let (row, head) = tickets::lock_with_head(tx, target)
         .await?
         .ok_or(CommandError::NotFound)?;
+    let may_act = row
+        .ticket_kind()
+        .is_some_and(|k| reader.may_act_on(k, row.complaint_linked, row.created_by()));
+    if !may_act {
+        return Err(CommandError::NotFound);
+    }
     if let Some(kind) = kind
         && row.kind != kind.as_str()
     {
