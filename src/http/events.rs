@@ -74,9 +74,9 @@ pub struct FeedParams {
 
 /// The caller's view of the feed, or 403.
 fn feed_view(principal: &Principal) -> Result<FeedView, ApiError> {
-    FeedView::of(&principal.roles, &principal.scopes).ok_or_else(|| {
-        ApiError::Forbidden("following the event feed needs permission to read tickets, or events:read".into())
-    })
+    FeedView::of(&principal.roles, &principal.scopes).ok_or(ApiError::Forbidden(
+        "following the event feed needs permission to read tickets, or events:read",
+    ))
 }
 
 /// Up to `limit` positions after `after`, the events among them the caller
