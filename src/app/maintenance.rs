@@ -118,7 +118,13 @@ pub async fn repair_subjects(args: &RepairArgs) -> Result<RepairReport, String> 
             .map_err(|e| e.to_string())?;
         super::etag::EtagKey::new(&key).map_err(|e| e.to_string())?
     };
-    let commands = Commands::new(pool, std::sync::Arc::new(privacy), Default::default(), etag_key);
+    let commands = Commands::new(
+        pool,
+        std::sync::Arc::new(privacy),
+        Default::default(),
+        etag_key,
+        super::clock::SystemClock::shared(),
+    );
     let request = uuid::Uuid::now_v7().to_string();
     let actor = crate::domain::Actor {
         id: "opsledger|subjects-repair".to_owned(),

@@ -3,6 +3,7 @@
 
 pub mod auth_config;
 pub mod backup;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod database;

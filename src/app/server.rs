@@ -20,6 +20,7 @@ use crate::store::sequencer::{AppendSignal, Sequencer};
 use tokio::sync::watch;
 
 use super::auth_config;
+use super::clock::{SharedClock, SystemClock};
 use super::commands::Commands;
 use super::config::ServeArgs;
 use super::database::{self, Database};
@@ -55,7 +56,14 @@ pub struct Application {
 }
 
 impl Application {
+    /// The server `opsledger serve` runs: on the system clock.
     pub async fn build(args: ServeArgs) -> Result<Application, StartupError> {
+        Application::build_with_clock(args, SystemClock::shared()).await
+    }
+
+    /// The server on a given clock, which every command reads: tests set
+    /// the time a command happens at.
+    pub async fn build_with_clock(args: ServeArgs, clock: SharedClock) -> Result<Application, StartupError> {
         let dev_mode = args.auth.dev_mode || args.database.database_url.is_none();
         if dev_mode {
             tracing::warn!("development mode: HS256 tokens signed with the development secret are accepted");
@@ -104,8 +112,9 @@ impl Application {
                 privacy.clone(),
                 appended.clone(),
                 etag_key.clone(),
+                clock.clone(),
             ),
-            subjects: Subjects::new(database.pool.clone(), privacy.clone(), appended.clone()),
+            subjects: Subjects::new(database.pool.clone(), privacy.clone(), appended.clone(), clock),
             privacy,
             access_log: AccessLog::start(database.pool.clone()),
             metrics_token,

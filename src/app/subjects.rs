@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::Pool;
 use uuid::Uuid;
 
+use super::clock::SharedClock;
 use crate::domain::subject::{self, EraseSubject};
 use crate::privacy::crypto::IndexKind;
 use crate::privacy::render::Gone;
@@ -47,14 +48,16 @@ pub struct Subjects {
     pool: Pool,
     privacy: Arc<Privacy>,
     appended: AppendSignal,
+    clock: SharedClock,
 }
 
 impl Subjects {
-    pub fn new(pool: Pool, privacy: Arc<Privacy>, appended: AppendSignal) -> Subjects {
+    pub fn new(pool: Pool, privacy: Arc<Privacy>, appended: AppendSignal, clock: SharedClock) -> Subjects {
         Subjects {
             pool,
             privacy,
             appended,
+            clock,
         }
     }
 
@@ -89,7 +92,7 @@ impl Subjects {
             });
         }
         let events = subject::erase(subject, cmd, false)?;
-        let now = store::envelope::to_micros(Utc::now());
+        let now = store::envelope::to_micros(self.clock.now());
         let new_events = events.iter().map(NewEvent::from_domain).collect();
         let sealed = store::seal(subject, None, new_events, &metadata(ctx), now)?;
         store::insert(&tx, &sealed).await.map_err(|e| match e {

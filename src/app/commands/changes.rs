@@ -13,6 +13,7 @@
 use deadpool_postgres::{GenericClient, Transaction};
 use uuid::Uuid;
 
+use crate::app::clock::Clock;
 use crate::domain::change::calendar::{self, CalendarEvent, ServiceCalendar};
 use crate::domain::change::freeze::{self, DeclareFreeze, FREEZE_STREAM_ID, FreezeCalendar, FreezeWindow, LiftFreeze};
 use crate::domain::change::{self, Change, ChangeCommand, DraftChange, ScheduleChange, Unschedule};
@@ -61,7 +62,7 @@ impl Commands {
             })
             .collect::<Result<Vec<_>, _>>()?;
         self.execute(ctx, false, render, async |tx| {
-            let now = now_after(None);
+            let now = self.now_after(None);
             // Lock the faults in a fixed order, so two drafts naming the same
             // faults cannot deadlock.
             let mut faults = Vec::with_capacity(refs.len());
@@ -99,7 +100,7 @@ impl Commands {
                     comment: None,
                 };
                 let (on_fault, _) = link::link_pair(&fault.ticket_ref(), &fault.links, &change_ref, &[], &request)?;
-                let now = now_after(Some(&head));
+                let now = self.now_after(Some(&head));
                 writes.push(StreamWrite::new(
                     fault.id,
                     Some(fault),
@@ -126,7 +127,7 @@ impl Commands {
         let retry = matches!(precondition, Precondition::Commutes);
         self.execute(ctx, retry, render, async |tx| {
             let locked = self.lock::<Change>(tx, ctx, target, precondition).await?;
-            let now = now_after(Some(&locked.head));
+            let now = self.now_after(Some(&locked.head));
             let events = change::decide(&locked.state, cmd, &ctx.actor.id, now)?;
             Plan::single(StreamWrite::new(
                 locked.row.id,
@@ -155,7 +156,7 @@ impl Commands {
         // that won and refuses (or records the override) like any conflict.
         self.execute(ctx, true, render, async |tx| {
             let locked = self.lock::<Change>(tx, ctx, target, precondition).await?;
-            let now = now_after(Some(&locked.head));
+            let now = self.now_after(Some(&locked.head));
             lock_freezes(tx, false).await?;
             let freezes = freeze_calendar(tx).await?;
             let calendars = service_calendars(tx, &locked.state.affected_services).await?;
@@ -169,7 +170,12 @@ impl Commands {
                 ctx,
                 now,
             )?];
-            writes.extend(calendar_writes(scheduled.bookings, &calendars, ctx)?);
+            writes.extend(calendar_writes(
+                scheduled.bookings,
+                &calendars,
+                ctx,
+                self.clock.as_ref(),
+            )?);
             Plan::tickets(writes)
         })
         .await
@@ -186,7 +192,7 @@ impl Commands {
     ) -> Result<Outcome, CommandError> {
         self.execute(ctx, true, render, async |tx| {
             let locked = self.lock::<Change>(tx, ctx, target, precondition).await?;
-            let now = now_after(Some(&locked.head));
+            let now = self.now_after(Some(&locked.head));
             let calendars = service_calendars(tx, &locked.state.affected_services).await?;
             let (events, releases) = change::unschedule(&locked.state, cmd)?;
             let mut writes = vec![StreamWrite::new(
@@ -197,7 +203,7 @@ impl Commands {
                 ctx,
                 now,
             )?];
-            writes.extend(calendar_writes(releases, &calendars, ctx)?);
+            writes.extend(calendar_writes(releases, &calendars, ctx, self.clock.as_ref())?);
             Plan::tickets(writes)
         })
         .await
@@ -214,7 +220,7 @@ impl Commands {
         self.execute(ctx, false, render, async |tx| {
             lock_freezes(tx, true).await?;
             let (state, head) = freeze_stream(tx).await?;
-            let now = now_after(head.as_ref());
+            let now = self.now_after(head.as_ref());
             let events = freeze::declare_freeze(id, cmd, now)?;
             freeze_plan(state, head.as_ref(), events, id, ctx, now)
         })
@@ -236,7 +242,7 @@ impl Commands {
             if !state.windows.iter().any(|w| w.id == id) {
                 return Err(CommandError::NoFreezeWindow(id));
             }
-            let now = now_after(head.as_ref());
+            let now = self.now_after(head.as_ref());
             let events = freeze::lift_freeze(&state, id, cmd)?;
             freeze_plan(Some(state), head.as_ref(), events, id, ctx, now)
         })
@@ -315,6 +321,7 @@ fn calendar_writes(
     events: Vec<CalendarEvent>,
     calendars: &[(ServiceCalendar, Option<StreamHead>)],
     ctx: &CommandContext,
+    clock: &dyn Clock,
 ) -> Result<Vec<StreamWrite>, CommandError> {
     let mut writes = Vec::with_capacity(events.len());
     for event in events {
@@ -326,7 +333,7 @@ fn calendar_writes(
             .iter()
             .find(|(c, _)| &c.service == service)
             .ok_or_else(|| CommandError::Corrupt(format!("no calendar was read for {service:?}")))?;
-        let now = now_after(head.as_ref());
+        let now = now_after(clock, head.as_ref());
         let stream = calendar::calendar_stream_id(service);
         writes.push((
             stream,

@@ -1,9 +1,9 @@
 //! Filing complaints and applying commands to them.
 
-use chrono::Utc;
 use deadpool_postgres::{GenericClient, Transaction};
 use uuid::Uuid;
 
+use crate::app::clock::Clock;
 use crate::domain::complaint::{
     self, Complaint, ComplaintCommand, ComplaintEvent, FileComplaint, FilingSubject, ResealCause, ResealPersonalData,
     ResealedValue, SubjectJoin,
@@ -32,7 +32,7 @@ impl Commands {
     ) -> Result<Outcome, CommandError> {
         // Validate before taking a number, so a refused request consumes nothing.
         let id = Uuid::now_v7();
-        let now = store::envelope::to_micros(Utc::now());
+        let now = self.now_after(None);
         complaint::file(id, "CMP-0000-000000", Uuid::nil(), cmd, now)?;
         let c = &cmd.complainant;
         let contacts: Vec<(IndexKind, &str)> = [
@@ -116,7 +116,7 @@ impl Commands {
         let commutes = matches!(precondition, Precondition::Commutes);
         self.execute(ctx, commutes, render, async |tx| {
             let locked = self.lock::<Complaint>(tx, ctx, target, precondition).await?;
-            let now = now_after(Some(&locked.head));
+            let now = self.now_after(Some(&locked.head));
             let mut events = complaint::decide(&locked.state, cmd, now)?;
             self.seal_personal(tx, locked.state.subject, &mut events).await?;
             Plan::single(StreamWrite::new(
@@ -157,6 +157,7 @@ impl Commands {
 pub(super) async fn reseal_complaint(
     tx: &Transaction<'_>,
     ctx: &CommandContext,
+    clock: &dyn Clock,
     ticket: Uuid,
     old: &SubjectKey,
     new: &SubjectKey,
@@ -199,6 +200,6 @@ pub(super) async fn reseal_complaint(
     for event in &mut events {
         privacy::seal_fields(event.personal_mut(), new)?;
     }
-    let now = now_after(Some(&head));
+    let now = now_after(clock, Some(&head));
     StreamWrite::new(row.id, Some(state), Some(&head), events, ctx, now)
 }

@@ -9,9 +9,7 @@ use crate::domain::ticket::TicketKind;
 use crate::projections::tickets::{TicketRef, TicketRow};
 use crate::store::idempotency::StoredResponse;
 
-use super::{
-    CommandContext, CommandError, Commands, Outcome, Plan, Precondition, StreamWrite, next_number, now_after, state_of,
-};
+use super::{CommandContext, CommandError, Commands, Outcome, Plan, Precondition, StreamWrite, next_number, state_of};
 
 impl Commands {
     /// Reports a new fault.
@@ -22,7 +20,7 @@ impl Commands {
         render: impl Fn(&TicketRow) -> StoredResponse,
     ) -> Result<Outcome, CommandError> {
         let id = Uuid::now_v7();
-        let now = now_after(None);
+        let now = self.now_after(None);
         // Validate before taking a number, so a refused request consumes nothing.
         fault::report(id, "FLT-0000-000000", cmd, now)?;
         self.execute(ctx, false, render, async |tx| {
@@ -47,7 +45,7 @@ impl Commands {
         let fault_id = Uuid::now_v7();
         self.execute(ctx, false, render, async |tx| {
             let locked = self.lock::<Complaint>(tx, ctx, target, precondition).await?;
-            let now = now_after(Some(&locked.head));
+            let now = self.now_after(Some(&locked.head));
             // Decide once with a placeholder number, so a refused escalation
             // consumes no number.
             fault::escalate(&locked.state, fault_id, "FLT-0000-000000", cmd, now)?;
@@ -82,7 +80,7 @@ impl Commands {
         let retry = matches!(precondition, Precondition::Commutes);
         self.execute(ctx, retry, render, async |tx| {
             let locked = self.lock::<Fault>(tx, ctx, target, precondition).await?;
-            let now = now_after(Some(&locked.head));
+            let now = self.now_after(Some(&locked.head));
             let events = fault::decide(&locked.state, cmd, &ctx.actor.id, now)?;
             // What the complaints must learn of: a resolution, or that one
             // no longer holds.
@@ -114,7 +112,7 @@ impl Commands {
                         FaultNews::Resolved(resolution) => complaint::linked_fault_resolved(&this, resolution),
                         FaultNews::Reopened(reason) => complaint::linked_fault_reopened(&this, reason),
                     };
-                    let now = now_after(Some(&head));
+                    let now = self.now_after(Some(&head));
                     writes.push(StreamWrite::new(
                         row.id,
                         Some(state),

@@ -1,5 +1,6 @@
 //! Links between any two tickets, recorded on both.
 
+use crate::app::clock::Clock;
 use crate::domain::change::{Change, ChangeEvent};
 use crate::domain::complaint::{Complaint, ComplaintEvent};
 use crate::domain::fault::{Fault, FaultEvent};
@@ -60,8 +61,8 @@ impl Linkable {
         }
     }
 
-    fn write(self, event: LinkEvent, ctx: &CommandContext) -> Result<StreamWrite, CommandError> {
-        let now = now_after(Some(&self.head));
+    fn write(self, event: LinkEvent, ctx: &CommandContext, clock: &dyn Clock) -> Result<StreamWrite, CommandError> {
+        let now = now_after(clock, Some(&self.head));
         let (id, head) = (self.row.id, Some(&self.head));
         match (self.state, event) {
             (State::Complaint(c), LinkEvent::Linked(e)) => {
@@ -147,7 +148,10 @@ impl Commands {
                     (LinkEvent::Unlinked(a), LinkEvent::Unlinked(b))
                 }
             };
-            Plan::tickets(vec![this.write(this_event, ctx)?, other.write(other_event, ctx)?])
+            Plan::tickets(vec![
+                this.write(this_event, ctx, self.clock.as_ref())?,
+                other.write(other_event, ctx, self.clock.as_ref())?,
+            ])
         })
         .await
     }

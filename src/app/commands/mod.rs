@@ -37,6 +37,7 @@ use crate::store::idempotency::{self, StoredResponse};
 use crate::store::sequencer::AppendSignal;
 use crate::store::{self, Metadata, NewEvent, StoreError, StoredEvent, StreamHead};
 
+use super::clock::{Clock, SharedClock};
 use super::etag;
 
 /// Commands that may be retried after losing a race at insert (adding a
@@ -148,6 +149,7 @@ pub struct Commands {
     privacy: Arc<Privacy>,
     appended: AppendSignal,
     etag_key: etag::EtagKey,
+    clock: SharedClock,
 }
 
 /// One stream's share of a command: its sealed events and, for a ticket,
@@ -246,13 +248,25 @@ pub(crate) struct Locked<A> {
 }
 
 impl Commands {
-    pub fn new(pool: Pool, privacy: Arc<Privacy>, appended: AppendSignal, etag_key: etag::EtagKey) -> Commands {
+    pub fn new(
+        pool: Pool,
+        privacy: Arc<Privacy>,
+        appended: AppendSignal,
+        etag_key: etag::EtagKey,
+        clock: SharedClock,
+    ) -> Commands {
         Commands {
             pool,
             privacy,
             appended,
             etag_key,
+            clock,
         }
+    }
+
+    /// Now, as this service's clock says, but never before `head`.
+    fn now_after(&self, head: Option<&StreamHead>) -> DateTime<Utc> {
+        now_after(self.clock.as_ref(), head)
     }
 
     /// Runs `attempt` in a transaction and commits what it planned together
@@ -450,8 +464,8 @@ fn state_of<A: Projected>(row: &TicketRow) -> Result<A, CommandError> {
 
 /// The instant a command on a stream happens: now, but never before the
 /// stream's latest event.
-fn now_after(head: Option<&StreamHead>) -> DateTime<Utc> {
-    let now = store::envelope::to_micros(Utc::now());
+fn now_after(clock: &dyn Clock, head: Option<&StreamHead>) -> DateTime<Utc> {
+    let now = store::envelope::to_micros(clock.now());
     head.map_or(now, |h| now.max(h.recorded_at))
 }
 

@@ -21,7 +21,7 @@ use crate::store::idempotency::StoredResponse;
 use crate::store::{self, StoreError};
 
 use super::complaints::reseal_complaint;
-use super::{CommandContext, CommandError, Commands, Outcome, Plan, ResponseSubject, StreamWrite, now_after, write};
+use super::{CommandContext, CommandError, Commands, Outcome, Plan, ResponseSubject, StreamWrite, write};
 
 /// What a merge did.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -104,13 +104,25 @@ impl Commands {
             let held = tickets::of_subject(tx, subject, true).await?;
             let mut writes = Vec::with_capacity(held.len() + 1);
             for ticket in &held {
-                writes.push(reseal_complaint(tx, ctx, ticket.id, &from, &into, ResealCause::Merge, &cmd.reason).await?);
+                writes.push(
+                    reseal_complaint(
+                        tx,
+                        ctx,
+                        self.clock.as_ref(),
+                        ticket.id,
+                        &from,
+                        &into,
+                        ResealCause::Merge,
+                        &cmd.reason,
+                    )
+                    .await?,
+                );
             }
             keys::move_index(tx, subject, into.subject).await?;
             keys::shred(tx, subject).await?;
             let ids: Vec<Uuid> = held.iter().map(|t| t.id).collect();
             let events = subject::merge(subject, cmd, ids.clone())?;
-            let recorded = StreamWrite::without_view(subject, None, &events, ctx, now_after(None))?;
+            let recorded = StreamWrite::without_view(subject, None, &events, ctx, self.now_after(None))?;
             let event_id = first_event_id(&recorded)?;
             writes.push(recorded);
             Ok(Plan {
@@ -194,6 +206,7 @@ impl Commands {
                         reseal_complaint(
                             &tx,
                             ctx,
+                            self.clock.as_ref(),
                             held[i].id,
                             &old,
                             &new,
@@ -208,7 +221,13 @@ impl Commands {
             }
             keys::shred(&tx, subject).await?;
             let events = subject::repaired(subject, successors.clone());
-            writes.push(StreamWrite::without_view(subject, None, &events, ctx, now_after(None))?);
+            writes.push(StreamWrite::without_view(
+                subject,
+                None,
+                &events,
+                ctx,
+                self.now_after(None),
+            )?);
             let plan = Plan { writes, response: () };
             write(&tx, ctx, &plan, None).await?;
             tx.commit().await.map_err(StoreError::from)?;
