@@ -294,7 +294,7 @@ fn subject_samples() -> Vec<SubjectEvent> {
             subject: rossi,
             merged_into: zhang,
             reason: "同一客户，两次来电".to_owned(),
-            tickets: vec![ticket],
+            merged_tickets: vec![ticket],
         }),
         SubjectEvent::Repaired(SubjectRepaired {
             subject: zhang,
@@ -480,7 +480,7 @@ fn complaint_samples() -> Vec<ComplaintEvent> {
             subject: Uuid::parse_str("5d1c6f0e-8a7b-4c3d-9e2f-1a0b9c8d7e6f").expect("valid uuid"),
             previous_subject: Uuid::parse_str(SUBJECT_ZHANG).expect("valid uuid"),
             cause: ResealCause::Repair,
-            reason: opsledger::domain::subject::REPAIR_REASON.to_owned(),
+            reseal_reason: opsledger::domain::subject::REPAIR_REASON.to_owned(),
             values: vec![ResealedValue {
                 version: 1,
                 pointer: "/complainant/name".to_owned(),

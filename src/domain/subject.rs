@@ -55,7 +55,7 @@ pub struct SubjectMerged {
     pub merged_into: Uuid,
     pub reason: String,
     /// The complaints whose data moved.
-    pub tickets: Vec<Uuid>,
+    pub merged_tickets: Vec<Uuid>,
 }
 
 /// A privacy repair split a subject that a matching contact had joined
@@ -178,7 +178,7 @@ pub fn merge(subject: Uuid, cmd: &MergeSubjects, tickets: Vec<Uuid>) -> Result<V
         subject,
         merged_into: cmd.into,
         reason: cmd.reason.clone(),
-        tickets,
+        merged_tickets: tickets,
     })])
 }
 
@@ -196,14 +196,17 @@ pub fn repaired(subject: Uuid, successors: Vec<Uuid>) -> Vec<SubjectEvent> {
 pub struct Filing {
     /// How the filing joined the subject, if it recorded that.
     pub joined: Option<SubjectJoin>,
+    /// Whether a merge or an earlier repair moved the filing to this
+    /// subject: a deliberate join, like a named one.
+    pub moved_here: bool,
     /// Blind-index digests of its identifiers the deployment declares strong.
     pub strong: Vec<[u8; 32]>,
 }
 
 /// Groups the filings of one subject (in filing order) into the people
 /// they belong to: filings that share a strong identifier are one person,
-/// and so is a filing whose filer named the subject with the subject's
-/// first filing. Every other filing is a person of its own, since only a
+/// and so is a filing whose filer named the subject, or that a merge or an
+/// earlier repair moved here, with the subject's first filing. Every other filing is a person of its own, since only a
 /// phone or an email joined it. Returns groups of indexes, each in filing
 /// order, ordered by their first filing; one group means nothing to split.
 pub fn group_filings(filings: &[Filing]) -> Vec<Vec<usize>> {
@@ -221,7 +224,7 @@ pub fn group_filings(filings: &[Filing]) -> Vec<Vec<usize>> {
         parent[ra.max(rb)] = ra.min(rb);
     };
     for (i, filing) in filings.iter().enumerate() {
-        if filing.joined == Some(SubjectJoin::Named) {
+        if filing.joined == Some(SubjectJoin::Named) || filing.moved_here {
             join(&mut parent, 0, i);
         }
         if let Some(earlier) = filings[..i]
@@ -275,6 +278,7 @@ mod tests {
     fn filing(joined: Option<SubjectJoin>, strong: &[u8]) -> Filing {
         Filing {
             joined,
+            moved_here: false,
             strong: strong.iter().map(|b| [*b; 32]).collect(),
         }
     }
@@ -306,6 +310,15 @@ mod tests {
                 filing(Some(SubjectJoin::Named), &[])
             ]),
             [vec![0, 2], vec![1]]
+        );
+        // Filings a merge or an earlier repair moved here stay together.
+        let moved = Filing {
+            moved_here: true,
+            ..filing(None, &[])
+        };
+        assert_eq!(
+            group_filings(&[filing(None, &[]), moved.clone(), moved]),
+            [vec![0, 1, 2]]
         );
         // A strong join whose identifier is no longer declared strong.
         assert_eq!(
@@ -342,7 +355,7 @@ mod tests {
         assert_eq!(
             events[0].payload_json(),
             serde_json::json!({"subject": subject, "merged_into": into,
-                "reason": "same customer, request CMP-2026-000042", "tickets": [ticket]})
+                "reason": "same customer, request CMP-2026-000042", "merged_tickets": [ticket]})
         );
         let itself = merge(
             subject,

@@ -23,7 +23,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::domain::FieldError;
-use crate::domain::permissions::FeedView;
+use crate::domain::permissions::{FeedView, Permission};
 use crate::domain::ticket::TicketKind;
 use crate::projections::tickets;
 use crate::store::{StoreError, log};
@@ -44,7 +44,11 @@ const STREAM_BATCH: i64 = 200;
 pub struct FeedEvent {
     /// Contiguous, gap-free, starting at 1: follow the feed with `after`.
     pub position: i64,
-    pub stream_id: Uuid,
+    /// The event's stream. Left out of a data subject's own events (erased,
+    /// merged, repaired) for callers who may not see personal data: there
+    /// the stream id is the subject id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream_id: Option<Uuid>,
     #[serde(flatten)]
     pub event: HistoryEntry,
     /// The global chain hash at this position (hex).
@@ -114,12 +118,14 @@ async fn rendered_batch(
         &mut payloads.iter_mut().collect::<Vec<_>>(),
     )
     .await?;
+    let sees_subjects = principal.can(Permission::PiiRead);
     let events = logged
         .into_iter()
         .zip(payloads)
         .map(|(l, payload)| FeedEvent {
             position: l.position,
-            stream_id: l.event.envelope.stream_id,
+            stream_id: (sees_subjects || !l.event.envelope.event_type.starts_with("subject."))
+                .then_some(l.event.envelope.stream_id),
             event: HistoryEntry::from_stored(l.event, payload),
             global_hash: hex::encode(l.global_hash),
         })

@@ -97,8 +97,20 @@ impl Commands {
             .collect();
         if !strong.is_empty() {
             keys::lock_identifiers(tx, &strong).await?;
-            if let Some(key) = keys::subject_by_identifier(tx, master, &strong).await? {
-                return Ok((key, Some(SubjectJoin::StrongIdentifier)));
+            // Lock the subject found, as a named filing does, so a merge,
+            // erasure or repair cannot destroy its key under this filing;
+            // one that just did sends the search on (a merge moved the
+            // identifier to the subject that remains).
+            for _ in 0..3 {
+                let Some(found) = keys::subject_by_identifier(tx, master, &strong).await? else {
+                    break;
+                };
+                if let Some(key) = keys::lock_subject_keys(tx, master, &[found.subject])
+                    .await?
+                    .remove(&found.subject)
+                {
+                    return Ok((key, Some(SubjectJoin::StrongIdentifier)));
+                }
             }
         }
         Ok((keys::create_subject(tx, master).await?, None))

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::domain::Personal;
-use crate::domain::complaint::{ComplaintEvent, ComplaintFiled, ResealCause};
+use crate::domain::complaint::{ComplainantRecord, Complaint, ComplaintEvent, ResealCause};
 use crate::domain::subject::{self, Filing, MergeSubjects};
 use crate::privacy::crypto::{self, IndexKind, Sealed};
 use crate::privacy::keys::{self, SubjectKey};
@@ -21,7 +21,7 @@ use crate::store::idempotency::StoredResponse;
 use crate::store::{self, StoreError};
 
 use super::complaints::reseal_complaint;
-use super::{CommandContext, CommandError, Commands, Outcome, Plan, ResponseSubject, StreamWrite, write};
+use super::{CommandContext, CommandError, Commands, Outcome, Plan, ResponseSubject, StreamWrite, state_of, write};
 
 /// What a merge did.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -244,35 +244,39 @@ impl Commands {
         Ok(report)
     }
 
-    /// What the repair needs of a complaint's filing: how it joined its
+    /// What the repair needs of a complaint's filing: how it came to its
     /// subject, the digests of its strong identifiers, and the digests of
-    /// all its contacts (to index them for the filing's new subject).
+    /// all its contacts (to index them for the filing's new subject). The
+    /// contacts come from the view, sealed under the subject's key now: a
+    /// filing moved here by a merge or an earlier repair recorded them
+    /// under a key that no longer exists.
     async fn filing_of(
         &self,
         client: &impl deadpool_postgres::GenericClient,
         ticket: &TicketRow,
         key: &SubjectKey,
     ) -> Result<(Filing, Vec<(IndexKind, [u8; 32])>), CommandError> {
-        let stream = store::read_stream_page(client, ticket.id, 0, Some(1)).await?;
-        let entries = stream.entries()?;
-        let first = entries
-            .first()
-            .ok_or_else(|| CommandError::Corrupt(format!("complaint {} has no events", ticket.id)))?;
-        let envelope: store::envelope::Envelope =
-            serde_json::from_str(first.stored).map_err(|e| CommandError::Corrupt(format!("{}: {e}", ticket.id)))?;
-        let filed = match ComplaintEvent::from_stored(&envelope.event_type, envelope.schema_version, envelope.payload)
-            .map_err(|e| CommandError::Corrupt(e.to_string()))?
-        {
-            ComplaintEvent::Filed(filed) => filed,
-            other => {
-                return Err(CommandError::Corrupt(format!(
-                    "complaint {} starts with {}",
-                    ticket.id,
-                    other.event_type()
-                )));
+        let events = store::read_stream(client, ticket.id).await?;
+        let mut joined = None;
+        let mut moved_here = false;
+        for (i, event) in events.into_iter().enumerate() {
+            let envelope = event.envelope;
+            match ComplaintEvent::from_stored(&envelope.event_type, envelope.schema_version, envelope.payload)
+                .map_err(|e| CommandError::Corrupt(e.to_string()))?
+            {
+                ComplaintEvent::Filed(filed) => joined = filed.subject_joined,
+                ComplaintEvent::PersonalDataResealed(r) if r.subject == key.subject => moved_here = true,
+                _ if i == 0 => {
+                    return Err(CommandError::Corrupt(format!(
+                        "complaint {} does not start with its filing",
+                        ticket.id
+                    )));
+                }
+                _ => {}
             }
-        };
-        let contacts = self.contacts_of(&filed, key)?;
+        }
+        let view: Complaint = state_of(ticket)?;
+        let contacts = self.contacts_of(&view.complainant, key)?;
         let strong = contacts
             .iter()
             .filter(|(kind, _)| self.privacy.strong_identifiers().contains(kind))
@@ -280,20 +284,22 @@ impl Commands {
             .collect();
         Ok((
             Filing {
-                joined: filed.subject_joined,
+                joined,
+                moved_here,
                 strong,
             },
             contacts,
         ))
     }
 
-    /// The blind-index digests of a filing's contacts, opened with its key.
+    /// The blind-index digests of a complainant's contacts that are sealed
+    /// under `key` (an erased or foreign value has nothing to index).
     fn contacts_of(
         &self,
-        filed: &ComplaintFiled,
+        complainant: &ComplainantRecord,
         key: &SubjectKey,
     ) -> Result<Vec<(IndexKind, [u8; 32])>, CommandError> {
-        let c = &filed.complainant;
+        let c = complainant;
         let mut digests = Vec::new();
         for (kind, value) in [
             (IndexKind::CustomerRef, &c.customer_ref),
@@ -304,10 +310,13 @@ impl Commands {
                 continue;
             };
             let Ok(sealed) = serde_json::from_value::<Sealed>(serde_json::Value::Object(map.clone())) else {
-                continue; // an erased marker: nothing to index
+                continue; // an erased marker
             };
+            if sealed.subject != key.subject {
+                continue;
+            }
             let clear = crypto::open(&key.key, &sealed)
-                .map_err(|e| CommandError::Corrupt(format!("complaint {}: {e}", filed.id)))?;
+                .map_err(|e| CommandError::Corrupt(format!("a contact sealed under {}: {e}", key.subject)))?;
             digests.extend(crypto::blind_index(self.privacy.index_key(), kind, &clear).map(|d| (kind, d)));
         }
         Ok(digests)

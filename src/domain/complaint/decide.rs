@@ -183,7 +183,7 @@ pub fn reseal(state: &Complaint, cmd: &ResealPersonalData) -> Result<Vec<Complai
             subject: cmd.subject,
             previous_subject: state.subject,
             cause: cmd.cause,
-            reason: cmd.reason.clone(),
+            reseal_reason: cmd.reason.clone(),
             values: cmd.values.clone(),
         },
     )])

@@ -146,7 +146,10 @@ pub struct ComplaintPersonalDataResealed {
     /// The subject it was sealed under before.
     pub previous_subject: Uuid,
     pub cause: ResealCause,
-    pub reason: String,
+    /// Why: an administrator's merge reason, or the repair's. Shown only to
+    /// callers who may see personal data: two complaints sharing a merge
+    /// reason would tell whose data is whose.
+    pub reseal_reason: String,
     /// Every personal value the stream recorded under the previous subject.
     pub values: Vec<ResealedValue>,
 }

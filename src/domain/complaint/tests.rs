@@ -256,7 +256,7 @@ fn one_of_each_event() -> Vec<ComplaintEvent> {
             subject: Uuid::from_u128(0x77),
             previous_subject: SUBJECT,
             cause: ResealCause::Merge,
-            reason: "Same customer.".to_owned(),
+            reseal_reason: "Same customer.".to_owned(),
             values: vec![ResealedValue {
                 version: 1,
                 pointer: "/complainant/name".to_owned(),
