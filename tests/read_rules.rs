@@ -785,3 +785,65 @@ async fn an_agent_following_the_stream_gets_a_new_complaint_past_a_thousand_hidd
     let idle_reads = feed_reads(&app).await - before;
     assert!(idle_reads < 20.0, "{idle_reads} feed reads in one idle second");
 }
+
+#[tokio::test]
+async fn a_view_names_no_ticket_its_reader_may_not_read() {
+    let app = spawn_app().await;
+    let (complaint, _) = app.file_complaint().await;
+    let id = complaint["id"].as_str().expect("id");
+    let change = created(
+        &app,
+        "/v1/changes",
+        &engineer(),
+        json!({"title": "t", "description": "d", "affected_services": ["svc"],
+               "maintenance_type": "adaptive", "change_type": "normal"}),
+    )
+    .await;
+    let number = change["number"].as_str().expect("number");
+    let r = app
+        .post(
+            &format!("/v1/tickets/{id}/links"),
+            &engineer(),
+            &json!({"relation": "relates_to", "target": number}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+
+    // The engineer reads both, and sees the link.
+    let seen: Value = app
+        .get(&format!("/v1/tickets/{id}"), &engineer())
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(seen["links"][0]["other"]["number"], number);
+
+    // An agent reads the complaint but not changes: neither its view, its
+    // history nor the feed says which change it is linked to.
+    let change_id = change["id"].as_str().expect("id");
+    let view: Value = app
+        .get(&format!("/v1/tickets/{id}"), &agent())
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(view["links"], json!([]), "{view}");
+    let history: Value = app
+        .get(&format!("/v1/tickets/{id}/history"), &agent())
+        .await
+        .json()
+        .await
+        .expect("json");
+    let linked = history["events"]
+        .as_array()
+        .expect("events")
+        .last()
+        .expect("the link")
+        .clone();
+    assert_eq!(linked["type"], "complaint.linked");
+    assert_eq!(linked["payload"]["other"], json!({"kind": "change", "hidden": true}));
+    let feed = feed(&app, &agent(), 0).await;
+    for text in [view.to_string(), history.to_string(), feed.to_string()] {
+        assert!(!text.contains(number) && !text.contains(change_id), "{text}");
+    }
+}

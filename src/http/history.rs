@@ -156,12 +156,13 @@ pub async fn history(
             .map_err(|err| corrupt(format!("the metadata of event {} does not parse: {err}", e.version)))?;
         parts.push((metadata, payload));
     }
-    // Only payloads that may carry personal data are parsed and rendered;
-    // the others are copied through as stored.
+    // Only payloads that may carry personal data or name another ticket
+    // (which the caller may not be allowed to read) are parsed and
+    // rendered; the others are copied through as stored.
     let mut rendered: Vec<Option<Value>> = parts
         .iter()
         .map(|(_, payload)| {
-            may_hold_personal_data(payload)
+            (may_hold_personal_data(payload) || payload.contains("\"number\""))
                 .then(|| serde_json::from_str(payload))
                 .transpose()
         })

@@ -15,7 +15,7 @@ use crate::domain::change::{Change, ChangeStatus};
 use crate::domain::complaint::{Channel, Complaint, ComplaintStatus, Priority};
 use crate::domain::fault::{Fault, FaultStatus};
 use crate::domain::permissions::Permission;
-use crate::domain::permissions::ReadScope;
+use crate::domain::permissions::{FaultReach, ReadScope};
 use crate::domain::ticket::TicketKind;
 use crate::privacy::crypto::IndexKind;
 use crate::privacy::keys;
@@ -109,10 +109,100 @@ pub fn stored_response(
     }
 }
 
-/// Renders the personal data in `docs` for `principal`: clear text for
-/// callers with `pii:read`, masks for others, `[erased]` where the subject
-/// was erased. A clear-text reveal is recorded durably before this returns,
-/// so no response shows personal data without its access record.
+/// A reference to another ticket, as views and payloads hold them
+/// (`{id, number, kind}`), when it is one; `None` for any other value.
+fn ticket_reference(value: &Value) -> Option<(Uuid, TicketKind)> {
+    let map = value.as_object()?;
+    if map.len() != 3 || !map.contains_key("number") {
+        return None;
+    }
+    Some((
+        map.get("id")?.as_str()?.parse().ok()?,
+        TicketKind::parse(map.get("kind")?.as_str()?)?,
+    ))
+}
+
+fn collect_references(value: &Value, out: &mut Vec<(Uuid, TicketKind)>) {
+    if let Some(reference) = ticket_reference(value) {
+        out.push(reference);
+        return;
+    }
+    match value {
+        Value::Object(map) => map.values().for_each(|v| collect_references(v, out)),
+        Value::Array(items) => items.iter().for_each(|v| collect_references(v, out)),
+        _ => {}
+    }
+}
+
+/// Removes what `docs` say about tickets the caller may not read: a link
+/// to one leaves the view's `links` (and a change's `linked_faults`), and
+/// any other reference to one (in an event's payload, say) becomes
+/// `{"kind": …, "hidden": true}`. Otherwise an agent reading a complaint
+/// would learn the id and number of a change linked to it.
+async fn hide_unreadable_references(
+    principal: &Principal,
+    client: &impl deadpool_postgres::GenericClient,
+    docs: &mut [&mut Value],
+) -> Result<(), ApiError> {
+    let scope = ReadScope::of(&principal.roles, &principal.scopes);
+    let mut references = Vec::new();
+    for doc in docs.iter() {
+        collect_references(doc, &mut references);
+    }
+    // Only a fault's readability can depend on the ticket (whether it is
+    // linked to a complaint), and only for callers who read linked faults.
+    let faults: Vec<Uuid> = references
+        .iter()
+        .filter(|(_, kind)| *kind == TicketKind::Fault && scope.faults == FaultReach::LinkedToComplaints)
+        .map(|(id, _)| *id)
+        .collect();
+    let linked = if faults.is_empty() {
+        std::collections::HashMap::new()
+    } else {
+        tickets::kinds_of(client, &faults).await?
+    };
+    let unreadable: std::collections::HashSet<Uuid> = references
+        .into_iter()
+        .filter(|(id, kind)| {
+            let complaint_linked = linked.get(id).is_some_and(|(_, l)| *l);
+            !scope.allows(*kind, complaint_linked)
+        })
+        .map(|(id, _)| id)
+        .collect();
+    if unreadable.is_empty() {
+        return Ok(());
+    }
+    let hidden = |value: &Value| ticket_reference(value).is_some_and(|(id, _)| unreadable.contains(&id));
+    fn hide(value: &mut Value, hidden: &dyn Fn(&Value) -> bool) {
+        match value {
+            Value::Array(items) => {
+                items.retain(|item| !hidden(item) && !item.get("other").is_some_and(hidden));
+                items.iter_mut().for_each(|item| hide(item, hidden));
+            }
+            Value::Object(map) => {
+                for child in map.values_mut() {
+                    if hidden(child) {
+                        let kind = child.get("kind").cloned().unwrap_or(Value::Null);
+                        *child = serde_json::json!({"kind": kind, "hidden": true});
+                    } else {
+                        hide(child, hidden);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for doc in docs.iter_mut() {
+        hide(doc, &hidden);
+    }
+    Ok(())
+}
+
+/// Renders `docs` for `principal`: what they say of tickets it may not read
+/// is left out, and personal data is clear text for callers with
+/// `pii:read`, masked for others, `[erased]` where the subject was erased.
+/// A clear-text reveal is recorded durably before this returns, so no
+/// response shows personal data without its access record.
 pub async fn reveal(
     req: &HttpRequest,
     principal: &Principal,
@@ -120,6 +210,7 @@ pub async fn reveal(
     client: &impl deadpool_postgres::GenericClient,
     docs: &mut [&mut Value],
 ) -> Result<(), ApiError> {
+    hide_unreadable_references(principal, client, docs).await?;
     let reveal = match variant(principal) {
         Variant::Clear => Reveal::Clear,
         Variant::Masked => Reveal::Masked,

@@ -162,6 +162,14 @@ impl Commands {
     }
 }
 
+/// A move of personal data from one subject's key to another's.
+pub(super) struct Reseal<'a> {
+    pub old: &'a SubjectKey,
+    pub new: &'a SubjectKey,
+    pub cause: ResealCause,
+    pub reason: &'a str,
+}
+
 /// Seals the personal data of complaint `ticket` anew under `new`'s key:
 /// every value its stream recorded under `old`, opened with `old`'s key,
 /// becomes part of one `complaint.personal_data_resealed` event. The caller
@@ -171,11 +179,14 @@ pub(super) async fn reseal_complaint(
     ctx: &CommandContext,
     clock: &dyn Clock,
     ticket: Uuid,
-    old: &SubjectKey,
-    new: &SubjectKey,
-    cause: ResealCause,
-    reason: &str,
+    reseal: &Reseal<'_>,
 ) -> Result<StreamWrite, CommandError> {
+    let Reseal {
+        old,
+        new,
+        cause,
+        reason,
+    } = *reseal;
     let (row, head) = tickets::lock_with_head(tx, &TicketRef::Id(ticket))
         .await?
         .ok_or(CommandError::NotFound)?;

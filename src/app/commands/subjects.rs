@@ -20,7 +20,7 @@ use crate::projections::tickets::{self, TicketRow};
 use crate::store::idempotency::StoredResponse;
 use crate::store::{self, StoreError};
 
-use super::complaints::reseal_complaint;
+use super::complaints::{Reseal, reseal_complaint};
 use super::{CommandContext, CommandError, Commands, Outcome, Plan, ResponseSubject, StreamWrite, state_of, write};
 
 /// What a merge did.
@@ -110,10 +110,12 @@ impl Commands {
                         ctx,
                         self.clock.as_ref(),
                         ticket.id,
-                        &from,
-                        &into,
-                        ResealCause::Merge,
-                        &cmd.reason,
+                        &Reseal {
+                            old: &from,
+                            new: &into,
+                            cause: ResealCause::Merge,
+                            reason: &cmd.reason,
+                        },
                     )
                     .await?,
                 );
@@ -208,10 +210,12 @@ impl Commands {
                             ctx,
                             self.clock.as_ref(),
                             held[i].id,
-                            &old,
-                            &new,
-                            ResealCause::Repair,
-                            subject::REPAIR_REASON,
+                            &Reseal {
+                                old: &old,
+                                new: &new,
+                                cause: ResealCause::Repair,
+                                reason: subject::REPAIR_REASON,
+                            },
                         )
                         .await?,
                     );
