@@ -9,10 +9,9 @@
 --  5   SELECT ... FROM idempotency_keys                          store::idempotency::find (via commands::replay)
 --  6   SELECT nextval('ticket_number_complaint')                 commands::next_number (via file_complaint)
 --                                                                (+ the generated values, see below)
---  7   SELECT ... unnest(...) JOIN subject_index JOIN subject_keys privacy::keys::resolve_subject (blind-index lookup,
---                                                                finds no subject)
---  8   INSERT INTO subject_keys                                  privacy::keys::resolve_subject (new subject and key)
---  9   INSERT INTO subject_index (2 rows: customer_ref, phone)   privacy::keys::resolve_subject
+--  7   (none: a filing gets a subject of its own; without strong identifiers nothing is looked up)
+--  8   INSERT INTO subject_keys                                  privacy::keys::create_subject (random ids, new key)
+--  9   INSERT INTO subject_index (2 rows: customer_ref, phone)   privacy::keys::index_contacts
 -- 10   WITH appended AS (INSERT INTO events) INSERT INTO event_queue  store::insert                 } commands::write,
 -- 11   INSERT INTO tickets ... ON CONFLICT (id) DO UPDATE        projections::tickets::upsert     } pipelined like the
 -- 12   INSERT INTO idempotency_keys                              store::idempotency::insert       } server's join!
@@ -114,8 +113,8 @@ CROSS JOIN LATERAL (
 CROSS JOIN LATERAL (
     SELECT encode(g.ms || substring(uuid_send(gen_random_uuid()) FROM 7), 'hex')::uuid AS id,
            encode(g.ms || substring(uuid_send(gen_random_uuid()) FROM 7), 'hex')::uuid AS ev,
-           encode(g.ms || substring(uuid_send(gen_random_uuid()) FROM 7), 'hex')::uuid AS subject,
-           encode(g.ms || substring(uuid_send(gen_random_uuid()) FROM 7), 'hex')::uuid AS key_id,
+           gen_random_uuid() AS subject,
+           gen_random_uuid() AS key_id,
            encode(g.ms || substring(uuid_send(gen_random_uuid()) FROM 7), 'hex')::uuid AS rid,
            to_char(g.ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24":"MI":"SS.US"Z"') AS at,
            'CMP-' || to_char(g.ts AT TIME ZONE 'UTC', 'YYYY') || '-'
@@ -140,13 +139,6 @@ CROSS JOIN (SELECT '{"acknowledged_at":%2$s,"assignee":%1$s,"category":"broadban
                    '"resolution":%11$s,"satisfaction":%1$s,"status":"%12$s","subject":"%13$s","team":%1$s,'
                    '"title":"宽带每晚断线","updated_at":"%14$s","version":%15$s,"waiting_reason":%1$s}' AS tpl) v
 \gset
-
-SELECT k.subject_id, k.key_id, k.wrapped_key
-    FROM unnest(:kinds::text[], :digests::bytea[]) AS c(kind, digest)
-    JOIN subject_index i ON i.kind = c.kind AND i.digest = c.digest
-    JOIN subject_keys k ON k.subject_id = i.subject_id
-    ORDER BY CASE c.kind WHEN 'customer_ref' THEN 0 WHEN 'email' THEN 1 ELSE 2 END, k.created_at
-    LIMIT 1;
 
 INSERT INTO subject_keys (subject_id, key_id, wrapped_key, master_key_id)
     VALUES (:subject, :key_id, :wrapped, :master_key_id);

@@ -6,8 +6,8 @@
 --
 -- 1. POST /v1/complaints: exactly the statements of file.sql (see there):
 --      BEGIN; idempotency::lock (SET LOCAL lock_timeout, the advisory lock, SET LOCAL back); idempotency::find;
---      SELECT nextval; keys::resolve_subject (lookup, INSERT subject_keys,
---      INSERT subject_index); commands::write (store::insert events + event_queue, tickets::upsert,
+--      SELECT nextval; keys::create_subject (INSERT subject_keys; no lookup: a filing gets a subject of its own),
+--      keys::index_contacts (INSERT subject_index); commands::write (store::insert events + event_queue, tickets::upsert,
 --      idempotency::insert, pipelined); COMMIT; keys::subject_keys (render); INSERT pii_access (access log).
 -- 2. POST /v1/complaints/{id}/acknowledge {"message": ...}, If-Match: commands::Commands::handle_complaint
 --      BEGIN                                                      commands::execute (client.transaction)
@@ -161,8 +161,8 @@ CROSS JOIN LATERAL (
 ) g
 CROSS JOIN LATERAL (
     SELECT encode(g.ms || substring(uuid_send(gen_random_uuid()) FROM 7), 'hex')::uuid AS id,
-           encode(g.ms || substring(uuid_send(gen_random_uuid()) FROM 7), 'hex')::uuid AS subject,
-           encode(g.ms || substring(uuid_send(gen_random_uuid()) FROM 7), 'hex')::uuid AS key_id,
+           gen_random_uuid() AS subject,
+           gen_random_uuid() AS key_id,
            encode(g.ms || substring(uuid_send(gen_random_uuid()) FROM 7), 'hex')::uuid AS ev1,
            encode(g.ms || substring(uuid_send(gen_random_uuid()) FROM 7), 'hex')::uuid AS ev2,
            encode(g.ms || substring(uuid_send(gen_random_uuid()) FROM 7), 'hex')::uuid AS ev3,
@@ -211,13 +211,6 @@ CROSS JOIN (SELECT '{"acknowledged_at":%2$s,"assignee":%1$s,"category":"broadban
                    '"resolution":%11$s,"satisfaction":%1$s,"status":"%12$s","subject":"%13$s","team":%1$s,'
                    '"title":"宽带每晚断线","updated_at":"%14$s","version":%15$s,"waiting_reason":%1$s}' AS tpl) v
 \gset
-
-SELECT k.subject_id, k.key_id, k.wrapped_key
-    FROM unnest(:kinds::text[], :digests::bytea[]) AS c(kind, digest)
-    JOIN subject_index i ON i.kind = c.kind AND i.digest = c.digest
-    JOIN subject_keys k ON k.subject_id = i.subject_id
-    ORDER BY CASE c.kind WHEN 'customer_ref' THEN 0 WHEN 'email' THEN 1 ELSE 2 END, k.created_at
-    LIMIT 1;
 
 INSERT INTO subject_keys (subject_id, key_id, wrapped_key, master_key_id)
     VALUES (:subject, :key_id, :wrapped, :master_key_id);
