@@ -5,9 +5,15 @@
 //! Every test has its own private cluster under `CARGO_TARGET_TMPDIR` (not
 //! the shared test cluster: it is stopped and restarted here). Servers run
 //! as the real binary, connect as superuser with `role=opsledger_app` and
-//! migrate as the owner, exactly like `tests/common` does in-process.
+//! migrate as the owner, exactly like `tests/api/helpers.rs` does in-process.
+//!
+//! A test binary of its own: these tests are slow and start processes and
+//! clusters of their own; the shared support is included from the `api`
+//! binary's helpers.
 
-mod common;
+#[allow(dead_code)]
+#[path = "api/helpers.rs"]
+mod helpers;
 
 use std::collections::{HashMap, HashSet};
 use std::net::{TcpListener, TcpStream};
@@ -25,7 +31,7 @@ use opsledger::store::sequencer::LEADER_LOCK;
 use serde_json::Value;
 use tokio_postgres::NoTls;
 
-use common::{AUDIENCE, ISSUER, MASTER_KEY, SECRET, sample_complaint, token, url_of};
+use helpers::{AUDIENCE, ISSUER, MASTER_KEY, SECRET, sample_complaint, token, url_of};
 
 const BIN: &str = env!("CARGO_BIN_EXE_opsledger");
 const DATABASE: &str = "opsledger";

@@ -5,12 +5,10 @@
 //! erasure left a bridging complaint findable, and the subject id told a
 //! write-only caller whether a phone number was already known.
 
-mod common;
-
 use std::path::PathBuf;
 
-use common::postgres::TestDatabase;
-use common::*;
+use crate::helpers::postgres::TestDatabase;
+use crate::helpers::*;
 use opsledger::app::config::{
     DatabaseArgs, ImportArgs, MasterKeyArgs, RepairArgs, StrongIdentifier, StrongIdentifierArgs,
 };

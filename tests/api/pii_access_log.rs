@@ -2,13 +2,11 @@
 //! auditors' filters and paging, group commit under concurrency (from several runtimes, as the HTTP workers
 //! call it), and failure instead of a hang when the database is away.
 
-mod common;
-
 use std::collections::HashSet;
 use std::time::Duration;
 
+use crate::helpers::postgres::TestDatabase;
 use chrono::Utc;
-use common::postgres::TestDatabase;
 use deadpool_postgres::Pool;
 use opsledger::app::database;
 use opsledger::privacy::access_log::{AccessLog, AccessQuery, AccessRecord, query};
@@ -336,7 +334,7 @@ async fn concurrent_records_from_several_runtimes_share_commits() {
 #[tokio::test]
 async fn the_server_role_may_append_and_read() {
     let (db, _) = migrated().await;
-    let url = common::url_of(&db.admin, Some("opsledger_app"));
+    let url = crate::helpers::url_of(&db.admin, Some("opsledger_app"));
     let pool = database::pool(url.parse().expect("url"), 2).expect("pool");
     let log = AccessLog::start(pool.clone());
     let subject = Uuid::now_v7();

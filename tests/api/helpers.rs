@@ -1,7 +1,10 @@
 //! Shared test support: a fresh database per test and the real server on a
 //! random port, driven over HTTP with reqwest.
-#![allow(dead_code)]
 
+// The path is spelled out so that the binaries that include this file with
+// `#[path = "api/helpers.rs"]` (tests/cluster_faults.rs,
+// tests/process_metrics) find the module too.
+#[path = "helpers/postgres.rs"]
 pub mod postgres;
 
 use std::path::PathBuf;

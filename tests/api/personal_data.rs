@@ -2,9 +2,7 @@
 //! erasable by crypto-shredding, every clear-text read recorded, keys
 //! rotatable without touching an event.
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 use opsledger::domain::Role;
 use opsledger::store::verify::{Verdict, verify_streams};
 use serde_json::{Value, json};

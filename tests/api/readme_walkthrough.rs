@@ -5,11 +5,9 @@
 //! and the server listens on a test port. `call` uses `--fail-with-body`
 //! and the script runs under `set -e`, so any refused request fails it.
 
-mod common;
-
 use std::process::Command;
 
-use common::*;
+use crate::helpers::*;
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_opsledger");

@@ -4,10 +4,8 @@
 //! conflicts, refused or overridden, and never both taken under concurrency;
 //! and who may see and do what.
 
-mod common;
-
+use crate::helpers::*;
 use chrono::{DateTime, Duration, Utc};
-use common::*;
 use opsledger::domain::Role;
 use serde_json::{Value, json};
 

@@ -1,11 +1,9 @@
 //! The event store against real PostgreSQL: append-only enforcement, the
 //! hash chain, atomic multi-event appends and the concurrency check.
 
-mod common;
-
+use crate::helpers::postgres::TestDatabase;
+use crate::helpers::{test_events, test_metadata};
 use chrono::Utc;
-use common::postgres::TestDatabase;
-use common::{test_events, test_metadata};
 use deadpool_postgres::Pool;
 use opsledger::app::database;
 use opsledger::store::{self, StoreError, StreamHead, chain_hash};

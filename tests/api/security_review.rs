@@ -10,11 +10,9 @@
 //! - Item 9b: a body naming one member twice was read as its last value.
 //!   It is refused with 422.
 
-mod common;
-
+use crate::helpers::*;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::*;
 use opsledger::app::config::RotateEtagKeyArgs;
 use opsledger::domain::Role;
 use serde_json::{Value, json};

@@ -1,11 +1,9 @@
 //! The event feed and as-of reads, driven over HTTP as an integration and
 //! an auditor would.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::helpers::*;
 use opsledger::domain::Role;
 use serde_json::{Value, json};
 

@@ -3,8 +3,6 @@
 //! many) sequences it, and verification finds tampering — even a full,
 //! self-consistent rewrite, given a signed checkpoint taken before it.
 
-mod common;
-
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -12,9 +10,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use crate::helpers::postgres::TestDatabase;
+use crate::helpers::{
+    TestApp, agent, sample_complaint, spawn_app, start_server, test_events, test_metadata, token, url_of,
+};
 use chrono::Utc;
-use common::postgres::TestDatabase;
-use common::{TestApp, agent, sample_complaint, spawn_app, start_server, test_events, test_metadata, token, url_of};
 use opsledger::app::database;
 use opsledger::domain::Role;
 use opsledger::store::canonical::to_canonical_bytes;

@@ -8,13 +8,11 @@
 //! change stories (a normal high-risk change and an emergency change), with
 //! refusals along the way.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 
+use crate::helpers::*;
 use chrono::{Duration, Utc};
-use common::*;
 use opsledger::domain::Role;
 use serde_json::{Value, json};
 

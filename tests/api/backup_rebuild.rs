@@ -1,14 +1,12 @@
 //! Rebuilding the views from the log, and the backup/restore drill, on a
 //! generated history with every kind of ticket and an erased data subject.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::postgres::TestDatabase;
-use common::*;
+use crate::helpers::postgres::TestDatabase;
+use crate::helpers::*;
 use opsledger::app::backup;
 use opsledger::app::config::{DatabaseArgs, ExportArgs, ImportArgs};
 use opsledger::domain::Role;

@@ -3,9 +3,7 @@
 //! informed; links between tickets; who may see which fault; and that an
 //! escalation is atomic across its two streams.
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 use opsledger::domain::Role;
 use serde_json::{Value, json};
 

@@ -1,8 +1,6 @@
 //! The complaint API end to end: real server, real HTTP, real PostgreSQL.
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 use opsledger::domain::Role;
 use serde_json::{Value, json};
 
@@ -421,7 +419,7 @@ async fn concurrent_notes_all_land_without_if_match() {
         "page=2",
     ] {
         let response = app.get(&format!("/v1/tickets/{id}/history?{bad}"), &agent()).await;
-        common::problem(response, 400, "invalid-query").await;
+        problem(response, 400, "invalid-query").await;
     }
 }
 
