@@ -7,10 +7,6 @@ use crate::helpers::*;
 use opsledger::domain::Role;
 use serde_json::{Value, json};
 
-fn auditor() -> String {
-    token("aud-1", &[Role::Auditor])
-}
-
 /// Waits until the feed has reached `position` (the sequencer runs in the background).
 async fn wait_for_position(app: &TestApp, position: i64) {
     let deadline = Instant::now() + Duration::from_secs(30);

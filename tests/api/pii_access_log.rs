@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use crate::helpers::postgres::TestDatabase;
+use crate::helpers::{free_port, migrated};
 use chrono::Utc;
 use deadpool_postgres::Pool;
 use opsledger::app::database;
@@ -15,13 +16,6 @@ use uuid::Uuid;
 
 /// Far above the pool's 5 s wait/create timeouts: reaching it means a hang.
 const NO_HANG: Duration = Duration::from_secs(30);
-
-async fn migrated() -> (TestDatabase, Pool) {
-    let db = TestDatabase::create().await;
-    database::migrate(&db.admin).await.expect("migrations apply");
-    let pool = database::pool(db.admin.clone(), 2).expect("pool");
-    (db, pool)
-}
 
 async fn all(pool: &Pool, q: AccessQuery) -> Vec<AccessRecord> {
     let client = pool.get().await.expect("connection");
@@ -46,10 +40,7 @@ async fn count(pool: &Pool) -> i64 {
 
 /// A pool for a port nothing listens on.
 fn unreachable_pool() -> Pool {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
+    let port = free_port();
     let mut config = tokio_postgres::Config::new();
     config.host("127.0.0.1").port(port).user("nobody").dbname("nothing");
     database::pool(config, 2).expect("pool")

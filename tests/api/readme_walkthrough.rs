@@ -10,7 +10,6 @@ use std::process::Command;
 use crate::helpers::*;
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_opsledger");
 /// The issuer of the development tokens `opsledger token` mints by default,
 /// which the README's actor ids name.
 const DEV_ISSUER: &str = "opsledger-dev";

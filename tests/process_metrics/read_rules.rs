@@ -10,12 +10,7 @@ use std::time::Duration;
 
 use crate::helpers::*;
 use futures_util::StreamExt;
-use opsledger::domain::Role;
 use serde_json::json;
-
-fn engineer() -> String {
-    token("eng-1", &[Role::Engineer])
-}
 
 /// Reads the SSE stream until an event of `stream` arrives; returns its frame.
 async fn next_event_of(response: &mut reqwest::Response, stream: &str) -> String {
@@ -68,7 +63,10 @@ async fn an_agent_following_the_stream_gets_a_new_complaint_past_a_thousand_hidd
             async move {
                 let draft = json!({"title": format!("change {i}"), "description": "d", "affected_services": ["svc"],
                                    "maintenance_type": "adaptive", "change_type": "normal"});
-                app.post("/v1/changes", &engineer(), &draft).await.status().as_u16()
+                app.post("/v1/changes", &engineer("eng-1"), &draft)
+                    .await
+                    .status()
+                    .as_u16()
             }
         })
         .buffer_unordered(8)

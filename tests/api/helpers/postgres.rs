@@ -347,7 +347,8 @@ async fn running_embedded_port(data_dir: &Path) -> Option<u16> {
     }
 }
 
-async fn connect(config: &Config) -> Result<Client, tokio_postgres::Error> {
+/// Connects without TLS; the connection task runs on the current runtime.
+pub async fn connect(config: &Config) -> Result<Client, tokio_postgres::Error> {
     let (client, connection) = config.connect(NoTls).await?;
     tokio::spawn(async move {
         let _ = connection.await;
