@@ -5,12 +5,18 @@
 //! Every test has its own private cluster under `CARGO_TARGET_TMPDIR` (not
 //! the shared test cluster: it is stopped and restarted here). Servers run
 //! as the real binary, connect as superuser with `role=opsledger_app` and
-//! migrate as the owner, exactly like `tests/common` does in-process.
+//! migrate as the owner, exactly like `tests/api/helpers.rs` does in-process.
+//!
+//! A test binary of its own: these tests are slow and start processes and
+//! clusters of their own; the shared support is included from the `api`
+//! binary's helpers.
 
-mod common;
+#[allow(dead_code)]
+#[path = "api/helpers.rs"]
+mod helpers;
 
 use std::collections::{HashMap, HashSet};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Arc;
@@ -20,14 +26,12 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use opsledger::app::embedded_pg::EmbeddedPostgres;
-use opsledger::domain::Role;
 use opsledger::store::sequencer::LEADER_LOCK;
 use serde_json::Value;
-use tokio_postgres::NoTls;
 
-use common::{AUDIENCE, ISSUER, MASTER_KEY, SECRET, sample_complaint, token, url_of};
+use helpers::postgres::connect;
+use helpers::{AUDIENCE, BIN, ISSUER, MASTER_KEY, SECRET, agent, auditor, free_port, header, sample_complaint, url_of};
 
-const BIN: &str = env!("CARGO_BIN_EXE_opsledger");
 const DATABASE: &str = "opsledger";
 
 // ---------------------------------------------------------------------------
@@ -78,12 +82,6 @@ impl Drop for Cluster {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
-}
-
-async fn connect(config: &tokio_postgres::Config) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
-    let (client, connection) = config.connect(NoTls).await?;
-    tokio::spawn(connection);
-    Ok(client)
 }
 
 /// One `opsledger serve` process; killed (and its log shown) if the test fails.
@@ -200,13 +198,6 @@ impl Drop for Instance {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 // ---------------------------------------------------------------------------
 // Who is the sequencer: the backend holding LEADER_LOCK, mapped to the
 // server process that owns the client end of its TCP connection.
@@ -273,14 +264,6 @@ async fn wait_for_leader(db: &tokio_postgres::Client, instances: &mut [Instance]
 // ---------------------------------------------------------------------------
 // Load: clients filing complaints, each with its own Idempotency-Key.
 
-fn agent_token() -> String {
-    token("agent-1", &[Role::Agent])
-}
-
-fn auditor_token() -> String {
-    token("auditor-1", &[Role::Auditor])
-}
-
 #[derive(Debug, Clone)]
 struct Filed {
     key: String,
@@ -315,7 +298,7 @@ impl Load {
             .timeout(Duration::from_secs(15))
             .build()
             .expect("client");
-        let token = agent_token();
+        let token = agent();
         let tasks = (0..clients)
             .map(|client| {
                 let (stop, http, token, bases) = (stop.clone(), http.clone(), token.clone(), bases.clone());
@@ -433,7 +416,7 @@ async fn wait_until_sequenced(db: &tokio_postgres::Client) -> i64 {
 /// gap and returns the events.
 async fn read_feed(base: &str) -> Vec<Value> {
     let http = reqwest::Client::new();
-    let auditor = auditor_token();
+    let auditor = auditor();
     let mut after = 0i64;
     let mut events = Vec::new();
     loop {
@@ -661,7 +644,7 @@ async fn the_server_answers_503_while_postgres_restarts_and_recovers_by_itself()
         .timeout(Duration::from_secs(15))
         .build()
         .expect("client");
-    let agent = agent_token();
+    let agent = agent();
 
     // Light background load for the whole test: one client, no retries;
     // every answer must be a 2xx or a 503 problem, never a 500 or a hang.
@@ -802,14 +785,6 @@ async fn the_server_answers_503_while_postgres_restarts_and_recovers_by_itself()
     );
 }
 
-fn header(r: &reqwest::Response, name: &str) -> String {
-    r.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
-}
-
 /// What a client saw for one request in the shutdown test.
 #[derive(Debug)]
 enum Seen {
@@ -842,7 +817,7 @@ async fn sigterm_under_load_drains_in_flight_requests_exits_0_and_hands_the_sequ
         .pool_max_idle_per_host(0)
         .build()
         .expect("client");
-    let agent = agent_token();
+    let agent = agent();
     let tasks: Vec<_> = (0..CLIENTS)
         .map(|client| {
             let (stop, http, agent, target) = (stop.clone(), http.clone(), agent.clone(), target.clone());

@@ -3,50 +3,12 @@
 //! informed; links between tickets; who may see which fault; and that an
 //! escalation is atomic across its two streams.
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 use opsledger::domain::Role;
 use serde_json::{Value, json};
 
-fn manager() -> String {
-    token("mgr-1", &[Role::Manager])
-}
-
-fn engineer(name: &str) -> String {
-    token(name, &[Role::Engineer])
-}
-
 fn actor_id(subject: &str) -> String {
     format!("{ISSUER}|{subject}")
-}
-
-/// POST with If-Match (or without, when `etag` is empty); returns (status, body, etag).
-async fn command(app: &TestApp, path: &str, token: &str, etag: &str, body: Value) -> (u16, Value, String) {
-    let response = if etag.is_empty() {
-        app.post(path, token, &body).await
-    } else {
-        app.post_if_match(path, token, etag, &body).await
-    };
-    let status = response.status().as_u16();
-    let etag = etag_of(&response);
-    (status, response.json().await.unwrap_or(Value::Null), etag)
-}
-
-async fn view(app: &TestApp, id: &str, token: &str) -> (Value, String) {
-    let response = app.get(&format!("/v1/tickets/{id}"), token).await;
-    assert_eq!(response.status(), 200, "read {id}");
-    let etag = etag_of(&response);
-    (response.json().await.expect("json"), etag)
-}
-
-fn event_types(history: &Value) -> Vec<String> {
-    history["events"]
-        .as_array()
-        .expect("events")
-        .iter()
-        .map(|e| e["type"].as_str().unwrap_or_default().to_owned())
-        .collect()
 }
 
 #[tokio::test]
@@ -58,14 +20,14 @@ async fn a_complaint_escalated_into_a_critical_fault_from_report_to_closure() {
 
     // Customer service escalates the complaint: a fault appears, linked both ways.
     let escalation = json!({"description": "Fibre drops every evening in district 7", "affected_service": "broadband"});
-    let (status, fault, fault_etag) = command(
-        &app,
-        &format!("/v1/complaints/{complaint_id}/escalate"),
-        &agent(),
-        &etag,
-        escalation.clone(),
-    )
-    .await;
+    let (status, fault, fault_etag) = app
+        .command(
+            &format!("/v1/complaints/{complaint_id}/escalate"),
+            &agent(),
+            &etag,
+            escalation.clone(),
+        )
+        .await;
     assert_eq!(status, 201, "{fault}");
     assert_eq!(fault["kind"], "fault");
     assert_eq!(fault["status"], "reported");
@@ -77,10 +39,10 @@ async fn a_complaint_escalated_into_a_critical_fault_from_report_to_closure() {
     );
     assert!(fault["number"].as_str().expect("number").starts_with("FLT-"));
     let fault_id = fault["id"].as_str().expect("id").to_owned();
-    let (complaint, _) = view(&app, &complaint_id, &agent()).await;
+    let (complaint, _) = app.view(&complaint_id, &agent()).await;
     assert_eq!(complaint["escalated_to"]["id"], fault_id);
     // A second escalation of the same complaint is refused.
-    let (_, complaint_etag) = view(&app, &complaint_id, &agent()).await;
+    let (_, complaint_etag) = app.view(&complaint_id, &agent()).await;
     let again = app
         .post_if_match(
             &format!("/v1/complaints/{complaint_id}/escalate"),
@@ -95,7 +57,7 @@ async fn a_complaint_escalated_into_a_critical_fault_from_report_to_closure() {
     let fault_path = format!("/v1/faults/{fault_id}");
     let triage = json!({"severity": 1, "evaluator": actor_id("eng-1")});
     let refused = app
-        .post_if_match(&format!("{fault_path}/triage"), &manager(), &fault_etag, &triage)
+        .post_if_match(&format!("{fault_path}/triage"), &manager("mgr-1"), &fault_etag, &triage)
         .await;
     let body = problem(refused, 422, "validation-failed").await;
     assert_eq!(body["errors"][0]["pointer"], "/technician", "{body}");
@@ -109,14 +71,14 @@ async fn a_complaint_escalated_into_a_critical_fault_from_report_to_closure() {
         )
         .await;
     problem(refused, 403, "forbidden").await;
-    let (status, fault, etag) = command(
-        &app,
-        &format!("{fault_path}/triage"),
-        &manager(),
-        &fault_etag,
-        json!({"severity": 1, "evaluator": actor_id("eng-1"), "technician": "tech-7"}),
-    )
-    .await;
+    let (status, fault, etag) = app
+        .command(
+            &format!("{fault_path}/triage"),
+            &manager("mgr-1"),
+            &fault_etag,
+            json!({"severity": 1, "evaluator": actor_id("eng-1"), "technician": "tech-7"}),
+        )
+        .await;
     assert_eq!(status, 200, "{fault}");
     assert_eq!(
         (fault["severity"].as_u64(), fault["technician"].as_str()),
@@ -135,23 +97,18 @@ async fn a_complaint_escalated_into_a_critical_fault_from_report_to_closure() {
         )
         .await;
     problem(refused, 409, "rule-violated").await;
-    let (status, _, etag) = command(
-        &app,
-        &format!("{fault_path}/evaluate"),
-        &engineer("eng-1"),
-        &etag,
-        evaluation,
-    )
-    .await;
+    let (status, _, etag) = app
+        .command(&format!("{fault_path}/evaluate"), &engineer("eng-1"), &etag, evaluation)
+        .await;
     assert_eq!(status, 200);
-    let (status, fault, _) = command(
-        &app,
-        &format!("{fault_path}/investigate"),
-        &engineer("eng-1"),
-        &etag,
-        json!({}),
-    )
-    .await;
+    let (status, fault, _) = app
+        .command(
+            &format!("{fault_path}/investigate"),
+            &engineer("eng-1"),
+            &etag,
+            json!({}),
+        )
+        .await;
     assert_eq!((status, fault["status"].as_str()), (200, Some("investigating")));
 
     // Two repairs of different maintenance types; they commute (no If-Match).
@@ -169,43 +126,43 @@ async fn a_complaint_escalated_into_a_critical_fault_from_report_to_closure() {
     let body = problem(backwards, 422, "validation-failed").await;
     assert_eq!(body["errors"][0]["pointer"], "/ended_at", "{body}");
     for (kind, minutes) in [("corrective", 30), ("preventive", 45)] {
-        let (status, body, _) = command(
-            &app,
-            &format!("{fault_path}/repairs"),
-            &engineer("eng-1"),
-            "",
-            repair(kind, minutes, "2026-01-10T09:00:00Z", "2026-01-10T10:00:00Z"),
-        )
-        .await;
+        let (status, body, _) = app
+            .command(
+                &format!("{fault_path}/repairs"),
+                &engineer("eng-1"),
+                "",
+                repair(kind, minutes, "2026-01-10T09:00:00Z", "2026-01-10T10:00:00Z"),
+            )
+            .await;
         assert_eq!(status, 200, "{body}");
     }
-    let (fault, etag) = view(&app, &fault_id, &engineer("eng-1")).await;
+    let (fault, etag) = app.view(&fault_id, &engineer("eng-1")).await;
     assert_eq!(fault["repairs"].as_array().map(Vec::len), Some(2));
     assert_eq!(fault["person_minutes"]["corrective"], 30);
     assert_eq!(fault["person_minutes"]["preventive"], 45);
     assert_eq!(fault["person_minutes"]["total"], 75);
 
-    let (status, fault, etag) = command(
-        &app,
-        &format!("{fault_path}/mitigate"),
-        &engineer("eng-1"),
-        &etag,
-        json!({"workaround": "Traffic rerouted through district 6"}),
-    )
-    .await;
+    let (status, fault, etag) = app
+        .command(
+            &format!("{fault_path}/mitigate"),
+            &engineer("eng-1"),
+            &etag,
+            json!({"workaround": "Traffic rerouted through district 6"}),
+        )
+        .await;
     assert_eq!((status, fault["status"].as_str()), (200, Some("mitigated")));
-    let (status, fault, etag) = command(
-        &app,
-        &format!("{fault_path}/resolve"),
-        &engineer("eng-1"),
-        &etag,
-        json!({"resolution": "Splitter replaced", "root_cause": "Water ingress in cabinet 7-14"}),
-    )
-    .await;
+    let (status, fault, etag) = app
+        .command(
+            &format!("{fault_path}/resolve"),
+            &engineer("eng-1"),
+            &etag,
+            json!({"resolution": "Splitter replaced", "root_cause": "Water ingress in cabinet 7-14"}),
+        )
+        .await;
     assert_eq!((status, fault["status"].as_str()), (200, Some("resolved")));
 
     // The complaint learns of the resolution on its own stream.
-    let (complaint, complaint_etag) = view(&app, &complaint_id, &agent()).await;
+    let (complaint, complaint_etag) = app.view(&complaint_id, &agent()).await;
     assert_eq!(
         complaint["linked_fault_resolutions"][0]["fault"]["id"], fault_id,
         "{complaint}"
@@ -233,38 +190,35 @@ async fn a_complaint_escalated_into_a_critical_fault_from_report_to_closure() {
         "contributing_factors": ["Cabinet seal not inspected since 2023"],
         "action_items": [{"description": "Inspect all cabinet seals in district 7", "owner": "tech-7", "due_on": "2026-02-01"}]
     });
-    let (status, fault, etag) = command(&app, &format!("{fault_path}/review"), &engineer("eng-1"), &etag, review).await;
+    let (status, fault, etag) = app
+        .command(&format!("{fault_path}/review"), &engineer("eng-1"), &etag, review)
+        .await;
     assert_eq!(status, 200, "{fault}");
     assert_eq!(fault["review"]["action_items"][0]["item"], 1);
-    let (status, fault, etag) = command(
-        &app,
-        &format!("{fault_path}/review/completed-items"),
-        &engineer("eng-1"),
-        &etag,
-        json!({"item": 1, "note": "All 31 cabinets inspected"}),
-    )
-    .await;
+    let (status, fault, etag) = app
+        .command(
+            &format!("{fault_path}/review/completed-items"),
+            &engineer("eng-1"),
+            &etag,
+            json!({"item": 1, "note": "All 31 cabinets inspected"}),
+        )
+        .await;
     assert_eq!(status, 200, "{fault}");
     assert!(fault["review"]["action_items"][0]["done"].is_object(), "{fault}");
-    let (status, fault, _) = command(
-        &app,
-        &format!("{fault_path}/close"),
-        &engineer("eng-1"),
-        &etag,
-        json!({}),
-    )
-    .await;
+    let (status, fault, _) = app
+        .command(&format!("{fault_path}/close"), &engineer("eng-1"), &etag, json!({}))
+        .await;
     assert_eq!((status, fault["status"].as_str()), (200, Some("closed")));
 
     // Customer service informs the complainant, resolves, rates and closes.
-    let (status, _, etag) = command(
-        &app,
-        &format!("/v1/complaints/{complaint_id}/notes"),
-        &agent(),
-        &complaint_etag,
-        json!({"body": "The fault in your area has been repaired.", "visibility": "complainant"}),
-    )
-    .await;
+    let (status, _, etag) = app
+        .command(
+            &format!("/v1/complaints/{complaint_id}/notes"),
+            &agent(),
+            &complaint_etag,
+            json!({"body": "The fault in your area has been repaired.", "visibility": "complainant"}),
+        )
+        .await;
     assert_eq!(status, 200);
     let (status, _, etag) = app
         .transition(
@@ -315,21 +269,21 @@ async fn reopening_a_fault_tells_its_complaints_that_the_resolution_no_longer_ho
     let app = spawn_app().await;
     let (complaint, etag) = app.file_complaint().await;
     let complaint_id = complaint["id"].as_str().expect("id").to_owned();
-    let (status, fault, _) = command(
-        &app,
-        &format!("/v1/complaints/{complaint_id}/escalate"),
-        &agent(),
-        &etag,
-        json!({"description": "Fibre drops every evening", "affected_service": "broadband"}),
-    )
-    .await;
+    let (status, fault, _) = app
+        .command(
+            &format!("/v1/complaints/{complaint_id}/escalate"),
+            &agent(),
+            &etag,
+            json!({"description": "Fibre drops every evening", "affected_service": "broadband"}),
+        )
+        .await;
     assert_eq!(status, 201, "{fault}");
     let fault_path = format!("/v1/faults/{}", fault["id"].as_str().expect("id"));
-    let (_, fault_etag) = view(&app, fault["id"].as_str().expect("id"), &engineer("eng-1")).await;
+    let (_, fault_etag) = app.view(fault["id"].as_str().expect("id"), &engineer("eng-1")).await;
     let steps = [
         (
             "triage",
-            manager(),
+            manager("mgr-1"),
             json!({"severity": 3, "evaluator": actor_id("eng-1"), "technician": "tech-7"}),
         ),
         ("investigate", engineer("eng-1"), json!({})),
@@ -351,12 +305,12 @@ async fn reopening_a_fault_tells_its_complaints_that_the_resolution_no_longer_ho
     ];
     let mut etag = fault_etag;
     for (step, who, body) in steps {
-        let (status, body, next) = command(&app, &format!("{fault_path}/{step}"), &who, &etag, body).await;
+        let (status, body, next) = app.command(&format!("{fault_path}/{step}"), &who, &etag, body).await;
         assert_eq!(status, 200, "{step}: {body}");
         etag = next;
     }
 
-    let (complaint, _) = view(&app, &complaint_id, &agent()).await;
+    let (complaint, _) = app.view(&complaint_id, &agent()).await;
     let resolutions = complaint["linked_fault_resolutions"].as_array().expect("resolutions");
     assert_eq!(resolutions.len(), 2, "{complaint}");
     assert_eq!(resolutions[0]["resolution"], "Splitter replaced");
@@ -392,7 +346,7 @@ async fn agents_see_only_faults_linked_to_complaints_and_links_show_on_both_tick
                         "affected_service": "backbone", "detected_by": "monitoring"});
     let refused = app.post("/v1/faults", &agent(), &report).await;
     problem(refused, 403, "forbidden").await;
-    let (status, fault, _) = command(&app, "/v1/faults", &engineer("eng-1"), "", report).await;
+    let (status, fault, _) = app.command("/v1/faults", &engineer("eng-1"), "", report).await;
     assert_eq!(status, 201, "{fault}");
     let fault_id = fault["id"].as_str().expect("id").to_owned();
 
@@ -430,18 +384,18 @@ async fn agents_see_only_faults_linked_to_complaints_and_links_show_on_both_tick
     let complaint_id = complaint["id"].as_str().expect("id").to_owned();
     let number = fault["number"].as_str().expect("number");
     let link = json!({"relation": "caused_by", "target": number});
-    let (status, complaint, _) = command(
-        &app,
-        &format!("/v1/tickets/{complaint_id}/links"),
-        &engineer("eng-1"),
-        "",
-        link.clone(),
-    )
-    .await;
+    let (status, complaint, _) = app
+        .command(
+            &format!("/v1/tickets/{complaint_id}/links"),
+            &engineer("eng-1"),
+            "",
+            link.clone(),
+        )
+        .await;
     assert_eq!(status, 200, "{complaint}");
     assert_eq!(complaint["links"][0]["relation"], "caused_by");
     assert_eq!(complaint["links"][0]["other"]["id"], fault_id);
-    let (fault, _) = view(&app, &fault_id, &agent()).await;
+    let (fault, _) = app.view(&fault_id, &agent()).await;
     assert_eq!(fault["links"][0]["relation"], "causes");
     assert_eq!(fault["links"][0]["other"]["id"], complaint_id);
     let page: Value = app
@@ -501,17 +455,17 @@ async fn agents_see_only_faults_linked_to_complaints_and_links_show_on_both_tick
         "validation-failed",
     )
     .await;
-    let (status, complaint, _) = command(
-        &app,
-        &format!("/v1/tickets/{complaint_id}/unlink"),
-        &agent(),
-        "",
-        unlink.clone(),
-    )
-    .await;
+    let (status, complaint, _) = app
+        .command(
+            &format!("/v1/tickets/{complaint_id}/unlink"),
+            &agent(),
+            "",
+            unlink.clone(),
+        )
+        .await;
     assert_eq!(status, 200, "{complaint}");
     assert_eq!(complaint["links"], json!([]));
-    let (fault, _) = view(&app, &fault_id, &engineer("eng-1")).await;
+    let (fault, _) = app.view(&fault_id, &engineer("eng-1")).await;
     assert_eq!(fault["links"], json!([]));
     problem(
         app.get(&format!("/v1/tickets/{fault_id}"), &agent()).await,
@@ -553,7 +507,7 @@ async fn the_fault_queue_puts_untriaged_then_critical_first() {
     let mut ids = Vec::new();
     for title in ["minor", "critical", "untriaged"] {
         let report = json!({"title": title, "description": "d", "affected_service": "svc", "detected_by": "staff"});
-        let (status, fault, etag) = command(&app, "/v1/faults", &engineer("eng-1"), "", report).await;
+        let (status, fault, etag) = app.command("/v1/faults", &engineer("eng-1"), "", report).await;
         assert_eq!(status, 201);
         let id = fault["id"].as_str().expect("id").to_owned();
         let triage = match title {
@@ -562,7 +516,9 @@ async fn the_fault_queue_puts_untriaged_then_critical_first() {
             _ => None,
         };
         if let Some(triage) = triage {
-            let (status, body, _) = command(&app, &format!("/v1/faults/{id}/triage"), &manager(), &etag, triage).await;
+            let (status, body, _) = app
+                .command(&format!("/v1/faults/{id}/triage"), &manager("mgr-1"), &etag, triage)
+                .await;
             assert_eq!(status, 200, "{body}");
         }
         ids.push((title, id));
@@ -651,7 +607,7 @@ async fn an_escalation_whose_second_write_fails_leaves_both_streams_untouched() 
     assert_eq!(response.status(), 500);
     assert_eq!(count("SELECT count(*) FROM events").await, events_before);
     assert_eq!(count("SELECT count(*) FROM tickets WHERE kind = 'fault'").await, 0);
-    let (complaint, etag_after) = view(&app, &complaint_id, &agent()).await;
+    let (complaint, etag_after) = app.view(&complaint_id, &agent()).await;
     assert_eq!(etag_after, etag, "the complaint's version is unchanged");
     assert!(complaint["escalated_to"].is_null(), "{complaint}");
 

@@ -8,13 +8,10 @@
 //! change stories (a normal high-risk change and an emergency change), with
 //! refusals along the way.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 
-use chrono::{Duration, Utc};
-use common::*;
+use crate::helpers::*;
 use opsledger::domain::Role;
 use serde_json::{Value, json};
 
@@ -149,11 +146,6 @@ async fn call(
     assert!(!schema.is_null(), "{name} {status}: {media} is not documented");
     spec.validate(schema, &body, &format!("the {status} response of {name}"));
     (status, body, etag, location)
-}
-
-fn days_ahead_shanghai(days: i64, hour: u32) -> String {
-    let day = (Utc::now() + Duration::days(days) + Duration::hours(8)).date_naive();
-    format!("{day}T{hour:02}:00")
 }
 
 #[tokio::test]
@@ -392,9 +384,7 @@ async fn a_client_that_knows_only_the_spec_drives_the_fault_and_change_stories()
         "/v1/changes/freezes",
         admin,
         None,
-        Some(
-            json!({"service": "fibre", "start": days_ahead_shanghai(3, 0), "end": days_ahead_shanghai(4, 0), "reason": "Festival"})
-        ),
+        Some(json!({"service": "fibre", "start": shanghai(3, 0), "end": shanghai(4, 0), "reason": "Festival"})),
         201
     );
     go!(
@@ -402,7 +392,7 @@ async fn a_client_that_knows_only_the_spec_drives_the_fault_and_change_stories()
         cp("schedule"),
         manager,
         Some(&etag),
-        Some(json!({"start": days_ahead_shanghai(3, 1), "end": days_ahead_shanghai(3, 2)})),
+        Some(json!({"start": shanghai(3, 1), "end": shanghai(3, 2)})),
         409
     );
     let (_, etag, _) = go!(
@@ -410,9 +400,7 @@ async fn a_client_that_knows_only_the_spec_drives_the_fault_and_change_stories()
         cp("schedule"),
         manager,
         Some(&etag),
-        Some(
-            json!({"start": days_ahead_shanghai(5, 1), "end": days_ahead_shanghai(5, 3), "time_zone": "Asia/Shanghai"})
-        ),
+        Some(json!({"start": shanghai(5, 1), "end": shanghai(5, 3), "time_zone": "Asia/Shanghai"})),
         200
     );
     let (_, etag, _) = go!("POST", cp("start"), engineer, Some(&etag), Some(json!({})), 200);
@@ -470,7 +458,7 @@ async fn a_client_that_knows_only_the_spec_drives_the_fault_and_change_stories()
         cp("schedule"),
         manager,
         Some(&etag),
-        Some(json!({"start": days_ahead_shanghai(3, 5), "end": days_ahead_shanghai(3, 6)})),
+        Some(json!({"start": shanghai(3, 5), "end": shanghai(3, 6)})),
         200
     );
     let (_, etag, _) = go!("POST", cp("start"), engineer, Some(&etag), Some(json!({})), 200);
@@ -513,11 +501,7 @@ async fn a_client_that_knows_only_the_spec_drives_the_fault_and_change_stories()
     );
     let (calendar, _, _) = go!(
         "GET",
-        format!(
-            "/v1/changes/calendar?from={}&to={}",
-            days_ahead_shanghai(2, 0),
-            days_ahead_shanghai(7, 0)
-        ),
+        format!("/v1/changes/calendar?from={}&to={}", shanghai(2, 0), shanghai(7, 0)),
         engineer,
         None,
         None,

@@ -7,7 +7,7 @@
 //! - the permission matrix in `README.md` is the one the code enforces.
 //!
 //! After an intended change, regenerate them all with
-//! `UPDATE_CONTRACTS=1 cargo test --test contracts` and commit the result.
+//! `UPDATE_CONTRACTS=1 cargo test --test api contracts::` and commit the result.
 //! No database is needed.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -44,7 +44,7 @@ use opsledger::domain::maintenance::MaintenanceType;
 use opsledger::domain::subject::{SubjectErased, SubjectEvent, SubjectMerged, SubjectRepaired};
 use opsledger::domain::ticket::TicketKind;
 
-const UPDATE_HINT: &str = "run `UPDATE_CONTRACTS=1 cargo test --test contracts` and commit the result";
+const UPDATE_HINT: &str = "run `UPDATE_CONTRACTS=1 cargo test --test api contracts::` and commit the result";
 const JSON_SCHEMA_DRAFT: &str = "https://json-schema.org/draft/2020-12/schema";
 const MATRIX_START: &str = "<!-- permission-matrix:start -->";
 const MATRIX_END: &str = "<!-- permission-matrix:end -->";

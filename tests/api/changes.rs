@@ -4,56 +4,10 @@
 //! conflicts, refused or overridden, and never both taken under concurrency;
 //! and who may see and do what.
 
-mod common;
-
-use chrono::{DateTime, Duration, Utc};
-use common::*;
+use crate::helpers::*;
+use chrono::{DateTime, Utc};
 use opsledger::domain::Role;
 use serde_json::{Value, json};
-
-fn manager(name: &str) -> String {
-    token(name, &[Role::Manager])
-}
-
-fn engineer(name: &str) -> String {
-    token(name, &[Role::Engineer])
-}
-
-fn admin() -> String {
-    token("admin-1", &[Role::Admin])
-}
-
-/// POST with If-Match (or without, when `etag` is empty); returns (status, body, etag).
-async fn command(app: &TestApp, path: &str, token: &str, etag: &str, body: Value) -> (u16, Value, String) {
-    let response = if etag.is_empty() {
-        app.post(path, token, &body).await
-    } else {
-        app.post_if_match(path, token, etag, &body).await
-    };
-    let status = response.status().as_u16();
-    let etag = etag_of(&response);
-    (status, response.json().await.unwrap_or(Value::Null), etag)
-}
-
-/// Runs a command that must succeed; returns (body, etag).
-async fn ok(app: &TestApp, path: &str, token: &str, etag: &str, body: Value) -> (Value, String) {
-    let (status, body, etag) = command(app, path, token, etag, body).await;
-    assert!(status == 200 || status == 201, "{path}: {status} {body}");
-    (body, etag)
-}
-
-async fn view(app: &TestApp, id: &str, token: &str) -> (Value, String) {
-    let response = app.get(&format!("/v1/tickets/{id}"), token).await;
-    assert_eq!(response.status(), 200, "read {id}");
-    let etag = etag_of(&response);
-    (response.json().await.expect("json"), etag)
-}
-
-/// A local time in Asia/Shanghai, `days` days from now at `hour`:00.
-fn shanghai(days: i64, hour: u32) -> String {
-    let day = (Utc::now() + Duration::days(days) + Duration::hours(8)).date_naive();
-    format!("{day}T{hour:02}:00")
-}
 
 fn utc_of_shanghai(local: &str) -> DateTime<Utc> {
     format!("{local}:00+08:00").parse().expect("a valid instant")
@@ -82,24 +36,26 @@ fn plan(risk: &str, implementation: &str) -> Value {
 
 /// Drafts, submits and assesses a change; returns (id, etag).
 async fn assessed(app: &TestApp, requester: &str, title: &str, change_type: &str, risk: &str) -> (String, String) {
-    let (change, etag) = ok(
-        app,
-        "/v1/changes",
-        requester,
-        "",
-        draft(title, change_type, &["payments-db"]),
-    )
-    .await;
+    let (change, etag) = app
+        .ok(
+            "/v1/changes",
+            requester,
+            "",
+            draft(title, change_type, &["payments-db"]),
+        )
+        .await;
     let id = change["id"].as_str().expect("id").to_owned();
-    let (_, etag) = ok(app, &format!("/v1/changes/{id}/submit"), requester, &etag, json!({})).await;
-    let (_, etag) = ok(
-        app,
-        &format!("/v1/changes/{id}/assess"),
-        requester,
-        &etag,
-        plan(risk, "Rolling upgrade, one node at a time"),
-    )
-    .await;
+    let (_, etag) = app
+        .ok(&format!("/v1/changes/{id}/submit"), requester, &etag, json!({}))
+        .await;
+    let (_, etag) = app
+        .ok(
+            &format!("/v1/changes/{id}/assess"),
+            requester,
+            &etag,
+            plan(risk, "Rolling upgrade, one node at a time"),
+        )
+        .await;
     (id, etag)
 }
 
@@ -109,25 +65,25 @@ async fn a_normal_high_risk_change_from_draft_to_closed_with_a_canary() {
     let requester = manager("mgr-req");
 
     // The fault the change addresses; the link shows on the fault.
-    let (fault, _) = ok(
-        &app,
-        "/v1/faults",
-        &engineer("eng-1"),
-        "",
-        json!({"title": "Replication lag", "description": "Replicas lag by minutes at peak",
+    let (fault, _) = app
+        .ok(
+            "/v1/faults",
+            &engineer("eng-1"),
+            "",
+            json!({"title": "Replication lag", "description": "Replicas lag by minutes at peak",
                "affected_service": "payments-db", "detected_by": "monitoring"}),
-    )
-    .await;
+        )
+        .await;
     let fault_number = fault["number"].as_str().expect("number").to_owned();
     let mut body = draft("Upgrade payments-db to 15.8", "normal", &["payments-db"]);
     body["linked_faults"] = json!([fault_number]);
-    let (change, etag) = ok(&app, "/v1/changes", &requester, "", body).await;
+    let (change, etag) = app.ok("/v1/changes", &requester, "", body).await;
     assert_eq!(change["kind"], "change");
     assert_eq!(change["status"], "draft");
     assert!(change["number"].as_str().expect("number").starts_with("CHG-"));
     assert_eq!(change["linked_faults"][0]["number"], fault_number);
     let id = change["id"].as_str().expect("id").to_owned();
-    let (fault, _) = view(&app, &fault_number, &engineer("eng-1")).await;
+    let (fault, _) = app.view(&fault_number, &engineer("eng-1")).await;
     assert_eq!(fault["links"][0]["other"]["id"], id, "{fault}");
 
     // An unknown linked fault is missing, as one the drafter may not read
@@ -143,15 +99,15 @@ async fn a_normal_high_risk_change_from_draft_to_closed_with_a_canary() {
     );
 
     let path = |command: &str| format!("/v1/changes/{id}/{command}");
-    let (_, etag) = ok(&app, &path("submit"), &requester, &etag, json!({})).await;
-    let (change, etag) = ok(
-        &app,
-        &path("assess"),
-        &engineer("eng-1"),
-        &etag,
-        plan("high", "Rolling upgrade"),
-    )
-    .await;
+    let (_, etag) = app.ok(&path("submit"), &requester, &etag, json!({})).await;
+    let (change, etag) = app
+        .ok(
+            &path("assess"),
+            &engineer("eng-1"),
+            &etag,
+            plan("high", "Rolling upgrade"),
+        )
+        .await;
     assert_eq!(change["status"], "assessed");
     assert_eq!(change["approvals_required"], 2);
     let first_plan_hash = change["plan_hash"].as_str().expect("plan hash").to_owned();
@@ -168,40 +124,35 @@ async fn a_normal_high_risk_change_from_draft_to_closed_with_a_canary() {
     problem(refused, 403, "forbidden").await;
 
     // High risk: one approval is not enough, and the same person twice does not count twice.
-    let (change, etag) = ok(
-        &app,
-        &path("approve"),
-        &manager("mgr-a"),
-        &etag,
-        json!({"comment": "Plan is sound"}),
-    )
-    .await;
+    let (change, etag) = app
+        .ok(
+            &path("approve"),
+            &manager("mgr-a"),
+            &etag,
+            json!({"comment": "Plan is sound"}),
+        )
+        .await;
     assert_eq!(change["status"], "assessed");
     assert_eq!(change["approvals"][0]["plan_hash"], first_plan_hash);
     let refused = app
         .post_if_match(&path("approve"), &manager("mgr-a"), &etag, &json!({"comment": "again"}))
         .await;
     problem(refused, 409, "rule-violated").await;
-    let (change, etag) = ok(
-        &app,
-        &path("approve"),
-        &manager("mgr-b"),
-        &etag,
-        json!({"comment": "Agreed"}),
-    )
-    .await;
+    let (change, etag) = app
+        .ok(&path("approve"), &manager("mgr-b"), &etag, json!({"comment": "Agreed"}))
+        .await;
     assert_eq!(change["status"], "approved");
     assert_eq!(change["approved"], true);
 
     // Amending the plan voids both approvals: approve again.
-    let (change, etag) = ok(
-        &app,
-        &path("plan"),
-        &engineer("eng-1"),
-        &etag,
-        plan("high", "Rolling upgrade, replicas first, then a switchover"),
-    )
-    .await;
+    let (change, etag) = app
+        .ok(
+            &path("plan"),
+            &engineer("eng-1"),
+            &etag,
+            plan("high", "Rolling upgrade, replicas first, then a switchover"),
+        )
+        .await;
     assert_eq!(change["status"], "assessed");
     assert_eq!(change["approved"], false);
     assert_ne!(change["plan_hash"], first_plan_hash);
@@ -212,34 +163,24 @@ async fn a_normal_high_risk_change_from_draft_to_closed_with_a_canary() {
             .iter()
             .all(|a| a["counts"] == false)
     );
-    let (_, etag) = ok(
-        &app,
-        &path("approve"),
-        &manager("mgr-a"),
-        &etag,
-        json!({"comment": "Better"}),
-    )
-    .await;
-    let (change, etag) = ok(
-        &app,
-        &path("approve"),
-        &manager("mgr-b"),
-        &etag,
-        json!({"comment": "Yes"}),
-    )
-    .await;
+    let (_, etag) = app
+        .ok(&path("approve"), &manager("mgr-a"), &etag, json!({"comment": "Better"}))
+        .await;
+    let (change, etag) = app
+        .ok(&path("approve"), &manager("mgr-b"), &etag, json!({"comment": "Yes"}))
+        .await;
     assert_eq!(change["status"], "approved");
 
     // A freeze on the service refuses the window; outside it, the change is booked.
-    let (freeze, _) = ok(
-        &app,
-        "/v1/changes/freezes",
-        &admin(),
-        "",
-        json!({"service": "payments-db", "start": shanghai(10, 0), "end": shanghai(11, 0),
+    let (freeze, _) = app
+        .ok(
+            "/v1/changes/freezes",
+            &admin(),
+            "",
+            json!({"service": "payments-db", "start": shanghai(10, 0), "end": shanghai(11, 0),
                "reason": "Singles' Day sales"}),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(freeze["time_zone"], "Asia/Shanghai");
     let frozen = json!({"start": shanghai(10, 2), "end": shanghai(10, 4)});
     let refused = app
@@ -248,7 +189,7 @@ async fn a_normal_high_risk_change_from_draft_to_closed_with_a_canary() {
     let body = problem(refused, 409, "rule-violated").await;
     assert!(body["detail"].as_str().expect("detail").contains("freeze"), "{body}");
     let window = json!({"start": shanghai(12, 2), "end": shanghai(12, 4), "time_zone": "Asia/Shanghai"});
-    let (change, etag) = ok(&app, &path("schedule"), &manager("mgr-a"), &etag, window).await;
+    let (change, etag) = app.ok(&path("schedule"), &manager("mgr-a"), &etag, window).await;
     assert_eq!(change["status"], "scheduled");
     assert_eq!(
         change["window"]["start"]
@@ -267,15 +208,15 @@ async fn a_normal_high_risk_change_from_draft_to_closed_with_a_canary() {
     );
 
     // Implementation: a canary, then the full rollout; completing needs the final step.
-    let (_, etag) = ok(&app, &path("start"), &engineer("eng-1"), &etag, json!({})).await;
-    let (_, etag) = ok(
-        &app,
-        &path("rollout-steps"),
-        &engineer("eng-1"),
-        &etag,
-        json!({"kind": "canary", "percent": 10}),
-    )
-    .await;
+    let (_, etag) = app.ok(&path("start"), &engineer("eng-1"), &etag, json!({})).await;
+    let (_, etag) = app
+        .ok(
+            &path("rollout-steps"),
+            &engineer("eng-1"),
+            &etag,
+            json!({"kind": "canary", "percent": 10}),
+        )
+        .await;
     let refused = app
         .post_if_match(&path("complete"), &engineer("eng-1"), &etag, &json!({}))
         .await;
@@ -289,15 +230,15 @@ async fn a_normal_high_risk_change_from_draft_to_closed_with_a_canary() {
         )
         .await;
     problem(refused, 409, "rule-violated").await;
-    let (_, etag) = ok(
-        &app,
-        &path("rollout-steps"),
-        &engineer("eng-1"),
-        &etag,
-        json!({"kind": "full_rollout"}),
-    )
-    .await;
-    let (change, etag) = ok(&app, &path("complete"), &engineer("eng-1"), &etag, json!({})).await;
+    let (_, etag) = app
+        .ok(
+            &path("rollout-steps"),
+            &engineer("eng-1"),
+            &etag,
+            json!({"kind": "full_rollout"}),
+        )
+        .await;
+    let (change, etag) = app.ok(&path("complete"), &engineer("eng-1"), &etag, json!({})).await;
     assert_eq!(change["status"], "completed");
     assert_eq!(change["rollout"].as_array().map(Vec::len), Some(2));
 
@@ -311,8 +252,8 @@ async fn a_normal_high_risk_change_from_draft_to_closed_with_a_canary() {
         "went_wrong": "The runbook missed one replica",
         "follow_up_actions": [{"description": "Fix the runbook", "owner": "eng-1", "due_on": "2027-01-31"}]
     });
-    let (_, etag) = ok(&app, &path("review"), &engineer("eng-1"), &etag, review).await;
-    let (change, _) = ok(&app, &path("close"), &engineer("eng-1"), &etag, json!({})).await;
+    let (_, etag) = app.ok(&path("review"), &engineer("eng-1"), &etag, review).await;
+    let (change, _) = app.ok(&path("close"), &engineer("eng-1"), &etag, json!({})).await;
     assert_eq!(change["status"], "closed");
 
     let history: Value = app
@@ -324,14 +265,8 @@ async fn a_normal_high_risk_change_from_draft_to_closed_with_a_canary() {
         .json()
         .await
         .expect("json");
-    let types: Vec<&str> = history["events"]
-        .as_array()
-        .expect("events")
-        .iter()
-        .filter_map(|e| e["type"].as_str())
-        .collect();
     assert_eq!(
-        types,
+        event_types(&history),
         [
             "change.drafted",
             "change.submitted",
@@ -356,8 +291,7 @@ async fn a_normal_high_risk_change_from_draft_to_closed_with_a_canary() {
 async fn an_emergency_change_runs_inside_a_freeze_and_closes_after_retrospective_approval() {
     let app = spawn_app().await;
     let requester = engineer("eng-9");
-    ok(
-        &app,
+    app.ok(
         "/v1/changes/freezes",
         &admin(),
         "",
@@ -376,37 +310,37 @@ async fn an_emergency_change_runs_inside_a_freeze_and_closes_after_retrospective
 
     // No approval yet, and inside the freeze: an emergency may go ahead.
     let window = json!({"start": shanghai(1, 2), "end": shanghai(1, 3)});
-    let (change, etag) = ok(&app, &path("schedule"), &manager("mgr-a"), &etag, window).await;
+    let (change, etag) = app.ok(&path("schedule"), &manager("mgr-a"), &etag, window).await;
     assert_eq!(change["status"], "scheduled");
     assert_eq!(change["approved"], false);
-    let (_, etag) = ok(&app, &path("start"), &requester, &etag, json!({})).await;
-    let (_, etag) = ok(
-        &app,
-        &path("rollout-steps"),
-        &requester,
-        &etag,
-        json!({"kind": "blue_green_switch"}),
-    )
-    .await;
-    let (_, etag) = ok(&app, &path("complete"), &requester, &etag, json!({})).await;
+    let (_, etag) = app.ok(&path("start"), &requester, &etag, json!({})).await;
+    let (_, etag) = app
+        .ok(
+            &path("rollout-steps"),
+            &requester,
+            &etag,
+            json!({"kind": "blue_green_switch"}),
+        )
+        .await;
+    let (_, etag) = app.ok(&path("complete"), &requester, &etag, json!({})).await;
     let review = json!({"outcome": "successful", "went_well": "Fixed in 20 minutes", "went_wrong": "Expired certificate not monitored"});
-    let (_, etag) = ok(&app, &path("review"), &requester, &etag, review).await;
+    let (_, etag) = app.ok(&path("review"), &requester, &etag, review).await;
 
     // Not closable until approved retrospectively.
     let refused = app.post_if_match(&path("close"), &requester, &etag, &json!({})).await;
     let body = problem(refused, 409, "rule-violated").await;
     assert!(body["detail"].as_str().expect("detail").contains("approv"), "{body}");
-    let (change, etag) = ok(
-        &app,
-        &path("approve"),
-        &manager("mgr-a"),
-        &etag,
-        json!({"comment": "Justified"}),
-    )
-    .await;
+    let (change, etag) = app
+        .ok(
+            &path("approve"),
+            &manager("mgr-a"),
+            &etag,
+            json!({"comment": "Justified"}),
+        )
+        .await;
     assert_eq!(change["status"], "reviewed");
     assert_eq!(change["approved"], true);
-    let (change, _) = ok(&app, &path("close"), &requester, &etag, json!({})).await;
+    let (change, _) = app.ok(&path("close"), &requester, &etag, json!({})).await;
     assert_eq!(change["status"], "closed");
 }
 
@@ -414,8 +348,7 @@ async fn an_emergency_change_runs_inside_a_freeze_and_closes_after_retrospective
 async fn overlapping_windows_are_refused_or_overridden_with_a_recorded_reason() {
     let app = spawn_app().await;
     let (first, etag) = assessed(&app, &manager("mgr-req"), "First", "standard", "low").await;
-    ok(
-        &app,
+    app.ok(
         &format!("/v1/changes/{first}/schedule"),
         &manager("mgr-a"),
         &etag,
@@ -438,22 +371,22 @@ async fn overlapping_windows_are_refused_or_overridden_with_a_recorded_reason() 
 
     // Back to back is not an overlap.
     let adjacent = json!({"start": shanghai(5, 11), "end": shanghai(5, 12)});
-    let (_, etag) = ok(
-        &app,
-        &format!("/v1/changes/{second}/schedule"),
-        &manager("mgr-a"),
-        &etag,
-        adjacent,
-    )
-    .await;
-    let (_, etag) = ok(
-        &app,
-        &format!("/v1/changes/{second}/unschedule"),
-        &manager("mgr-a"),
-        &etag,
-        json!({"reason": "Moving it"}),
-    )
-    .await;
+    let (_, etag) = app
+        .ok(
+            &format!("/v1/changes/{second}/schedule"),
+            &manager("mgr-a"),
+            &etag,
+            adjacent,
+        )
+        .await;
+    let (_, etag) = app
+        .ok(
+            &format!("/v1/changes/{second}/unschedule"),
+            &manager("mgr-a"),
+            &etag,
+            json!({"reason": "Moving it"}),
+        )
+        .await;
 
     // An override needs a reason, and records what it overrode.
     let no_reason = json!({"start": shanghai(5, 10), "end": shanghai(5, 12), "override_conflicts": true});
@@ -469,14 +402,14 @@ async fn overlapping_windows_are_refused_or_overridden_with_a_recorded_reason() 
     assert_eq!(body["errors"][0]["pointer"], "/override_reason");
     let overridden = json!({"start": shanghai(5, 10), "end": shanghai(5, 12), "override_conflicts": true,
                             "override_reason": "Both touch different tables"});
-    let (change, _) = ok(
-        &app,
-        &format!("/v1/changes/{second}/schedule"),
-        &manager("mgr-a"),
-        &etag,
-        overridden,
-    )
-    .await;
+    let (change, _) = app
+        .ok(
+            &format!("/v1/changes/{second}/schedule"),
+            &manager("mgr-a"),
+            &etag,
+            overridden,
+        )
+        .await;
     assert_eq!(change["status"], "scheduled");
 
     // The calendar shows both changes and the override is in the history.
@@ -535,22 +468,22 @@ async fn overlapping_windows_are_refused_or_overridden_with_a_recorded_reason() 
 
     // A freeze declared afterwards over the first change's window is
     // allowed; the calendar flags the changes it now covers.
-    let (freeze, _) = ok(
-        &app,
-        "/v1/changes/freezes",
-        &admin(),
-        "",
-        json!({"start": shanghai(5, 8), "end": shanghai(5, 9), "reason": "Audit"}),
-    )
-    .await;
-    let (late, _) = ok(
-        &app,
-        "/v1/changes/freezes",
-        &admin(),
-        "",
-        json!({"start": shanghai(5, 10), "end": shanghai(5, 12), "reason": "Network maintenance"}),
-    )
-    .await;
+    let (freeze, _) = app
+        .ok(
+            "/v1/changes/freezes",
+            &admin(),
+            "",
+            json!({"start": shanghai(5, 8), "end": shanghai(5, 9), "reason": "Audit"}),
+        )
+        .await;
+    let (late, _) = app
+        .ok(
+            "/v1/changes/freezes",
+            &admin(),
+            "",
+            json!({"start": shanghai(5, 10), "end": shanghai(5, 12), "reason": "Network maintenance"}),
+        )
+        .await;
     let calendar: Value = app
         .get(&format!("/v1/changes/calendar?from={from}&to={to}"), &engineer("eng-1"))
         .await
@@ -585,8 +518,8 @@ async fn two_changes_racing_for_one_window_never_both_get_it() {
         let path_b = format!("/v1/changes/{b}/schedule");
         let (mgr_a, mgr_b) = (manager("mgr-a"), manager("mgr-b"));
         let (ra, rb) = tokio::join!(
-            command(&app, &path_a, &mgr_a, &etag_a, window.clone()),
-            command(&app, &path_b, &mgr_b, &etag_b, window.clone()),
+            app.command(&path_a, &mgr_a, &etag_a, window.clone()),
+            app.command(&path_b, &mgr_b, &etag_b, window.clone()),
         );
         let mut statuses = [ra.0, rb.0];
         statuses.sort_unstable();
@@ -649,16 +582,16 @@ async fn who_may_see_and_do_what_with_changes() {
         .await;
     let body = problem(response, 422, "validation-failed").await;
     assert_eq!(body["errors"][0]["pointer"], "/time_zone");
-    let (freeze, _) = ok(&app, "/v1/changes/freezes", &admin(), "", freeze).await;
+    let (freeze, _) = app.ok("/v1/changes/freezes", &admin(), "", freeze).await;
     let freeze_id = freeze["id"].as_str().expect("id");
-    let (lifted, _) = ok(
-        &app,
-        &format!("/v1/changes/freezes/{freeze_id}/lift"),
-        &admin(),
-        "",
-        json!({"reason": "Sales moved"}),
-    )
-    .await;
+    let (lifted, _) = app
+        .ok(
+            &format!("/v1/changes/freezes/{freeze_id}/lift"),
+            &admin(),
+            "",
+            json!({"reason": "Sales moved"}),
+        )
+        .await;
     assert_eq!(lifted["lifted"]["reason"], "Sales moved");
     let response = app
         .post(

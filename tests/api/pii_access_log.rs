@@ -2,13 +2,12 @@
 //! auditors' filters and paging, group commit under concurrency (from several runtimes, as the HTTP workers
 //! call it), and failure instead of a hang when the database is away.
 
-mod common;
-
 use std::collections::HashSet;
 use std::time::Duration;
 
+use crate::helpers::postgres::TestDatabase;
+use crate::helpers::{free_port, migrated};
 use chrono::Utc;
-use common::postgres::TestDatabase;
 use deadpool_postgres::Pool;
 use opsledger::app::database;
 use opsledger::privacy::access_log::{AccessLog, AccessQuery, AccessRecord, query};
@@ -17,13 +16,6 @@ use uuid::Uuid;
 
 /// Far above the pool's 5 s wait/create timeouts: reaching it means a hang.
 const NO_HANG: Duration = Duration::from_secs(30);
-
-async fn migrated() -> (TestDatabase, Pool) {
-    let db = TestDatabase::create().await;
-    database::migrate(&db.admin).await.expect("migrations apply");
-    let pool = database::pool(db.admin.clone(), 2).expect("pool");
-    (db, pool)
-}
 
 async fn all(pool: &Pool, q: AccessQuery) -> Vec<AccessRecord> {
     let client = pool.get().await.expect("connection");
@@ -48,10 +40,7 @@ async fn count(pool: &Pool) -> i64 {
 
 /// A pool for a port nothing listens on.
 fn unreachable_pool() -> Pool {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
+    let port = free_port();
     let mut config = tokio_postgres::Config::new();
     config.host("127.0.0.1").port(port).user("nobody").dbname("nothing");
     database::pool(config, 2).expect("pool")
@@ -336,7 +325,7 @@ async fn concurrent_records_from_several_runtimes_share_commits() {
 #[tokio::test]
 async fn the_server_role_may_append_and_read() {
     let (db, _) = migrated().await;
-    let url = common::url_of(&db.admin, Some("opsledger_app"));
+    let url = crate::helpers::url_of(&db.admin, Some("opsledger_app"));
     let pool = database::pool(url.parse().expect("url"), 2).expect("pool");
     let log = AccessLog::start(pool.clone());
     let subject = Uuid::now_v7();

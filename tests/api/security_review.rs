@@ -10,23 +10,12 @@
 //! - Item 9b: a body naming one member twice was read as its last value.
 //!   It is refused with 422.
 
-mod common;
-
+use crate::helpers::*;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::*;
 use opsledger::app::config::RotateEtagKeyArgs;
-use opsledger::domain::Role;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-
-fn engineer() -> String {
-    token("eng-1", &[Role::Engineer])
-}
-
-fn auditor() -> String {
-    token("aud-1", &[Role::Auditor])
-}
 
 /// The tag every client could compute before: SHA-256 of (id, version,
 /// variant), cut to 16 bytes.
@@ -99,7 +88,7 @@ async fn if_match_tells_nothing_about_a_ticket_the_caller_may_not_read() {
     let (complaint, _) = app.file_complaint().await;
     let report = json!({"title": "Core router CPU at 95 %", "description": "Alarm from monitoring",
                         "affected_service": "backbone", "detected_by": "monitoring"});
-    let response = app.post("/v1/faults", &engineer(), &report).await;
+    let response = app.post("/v1/faults", &engineer("eng-1"), &report).await;
     assert_eq!(response.status(), 201);
     let fault: Value = response.json().await.expect("json");
     let number = fault["number"].as_str().expect("number");
@@ -211,11 +200,14 @@ async fn cursors_a_client_made_up_are_refused() {
     for (path, token) in [
         // A list cursor whose instant lies before PostgreSQL's calendar.
         ("/v1/tickets?cursor=kPpKYsTgAAAAAAAAAAAAAAAAAAAAAAAA", agent()),
-        ("/v1/faults/queue?cursor=kPpKYsTgAAAAAAAAAAAAAAAAAAAAAAAA", engineer()),
+        (
+            "/v1/faults/queue?cursor=kPpKYsTgAAAAAAAAAAAAAAAAAAAAAAAA",
+            engineer("eng-1"),
+        ),
         // A well-formed queue cursor of the same kind.
         (
             "/v1/faults/queue?cursor=AACQ-kpixOAAAAAAAAAAAAAAAAAAAAAAAAA",
-            engineer(),
+            engineer("eng-1"),
         ),
     ] {
         let body = problem(app.get(path, &token).await, 400, "invalid-query").await;
@@ -230,21 +222,19 @@ fn tampered(cursor: &str, byte: usize) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-async fn page(app: &TestApp, path: &str, token: &str) -> Value {
-    let response = app.get(path, token).await;
-    assert_eq!(response.status(), 200, "{path}");
-    response.json().await.expect("json")
-}
-
 #[tokio::test]
 async fn a_cursor_pages_on_until_a_byte_of_it_is_changed() {
     let app = spawn_app().await;
     for _ in 0..3 {
         app.file_complaint().await;
     }
-    let first = page(&app, "/v1/tickets?limit=2", &agent()).await;
+    let first = json_of(app.get("/v1/tickets?limit=2", &agent()).await, 200).await;
     let cursor = first["next_cursor"].as_str().expect("a second page");
-    let second = page(&app, &format!("/v1/tickets?limit=2&cursor={cursor}"), &agent()).await;
+    let second = json_of(
+        app.get(&format!("/v1/tickets?limit=2&cursor={cursor}"), &agent()).await,
+        200,
+    )
+    .await;
     let ids: Vec<&Value> = [&first, &second]
         .iter()
         .flat_map(|p| p["items"].as_array().expect("items"))
@@ -265,15 +255,23 @@ async fn a_cursor_pages_on_until_a_byte_of_it_is_changed() {
     for title in ["Core router CPU at 95 %", "Packet loss in district 7"] {
         let report = json!({"title": title, "description": "Alarm from monitoring",
                             "affected_service": "backbone", "detected_by": "monitoring"});
-        assert_eq!(app.post("/v1/faults", &engineer(), &report).await.status(), 201);
+        assert_eq!(app.post("/v1/faults", &engineer("eng-1"), &report).await.status(), 201);
     }
-    let first = page(&app, "/v1/faults/queue?limit=1", &engineer()).await;
+    let first = json_of(app.get("/v1/faults/queue?limit=1", &engineer("eng-1")).await, 200).await;
     let cursor = first["next_cursor"].as_str().expect("a second page");
-    let second = page(&app, &format!("/v1/faults/queue?limit=1&cursor={cursor}"), &engineer()).await;
+    let second = json_of(
+        app.get(&format!("/v1/faults/queue?limit=1&cursor={cursor}"), &engineer("eng-1"))
+            .await,
+        200,
+    )
+    .await;
     assert_ne!(second["items"][0]["id"], first["items"][0]["id"]);
     problem(
-        app.get(&format!("/v1/faults/queue?cursor={}", tampered(cursor, 0)), &engineer())
-            .await,
+        app.get(
+            &format!("/v1/faults/queue?cursor={}", tampered(cursor, 0)),
+            &engineer("eng-1"),
+        )
+        .await,
         400,
         "invalid-query",
     )
@@ -306,6 +304,6 @@ async fn a_filing_that_names_a_member_twice_is_refused_and_writes_nothing() {
         let problem = problem(response, 422, "validation-failed").await;
         assert_eq!(problem["errors"][0]["pointer"], pointer, "{problem}");
     }
-    let listed = page(&app, "/v1/tickets", &agent()).await;
+    let listed = json_of(app.get("/v1/tickets", &agent()).await, 200).await;
     assert_eq!(listed["items"], json!([]), "nothing was filed");
 }

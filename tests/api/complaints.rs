@@ -1,8 +1,6 @@
 //! The complaint API end to end: real server, real HTTP, real PostgreSQL.
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 use opsledger::domain::Role;
 use serde_json::{Value, json};
 
@@ -93,14 +91,8 @@ async fn a_complaint_goes_from_filing_to_closed_with_the_customers_rating() {
         .json()
         .await
         .expect("json");
-    let types: Vec<&str> = history["events"]
-        .as_array()
-        .expect("events")
-        .iter()
-        .map(|e| e["type"].as_str().unwrap_or_default())
-        .collect();
     assert_eq!(
-        types,
+        event_types(&history),
         [
             "complaint.filed",
             "complaint.acknowledged",
@@ -146,14 +138,14 @@ async fn every_client_mistake_is_a_problem_with_the_right_status() {
     problem(app.get("/v1/tickets", &forged).await, 401, "unauthenticated").await;
 
     // 403: an engineer may not file a complaint; an auditor may not write.
-    let engineer = token("eng-1", &[Role::Engineer]);
+    let engineer = engineer("eng-1");
     problem(
         app.post("/v1/complaints", &engineer, &sample_complaint()).await,
         403,
         "forbidden",
     )
     .await;
-    let auditor = token("aud-1", &[Role::Auditor]);
+    let auditor = auditor();
     let r = app
         .post_if_match(&format!("/v1/complaints/{id}/acknowledge"), &auditor, &etag, &json!({}))
         .await;
@@ -283,7 +275,7 @@ async fn refused_requests_write_nothing() {
     let app = spawn_app().await;
     let (filed, etag) = app.file_complaint().await;
     let id = filed["id"].as_str().expect("id");
-    let events_before = count_events(&app).await;
+    let events_before = app.count_events().await;
 
     let mut bad = sample_complaint();
     bad["priority"] = json!("P9");
@@ -302,7 +294,7 @@ async fn refused_requests_write_nothing() {
         .await;
     assert_eq!(r.status(), 412);
 
-    assert_eq!(count_events(&app).await, events_before);
+    assert_eq!(app.count_events().await, events_before);
     let view: Value = app
         .get(&format!("/v1/tickets/{id}"), &agent())
         .await
@@ -310,15 +302,6 @@ async fn refused_requests_write_nothing() {
         .await
         .expect("json");
     assert_eq!(view["version"], 1);
-}
-
-async fn count_events(app: &TestApp) -> i64 {
-    let client = app.db.connect_admin().await;
-    client
-        .query_one("SELECT count(*) FROM events", &[])
-        .await
-        .expect("count")
-        .get(0)
 }
 
 #[tokio::test]
@@ -421,7 +404,7 @@ async fn concurrent_notes_all_land_without_if_match() {
         "page=2",
     ] {
         let response = app.get(&format!("/v1/tickets/{id}/history?{bad}"), &agent()).await;
-        common::problem(response, 400, "invalid-query").await;
+        problem(response, 400, "invalid-query").await;
     }
 }
 
@@ -640,18 +623,12 @@ async fn concurrent_acknowledgements_sharing_a_key_apply_once_and_all_get_its_re
         assert_eq!(first.body["status"], "acknowledged");
 
         let history: Value = app
-            .get(&format!("/v1/tickets/{id}/history"), &token("aud-1", &[Role::Auditor]))
+            .get(&format!("/v1/tickets/{id}/history"), &auditor())
             .await
             .json()
             .await
             .expect("json");
-        let types: Vec<&str> = history["events"]
-            .as_array()
-            .expect("events")
-            .iter()
-            .filter_map(|e| e["type"].as_str())
-            .collect();
-        assert_eq!(types, ["complaint.filed", "complaint.acknowledged"]);
+        assert_eq!(event_types(&history), ["complaint.filed", "complaint.acknowledged"]);
     }
 }
 

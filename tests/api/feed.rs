@@ -1,17 +1,11 @@
 //! The event feed and as-of reads, driven over HTTP as an integration and
 //! an auditor would.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::helpers::*;
 use opsledger::domain::Role;
 use serde_json::{Value, json};
-
-fn auditor() -> String {
-    token("aud-1", &[Role::Auditor])
-}
 
 /// Waits until the feed has reached `position` (the sequencer runs in the background).
 async fn wait_for_position(app: &TestApp, position: i64) {

@@ -5,15 +5,11 @@
 //! erasure left a bridging complaint findable, and the subject id told a
 //! write-only caller whether a phone number was already known.
 
-mod common;
-
 use std::path::PathBuf;
 
-use common::postgres::TestDatabase;
-use common::*;
-use opsledger::app::config::{
-    DatabaseArgs, ImportArgs, MasterKeyArgs, RepairArgs, StrongIdentifier, StrongIdentifierArgs,
-};
+use crate::helpers::postgres::TestDatabase;
+use crate::helpers::*;
+use opsledger::app::config::{ImportArgs, MasterKeyArgs, RepairArgs, StrongIdentifier, StrongIdentifierArgs};
 use opsledger::app::{backup, maintenance};
 use opsledger::domain::Role;
 use opsledger::store::verify::{Verdict, verify_streams};
@@ -23,29 +19,11 @@ use uuid::Uuid;
 const BOBS_PHONE: &str = "+86 139 0000 0001";
 const ALICES_EMAIL: &str = "a@x.example";
 
-fn admin() -> String {
-    token("admin-1", &[Role::Admin])
-}
-
 fn filing(title: &str, complainant: Value, description: &str) -> Value {
     json!({
         "title": title, "description": description, "channel": "phone", "category": "broadband",
         "priority": "P3", "complainant": complainant
     })
-}
-
-/// Files as an agent (who may read personal data); returns the view.
-async fn file(app: &TestApp, body: &Value) -> Value {
-    let r = app.post("/v1/complaints", &agent(), body).await;
-    assert_eq!(r.status(), 201, "filing succeeds");
-    r.json().await.expect("json")
-}
-
-async fn json_of(r: reqwest::Response, status: u16) -> Value {
-    let (got, url) = (r.status().as_u16(), r.url().clone());
-    let body: Value = r.json().await.unwrap_or(Value::Null);
-    assert_eq!(got, status, "{url}: {body}");
-    body
 }
 
 fn subject_of(view: &Value) -> String {
@@ -58,30 +36,38 @@ fn subject_of(view: &Value) -> String {
 /// The four filings of the attack: Alice, Bob, Xavier (with Alice's email
 /// and Bob's phone), and Bob again with a private description.
 async fn four_filings(app: &TestApp) -> [Value; 4] {
-    let a = file(
-        app,
-        &filing("A", json!({"name": "Alice Archer", "email": ALICES_EMAIL}), "router"),
-    )
-    .await;
-    let b = file(
-        app,
-        &filing("B", json!({"name": "Bob Baker", "phone": BOBS_PHONE}), "noisy line"),
-    )
-    .await;
-    let x = file(
-        app,
-        &filing(
-            "X",
-            json!({"name": "Xavier Xu", "email": ALICES_EMAIL, "phone": BOBS_PHONE}),
-            "shares both contacts",
-        ),
-    )
-    .await;
-    let b2 = file(
-        app,
-        &filing("B2", json!({"name": "Bob Baker", "phone": BOBS_PHONE}), "private"),
-    )
-    .await;
+    let a = app
+        .created(
+            "/v1/complaints",
+            &agent(),
+            &filing("A", json!({"name": "Alice Archer", "email": ALICES_EMAIL}), "router"),
+        )
+        .await;
+    let b = app
+        .created(
+            "/v1/complaints",
+            &agent(),
+            &filing("B", json!({"name": "Bob Baker", "phone": BOBS_PHONE}), "noisy line"),
+        )
+        .await;
+    let x = app
+        .created(
+            "/v1/complaints",
+            &agent(),
+            &filing(
+                "X",
+                json!({"name": "Xavier Xu", "email": ALICES_EMAIL, "phone": BOBS_PHONE}),
+                "shares both contacts",
+            ),
+        )
+        .await;
+    let b2 = app
+        .created(
+            "/v1/complaints",
+            &agent(),
+            &filing("B2", json!({"name": "Bob Baker", "phone": BOBS_PHONE}), "private"),
+        )
+        .await;
     [a, b, x, b2]
 }
 
@@ -109,10 +95,6 @@ async fn erase(app: &TestApp, subject: &str) -> Value {
         )
         .await;
     json_of(r, 200).await
-}
-
-async fn view(app: &TestApp, id: &str) -> Value {
-    json_of(app.get(&format!("/v1/tickets/{id}"), &agent()).await, 200).await
 }
 
 async fn tickets_with(app: &TestApp, query: &str) -> Vec<String> {
@@ -174,7 +156,7 @@ async fn erasing_bobs_subjects_found_by_his_phone_leaves_the_bridging_complaint(
     assert_eq!(subjects_by(&app, "phone=%2B8613900000001").await, [subject_of(&x)]);
     assert_eq!(tickets_with(&app, "phone=%2B8613900000001").await, ["X"]);
     for bob in [&b, &b2] {
-        let v = view(&app, bob["id"].as_str().expect("id")).await;
+        let v = app.view(bob["id"].as_str().expect("id"), &agent()).await.0;
         assert_eq!(v["complainant"]["name"], "[erased]");
         assert_eq!(v["complainant"]["phone"], "[erased]");
         assert_eq!(v["description"], "[erased]");
@@ -197,7 +179,7 @@ async fn erasing_bobs_subjects_found_by_his_phone_leaves_the_bridging_complaint(
     }
 
     // Xavier's complaint is as it was, his copy of the phone in clear.
-    let xavier = view(&app, x["id"].as_str().expect("id")).await;
+    let xavier = app.view(x["id"].as_str().expect("id"), &agent()).await.0;
     assert_eq!(xavier["complainant"]["name"], "Xavier Xu");
     assert_eq!(xavier["complainant"]["phone"], BOBS_PHONE);
     assert_eq!(xavier["complainant"]["email"], ALICES_EMAIL);
@@ -244,11 +226,13 @@ async fn a_retry_after_erasure_replays_the_scrubbed_response_and_files_nothing()
 #[tokio::test]
 async fn a_write_only_principal_learns_nothing_from_the_subject() {
     let app = spawn_app().await;
-    let victim = file(
-        &app,
-        &filing("V", json!({"name": "Vera Victim", "phone": BOBS_PHONE}), "mine"),
-    )
-    .await;
+    let victim = app
+        .created(
+            "/v1/complaints",
+            &agent(),
+            &filing("V", json!({"name": "Vera Victim", "phone": BOBS_PHONE}), "mine"),
+        )
+        .await;
     let victims_subject = subject_of(&victim);
     assert_eq!(
         Uuid::parse_str(&victims_subject).expect("uuid").get_version_num(),
@@ -298,15 +282,17 @@ async fn a_write_only_principal_learns_nothing_from_the_subject() {
 #[tokio::test]
 async fn a_filer_who_may_read_personal_data_joins_a_subject_by_naming_it() {
     let app = spawn_app().await;
-    let first = file(
-        &app,
-        &filing("1", json!({"name": "Bob Baker", "phone": BOBS_PHONE}), "first"),
-    )
-    .await;
+    let first = app
+        .created(
+            "/v1/complaints",
+            &agent(),
+            &filing("1", json!({"name": "Bob Baker", "phone": BOBS_PHONE}), "first"),
+        )
+        .await;
     let subject = subject_of(&first);
     let mut again = filing("2", json!({"name": "Bob Baker", "email": "bob@b.example"}), "second");
     again["subject"] = json!(subject);
-    let second = file(&app, &again).await;
+    let second = app.created("/v1/complaints", &agent(), &again).await;
     assert_eq!(subject_of(&second), subject);
     let history = json_of(
         app.get(
@@ -351,8 +337,12 @@ async fn a_deployment_that_declares_customer_ref_strong_joins_on_it_and_nothing_
             title,
         )
     };
-    let c1 = file(&app, &carol("C1", "+86 139 0000 0003")).await;
-    let c2 = file(&app, &carol("C2", "+86 139 0000 0009")).await;
+    let c1 = app
+        .created("/v1/complaints", &agent(), &carol("C1", "+86 139 0000 0003"))
+        .await;
+    let c2 = app
+        .created("/v1/complaints", &agent(), &carol("C2", "+86 139 0000 0009"))
+        .await;
     assert_eq!(subject_of(&c1), subject_of(&c2));
     let history = json_of(
         app.get(
@@ -365,11 +355,13 @@ async fn a_deployment_that_declares_customer_ref_strong_joins_on_it_and_nothing_
     .await;
     assert_eq!(history["events"][0]["payload"]["subject_joined"], "strong_identifier");
     // The same phone without the reference is someone else.
-    let d = file(
-        &app,
-        &filing("D", json!({"name": "Dan Du", "phone": "+86 139 0000 0003"}), "D"),
-    )
-    .await;
+    let d = app
+        .created(
+            "/v1/complaints",
+            &agent(),
+            &filing("D", json!({"name": "Dan Du", "phone": "+86 139 0000 0003"}), "D"),
+        )
+        .await;
     assert_ne!(subject_of(&d), subject_of(&c1));
 }
 
@@ -419,8 +411,8 @@ async fn an_administrator_merges_two_subjects_of_one_person() {
     // B2 belongs to Bob's first subject now: its view is sealed under it,
     // its old events read [merged], and the merge event holds the values.
     let id = b2["id"].as_str().expect("id");
-    assert_eq!(subject_of(&view(&app, id).await), keep);
-    assert_eq!(view(&app, id).await["description"], "private");
+    assert_eq!(subject_of(&app.view(id, &agent()).await.0), keep);
+    assert_eq!(app.view(id, &agent()).await.0["description"], "private");
     let history = json_of(app.get(&format!("/v1/tickets/{id}/history"), &agent()).await, 200).await;
     let events = history["events"].as_array().expect("events");
     assert_eq!(events[0]["payload"]["complainant"]["name"], "[merged]");
@@ -477,7 +469,7 @@ async fn an_administrator_merges_two_subjects_of_one_person() {
     erase(&app, &keep).await;
     for bob in [&b, &b2] {
         assert_eq!(
-            view(&app, bob["id"].as_str().expect("id")).await["description"],
+            app.view(bob["id"].as_str().expect("id"), &agent()).await.0["description"],
             "[erased]"
         );
     }
@@ -533,15 +525,6 @@ async fn fixture_ids(app: &TestApp) -> std::collections::BTreeMap<String, String
         .collect()
 }
 
-fn database_args(db: &TestDatabase) -> DatabaseArgs {
-    DatabaseArgs {
-        database_url: Some(url_of(&db.admin, None)),
-        migration_database_url: Some(url_of(&db.admin, None)),
-        data_dir: PathBuf::from(env!("CARGO_TARGET_TMPDIR")),
-        db_pool_size: 2,
-    }
-}
-
 fn repair_args(db: &TestDatabase, dry_run: bool) -> RepairArgs {
     RepairArgs {
         dry_run,
@@ -576,7 +559,7 @@ async fn the_repair_splits_subjects_that_a_matching_contact_had_joined() {
     let subject_of_ticket = |title: &str| {
         let app = &app;
         let id = ids[title].clone();
-        async move { subject_of(&view(app, &id).await) }
+        async move { subject_of(&app.view(&id, &agent()).await.0) }
     };
 
     // Before: the old rules sealed X and B2 under Alice's subject.
@@ -602,7 +585,12 @@ async fn the_repair_splits_subjects_that_a_matching_contact_had_joined() {
     let numbers = |title: &str| {
         let app = &app;
         let id = ids[title].clone();
-        async move { view(app, &id).await["number"].as_str().expect("number").to_owned() }
+        async move {
+            app.view(&id, &agent()).await.0["number"]
+                .as_str()
+                .expect("number")
+                .to_owned()
+        }
     };
     assert_eq!(
         report.split[0].groups,
@@ -647,8 +635,11 @@ async fn the_repair_splits_subjects_that_a_matching_contact_had_joined() {
             .to_string()
             .contains("Xavier, we are looking into it")
     );
-    assert_eq!(view(&app, x).await["complainant"]["name"], "Xavier Xu");
-    assert_eq!(view(&app, x).await["first_response"], "Xavier, we are looking into it");
+    assert_eq!(app.view(x, &agent()).await.0["complainant"]["name"], "Xavier Xu");
+    assert_eq!(
+        app.view(x, &agent()).await.0["first_response"],
+        "Xavier, we are looking into it"
+    );
 
     // The index was rebuilt: Bob's phone finds B, X and B2, never the merged subject.
     let by_phone = subjects_by(&app, "phone=%2B8613900000001").await;
@@ -658,9 +649,12 @@ async fn the_repair_splits_subjects_that_a_matching_contact_had_joined() {
 
     // An erasure after the repair: B2's subject only.
     erase(&app, &successors[2]).await;
-    assert_eq!(view(&app, &ids["B2"]).await["notes"][0]["body"], "[erased]");
-    assert_eq!(view(&app, x).await["complainant"]["phone"], BOBS_PHONE);
-    assert_eq!(view(&app, &ids["B"]).await["complainant"]["name"], "Bob Baker");
+    assert_eq!(app.view(&ids["B2"], &agent()).await.0["notes"][0]["body"], "[erased]");
+    assert_eq!(app.view(x, &agent()).await.0["complainant"]["phone"], BOBS_PHONE);
+    assert_eq!(
+        app.view(&ids["B"], &agent()).await.0["complainant"]["name"],
+        "Bob Baker"
+    );
     assert_eq!(tickets_with(&app, "phone=%2B8613900000001").await.len(), 2);
 
     // The log was only appended to: every chain verifies, and a second run

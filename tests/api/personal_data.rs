@@ -2,9 +2,7 @@
 //! erasable by crypto-shredding, every clear-text read recorded, keys
 //! rotatable without touching an event.
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 use opsledger::domain::Role;
 use opsledger::store::verify::{Verdict, verify_streams};
 use serde_json::{Value, json};
@@ -23,10 +21,6 @@ fn complaint_of(name: &str, phone: &str, email: &str, customer_ref: &str, descri
         "priority": "P2",
         "complainant": {"name": name, "phone": phone, "email": email, "customer_ref": customer_ref}
     })
-}
-
-fn admin() -> String {
-    token("admin-1", &[Role::Admin])
 }
 
 /// Files a complaint and takes it through the steps that carry personal
@@ -293,7 +287,7 @@ async fn clear_text_reads_are_recorded_and_masked_reads_are_not() {
     let view = complaint_with_history(&app, &complaint_of(NAME, PHONE, EMAIL, REF, DESCRIPTION)).await;
     let id = view["id"].as_str().expect("id");
     let subject = view["subject"].as_str().expect("subject");
-    let auditor = token("aud-1", &[Role::Auditor]);
+    let auditor = auditor();
     let before = records(&app, &auditor, subject).await;
     // Filing and each transition returned clear text to the agent: 1 + 4.
     assert_eq!(before.len(), 5, "{before:?}");
@@ -318,7 +312,7 @@ async fn clear_text_reads_are_recorded_and_masked_reads_are_not() {
     assert_eq!(newest["subject"], subject);
 
     // Masked reads reveal nothing and leave no record.
-    let engineer = token("eng-1", &[Role::Engineer]);
+    let engineer = engineer("eng-1");
     let masked: Value = app
         .get(&format!("/v1/tickets/{id}"), &engineer)
         .await
@@ -344,14 +338,6 @@ async fn clear_text_reads_are_recorded_and_masked_reads_are_not() {
     assert_eq!(by_actor["items"].as_array().map(Vec::len), Some(2));
     assert!(by_actor["next_before"].is_i64());
     problem(app.get("/v1/audit/pii-access", &agent()).await, 403, "forbidden").await;
-}
-
-fn header(r: &reqwest::Response, name: &str) -> String {
-    r.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_else(|| panic!("no {name} header"))
-        .to_owned()
 }
 
 /// Another principal sends the request id a victim used, to muddle the
@@ -400,7 +386,7 @@ async fn a_request_id_chosen_by_the_client_never_becomes_the_id_of_record() {
     assert_eq!(note.status(), 200);
     let note_id = header(&note, "x-request-id");
 
-    let auditor = token("aud-1", &[Role::Auditor]);
+    let auditor = auditor();
     let reads = records(&app, &auditor, subject).await;
     let sent_victim_id: Vec<(&str, &str)> = reads
         .iter()
@@ -511,7 +497,7 @@ async fn agents_find_a_callers_complaints_by_exact_contact() {
         .await
         .expect("json");
     assert_eq!(none["items"].as_array().map(Vec::len), Some(0));
-    let engineer = token("eng-1", &[Role::Engineer]);
+    let engineer = engineer("eng-1");
     problem(
         app.get("/v1/tickets?phone=8613912345678", &engineer).await,
         403,
@@ -545,7 +531,7 @@ async fn an_export_returns_everything_in_clear_and_is_itself_recorded() {
     assert_eq!(ticket["history"][2]["payload"]["body"], UPDATE);
     assert!(export["access_log"].as_array().is_some_and(|l| !l.is_empty()));
 
-    let auditor = token("aud-1", &[Role::Auditor]);
+    let auditor = auditor();
     let page: Value = app
         .get(
             &format!("/v1/audit/pii-access?subject={subject}&actor={ISSUER}%7Cadmin-1"),
@@ -583,7 +569,7 @@ async fn rotating_the_master_key_rewraps_every_key_and_changes_no_event() {
     let new_key_file = dir.join(format!("new-master-{}.key", uuid::Uuid::now_v7()));
     let new_key = "1f".repeat(32);
     std::fs::write(&new_key_file, &new_key).expect("key file");
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_opsledger"))
+    let output = std::process::Command::new(BIN)
         .arg("rotate-master-key")
         .arg("--new-key")
         .arg(&new_key_file)

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::helpers::postgres;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use opsledger::app::embedded_pg::EmbeddedPostgres;
@@ -28,11 +29,7 @@ fn scratch_dir() -> tempfile::TempDir {
 }
 
 async fn connect(pg: &EmbeddedPostgres) -> Result<Client, tokio_postgres::Error> {
-    let (client, connection) = pg.superuser_config("postgres").connect(NoTls).await?;
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    Ok(client)
+    postgres::connect(&pg.superuser_config("postgres")).await
 }
 
 async fn answers_on(port: u16) -> bool {

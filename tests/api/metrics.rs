@@ -1,10 +1,8 @@
 //! `/metrics` exposes what operators watch, in the Prometheus text format.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::helpers::*;
 
 #[tokio::test]
 async fn metrics_show_requests_appends_sequencing_and_the_pool() {
@@ -152,7 +150,7 @@ async fn a_short_metrics_token_stops_the_server_from_starting() {
     std::fs::create_dir_all(&dir).expect("dir");
     let file = dir.join("token");
     std::fs::write(&file, "short").expect("write");
-    let db = common::postgres::TestDatabase::create().await;
+    let db = crate::helpers::postgres::TestDatabase::create().await;
     let mut args = serve_args(&db);
     args.metrics_token_file = Some(file);
     let error = opsledger::app::server::Application::build(args)

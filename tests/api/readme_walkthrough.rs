@@ -5,14 +5,11 @@
 //! and the server listens on a test port. `call` uses `--fail-with-body`
 //! and the script runs under `set -e`, so any refused request fails it.
 
-mod common;
-
 use std::process::Command;
 
-use common::*;
+use crate::helpers::*;
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_opsledger");
 /// The issuer of the development tokens `opsledger token` mints by default,
 /// which the README's actor ids name.
 const DEV_ISSUER: &str = "opsledger-dev";

@@ -1,86 +1,64 @@
 //! Rebuilding the views from the log, and the backup/restore drill, on a
 //! generated history with every kind of ticket and an erased data subject.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::postgres::TestDatabase;
-use common::*;
+use crate::helpers::postgres::TestDatabase;
+use crate::helpers::*;
 use opsledger::app::backup;
-use opsledger::app::config::{DatabaseArgs, ExportArgs, ImportArgs};
-use opsledger::domain::Role;
+use opsledger::app::config::{ExportArgs, ImportArgs};
 use opsledger::projections::rebuild;
 use serde_json::{Value, json};
-
-async fn ok(app: &TestApp, path: &str, token: &str, etag: &str, body: Value) -> (Value, String) {
-    let response = if etag.is_empty() {
-        app.post(path, token, &body).await
-    } else {
-        app.post_if_match(path, token, etag, &body).await
-    };
-    let status = response.status().as_u16();
-    let etag = etag_of(&response);
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    assert!(status == 200 || status == 201, "{path}: {status} {body}");
-    (body, etag)
-}
 
 /// Complaints in several states, an escalated and resolved fault, a link,
 /// an approved change, and one complainant erased.
 async fn generate_history(app: &TestApp) {
-    let manager = token("mgr-1", &[Role::Manager]);
-    let engineer = token("eng-1", &[Role::Engineer]);
-    let admin = token("admin-1", &[Role::Admin]);
+    let manager = manager("mgr-1");
+    let engineer = engineer("eng-1");
+    let admin = admin();
     let mut complaints = Vec::new();
     for i in 0..6 {
         let mut body = sample_complaint();
         body["title"] = json!(format!("投诉 {i}"));
         body["complainant"]["email"] = json!(format!("person{i}@example.cn"));
         body["complainant"]["phone"] = json!(format!("+86 138 0013 800{i}"));
-        let (c, etag) = ok(app, "/v1/complaints", &agent(), "", body).await;
+        let (c, etag) = app.ok("/v1/complaints", &agent(), "", body).await;
         let id = c["id"].as_str().expect("id").to_owned();
-        let (_, etag) = ok(
-            app,
-            &format!("/v1/complaints/{id}/acknowledge"),
-            &agent(),
-            &etag,
-            json!({}),
-        )
-        .await;
+        let (_, etag) = app
+            .ok(&format!("/v1/complaints/{id}/acknowledge"), &agent(), &etag, json!({}))
+            .await;
         complaints.push((id, c["subject"].as_str().expect("subject").to_owned(), etag));
     }
     let (id, _, etag) = &complaints[0];
-    let (fault, _) = ok(
-        app,
-        &format!("/v1/complaints/{id}/escalate"),
-        &agent(),
-        etag,
-        json!({"description": "Outage", "affected_service": "fibre"}),
-    )
-    .await;
+    let (fault, _) = app
+        .ok(
+            &format!("/v1/complaints/{id}/escalate"),
+            &agent(),
+            etag,
+            json!({"description": "Outage", "affected_service": "fibre"}),
+        )
+        .await;
     let fault_id = fault["id"].as_str().expect("id").to_owned();
-    let fault_etag = etag_of_ticket(app, &fault_id, &engineer).await;
-    let (_, fault_etag) = ok(
-        app,
-        &format!("/v1/faults/{fault_id}/triage"),
-        &manager,
-        &fault_etag,
-        json!({"severity": 3, "evaluator": format!("{ISSUER}|eng-1"), "technician": "tech-1"}),
-    )
-    .await;
-    let (_, fault_etag) = ok(
-        app,
-        &format!("/v1/faults/{fault_id}/investigate"),
-        &engineer,
-        &fault_etag,
-        json!({}),
-    )
-    .await;
-    ok(
-        app,
+    let (_, fault_etag) = app.view(&fault_id, &engineer).await;
+    let (_, fault_etag) = app
+        .ok(
+            &format!("/v1/faults/{fault_id}/triage"),
+            &manager,
+            &fault_etag,
+            json!({"severity": 3, "evaluator": format!("{ISSUER}|eng-1"), "technician": "tech-1"}),
+        )
+        .await;
+    let (_, fault_etag) = app
+        .ok(
+            &format!("/v1/faults/{fault_id}/investigate"),
+            &engineer,
+            &fault_etag,
+            json!({}),
+        )
+        .await;
+    app.ok(
         &format!("/v1/faults/{fault_id}/resolve"),
         &engineer,
         &fault_etag,
@@ -88,8 +66,7 @@ async fn generate_history(app: &TestApp) {
     )
     .await;
     let (second, _, _) = &complaints[1];
-    ok(
-        app,
+    app.ok(
         &format!("/v1/tickets/{second}/links"),
         &agent(),
         "",
@@ -98,8 +75,7 @@ async fn generate_history(app: &TestApp) {
     .await;
     for (id, _, _) in &complaints[2..4] {
         for n in 0..5 {
-            ok(
-                app,
+            app.ok(
                 &format!("/v1/complaints/{id}/notes"),
                 &agent(),
                 "",
@@ -108,34 +84,28 @@ async fn generate_history(app: &TestApp) {
             .await;
         }
     }
-    let (change, etag) = ok(
-        app,
-        "/v1/changes",
-        &engineer,
-        "",
-        json!({"title": "Fix fibre", "description": "d", "affected_services": ["fibre"],
+    let (change, etag) = app
+        .ok(
+            "/v1/changes",
+            &engineer,
+            "",
+            json!({"title": "Fix fibre", "description": "d", "affected_services": ["fibre"],
                "maintenance_type": "corrective", "change_type": "normal", "linked_faults": [fault_id]}),
-    )
-    .await;
+        )
+        .await;
     let change_id = change["id"].as_str().expect("id").to_owned();
-    let (_, etag) = ok(
-        app,
-        &format!("/v1/changes/{change_id}/submit"),
-        &engineer,
-        &etag,
-        json!({}),
-    )
-    .await;
-    let (_, etag) = ok(
-        app,
-        &format!("/v1/changes/{change_id}/assess"),
-        &engineer,
-        &etag,
-        json!({"risk": "low", "impact": "i", "implementation_plan": "p", "test_plan": "t", "rollback_plan": "r"}),
-    )
-    .await;
-    ok(
-        app,
+    let (_, etag) = app
+        .ok(&format!("/v1/changes/{change_id}/submit"), &engineer, &etag, json!({}))
+        .await;
+    let (_, etag) = app
+        .ok(
+            &format!("/v1/changes/{change_id}/assess"),
+            &engineer,
+            &etag,
+            json!({"risk": "low", "impact": "i", "implementation_plan": "p", "test_plan": "t", "rollback_plan": "r"}),
+        )
+        .await;
+    app.ok(
         &format!("/v1/changes/{change_id}/approve"),
         &manager,
         &etag,
@@ -143,18 +113,13 @@ async fn generate_history(app: &TestApp) {
     )
     .await;
     let (_, subject, _) = &complaints[5];
-    ok(
-        app,
+    app.ok(
         &format!("/v1/subjects/{subject}/erasure"),
         &admin,
         "",
         json!({"reason": "erasure request ER-1"}),
     )
     .await;
-}
-
-async fn etag_of_ticket(app: &TestApp, id: &str, token: &str) -> String {
-    etag_of(&app.get(&format!("/v1/tickets/{id}"), token).await)
 }
 
 /// Every column of every view, in a stable order, as text.
@@ -198,21 +163,6 @@ async fn wait_until_sequenced(db: &TestDatabase) -> (i64, String) {
     }
 }
 
-fn database_args(db: &TestDatabase) -> DatabaseArgs {
-    DatabaseArgs {
-        database_url: Some(url_of(&db.admin, None)),
-        migration_database_url: Some(url_of(&db.admin, None)),
-        data_dir: PathBuf::from(env!("CARGO_TARGET_TMPDIR")),
-        db_pool_size: 2,
-    }
-}
-
-async fn owner(db: &TestDatabase) -> tokio_postgres::Client {
-    let (client, connection) = db.admin.connect(tokio_postgres::NoTls).await.expect("connect");
-    tokio::spawn(connection);
-    client
-}
-
 #[tokio::test]
 async fn a_rebuild_restores_every_view_from_the_log_while_writes_go_on() {
     let app = spawn_app().await;
@@ -234,7 +184,7 @@ async fn a_rebuild_restores_every_view_from_the_log_while_writes_go_on() {
         .expect("damage");
     assert_ne!(snapshot(&app.db).await, before);
 
-    let mut client = owner(&app.db).await;
+    let mut client = app.db.connect_admin().await;
     let report = rebuild::rebuild(&mut client, &|_, _| {}).await.expect("rebuild");
     assert_eq!((report.replaced, report.added, report.removed), (1, 1, 1), "{report:?}");
     assert_eq!(
@@ -247,8 +197,7 @@ async fn a_rebuild_restores_every_view_from_the_log_while_writes_go_on() {
     let complaint = before[1].split('|').next().expect("id").to_owned();
     let writer = async {
         for n in 0..30 {
-            ok(
-                &app,
+            app.ok(
                 &format!("/v1/complaints/{complaint}/notes"),
                 &agent(),
                 "",
@@ -258,7 +207,7 @@ async fn a_rebuild_restores_every_view_from_the_log_while_writes_go_on() {
         }
     };
     let rebuilding = async {
-        let mut client = owner(&app.db).await;
+        let mut client = app.db.connect_admin().await;
         rebuild::rebuild(&mut client, &|_, _| {}).await.expect("rebuild")
     };
     let ((), _) = tokio::join!(writer, rebuilding);
@@ -271,7 +220,7 @@ async fn a_rebuild_restores_every_view_from_the_log_while_writes_go_on() {
     let notes = view["notes"].as_array().expect("notes");
     assert!(notes.len() >= 30, "{} notes", notes.len());
     let settled = snapshot(&app.db).await;
-    let mut client = owner(&app.db).await;
+    let mut client = app.db.connect_admin().await;
     let report = rebuild::rebuild(&mut client, &|_, _| {}).await.expect("rebuild");
     assert_eq!(
         (report.replaced, report.added, report.removed),

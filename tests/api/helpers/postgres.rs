@@ -34,9 +34,6 @@
 //! dropped; a killed test process leaves its `opsledger_test_*` database
 //! behind.
 
-// Every integration-test binary compiles this module but uses only part of it.
-#![allow(dead_code)]
-
 use std::fs::File;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -81,7 +78,6 @@ pub struct TestDatabase {
     pub name: String,
     /// Superuser on the server, connected to THIS database.
     pub admin: Config,
-    pub source: ServerSource,
     maintenance: Config,
 }
 
@@ -113,7 +109,6 @@ impl TestDatabase {
         TestDatabase {
             name,
             admin,
-            source: server.source,
             maintenance: server.maintenance.clone(),
         }
     }
@@ -352,7 +347,8 @@ async fn running_embedded_port(data_dir: &Path) -> Option<u16> {
     }
 }
 
-async fn connect(config: &Config) -> Result<Client, tokio_postgres::Error> {
+/// Connects without TLS; the connection task runs on the current runtime.
+pub async fn connect(config: &Config) -> Result<Client, tokio_postgres::Error> {
     let (client, connection) = config.connect(NoTls).await?;
     tokio::spawn(async move {
         let _ = connection.await;

@@ -1,22 +1,12 @@
 //! The event store against real PostgreSQL: append-only enforcement, the
 //! hash chain, atomic multi-event appends and the concurrency check.
 
-mod common;
-
+use crate::helpers::{migrated, test_events, test_metadata};
 use chrono::Utc;
-use common::postgres::TestDatabase;
-use common::{test_events, test_metadata};
 use deadpool_postgres::Pool;
 use opsledger::app::database;
 use opsledger::store::{self, StoreError, StreamHead, chain_hash};
 use uuid::Uuid;
-
-async fn migrated() -> (TestDatabase, Pool) {
-    let db = TestDatabase::create().await;
-    database::migrate(&db.admin).await.expect("migrations apply");
-    let pool = database::pool(db.admin.clone(), 2).expect("pool");
-    (db, pool)
-}
 
 async fn append(
     pool: &Pool,

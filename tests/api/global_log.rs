@@ -3,8 +3,6 @@
 //! many) sequences it, and verification finds tampering — even a full,
 //! self-consistent rewrite, given a signed checkpoint taken before it.
 
-mod common;
-
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -12,27 +10,24 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use crate::helpers::postgres::{TestDatabase, connect};
+use crate::helpers::{
+    TestApp, agent, auditor, sample_complaint, spawn_app, start_server, test_events, test_metadata, url_of,
+};
 use chrono::Utc;
-use common::postgres::TestDatabase;
-use common::{TestApp, agent, sample_complaint, spawn_app, start_server, test_events, test_metadata, token, url_of};
 use opsledger::app::database;
-use opsledger::domain::Role;
 use opsledger::store::canonical::to_canonical_bytes;
 use opsledger::store::sequencer::{LEADER_LOCK, global_hash, sequence_batch};
 use opsledger::store::verify::{LogVerdict, Verdict, verify_log, verify_streams};
 use opsledger::store::{self, GENESIS_HASH, StreamHead, chain_hash};
 use serde_json::{Value, json};
 use tokio::time::Instant;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 use uuid::Uuid;
 
 /// How long any background work (the sequencer, a take-over) may take
 /// before a test gives up. Generous: nothing here asserts speed.
 const DEADLINE: Duration = Duration::from_secs(30);
-
-fn auditor() -> String {
-    token("auditor-1", &[Role::Auditor])
-}
 
 fn key_file(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -42,14 +37,6 @@ fn key_file(name: &str) -> PathBuf {
 
 fn id_of(view: &Value) -> String {
     view["id"].as_str().expect("the view has an id").to_owned()
-}
-
-async fn connect(config: &tokio_postgres::Config) -> Client {
-    let (client, connection) = config.connect(NoTls).await.expect("connect");
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    client
 }
 
 async fn count(client: &Client, sql: &str) -> i64 {
@@ -294,7 +281,7 @@ async fn write_stream(pool: deadpool_postgres::Pool, writer: usize, appends: usi
 /// sequencing until the writers are done and the queue is empty. Returns
 /// how many events it sequenced.
 async fn rogue_sequencer(config: tokio_postgres::Config, writers_done: Arc<AtomicBool>) -> usize {
-    let mut client = connect(&config).await;
+    let mut client = connect(&config).await.expect("connect");
     let mut total = 0;
     loop {
         // Read the flag before looking at the queue: once it is set every

@@ -14,21 +14,19 @@
 //!
 //! The matrix test asks the one permission matrix what each principal may
 //! do, and checks that the server agrees, through every command door.
-
-mod common;
+//!
+//! One test of the filtered feed counts `opsledger_feed_reads_total`, a
+//! process-wide counter: it runs in the `process_metrics` test binary
+//! (tests/process_metrics/read_rules.rs), where no other test reads a feed
+//! while it counts.
 
 use std::time::Duration;
 
-use common::*;
-use futures_util::StreamExt;
+use crate::helpers::*;
 use opsledger::domain::Role;
 use opsledger::domain::permissions::{Permission, Reader, allows};
 use opsledger::domain::ticket::TicketKind;
 use serde_json::{Value, json};
-
-fn engineer() -> String {
-    token("eng-1", &[Role::Engineer])
-}
 
 /// A principal of the matrix: its token, roles and scopes.
 struct Caller {
@@ -363,30 +361,14 @@ async fn linked(app: &TestApp, id: &str) -> bool {
         .get(0)
 }
 
-async fn count_events(app: &TestApp) -> i64 {
-    app.db
-        .connect_admin()
-        .await
-        .query_one("SELECT count(*) FROM events", &[])
-        .await
-        .expect("count")
-        .get(0)
-}
-
-async fn created(app: &TestApp, path: &str, token: &str, body: Value) -> Value {
-    let r = app.post(path, token, &body).await;
-    assert_eq!(r.status(), 201, "{path}");
-    r.json().await.expect("json")
-}
-
 /// A complaint (the link target, filed first), a fault escalated from a
 /// complaint, a fault nobody linked, and a change.
 async fn targets(app: &TestApp) -> Vec<Target> {
     let filer = format!("{ISSUER}|agent-1");
-    let link_target = created(app, "/v1/complaints", &agent(), sample_complaint()).await;
+    let link_target = app.created("/v1/complaints", &agent(), &sample_complaint()).await;
     assert_eq!(link_target["number"], LINK_TARGET);
-    let complaint = created(app, "/v1/complaints", &agent(), sample_complaint()).await;
-    let escalated = created(app, "/v1/complaints", &agent(), sample_complaint()).await;
+    let complaint = app.created("/v1/complaints", &agent(), &sample_complaint()).await;
+    let escalated = app.created("/v1/complaints", &agent(), &sample_complaint()).await;
     let id = escalated["id"].as_str().expect("id");
     let etag = etag_of(&app.get(&format!("/v1/tickets/{id}"), &agent()).await);
     let (status, _, etag) = app.transition(id, "acknowledge", &etag, json!({})).await;
@@ -401,21 +383,21 @@ async fn targets(app: &TestApp) -> Vec<Target> {
         .await;
     assert_eq!(r.status(), 201);
     let linked_fault: Value = r.json().await.expect("json");
-    let fault = created(
-        app,
-        "/v1/faults",
-        &engineer(),
-        json!({"title": "t", "description": "d", "affected_service": "svc", "detected_by": "staff"}),
-    )
-    .await;
-    let change = created(
-        app,
-        "/v1/changes",
-        &engineer(),
-        json!({"title": "t", "description": "d", "affected_services": ["svc"],
+    let fault = app
+        .created(
+            "/v1/faults",
+            &engineer("eng-1"),
+            &json!({"title": "t", "description": "d", "affected_service": "svc", "detected_by": "staff"}),
+        )
+        .await;
+    let change = app
+        .created(
+            "/v1/changes",
+            &engineer("eng-1"),
+            &json!({"title": "t", "description": "d", "affected_services": ["svc"],
                "maintenance_type": "adaptive", "change_type": "normal"}),
-    )
-    .await;
+        )
+        .await;
     let engineer_id = format!("{ISSUER}|eng-1");
     let of = |name, view: &Value, kind, created_by: &str| Target {
         name,
@@ -446,7 +428,7 @@ async fn every_command_door_refuses_what_the_matrix_refuses_and_hides_what_the_c
             let may_act = reader.may_act_on(target.kind, complaint_linked, Some(&target.created_by));
             for door in DOORS {
                 let path = format!("/v1/{}/{}/{}", door.prefix, target.id, door.command);
-                let before = count_events(&app).await;
+                let before = app.count_events().await;
                 // `If-Match: *` matches any version: whatever the caller may
                 // not learn, it learns here if the read check comes late.
                 let r = app.post_if_match(&path, &token, "*", &(door.body)()).await;
@@ -468,7 +450,7 @@ async fn every_command_door_refuses_what_the_matrix_refuses_and_hides_what_the_c
                             // Nothing about the ticket: not its number, kind or version.
                             assert_eq!(body["detail"], "no such ticket", "{what}");
                         }
-                        assert_eq!(count_events(&app).await, before, "nothing was written: {what}");
+                        assert_eq!(app.count_events().await, before, "nothing was written: {what}");
                     }
                     None => assert!(
                         ![403, 404, 500].contains(&status),
@@ -527,7 +509,7 @@ async fn a_principal_that_may_write_but_not_read_acts_on_its_own_tickets_and_get
 
     // Anyone else's fault does not exist for it: not by id, not by number
     // (numbers are sequential), not behind If-Match.
-    let other = created(&app, "/v1/faults", &engineer(), report.clone()).await;
+    let other = app.created("/v1/faults", &engineer("eng-1"), &report).await;
     let (id, number) = (
         other["id"].as_str().expect("id"),
         other["number"].as_str().expect("number"),
@@ -557,7 +539,7 @@ async fn a_principal_that_may_write_but_not_read_acts_on_its_own_tickets_and_get
         )
         .await;
     }
-    let seen = app.get(&format!("/v1/tickets/{id}"), &engineer()).await;
+    let seen = app.get(&format!("/v1/tickets/{id}"), &engineer("eng-1")).await;
     assert_eq!(
         seen.json::<Value>().await.expect("json")["version"],
         1,
@@ -574,14 +556,14 @@ async fn a_principal_that_may_write_but_not_read_acts_on_its_own_tickets_and_get
         "the kind is not named: {refused}"
     );
     let fault: Value = app
-        .get(&format!("/v1/tickets/{id}"), &engineer())
+        .get(&format!("/v1/tickets/{id}"), &engineer("eng-1"))
         .await
         .json()
         .await
         .expect("json");
     assert_eq!(fault["links"], json!([]), "no link was written onto the fault");
     // Naming a complaint as a linked fault says nothing of its kind either.
-    let complaint = created(&app, "/v1/complaints", &agent(), sample_complaint()).await;
+    let complaint = app.created("/v1/complaints", &agent(), &sample_complaint()).await;
     let mut misnamed = draft.clone();
     misnamed["linked_faults"] = json!([complaint["number"]]);
     problem(app.post("/v1/changes", &drafter, &misnamed).await, 404, "not-found").await;
@@ -612,13 +594,13 @@ async fn prefer_return_minimal_answers_with_a_receipt() {
 #[tokio::test]
 async fn a_replay_answers_under_the_callers_current_read_rules() {
     let app = spawn_app().await;
-    let fault = created(
-        &app,
-        "/v1/faults",
-        &engineer(),
-        json!({"title": "t", "description": "d", "affected_service": "svc", "detected_by": "staff"}),
-    )
-    .await;
+    let fault = app
+        .created(
+            "/v1/faults",
+            &engineer("eng-1"),
+            &json!({"title": "t", "description": "d", "affected_service": "svc", "detected_by": "staff"}),
+        )
+        .await;
     let id = fault["id"].as_str().expect("id");
     let note = |token: String| {
         app.http
@@ -633,7 +615,7 @@ async fn a_replay_answers_under_the_callers_current_read_rules() {
     let first = note(token("dual", &[Role::Engineer])).await.expect("request");
     assert_eq!(first.status(), 200);
     assert!(first.json::<Value>().await.expect("json").get("notes").is_some());
-    let before = count_events(&app).await;
+    let before = app.count_events().await;
     let narrowed = token_with_scopes("dual", &[Role::Integration], &["faults:write"]);
     let replay = note(narrowed.clone()).await.expect("request");
     assert_eq!(replay.status(), 200);
@@ -644,38 +626,39 @@ async fn a_replay_answers_under_the_callers_current_read_rules() {
         "a receipt: {body}"
     );
     assert_eq!(body["id"], id);
-    assert_eq!(count_events(&app).await, before, "replayed, not written again");
+    assert_eq!(app.count_events().await, before, "replayed, not written again");
     problem(app.get(&format!("/v1/tickets/{id}"), &narrowed).await, 403, "forbidden").await;
 }
 
 // ------------------------------------------------------------------ feed
 
 async fn feed(app: &TestApp, token: &str, after: i64) -> Value {
-    let r = app.get(&format!("/v1/events?after={after}&limit=1000"), token).await;
-    assert_eq!(r.status(), 200);
-    r.json().await.expect("json")
+    json_of(
+        app.get(&format!("/v1/events?after={after}&limit=1000"), token).await,
+        200,
+    )
+    .await
 }
 
 #[tokio::test]
 async fn the_feed_shows_each_principal_only_what_it_may_read_and_moves_past_the_rest() {
     let app = spawn_app().await;
     let (complaint, _) = app.file_complaint().await;
-    let fault = created(
-        &app,
-        "/v1/faults",
-        &engineer(),
-        json!({"title": "t", "description": "d", "affected_service": "svc", "detected_by": "staff"}),
-    )
-    .await;
-    created(
-        &app,
+    let fault = app
+        .created(
+            "/v1/faults",
+            &engineer("eng-1"),
+            &json!({"title": "t", "description": "d", "affected_service": "svc", "detected_by": "staff"}),
+        )
+        .await;
+    app.created(
         "/v1/changes",
-        &engineer(),
-        json!({"title": "t", "description": "d", "affected_services": ["svc"],
+        &engineer("eng-1"),
+        &json!({"title": "t", "description": "d", "affected_services": ["svc"],
                "maintenance_type": "adaptive", "change_type": "normal"}),
     )
     .await;
-    let auditor = token("aud-1", &[Role::Auditor]);
+    let auditor = auditor();
     // The sequencer gives positions just after commit: wait for all three.
     let mut whole = feed(&app, &auditor, 0).await;
     for _ in 0..100 {
@@ -703,7 +686,7 @@ async fn the_feed_shows_each_principal_only_what_it_may_read_and_moves_past_the_
     let agent_page = feed(&app, &agent(), 0).await;
     assert_eq!(streams(&agent_page), [complaint["id"].as_str().expect("id")]);
     assert_eq!(agent_page["next_after"], head, "past the hidden positions");
-    let engineer_page = feed(&app, &engineer(), 0).await;
+    let engineer_page = feed(&app, &engineer("eng-1"), 0).await;
     assert_eq!(streams(&engineer_page).len(), 3);
     assert!(!engineer_page.to_string().contains("张伟"), "masked as in the views");
     let integration = token_with_scopes("crm", &[Role::Integration], &["events:read"]);
@@ -713,97 +696,24 @@ async fn the_feed_shows_each_principal_only_what_it_may_read_and_moves_past_the_
     assert!(!nothing.to_string().contains(fault["id"].as_str().expect("id")));
 }
 
-/// Reads the SSE stream until an event of `stream` arrives; returns its frame.
-async fn next_event_of(response: &mut reqwest::Response, stream: &str) -> String {
-    let mut buffer = String::new();
-    while let Some(chunk) = response.chunk().await.expect("stream readable") {
-        buffer.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(end) = buffer.find("\n\n") {
-            let frame: String = buffer.drain(..end + 2).collect();
-            if frame.contains(stream) {
-                return frame;
-            }
-        }
-    }
-    panic!("the stream ended before an event of {stream}");
-}
-
-async fn feed_reads(app: &TestApp) -> f64 {
-    let text = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
-    text.lines()
-        .find_map(|l| l.strip_prefix("opsledger_feed_reads_total "))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0.0)
-}
-
-#[tokio::test]
-async fn an_agent_following_the_stream_gets_a_new_complaint_past_a_thousand_hidden_changes() {
-    let app = spawn_app().await;
-    let mut response = app
-        .http
-        .get(app.url("/v1/events/stream"))
-        .bearer_auth(agent())
-        .send()
-        .await
-        .expect("stream");
-    assert_eq!(response.status(), 200);
-
-    // 1,000 changes the agent may not read, eight writers at a time.
-    let drafts = futures_util::stream::iter(0..1000)
-        .map(|i| {
-            let app = &app;
-            async move {
-                let draft = json!({"title": format!("change {i}"), "description": "d", "affected_services": ["svc"],
-                                   "maintenance_type": "adaptive", "change_type": "normal"});
-                app.post("/v1/changes", &engineer(), &draft).await.status().as_u16()
-            }
-        })
-        .buffer_unordered(8)
-        .collect::<Vec<_>>()
-        .await;
-    assert!(drafts.iter().all(|s| *s == 201));
-
-    let (complaint, _) = app.file_complaint().await;
-    let id = complaint["id"].as_str().expect("id");
-    let frame = tokio::time::timeout(Duration::from_secs(2), next_event_of(&mut response, id))
-        .await
-        .expect("the complaint arrives within 2 s of its filing");
-    assert!(frame.contains("complaint.filed") && !frame.contains("change.drafted"));
-
-    // Idle now: a follower that waited for a position it had passed would
-    // read the log over and over.
-    let before = feed_reads(&app).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let idle_reads = feed_reads(&app).await - before;
-    assert!(idle_reads < 20.0, "{idle_reads} feed reads in one idle second");
-}
-
 #[tokio::test]
 async fn a_view_names_no_ticket_its_reader_may_not_read() {
     let app = spawn_app().await;
     let (complaint, _) = app.file_complaint().await;
     let id = complaint["id"].as_str().expect("id");
-    let change = created(
-        &app,
-        "/v1/changes",
-        &engineer(),
-        json!({"title": "t", "description": "d", "affected_services": ["svc"],
-               "maintenance_type": "adaptive", "change_type": "normal"}),
-    )
-    .await;
+    let change = app
+        .created(
+            "/v1/changes",
+            &engineer("eng-1"),
+            &json!({"title": "t", "description": "d", "affected_services": ["svc"],
+                   "maintenance_type": "adaptive", "change_type": "normal"}),
+        )
+        .await;
     let number = change["number"].as_str().expect("number");
     let r = app
         .post(
             &format!("/v1/tickets/{id}/links"),
-            &engineer(),
+            &engineer("eng-1"),
             &json!({"relation": "relates_to", "target": number}),
         )
         .await;
@@ -811,7 +721,7 @@ async fn a_view_names_no_ticket_its_reader_may_not_read() {
 
     // The engineer reads both, and sees the link.
     let seen: Value = app
-        .get(&format!("/v1/tickets/{id}"), &engineer())
+        .get(&format!("/v1/tickets/{id}"), &engineer("eng-1"))
         .await
         .json()
         .await

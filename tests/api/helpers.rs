@@ -1,12 +1,19 @@
 //! Shared test support: a fresh database per test and the real server on a
 //! random port, driven over HTTP with reqwest.
-#![allow(dead_code)]
 
+// The path is spelled out so that the binaries that include this file with
+// `#[path = "api/helpers.rs"]` (tests/cluster_faults.rs,
+// tests/process_metrics) find the module too.
+#[path = "helpers/postgres.rs"]
 pub mod postgres;
 
+use std::net::TcpListener;
 use std::path::PathBuf;
 
+use chrono::{Duration, Utc};
+use deadpool_postgres::Pool;
 use opsledger::app::config::{AuthArgs, DatabaseArgs, LogFormat, MasterKeyArgs, ServeArgs};
+use opsledger::app::database;
 use opsledger::app::server::Application;
 use opsledger::domain::Role;
 use opsledger::http::auth::{DevToken, mint_dev_token};
@@ -18,6 +25,8 @@ pub const ISSUER: &str = "https://idp.test";
 pub const AUDIENCE: &str = "opsledger";
 /// The master key of test servers (test-only, protects nothing).
 pub const MASTER_KEY: &str = "8f2a6b1e4c9d07e35a1f6c2b9e8d4a7f0c3b5e9d2a6f1c8b7e4d0a3f9c6b2e15";
+/// The `opsledger` binary, for tests that run it as an operator would.
+pub const BIN: &str = env!("CARGO_BIN_EXE_opsledger");
 
 /// A libpq URL for `config`, optionally running every session as `role`.
 pub fn url_of(config: &tokio_postgres::Config, role: Option<&str>) -> String {
@@ -158,6 +167,22 @@ pub fn agent() -> String {
     token("agent-1", &[Role::Agent])
 }
 
+pub fn admin() -> String {
+    token("admin-1", &[Role::Admin])
+}
+
+pub fn auditor() -> String {
+    token("aud-1", &[Role::Auditor])
+}
+
+pub fn engineer(name: &str) -> String {
+    token(name, &[Role::Engineer])
+}
+
+pub fn manager(name: &str) -> String {
+    token(name, &[Role::Manager])
+}
+
 pub fn sample_complaint() -> Value {
     json!({
         "title": "宽带反复断线",
@@ -221,15 +246,89 @@ impl TestApp {
         let etag = etag_of(&response);
         (status, response.json().await.unwrap_or(Value::Null), etag)
     }
+
+    /// POST with If-Match (or without, when `etag` is empty); returns (status, body, etag).
+    pub async fn command(&self, path: &str, token: &str, etag: &str, body: Value) -> (u16, Value, String) {
+        let response = if etag.is_empty() {
+            self.post(path, token, &body).await
+        } else {
+            self.post_if_match(path, token, etag, &body).await
+        };
+        let status = response.status().as_u16();
+        let etag = etag_of(&response);
+        (status, response.json().await.unwrap_or(Value::Null), etag)
+    }
+
+    /// Runs a command that must succeed (200 or 201); returns (body, etag).
+    pub async fn ok(&self, path: &str, token: &str, etag: &str, body: Value) -> (Value, String) {
+        let (status, body, etag) = self.command(path, token, etag, body).await;
+        assert!(status == 200 || status == 201, "{path}: {status} {body}");
+        (body, etag)
+    }
+
+    /// POSTs what must create something (201); returns the answer.
+    pub async fn created(&self, path: &str, token: &str, body: &Value) -> Value {
+        let r = self.post(path, token, body).await;
+        assert_eq!(r.status(), 201, "{path}");
+        r.json().await.expect("json")
+    }
+
+    /// Reads a ticket the caller may read; returns (view, etag).
+    pub async fn view(&self, id: &str, token: &str) -> (Value, String) {
+        let response = self.get(&format!("/v1/tickets/{id}"), token).await;
+        assert_eq!(response.status(), 200, "read {id}");
+        let etag = etag_of(&response);
+        (response.json().await.expect("json"), etag)
+    }
+
+    /// The number of events in the store, read as the database owner.
+    pub async fn count_events(&self) -> i64 {
+        self.db
+            .connect_admin()
+            .await
+            .query_one("SELECT count(*) FROM events", &[])
+            .await
+            .expect("count")
+            .get(0)
+    }
 }
 
 pub fn etag_of(response: &reqwest::Response) -> String {
+    header(response, "etag")
+}
+
+/// A response header as text; empty when there is none.
+pub fn header(response: &reqwest::Response, name: &str) -> String {
     response
         .headers()
-        .get("etag")
+        .get(name)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned()
+}
+
+/// Asserts the status of a response and returns its JSON body.
+pub async fn json_of(r: reqwest::Response, status: u16) -> Value {
+    let (got, url) = (r.status().as_u16(), r.url().clone());
+    let body: Value = r.json().await.unwrap_or(Value::Null);
+    assert_eq!(got, status, "{url}: {body}");
+    body
+}
+
+/// The event types of a ticket's history page, in order.
+pub fn event_types(history: &Value) -> Vec<String> {
+    history["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// A local time in Asia/Shanghai, `days` days from now at `hour`:00.
+pub fn shanghai(days: i64, hour: u32) -> String {
+    let day = (Utc::now() + Duration::days(days) + Duration::hours(8)).date_naive();
+    format!("{day}T{hour:02}:00")
 }
 
 /// Asserts a problem+json response and returns its body.
@@ -273,4 +372,32 @@ pub fn test_events(n: usize) -> Vec<opsledger::store::NewEvent> {
             payload: json!({"n": i, "text": "中文不变"}),
         })
         .collect()
+}
+
+/// The arguments of the maintenance commands (export, import, repair) for
+/// a test database, as its owner.
+pub fn database_args(db: &TestDatabase) -> DatabaseArgs {
+    DatabaseArgs {
+        database_url: Some(url_of(&db.admin, None)),
+        migration_database_url: Some(url_of(&db.admin, None)),
+        data_dir: PathBuf::from(env!("CARGO_TARGET_TMPDIR")),
+        db_pool_size: 2,
+    }
+}
+
+/// A fresh database with the schema, and a pool of its owner, for tests
+/// of the store without a server.
+pub async fn migrated() -> (TestDatabase, Pool) {
+    let db = TestDatabase::create().await;
+    database::migrate(&db.admin).await.expect("migrations apply");
+    let pool = database::pool(db.admin.clone(), 2).expect("pool");
+    (db, pool)
+}
+
+/// A loopback port nothing listens on (as long as nobody takes it first).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }

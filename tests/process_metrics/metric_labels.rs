@@ -2,12 +2,11 @@
 //! the path of a request. The request metrics must not grow with them: the
 //! recorder keeps every series it has seen for the life of the process.
 //!
-//! This is a test binary of its own so that no other test adds request
+//! It runs in the `process_metrics` test binary, not in `api`, and holds
+//! `crate::RECORDER` while it runs, so that no other test adds request
 //! series to the shared recorder while the series are counted.
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 
 /// The lines of `/metrics` that are series of the request metrics (the
 /// counter, and the buckets, sum and count of the latency histogram).
@@ -54,6 +53,7 @@ async fn probe(app: &TestApp, i: usize) -> u16 {
 
 #[tokio::test]
 async fn junk_methods_and_paths_add_no_metric_series() {
+    let _alone = crate::RECORDER.lock().await;
     let app = spawn_app().await;
     // One probe of each kind, then one read of /metrics, whose own series
     // only shows from the next read on.

@@ -3,14 +3,12 @@
 //! serving role that may only read and append, serves, and shuts down
 //! cleanly on SIGTERM.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::helpers::{BIN, free_port};
 use serde_json::{Value, json};
-
-const BIN: &str = env!("CARGO_BIN_EXE_opsledger");
 
 struct Server {
     child: Child,
@@ -21,13 +19,6 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 fn data_dir() -> PathBuf {
