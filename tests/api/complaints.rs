@@ -808,3 +808,24 @@ async fn operations_endpoints_and_request_ids() {
         "the interactive docs are served from the binary"
     );
 }
+
+#[tokio::test]
+async fn commands_happen_at_the_instant_the_servers_clock_says() {
+    // A test sets the time instead of sleeping: the SLA and change-window
+    // rules that depend on it are tested the same way.
+    let filed_at = "2026-02-13T09:00:00Z"
+        .parse::<chrono::DateTime<chrono::Utc>>()
+        .expect("instant");
+    let clock = opsledger::app::clock::ManualClock::starting_at(filed_at);
+    let app = spawn_app_at(clock.clone()).await;
+    let (view, etag) = app.file_complaint().await;
+    assert_eq!(view["created_at"], "2026-02-13T09:00:00Z");
+
+    clock.advance(chrono::Duration::minutes(10));
+    let id = view["id"].as_str().expect("id");
+    let (status, acknowledged, _) = app.transition(id, "acknowledge", &etag, json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(acknowledged["acknowledged_at"], "2026-02-13T09:10:00Z");
+    let history = json_of(app.get(&format!("/v1/tickets/{id}/history"), &agent()).await, 200).await;
+    assert_eq!(history["events"][1]["recorded_at"], "2026-02-13T09:10:00Z");
+}

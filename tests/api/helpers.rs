@@ -92,6 +92,18 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
+/// A server whose commands happen at the instants `clock` says.
+pub async fn spawn_app_at(clock: opsledger::app::clock::SharedClock) -> TestApp {
+    let db = TestDatabase::create().await;
+    let (base, handle) = start_server_on(&db, |_| {}, clock).await;
+    TestApp {
+        base,
+        http: reqwest::Client::new(),
+        db,
+        handle,
+    }
+}
+
 pub async fn spawn_app_with(customise: impl FnOnce(&mut ServeArgs)) -> TestApp {
     let db = TestDatabase::create().await;
     let (base, handle) = start_server(&db, customise).await;
@@ -133,9 +145,20 @@ pub async fn start_server(
     db: &TestDatabase,
     customise: impl FnOnce(&mut ServeArgs),
 ) -> (String, actix_web::dev::ServerHandle) {
+    start_server_on(db, customise, opsledger::app::clock::SystemClock::shared()).await
+}
+
+/// Starts a server on an existing test database and a given clock.
+pub async fn start_server_on(
+    db: &TestDatabase,
+    customise: impl FnOnce(&mut ServeArgs),
+    clock: opsledger::app::clock::SharedClock,
+) -> (String, actix_web::dev::ServerHandle) {
     let mut args = serve_args(db);
     customise(&mut args);
-    let app = Application::build(args).await.expect("the application starts");
+    let app = Application::build_with_clock(args, clock)
+        .await
+        .expect("the application starts");
     let base = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
