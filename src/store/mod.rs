@@ -421,13 +421,11 @@ pub async fn read_stream(client: &impl GenericClient, stream_id: Uuid) -> Result
 /// Recomputes the chain of one stream from its stored bytes. Returns the
 /// first version whose stored hash no longer matches, if any.
 pub fn first_broken_link(events: &[StoredEvent]) -> Option<u64> {
-    let mut previous = GENESIS_HASH;
-    for (i, e) in events.iter().enumerate() {
-        let expected_version = i as u64 + 1;
-        if e.envelope.version != expected_version || chain_hash(&previous, &e.stored) != e.hash {
-            return Some(expected_version);
+    let mut chain = verify::StreamChain::default();
+    for e in events {
+        if chain.follow(e.envelope.version, &e.stored, &e.hash).is_err() {
+            return Some(chain.version() + 1);
         }
-        previous = e.hash;
     }
     None
 }
