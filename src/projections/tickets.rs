@@ -274,6 +274,15 @@ pub async fn upsert(client: &impl GenericClient, t: &TicketRow, head_hash: &[u8;
     Ok(())
 }
 
+/// How many views there are.
+pub async fn count(client: &impl tokio_postgres::GenericClient) -> Result<u64, StoreError> {
+    let count: i64 = client
+        .query_one("SELECT count(*) FROM tickets", &[])
+        .await?
+        .try_get(0)?;
+    Ok(count.unsigned_abs())
+}
+
 /// The next counter of a kind's ticket numbers.
 pub async fn next_number(client: &impl GenericClient, kind: TicketKind) -> Result<u64, StoreError> {
     let sequence = match kind {
