@@ -517,6 +517,28 @@ pub async fn for_each_row<E: From<StoreError>>(
     }
 }
 
+/// How a transaction holds an advisory lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockMode {
+    /// Shared with other shared holders; waits for an exclusive one.
+    Shared,
+    /// Alone.
+    Exclusive,
+}
+
+/// Takes the advisory lock `key` (PostgreSQL's one-bigint key space) until
+/// the caller's transaction ends: for orderings that no row lock expresses,
+/// such as scheduling against a freeze declared meanwhile.
+pub async fn lock_for_transaction(client: &impl GenericClient, key: i64, mode: LockMode) -> Result<(), StoreError> {
+    let sql = match mode {
+        LockMode::Exclusive => "SELECT pg_advisory_xact_lock($1)",
+        LockMode::Shared => "SELECT pg_advisory_xact_lock_shared($1)",
+    };
+    let statement = client.prepare_cached(sql).await?;
+    client.execute(&statement, &[&key]).await?;
+    Ok(())
+}
+
 /// Recomputes the chain of one stream from its stored bytes. Returns the
 /// first version whose stored hash no longer matches, if any.
 pub fn first_broken_link(events: &[StoredEvent]) -> Option<u64> {

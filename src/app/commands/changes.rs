@@ -22,7 +22,7 @@ use crate::domain::ticket::TicketKind;
 use crate::projections::fold;
 use crate::projections::tickets::{TicketRef, TicketRow};
 use crate::store::idempotency::StoredResponse;
-use crate::store::{self, StoreError, StoredEvent, StreamHead};
+use crate::store::{self, LockMode, StoredEvent, StreamHead};
 
 use super::{
     CommandContext, CommandError, Commands, Outcome, Plan, Precondition, ResponseSubject, StreamWrite, next_number,
@@ -246,16 +246,12 @@ impl Commands {
 
 /// Takes the freeze-window lock for the rest of the transaction.
 async fn lock_freezes(tx: &Transaction<'_>, exclusive: bool) -> Result<(), CommandError> {
-    let sql = if exclusive {
-        "SELECT pg_advisory_xact_lock($1)"
+    let mode = if exclusive {
+        LockMode::Exclusive
     } else {
-        "SELECT pg_advisory_xact_lock_shared($1)"
+        LockMode::Shared
     };
-    let statement = tx.prepare_cached(sql).await.map_err(StoreError::from)?;
-    tx.execute(&statement, &[&FREEZE_LOCK])
-        .await
-        .map_err(StoreError::from)?;
-    Ok(())
+    Ok(store::lock_for_transaction(tx, FREEZE_LOCK, mode).await?)
 }
 
 async fn freeze_stream(
