@@ -27,7 +27,7 @@ use super::AppState;
 use super::auth::Principal;
 use super::error::{ApiError, Problem};
 use super::query::Query;
-use super::tickets::{PRIVATE, may_read_kind, parse_ref, reveal};
+use super::tickets::{PRIVATE, may_read_kind, parse_lookup, reveal};
 
 /// One event of a ticket's history, as auditors read it.
 #[derive(Serialize, ToSchema)]
@@ -136,7 +136,7 @@ pub async fn history(
     }
     let after = i32::try_from(page.after_version.unwrap_or(0))
         .map_err(|_| ApiError::InvalidQuery(vec![FieldError::new("/after_version", "is too large")]))?;
-    let target = parse_ref(&id)?;
+    let target = parse_lookup(&id)?;
     let client = state.pool.get().await.map_err(store::StoreError::from)?;
     let ticket = tickets::identify(&client, &target)
         .await?

@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::app::commands::{CommandContext, CommandError, Outcome, Precondition};
-use crate::app::etag::{self, Variant};
+use crate::app::etag;
 use crate::domain::FieldError;
 use crate::domain::change::{Change, ChangeStatus};
 use crate::domain::complaint::{Channel, Complaint, ComplaintStatus, Priority};
@@ -20,7 +20,7 @@ use crate::domain::ticket::TicketKind;
 use crate::privacy::crypto::IndexKind;
 use crate::privacy::keys;
 use crate::privacy::render::Reveal;
-use crate::projections::tickets::{self, Cursor, CursorKey, ListFilter, TicketRef, TicketRow};
+use crate::projections::tickets::{self, Cursor, CursorKey, ListFilter, TicketLookup, TicketRow};
 use crate::store::{self, idempotency::StoredResponse};
 
 use super::AppState;
@@ -60,11 +60,12 @@ fn readable(principal: &Principal, row: Option<TicketRow>, id: &str) -> Result<T
 /// Responses that may carry personal data are never stored by caches.
 pub(crate) const PRIVATE: &str = "private, no-store";
 
-fn variant(principal: &Principal) -> Variant {
+/// How personal data is shown to `principal`.
+fn reveal_to(principal: &Principal) -> Reveal {
     if principal.can(Permission::PiiRead) {
-        Variant::Clear
+        Reveal::Clear
     } else {
-        Variant::Masked
+        Reveal::Masked
     }
 }
 
@@ -100,7 +101,7 @@ pub fn stored_response(
     StoredResponse {
         status: status.as_u16(),
         location: created.then(|| super::complaints::location(row.id)),
-        etag: Some(etag::etag(&state.etag_key, row.id, row.version, variant(principal))),
+        etag: Some(etag::etag(&state.etag_key, row.id, row.version, reveal_to(principal))),
         body: serde_json::to_vec(&KindedView {
             kind: &row.kind,
             view: &row.view,
@@ -120,11 +121,7 @@ pub async fn reveal(
     client: &impl deadpool_postgres::GenericClient,
     docs: &mut [&mut Value],
 ) -> Result<(), ApiError> {
-    let reveal = match variant(principal) {
-        Variant::Clear => Reveal::Clear,
-        Variant::Masked => Reveal::Masked,
-    };
-    let revealed = state.privacy.render_all(client, docs, reveal).await?;
+    let revealed = state.privacy.render_all(client, docs, reveal_to(principal)).await?;
     if !revealed.is_empty() {
         let subjects: Vec<Uuid> = revealed.into_iter().collect();
         let route = req.match_pattern().unwrap_or_else(|| req.path().to_owned());
@@ -218,7 +215,7 @@ pub async fn send_outcome(
             let readable = match id {
                 Some(id) => {
                     let client = state.pool.get().await.map_err(store::StoreError::from)?;
-                    tickets::get(&client, &TicketRef::Id(id))
+                    tickets::get(&client, &TicketLookup::Id(id))
                         .await?
                         .is_some_and(|row| may_read(principal, &row))
                 }
@@ -247,12 +244,12 @@ pub(crate) async fn run_on_ticket(
     commutes: bool,
     handle: impl AsyncFnOnce(
         &CommandContext,
-        &TicketRef,
+        &TicketLookup,
         &Precondition,
         &dyn Fn(&TicketRow) -> StoredResponse,
     ) -> Result<Outcome, CommandError>,
 ) -> Result<HttpResponse, ApiError> {
-    let target = parse_ref(id)?;
+    let target = parse_lookup(id)?;
     let precondition = super::request::precondition(req, commutes)?;
     let ctx = super::request::command_context(req, principal, raw)?;
     let render = |row: &TicketRow| stored_response(state, row, principal, StatusCode::OK, false);
@@ -307,8 +304,8 @@ pub async fn respond(
 }
 
 /// The ticket a path names by id or number.
-pub(crate) fn parse_ref(id: &str) -> Result<TicketRef, ApiError> {
-    TicketRef::parse(id).ok_or_else(|| ApiError::NotFound(format!("no ticket {id:?}")))
+pub(crate) fn parse_lookup(id: &str) -> Result<TicketLookup, ApiError> {
+    TicketLookup::parse(id).ok_or_else(|| ApiError::NotFound(format!("no ticket {id:?}")))
 }
 
 /// Which past state of a ticket to read; at most one.
@@ -377,13 +374,13 @@ pub async fn get_ticket(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::TicketRead)?;
     let cut = cut_of(&as_of)?;
-    let target = parse_ref(&id)?;
+    let target = parse_lookup(&id)?;
     let client = state.pool.get().await.map_err(store::StoreError::from)?;
     let row = readable(&principal, tickets::get(&client, &target).await?, &id)?;
     if let Some(cut) = cut {
         return as_of_view(&req, &principal, &state, &client, &row, cut).await;
     }
-    let tag = etag::etag(&state.etag_key, row.id, row.version, variant(&principal));
+    let tag = etag::etag(&state.etag_key, row.id, row.version, reveal_to(&principal));
     let unchanged = req
         .headers()
         .get(header::IF_NONE_MATCH)

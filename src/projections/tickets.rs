@@ -14,19 +14,20 @@ use crate::domain::ticket::TicketKind;
 use crate::privacy::crypto::{CryptoError, DataKey, TagKey};
 use crate::store::{StoreError, StreamHead, to_hash};
 
-/// How a client names a ticket: its id or its number.
+/// How a client names a ticket to look it up: its id or its number. (What
+/// one ticket's events record of another is a `domain::link::TicketRef`.)
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TicketRef {
+pub enum TicketLookup {
     Id(Uuid),
     Number(String),
 }
 
-impl TicketRef {
-    pub fn parse(s: &str) -> Option<TicketRef> {
+impl TicketLookup {
+    pub fn parse(s: &str) -> Option<TicketLookup> {
         if let Ok(id) = Uuid::parse_str(s) {
-            return Some(TicketRef::Id(id));
+            return Some(TicketLookup::Id(id));
         }
-        crate::domain::ticket::parse_number(s).map(TicketRef::Number)
+        crate::domain::ticket::parse_number(s).map(TicketLookup::Number)
     }
 }
 
@@ -97,15 +98,15 @@ fn from_row(row: &tokio_postgres::Row) -> Result<TicketRow, StoreError> {
     })
 }
 
-fn where_ref(r: &TicketRef) -> (&'static str, Box<dyn ToSql + Sync + Send>) {
+fn where_lookup(r: &TicketLookup) -> (&'static str, Box<dyn ToSql + Sync + Send>) {
     match r {
-        TicketRef::Id(id) => ("t.id = $1", Box::new(*id)),
-        TicketRef::Number(n) => ("t.number = $1", Box::new(n.clone())),
+        TicketLookup::Id(id) => ("t.id = $1", Box::new(*id)),
+        TicketLookup::Number(n) => ("t.number = $1", Box::new(n.clone())),
     }
 }
 
-pub async fn get(client: &impl GenericClient, r: &TicketRef) -> Result<Option<TicketRow>, StoreError> {
-    let (clause, param) = where_ref(r);
+pub async fn get(client: &impl GenericClient, r: &TicketLookup) -> Result<Option<TicketRow>, StoreError> {
+    let (clause, param) = where_lookup(r);
     let sql = format!("SELECT {COLUMNS} FROM tickets t WHERE {clause}");
     let statement = client.prepare_cached(&sql).await?;
     let row = client
@@ -124,8 +125,8 @@ pub struct TicketIdentity {
     pub complaint_linked: bool,
 }
 
-pub async fn identify(client: &impl GenericClient, r: &TicketRef) -> Result<Option<TicketIdentity>, StoreError> {
-    let (clause, param) = where_ref(r);
+pub async fn identify(client: &impl GenericClient, r: &TicketLookup) -> Result<Option<TicketIdentity>, StoreError> {
+    let (clause, param) = where_lookup(r);
     let sql = format!("SELECT t.id, t.number, t.kind, t.complaint_linked FROM tickets t WHERE {clause}");
     let statement = client.prepare_cached(&sql).await?;
     let row = client
@@ -166,9 +167,9 @@ pub async fn kinds_of(
 /// to it, so a join would pair the new view with a stale head.)
 pub async fn lock_with_head(
     client: &impl GenericClient,
-    r: &TicketRef,
+    r: &TicketLookup,
 ) -> Result<Option<(TicketRow, StreamHead)>, StoreError> {
-    let (clause, param) = where_ref(r);
+    let (clause, param) = where_lookup(r);
     let sql = format!("SELECT {COLUMNS}, t.head_hash FROM tickets t WHERE {clause} FOR UPDATE");
     let statement = client.prepare_cached(&sql).await?;
     let row = client
@@ -677,12 +678,12 @@ mod tests {
     #[test]
     fn tickets_are_named_by_id_or_number() {
         let id = Uuid::now_v7();
-        assert_eq!(TicketRef::parse(&id.to_string()), Some(TicketRef::Id(id)));
+        assert_eq!(TicketLookup::parse(&id.to_string()), Some(TicketLookup::Id(id)));
         assert_eq!(
-            TicketRef::parse("cmp-2026-000001"),
-            Some(TicketRef::Number("CMP-2026-000001".into()))
+            TicketLookup::parse("cmp-2026-000001"),
+            Some(TicketLookup::Number("CMP-2026-000001".into()))
         );
-        assert_eq!(TicketRef::parse("1; DROP TABLE tickets"), None);
+        assert_eq!(TicketLookup::parse("1; DROP TABLE tickets"), None);
     }
 
     #[test]

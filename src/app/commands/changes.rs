@@ -20,7 +20,7 @@ use crate::domain::fault::{Fault, FaultEvent};
 use crate::domain::link::{self, LinkRelation, LinkTickets};
 use crate::domain::ticket::TicketKind;
 use crate::projections::fold;
-use crate::projections::tickets::{TicketRef, TicketRow};
+use crate::projections::tickets::{TicketLookup, TicketRow};
 use crate::store::idempotency::StoredResponse;
 use crate::store::{self, LockMode, StoredEvent, StreamHead};
 
@@ -54,7 +54,7 @@ impl Commands {
             .iter()
             .enumerate()
             .map(|(i, r)| {
-                TicketRef::parse(r).ok_or_else(|| CommandError::BadReference {
+                TicketLookup::parse(r).ok_or_else(|| CommandError::BadReference {
                     pointer: format!("/linked_faults/{i}"),
                     detail: format!("{r:?} is neither a ticket id nor a ticket number"),
                 })
@@ -85,7 +85,7 @@ impl Commands {
             let events = change::draft(id, &number, cmd, fault_refs, now)?;
             let change = StreamWrite::new::<Change>(id, None, None, events, ctx, now)?;
             let this = change.view()?.clone();
-            let change_ref = crate::domain::link::TicketRef {
+            let change_ref = link::TicketRef {
                 id,
                 number: number.clone(),
                 kind: TicketKind::Change,
@@ -118,7 +118,7 @@ impl Commands {
     pub async fn handle_change(
         &self,
         ctx: &CommandContext,
-        target: &TicketRef,
+        target: &TicketLookup,
         cmd: &ChangeCommand,
         precondition: &Precondition,
         render: impl Fn(&TicketRow) -> StoredResponse,
@@ -146,7 +146,7 @@ impl Commands {
     pub async fn schedule_change(
         &self,
         ctx: &CommandContext,
-        target: &TicketRef,
+        target: &TicketLookup,
         cmd: &ScheduleChange,
         precondition: &Precondition,
         render: impl Fn(&TicketRow) -> StoredResponse,
@@ -179,7 +179,7 @@ impl Commands {
     pub async fn unschedule_change(
         &self,
         ctx: &CommandContext,
-        target: &TicketRef,
+        target: &TicketLookup,
         cmd: &Unschedule,
         precondition: &Precondition,
         render: impl Fn(&TicketRow) -> StoredResponse,

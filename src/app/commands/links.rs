@@ -3,11 +3,9 @@
 use crate::domain::change::{Change, ChangeEvent};
 use crate::domain::complaint::{Complaint, ComplaintEvent};
 use crate::domain::fault::{Fault, FaultEvent};
-use crate::domain::link::{
-    self, Link, LinkTickets, TicketLinked, TicketRef as LinkedTicket, TicketUnlinked, UnlinkTickets,
-};
+use crate::domain::link::{self, Link, LinkTickets, TicketLinked, TicketRef, TicketUnlinked, UnlinkTickets};
 use crate::domain::ticket::TicketKind;
-use crate::projections::tickets::{TicketRef, TicketRow};
+use crate::projections::tickets::{TicketLookup, TicketRow};
 use crate::store::StreamHead;
 use crate::store::idempotency::StoredResponse;
 
@@ -44,7 +42,7 @@ impl Linkable {
         Ok(Linkable { row, head, state })
     }
 
-    fn reference(&self) -> LinkedTicket {
+    fn reference(&self) -> TicketRef {
         match &self.state {
             State::Complaint(c) => c.ticket_ref(),
             State::Fault(f) => f.ticket_ref(),
@@ -116,13 +114,13 @@ impl Commands {
     pub async fn link(
         &self,
         ctx: &CommandContext,
-        target: &TicketRef,
+        target: &TicketLookup,
         cmd: &LinkCommand,
         precondition: &Precondition,
         render: impl Fn(&TicketRow) -> StoredResponse,
     ) -> Result<Outcome, CommandError> {
         let named = cmd.target();
-        let other_ref = TicketRef::parse(named).ok_or_else(|| CommandError::OtherNotFound(named.to_owned()))?;
+        let other_ref = TicketLookup::parse(named).ok_or_else(|| CommandError::OtherNotFound(named.to_owned()))?;
         let retry = matches!(precondition, Precondition::Commutes);
         self.execute(ctx, retry, render, async |tx| {
             let (this_row, this_head) = lock_target(tx, &ctx.reader, target, None).await?;

@@ -32,7 +32,7 @@ use crate::domain::ticket::TicketKind;
 use crate::domain::{Actor, DomainError, Role};
 use crate::privacy::{Privacy, PrivacyError};
 use crate::projections::fold::{self, Projected};
-use crate::projections::tickets::{self, TicketRef, TicketRow};
+use crate::projections::tickets::{self, TicketLookup, TicketRow};
 use crate::store::idempotency::{self, StoredResponse};
 use crate::store::sequencer::AppendSignal;
 use crate::store::{self, Metadata, NewEvent, StoreError, StoredEvent, StreamHead};
@@ -340,7 +340,7 @@ impl Commands {
         &self,
         tx: &Transaction<'_>,
         ctx: &CommandContext,
-        target: &TicketRef,
+        target: &TicketLookup,
         precondition: &Precondition,
     ) -> Result<Locked<A>, CommandError> {
         let (row, head) = lock_target(tx, &ctx.reader, target, Some(A::KIND)).await?;
@@ -356,7 +356,7 @@ impl Commands {
         &self,
         tx: &Transaction<'_>,
         ctx: &CommandContext,
-        target: &TicketRef,
+        target: &TicketLookup,
         named: &str,
     ) -> Result<(TicketRow, StreamHead), CommandError> {
         let (row, head) = self.lock_other(tx, target, named).await?;
@@ -375,7 +375,7 @@ impl Commands {
     async fn lock_other(
         &self,
         tx: &Transaction<'_>,
-        target: &TicketRef,
+        target: &TicketLookup,
         named: &str,
     ) -> Result<(TicketRow, StreamHead), CommandError> {
         tickets::lock_with_head(tx, target)
@@ -421,7 +421,7 @@ async fn next_number(
 async fn lock_target(
     tx: &Transaction<'_>,
     reader: &Reader,
-    target: &TicketRef,
+    target: &TicketLookup,
     kind: Option<TicketKind>,
 ) -> Result<(TicketRow, StreamHead), CommandError> {
     let (row, head) = tickets::lock_with_head(tx, target)
