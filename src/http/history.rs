@@ -18,6 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::domain::permissions::Permission;
+use crate::domain::ticket::TicketKind;
 use crate::domain::{FieldError, Role};
 use crate::privacy::render::may_hold_personal_data;
 use crate::projections::tickets;
@@ -140,7 +141,7 @@ pub async fn history(
     let client = state.pool.get().await.map_err(store::StoreError::from)?;
     let ticket = tickets::identify(&client, &target)
         .await?
-        .filter(|t| may_read_kind(&principal, &t.kind, t.complaint_linked))
+        .filter(|t| may_read_kind(&principal, t.kind, t.complaint_linked))
         .ok_or_else(|| ApiError::NotFound(format!("no ticket {id:?}")))?;
     // One row more than the page tells whether another page follows.
     let rows = store::read_stream_page(&client, ticket.id, after, Some(i64::from(limit) + 1)).await?;
@@ -182,7 +183,7 @@ pub async fn history(
     let head = HistoryHead {
         id: ticket.id,
         number: &ticket.number,
-        kind: &ticket.kind,
+        kind: ticket.kind,
         next_after_version: more.then(|| entries.last().map(|e| e.version)).flatten(),
     };
     let serialised = (|| {
@@ -227,7 +228,7 @@ struct RawMetadata<'a> {
 struct HistoryHead<'a> {
     id: Uuid,
     number: &'a str,
-    kind: &'a str,
+    kind: TicketKind,
     #[serde(skip_serializing_if = "Option::is_none")]
     next_after_version: Option<u64>,
 }
@@ -411,7 +412,7 @@ mod tests {
             &HistoryHead {
                 id: Uuid::nil(),
                 number: "CMP-1",
-                kind: "complaint",
+                kind: TicketKind::Complaint,
                 next_after_version: None,
             },
         )

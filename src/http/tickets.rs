@@ -11,12 +11,12 @@ use uuid::Uuid;
 use crate::app::commands::{CommandContext, CommandError, Outcome, Precondition};
 use crate::app::etag;
 use crate::domain::FieldError;
-use crate::domain::change::{Change, ChangeStatus};
-use crate::domain::complaint::{Channel, Complaint, ComplaintStatus, Priority};
-use crate::domain::fault::{Fault, FaultStatus};
+use crate::domain::change::Change;
+use crate::domain::complaint::{Channel, Complaint, Priority};
+use crate::domain::fault::Fault;
 use crate::domain::permissions::Permission;
 use crate::domain::permissions::ReadScope;
-use crate::domain::ticket::TicketKind;
+use crate::domain::ticket::{TicketKind, TicketStatus};
 use crate::privacy::crypto::IndexKind;
 use crate::privacy::keys;
 use crate::privacy::render::Reveal;
@@ -42,12 +42,11 @@ pub enum TicketDoc {
 /// Whether `principal` may read this ticket at all (the permission
 /// matrix's read scope; list queries apply the same scope in SQL).
 pub fn may_read(principal: &Principal, row: &TicketRow) -> bool {
-    may_read_kind(principal, &row.kind, row.complaint_linked)
+    may_read_kind(principal, row.kind, row.complaint_linked)
 }
 
-pub(crate) fn may_read_kind(principal: &Principal, kind: &str, complaint_linked: bool) -> bool {
-    TicketKind::parse(kind)
-        .is_some_and(|kind| ReadScope::of(&principal.roles, &principal.scopes).allows(kind, complaint_linked))
+pub(crate) fn may_read_kind(principal: &Principal, kind: TicketKind, complaint_linked: bool) -> bool {
+    ReadScope::of(&principal.roles, &principal.scopes).allows(kind, complaint_linked)
 }
 
 /// A ticket `principal` may read; one it may not is reported as missing,
@@ -73,9 +72,13 @@ fn reveal_to(principal: &Principal) -> Reveal {
 /// row so the view is moved, not copied (reads are dominated by JSON
 /// allocation; see docs/performance.md).
 pub(crate) fn into_raw_view(row: TicketRow) -> Value {
-    let mut view = row.view;
+    with_kind(row.view, row.kind)
+}
+
+/// A view as clients read it: with its `kind`, which says its shape.
+pub(crate) fn with_kind(mut view: Value, kind: TicketKind) -> Value {
     if let Value::Object(map) = &mut view {
-        map.insert("kind".into(), Value::String(row.kind));
+        map.insert("kind".into(), kind.as_str().into());
     }
     view
 }
@@ -83,7 +86,7 @@ pub(crate) fn into_raw_view(row: TicketRow) -> Value {
 /// A view with its `kind`, serialized without copying the view.
 #[derive(Serialize)]
 struct KindedView<'a> {
-    kind: &'a str,
+    kind: TicketKind,
     #[serde(flatten)]
     view: &'a Value,
 }
@@ -103,7 +106,7 @@ pub fn stored_response(
         location: created.then(|| super::complaints::location(row.id)),
         etag: Some(etag::etag(&state.etag_key, row.id, row.version, reveal_to(principal))),
         body: serde_json::to_vec(&KindedView {
-            kind: &row.kind,
+            kind: row.kind,
             view: &row.view,
         })
         .unwrap_or_default(),
@@ -426,14 +429,10 @@ async fn as_of_view(
     if prefix.is_empty() {
         return Err(ApiError::NotFound("the ticket did not exist yet at that point".into()));
     }
-    let kind =
-        TicketKind::parse(&row.kind).ok_or_else(|| ApiError::Internal(format!("unknown kind {:?}", row.kind)))?;
-    let mut view = crate::projections::fold::fold_view(kind, &prefix)
+    let view = crate::projections::fold::fold_view(row.kind, &prefix)
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .ok_or_else(|| ApiError::Internal("an as-of fold produced no view".into()))?;
-    if let Value::Object(map) = &mut view {
-        map.insert("kind".into(), Value::String(row.kind.clone()));
-    }
+    let mut view = with_kind(view, row.kind);
     reveal(req, principal, state, client, &mut [&mut view]).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, PRIVATE))
@@ -485,12 +484,25 @@ pub struct TicketPage {
     pub next_cursor: Option<String>,
 }
 
-fn enum_names<T: Serialize>(values: &[T]) -> Vec<String> {
-    values
-        .iter()
-        .filter_map(|v| serde_json::to_value(v).ok())
-        .filter_map(|v| v.as_str().map(str::to_owned))
-        .collect()
+/// The one of `allowed` that `value` spells, if any; another spelling is
+/// reported in `errors`, with every allowed one.
+fn one_of<T: Copy>(
+    errors: &mut Vec<FieldError>,
+    name: &str,
+    value: &Option<String>,
+    allowed: &[T],
+    spell: impl Fn(T) -> &'static str,
+) -> Option<T> {
+    let value = value.as_deref()?;
+    let found = allowed.iter().copied().find(|a| spell(*a) == value);
+    if found.is_none() {
+        let names: Vec<&str> = allowed.iter().map(|a| spell(*a)).collect();
+        errors.push(FieldError::new(
+            format!("/{name}"),
+            format!("must be one of {}", names.join(", ")),
+        ));
+    }
+    found
 }
 
 /// Checks every parameter and reports all bad ones at once.
@@ -500,48 +512,10 @@ fn list_filter(
     cursor_key: &CursorKey,
 ) -> Result<(ListFilter, Option<Cursor>, u32), ApiError> {
     let mut errors = Vec::new();
-    let mut one_of = |name: &str, value: &Option<String>, allowed: Vec<String>| {
-        if let Some(v) = value
-            && !allowed.iter().any(|a| a == v)
-        {
-            errors.push(FieldError::new(
-                format!("/{name}"),
-                format!("must be one of {}", allowed.join(", ")),
-            ));
-        }
-    };
-    one_of(
-        "kind",
-        &p.kind,
-        TicketKind::ALL.iter().map(|k| k.as_str().to_owned()).collect(),
-    );
-    let mut statuses: Vec<String> = ComplaintStatus::ALL.iter().map(|s| s.as_str().to_owned()).collect();
-    let others = FaultStatus::ALL
-        .iter()
-        .map(|s| s.as_str())
-        .chain(ChangeStatus::ALL.iter().map(|s| s.as_str()));
-    for s in others {
-        if !statuses.iter().any(|known| known == s) {
-            statuses.push(s.to_owned());
-        }
-    }
-    one_of("status", &p.status, statuses);
-    one_of(
-        "priority",
-        &p.priority,
-        enum_names(&[Priority::P1, Priority::P2, Priority::P3, Priority::P4]),
-    );
-    one_of(
-        "channel",
-        &p.channel,
-        enum_names(&[
-            Channel::Phone,
-            Channel::Email,
-            Channel::Web,
-            Channel::Chat,
-            Channel::InPerson,
-        ]),
-    );
+    let kind = one_of(&mut errors, "kind", &p.kind, &TicketKind::ALL, TicketKind::as_str);
+    let status = one_of(&mut errors, "status", &p.status, &TicketStatus::names(), |s| s);
+    let priority = one_of(&mut errors, "priority", &p.priority, &Priority::ALL, Priority::as_str);
+    let channel = one_of(&mut errors, "channel", &p.channel, &Channel::ALL, Channel::as_str);
     let created_from = parse_instant(&mut errors, "created_from", &p.created_from);
     let created_to = parse_instant(&mut errors, "created_to", &p.created_to);
     let cursor = match &p.cursor {
@@ -565,12 +539,12 @@ fn list_filter(
         return Err(ApiError::InvalidQuery(errors));
     }
     let filter = ListFilter {
-        kind: p.kind.clone(),
-        status: p.status.clone(),
-        priority: p.priority.clone(),
+        kind,
+        status,
+        priority,
         team: p.team.clone(),
         assignee: p.assignee.clone(),
-        channel: p.channel.clone(),
+        channel,
         created_from,
         created_to,
         severity: p.severity,

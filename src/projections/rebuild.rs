@@ -17,7 +17,7 @@ use tokio_postgres::{Client, GenericClient, IsolationLevel, Transaction};
 use uuid::Uuid;
 
 use crate::domain::change::Change;
-use crate::domain::complaint::Complaint;
+use crate::domain::complaint::{Channel, Complaint, Priority};
 use crate::domain::fault::Fault;
 use crate::domain::subject;
 use crate::privacy::render;
@@ -180,10 +180,10 @@ async fn insert_rows(client: &impl GenericClient, table: &str, rows: &[Folded]) 
         numbers.push(row.number.as_str());
         kinds.push(row.kind.as_str());
         statuses.push(row.status.as_str());
-        priorities.push(row.priority.as_deref());
+        priorities.push(row.priority.map(Priority::as_str));
         teams.push(row.team.as_deref());
         assignees.push(row.assignee.as_deref());
-        channels.push(row.channel.as_deref());
+        channels.push(row.channel.map(Channel::as_str));
         created.push(row.created_at);
         updated.push(row.updated_at);
         versions.push(i64::try_from(row.version).map_err(|_| StoreError::Corrupt("version overflow".into()))?);

@@ -68,10 +68,10 @@ impl Commands {
             for (i, r) in refs.iter().enumerate() {
                 // A fault the drafter may not read is missing, whatever it is.
                 let (row, head) = self.lock_named(tx, ctx, r, &cmd.linked_faults[i]).await?;
-                if row.kind != TicketKind::Fault.as_str() {
+                if row.kind != TicketKind::Fault {
                     return Err(CommandError::BadReference {
                         pointer: format!("/linked_faults/{i}"),
-                        detail: format!("{} is a {}, not a fault", row.number, row.kind),
+                        detail: format!("{} is a {}, not a fault", row.number, row.kind.as_str()),
                     });
                 }
                 let state: Fault = state_of(&row)?;

@@ -28,16 +28,10 @@ enum State {
 
 impl Linkable {
     fn new(row: TicketRow, head: StreamHead) -> Result<Linkable, CommandError> {
-        let state = match TicketKind::parse(&row.kind) {
-            Some(TicketKind::Complaint) => State::Complaint(state_of(&row)?),
-            Some(TicketKind::Fault) => State::Fault(state_of(&row)?),
-            Some(TicketKind::Change) => State::Change(state_of(&row)?),
-            None => {
-                return Err(CommandError::Corrupt(format!(
-                    "ticket {} has kind {:?}",
-                    row.id, row.kind
-                )));
-            }
+        let state = match row.kind {
+            TicketKind::Complaint => State::Complaint(state_of(&row)?),
+            TicketKind::Fault => State::Fault(state_of(&row)?),
+            TicketKind::Change => State::Change(state_of(&row)?),
         };
         Ok(Linkable { row, head, state })
     }
@@ -124,10 +118,7 @@ impl Commands {
         let retry = matches!(precondition, Precondition::Commutes);
         self.execute(ctx, retry, render, async |tx| {
             let (this_row, this_head) = lock_target(tx, &ctx.reader, target, None).await?;
-            let readable = this_row
-                .ticket_kind()
-                .is_some_and(|kind| ctx.reader.may_read(kind, this_row.complaint_linked));
-            if !readable {
+            if !ctx.reader.may_read(this_row.kind, this_row.complaint_linked) {
                 return Err(CommandError::NotFound);
             }
             self.check_precondition(precondition, &this_row)?;

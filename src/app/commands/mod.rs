@@ -360,10 +360,7 @@ impl Commands {
         named: &str,
     ) -> Result<(TicketRow, StreamHead), CommandError> {
         let (row, head) = self.lock_other(tx, target, named).await?;
-        let readable = row
-            .ticket_kind()
-            .is_some_and(|kind| ctx.reader.may_read(kind, row.complaint_linked));
-        if !readable {
+        if !ctx.reader.may_read(row.kind, row.complaint_linked) {
             return Err(CommandError::OtherNotFound(named.to_owned()));
         }
         Ok((row, head))
@@ -427,14 +424,11 @@ async fn lock_target(
     let (row, head) = tickets::lock_with_head(tx, target)
         .await?
         .ok_or(CommandError::NotFound)?;
-    let may_act = row
-        .ticket_kind()
-        .is_some_and(|k| reader.may_act_on(k, row.complaint_linked, row.created_by()));
-    if !may_act {
+    if !reader.may_act_on(row.kind, row.complaint_linked, row.created_by()) {
         return Err(CommandError::NotFound);
     }
     if let Some(kind) = kind
-        && row.kind != kind.as_str()
+        && row.kind != kind
     {
         return Err(CommandError::WrongKind {
             expected: kind.as_str(),
