@@ -44,7 +44,7 @@ use super::maintenance::progress_bar;
 
 const FORMAT: &str = "opsledger-backup";
 const FORMAT_VERSION: u32 = 1;
-/// Rows fetched or inserted per round trip.
+/// Events inserted per round trip.
 const CHUNK: usize = 2_000;
 
 /// One line of a backup file.

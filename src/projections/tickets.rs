@@ -33,7 +33,7 @@ impl TicketLookup {
 }
 
 /// A row of `tickets`, its columns parsed into the domain's types: only
-/// [`from_row`] reads them from text, and a value it does not know is a
+/// `from_row` reads them from text, and a value it does not know is a
 /// corrupt view, never a panic.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TicketRow {
