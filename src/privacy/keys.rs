@@ -300,11 +300,11 @@ fn columns(digests: &[(IndexKind, [u8; 32])]) -> (Vec<&'static str>, Vec<&[u8]>)
 
 /// A subject key from a row of (subject_id, key_id, wrapped_key).
 fn unwrap_row(master: &MasterKey, row: &tokio_postgres::Row) -> Result<SubjectKey, PrivacyError> {
-    let subject: Uuid = row.get(0);
-    let wrapped: Vec<u8> = row.get(2);
+    let subject: Uuid = row.try_get(0).map_err(StoreError::from)?;
+    let wrapped: Vec<u8> = row.try_get(2).map_err(StoreError::from)?;
     Ok(SubjectKey {
         subject,
-        key_id: row.get(1),
+        key_id: row.try_get(1).map_err(StoreError::from)?,
         key: master
             .unwrap(&wrapped, subject.as_bytes())
             .map_err(PrivacyError::wrong_master_key)?,
@@ -329,7 +329,11 @@ pub async fn subjects_by_contact(
         .query(&statement, &[&kind.as_str(), &&digest[..]])
         .await
         .map_err(StoreError::from)?;
-    Ok(rows.iter().map(|r| r.get(0)).collect())
+    Ok(rows
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<_, _>>()
+        .map_err(StoreError::from)?)
 }
 
 /// Deletes a subject's key and index entries: everything sealed under the
@@ -374,8 +378,8 @@ pub async fn rewrap_all(
         .await
         .map_err(StoreError::from)?
     {
-        let subject: Uuid = row.get(0);
-        let wrapped: Vec<u8> = row.get(1);
+        let subject: Uuid = row.try_get(0).map_err(StoreError::from)?;
+        let wrapped: Vec<u8> = row.try_get(1).map_err(StoreError::from)?;
         let key = old
             .unwrap(&wrapped, subject.as_bytes())
             .map_err(PrivacyError::wrong_master_key)?;
@@ -395,8 +399,8 @@ pub async fn rewrap_all(
         .await
         .map_err(StoreError::from)?
     {
-        let name: String = row.get(0);
-        let wrapped: Vec<u8> = row.get(1);
+        let name: String = row.try_get(0).map_err(StoreError::from)?;
+        let wrapped: Vec<u8> = row.try_get(1).map_err(StoreError::from)?;
         let key = old
             .unwrap(&wrapped, &system_aad(&name))
             .map_err(PrivacyError::wrong_master_key)?;

@@ -35,7 +35,7 @@ pub async fn is_current(client: &impl deadpool_postgres::GenericClient) -> Resul
             &[],
         )
         .await?;
-    Ok(row.get::<_, i64>(0) >= latest_version())
+    Ok(row.try_get::<_, i64>(0)? >= latest_version())
 }
 
 /// Creates the roles and the database of the embedded default unless they
