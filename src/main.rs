@@ -53,12 +53,12 @@ fn main() -> ExitCode {
             Ok(())
         }),
         Command::Export(args) => run_blocking(async move {
-            let report = opsledger::app::backup::export(&args).await?;
+            let report = opsledger::app::backup::export(&args).await.map_err(|e| e.to_string())?;
             println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
             Ok(())
         }),
         Command::Import(args) => run_blocking(async move {
-            let report = opsledger::app::backup::import(&args).await?;
+            let report = opsledger::app::backup::import(&args).await.map_err(|e| e.to_string())?;
             println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
             Ok(())
         }),

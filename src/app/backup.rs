@@ -31,18 +31,20 @@ use serde::{Deserialize, Serialize};
 use tokio_postgres::{IsolationLevel, Transaction};
 use uuid::Uuid;
 
-use crate::projections::rebuild;
-use crate::store::envelope::{GENESIS_HASH, chain_hash};
-use crate::store::sequencer::global_hash;
-use crate::store::{Envelope, EventColumns, INSERT_EVENTS, StoreError, StoredEvent};
+use crate::domain::subject;
+use crate::privacy::access_log::{self, AccessRecord};
+use crate::privacy::keys::{self, IndexEntry, WrappedSubjectKey, WrappedSystemKey};
+use crate::projections::{rebuild, tickets};
+use crate::store::verify::{ChainBreak, GlobalChain, StreamChain};
+use crate::store::{self, DumpedEvent, Envelope, GENESIS_HASH, LogEntry, RestoredEvent, StoreError, StoredEvent};
 
 use super::config::{ExportArgs, ImportArgs};
-use super::database;
+use super::database::{self, DatabaseError};
 use super::maintenance::progress_bar;
 
 const FORMAT: &str = "opsledger-backup";
 const FORMAT_VERSION: u32 = 1;
-/// Rows fetched or inserted per round trip.
+/// Events inserted per round trip.
 const CHUNK: usize = 2_000;
 
 /// One line of a backup file.
@@ -129,29 +131,154 @@ pub struct ImportReport {
     pub tickets: u64,
 }
 
+/// Why an export or an import failed. The import's errors name the line of
+/// the file at fault (counted from 1), so an operator can look at it.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error("{} exists; choose a new file", .0.display())]
+    Exists(PathBuf),
+    #[error("cannot encode a record: {0}")]
+    Encode(serde_json::Error),
+    #[error("cannot {action} {}: {source}", .path.display())]
+    File {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A line that is not what a backup holds there.
+    #[error("line {line}: {problem}")]
+    BadLine { line: u64, problem: LineProblem },
+    /// An event that does not continue its stream's chain or the global one.
+    #[error("line {line}: {problem}")]
+    ChainBroken { line: u64, problem: ChainProblem },
+    #[error("line {line}: the backup ends without its trailer: it is truncated")]
+    Truncated { line: u64 },
+    #[error("line {line}: the trailer does not match the file: it says {expected:?}, the file holds {found:?}")]
+    TrailerMismatch {
+        line: u64,
+        expected: Box<Counts>,
+        found: Box<Counts>,
+    },
+    #[error("the database is not empty: it holds {count} {what}; import needs an empty one")]
+    NotEmpty { count: u64, what: &'static str },
+    #[error(transparent)]
+    Connect(#[from] DatabaseError),
+    #[error(transparent)]
+    Database(#[from] StoreError),
+}
+
+/// What is wrong with one line of a backup file.
+#[derive(Debug, thiserror::Error)]
+pub enum LineProblem {
+    #[error("the file is corrupt or truncated: {0}")]
+    Unreadable(std::io::Error),
+    #[error("there is more after the trailer")]
+    AfterTrailer,
+    #[error("not a backup record: {0}")]
+    NotARecord(serde_json::Error),
+    #[error("unsupported backup format {format} version {version}")]
+    Unsupported { format: String, version: u32 },
+    #[error("the file does not start with a backup header")]
+    NoHeader,
+    #[error("a second header")]
+    SecondHeader,
+    #[error("{field}: {reason}")]
+    BadField { field: &'static str, reason: String },
+    #[error("the stored bytes are not an event envelope: {0}")]
+    NotAnEnvelope(serde_json::Error),
+    #[error("event {0}: recorded_at is not a time")]
+    BadTime(Uuid),
+    #[error("an event after the keys: events come first")]
+    EventAfterKeys,
+    #[error("a sequenced event after unsequenced ones")]
+    SequencedAfterQueued,
+    #[error("position, global_hash and sequenced_at come together or not at all")]
+    PartialPosition,
+    /// Loading the line (or the events before it) into the database failed.
+    #[error(transparent)]
+    Database(#[from] StoreError),
+}
+
+/// How an event in a backup fails to continue a chain.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainProblem {
+    #[error("stream {stream} jumps from version {from} to {to}")]
+    StreamGap { stream: Uuid, from: u64, to: u64 },
+    #[error("stream {stream} version {version}: the hash does not match the stored bytes and the chain before them")]
+    StreamAltered { stream: Uuid, version: u64 },
+    #[error("the global log jumps from position {from} to {to}")]
+    GlobalGap { from: i64, to: i64 },
+    #[error("position {position}: the global hash does not follow from the chain")]
+    GlobalAltered { position: i64 },
+}
+
+/// A problem found on one line, before the loader knows which line it is on.
+#[derive(Debug)]
+enum Refusal {
+    Line(LineProblem),
+    Chain(ChainProblem),
+}
+
+impl From<LineProblem> for Refusal {
+    fn from(p: LineProblem) -> Refusal {
+        Refusal::Line(p)
+    }
+}
+
+impl From<ChainProblem> for Refusal {
+    fn from(p: ChainProblem) -> Refusal {
+        Refusal::Chain(p)
+    }
+}
+
+impl From<StoreError> for Refusal {
+    fn from(e: StoreError) -> Refusal {
+        Refusal::Line(LineProblem::Database(e))
+    }
+}
+
+impl Refusal {
+    fn at(self, line: u64) -> BackupError {
+        match self {
+            Refusal::Line(problem) => BackupError::BadLine { line, problem },
+            Refusal::Chain(problem) => BackupError::ChainBroken { line, problem },
+        }
+    }
+}
+
+fn bad_field(field: &'static str, reason: impl std::fmt::Display) -> LineProblem {
+    LineProblem::BadField {
+        field,
+        reason: reason.to_string(),
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Export
 // ---------------------------------------------------------------------------
 
 /// Writes the whole database to `args.to`, from one consistent snapshot.
-pub async fn export(args: &ExportArgs) -> Result<Counts, String> {
+pub async fn export(args: &ExportArgs) -> Result<Counts, BackupError> {
     if args.to.exists() {
-        return Err(format!("{} exists; choose a new file", args.to.display()));
+        return Err(BackupError::Exists(args.to.clone()));
     }
     let partial = partial_path(&args.to);
-    let file = File::create(&partial).map_err(|e| format!("cannot create {}: {e}", partial.display()))?;
+    let file = File::create(&partial).map_err(|source| BackupError::File {
+        action: "create",
+        path: partial.clone(),
+        source,
+    })?;
     let mut out = GzEncoder::new(BufWriter::new(file), Compression::default());
-    let (mut client, _embedded) = database::connect_owner(&args.database)
-        .await
-        .map_err(|e| e.to_string())?;
+    let (mut client, _embedded) = database::connect_owner(&args.database).await?;
     let tx = client
         .build_transaction()
         .isolation_level(IsolationLevel::RepeatableRead)
         .read_only(true)
         .start()
         .await
-        .map_err(|e| e.to_string())?;
-    let written = write_all(&tx, &mut out).await;
+        .map_err(StoreError::from)?;
+    let written = write_all(&tx, &mut out, &partial).await;
     let counts = match written {
         Ok(counts) => counts,
         Err(e) => {
@@ -164,13 +291,21 @@ pub async fn export(args: &ExportArgs) -> Result<Counts, String> {
         .and_then(|mut w| w.flush().map(|()| w))
         .and_then(|w| w.into_inner().map_err(|e| e.into_error()))
         .and_then(|f| f.sync_all());
-    if let Err(e) = finished {
+    if let Err(source) = finished {
         let _ = std::fs::remove_file(&partial);
-        return Err(format!("cannot write {}: {e}", partial.display()));
+        return Err(BackupError::File {
+            action: "write",
+            path: partial,
+            source,
+        });
     }
     // Only a complete file gets the name asked for.
-    std::fs::rename(&partial, &args.to).map_err(|e| format!("cannot rename to {}: {e}", args.to.display()))?;
-    tx.commit().await.map_err(|e| e.to_string())?;
+    std::fs::rename(&partial, &args.to).map_err(|source| BackupError::File {
+        action: "rename to",
+        path: args.to.clone(),
+        source,
+    })?;
+    tx.commit().await.map_err(StoreError::from)?;
     Ok(counts)
 }
 
@@ -180,161 +315,114 @@ fn partial_path(to: &Path) -> PathBuf {
     to.with_file_name(name)
 }
 
-async fn write_all(tx: &Transaction<'_>, out: &mut impl Write) -> Result<Counts, String> {
-    let mut counts = Counts::default();
-    let mut emit = |line: &Line, counts: &mut Counts| -> Result<(), String> {
-        let mut text = serde_json::to_vec(line).map_err(|e| e.to_string())?;
+/// Writes one line after another, counting them.
+struct Writer<'a, W: Write> {
+    out: &'a mut W,
+    path: &'a Path,
+    counts: Counts,
+}
+
+impl<W: Write> Writer<'_, W> {
+    fn emit(&mut self, line: &Line) -> Result<(), BackupError> {
+        let mut text = serde_json::to_vec(line).map_err(BackupError::Encode)?;
         text.push(b'\n');
-        out.write_all(&text)
-            .map_err(|e| format!("cannot write the backup: {e}"))?;
-        counts.lines += 1;
+        self.out.write_all(&text).map_err(|source| BackupError::File {
+            action: "write",
+            path: self.path.to_owned(),
+            source,
+        })?;
+        self.counts.lines += 1;
         Ok(())
+    }
+}
+
+async fn write_all(tx: &Transaction<'_>, out: &mut impl Write, path: &Path) -> Result<Counts, BackupError> {
+    let mut w = Writer {
+        out,
+        path,
+        counts: Counts::default(),
     };
-    emit(
-        &Line::Header {
-            format: FORMAT.to_owned(),
-            version: FORMAT_VERSION,
-            created_at: Utc::now(),
-        },
-        &mut counts,
-    )?;
+    w.emit(&Line::Header {
+        format: FORMAT.to_owned(),
+        version: FORMAT_VERSION,
+        created_at: Utc::now(),
+    })?;
 
-    let total: i64 = query_one(tx, "SELECT count(*) FROM events").await?;
     let bar = progress_bar("exporting");
-    bar.set_length(u64::try_from(total).unwrap_or_default());
-    let sequenced = "SELECT l.position, l.global_hash, l.sequenced_at, e.hash, e.stored
-                     FROM event_log l JOIN events e ON e.seq_id = l.seq_id ORDER BY l.position";
-    let queued = "SELECT NULL::bigint, NULL::bytea, NULL::timestamptz, e.hash, e.stored
-                  FROM event_queue q JOIN events e ON e.seq_id = q.seq_id ORDER BY e.seq_id";
-    for sql in [sequenced, queued] {
-        let portal = tx.bind(sql, &[]).await.map_err(|e| e.to_string())?;
-        loop {
-            let rows = tx
-                .query_portal(&portal, CHUNK as i32)
-                .await
-                .map_err(|e| e.to_string())?;
-            for row in &rows {
-                let position: Option<i64> = row.try_get(0).map_err(|e| e.to_string())?;
-                let global: Option<Vec<u8>> = row.try_get(1).map_err(|e| e.to_string())?;
-                let hash: Vec<u8> = row.try_get(3).map_err(|e| e.to_string())?;
-                let stored: Vec<u8> = row.try_get(4).map_err(|e| e.to_string())?;
-                if let (Some(p), Some(g)) = (position, &global) {
-                    counts.sequenced += 1;
-                    counts.head_position = p;
-                    counts.head_hash = hex::encode(g);
-                }
-                emit(
-                    &Line::Event {
-                        position,
-                        global_hash: global.map(hex::encode),
-                        sequenced_at: row.try_get(2).map_err(|e| e.to_string())?,
-                        hash: hex::encode(hash),
-                        stored: B64.encode(stored),
-                    },
-                    &mut counts,
-                )?;
-                counts.events += 1;
-            }
-            bar.set_position(counts.events);
-            if rows.len() < CHUNK {
-                break;
-            }
+    bar.set_length(store::count_events(tx).await?);
+    store::dump_events(tx, |e: DumpedEvent| {
+        if let Some(logged) = &e.logged {
+            w.counts.sequenced += 1;
+            w.counts.head_position = logged.position;
+            w.counts.head_hash = hex::encode(logged.global_hash);
         }
-    }
+        w.emit(&Line::Event {
+            position: e.logged.as_ref().map(|l| l.position),
+            global_hash: e.logged.as_ref().map(|l| hex::encode(l.global_hash)),
+            sequenced_at: e.logged.as_ref().map(|l| l.sequenced_at),
+            hash: hex::encode(e.hash),
+            stored: B64.encode(e.stored),
+        })?;
+        w.counts.events += 1;
+        bar.set_position(w.counts.events);
+        Ok::<(), BackupError>(())
+    })
+    .await?;
     bar.finish_and_clear();
-    if counts.sequenced == 0 {
-        counts.head_hash = hex::encode(GENESIS_HASH);
+    if w.counts.sequenced == 0 {
+        w.counts.head_hash = hex::encode(GENESIS_HASH);
     }
 
-    for row in query(
-        tx,
-        "SELECT name, wrapped_key, master_key_id, created_at FROM system_keys ORDER BY name",
-    )
-    .await?
-    {
-        emit(
-            &Line::SystemKey {
-                name: get(&row, 0)?,
-                wrapped_key: B64.encode(get::<Vec<u8>>(&row, 1)?),
-                master_key_id: get(&row, 2)?,
-                created_at: get(&row, 3)?,
-            },
-            &mut counts,
-        )?;
-        counts.system_keys += 1;
-    }
-    let keys =
-        "SELECT subject_id, key_id, wrapped_key, master_key_id, created_at FROM subject_keys ORDER BY subject_id";
-    for row in query(tx, keys).await? {
-        emit(
-            &Line::SubjectKey {
-                subject_id: get(&row, 0)?,
-                key_id: get(&row, 1)?,
-                wrapped_key: B64.encode(get::<Vec<u8>>(&row, 2)?),
-                master_key_id: get(&row, 3)?,
-                created_at: get(&row, 4)?,
-            },
-            &mut counts,
-        )?;
-        counts.subject_keys += 1;
-    }
-    for row in query(
-        tx,
-        "SELECT kind, digest, subject_id FROM subject_index ORDER BY kind, digest, subject_id",
-    )
-    .await?
-    {
-        emit(
-            &Line::IndexEntry {
-                index: get(&row, 0)?,
-                digest: hex::encode(get::<Vec<u8>>(&row, 1)?),
-                subject_id: get(&row, 2)?,
-            },
-            &mut counts,
-        )?;
-        counts.index_entries += 1;
-    }
-    for row in query(
-        tx,
-        "SELECT at, actor, subject_id, endpoint, request_id, client_request_id FROM pii_access ORDER BY id",
-    )
-    .await?
-    {
-        emit(
-            &Line::AccessRecord {
-                at: get(&row, 0)?,
-                actor: get(&row, 1)?,
-                subject_id: get(&row, 2)?,
-                endpoint: get(&row, 3)?,
-                request_id: get(&row, 4)?,
-                client_request_id: get(&row, 5)?,
-            },
-            &mut counts,
-        )?;
-        counts.access_records += 1;
-    }
-    let trailer = counts.clone();
-    emit(&Line::Trailer(trailer), &mut counts)?;
-    counts.lines -= 1;
-    Ok(counts)
-}
-
-async fn query(tx: &Transaction<'_>, sql: &str) -> Result<Vec<tokio_postgres::Row>, String> {
-    tx.query(sql, &[]).await.map_err(|e| e.to_string())
-}
-
-async fn query_one<T: for<'a> tokio_postgres::types::FromSql<'a>>(
-    tx: &Transaction<'_>,
-    sql: &str,
-) -> Result<T, String> {
-    tx.query_one(sql, &[])
-        .await
-        .and_then(|r| r.try_get(0))
-        .map_err(|e| e.to_string())
-}
-
-fn get<T: for<'a> tokio_postgres::types::FromSql<'a>>(row: &tokio_postgres::Row, i: usize) -> Result<T, String> {
-    row.try_get(i).map_err(|e| e.to_string())
+    keys::dump_system_keys(tx, |k| {
+        w.emit(&Line::SystemKey {
+            name: k.name,
+            wrapped_key: B64.encode(k.wrapped_key),
+            master_key_id: k.master_key_id,
+            created_at: k.created_at,
+        })?;
+        w.counts.system_keys += 1;
+        Ok::<(), BackupError>(())
+    })
+    .await?;
+    keys::dump_subject_keys(tx, |k| {
+        w.emit(&Line::SubjectKey {
+            subject_id: k.subject,
+            key_id: k.key_id,
+            wrapped_key: B64.encode(k.wrapped_key),
+            master_key_id: k.master_key_id,
+            created_at: k.created_at,
+        })?;
+        w.counts.subject_keys += 1;
+        Ok::<(), BackupError>(())
+    })
+    .await?;
+    keys::dump_index(tx, |entry| {
+        w.emit(&Line::IndexEntry {
+            index: entry.kind,
+            digest: hex::encode(entry.digest),
+            subject_id: entry.subject,
+        })?;
+        w.counts.index_entries += 1;
+        Ok::<(), BackupError>(())
+    })
+    .await?;
+    access_log::dump(tx, |r| {
+        w.emit(&Line::AccessRecord {
+            at: r.at,
+            actor: r.actor,
+            subject_id: r.subject,
+            endpoint: r.endpoint,
+            request_id: r.request_id,
+            client_request_id: r.client_request_id,
+        })?;
+        w.counts.access_records += 1;
+        Ok::<(), BackupError>(())
+    })
+    .await?;
+    let trailer = w.counts.clone();
+    w.emit(&Line::Trailer(trailer))?;
+    w.counts.lines -= 1;
+    Ok(w.counts)
 }
 
 // ---------------------------------------------------------------------------
@@ -342,26 +430,24 @@ fn get<T: for<'a> tokio_postgres::types::FromSql<'a>>(row: &tokio_postgres::Row,
 // ---------------------------------------------------------------------------
 
 /// Loads a backup into an empty database; all of it or nothing.
-pub async fn import(args: &ImportArgs) -> Result<ImportReport, String> {
-    let file = File::open(&args.from).map_err(|e| format!("cannot open {}: {e}", args.from.display()))?;
+pub async fn import(args: &ImportArgs) -> Result<ImportReport, BackupError> {
+    let file = File::open(&args.from).map_err(|source| BackupError::File {
+        action: "open",
+        path: args.from.clone(),
+        source,
+    })?;
     // The owner's connection (beside a running embedded server, if there is
     // one); the schema must be current before rows go in.
-    let (mut client, _embedded) = database::connect_owner(&args.database)
-        .await
-        .map_err(|e| e.to_string())?;
-    database::run_migrations(&mut client).await.map_err(|e| e.to_string())?;
-    let tx = client.transaction().await.map_err(|e| e.to_string())?;
-    for (table, what) in [
-        ("events", "events"),
-        ("subject_keys", "data-subject keys"),
-        ("tickets", "views"),
-    ] {
-        let n: i64 = query_one(&tx, &format!("SELECT count(*) FROM {table}")).await?;
-        if n > 0 {
-            return Err(format!(
-                "the database is not empty: it holds {n} {what}; import needs an empty one"
-            ));
-        }
+    let (mut client, _embedded) = database::connect_owner(&args.database).await?;
+    database::run_migrations(&mut client).await?;
+    let tx = client.transaction().await.map_err(StoreError::from)?;
+    let held = [
+        (store::count_events(&tx).await?, "events"),
+        (keys::count_subject_keys(&tx).await?, "data-subject keys"),
+        (tickets::count(&tx).await?, "views"),
+    ];
+    if let Some((count, what)) = held.into_iter().find(|(count, _)| *count > 0) {
+        return Err(BackupError::NotEmpty { count, what });
     }
     let bar = progress_bar("importing");
     let mut loader = Loader::new(&tx);
@@ -370,72 +456,62 @@ pub async fn import(args: &ImportArgs) -> Result<ImportReport, String> {
     let mut trailer: Option<Counts> = None;
     for text in lines {
         number += 1;
-        let at = |e: String| format!("line {number}: {e}");
-        let text = text.map_err(|e| at(format!("the file is corrupt or truncated: {e}")))?;
+        let bad = |problem: LineProblem| BackupError::BadLine { line: number, problem };
+        let text = text.map_err(|e| bad(LineProblem::Unreadable(e)))?;
         if trailer.is_some() {
-            return Err(at("there is more after the trailer".into()));
+            return Err(bad(LineProblem::AfterTrailer));
         }
-        let line: Line = serde_json::from_str(&text).map_err(|e| at(format!("not a backup record: {e}")))?;
+        let line: Line = serde_json::from_str(&text).map_err(|e| bad(LineProblem::NotARecord(e)))?;
         if number == 1 {
             match &line {
                 Line::Header { format, version, .. } if format == FORMAT && *version == FORMAT_VERSION => {}
                 Line::Header { format, version, .. } => {
-                    return Err(at(format!("unsupported backup format {format} version {version}")));
+                    return Err(bad(LineProblem::Unsupported {
+                        format: format.clone(),
+                        version: *version,
+                    }));
                 }
-                _ => return Err(at("the file does not start with a backup header".into())),
+                _ => return Err(bad(LineProblem::NoHeader)),
             }
         }
         match line {
             Line::Header { .. } if number == 1 => {}
-            Line::Header { .. } => return Err(at("a second header".into())),
+            Line::Header { .. } => return Err(bad(LineProblem::SecondHeader)),
             Line::Trailer(counts) => trailer = Some(counts),
-            other => loader.load(other).await.map_err(at)?,
+            other => loader.load(other).await.map_err(|r| r.at(number))?,
         }
         loader.counts.lines = number;
         bar.set_position(loader.counts.events);
     }
     bar.finish_and_clear();
     let Some(expected) = trailer else {
-        return Err(format!(
-            "line {}: the backup ends without its trailer: it is truncated",
-            number + 1
-        ));
+        return Err(BackupError::Truncated { line: number + 1 });
     };
-    let mut report = loader.finish(number).await?;
+    let mut report = loader.finish().await.map_err(|r| r.at(number))?;
     report.counts.lines = number.saturating_sub(1);
     if report.counts != expected {
-        return Err(format!(
-            "line {number}: the trailer does not match the file: it says {expected:?}, the file holds {:?}",
-            report.counts
-        ));
+        return Err(BackupError::TrailerMismatch {
+            line: number,
+            expected: Box::new(expected),
+            found: Box::new(report.counts),
+        });
     }
-
-    let erased = rebuild::erased_subjects(&tx).await.map_err(|e| e.to_string())?;
-    let (_, tickets) = rebuild::fold_all(&tx, None, &erased, "tickets", &|_| {})
-        .await
-        .map_err(|e| e.to_string())?;
-    report.tickets = tickets;
-    tx.commit().await.map_err(|e| e.to_string())?;
+    report.tickets = rebuild::fold_into_empty(&tx).await?;
+    tx.commit().await.map_err(StoreError::from)?;
     Ok(report)
-}
-
-/// An event read from the file, checked, waiting to be inserted.
-struct PendingEvent {
-    event: StoredEvent,
-    position: Option<(i64, [u8; 32], DateTime<Utc>)>,
 }
 
 /// Checks and inserts the records of one import, in file order.
 struct Loader<'a> {
     tx: &'a Transaction<'a>,
     counts: Counts,
-    /// Each stream's latest version and hash, for the chain checks.
-    streams: HashMap<Uuid, (u64, [u8; 32])>,
-    global: (i64, [u8; 32]),
+    /// Each stream's chain as far as the file has gone.
+    streams: HashMap<Uuid, StreamChain>,
+    global: GlobalChain,
     unsequenced_seen: bool,
     erased: HashSet<Uuid>,
     erased_records_skipped: u64,
-    pending: Vec<PendingEvent>,
+    pending: Vec<RestoredEvent>,
     keys_started: bool,
 }
 
@@ -445,7 +521,7 @@ impl<'a> Loader<'a> {
             tx,
             counts: Counts::default(),
             streams: HashMap::new(),
-            global: (0, GENESIS_HASH),
+            global: GlobalChain::default(),
             unsequenced_seen: false,
             erased: HashSet::new(),
             erased_records_skipped: 0,
@@ -454,7 +530,7 @@ impl<'a> Loader<'a> {
         }
     }
 
-    async fn load(&mut self, line: Line) -> Result<(), String> {
+    async fn load(&mut self, line: Line) -> Result<(), Refusal> {
         match line {
             Line::Event {
                 position,
@@ -464,7 +540,7 @@ impl<'a> Loader<'a> {
                 stored,
             } => {
                 if self.keys_started {
-                    return Err("an event after the keys: events come first".into());
+                    return Err(LineProblem::EventAfterKeys.into());
                 }
                 self.event(position, global_hash, sequenced_at, &hash, &stored)?;
                 if self.pending.len() >= CHUNK {
@@ -478,16 +554,13 @@ impl<'a> Loader<'a> {
                 created_at,
             } => {
                 self.start_keys().await?;
-                let wrapped = B64.decode(&wrapped_key).map_err(|e| format!("wrapped_key: {e}"))?;
-                self.tx
-                    .execute(
-                        "INSERT INTO system_keys (name, wrapped_key, master_key_id, created_at) VALUES ($1, $2, $3, $4)
-                         ON CONFLICT (name) DO UPDATE SET wrapped_key = EXCLUDED.wrapped_key,
-                             master_key_id = EXCLUDED.master_key_id, created_at = EXCLUDED.created_at",
-                        &[&name, &wrapped, &master_key_id, &created_at],
-                    )
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let key = WrappedSystemKey {
+                    name,
+                    wrapped_key: B64.decode(&wrapped_key).map_err(|e| bad_field("wrapped_key", e))?,
+                    master_key_id,
+                    created_at,
+                };
+                keys::load_system_key(self.tx, &key).await?;
                 self.counts.system_keys += 1;
             }
             Line::SubjectKey {
@@ -505,15 +578,14 @@ impl<'a> Loader<'a> {
                     self.erased_records_skipped += 1;
                     return Ok(());
                 }
-                let wrapped = B64.decode(&wrapped_key).map_err(|e| format!("wrapped_key: {e}"))?;
-                self.tx
-                    .execute(
-                        "INSERT INTO subject_keys (subject_id, key_id, wrapped_key, master_key_id, created_at)
-                         VALUES ($1, $2, $3, $4, $5)",
-                        &[&subject_id, &key_id, &wrapped, &master_key_id, &created_at],
-                    )
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let key = WrappedSubjectKey {
+                    subject: subject_id,
+                    key_id,
+                    wrapped_key: B64.decode(&wrapped_key).map_err(|e| bad_field("wrapped_key", e))?,
+                    master_key_id,
+                    created_at,
+                };
+                keys::load_subject_key(self.tx, &key).await?;
             }
             Line::IndexEntry {
                 index,
@@ -526,14 +598,12 @@ impl<'a> Loader<'a> {
                     self.erased_records_skipped += 1;
                     return Ok(());
                 }
-                let digest = hex::decode(&digest).map_err(|e| format!("digest: {e}"))?;
-                self.tx
-                    .execute(
-                        "INSERT INTO subject_index (kind, digest, subject_id) VALUES ($1, $2, $3)",
-                        &[&index, &digest, &subject_id],
-                    )
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let entry = IndexEntry {
+                    kind: index,
+                    digest: hex::decode(&digest).map_err(|e| bad_field("digest", e))?,
+                    subject: subject_id,
+                };
+                keys::load_index_entry(self.tx, &entry).await?;
             }
             Line::AccessRecord {
                 at,
@@ -544,17 +614,21 @@ impl<'a> Loader<'a> {
                 client_request_id,
             } => {
                 self.start_keys().await?;
-                self.tx
-                    .execute(
-                        "INSERT INTO pii_access (at, actor, subject_id, endpoint, request_id, client_request_id)
-                         VALUES ($1, $2, $3, $4, $5, $6)",
-                        &[&at, &actor, &subject_id, &endpoint, &request_id, &client_request_id],
-                    )
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let record = AccessRecord {
+                    id: 0,
+                    at,
+                    actor,
+                    subject: subject_id,
+                    endpoint,
+                    request_id,
+                    client_request_id,
+                };
+                access_log::load(self.tx, &record).await?;
                 self.counts.access_records += 1;
             }
-            Line::Header { .. } | Line::Trailer(_) => return Err("misplaced header or trailer".into()),
+            // The caller takes headers and trailers before they get here.
+            Line::Header { .. } => return Err(LineProblem::SecondHeader.into()),
+            Line::Trailer(_) => return Err(LineProblem::AfterTrailer.into()),
         }
         Ok(())
     }
@@ -567,71 +641,64 @@ impl<'a> Loader<'a> {
         sequenced_at: Option<DateTime<Utc>>,
         hash: &str,
         stored: &str,
-    ) -> Result<(), String> {
-        let stored = B64.decode(stored).map_err(|e| format!("stored is not base64: {e}"))?;
-        let hash = parse_hash(hash).map_err(|e| format!("hash: {e}"))?;
-        let envelope: Envelope =
-            serde_json::from_slice(&stored).map_err(|e| format!("the stored bytes are not an event envelope: {e}"))?;
-        let recorded_at = envelope
-            .recorded_at()
-            .ok_or_else(|| format!("event {}: recorded_at is not a time", envelope.event_id))?;
-        let (previous_version, previous_hash) = self
-            .streams
-            .get(&envelope.stream_id)
-            .copied()
-            .unwrap_or((0, GENESIS_HASH));
-        if envelope.version != previous_version + 1 {
-            return Err(format!(
-                "stream {} jumps from version {previous_version} to {}",
-                envelope.stream_id, envelope.version
-            ));
-        }
-        if chain_hash(&previous_hash, &stored) != hash {
-            return Err(format!(
-                "stream {} version {}: the hash does not match the stored bytes and the chain before them",
-                envelope.stream_id, envelope.version
-            ));
-        }
-        self.streams.insert(envelope.stream_id, (envelope.version, hash));
-        let position = match (position, global, sequenced_at) {
-            (Some(p), Some(g), Some(at)) => {
+    ) -> Result<(), Refusal> {
+        let stored = B64
+            .decode(stored)
+            .map_err(|e| bad_field("stored", format!("is not base64: {e}")))?;
+        let hash = parse_hash(hash).map_err(|e| bad_field("hash", e))?;
+        let envelope: Envelope = serde_json::from_slice(&stored).map_err(LineProblem::NotAnEnvelope)?;
+        let recorded_at = envelope.recorded_at().ok_or(LineProblem::BadTime(envelope.event_id))?;
+        let (stream, version) = (envelope.stream_id, envelope.version);
+        let chain = self.streams.entry(stream).or_default();
+        chain.follow(version, &stored, &hash).map_err(|b| match b {
+            ChainBreak::Gap { .. } => ChainProblem::StreamGap {
+                stream,
+                from: chain.version(),
+                to: version,
+            },
+            ChainBreak::Altered => ChainProblem::StreamAltered { stream, version },
+        })?;
+        let logged = match (position, global, sequenced_at) {
+            (Some(position), Some(global), Some(sequenced_at)) => {
                 if self.unsequenced_seen {
-                    return Err("a sequenced event after unsequenced ones".into());
+                    return Err(LineProblem::SequencedAfterQueued.into());
                 }
-                let g = parse_hash(&g).map_err(|e| format!("global_hash: {e}"))?;
-                if p != self.global.0 + 1 {
-                    return Err(format!("the global log jumps from position {} to {p}", self.global.0));
-                }
-                if global_hash(&self.global.1, &hash) != g {
-                    return Err(format!("position {p}: the global hash does not follow from the chain"));
-                }
-                self.global = (p, g);
+                let global_hash = parse_hash(&global).map_err(|e| bad_field("global_hash", e))?;
+                let from = self.global.head().0;
+                self.global.follow(position, &hash, &global_hash).map_err(|b| match b {
+                    ChainBreak::Gap { .. } => ChainProblem::GlobalGap { from, to: position },
+                    ChainBreak::Altered => ChainProblem::GlobalAltered { position },
+                })?;
                 self.counts.sequenced += 1;
-                Some((p, g, at))
+                Some(LogEntry {
+                    position,
+                    global_hash,
+                    sequenced_at,
+                })
             }
             (None, None, None) => {
                 self.unsequenced_seen = true;
                 None
             }
-            _ => return Err("position, global_hash and sequenced_at come together or not at all".into()),
+            _ => return Err(LineProblem::PartialPosition.into()),
         };
-        if envelope.event_type == "subject.erased" {
-            self.erased.insert(envelope.stream_id);
+        if envelope.event_type == subject::ERASED {
+            self.erased.insert(stream);
         }
         self.counts.events += 1;
-        self.pending.push(PendingEvent {
+        self.pending.push(RestoredEvent {
             event: StoredEvent {
                 envelope,
                 recorded_at,
                 stored,
                 hash,
             },
-            position,
+            logged,
         });
         Ok(())
     }
 
-    async fn start_keys(&mut self) -> Result<(), String> {
+    async fn start_keys(&mut self) -> Result<(), StoreError> {
         if !self.keys_started {
             self.flush().await?;
             self.keys_started = true;
@@ -639,72 +706,19 @@ impl<'a> Loader<'a> {
         Ok(())
     }
 
-    /// Inserts the pending events, then their global positions or queue entries.
-    async fn flush(&mut self) -> Result<(), String> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
+    /// Inserts the pending events, with their global positions or queue entries.
+    async fn flush(&mut self) -> Result<(), StoreError> {
         let events = std::mem::take(&mut self.pending);
-        let columns = EventColumns::of(events.iter().map(|e| &e.event)).map_err(|e| e.to_string())?;
-        let rows = self
-            .tx
-            .query(
-                &format!("{INSERT_EVENTS} RETURNING event_id, seq_id"),
-                &columns.params(),
-            )
-            .await
-            .map_err(|e| StoreError::from(e).to_string())?;
-        let seq_ids: HashMap<Uuid, i64> = rows
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect::<Result<_, tokio_postgres::Error>>()
-            .map_err(|e| e.to_string())?;
-        let (mut positions, mut log_seq, mut globals, mut ats, mut queued) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for e in &events {
-            let seq = *seq_ids
-                .get(&e.event.envelope.event_id)
-                .ok_or_else(|| format!("event {} was not inserted", e.event.envelope.event_id))?;
-            match &e.position {
-                Some((p, g, at)) => {
-                    positions.push(*p);
-                    log_seq.push(seq);
-                    globals.push(&g[..]);
-                    ats.push(*at);
-                }
-                None => queued.push(seq),
-            }
-        }
-        self.tx
-            .execute(
-                "INSERT INTO event_log (position, seq_id, global_hash, sequenced_at)
-                 SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::timestamptz[])",
-                &[&positions, &log_seq, &globals, &ats],
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-        self.tx
-            .execute(
-                "INSERT INTO event_queue (seq_id) SELECT * FROM unnest($1::bigint[])",
-                &[&queued],
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok(())
+        store::load_events(self.tx, &events).await
     }
 
     /// Writes what is pending and the head of the global log.
-    async fn finish(mut self, lines: u64) -> Result<ImportReport, String> {
-        self.flush().await.map_err(|e| format!("line {lines}: {e}"))?;
-        self.tx
-            .execute(
-                "UPDATE event_log_head SET position = $1, hash = $2",
-                &[&self.global.0, &&self.global.1[..]],
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-        self.counts.head_position = self.global.0;
-        self.counts.head_hash = hex::encode(self.global.1);
+    async fn finish(mut self) -> Result<ImportReport, Refusal> {
+        self.flush().await?;
+        let (head_position, head_hash) = self.global.head();
+        store::load_log_head(self.tx, head_position, &head_hash).await?;
+        self.counts.head_position = head_position;
+        self.counts.head_hash = hex::encode(head_hash);
         Ok(ImportReport {
             counts: self.counts,
             streams: self.streams.len() as u64,

@@ -163,36 +163,11 @@ pub async fn migrate(owner: &tokio_postgres::Config) -> Result<(), DatabaseError
     run_migrations(&mut connect(owner).await?).await
 }
 
-/// Creates the embedded roles and database on first start: an owner that
-/// runs migrations, and a server role that only gets what `opsledger_app`
-/// is granted (INSERT and SELECT on the log).
+/// Creates the embedded roles and database on first start (see
+/// [`store::migrations::provision`]).
 async fn provision_embedded(pg: &EmbeddedPostgres) -> Result<(), DatabaseError> {
     let client = connect(&pg.superuser_config("postgres")).await?;
-    client
-        .batch_execute(&format!(
-            "DO $$ BEGIN
-                IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'opsledger_app') THEN
-                    CREATE ROLE opsledger_app NOLOGIN;
-                END IF;
-                IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{EMBEDDED_OWNER}') THEN
-                    CREATE ROLE {EMBEDDED_OWNER} LOGIN;
-                END IF;
-                IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{EMBEDDED_SERVER}') THEN
-                    CREATE ROLE {EMBEDDED_SERVER} LOGIN IN ROLE opsledger_app;
-                END IF;
-            END $$;"
-        ))
-        .await?;
-    let exists = client
-        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&EMBEDDED_DATABASE])
-        .await?
-        .is_some();
-    if !exists {
-        client
-            .batch_execute(&format!(
-                "CREATE DATABASE {EMBEDDED_DATABASE} OWNER {EMBEDDED_OWNER} ENCODING 'UTF8' TEMPLATE template0"
-            ))
-            .await?;
+    if store::migrations::provision(&client, EMBEDDED_OWNER, EMBEDDED_SERVER, EMBEDDED_DATABASE).await? {
         tracing::info!(database = EMBEDDED_DATABASE, "created the embedded database");
     }
     Ok(())
@@ -230,34 +205,19 @@ async fn report_guarantees(pool: &Pool, separate_owner: bool) {
         tracing::warn!("cannot check the serving role's privileges: database unreachable");
         return;
     };
-    let row = client
-        .query_one(
-            "SELECT r.rolsuper,
-                    pg_get_userbyid(c.relowner) = current_user,
-                    has_table_privilege('events', 'UPDATE') OR has_table_privilege('events', 'DELETE')
-                        OR has_table_privilege('events', 'TRUNCATE')
-             FROM pg_roles r, pg_class c
-             WHERE r.rolname = current_user AND c.oid = 'events'::regclass",
-            &[],
-        )
-        .await;
-    match row {
-        Ok(row) => {
-            let (superuser, owner, can_change): (bool, bool, bool) = (row.get(0), row.get(1), row.get(2));
-            if superuser || owner || can_change {
-                tracing::warn!(
-                    superuser,
-                    owns_schema = owner,
-                    can_update_or_delete = can_change,
-                    separate_migration_role = separate_owner,
-                    "the server's database role can alter the event log; only the append-only triggers protect it. \
-                     Set OPSLEDGER_MIGRATION_DATABASE_URL to the owner and DATABASE_URL to a member of opsledger_app \
-                     for the full guarantee"
-                );
-            } else {
-                tracing::info!("the server's database role may only read and append to the event log");
-            }
+    match store::migrations::log_privileges(&client).await {
+        Ok(privileges) if privileges.append_only() => {
+            tracing::info!("the server's database role may only read and append to the event log");
         }
+        Ok(privileges) => tracing::warn!(
+            superuser = privileges.superuser,
+            owns_schema = privileges.owns_schema,
+            can_update_or_delete = privileges.can_update_or_delete,
+            separate_migration_role = separate_owner,
+            "the server's database role can alter the event log; only the append-only triggers protect it. \
+             Set OPSLEDGER_MIGRATION_DATABASE_URL to the owner and DATABASE_URL to a member of opsledger_app \
+             for the full guarantee"
+        ),
         Err(e) => tracing::warn!(error = %e, "cannot check the serving role's privileges"),
     }
 }

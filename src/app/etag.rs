@@ -17,16 +17,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use uuid::Uuid;
 
 use crate::privacy::crypto::{CryptoError, DataKey, TagKey};
+use crate::privacy::render::Reveal;
 
 /// The header that carries a ticket's version next to its opaque ETag.
 pub const TICKET_VERSION: &str = "Ticket-Version";
-
-/// Whether personal data in the representation is masked or clear.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Variant {
-    Masked,
-    Clear,
-}
 
 /// The key ETags are made with (the `etag` system key).
 #[derive(Debug, Clone)]
@@ -39,25 +33,25 @@ impl EtagKey {
 }
 
 /// The strong ETag header value (with quotes) of one representation.
-pub fn etag(key: &EtagKey, id: Uuid, version: u64, variant: Variant) -> String {
+pub fn etag(key: &EtagKey, id: Uuid, version: u64, reveal: Reveal) -> String {
     let mut message = [0u8; 25];
     message[..16].copy_from_slice(id.as_bytes());
     message[16..24].copy_from_slice(&version.to_be_bytes());
-    message[24] = match variant {
-        Variant::Masked => b'm',
-        Variant::Clear => b'c',
+    message[24] = match reveal {
+        Reveal::Masked => b'm',
+        Reveal::Clear => b'c',
     };
     format!("\"{}\"", URL_SAFE_NO_PAD.encode(&key.0.tag(&message)[..16]))
 }
 
-/// Whether any tag of an `If-Match` list names this version in either
-/// variant. `*` matches any existing ticket (RFC 9110 §13.1.1).
+/// Whether any tag of an `If-Match` list names this version, masked or
+/// clear. `*` matches any existing ticket (RFC 9110 §13.1.1).
 ///
 /// A plain comparison is enough: callers compare only after the read check,
 /// and whoever may read the ticket may read its current tag anyway.
 pub fn matches(key: &EtagKey, if_match: &[String], id: Uuid, version: u64) -> bool {
-    let masked = etag(key, id, version, Variant::Masked);
-    let clear = etag(key, id, version, Variant::Clear);
+    let masked = etag(key, id, version, Reveal::Masked);
+    let clear = etag(key, id, version, Reveal::Clear);
     if_match.iter().any(|t| t == "*" || *t == masked || *t == clear)
 }
 
@@ -73,11 +67,11 @@ mod tests {
     fn tags_differ_by_version_and_variant() {
         let key = key();
         let id = Uuid::now_v7();
-        assert_ne!(etag(&key, id, 1, Variant::Masked), etag(&key, id, 1, Variant::Clear));
-        assert_ne!(etag(&key, id, 1, Variant::Clear), etag(&key, id, 2, Variant::Clear));
-        assert!(matches(&key, &[etag(&key, id, 3, Variant::Masked)], id, 3));
-        assert!(!matches(&key, &[etag(&key, id, 2, Variant::Masked)], id, 3));
-        assert!(!matches(&key, &[etag(&key, Uuid::now_v7(), 3, Variant::Masked)], id, 3));
+        assert_ne!(etag(&key, id, 1, Reveal::Masked), etag(&key, id, 1, Reveal::Clear));
+        assert_ne!(etag(&key, id, 1, Reveal::Clear), etag(&key, id, 2, Reveal::Clear));
+        assert!(matches(&key, &[etag(&key, id, 3, Reveal::Masked)], id, 3));
+        assert!(!matches(&key, &[etag(&key, id, 2, Reveal::Masked)], id, 3));
+        assert!(!matches(&key, &[etag(&key, Uuid::now_v7(), 3, Reveal::Masked)], id, 3));
         assert!(matches(&key, &["*".into()], id, 3));
     }
 
@@ -85,8 +79,8 @@ mod tests {
     fn a_tag_made_under_another_key_does_not_match() {
         let (ours, theirs) = (key(), key());
         let id = Uuid::now_v7();
-        let tag = etag(&theirs, id, 3, Variant::Masked);
-        assert_ne!(tag, etag(&ours, id, 3, Variant::Masked));
+        let tag = etag(&theirs, id, 3, Reveal::Masked);
+        assert_ne!(tag, etag(&ours, id, 3, Reveal::Masked));
         assert!(!matches(&ours, &[tag], id, 3));
     }
 }

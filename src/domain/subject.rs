@@ -81,7 +81,9 @@ pub enum SubjectEvent {
     Repaired(SubjectRepaired),
 }
 
-const ERASED: &str = "subject.erased";
+/// The type of the event that records an erasure: what finds the erased
+/// subjects in the log.
+pub const ERASED: &str = "subject.erased";
 const MERGED: &str = "subject.merged";
 const REPAIRED: &str = "subject.repaired";
 

@@ -1,7 +1,12 @@
-//! What all tickets share: their kind and the number people read aloud.
+//! What all tickets share: their kind, their status (each kind has its
+//! own) and the number people read aloud.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+use super::change::ChangeStatus;
+use super::complaint::ComplaintStatus;
+use super::fault::FaultStatus;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -36,6 +41,61 @@ impl TicketKind {
             TicketKind::Fault => "FLT",
             TicketKind::Change => "CHG",
         }
+    }
+}
+
+/// Where a ticket is in its life: a status of its own kind's life cycle, so
+/// a complaint can never be "investigating".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TicketStatus {
+    Complaint(ComplaintStatus),
+    Fault(FaultStatus),
+    Change(ChangeStatus),
+}
+
+impl TicketStatus {
+    /// The kind of ticket this status belongs to.
+    pub fn kind(self) -> TicketKind {
+        match self {
+            TicketStatus::Complaint(_) => TicketKind::Complaint,
+            TicketStatus::Fault(_) => TicketKind::Fault,
+            TicketStatus::Change(_) => TicketKind::Change,
+        }
+    }
+
+    /// The JSON spelling of the status (without its kind).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketStatus::Complaint(s) => s.as_str(),
+            TicketStatus::Fault(s) => s.as_str(),
+            TicketStatus::Change(s) => s.as_str(),
+        }
+    }
+
+    /// The status of a ticket of `kind` spelt `s`, if that kind has one.
+    pub fn parse(kind: TicketKind, s: &str) -> Option<TicketStatus> {
+        match kind {
+            TicketKind::Complaint => ComplaintStatus::parse(s).map(TicketStatus::Complaint),
+            TicketKind::Fault => FaultStatus::parse(s).map(TicketStatus::Fault),
+            TicketKind::Change => ChangeStatus::parse(s).map(TicketStatus::Change),
+        }
+    }
+
+    /// Every status name of every kind, each once, complaints' first: what
+    /// a filter across kinds may name.
+    pub fn names() -> Vec<&'static str> {
+        let all = ComplaintStatus::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .chain(FaultStatus::ALL.iter().map(|s| s.as_str()))
+            .chain(ChangeStatus::ALL.iter().map(|s| s.as_str()));
+        let mut names: Vec<&'static str> = Vec::new();
+        for name in all {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        names
     }
 }
 
@@ -91,6 +151,47 @@ mod tests {
                 assert_eq!(a.prefix() == b.prefix(), a == b, "{a:?} {b:?}");
             }
         }
+    }
+
+    #[test]
+    fn statuses_parse_only_within_their_kind_and_spell_as_in_json() {
+        for s in ComplaintStatus::ALL {
+            let status = TicketStatus::parse(TicketKind::Complaint, s.as_str());
+            assert_eq!(status, Some(TicketStatus::Complaint(s)));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        for s in FaultStatus::ALL {
+            assert_eq!(
+                TicketStatus::parse(TicketKind::Fault, s.as_str()),
+                Some(TicketStatus::Fault(s))
+            );
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        for s in ChangeStatus::ALL {
+            let status = TicketStatus::parse(TicketKind::Change, s.as_str());
+            assert_eq!(status.map(TicketStatus::kind), Some(TicketKind::Change));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        assert_eq!(TicketStatus::parse(TicketKind::Complaint, "investigating"), None);
+        assert_eq!(TicketStatus::parse(TicketKind::Fault, "draft"), None);
+        let names = TicketStatus::names();
+        assert_eq!(names.iter().filter(|n| **n == "resolved").count(), 1);
+        assert!(names.contains(&"rolled_back") && names.contains(&"waiting_on_customer"));
+    }
+
+    #[test]
+    fn priorities_and_channels_parse_from_their_json_spelling() {
+        use crate::domain::complaint::{Channel, Priority};
+        for p in Priority::ALL {
+            assert_eq!(Priority::parse(p.as_str()), Some(p));
+            assert_eq!(serde_json::to_value(p).unwrap(), p.as_str());
+        }
+        for c in Channel::ALL {
+            assert_eq!(Channel::parse(c.as_str()), Some(c));
+            assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+        }
+        assert_eq!(Priority::parse("p1"), None);
+        assert_eq!(Channel::parse("InPerson"), None);
     }
 
     #[test]

@@ -24,7 +24,6 @@ use uuid::Uuid;
 
 use crate::domain::FieldError;
 use crate::domain::permissions::{FeedView, Permission};
-use crate::domain::ticket::TicketKind;
 use crate::projections::tickets;
 use crate::store::{StoreError, log};
 
@@ -105,8 +104,7 @@ async fn rendered_batch(
         logged.retain(|l| {
             kinds
                 .get(&l.event.envelope.stream_id)
-                .and_then(|(kind, linked)| TicketKind::parse(kind).map(|k| scope.allows(k, *linked)))
-                .unwrap_or(false)
+                .is_some_and(|(kind, linked)| scope.allows(*kind, *linked))
         });
     }
     let mut payloads: Vec<Value> = logged.iter().map(|l| l.event.envelope.payload.clone()).collect();

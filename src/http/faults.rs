@@ -22,7 +22,7 @@ use super::body;
 use super::error::{ApiError, Problem};
 use super::query::Query;
 use super::request::{command_context, precondition};
-use super::tickets::{PRIVATE, TicketDoc, TicketPage, parse_ref, run_on_ticket, send_outcome, stored_response};
+use super::tickets::{PRIVATE, TicketDoc, TicketPage, parse_lookup, run_on_ticket, send_outcome, stored_response};
 
 /// Report a fault.
 ///
@@ -104,7 +104,7 @@ pub async fn escalate(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::ComplaintEscalate)?;
     let body = body::read::<EscalateComplaint>(&req, payload).await?;
-    let target = parse_ref(&id)?;
+    let target = parse_lookup(&id)?;
     let precondition = precondition(&req, false)?;
     let ctx = command_context(&req, &principal, &body.raw)?;
     let render = |row: &_| stored_response(&state, row, &principal, StatusCode::CREATED, true);

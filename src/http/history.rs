@@ -18,6 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::domain::permissions::Permission;
+use crate::domain::ticket::TicketKind;
 use crate::domain::{FieldError, Role};
 use crate::privacy::render::may_hold_personal_data;
 use crate::projections::tickets;
@@ -27,7 +28,7 @@ use super::AppState;
 use super::auth::Principal;
 use super::error::{ApiError, Problem};
 use super::query::Query;
-use super::tickets::{PRIVATE, may_read_kind, parse_ref, reveal};
+use super::tickets::{PRIVATE, may_read_kind, parse_lookup, reveal};
 
 /// One event of a ticket's history, as auditors read it.
 #[derive(Serialize, ToSchema)]
@@ -136,11 +137,11 @@ pub async fn history(
     }
     let after = i32::try_from(page.after_version.unwrap_or(0))
         .map_err(|_| ApiError::InvalidQuery(vec![FieldError::new("/after_version", "is too large")]))?;
-    let target = parse_ref(&id)?;
+    let target = parse_lookup(&id)?;
     let client = state.pool.get().await.map_err(store::StoreError::from)?;
     let ticket = tickets::identify(&client, &target)
         .await?
-        .filter(|t| may_read_kind(&principal, &t.kind, t.complaint_linked))
+        .filter(|t| may_read_kind(&principal, t.kind, t.complaint_linked))
         .ok_or_else(|| ApiError::NotFound(format!("no ticket {id:?}")))?;
     // One row more than the page tells whether another page follows.
     let rows = store::read_stream_page(&client, ticket.id, after, Some(i64::from(limit) + 1)).await?;
@@ -183,7 +184,7 @@ pub async fn history(
     let head = HistoryHead {
         id: ticket.id,
         number: &ticket.number,
-        kind: &ticket.kind,
+        kind: ticket.kind,
         next_after_version: more.then(|| entries.last().map(|e| e.version)).flatten(),
     };
     let serialised = (|| {
@@ -228,7 +229,7 @@ struct RawMetadata<'a> {
 struct HistoryHead<'a> {
     id: Uuid,
     number: &'a str,
-    kind: &'a str,
+    kind: TicketKind,
     #[serde(skip_serializing_if = "Option::is_none")]
     next_after_version: Option<u64>,
 }
@@ -412,7 +413,7 @@ mod tests {
             &HistoryHead {
                 id: Uuid::nil(),
                 number: "CMP-1",
-                kind: "complaint",
+                kind: TicketKind::Complaint,
                 next_after_version: None,
             },
         )

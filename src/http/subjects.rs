@@ -25,6 +25,7 @@ use super::body;
 use super::error::{ApiError, Problem};
 use super::history::HistoryEntry;
 use super::request::{client_request_id, command_context, request_id};
+use super::tickets::with_kind;
 
 fn parse_subject(id: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(id).map_err(|_| ApiError::NotFound(format!("no data subject {id:?}")))
@@ -160,11 +161,7 @@ pub async fn export(
     let client = state.pool.get().await.map_err(StoreError::from)?;
     let mut docs: Vec<Value> = Vec::new();
     for (ticket, events) in &records.tickets {
-        let mut view = ticket.view.clone();
-        if let Value::Object(map) = &mut view {
-            map.insert("kind".into(), Value::String(ticket.kind.clone()));
-        }
-        docs.push(view);
+        docs.push(with_kind(ticket.view.clone(), ticket.kind));
         docs.extend(events.iter().map(|e| e.envelope.payload.clone()));
     }
     let revealed = state

@@ -9,18 +9,18 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::app::commands::{CommandContext, CommandError, Outcome, Precondition};
-use crate::app::etag::{self, Variant};
+use crate::app::etag;
 use crate::domain::FieldError;
-use crate::domain::change::{Change, ChangeStatus};
-use crate::domain::complaint::{Channel, Complaint, ComplaintStatus, Priority};
-use crate::domain::fault::{Fault, FaultStatus};
+use crate::domain::change::Change;
+use crate::domain::complaint::{Channel, Complaint, Priority};
+use crate::domain::fault::Fault;
 use crate::domain::permissions::Permission;
 use crate::domain::permissions::{FaultReach, ReadScope};
-use crate::domain::ticket::TicketKind;
+use crate::domain::ticket::{TicketKind, TicketStatus};
 use crate::privacy::crypto::IndexKind;
 use crate::privacy::keys;
 use crate::privacy::render::Reveal;
-use crate::projections::tickets::{self, Cursor, CursorKey, ListFilter, TicketRef, TicketRow};
+use crate::projections::tickets::{self, Cursor, CursorKey, ListFilter, TicketLookup, TicketRow};
 use crate::store::{self, idempotency::StoredResponse};
 
 use super::AppState;
@@ -42,12 +42,11 @@ pub enum TicketDoc {
 /// Whether `principal` may read this ticket at all (the permission
 /// matrix's read scope; list queries apply the same scope in SQL).
 pub fn may_read(principal: &Principal, row: &TicketRow) -> bool {
-    may_read_kind(principal, &row.kind, row.complaint_linked)
+    may_read_kind(principal, row.kind, row.complaint_linked)
 }
 
-pub(crate) fn may_read_kind(principal: &Principal, kind: &str, complaint_linked: bool) -> bool {
-    TicketKind::parse(kind)
-        .is_some_and(|kind| ReadScope::of(&principal.roles, &principal.scopes).allows(kind, complaint_linked))
+pub(crate) fn may_read_kind(principal: &Principal, kind: TicketKind, complaint_linked: bool) -> bool {
+    ReadScope::of(&principal.roles, &principal.scopes).allows(kind, complaint_linked)
 }
 
 /// A ticket `principal` may read; one it may not is reported as missing,
@@ -60,11 +59,12 @@ fn readable(principal: &Principal, row: Option<TicketRow>, id: &str) -> Result<T
 /// Responses that may carry personal data are never stored by caches.
 pub(crate) const PRIVATE: &str = "private, no-store";
 
-fn variant(principal: &Principal) -> Variant {
+/// How personal data is shown to `principal`.
+fn reveal_to(principal: &Principal) -> Reveal {
     if principal.can(Permission::PiiRead) {
-        Variant::Clear
+        Reveal::Clear
     } else {
-        Variant::Masked
+        Reveal::Masked
     }
 }
 
@@ -72,9 +72,13 @@ fn variant(principal: &Principal) -> Variant {
 /// row so the view is moved, not copied (reads are dominated by JSON
 /// allocation; see docs/performance.md).
 pub(crate) fn into_raw_view(row: TicketRow) -> Value {
-    let mut view = row.view;
+    with_kind(row.view, row.kind)
+}
+
+/// A view as clients read it: with its `kind`, which says its shape.
+pub(crate) fn with_kind(mut view: Value, kind: TicketKind) -> Value {
     if let Value::Object(map) = &mut view {
-        map.insert("kind".into(), Value::String(row.kind));
+        map.insert("kind".into(), kind.as_str().into());
     }
     view
 }
@@ -82,7 +86,7 @@ pub(crate) fn into_raw_view(row: TicketRow) -> Value {
 /// A view with its `kind`, serialized without copying the view.
 #[derive(Serialize)]
 struct KindedView<'a> {
-    kind: &'a str,
+    kind: TicketKind,
     #[serde(flatten)]
     view: &'a Value,
 }
@@ -100,9 +104,9 @@ pub fn stored_response(
     StoredResponse {
         status: status.as_u16(),
         location: created.then(|| super::complaints::location(row.id)),
-        etag: Some(etag::etag(&state.etag_key, row.id, row.version, variant(principal))),
+        etag: Some(etag::etag(&state.etag_key, row.id, row.version, reveal_to(principal))),
         body: serde_json::to_vec(&KindedView {
-            kind: &row.kind,
+            kind: row.kind,
             view: &row.view,
         })
         .unwrap_or_default(),
@@ -211,11 +215,7 @@ pub async fn reveal(
     docs: &mut [&mut Value],
 ) -> Result<(), ApiError> {
     hide_unreadable_references(principal, client, docs).await?;
-    let reveal = match variant(principal) {
-        Variant::Clear => Reveal::Clear,
-        Variant::Masked => Reveal::Masked,
-    };
-    let revealed = state.privacy.render_all(client, docs, reveal).await?;
+    let revealed = state.privacy.render_all(client, docs, reveal_to(principal)).await?;
     if !revealed.is_empty() {
         let subjects: Vec<Uuid> = revealed.into_iter().collect();
         let route = req.match_pattern().unwrap_or_else(|| req.path().to_owned());
@@ -309,7 +309,7 @@ pub async fn send_outcome(
             let readable = match id {
                 Some(id) => {
                     let client = state.pool.get().await.map_err(store::StoreError::from)?;
-                    tickets::get(&client, &TicketRef::Id(id))
+                    tickets::get(&client, &TicketLookup::Id(id))
                         .await?
                         .is_some_and(|row| may_read(principal, &row))
                 }
@@ -338,12 +338,12 @@ pub(crate) async fn run_on_ticket(
     commutes: bool,
     handle: impl AsyncFnOnce(
         &CommandContext,
-        &TicketRef,
+        &TicketLookup,
         &Precondition,
         &dyn Fn(&TicketRow) -> StoredResponse,
     ) -> Result<Outcome, CommandError>,
 ) -> Result<HttpResponse, ApiError> {
-    let target = parse_ref(id)?;
+    let target = parse_lookup(id)?;
     let precondition = super::request::precondition(req, commutes)?;
     let ctx = super::request::command_context(req, principal, raw)?;
     let render = |row: &TicketRow| stored_response(state, row, principal, StatusCode::OK, false);
@@ -398,8 +398,8 @@ pub async fn respond(
 }
 
 /// The ticket a path names by id or number.
-pub(crate) fn parse_ref(id: &str) -> Result<TicketRef, ApiError> {
-    TicketRef::parse(id).ok_or_else(|| ApiError::NotFound(format!("no ticket {id:?}")))
+pub(crate) fn parse_lookup(id: &str) -> Result<TicketLookup, ApiError> {
+    TicketLookup::parse(id).ok_or_else(|| ApiError::NotFound(format!("no ticket {id:?}")))
 }
 
 /// Which past state of a ticket to read; at most one.
@@ -468,13 +468,13 @@ pub async fn get_ticket(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::TicketRead)?;
     let cut = cut_of(&as_of)?;
-    let target = parse_ref(&id)?;
+    let target = parse_lookup(&id)?;
     let client = state.pool.get().await.map_err(store::StoreError::from)?;
     let row = readable(&principal, tickets::get(&client, &target).await?, &id)?;
     if let Some(cut) = cut {
         return as_of_view(&req, &principal, &state, &client, &row, cut).await;
     }
-    let tag = etag::etag(&state.etag_key, row.id, row.version, variant(&principal));
+    let tag = etag::etag(&state.etag_key, row.id, row.version, reveal_to(&principal));
     let unchanged = req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -520,14 +520,10 @@ async fn as_of_view(
     if prefix.is_empty() {
         return Err(ApiError::NotFound("the ticket did not exist yet at that point".into()));
     }
-    let kind =
-        TicketKind::parse(&row.kind).ok_or_else(|| ApiError::Internal(format!("unknown kind {:?}", row.kind)))?;
-    let mut view = crate::projections::fold::fold_view(kind, &prefix)
+    let view = crate::projections::fold::fold_view(row.kind, &prefix)
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .ok_or_else(|| ApiError::Internal("an as-of fold produced no view".into()))?;
-    if let Value::Object(map) = &mut view {
-        map.insert("kind".into(), Value::String(row.kind.clone()));
-    }
+    let mut view = with_kind(view, row.kind);
     reveal(req, principal, state, client, &mut [&mut view]).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, PRIVATE))
@@ -579,12 +575,25 @@ pub struct TicketPage {
     pub next_cursor: Option<String>,
 }
 
-fn enum_names<T: Serialize>(values: &[T]) -> Vec<String> {
-    values
-        .iter()
-        .filter_map(|v| serde_json::to_value(v).ok())
-        .filter_map(|v| v.as_str().map(str::to_owned))
-        .collect()
+/// The one of `allowed` that `value` spells, if any; another spelling is
+/// reported in `errors`, with every allowed one.
+fn one_of<T: Copy>(
+    errors: &mut Vec<FieldError>,
+    name: &str,
+    value: &Option<String>,
+    allowed: &[T],
+    spell: impl Fn(T) -> &'static str,
+) -> Option<T> {
+    let value = value.as_deref()?;
+    let found = allowed.iter().copied().find(|a| spell(*a) == value);
+    if found.is_none() {
+        let names: Vec<&str> = allowed.iter().map(|a| spell(*a)).collect();
+        errors.push(FieldError::new(
+            format!("/{name}"),
+            format!("must be one of {}", names.join(", ")),
+        ));
+    }
+    found
 }
 
 /// Checks every parameter and reports all bad ones at once.
@@ -594,48 +603,10 @@ fn list_filter(
     cursor_key: &CursorKey,
 ) -> Result<(ListFilter, Option<Cursor>, u32), ApiError> {
     let mut errors = Vec::new();
-    let mut one_of = |name: &str, value: &Option<String>, allowed: Vec<String>| {
-        if let Some(v) = value
-            && !allowed.iter().any(|a| a == v)
-        {
-            errors.push(FieldError::new(
-                format!("/{name}"),
-                format!("must be one of {}", allowed.join(", ")),
-            ));
-        }
-    };
-    one_of(
-        "kind",
-        &p.kind,
-        TicketKind::ALL.iter().map(|k| k.as_str().to_owned()).collect(),
-    );
-    let mut statuses: Vec<String> = ComplaintStatus::ALL.iter().map(|s| s.as_str().to_owned()).collect();
-    let others = FaultStatus::ALL
-        .iter()
-        .map(|s| s.as_str())
-        .chain(ChangeStatus::ALL.iter().map(|s| s.as_str()));
-    for s in others {
-        if !statuses.iter().any(|known| known == s) {
-            statuses.push(s.to_owned());
-        }
-    }
-    one_of("status", &p.status, statuses);
-    one_of(
-        "priority",
-        &p.priority,
-        enum_names(&[Priority::P1, Priority::P2, Priority::P3, Priority::P4]),
-    );
-    one_of(
-        "channel",
-        &p.channel,
-        enum_names(&[
-            Channel::Phone,
-            Channel::Email,
-            Channel::Web,
-            Channel::Chat,
-            Channel::InPerson,
-        ]),
-    );
+    let kind = one_of(&mut errors, "kind", &p.kind, &TicketKind::ALL, TicketKind::as_str);
+    let status = one_of(&mut errors, "status", &p.status, &TicketStatus::names(), |s| s);
+    let priority = one_of(&mut errors, "priority", &p.priority, &Priority::ALL, Priority::as_str);
+    let channel = one_of(&mut errors, "channel", &p.channel, &Channel::ALL, Channel::as_str);
     let created_from = parse_instant(&mut errors, "created_from", &p.created_from);
     let created_to = parse_instant(&mut errors, "created_to", &p.created_to);
     let cursor = match &p.cursor {
@@ -659,12 +630,12 @@ fn list_filter(
         return Err(ApiError::InvalidQuery(errors));
     }
     let filter = ListFilter {
-        kind: p.kind.clone(),
-        status: p.status.clone(),
-        priority: p.priority.clone(),
+        kind,
+        status,
+        priority,
         team: p.team.clone(),
         assignee: p.assignee.clone(),
-        channel: p.channel.clone(),
+        channel,
         created_from,
         created_to,
         severity: p.severity,

@@ -335,3 +335,43 @@ pub async fn query(client: &impl GenericClient, q: &AccessQuery) -> Result<Vec<A
         })
         .collect()
 }
+
+/// Hands every record to `sink`, oldest first: the log as a backup holds it.
+pub async fn dump<E: From<StoreError>>(
+    tx: &tokio_postgres::Transaction<'_>,
+    mut sink: impl FnMut(AccessRecord) -> Result<(), E>,
+) -> Result<(), E> {
+    let sql = "SELECT id, at, actor, subject_id, endpoint, request_id, client_request_id FROM pii_access ORDER BY id";
+    crate::store::for_each_row(tx, sql, |row| {
+        sink(AccessRecord {
+            id: row.try_get(0).map_err(StoreError::from)?,
+            at: row.try_get(1).map_err(StoreError::from)?,
+            actor: row.try_get(2).map_err(StoreError::from)?,
+            subject: row.try_get(3).map_err(StoreError::from)?,
+            endpoint: row.try_get(4).map_err(StoreError::from)?,
+            request_id: row.try_get(5).map_err(StoreError::from)?,
+            client_request_id: row.try_get(6).map_err(StoreError::from)?,
+        })
+    })
+    .await
+}
+
+/// Loads a record from a backup. Its `id` is not kept: records get new ids
+/// in the order they are loaded, which is the order they were made.
+pub async fn load(client: &impl tokio_postgres::GenericClient, record: &AccessRecord) -> Result<(), StoreError> {
+    client
+        .execute(
+            "INSERT INTO pii_access (at, actor, subject_id, endpoint, request_id, client_request_id)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &record.at,
+                &record.actor,
+                &record.subject,
+                &record.endpoint,
+                &record.request_id,
+                &record.client_request_id,
+            ],
+        )
+        .await?;
+    Ok(())
+}

@@ -3,10 +3,11 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use uuid::Uuid;
 
-use crate::store::StoreError;
+use crate::store::{self, StoreError};
 
 use super::PrivacyError;
 use super::crypto::{self, DataKey, IndexKind, MasterKey};
@@ -299,11 +300,11 @@ fn columns(digests: &[(IndexKind, [u8; 32])]) -> (Vec<&'static str>, Vec<&[u8]>)
 
 /// A subject key from a row of (subject_id, key_id, wrapped_key).
 fn unwrap_row(master: &MasterKey, row: &tokio_postgres::Row) -> Result<SubjectKey, PrivacyError> {
-    let subject: Uuid = row.get(0);
-    let wrapped: Vec<u8> = row.get(2);
+    let subject: Uuid = row.try_get(0).map_err(StoreError::from)?;
+    let wrapped: Vec<u8> = row.try_get(2).map_err(StoreError::from)?;
     Ok(SubjectKey {
         subject,
-        key_id: row.get(1),
+        key_id: row.try_get(1).map_err(StoreError::from)?,
         key: master
             .unwrap(&wrapped, subject.as_bytes())
             .map_err(PrivacyError::wrong_master_key)?,
@@ -328,7 +329,11 @@ pub async fn subjects_by_contact(
         .query(&statement, &[&kind.as_str(), &&digest[..]])
         .await
         .map_err(StoreError::from)?;
-    Ok(rows.iter().map(|r| r.get(0)).collect())
+    Ok(rows
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<_, _>>()
+        .map_err(StoreError::from)?)
 }
 
 /// Deletes a subject's key and index entries: everything sealed under the
@@ -373,8 +378,8 @@ pub async fn rewrap_all(
         .await
         .map_err(StoreError::from)?
     {
-        let subject: Uuid = row.get(0);
-        let wrapped: Vec<u8> = row.get(1);
+        let subject: Uuid = row.try_get(0).map_err(StoreError::from)?;
+        let wrapped: Vec<u8> = row.try_get(1).map_err(StoreError::from)?;
         let key = old
             .unwrap(&wrapped, subject.as_bytes())
             .map_err(PrivacyError::wrong_master_key)?;
@@ -394,8 +399,8 @@ pub async fn rewrap_all(
         .await
         .map_err(StoreError::from)?
     {
-        let name: String = row.get(0);
-        let wrapped: Vec<u8> = row.get(1);
+        let name: String = row.try_get(0).map_err(StoreError::from)?;
+        let wrapped: Vec<u8> = row.try_get(1).map_err(StoreError::from)?;
         let key = old
             .unwrap(&wrapped, &system_aad(&name))
             .map_err(PrivacyError::wrong_master_key)?;
@@ -410,4 +415,146 @@ pub async fn rewrap_all(
         system += 1;
     }
     Ok((subjects, system))
+}
+
+/// A `system_keys` row as a backup holds it: still wrapped under the master
+/// key, so a backup holds no key in clear.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrappedSystemKey {
+    pub name: String,
+    pub wrapped_key: Vec<u8>,
+    pub master_key_id: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A `subject_keys` row as a backup holds it, still wrapped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrappedSubjectKey {
+    pub subject: Uuid,
+    pub key_id: Uuid,
+    pub wrapped_key: Vec<u8>,
+    pub master_key_id: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A `subject_index` row: a contact's digest under the index key, and the
+/// subject it identifies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexEntry {
+    pub kind: String,
+    pub digest: Vec<u8>,
+    pub subject: Uuid,
+}
+
+/// Hands every system key to `sink`, by name.
+pub async fn dump_system_keys<E: From<StoreError>>(
+    tx: &tokio_postgres::Transaction<'_>,
+    mut sink: impl FnMut(WrappedSystemKey) -> Result<(), E>,
+) -> Result<(), E> {
+    let sql = "SELECT name, wrapped_key, master_key_id, created_at FROM system_keys ORDER BY name";
+    store::for_each_row(tx, sql, |row| {
+        sink(WrappedSystemKey {
+            name: row.try_get(0).map_err(StoreError::from)?,
+            wrapped_key: row.try_get(1).map_err(StoreError::from)?,
+            master_key_id: row.try_get(2).map_err(StoreError::from)?,
+            created_at: row.try_get(3).map_err(StoreError::from)?,
+        })
+    })
+    .await
+}
+
+/// Hands every subject key to `sink`, by subject. Erased subjects have none.
+pub async fn dump_subject_keys<E: From<StoreError>>(
+    tx: &tokio_postgres::Transaction<'_>,
+    mut sink: impl FnMut(WrappedSubjectKey) -> Result<(), E>,
+) -> Result<(), E> {
+    let sql = "SELECT subject_id, key_id, wrapped_key, master_key_id, created_at FROM subject_keys ORDER BY subject_id";
+    store::for_each_row(tx, sql, |row| {
+        sink(WrappedSubjectKey {
+            subject: row.try_get(0).map_err(StoreError::from)?,
+            key_id: row.try_get(1).map_err(StoreError::from)?,
+            wrapped_key: row.try_get(2).map_err(StoreError::from)?,
+            master_key_id: row.try_get(3).map_err(StoreError::from)?,
+            created_at: row.try_get(4).map_err(StoreError::from)?,
+        })
+    })
+    .await
+}
+
+/// Hands every blind-index entry to `sink`.
+pub async fn dump_index<E: From<StoreError>>(
+    tx: &tokio_postgres::Transaction<'_>,
+    mut sink: impl FnMut(IndexEntry) -> Result<(), E>,
+) -> Result<(), E> {
+    let sql = "SELECT kind, digest, subject_id FROM subject_index ORDER BY kind, digest, subject_id";
+    store::for_each_row(tx, sql, |row| {
+        sink(IndexEntry {
+            kind: row.try_get(0).map_err(StoreError::from)?,
+            digest: row.try_get(1).map_err(StoreError::from)?,
+            subject: row.try_get(2).map_err(StoreError::from)?,
+        })
+    })
+    .await
+}
+
+/// Loads a system key from a backup. One made by a server started on the
+/// database before the import is replaced: the backup's key is the one its
+/// digests and tags were made with.
+pub async fn load_system_key(
+    client: &impl tokio_postgres::GenericClient,
+    key: &WrappedSystemKey,
+) -> Result<(), StoreError> {
+    client
+        .execute(
+            "INSERT INTO system_keys (name, wrapped_key, master_key_id, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (name) DO UPDATE SET wrapped_key = EXCLUDED.wrapped_key,
+                 master_key_id = EXCLUDED.master_key_id, created_at = EXCLUDED.created_at",
+            &[&key.name, &key.wrapped_key, &key.master_key_id, &key.created_at],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Loads a subject key from a backup.
+pub async fn load_subject_key(
+    client: &impl tokio_postgres::GenericClient,
+    key: &WrappedSubjectKey,
+) -> Result<(), StoreError> {
+    client
+        .execute(
+            "INSERT INTO subject_keys (subject_id, key_id, wrapped_key, master_key_id, created_at)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &key.subject,
+                &key.key_id,
+                &key.wrapped_key,
+                &key.master_key_id,
+                &key.created_at,
+            ],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Loads a blind-index entry from a backup.
+pub async fn load_index_entry(
+    client: &impl tokio_postgres::GenericClient,
+    entry: &IndexEntry,
+) -> Result<(), StoreError> {
+    client
+        .execute(
+            "INSERT INTO subject_index (kind, digest, subject_id) VALUES ($1, $2, $3)",
+            &[&entry.kind, &entry.digest, &entry.subject],
+        )
+        .await?;
+    Ok(())
+}
+
+/// How many subject keys there are.
+pub async fn count_subject_keys(client: &impl tokio_postgres::GenericClient) -> Result<u64, StoreError> {
+    let count: i64 = client
+        .query_one("SELECT count(*) FROM subject_keys", &[])
+        .await?
+        .try_get(0)?;
+    Ok(count.unsigned_abs())
 }

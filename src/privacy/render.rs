@@ -92,7 +92,8 @@ impl Keyring {
     }
 }
 
-/// Whether a caller sees personal data in clear or masked.
+/// Whether a caller sees personal data in clear or masked: how a view is
+/// rendered, and which of a version's two representations an ETag names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reveal {
     Clear,

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::domain::change::{self, Change, ChangeEvent};
 use crate::domain::complaint::{self, Complaint, ComplaintEvent};
 use crate::domain::fault::{self, Fault, FaultEvent};
-use crate::domain::ticket::TicketKind;
+use crate::domain::ticket::{TicketKind, TicketStatus};
 use crate::domain::{DomainEvent, EventMeta, StreamCorrupt};
 use crate::store::StoredEvent;
 
@@ -76,13 +76,13 @@ impl Projected for Complaint {
         Ok(TicketRow {
             id: self.id,
             number: self.number.clone(),
-            kind: Self::KIND.as_str().to_owned(),
-            status: self.status.as_str().to_owned(),
-            priority: Some(enum_str(&self.priority)?),
+            kind: Self::KIND,
+            status: TicketStatus::Complaint(self.status),
+            priority: Some(self.priority),
             severity: None,
             team: self.team.clone(),
             assignee: self.assignee.clone(),
-            channel: Some(enum_str(&self.channel)?),
+            channel: Some(self.channel),
             complaint_linked: false,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -106,8 +106,8 @@ impl Projected for Fault {
         Ok(TicketRow {
             id: self.id,
             number: self.number.clone(),
-            kind: Self::KIND.as_str().to_owned(),
-            status: self.status.as_str().to_owned(),
+            kind: Self::KIND,
+            status: TicketStatus::Fault(self.status),
             priority: None,
             severity: self.severity.map(i16::from),
             team: None,
@@ -136,8 +136,8 @@ impl Projected for Change {
         Ok(TicketRow {
             id: self.id,
             number: self.number.clone(),
-            kind: Self::KIND.as_str().to_owned(),
-            status: self.status.as_str().to_owned(),
+            kind: Self::KIND,
+            status: TicketStatus::Change(self.status),
             priority: None,
             severity: None,
             team: None,
@@ -151,13 +151,5 @@ impl Projected for Change {
             subject: None,
             window: self.window.as_ref().map(|w| (w.start, w.end)),
         })
-    }
-}
-
-/// The serialised name of a unit enum variant (`"P1"`, `"in_person"`).
-fn enum_str<T: serde::Serialize>(value: &T) -> Result<String, serde_json::Error> {
-    match serde_json::to_value(value)? {
-        serde_json::Value::String(s) => Ok(s),
-        other => Ok(other.to_string()),
     }
 }

@@ -17,10 +17,11 @@ use tokio_postgres::{Client, GenericClient, IsolationLevel, Transaction};
 use uuid::Uuid;
 
 use crate::domain::change::Change;
-use crate::domain::complaint::Complaint;
+use crate::domain::complaint::{Channel, Complaint, Priority};
 use crate::domain::fault::Fault;
+use crate::domain::subject;
 use crate::privacy::render;
-use crate::store::{Envelope, StoreError, StoredEvent, to_hash};
+use crate::store::{self, EventScan, StoreError, StoredEvent};
 
 use super::fold::{self, Projected};
 use super::tickets::{TicketRow, stored_column_list};
@@ -52,8 +53,6 @@ pub struct Folded {
 
 /// Views inserted per statement.
 const BATCH: usize = 500;
-/// Events fetched per round trip.
-const CHUNK: i32 = 5_000;
 
 /// Rebuilds `tickets` from the log while the server keeps serving.
 /// `progress(events_read, events_total)` is called as the log is read.
@@ -72,8 +71,7 @@ pub async fn rebuild(client: &mut Client, progress: &dyn Fn(u64, u64)) -> Result
         .read_only(false)
         .start()
         .await?;
-    let total: i64 = tx.query_one("SELECT count(*) FROM events", &[]).await?.try_get(0)?;
-    let total = u64::try_from(total).unwrap_or_default();
+    let total = store::count_events(&tx).await?;
     let erased = erased_subjects(&tx).await?;
     let (events, tickets) = fold_all(&tx, None, &erased, "tickets_rebuild", &|read| progress(read, total)).await?;
     tx.commit().await?;
@@ -182,10 +180,10 @@ async fn insert_rows(client: &impl GenericClient, table: &str, rows: &[Folded]) 
         numbers.push(row.number.as_str());
         kinds.push(row.kind.as_str());
         statuses.push(row.status.as_str());
-        priorities.push(row.priority.as_deref());
+        priorities.push(row.priority.map(Priority::as_str));
         teams.push(row.team.as_deref());
         assignees.push(row.assignee.as_deref());
-        channels.push(row.channel.as_deref());
+        channels.push(row.channel.map(Channel::as_str));
         created.push(row.created_at);
         updated.push(row.updated_at);
         versions.push(i64::try_from(row.version).map_err(|_| StoreError::Corrupt("version overflow".into()))?);
@@ -235,13 +233,15 @@ async fn insert_rows(client: &impl GenericClient, table: &str, rows: &[Folded]) 
 
 /// The data subjects whose personal data was erased.
 pub async fn erased_subjects(client: &impl GenericClient) -> Result<HashSet<Uuid>, StoreError> {
-    let rows = client
-        .query(
-            "SELECT DISTINCT stream_id FROM events WHERE event_type = 'subject.erased'",
-            &[],
-        )
-        .await?;
-    rows.iter().map(|r| r.try_get(0).map_err(StoreError::from)).collect()
+    store::streams_with_event(client, subject::ERASED).await
+}
+
+/// Folds the whole log into `tickets`, which is empty: the views of a store
+/// just restored from a backup. Returns how many views were written.
+pub async fn fold_into_empty(tx: &Transaction<'_>) -> Result<u64, StoreError> {
+    let erased = erased_subjects(tx).await?;
+    let (_, written) = fold_all(tx, None, &erased, "tickets", &|_| {}).await?;
+    Ok(written)
 }
 
 /// Folds one ticket stream, whatever its kind; `None` for streams that are
@@ -283,23 +283,15 @@ pub async fn fold_all(
     table: &str,
     progress: &dyn Fn(u64),
 ) -> Result<(u64, u64), StoreError> {
-    let all = "SELECT stream_id, recorded_at, stored, hash FROM events ORDER BY stream_id, version";
-    let some = "SELECT stream_id, recorded_at, stored, hash FROM events WHERE stream_id = ANY($1) \
-                ORDER BY stream_id, version";
-    let portal = match streams {
-        None => tx.bind(all, &[]).await?,
-        Some(ids) => tx.bind(some, &[&ids]).await?,
-    };
+    let mut scan = EventScan::open(tx, streams).await?;
     let (mut read, mut written) = (0u64, 0u64);
     let mut current: Option<Uuid> = None;
     let mut events: Vec<StoredEvent> = Vec::new();
     let mut batch: Vec<Folded> = Vec::with_capacity(BATCH);
-    loop {
-        let rows = tx.query_portal(&portal, CHUNK).await?;
-        let done = rows.len() < CHUNK as usize;
-        for row in rows {
+    while let Some(chunk) = scan.next_chunk(tx).await? {
+        for event in chunk {
             read += 1;
-            let stream: Uuid = row.try_get(0)?;
+            let stream = event.envelope.stream_id;
             if current != Some(stream) {
                 if let Some(folded) = fold_ticket(&events, erased)? {
                     batch.push(folded);
@@ -307,28 +299,19 @@ pub async fn fold_all(
                 events.clear();
                 current = Some(stream);
             }
-            let stored: Vec<u8> = row.try_get(2)?;
-            let hash: Vec<u8> = row.try_get(3)?;
-            let envelope: Envelope =
-                serde_json::from_slice(&stored).map_err(|e| StoreError::Corrupt(format!("stream {stream}: {e}")))?;
-            events.push(StoredEvent {
-                envelope,
-                recorded_at: row.try_get(1)?,
-                stored,
-                hash: to_hash(&hash)?,
-            });
+            events.push(event);
         }
-        if batch.len() >= BATCH || done {
-            if done && let Some(folded) = fold_ticket(&events, erased)? {
-                batch.push(folded);
-            }
+        if batch.len() >= BATCH {
             insert_rows(tx, table, &batch).await?;
             written += batch.len() as u64;
             batch.clear();
         }
         progress(read);
-        if done {
-            return Ok((read, written));
-        }
     }
+    if let Some(folded) = fold_ticket(&events, erased)? {
+        batch.push(folded);
+    }
+    insert_rows(tx, table, &batch).await?;
+    written += batch.len() as u64;
+    Ok((read, written))
 }

@@ -9,39 +9,47 @@ use serde_json::Value;
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
+use crate::domain::complaint::{Channel, Priority};
 use crate::domain::permissions::{FaultReach, ReadScope};
-use crate::domain::ticket::TicketKind;
+use crate::domain::ticket::{TicketKind, TicketStatus};
 use crate::privacy::crypto::{CryptoError, DataKey, TagKey};
 use crate::store::{StoreError, StreamHead, to_hash};
 
-/// How a client names a ticket: its id or its number.
+/// How a client names a ticket to look it up: its id or its number. (What
+/// one ticket's events record of another is a `domain::link::TicketRef`.)
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TicketRef {
+pub enum TicketLookup {
     Id(Uuid),
     Number(String),
 }
 
-impl TicketRef {
-    pub fn parse(s: &str) -> Option<TicketRef> {
+impl TicketLookup {
+    pub fn parse(s: &str) -> Option<TicketLookup> {
         if let Ok(id) = Uuid::parse_str(s) {
-            return Some(TicketRef::Id(id));
+            return Some(TicketLookup::Id(id));
         }
-        crate::domain::ticket::parse_number(s).map(TicketRef::Number)
+        crate::domain::ticket::parse_number(s).map(TicketLookup::Number)
     }
 }
 
+/// A row of `tickets`, its columns parsed into the domain's types: only
+/// `from_row` reads them from text, and a value it does not know is a
+/// corrupt view, never a panic.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TicketRow {
     pub id: Uuid,
     pub number: String,
-    pub kind: String,
-    pub status: String,
-    pub priority: Option<String>,
+    pub kind: TicketKind,
+    /// Always a status of `kind` (see [`TicketStatus::kind`]).
+    pub status: TicketStatus,
+    /// A complaint's priority.
+    pub priority: Option<Priority>,
     /// A fault's severity, 1 (critical) to 4 (low).
     pub severity: Option<i16>,
     pub team: Option<String>,
     pub assignee: Option<String>,
-    pub channel: Option<String>,
+    /// How a complaint reached us.
+    pub channel: Option<Channel>,
     /// Whether this fault is linked to a complaint (what lets agents read it).
     pub complaint_linked: bool,
     pub created_at: DateTime<Utc>,
@@ -63,26 +71,40 @@ impl TicketRow {
             .or_else(|| self.view.get("requester"))
             .and_then(Value::as_str)
     }
-
-    pub fn ticket_kind(&self) -> Option<TicketKind> {
-        TicketKind::parse(&self.kind)
-    }
 }
 
 const COLUMNS: &str = "t.id, t.number, t.kind, t.status, t.priority, t.team, t.assignee, t.channel, t.created_at, t.updated_at, \
      t.version, t.view, t.subject_id, t.severity, t.complaint_linked, t.window_start, t.window_end";
 
+/// A column's text parsed with `parse`; text it does not know is corrupt.
+fn parsed<T>(id: Uuid, column: &str, text: &str, parse: impl FnOnce(&str) -> Option<T>) -> Result<T, StoreError> {
+    parse(text).ok_or_else(|| StoreError::Corrupt(format!("ticket {id} has {column} {text:?}")))
+}
+
+/// The kind a `kind` column holds.
+fn kind_of(id: Uuid, text: &str) -> Result<TicketKind, StoreError> {
+    parsed(id, "kind", text, TicketKind::parse)
+}
+
 fn from_row(row: &tokio_postgres::Row) -> Result<TicketRow, StoreError> {
+    let id: Uuid = row.try_get(0)?;
+    let kind = kind_of(id, row.try_get(2)?)?;
     let version: i64 = row.try_get(10)?;
     Ok(TicketRow {
-        id: row.try_get(0)?,
+        id,
         number: row.try_get(1)?,
-        kind: row.try_get(2)?,
-        status: row.try_get(3)?,
-        priority: row.try_get(4)?,
+        kind,
+        status: parsed(id, "status", row.try_get(3)?, |s| TicketStatus::parse(kind, s))?,
+        priority: row
+            .try_get::<_, Option<&str>>(4)?
+            .map(|p| parsed(id, "priority", p, Priority::parse))
+            .transpose()?,
         team: row.try_get(5)?,
         assignee: row.try_get(6)?,
-        channel: row.try_get(7)?,
+        channel: row
+            .try_get::<_, Option<&str>>(7)?
+            .map(|c| parsed(id, "channel", c, Channel::parse))
+            .transpose()?,
         created_at: row.try_get(8)?,
         updated_at: row.try_get(9)?,
         version: u64::try_from(version).map_err(|_| StoreError::Corrupt("negative version".into()))?,
@@ -97,15 +119,15 @@ fn from_row(row: &tokio_postgres::Row) -> Result<TicketRow, StoreError> {
     })
 }
 
-fn where_ref(r: &TicketRef) -> (&'static str, Box<dyn ToSql + Sync + Send>) {
+fn where_lookup(r: &TicketLookup) -> (&'static str, Box<dyn ToSql + Sync + Send>) {
     match r {
-        TicketRef::Id(id) => ("t.id = $1", Box::new(*id)),
-        TicketRef::Number(n) => ("t.number = $1", Box::new(n.clone())),
+        TicketLookup::Id(id) => ("t.id = $1", Box::new(*id)),
+        TicketLookup::Number(n) => ("t.number = $1", Box::new(n.clone())),
     }
 }
 
-pub async fn get(client: &impl GenericClient, r: &TicketRef) -> Result<Option<TicketRow>, StoreError> {
-    let (clause, param) = where_ref(r);
+pub async fn get(client: &impl GenericClient, r: &TicketLookup) -> Result<Option<TicketRow>, StoreError> {
+    let (clause, param) = where_lookup(r);
     let sql = format!("SELECT {COLUMNS} FROM tickets t WHERE {clause}");
     let statement = client.prepare_cached(&sql).await?;
     let row = client
@@ -120,22 +142,23 @@ pub async fn get(client: &impl GenericClient, r: &TicketRef) -> Result<Option<Ti
 pub struct TicketIdentity {
     pub id: Uuid,
     pub number: String,
-    pub kind: String,
+    pub kind: TicketKind,
     pub complaint_linked: bool,
 }
 
-pub async fn identify(client: &impl GenericClient, r: &TicketRef) -> Result<Option<TicketIdentity>, StoreError> {
-    let (clause, param) = where_ref(r);
+pub async fn identify(client: &impl GenericClient, r: &TicketLookup) -> Result<Option<TicketIdentity>, StoreError> {
+    let (clause, param) = where_lookup(r);
     let sql = format!("SELECT t.id, t.number, t.kind, t.complaint_linked FROM tickets t WHERE {clause}");
     let statement = client.prepare_cached(&sql).await?;
     let row = client
         .query_opt(&statement, &[param.as_ref() as &(dyn ToSql + Sync)])
         .await?;
     row.map(|row| {
+        let id = row.try_get(0)?;
         Ok(TicketIdentity {
-            id: row.try_get(0)?,
+            id,
             number: row.try_get(1)?,
-            kind: row.try_get(2)?,
+            kind: kind_of(id, row.try_get(2)?)?,
             complaint_linked: row.try_get(3)?,
         })
     })
@@ -148,13 +171,16 @@ pub async fn identify(client: &impl GenericClient, r: &TicketRef) -> Result<Opti
 pub async fn kinds_of(
     client: &impl GenericClient,
     ids: &[Uuid],
-) -> Result<std::collections::HashMap<Uuid, (String, bool)>, StoreError> {
+) -> Result<std::collections::HashMap<Uuid, (TicketKind, bool)>, StoreError> {
     let statement = client
         .prepare_cached("SELECT id, kind, complaint_linked FROM tickets WHERE id = ANY($1)")
         .await?;
     let rows = client.query(&statement, &[&ids]).await?;
     rows.iter()
-        .map(|row| Ok((row.try_get(0)?, (row.try_get(1)?, row.try_get(2)?))))
+        .map(|row| {
+            let id = row.try_get(0)?;
+            Ok((id, (kind_of(id, row.try_get(1)?)?, row.try_get(2)?)))
+        })
         .collect()
 }
 
@@ -166,9 +192,9 @@ pub async fn kinds_of(
 /// to it, so a join would pair the new view with a stale head.)
 pub async fn lock_with_head(
     client: &impl GenericClient,
-    r: &TicketRef,
+    r: &TicketLookup,
 ) -> Result<Option<(TicketRow, StreamHead)>, StoreError> {
-    let (clause, param) = where_ref(r);
+    let (clause, param) = where_lookup(r);
     let sql = format!("SELECT {COLUMNS}, t.head_hash FROM tickets t WHERE {clause} FOR UPDATE");
     let statement = client.prepare_cached(&sql).await?;
     let row = client
@@ -247,12 +273,12 @@ pub async fn upsert(client: &impl GenericClient, t: &TicketRow, head_hash: &[u8;
             &[
                 &t.id,
                 &t.number,
-                &t.kind,
-                &t.status,
-                &t.priority,
+                &t.kind.as_str(),
+                &t.status.as_str(),
+                &t.priority.map(Priority::as_str),
                 &t.team,
                 &t.assignee,
-                &t.channel,
+                &t.channel.map(Channel::as_str),
                 &t.created_at,
                 &t.updated_at,
                 &version,
@@ -272,6 +298,15 @@ pub async fn upsert(client: &impl GenericClient, t: &TicketRow, head_hash: &[u8;
         return Err(StoreError::VersionConflict);
     }
     Ok(())
+}
+
+/// How many views there are.
+pub async fn count(client: &impl tokio_postgres::GenericClient) -> Result<u64, StoreError> {
+    let count: i64 = client
+        .query_one("SELECT count(*) FROM tickets", &[])
+        .await?
+        .try_get(0)?;
+    Ok(count.unsigned_abs())
 }
 
 /// The next counter of a kind's ticket numbers.
@@ -459,12 +494,14 @@ pub async fn replace_scrubbed_view(client: &impl GenericClient, id: Uuid, view: 
 /// Filters of `GET /v1/tickets`. Every field narrows the list.
 #[derive(Debug, Clone)]
 pub struct ListFilter {
-    pub kind: Option<String>,
-    pub status: Option<String>,
-    pub priority: Option<String>,
+    pub kind: Option<TicketKind>,
+    /// A status name, of whichever kinds have it (`resolved` is a status of
+    /// all three).
+    pub status: Option<&'static str>,
+    pub priority: Option<Priority>,
     pub team: Option<String>,
     pub assignee: Option<String>,
-    pub channel: Option<String>,
+    pub channel: Option<Channel>,
     pub created_from: Option<DateTime<Utc>>,
     pub created_to: Option<DateTime<Utc>>,
     pub severity: Option<i16>,
@@ -534,15 +571,15 @@ pub async fn list(
         clauses.push(format!("{column} {op} ${}", params.len()));
     };
     for (column, value) in [
-        ("kind", &filter.kind),
-        ("status", &filter.status),
-        ("priority", &filter.priority),
-        ("team", &filter.team),
-        ("assignee", &filter.assignee),
-        ("channel", &filter.channel),
+        ("kind", filter.kind.map(TicketKind::as_str)),
+        ("status", filter.status),
+        ("priority", filter.priority.map(Priority::as_str)),
+        ("team", filter.team.as_deref()),
+        ("assignee", filter.assignee.as_deref()),
+        ("channel", filter.channel.map(Channel::as_str)),
     ] {
         if let Some(v) = value {
-            add(column, "=", Box::new(v.clone()));
+            add(column, "=", Box::new(v.to_owned()));
         }
     }
     if let Some(severity) = filter.severity {
@@ -666,14 +703,30 @@ mod tests {
     }
 
     #[test]
+    fn a_column_value_the_domain_does_not_know_is_corrupt_not_a_panic() {
+        let id = Uuid::nil();
+        assert_eq!(kind_of(id, "fault").ok(), Some(TicketKind::Fault));
+        assert!(matches!(kind_of(id, "incident"), Err(StoreError::Corrupt(_))));
+        let status = parsed(id, "status", "investigating", |s| {
+            TicketStatus::parse(TicketKind::Complaint, s)
+        });
+        assert!(matches!(status, Err(StoreError::Corrupt(m)) if m.contains("\"investigating\"")));
+        assert!(parsed(id, "priority", "P9", Priority::parse).is_err());
+        assert_eq!(
+            parsed(id, "channel", "in_person", Channel::parse).ok(),
+            Some(Channel::InPerson)
+        );
+    }
+
+    #[test]
     fn tickets_are_named_by_id_or_number() {
         let id = Uuid::now_v7();
-        assert_eq!(TicketRef::parse(&id.to_string()), Some(TicketRef::Id(id)));
+        assert_eq!(TicketLookup::parse(&id.to_string()), Some(TicketLookup::Id(id)));
         assert_eq!(
-            TicketRef::parse("cmp-2026-000001"),
-            Some(TicketRef::Number("CMP-2026-000001".into()))
+            TicketLookup::parse("cmp-2026-000001"),
+            Some(TicketLookup::Number("CMP-2026-000001".into()))
         );
-        assert_eq!(TicketRef::parse("1; DROP TABLE tickets"), None);
+        assert_eq!(TicketLookup::parse("1; DROP TABLE tickets"), None);
     }
 
     #[test]

@@ -1,11 +1,13 @@
-//! The event store: the only code that knows the SQL of the `events` and
-//! `idempotency_keys` tables.
+//! The event store: the only code that knows the SQL of the `events`,
+//! `event_queue`, `event_log`, `event_log_head` and `idempotency_keys`
+//! tables (the global log's in `sequencer`, `log` and `dump`).
 //!
 //! Appends are written inside a transaction the caller owns, so the inline
 //! projection and the idempotency record commit atomically with the events.
 
 pub mod canonical;
 pub mod checkpoint;
+pub mod dump;
 pub mod envelope;
 pub mod idempotency;
 pub mod log;
@@ -19,6 +21,7 @@ use serde_json::Value;
 use tokio_postgres::error::SqlState;
 use uuid::Uuid;
 
+pub use dump::{DumpedEvent, LogEntry, RestoredEvent, dump_events, load_events, load_log_head};
 pub use envelope::{Envelope, GENESIS_HASH, Metadata, chain_hash};
 
 /// What a store operation can fail with. Constraint violations are named
@@ -300,8 +303,8 @@ macro_rules! insert_events_sql {
     };
 }
 
-/// The insert of [`EventColumns`], for statements that go on from it.
-pub const INSERT_EVENTS: &str = insert_events_sql!();
+/// The insert of [`EventColumns`], answering which `seq_id` each event got.
+const INSERT_EVENTS_RETURNING_IDS: &str = concat!(insert_events_sql!(), " RETURNING event_id, seq_id");
 
 /// Inserts sealed events, and queues them for the sequencer, in one statement. A lost race surfaces as
 /// [`StoreError::VersionConflict`] through `UNIQUE (stream_id, version)`.
@@ -418,16 +421,132 @@ pub async fn read_stream(client: &impl GenericClient, stream_id: Uuid) -> Result
         .collect()
 }
 
+/// How many events the store holds.
+pub async fn count_events(client: &impl tokio_postgres::GenericClient) -> Result<u64, StoreError> {
+    let count: i64 = client.query_one("SELECT count(*) FROM events", &[]).await?.try_get(0)?;
+    Ok(count.unsigned_abs())
+}
+
+/// The streams that hold an event of `event_type`.
+pub async fn streams_with_event(
+    client: &impl tokio_postgres::GenericClient,
+    event_type: &str,
+) -> Result<std::collections::HashSet<Uuid>, StoreError> {
+    let rows = client
+        .query(
+            "SELECT DISTINCT stream_id FROM events WHERE event_type = $1",
+            &[&event_type],
+        )
+        .await?;
+    rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+}
+
+/// Events an [`EventScan`] fetches per round trip.
+const SCAN_CHUNK: i32 = 5_000;
+
+/// A read of many streams in (stream, version) order through a cursor of
+/// the caller's transaction, a chunk at a time, so that reading the whole
+/// log (a rebuild) never holds it all in memory.
+pub struct EventScan {
+    portal: tokio_postgres::Portal,
+    done: bool,
+}
+
+impl EventScan {
+    /// Opens a scan of `streams`, or of every stream when `None`.
+    pub async fn open(tx: &tokio_postgres::Transaction<'_>, streams: Option<&[Uuid]>) -> Result<EventScan, StoreError> {
+        let all = "SELECT recorded_at, stored, hash, stream_id FROM events ORDER BY stream_id, version";
+        let some = "SELECT recorded_at, stored, hash, stream_id FROM events WHERE stream_id = ANY($1) \
+                    ORDER BY stream_id, version";
+        let portal = match streams {
+            None => tx.bind(all, &[]).await?,
+            Some(ids) => tx.bind(some, &[&ids]).await?,
+        };
+        Ok(EventScan { portal, done: false })
+    }
+
+    /// The next chunk of events, parsed; `None` once every one was read.
+    pub async fn next_chunk(
+        &mut self,
+        tx: &tokio_postgres::Transaction<'_>,
+    ) -> Result<Option<Vec<StoredEvent>>, StoreError> {
+        if self.done {
+            return Ok(None);
+        }
+        let rows = tx.query_portal(&self.portal, SCAN_CHUNK).await?;
+        self.done = rows.len() < SCAN_CHUNK as usize;
+        rows.iter()
+            .map(|row| {
+                let stored: Vec<u8> = row.try_get(1)?;
+                let stream: Uuid = row.try_get(3)?;
+                let envelope: Envelope = serde_json::from_slice(&stored)
+                    .map_err(|e| StoreError::Corrupt(format!("stream {stream}: {e}")))?;
+                Ok(StoredEvent {
+                    recorded_at: row.try_get(0)?,
+                    hash: to_hash(row.try_get(2)?)?,
+                    envelope,
+                    stored,
+                })
+            })
+            .collect::<Result<_, _>>()
+            .map(Some)
+    }
+}
+
+/// Rows fetched per round trip by [`for_each_row`].
+const ROW_CHUNK: i32 = 2_000;
+
+/// Runs a query of its caller's table (no parameters) through a cursor of
+/// the caller's transaction and hands each row to `each`, a chunk at a
+/// time: for dumps of tables that may not fit in memory. The SQL stays
+/// with the module that owns the table.
+pub async fn for_each_row<E: From<StoreError>>(
+    tx: &tokio_postgres::Transaction<'_>,
+    sql: &str,
+    mut each: impl FnMut(&tokio_postgres::Row) -> Result<(), E>,
+) -> Result<(), E> {
+    let portal = tx.bind(sql, &[]).await.map_err(StoreError::from)?;
+    loop {
+        let rows = tx.query_portal(&portal, ROW_CHUNK).await.map_err(StoreError::from)?;
+        for row in &rows {
+            each(row)?;
+        }
+        if rows.len() < ROW_CHUNK as usize {
+            return Ok(());
+        }
+    }
+}
+
+/// How a transaction holds an advisory lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockMode {
+    /// Shared with other shared holders; waits for an exclusive one.
+    Shared,
+    /// Alone.
+    Exclusive,
+}
+
+/// Takes the advisory lock `key` (PostgreSQL's one-bigint key space) until
+/// the caller's transaction ends: for orderings that no row lock expresses,
+/// such as scheduling against a freeze declared meanwhile.
+pub async fn lock_for_transaction(client: &impl GenericClient, key: i64, mode: LockMode) -> Result<(), StoreError> {
+    let sql = match mode {
+        LockMode::Exclusive => "SELECT pg_advisory_xact_lock($1)",
+        LockMode::Shared => "SELECT pg_advisory_xact_lock_shared($1)",
+    };
+    let statement = client.prepare_cached(sql).await?;
+    client.execute(&statement, &[&key]).await?;
+    Ok(())
+}
+
 /// Recomputes the chain of one stream from its stored bytes. Returns the
 /// first version whose stored hash no longer matches, if any.
 pub fn first_broken_link(events: &[StoredEvent]) -> Option<u64> {
-    let mut previous = GENESIS_HASH;
-    for (i, e) in events.iter().enumerate() {
-        let expected_version = i as u64 + 1;
-        if e.envelope.version != expected_version || chain_hash(&previous, &e.stored) != e.hash {
-            return Some(expected_version);
+    let mut chain = verify::StreamChain::default();
+    for e in events {
+        if chain.follow(e.envelope.version, &e.stored, &e.hash).is_err() {
+            return Some(chain.version() + 1);
         }
-        previous = e.hash;
     }
     None
 }

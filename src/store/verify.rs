@@ -1,12 +1,117 @@
 //! Verification: recompute every stream's hash chain from the stored bytes
 //! (never from a re-serialisation) and report the first place it breaks.
+//!
+//! The two chains are followed one event at a time by [`StreamChain`] and
+//! [`GlobalChain`]; `opsledger verify` runs them over the database and an
+//! import over the backup it reads, so both hold a log to the same rules.
 
 use futures_util::{TryStreamExt, pin_mut};
 use tokio_postgres::Client;
 use uuid::Uuid;
 
 use super::envelope::{Envelope, GENESIS_HASH, chain_hash};
+use super::sequencer::global_hash;
 use super::{StoreError, to_hash};
+
+/// How an event fails to continue a chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChainBreak {
+    /// The event is not the next one: its version (in a stream) or position
+    /// (in the global log) is not one after the last.
+    Gap { expected: i64, found: i64 },
+    /// Its hash does not recompute from the chain before it.
+    Altered,
+}
+
+/// A stream's hash chain, followed one event at a time from its start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamChain {
+    version: u64,
+    hash: [u8; 32],
+}
+
+impl Default for StreamChain {
+    fn default() -> StreamChain {
+        StreamChain {
+            version: 0,
+            hash: GENESIS_HASH,
+        }
+    }
+}
+
+impl StreamChain {
+    /// The version of the last event followed (0 before the first).
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// Follows the event at `version`: it must be the next version, and its
+    /// `hash` must be SHA-256(previous hash ‖ `stored`). The chain stays
+    /// where it was when the event does not follow.
+    pub fn follow(&mut self, version: u64, stored: &[u8], hash: &[u8; 32]) -> Result<(), ChainBreak> {
+        let expected = self.version + 1;
+        if version != expected {
+            return Err(ChainBreak::Gap {
+                expected: i64::try_from(expected).unwrap_or(i64::MAX),
+                found: i64::try_from(version).unwrap_or(i64::MAX),
+            });
+        }
+        if chain_hash(&self.hash, stored) != *hash {
+            return Err(ChainBreak::Altered);
+        }
+        *self = StreamChain { version, hash: *hash };
+        Ok(())
+    }
+}
+
+/// The global hash chain, followed one position at a time from its start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GlobalChain {
+    position: i64,
+    hash: [u8; 32],
+}
+
+impl Default for GlobalChain {
+    fn default() -> GlobalChain {
+        GlobalChain {
+            position: 0,
+            hash: GENESIS_HASH,
+        }
+    }
+}
+
+impl GlobalChain {
+    /// The last position followed and its global hash (0 and the genesis
+    /// hash before the first).
+    pub fn head(&self) -> (i64, [u8; 32]) {
+        (self.position, self.hash)
+    }
+
+    /// The position the next event must have.
+    pub fn next_position(&self) -> i64 {
+        self.position + 1
+    }
+
+    /// Follows the event with `event_hash` at `position`: it must be the
+    /// next position, and `global` must be SHA-256(previous global hash ‖
+    /// `event_hash`). The chain stays where it was when it does not follow.
+    pub fn follow(&mut self, position: i64, event_hash: &[u8; 32], global: &[u8; 32]) -> Result<(), ChainBreak> {
+        if position != self.next_position() {
+            return Err(ChainBreak::Gap {
+                expected: self.next_position(),
+                found: position,
+            });
+        }
+        if global_hash(&self.hash, event_hash) != *global {
+            return Err(ChainBreak::Altered);
+        }
+        *self = GlobalChain {
+            position,
+            hash: *global,
+        };
+        Ok(())
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -30,7 +135,7 @@ pub async fn verify_streams(client: &Client) -> Result<Verdict, StoreError> {
     pin_mut!(rows);
     let (mut streams, mut events) = (0u64, 0u64);
     let mut current: Option<Uuid> = None;
-    let (mut expected_version, mut previous) = (1i64, GENESIS_HASH);
+    let mut chain = StreamChain::default();
     while let Some(row) = rows.try_next().await? {
         let stream: Uuid = row.try_get(0)?;
         let version: i32 = row.try_get(1)?;
@@ -40,29 +145,27 @@ pub async fn verify_streams(client: &Client) -> Result<Verdict, StoreError> {
         if current != Some(stream) {
             current = Some(stream);
             streams += 1;
-            expected_version = 1;
-            previous = GENESIS_HASH;
+            chain = StreamChain::default();
         }
         let broken = |reason: String| Verdict::Broken {
             stream,
             version,
             reason,
         };
-        if version != expected_version {
-            return Ok(broken(format!(
-                "expected version {expected_version}: an event is missing"
-            )));
-        }
-        if chain_hash(&previous, &stored) != hash {
-            return Ok(broken("the stored bytes or the hash were altered".into()));
+        // A version below 1 cannot be stored (a CHECK constraint); were it
+        // there, it would still be no next version.
+        match chain.follow(u64::try_from(version).unwrap_or(0), &stored, &hash) {
+            Ok(()) => {}
+            Err(ChainBreak::Gap { expected, .. }) => {
+                return Ok(broken(format!("expected version {expected}: an event is missing")));
+            }
+            Err(ChainBreak::Altered) => return Ok(broken("the stored bytes or the hash were altered".into())),
         }
         match serde_json::from_slice::<Envelope>(&stored) {
             Ok(e) if e.stream_id == stream && i64::try_from(e.version).ok() == Some(version) => {}
             Ok(_) => return Ok(broken("the envelope names another stream or version".into())),
             Err(e) => return Ok(broken(format!("the stored envelope does not parse: {e}"))),
         }
-        previous = hash;
-        expected_version += 1;
         events += 1;
     }
     Ok(Verdict::Intact { streams, events })
@@ -92,8 +195,6 @@ pub enum LogVerdict {
 pub async fn verify_log(client: &Client) -> Result<LogVerdict, StoreError> {
     use std::collections::HashMap;
 
-    use super::sequencer::global_hash;
-
     let rows = client
         .query_raw(
             "SELECT l.position, l.global_hash, e.hash, e.stream_id, e.version
@@ -103,8 +204,7 @@ pub async fn verify_log(client: &Client) -> Result<LogVerdict, StoreError> {
         )
         .await?;
     pin_mut!(rows);
-    let mut previous = GENESIS_HASH;
-    let mut expected = 1i64;
+    let mut chain = GlobalChain::default();
     let mut versions: HashMap<Uuid, i64> = HashMap::new();
     while let Some(row) = rows.try_next().await? {
         let position: i64 = row.try_get(0)?;
@@ -119,6 +219,8 @@ pub async fn verify_log(client: &Client) -> Result<LogVerdict, StoreError> {
             version,
             reason: reason.to_owned(),
         };
+        // A missing position is reported before what is at the next one.
+        let expected = chain.next_position();
         if position != expected {
             return Ok(LogVerdict::Broken {
                 position: expected,
@@ -130,8 +232,7 @@ pub async fn verify_log(client: &Client) -> Result<LogVerdict, StoreError> {
         let (Some(event_hash), Some(stream_id), Some(version_no)) = (event_hash, stream, version) else {
             return Ok(broken("the event at this position was removed"));
         };
-        let next = global_hash(&previous, &to_hash(&event_hash)?);
-        if next != stored_global {
+        if chain.follow(position, &to_hash(&event_hash)?, &stored_global).is_err() {
             return Ok(broken(
                 "the global chain does not recompute: an event or the log was altered",
             ));
@@ -141,10 +242,8 @@ pub async fn verify_log(client: &Client) -> Result<LogVerdict, StoreError> {
             return Ok(broken("the stream's events are out of order in the global log"));
         }
         *seen = version_no;
-        previous = next;
-        expected += 1;
     }
-    let last = expected - 1;
+    let (last, previous) = chain.head();
     let row = client
         .query_one(
             "SELECT h.position, h.hash,
@@ -181,4 +280,42 @@ pub async fn verify_log(client: &Client) -> Result<LogVerdict, StoreError> {
         head_hash,
         queued,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stream_chain_follows_versions_in_order_and_refuses_altered_bytes() {
+        let first = chain_hash(&GENESIS_HASH, b"one");
+        let second = chain_hash(&first, b"two");
+        let mut chain = StreamChain::default();
+        assert_eq!(
+            chain.follow(2, b"two", &second),
+            Err(ChainBreak::Gap { expected: 1, found: 2 })
+        );
+        assert_eq!(chain.follow(1, b"one!", &first), Err(ChainBreak::Altered));
+        assert_eq!(chain.version(), 0, "a refused event leaves the chain where it was");
+        assert_eq!(chain.follow(1, b"one", &first), Ok(()));
+        assert_eq!(chain.follow(2, b"two", &second), Ok(()));
+        assert_eq!(chain.version(), 2);
+    }
+
+    #[test]
+    fn the_global_chain_follows_positions_in_order_and_refuses_a_wrong_hash() {
+        let (a, b) = ([1; 32], [2; 32]);
+        let first = global_hash(&GENESIS_HASH, &a);
+        let second = global_hash(&first, &b);
+        let mut chain = GlobalChain::default();
+        assert_eq!(chain.head(), (0, GENESIS_HASH));
+        assert_eq!(
+            chain.follow(2, &b, &second),
+            Err(ChainBreak::Gap { expected: 1, found: 2 })
+        );
+        assert_eq!(chain.follow(1, &b, &first), Err(ChainBreak::Altered));
+        assert_eq!(chain.follow(1, &a, &first), Ok(()));
+        assert_eq!(chain.follow(2, &b, &second), Ok(()));
+        assert_eq!(chain.head(), (2, second));
+    }
 }

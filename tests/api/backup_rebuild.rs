@@ -308,7 +308,7 @@ async fn an_exported_backup_imports_into_a_new_database_with_identical_views_and
         database: database_args(&restored),
     })
     .await;
-    assert!(again.is_err_and(|e| e.contains("not empty")));
+    assert!(again.is_err_and(|e| e.to_string().contains("not empty")));
     let _ = std::fs::remove_file(file);
 }
 
@@ -355,7 +355,7 @@ async fn a_corrupted_or_truncated_backup_is_refused_with_its_line_and_nothing_is
             database: database_args(&target),
         })
         .await;
-        let error = refused.expect_err(name);
+        let error = refused.expect_err(name).to_string();
         assert!(error.contains(expected), "{name}: {error}");
         assert_nothing_imported(&target).await;
         let _ = std::fs::remove_file(path);
@@ -371,7 +371,8 @@ async fn a_corrupted_or_truncated_backup_is_refused_with_its_line_and_nothing_is
         database: database_args(&target),
     })
     .await
-    .expect_err("cut");
+    .expect_err("cut")
+    .to_string();
     assert!(error.starts_with("line "), "{error}");
     assert_nothing_imported(&target).await;
     let _ = std::fs::remove_file(cut);

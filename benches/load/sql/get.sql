@@ -12,7 +12,7 @@
 -- Deviations from the server's exact statements:
 -- * Statement 1 names the ticket by number, not by id: a random one of the first `tickets` complaints, whose numbers
 --   (CMP-<year>-<counter, at least 6 digits>) pgbench can compute while their UUIDs are unknown to it. It is the
---   statement `tickets::get` issues for `GET /v1/tickets/CMP-...` (TicketRef::Number), an equivalent lookup through
+--   statement `tickets::get` issues for `GET /v1/tickets/CMP-...` (TicketLookup::Number), an equivalent lookup through
 --   a unique index (tickets_number_key instead of tickets_pkey). The year is the current UTC year: a run that
 --   crosses New Year after the tickets were filed finds none (pgbench then fails on `\gset`).
 -- * The one-subject arrays of statements 2 and 3 are built in SQL from the row's subject (ARRAY[...]), the access

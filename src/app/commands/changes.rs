@@ -21,9 +21,9 @@ use crate::domain::fault::{Fault, FaultEvent};
 use crate::domain::link::{self, LinkRelation, LinkTickets};
 use crate::domain::ticket::TicketKind;
 use crate::projections::fold;
-use crate::projections::tickets::{TicketRef, TicketRow};
+use crate::projections::tickets::{TicketLookup, TicketRow};
 use crate::store::idempotency::StoredResponse;
-use crate::store::{self, StoreError, StoredEvent, StreamHead};
+use crate::store::{self, LockMode, StoredEvent, StreamHead};
 
 use super::{
     CommandContext, CommandError, Commands, Outcome, Plan, Precondition, ResponseSubject, StreamWrite, next_number,
@@ -55,7 +55,7 @@ impl Commands {
             .iter()
             .enumerate()
             .map(|(i, r)| {
-                TicketRef::parse(r).ok_or_else(|| CommandError::BadReference {
+                TicketLookup::parse(r).ok_or_else(|| CommandError::BadReference {
                     pointer: format!("/linked_faults/{i}"),
                     detail: format!("{r:?} is neither a ticket id nor a ticket number"),
                 })
@@ -69,10 +69,10 @@ impl Commands {
             for (i, r) in refs.iter().enumerate() {
                 // A fault the drafter may not read is missing, whatever it is.
                 let (row, head) = self.lock_named(tx, ctx, r, &cmd.linked_faults[i]).await?;
-                if row.kind != TicketKind::Fault.as_str() {
+                if row.kind != TicketKind::Fault {
                     return Err(CommandError::BadReference {
                         pointer: format!("/linked_faults/{i}"),
-                        detail: format!("{} is a {}, not a fault", row.number, row.kind),
+                        detail: format!("{} is a {}, not a fault", row.number, row.kind.as_str()),
                     });
                 }
                 let state: Fault = state_of(&row)?;
@@ -86,7 +86,7 @@ impl Commands {
             let events = change::draft(id, &number, cmd, fault_refs, now)?;
             let change = StreamWrite::new::<Change>(id, None, None, events, ctx, now)?;
             let this = change.view()?.clone();
-            let change_ref = crate::domain::link::TicketRef {
+            let change_ref = link::TicketRef {
                 id,
                 number: number.clone(),
                 kind: TicketKind::Change,
@@ -119,7 +119,7 @@ impl Commands {
     pub async fn handle_change(
         &self,
         ctx: &CommandContext,
-        target: &TicketRef,
+        target: &TicketLookup,
         cmd: &ChangeCommand,
         precondition: &Precondition,
         render: impl Fn(&TicketRow) -> StoredResponse,
@@ -147,7 +147,7 @@ impl Commands {
     pub async fn schedule_change(
         &self,
         ctx: &CommandContext,
-        target: &TicketRef,
+        target: &TicketLookup,
         cmd: &ScheduleChange,
         precondition: &Precondition,
         render: impl Fn(&TicketRow) -> StoredResponse,
@@ -185,7 +185,7 @@ impl Commands {
     pub async fn unschedule_change(
         &self,
         ctx: &CommandContext,
-        target: &TicketRef,
+        target: &TicketLookup,
         cmd: &Unschedule,
         precondition: &Precondition,
         render: impl Fn(&TicketRow) -> StoredResponse,
@@ -252,16 +252,12 @@ impl Commands {
 
 /// Takes the freeze-window lock for the rest of the transaction.
 async fn lock_freezes(tx: &Transaction<'_>, exclusive: bool) -> Result<(), CommandError> {
-    let sql = if exclusive {
-        "SELECT pg_advisory_xact_lock($1)"
+    let mode = if exclusive {
+        LockMode::Exclusive
     } else {
-        "SELECT pg_advisory_xact_lock_shared($1)"
+        LockMode::Shared
     };
-    let statement = tx.prepare_cached(sql).await.map_err(StoreError::from)?;
-    tx.execute(&statement, &[&FREEZE_LOCK])
-        .await
-        .map_err(StoreError::from)?;
-    Ok(())
+    Ok(store::lock_for_transaction(tx, FREEZE_LOCK, mode).await?)
 }
 
 async fn freeze_stream(

@@ -13,7 +13,7 @@ use crate::domain::{DomainError, Personal};
 use crate::privacy::crypto::{self, IndexKind};
 use crate::privacy::keys::SubjectKey;
 use crate::privacy::{self, keys, render};
-use crate::projections::tickets::{self, TicketRef, TicketRow};
+use crate::projections::tickets::{self, TicketLookup, TicketRow};
 use crate::store;
 use crate::store::idempotency::StoredResponse;
 
@@ -120,7 +120,7 @@ impl Commands {
     pub async fn handle_complaint(
         &self,
         ctx: &CommandContext,
-        target: &TicketRef,
+        target: &TicketLookup,
         cmd: &ComplaintCommand,
         precondition: &Precondition,
         render: impl Fn(&TicketRow) -> StoredResponse,
@@ -187,7 +187,7 @@ pub(super) async fn reseal_complaint(
         cause,
         reason,
     } = *reseal;
-    let (row, head) = tickets::lock_with_head(tx, &TicketRef::Id(ticket))
+    let (row, head) = tickets::lock_with_head(tx, &TicketLookup::Id(ticket))
         .await?
         .ok_or(CommandError::NotFound)?;
     let state: Complaint = state_of(&row)?;

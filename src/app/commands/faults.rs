@@ -6,7 +6,7 @@ use uuid::Uuid;
 use crate::domain::complaint::{self, Complaint};
 use crate::domain::fault::{self, EscalateComplaint, Fault, FaultCommand, FaultEvent, ReportFault};
 use crate::domain::ticket::TicketKind;
-use crate::projections::tickets::{TicketRef, TicketRow};
+use crate::projections::tickets::{TicketLookup, TicketRow};
 use crate::store::idempotency::StoredResponse;
 
 use super::{CommandContext, CommandError, Commands, Outcome, Plan, Precondition, StreamWrite, next_number, state_of};
@@ -37,7 +37,7 @@ impl Commands {
     pub async fn escalate(
         &self,
         ctx: &CommandContext,
-        target: &TicketRef,
+        target: &TicketLookup,
         cmd: &EscalateComplaint,
         precondition: &Precondition,
         render: impl Fn(&TicketRow) -> StoredResponse,
@@ -72,7 +72,7 @@ impl Commands {
     pub async fn handle_fault(
         &self,
         ctx: &CommandContext,
-        target: &TicketRef,
+        target: &TicketLookup,
         cmd: &FaultCommand,
         precondition: &Precondition,
         render: impl Fn(&TicketRow) -> StoredResponse,
@@ -98,7 +98,7 @@ impl Commands {
                 // A fixed order keeps two such commands from deadlocking.
                 complaints.sort_by_key(|c| c.id);
                 for c in complaints {
-                    let (row, head) = match self.lock_other(tx, &TicketRef::Id(c.id), &c.number).await {
+                    let (row, head) = match self.lock_other(tx, &TicketLookup::Id(c.id), &c.number).await {
                         Err(CommandError::OtherNotFound(_)) => {
                             return Err(CommandError::Corrupt(format!(
                                 "fault {} names a missing complaint {}",

@@ -4,11 +4,9 @@ use crate::app::clock::Clock;
 use crate::domain::change::{Change, ChangeEvent};
 use crate::domain::complaint::{Complaint, ComplaintEvent};
 use crate::domain::fault::{Fault, FaultEvent};
-use crate::domain::link::{
-    self, Link, LinkTickets, TicketLinked, TicketRef as LinkedTicket, TicketUnlinked, UnlinkTickets,
-};
+use crate::domain::link::{self, Link, LinkTickets, TicketLinked, TicketRef, TicketUnlinked, UnlinkTickets};
 use crate::domain::ticket::TicketKind;
-use crate::projections::tickets::{TicketRef, TicketRow};
+use crate::projections::tickets::{TicketLookup, TicketRow};
 use crate::store::StreamHead;
 use crate::store::idempotency::StoredResponse;
 
@@ -31,21 +29,15 @@ enum State {
 
 impl Linkable {
     fn new(row: TicketRow, head: StreamHead) -> Result<Linkable, CommandError> {
-        let state = match TicketKind::parse(&row.kind) {
-            Some(TicketKind::Complaint) => State::Complaint(state_of(&row)?),
-            Some(TicketKind::Fault) => State::Fault(state_of(&row)?),
-            Some(TicketKind::Change) => State::Change(state_of(&row)?),
-            None => {
-                return Err(CommandError::Corrupt(format!(
-                    "ticket {} has kind {:?}",
-                    row.id, row.kind
-                )));
-            }
+        let state = match row.kind {
+            TicketKind::Complaint => State::Complaint(state_of(&row)?),
+            TicketKind::Fault => State::Fault(state_of(&row)?),
+            TicketKind::Change => State::Change(state_of(&row)?),
         };
         Ok(Linkable { row, head, state })
     }
 
-    fn reference(&self) -> LinkedTicket {
+    fn reference(&self) -> TicketRef {
         match &self.state {
             State::Complaint(c) => c.ticket_ref(),
             State::Fault(f) => f.ticket_ref(),
@@ -117,20 +109,17 @@ impl Commands {
     pub async fn link(
         &self,
         ctx: &CommandContext,
-        target: &TicketRef,
+        target: &TicketLookup,
         cmd: &LinkCommand,
         precondition: &Precondition,
         render: impl Fn(&TicketRow) -> StoredResponse,
     ) -> Result<Outcome, CommandError> {
         let named = cmd.target();
-        let other_ref = TicketRef::parse(named).ok_or_else(|| CommandError::OtherNotFound(named.to_owned()))?;
+        let other_ref = TicketLookup::parse(named).ok_or_else(|| CommandError::OtherNotFound(named.to_owned()))?;
         let retry = matches!(precondition, Precondition::Commutes);
         self.execute(ctx, retry, render, async |tx| {
             let (this_row, this_head) = lock_target(tx, &ctx.reader, target, None).await?;
-            let readable = this_row
-                .ticket_kind()
-                .is_some_and(|kind| ctx.reader.may_read(kind, this_row.complaint_linked));
-            if !readable {
+            if !ctx.reader.may_read(this_row.kind, this_row.complaint_linked) {
                 return Err(CommandError::NotFound);
             }
             self.check_precondition(precondition, &this_row)?;

@@ -32,7 +32,7 @@ use crate::domain::ticket::TicketKind;
 use crate::domain::{Actor, DomainError, Role};
 use crate::privacy::{Privacy, PrivacyError};
 use crate::projections::fold::{self, Projected};
-use crate::projections::tickets::{self, TicketRef, TicketRow};
+use crate::projections::tickets::{self, TicketLookup, TicketRow};
 use crate::store::idempotency::{self, StoredResponse};
 use crate::store::sequencer::AppendSignal;
 use crate::store::{self, Metadata, NewEvent, StoreError, StoredEvent, StreamHead};
@@ -354,7 +354,7 @@ impl Commands {
         &self,
         tx: &Transaction<'_>,
         ctx: &CommandContext,
-        target: &TicketRef,
+        target: &TicketLookup,
         precondition: &Precondition,
     ) -> Result<Locked<A>, CommandError> {
         let (row, head) = lock_target(tx, &ctx.reader, target, Some(A::KIND)).await?;
@@ -370,14 +370,11 @@ impl Commands {
         &self,
         tx: &Transaction<'_>,
         ctx: &CommandContext,
-        target: &TicketRef,
+        target: &TicketLookup,
         named: &str,
     ) -> Result<(TicketRow, StreamHead), CommandError> {
         let (row, head) = self.lock_other(tx, target, named).await?;
-        let readable = row
-            .ticket_kind()
-            .is_some_and(|kind| ctx.reader.may_read(kind, row.complaint_linked));
-        if !readable {
+        if !ctx.reader.may_read(row.kind, row.complaint_linked) {
             return Err(CommandError::OtherNotFound(named.to_owned()));
         }
         Ok((row, head))
@@ -389,7 +386,7 @@ impl Commands {
     async fn lock_other(
         &self,
         tx: &Transaction<'_>,
-        target: &TicketRef,
+        target: &TicketLookup,
         named: &str,
     ) -> Result<(TicketRow, StreamHead), CommandError> {
         tickets::lock_with_head(tx, target)
@@ -435,20 +432,17 @@ async fn next_number(
 async fn lock_target(
     tx: &Transaction<'_>,
     reader: &Reader,
-    target: &TicketRef,
+    target: &TicketLookup,
     kind: Option<TicketKind>,
 ) -> Result<(TicketRow, StreamHead), CommandError> {
     let (row, head) = tickets::lock_with_head(tx, target)
         .await?
         .ok_or(CommandError::NotFound)?;
-    let may_act = row
-        .ticket_kind()
-        .is_some_and(|k| reader.may_act_on(k, row.complaint_linked, row.created_by()));
-    if !may_act {
+    if !reader.may_act_on(row.kind, row.complaint_linked, row.created_by()) {
         return Err(CommandError::NotFound);
     }
     if let Some(kind) = kind
-        && row.kind != kind.as_str()
+        && row.kind != kind
     {
         return Err(CommandError::WrongKind {
             expected: kind.as_str(),

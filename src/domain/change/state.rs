@@ -79,6 +79,11 @@ impl ChangeStatus {
             ChangeStatus::Closed => "closed",
         }
     }
+
+    /// The status of that JSON spelling.
+    pub fn parse(s: &str) -> Option<ChangeStatus> {
+        ChangeStatus::ALL.into_iter().find(|status| status.as_str() == s)
+    }
 }
 
 /// The change's current plan.

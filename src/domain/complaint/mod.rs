@@ -49,6 +49,31 @@ pub enum Channel {
     InPerson,
 }
 
+impl Channel {
+    pub const ALL: [Channel; 5] = [
+        Channel::Phone,
+        Channel::Email,
+        Channel::Web,
+        Channel::Chat,
+        Channel::InPerson,
+    ];
+
+    /// The JSON spelling, also stored in the `tickets` view.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Phone => "phone",
+            Channel::Email => "email",
+            Channel::Web => "web",
+            Channel::Chat => "chat",
+            Channel::InPerson => "in_person",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
 /// Urgency of a complaint, `P1` being the most urgent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 pub enum Priority {
@@ -56,6 +81,24 @@ pub enum Priority {
     P2,
     P3,
     P4,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 4] = [Priority::P1, Priority::P2, Priority::P3, Priority::P4];
+
+    /// The JSON spelling, also stored in the `tickets` view.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::P1 => "P1",
+            Priority::P2 => "P2",
+            Priority::P3 => "P3",
+            Priority::P4 => "P4",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Priority> {
+        Priority::ALL.into_iter().find(|p| p.as_str() == s)
+    }
 }
 
 /// The person who complained, as a command gives them. Every field is

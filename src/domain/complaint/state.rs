@@ -51,6 +51,11 @@ impl ComplaintStatus {
             ComplaintStatus::Closed => "closed",
         }
     }
+
+    /// The status of that JSON spelling.
+    pub fn parse(s: &str) -> Option<ComplaintStatus> {
+        ComplaintStatus::ALL.into_iter().find(|status| status.as_str() == s)
+    }
 }
 
 /// A note or a progress update, in the order they were added.

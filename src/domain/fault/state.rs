@@ -52,6 +52,11 @@ impl FaultStatus {
             FaultStatus::Closed => "closed",
         }
     }
+
+    /// The status of that JSON spelling.
+    pub fn parse(s: &str) -> Option<FaultStatus> {
+        FaultStatus::ALL.into_iter().find(|status| status.as_str() == s)
+    }
 }
 
 /// The evaluator's latest assessment of the fault.
