@@ -2,10 +2,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use opsledger::app::config::{Cli, Command, LogFormat, SubjectsCommand};
-use opsledger::app::{auth_config, database, maintenance, server::Application, telemetry};
 use opsledger::domain::Role;
 use opsledger::http::auth::{DevToken, mint_dev_token};
+use opsledger::infra::database;
+use opsledger::startup::config::{Cli, Command, LogFormat, SubjectsCommand};
+use opsledger::startup::{auth_config, maintenance, server::Application, telemetry};
 
 /// See docs/performance.md: the allocator is a measured choice.
 #[global_allocator]
@@ -53,12 +54,16 @@ fn main() -> ExitCode {
             Ok(())
         }),
         Command::Export(args) => run_blocking(async move {
-            let report = opsledger::app::backup::export(&args).await.map_err(|e| e.to_string())?;
+            let report = opsledger::startup::backup::export(&args)
+                .await
+                .map_err(|e| e.to_string())?;
             println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
             Ok(())
         }),
         Command::Import(args) => run_blocking(async move {
-            let report = opsledger::app::backup::import(&args).await.map_err(|e| e.to_string())?;
+            let report = opsledger::startup::backup::import(&args)
+                .await
+                .map_err(|e| e.to_string())?;
             println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
             Ok(())
         }),
@@ -91,7 +96,7 @@ fn run_blocking(work: impl std::future::Future<Output = Result<(), String>>) -> 
         .block_on(work)
 }
 
-fn token(args: &opsledger::app::config::TokenArgs) -> Result<(), String> {
+fn token(args: &opsledger::startup::config::TokenArgs) -> Result<(), String> {
     let roles = args
         .roles
         .iter()

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use opsledger::app::embedded_pg::EmbeddedPostgres;
+use opsledger::infra::embedded_pg::EmbeddedPostgres;
 use opsledger::store::sequencer::LEADER_LOCK;
 use serde_json::Value;
 

@@ -29,10 +29,10 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use hdrhistogram::Histogram;
-use opsledger::app::config::{AuthArgs, DatabaseArgs, LogFormat, MasterKeyArgs, ServeArgs};
-use opsledger::app::server::Application;
 use opsledger::domain::Role;
 use opsledger::http::auth::{DevToken, mint_dev_token};
+use opsledger::startup::config::{AuthArgs, DatabaseArgs, LogFormat, MasterKeyArgs, ServeArgs};
+use opsledger::startup::server::Application;
 use serde_json::{Value, json};
 
 const SECRET: &str = "bench-secret-bench-secret-bench-secret!!";
@@ -111,7 +111,7 @@ fn url_of(config: &tokio_postgres::Config, role: Option<&str>) -> String {
 struct Database {
     admin: tokio_postgres::Config,
     name: String,
-    _embedded: Option<opsledger::app::embedded_pg::EmbeddedPostgres>,
+    _embedded: Option<opsledger::infra::embedded_pg::EmbeddedPostgres>,
 }
 
 async fn connect(config: &tokio_postgres::Config) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
@@ -135,11 +135,11 @@ async fn database(args: &Args) -> Database {
             if connect(&local).await.is_ok() {
                 (local, None)
             } else {
-                let dir = opsledger::app::embedded_pg::EmbeddedPostgres::reachable_dir(
+                let dir = opsledger::infra::embedded_pg::EmbeddedPostgres::reachable_dir(
                     &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-pg"),
                 )
                 .expect("a place for the cluster");
-                let pg = opsledger::app::embedded_pg::EmbeddedPostgres::start(&dir)
+                let pg = opsledger::infra::embedded_pg::EmbeddedPostgres::start(&dir)
                     .await
                     .expect("embedded PostgreSQL");
                 (pg.superuser_config("postgres"), Some(pg))

@@ -78,7 +78,7 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
     }
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(crate::app::metrics::render()))
+        .body(crate::startup::metrics::render()))
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -282,6 +282,92 @@ pub async fn verify_log(client: &Client) -> Result<LogVerdict, StoreError> {
     })
 }
 
+/// The result of recomputing every chain.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct VerifyReport {
+    /// True when every per-stream chain and the global chain recompute.
+    pub ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub streams: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<u64>,
+    /// The last position of the global log, and its global hash (hex).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub head_position: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub head_hash: Option<String>,
+    /// Committed events still waiting for a position.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queued: Option<i64>,
+    /// Where the data first stops matching: a global position, and/or a stream and version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The full verification, as `opsledger verify` runs it.
+pub async fn verify_all(client: &tokio_postgres::Client) -> Result<VerifyReport, StoreError> {
+    let empty = VerifyReport {
+        ok: false,
+        streams: None,
+        events: None,
+        head_position: None,
+        head_hash: None,
+        queued: None,
+        position: None,
+        stream: None,
+        version: None,
+        reason: None,
+    };
+    let (streams, events) = match verify_streams(client).await? {
+        Verdict::Intact { streams, events } => (streams, events),
+        Verdict::Broken {
+            stream,
+            version,
+            reason,
+        } => {
+            return Ok(VerifyReport {
+                stream: Some(stream),
+                version: Some(version),
+                reason: Some(reason),
+                ..empty
+            });
+        }
+    };
+    match verify_log(client).await? {
+        LogVerdict::Intact {
+            head_position,
+            head_hash,
+            queued,
+        } => Ok(VerifyReport {
+            ok: true,
+            streams: Some(streams),
+            events: Some(events),
+            head_position: Some(head_position),
+            head_hash: Some(hex::encode(head_hash)),
+            queued: Some(queued),
+            ..empty
+        }),
+        LogVerdict::Broken {
+            position,
+            stream,
+            version,
+            reason,
+        } => Ok(VerifyReport {
+            position: Some(position),
+            stream,
+            version,
+            reason: Some(reason),
+            ..empty
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

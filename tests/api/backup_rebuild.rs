@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use crate::helpers::postgres::TestDatabase;
 use crate::helpers::*;
-use opsledger::app::backup;
-use opsledger::app::config::{ExportArgs, ImportArgs};
 use opsledger::projections::rebuild;
+use opsledger::startup::backup;
+use opsledger::startup::config::{ExportArgs, ImportArgs};
 use serde_json::{Value, json};
 
 /// Complaints in several states, an escalated and resolved fault, a link,
@@ -265,7 +265,7 @@ async fn an_exported_backup_imports_into_a_new_database_with_identical_views_and
         .await
         .expect("head");
     assert_eq!((row.get::<_, i64>(0), row.get::<_, String>(1)), (position, head));
-    let verified = opsledger::http::audit::verify_all(&client).await.expect("verify");
+    let verified = opsledger::store::verify::verify_all(&client).await.expect("verify");
     assert!(verified.ok, "{:?}", verified.reason);
 
     // A server on the restored database serves the same tickets, personal

@@ -484,14 +484,14 @@ async fn idempotency_keys_are_honoured_for_the_retention_period_then_pruned() {
 
     // Pruned as the server's role, which may delete these rows and no others.
     let config: tokio_postgres::Config = url_of(&app.db.admin, Some("opsledger_app")).parse().expect("url");
-    let pool = opsledger::app::database::pool(config, 1).expect("pool");
+    let pool = opsledger::infra::database::pool(config, 1).expect("pool");
     let retention = std::time::Duration::from_secs(24 * 3600);
-    let pruned = opsledger::app::retention::prune_idempotency(&pool, retention)
+    let pruned = opsledger::startup::retention::prune_idempotency(&pool, retention)
         .await
         .expect("prune");
     assert_eq!(pruned, 1);
     assert_eq!(
-        opsledger::app::retention::prune_idempotency(&pool, retention)
+        opsledger::startup::retention::prune_idempotency(&pool, retention)
             .await
             .expect("prune"),
         0,

@@ -9,9 +9,9 @@ use std::path::PathBuf;
 
 use crate::helpers::postgres::TestDatabase;
 use crate::helpers::*;
-use opsledger::app::config::{ImportArgs, MasterKeyArgs, RepairArgs, StrongIdentifier, StrongIdentifierArgs};
-use opsledger::app::{backup, maintenance};
 use opsledger::domain::Role;
+use opsledger::startup::config::{ImportArgs, MasterKeyArgs, RepairArgs, StrongIdentifier, StrongIdentifierArgs};
+use opsledger::startup::{backup, maintenance};
 use opsledger::store::verify::{Verdict, verify_streams};
 use serde_json::{Value, json};
 use uuid::Uuid;

@@ -70,7 +70,7 @@ async fn serve_without_a_database_url_runs_on_its_own_postgres_and_stops_cleanly
     };
     wait_ready(&base, &mut server).await;
     // Under the data dir, unless the PostgreSQL OS user cannot reach it.
-    let cluster = opsledger::app::embedded_pg::EmbeddedPostgres::reachable_dir(&data.join("postgres")).expect("dir");
+    let cluster = opsledger::infra::embedded_pg::EmbeddedPostgres::reachable_dir(&data.join("postgres")).expect("dir");
     assert!(
         cluster.join("PG_VERSION").exists(),
         "a cluster at {}",

@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::helpers::postgres;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use opsledger::app::embedded_pg::EmbeddedPostgres;
+use opsledger::infra::embedded_pg::EmbeddedPostgres;
 use tokio_postgres::{Client, NoTls};
 
 /// A temp dir the server's OS user can use: when the tests run as root the

@@ -4,7 +4,7 @@
 use crate::helpers::{migrated, test_events, test_metadata};
 use chrono::Utc;
 use deadpool_postgres::Pool;
-use opsledger::app::database;
+use opsledger::infra::database;
 use opsledger::store::{self, StoreError, StreamHead, chain_hash};
 use uuid::Uuid;
 

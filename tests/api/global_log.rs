@@ -15,7 +15,7 @@ use crate::helpers::{
     TestApp, agent, auditor, sample_complaint, spawn_app, start_server, test_events, test_metadata, url_of,
 };
 use chrono::Utc;
-use opsledger::app::database;
+use opsledger::infra::database;
 use opsledger::store::canonical::to_canonical_bytes;
 use opsledger::store::sequencer::{LEADER_LOCK, global_hash, sequence_batch};
 use opsledger::store::verify::{LogVerdict, Verdict, verify_log, verify_streams};

@@ -12,11 +12,11 @@ use std::path::PathBuf;
 
 use chrono::{Duration, Utc};
 use deadpool_postgres::Pool;
-use opsledger::app::config::{AuthArgs, DatabaseArgs, LogFormat, MasterKeyArgs, ServeArgs};
-use opsledger::app::database;
-use opsledger::app::server::Application;
 use opsledger::domain::Role;
 use opsledger::http::auth::{DevToken, mint_dev_token};
+use opsledger::infra::database;
+use opsledger::startup::config::{AuthArgs, DatabaseArgs, LogFormat, MasterKeyArgs, ServeArgs};
+use opsledger::startup::server::Application;
 use postgres::TestDatabase;
 use serde_json::{Value, json};
 

@@ -153,7 +153,7 @@ async fn a_short_metrics_token_stops_the_server_from_starting() {
     let db = crate::helpers::postgres::TestDatabase::create().await;
     let mut args = serve_args(&db);
     args.metrics_token_file = Some(file);
-    let error = opsledger::app::server::Application::build(args)
+    let error = opsledger::startup::server::Application::build(args)
         .await
         .err()
         .expect("refused");

@@ -9,7 +9,7 @@ use crate::helpers::postgres::TestDatabase;
 use crate::helpers::{free_port, migrated};
 use chrono::Utc;
 use deadpool_postgres::Pool;
-use opsledger::app::database;
+use opsledger::infra::database;
 use opsledger::privacy::access_log::{AccessLog, AccessQuery, AccessRecord, query};
 use opsledger::store::StoreError;
 use uuid::Uuid;

@@ -13,7 +13,7 @@
 use crate::helpers::*;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use opsledger::app::config::RotateEtagKeyArgs;
+use opsledger::startup::config::RotateEtagKeyArgs;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -150,7 +150,7 @@ async fn rotating_the_etag_key_makes_every_tag_stale_once() {
     // Under the wrong master key the new key would open on no server.
     let mut wrong = serve_args(&app.db);
     wrong.master.master_key = Some("1f".repeat(32));
-    let refused = opsledger::app::maintenance::rotate_etag_key(&RotateEtagKeyArgs {
+    let refused = opsledger::startup::maintenance::rotate_etag_key(&RotateEtagKeyArgs {
         database: wrong.database,
         master: wrong.master,
     })
@@ -158,7 +158,7 @@ async fn rotating_the_etag_key_makes_every_tag_stale_once() {
     assert!(refused.is_err(), "{refused:?}");
 
     let args = serve_args(&app.db);
-    opsledger::app::maintenance::rotate_etag_key(&RotateEtagKeyArgs {
+    opsledger::startup::maintenance::rotate_etag_key(&RotateEtagKeyArgs {
         database: args.database,
         master: args.master,
     })

@@ -39,7 +39,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use opsledger::app::embedded_pg::EmbeddedPostgres;
+use opsledger::infra::embedded_pg::EmbeddedPostgres;
 use tokio::sync::OnceCell;
 use tokio_postgres::config::Host;
 use tokio_postgres::{Client, Config, NoTls};

@@ -20,12 +20,12 @@ use crate::store::sequencer::{AppendSignal, Sequencer};
 use tokio::sync::watch;
 
 use super::auth_config;
-use super::clock::{SharedClock, SystemClock};
-use super::commands::Commands;
 use super::config::ServeArgs;
-use super::database::{self, Database};
-use super::etag::EtagKey;
-use super::subjects::Subjects;
+use crate::app::clock::{SharedClock, SystemClock};
+use crate::app::commands::Commands;
+use crate::app::etag::EtagKey;
+use crate::app::subjects::Subjects;
+use crate::infra::database::{self, Database};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {

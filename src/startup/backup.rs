@@ -39,8 +39,8 @@ use crate::store::verify::{ChainBreak, GlobalChain, StreamChain};
 use crate::store::{self, DumpedEvent, Envelope, GENESIS_HASH, LogEntry, RestoredEvent, StoreError, StoredEvent};
 
 use super::config::{ExportArgs, ImportArgs};
-use super::database::{self, DatabaseError};
 use super::maintenance::progress_bar;
+use crate::infra::database::{self, DatabaseError};
 
 const FORMAT: &str = "opsledger-backup";
 const FORMAT_VERSION: u32 = 1;

@@ -9,8 +9,8 @@ use tokio_postgres::NoTls;
 
 use crate::store;
 
-use super::config::DatabaseArgs;
 use super::embedded_pg::{EmbeddedPgError, EmbeddedPostgres};
+use crate::startup::config::DatabaseArgs;
 
 /// The login role the embedded default creates to own the schema.
 const EMBEDDED_OWNER: &str = "opsledger_owner";

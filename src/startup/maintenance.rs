@@ -1,13 +1,14 @@
 //! The maintenance commands: `verify`, `checkpoint`, `rebuild`,
 //! `rotate-master-key`, `rotate-etag-key` and `subjects repair`.
 
-use crate::http::audit::{VerifyReport, verify_all};
 use crate::privacy::keys;
+use crate::store::verify::{VerifyReport, verify_all};
 use crate::store::{checkpoint, log};
 
-use super::commands::{CommandContext, Commands, RepairReport};
 use super::config::{CheckpointArgs, DatabaseArgs, RepairArgs, RotateArgs, RotateEtagKeyArgs, VerifyArgs};
-use super::{database, master_key};
+use super::master_key;
+use crate::app::commands::{CommandContext, Commands, RepairReport};
+use crate::infra::database;
 
 fn read(path: &std::path::Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
@@ -116,14 +117,14 @@ pub async fn repair_subjects(args: &RepairArgs) -> Result<RepairReport, String> 
         let key = keys::system_key(&client, privacy.master(), keys::SystemKey::Etag)
             .await
             .map_err(|e| e.to_string())?;
-        super::etag::EtagKey::new(&key).map_err(|e| e.to_string())?
+        crate::app::etag::EtagKey::new(&key).map_err(|e| e.to_string())?
     };
     let commands = Commands::new(
         pool,
         std::sync::Arc::new(privacy),
         Default::default(),
         etag_key,
-        super::clock::SystemClock::shared(),
+        crate::app::clock::SystemClock::shared(),
     );
     let request = uuid::Uuid::now_v7().to_string();
     let actor = crate::domain::Actor {
