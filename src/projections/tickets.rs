@@ -321,6 +321,28 @@ pub async fn next_number(client: &impl GenericClient, kind: TicketKind) -> Resul
     Ok(counter.unsigned_abs())
 }
 
+/// Moves each kind's number sequence past the highest number its tickets
+/// hold, so tickets filed after an import never take a restored number.
+/// Numbers read `KIND-YEAR-COUNTER`; the counter runs across years.
+pub async fn advance_numbers(client: &impl tokio_postgres::GenericClient) -> Result<(), StoreError> {
+    for (kind, sequence) in [
+        (TicketKind::Complaint, "ticket_number_complaint"),
+        (TicketKind::Fault, "ticket_number_fault"),
+        (TicketKind::Change, "ticket_number_change"),
+    ] {
+        client
+            .execute(
+                &format!(
+                    "SELECT setval('{sequence}', max(split_part(number, '-', 3)::bigint))
+                     FROM tickets WHERE kind = $1 HAVING count(*) > 0"
+                ),
+                &[&kind.as_str()],
+            )
+            .await?;
+    }
+    Ok(())
+}
+
 /// Changes whose window overlaps `[from, to)`, earliest first.
 pub async fn change_calendar(
     client: &impl GenericClient,

@@ -497,6 +497,7 @@ pub async fn import(args: &ImportArgs) -> Result<ImportReport, BackupError> {
         });
     }
     report.tickets = rebuild::fold_into_empty(&tx).await?;
+    tickets::advance_numbers(&tx).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(report)
 }

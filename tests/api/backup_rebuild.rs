@@ -300,6 +300,30 @@ async fn an_exported_backup_imports_into_a_new_database_with_identical_views_and
         in_clear >= 4,
         "complainants read in clear from the restored keys: {in_clear}"
     );
+    // New tickets on the restored server take numbers after the restored
+    // ones: the import advanced the number sequences.
+    for (path, body, token) in [
+        ("/v1/complaints", sample_complaint(), agent()),
+        (
+            "/v1/faults",
+            json!({"title": "t", "description": "d", "affected_service": "svc", "detected_by": "staff"}),
+            engineer("eng-1"),
+        ),
+    ] {
+        let response = http
+            .post(format!("{base}{path}"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 201, "{path} on the restored server");
+        let number = response.json::<Value>().await.expect("json")["number"].clone();
+        assert!(
+            !before.iter().any(|row| row.contains(number.as_str().unwrap_or("?"))),
+            "{number} was restored already"
+        );
+    }
     handle.stop(true).await;
 
     // Importing twice is refused: the database is no longer empty.
