@@ -75,6 +75,27 @@ impl Subjects {
     ) -> Result<Erasure, CommandError> {
         // Refuse a malformed request before touching anything.
         subject::erase(subject, cmd, false)?;
+        // Scrubbing locks the subject's tickets in view order; a command on
+        // two of them (a link) may lock them the other way round, and
+        // PostgreSQL then aborts one of the two: try again, as commands do.
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self.erase_once(ctx, subject, cmd).await {
+                Err(CommandError::Store(StoreError::Deadlock)) if tries < 3 => {
+                    metrics::counter!("opsledger_concurrency_conflicts_total", "kind" => "deadlock").increment(1);
+                }
+                done => return done,
+            }
+        }
+    }
+
+    async fn erase_once(
+        &self,
+        ctx: &CommandContext,
+        subject: Uuid,
+        cmd: &EraseSubject,
+    ) -> Result<Erasure, CommandError> {
         let mut client = self.pool.get().await.map_err(StoreError::from)?;
         let tx = client.transaction().await.map_err(StoreError::from)?;
         keys::lock_subject_keys(&tx, self.privacy.master(), &[subject]).await?;

@@ -21,7 +21,7 @@ use crate::domain::fault::{Fault, FaultEvent};
 use crate::domain::link::{self, LinkRelation, LinkTickets};
 use crate::domain::ticket::TicketKind;
 use crate::projections::fold;
-use crate::projections::tickets::{TicketLookup, TicketRow};
+use crate::projections::tickets::{self, TicketLookup, TicketRow};
 use crate::store::idempotency::StoredResponse;
 use crate::store::{self, LockMode, StoredEvent, StreamHead};
 
@@ -63,12 +63,23 @@ impl Commands {
             .collect::<Result<Vec<_>, _>>()?;
         self.execute(ctx, false, render, async |tx| {
             let now = self.now_after(None);
-            // Lock the faults in a fixed order, so two drafts naming the same
-            // faults cannot deadlock.
-            let mut faults = Vec::with_capacity(refs.len());
+            // Lock the faults in a fixed order (by id), so two drafts naming
+            // the same faults cannot deadlock; the draft keeps the client's order.
+            let mut order = Vec::with_capacity(refs.len());
             for (i, r) in refs.iter().enumerate() {
+                let id = tickets::identify(tx, r).await?.map(|t| t.id);
+                order.push((id, i));
+            }
+            order.sort();
+            let mut locked = Vec::with_capacity(refs.len());
+            for (_, i) in order {
                 // A fault the drafter may not read is missing, whatever it is.
-                let (row, head) = self.lock_named(tx, ctx, r, &cmd.linked_faults[i]).await?;
+                let (row, head) = self.lock_named(tx, ctx, &refs[i], &cmd.linked_faults[i]).await?;
+                locked.push((i, row, head));
+            }
+            locked.sort_by_key(|(i, _, _)| *i);
+            let mut faults = Vec::with_capacity(refs.len());
+            for (i, row, head) in locked {
                 if row.kind != TicketKind::Fault {
                     return Err(CommandError::BadReference {
                         pointer: format!("/linked_faults/{i}"),
