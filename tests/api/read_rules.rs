@@ -459,19 +459,65 @@ async fn every_command_door_refuses_what_the_matrix_refuses_and_hides_what_the_c
                 }
                 checked += 1;
             }
-            // The direct read agrees with the matrix too.
-            let read = app
-                .get(&format!("/v1/tickets/{}", target.id), &token)
-                .await
-                .status()
-                .as_u16();
+            // Every read of the ticket agrees with the matrix too: the view,
+            // an as-of view and the history.
             let readable = reader.may_read(target.kind, linked(&app, &target.id).await);
             let expected = match (caller.may(Permission::TicketRead) || readable, readable) {
                 (false, _) => 403,
                 (true, true) => 200,
                 (true, false) => 404,
             };
-            assert_eq!(read, expected, "{} reads the {}", caller.name, target.name);
+            for path in [
+                format!("/v1/tickets/{}", target.id),
+                format!("/v1/tickets/{}?version=1", target.id),
+                format!("/v1/tickets/{}/history", target.id),
+            ] {
+                let read = app.get(&path, &token).await;
+                let status = read.status().as_u16();
+                let text = read.text().await.unwrap_or_default();
+                assert_eq!(status, expected, "{} reads {path}: {text}", caller.name);
+            }
+        }
+        // The doors that create a ticket: what the matrix allows, answered
+        // with the view only to a caller who may read it.
+        for (path, permission, kind, body) in [
+            (
+                "/v1/complaints",
+                Permission::ComplaintFile,
+                TicketKind::Complaint,
+                sample_complaint(),
+            ),
+            (
+                "/v1/faults",
+                Permission::FaultReport,
+                TicketKind::Fault,
+                json!({"title": "t", "description": "d", "affected_service": "svc", "detected_by": "staff"}),
+            ),
+            (
+                "/v1/changes",
+                Permission::ChangeRequest,
+                TicketKind::Change,
+                json!({"title": "t", "description": "d", "affected_services": ["svc"],
+                       "maintenance_type": "adaptive", "change_type": "normal"}),
+            ),
+        ] {
+            let before = app.count_events().await;
+            let r = app.post(path, &token, &body).await;
+            let status = r.status().as_u16();
+            let answer: Value = r.json().await.unwrap_or(Value::Null);
+            if caller.may(permission) {
+                assert_eq!(status, 201, "{} POST {path}: {answer}", caller.name);
+                let view = answer.get("title").is_some();
+                assert_eq!(
+                    view,
+                    reader.may_read(kind, false),
+                    "{} POST {path}: {answer}",
+                    caller.name
+                );
+            } else {
+                assert_eq!(status, 403, "{} POST {path}: {answer}", caller.name);
+                assert_eq!(app.count_events().await, before, "nothing was written");
+            }
         }
     }
     assert_eq!(checked, CALLERS.len() * targets.len() * DOORS.len());
