@@ -15,7 +15,7 @@ use crate::projections::tickets::{self, TicketRow};
 use crate::store::sequencer::AppendSignal;
 use crate::store::{self, NewEvent, StoreError, StoredEvent, idempotency};
 
-use super::commands::{CommandContext, CommandError, metadata};
+use super::commands::{CommandContext, CommandError, metadata, missing_subject};
 
 /// What an erasure did.
 #[derive(Debug, Clone)]
@@ -101,15 +101,12 @@ impl Subjects {
         keys::lock_subject_keys(&tx, self.privacy.master(), &[subject]).await?;
         let had_key = keys::shred(&tx, subject).await?;
         if !had_key {
-            return Err(match keys::gone(&tx, &[subject]).await?.remove(&subject) {
-                None => CommandError::NoSubject(subject),
-                Some(Gone::Erased) => CommandError::Domain(crate::domain::DomainError::RuleViolated(
-                    "this subject's personal data has already been erased".into(),
-                )),
-                Some(gone) => CommandError::SubjectGone {
-                    subject,
-                    marker: gone.marker(),
-                },
+            return Err(match missing_subject(&tx, subject).await? {
+                // Erased once already: the domain's refusal says so.
+                CommandError::SubjectGone {
+                    marker: render::ERASED, ..
+                } => subject::erased_already().into(),
+                other => other,
             });
         }
         let events = subject::erase(subject, cmd, false)?;
@@ -118,9 +115,7 @@ impl Subjects {
         let sealed = store::seal(subject, None, new_events, &metadata(ctx), now)?;
         store::insert(&tx, &sealed).await.map_err(|e| match e {
             // A concurrent erasure of the same subject committed first.
-            StoreError::VersionConflict => CommandError::Domain(crate::domain::DomainError::RuleViolated(
-                "this subject's personal data has already been erased".into(),
-            )),
+            StoreError::VersionConflict => subject::erased_already().into(),
             other => CommandError::Store(other),
         })?;
         let mut tickets_scrubbed = 0;

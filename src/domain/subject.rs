@@ -152,6 +152,11 @@ impl super::DomainEvent for SubjectEvent {
     }
 }
 
+/// The refusal of a second erasure of one subject.
+pub fn erased_already() -> DomainError {
+    DomainError::RuleViolated("this subject's personal data has already been erased".into())
+}
+
 /// Decides an erasure. A subject is erased once; asking again is refused
 /// so that the log records each erasure exactly once.
 pub fn erase(subject: Uuid, cmd: &EraseSubject, already_erased: bool) -> Result<Vec<SubjectEvent>, DomainError> {
@@ -159,9 +164,7 @@ pub fn erase(subject: Uuid, cmd: &EraseSubject, already_erased: bool) -> Result<
     text::check(&mut v, "/reason", &cmd.reason, LONG_TEXT);
     v.finish()?;
     if already_erased {
-        return Err(DomainError::RuleViolated(
-            "this subject's personal data has already been erased".into(),
-        ));
+        return Err(erased_already());
     }
     Ok(vec![SubjectEvent::Erased(SubjectErased {
         subject,

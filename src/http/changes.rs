@@ -17,7 +17,7 @@ use crate::domain::change::{
 use crate::domain::permissions::Permission;
 use crate::domain::{FieldError, Validator, zoned};
 use crate::projections::tickets;
-use crate::store::{self, idempotency::StoredResponse};
+use crate::store;
 
 use super::AppState;
 use super::auth::Principal;
@@ -25,7 +25,9 @@ use super::body;
 use super::error::{ApiError, Problem};
 use super::query::Query;
 use super::request::command_context;
-use super::tickets::{PRIVATE, Shape, TicketDoc, respond, run_on_ticket, send_outcome, stored_response};
+use super::tickets::{
+    PRIVATE, TicketDoc, document_response, run_on_ticket, send_document, send_outcome, stored_response,
+};
 
 /// Draft a change request.
 ///
@@ -272,33 +274,6 @@ pub async fn unschedule(
     .await
 }
 
-/// The stored form of a freeze-window response.
-fn freeze_response(window: &FreezeWindow, status: StatusCode) -> StoredResponse {
-    StoredResponse {
-        status: status.as_u16(),
-        location: None,
-        etag: None,
-        body: serde_json::to_vec(window).unwrap_or_default(),
-    }
-}
-
-async fn send_freeze(
-    req: &HttpRequest,
-    principal: &Principal,
-    state: &AppState,
-    outcome: crate::app::commands::Outcome<FreezeWindow>,
-    status: StatusCode,
-) -> Result<HttpResponse, ApiError> {
-    match outcome {
-        crate::app::commands::Outcome::Done(window) => Ok(HttpResponse::build(status)
-            .insert_header((header::CACHE_CONTROL, PRIVATE))
-            .json(window)),
-        crate::app::commands::Outcome::Replayed(stored) => {
-            respond(req, principal, state, stored, true, Shape::View).await
-        }
-    }
-}
-
 /// Declare a freeze window: no change may be scheduled into it on the
 /// service (or on any service, when `service` is left out), except
 /// emergency changes.
@@ -331,9 +306,9 @@ pub async fn declare_freeze(
     principal.require(Permission::FreezeManage)?;
     let body = body::read::<DeclareFreeze>(&req, payload).await?;
     let ctx = command_context(&req, &principal, &body.raw)?;
-    let render = |w: &FreezeWindow| freeze_response(w, StatusCode::CREATED);
+    let render = |w: &FreezeWindow| document_response(w, StatusCode::CREATED);
     let outcome = state.commands.declare_freeze(&ctx, &body.value, render).await?;
-    send_freeze(&req, &principal, &state, outcome, StatusCode::CREATED).await
+    send_document(&req, &principal, &state, outcome, StatusCode::CREATED).await
 }
 
 /// Lift a freeze window; it stays in the history and on the calendar, marked lifted.
@@ -369,9 +344,9 @@ pub async fn lift_freeze(
     principal.require(Permission::FreezeManage)?;
     let body = body::read::<LiftFreeze>(&req, payload).await?;
     let ctx = command_context(&req, &principal, &body.raw)?;
-    let render = |w: &FreezeWindow| freeze_response(w, StatusCode::OK);
+    let render = |w: &FreezeWindow| document_response(w, StatusCode::OK);
     let outcome = state.commands.lift_freeze(&ctx, *id, &body.value, render).await?;
-    send_freeze(&req, &principal, &state, outcome, StatusCode::OK).await
+    send_document(&req, &principal, &state, outcome, StatusCode::OK).await
 }
 
 /// The range and zone of the calendar.

@@ -24,6 +24,7 @@ use uuid::Uuid;
 
 use crate::domain::FieldError;
 use crate::domain::permissions::{FeedView, Permission};
+use crate::domain::subject::SubjectEvent;
 use crate::projections::tickets;
 use crate::store::{StoreError, log};
 
@@ -122,7 +123,7 @@ async fn rendered_batch(
         .zip(payloads)
         .map(|(l, payload)| FeedEvent {
             position: l.position,
-            stream_id: (sees_subjects || !l.event.envelope.event_type.starts_with("subject."))
+            stream_id: (sees_subjects || !SubjectEvent::EVENT_TYPES.contains(&l.event.envelope.event_type.as_str()))
                 .then_some(l.event.envelope.stream_id),
             event: HistoryEntry::from_stored(l.event, payload),
             global_hash: hex::encode(l.global_hash),

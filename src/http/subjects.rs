@@ -9,7 +9,7 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::app::commands::{Merge, Outcome};
+use crate::app::commands::Merge;
 use crate::domain::FieldError;
 use crate::domain::permissions::Permission;
 use crate::domain::subject::{EraseSubject, MergeSubjects};
@@ -17,7 +17,6 @@ use crate::privacy::access_log::{self, AccessQuery, AccessRecord};
 use crate::privacy::crypto::IndexKind;
 use crate::privacy::render::Gone;
 use crate::store::StoreError;
-use crate::store::idempotency::StoredResponse;
 
 use super::AppState;
 use super::auth::Principal;
@@ -25,7 +24,7 @@ use super::body;
 use super::error::{ApiError, Problem};
 use super::history::HistoryEntry;
 use super::request::{client_request_id, command_context, request_id};
-use super::tickets::with_kind;
+use super::tickets::{document_response, send_document, with_kind};
 
 fn parse_subject(id: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(id).map_err(|_| ApiError::NotFound(format!("no data subject {id:?}")))
@@ -366,25 +365,12 @@ pub async fn merge(
     let subject = parse_subject(&id)?;
     let body = body::read::<MergeSubjects>(&req, payload).await?;
     let ctx = command_context(&req, &principal, &body.raw)?;
-    let render = |merge: &Merge| StoredResponse {
-        status: StatusCode::OK.as_u16(),
-        location: None,
-        etag: None,
-        body: serde_json::to_vec(merge).unwrap_or_default(),
-    };
-    let (stored, replayed) = match state
+    let render = |merge: &Merge| document_response(merge, StatusCode::OK);
+    let outcome = state
         .commands
         .merge_subjects(&ctx, subject, &body.value, render)
-        .await?
-    {
-        Outcome::Done(merge) => (render(&merge), false),
-        Outcome::Replayed(stored) => (stored, true),
-    };
-    let mut response = HttpResponse::Ok();
-    if replayed {
-        response.insert_header(("Idempotent-Replayed", "true"));
-    }
-    Ok(response.content_type("application/json").body(stored.body))
+        .await?;
+    send_document(&req, &principal, &state, outcome, StatusCode::OK).await
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -113,6 +113,14 @@ pub fn stored_response(
     }
 }
 
+/// Whether JSON text (as stored) may name another ticket, so that it must
+/// be rendered for the caller rather than copied through: every reference
+/// holds a `number` member, and a text that merely mentions the word has
+/// its quotes escaped.
+pub(crate) fn may_name_a_ticket(json: &str) -> bool {
+    json.contains("\"number\"")
+}
+
 /// A reference to another ticket, as views and payloads hold them
 /// (`{id, number, kind}`), when it is one; `None` for any other value.
 fn ticket_reference(value: &Value) -> Option<(Uuid, TicketKind)> {
@@ -324,6 +332,34 @@ pub async fn send_outcome(
         Shape::Receipt
     };
     respond(req, principal, state, stored, replayed, shape).await
+}
+
+/// The stored form of a command's answer that is a document of its own,
+/// not a ticket (a freeze window, a merge's receipt).
+pub(crate) fn document_response(document: &impl Serialize, status: StatusCode) -> StoredResponse {
+    StoredResponse {
+        status: status.as_u16(),
+        location: None,
+        etag: None,
+        body: serde_json::to_vec(document).unwrap_or_default(),
+    }
+}
+
+/// Sends the outcome of a command whose answer is such a document: the
+/// document, or the replay of an earlier request with the same key.
+pub(crate) async fn send_document(
+    req: &HttpRequest,
+    principal: &Principal,
+    state: &AppState,
+    outcome: Outcome<impl Serialize>,
+    status: StatusCode,
+) -> Result<HttpResponse, ApiError> {
+    match outcome {
+        Outcome::Done(document) => Ok(HttpResponse::build(status)
+            .insert_header((header::CACHE_CONTROL, PRIVATE))
+            .json(document)),
+        Outcome::Replayed(stored) => respond(req, principal, state, stored, true, Shape::View).await,
+    }
 }
 
 /// Runs a command on the existing ticket `id` names: reads the client's

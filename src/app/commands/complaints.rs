@@ -18,7 +18,8 @@ use crate::store;
 use crate::store::idempotency::StoredResponse;
 
 use super::{
-    CommandContext, CommandError, Commands, Outcome, Plan, Precondition, StreamWrite, next_number, now_after, state_of,
+    CommandContext, CommandError, Commands, Outcome, Plan, Precondition, StreamWrite, missing_subject, next_number,
+    now_after, state_of,
 };
 
 impl Commands {
@@ -78,16 +79,7 @@ impl Commands {
             let mut found = keys::lock_subject_keys(tx, master, &[subject]).await?;
             return match found.remove(&subject) {
                 Some(key) => Ok((key, Some(SubjectJoin::Named))),
-                None => Err(CommandError::BadReference {
-                    pointer: "/subject".into(),
-                    detail: match keys::gone(tx, &[subject]).await?.get(&subject) {
-                        Some(gone) => format!(
-                            "data subject {subject} has no personal data any more ({})",
-                            gone.marker()
-                        ),
-                        None => format!("no data subject {subject}"),
-                    },
-                }),
+                None => Err(missing_subject(tx, subject).await?.named_at("/subject")),
             };
         }
         let strong: Vec<(IndexKind, [u8; 32])> = digests

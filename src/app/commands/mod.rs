@@ -119,6 +119,33 @@ pub enum CommandError {
     Privacy(PrivacyError),
 }
 
+impl CommandError {
+    /// A missing data subject that a field of the command named: the
+    /// client's mistake at `pointer` (422), not a missing resource (404).
+    pub(crate) fn named_at(self, pointer: &str) -> CommandError {
+        match self {
+            e @ (CommandError::NoSubject(_) | CommandError::SubjectGone { .. }) => CommandError::BadReference {
+                pointer: pointer.to_owned(),
+                detail: e.to_string(),
+            },
+            other => other,
+        }
+    }
+}
+
+/// Why `subject` has no key: gone (erased, merged, repaired) or never was.
+pub(crate) async fn missing_subject(client: &impl GenericClient, subject: Uuid) -> Result<CommandError, CommandError> {
+    Ok(
+        match crate::privacy::keys::gone(client, &[subject]).await?.remove(&subject) {
+            Some(gone) => CommandError::SubjectGone {
+                subject,
+                marker: gone.marker(),
+            },
+            None => CommandError::NoSubject(subject),
+        },
+    )
+}
+
 impl From<PrivacyError> for CommandError {
     fn from(e: PrivacyError) -> CommandError {
         match e {

@@ -21,7 +21,10 @@ use crate::store::idempotency::StoredResponse;
 use crate::store::{self, StoreError};
 
 use super::complaints::{Reseal, reseal_complaint};
-use super::{CommandContext, CommandError, Commands, Outcome, Plan, ResponseSubject, StreamWrite, state_of, write};
+use super::{
+    CommandContext, CommandError, Commands, Outcome, Plan, ResponseSubject, StreamWrite, missing_subject, state_of,
+    write,
+};
 
 /// What a merge did.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -87,19 +90,10 @@ impl Commands {
         self.execute(ctx, false, render, async |tx| {
             let mut found = keys::lock_subject_keys(tx, self.privacy.master(), &[subject, cmd.into]).await?;
             let Some(from) = found.remove(&subject) else {
-                return Err(self.missing_subject(tx, subject).await?);
+                return Err(missing_subject(tx, subject).await?);
             };
             let Some(into) = found.remove(&cmd.into) else {
-                let detail = match self.missing_subject(tx, cmd.into).await? {
-                    CommandError::SubjectGone { marker, .. } => {
-                        format!("data subject {} has no personal data any more ({marker})", cmd.into)
-                    }
-                    _ => format!("no data subject {}", cmd.into),
-                };
-                return Err(CommandError::BadReference {
-                    pointer: "/into".into(),
-                    detail,
-                });
+                return Err(missing_subject(tx, cmd.into).await?.named_at("/into"));
             };
             let held = tickets::of_subject(tx, subject, true).await?;
             let mut writes = Vec::with_capacity(held.len() + 1);
@@ -138,21 +132,6 @@ impl Commands {
             })
         })
         .await
-    }
-
-    /// Why `subject` has no key: gone (erased, merged, repaired) or never was.
-    async fn missing_subject(
-        &self,
-        client: &impl deadpool_postgres::GenericClient,
-        subject: Uuid,
-    ) -> Result<CommandError, CommandError> {
-        Ok(match keys::gone(client, &[subject]).await?.remove(&subject) {
-            Some(gone) => CommandError::SubjectGone {
-                subject,
-                marker: gone.marker(),
-            },
-            None => CommandError::NoSubject(subject),
-        })
     }
 
     /// Finds the subjects that a matching contact had joined across
