@@ -396,17 +396,22 @@ async fn an_administrator_merges_two_subjects_of_one_person() {
     .await;
     assert_eq!(itself["errors"][0]["pointer"], "/into");
 
-    let receipt = json_of(
-        merge(
-            merged.clone(),
-            json!({"into": keep, "reason": "same caller, request CMP-14"}),
-        )
-        .await,
-        200,
-    )
-    .await;
+    let merging = json!({"into": keep, "reason": "same caller, request CMP-14"});
+    let send = || {
+        app.http
+            .post(app.url(&format!("/v1/subjects/{merged}/merge")))
+            .bearer_auth(admin())
+            .header("Idempotency-Key", "merge-1")
+            .json(&merging)
+            .send()
+    };
+    let receipt = json_of(send().await.expect("request"), 200).await;
     assert_eq!(receipt["merged_into"], keep);
     assert_eq!(receipt["tickets"], json!([b2["id"]]));
+    // A retry with the same key gets the same receipt, not a refusal.
+    let retry = send().await.expect("request");
+    assert_eq!(retry.headers()["idempotent-replayed"], "true");
+    assert_eq!(json_of(retry, 200).await, receipt);
 
     // B2 belongs to Bob's first subject now: its view is sealed under it,
     // its old events read [merged], and the merge event holds the values.
