@@ -172,19 +172,58 @@ pub fn erase(subject: Uuid, cmd: &EraseSubject, already_erased: bool) -> Result<
     })])
 }
 
-/// Decides a merge of `subject` into `cmd.into`, once the application has
-/// found which complaints move. Merging a subject into itself is refused.
+/// A merge the domain accepts: decided before the application looks for
+/// the complaints that move, so a refused merge touches nothing.
+#[derive(Debug, Clone)]
+pub struct ValidMerge {
+    subject: Uuid,
+    cmd: MergeSubjects,
+}
+
+impl ValidMerge {
+    /// Checks a merge of `subject` into `cmd.into`. Merging a subject into
+    /// itself is refused.
+    pub fn check(subject: Uuid, cmd: &MergeSubjects) -> Result<ValidMerge, DomainError> {
+        let mut v = Validator::new();
+        text::check(&mut v, "/reason", &cmd.reason, LONG_TEXT);
+        v.check(cmd.into != subject, "/into", "name another subject than the one merged");
+        v.finish()?;
+        Ok(ValidMerge {
+            subject,
+            cmd: cmd.clone(),
+        })
+    }
+
+    /// The subject merged away.
+    pub fn subject(&self) -> Uuid {
+        self.subject
+    }
+
+    /// The subject that remains.
+    pub fn into(&self) -> Uuid {
+        self.cmd.into
+    }
+
+    /// The reason the administrator gave.
+    pub fn reason(&self) -> &str {
+        &self.cmd.reason
+    }
+
+    /// Records the merge, once the application has moved `tickets`.
+    pub fn record(self, tickets: Vec<Uuid>) -> Vec<SubjectEvent> {
+        vec![SubjectEvent::Merged(SubjectMerged {
+            subject: self.subject,
+            merged_into: self.cmd.into,
+            reason: self.cmd.reason,
+            merged_tickets: tickets,
+        })]
+    }
+}
+
+/// Decides a merge of `subject` into `cmd.into` that moved `tickets`:
+/// [`ValidMerge::check`] then [`ValidMerge::record`].
 pub fn merge(subject: Uuid, cmd: &MergeSubjects, tickets: Vec<Uuid>) -> Result<Vec<SubjectEvent>, DomainError> {
-    let mut v = Validator::new();
-    text::check(&mut v, "/reason", &cmd.reason, LONG_TEXT);
-    v.check(cmd.into != subject, "/into", "name another subject than the one merged");
-    v.finish()?;
-    Ok(vec![SubjectEvent::Merged(SubjectMerged {
-        subject,
-        merged_into: cmd.into,
-        reason: cmd.reason.clone(),
-        merged_tickets: tickets,
-    })])
+    Ok(ValidMerge::check(subject, cmd)?.record(tickets))
 }
 
 /// Records the repair of a subject that had merged different people.

@@ -239,6 +239,13 @@ pub enum ChangeCommand {
 }
 
 impl ChangeCommand {
+    /// Whether the command commutes with concurrent ones: it adds to the
+    /// ticket without depending on its state, so it needs no `If-Match`
+    /// and applies to whatever version is current.
+    pub fn commutes(&self) -> bool {
+        matches!(self, ChangeCommand::AddNote(_))
+    }
+
     /// A verb phrase that reads well in "cannot {name} a change that is {state}".
     pub fn name(&self) -> &'static str {
         match self {

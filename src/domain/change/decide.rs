@@ -37,55 +37,79 @@ pub struct Scheduled {
     pub bookings: Vec<CalendarEvent>,
 }
 
-/// Validates a new change and records its draft under `id` and `number`,
-/// both chosen by the caller. `linked_faults` are the command's
-/// `linked_faults`, resolved by the caller in the same order.
-///
-/// `now` is not used yet; it is part of the signature so that time-based
-/// rules can be added without touching callers.
+/// A draft the domain accepts: decided before the change has an id or a
+/// number, so a refused draft consumes neither.
+#[derive(Debug, Clone)]
+pub struct ValidDraft {
+    cmd: DraftChange,
+    linked_faults: Vec<TicketRef>,
+}
+
+impl ValidDraft {
+    /// Checks the draft's fields and its `linked_faults`, the command's
+    /// references resolved by the caller in the same order, and reports
+    /// every bad one at once.
+    pub fn check(cmd: &DraftChange, linked_faults: Vec<TicketRef>) -> Result<ValidDraft, DomainError> {
+        let mut v = Validator::new();
+        text::check(&mut v, "/title", &cmd.title, TITLE);
+        text::check(&mut v, "/description", &cmd.description, LONG_TEXT);
+        check_services(&mut v, &cmd.affected_services);
+        if linked_faults.len() > MAX_LINKED_FAULTS {
+            v.push(
+                "/linked_faults",
+                format!(
+                    "must have at most {MAX_LINKED_FAULTS} items (has {})",
+                    linked_faults.len()
+                ),
+            );
+        }
+        for (i, fault) in linked_faults.iter().enumerate() {
+            let pointer = format!("/linked_faults/{i}");
+            if fault.kind != TicketKind::Fault {
+                v.push(
+                    &pointer,
+                    format!("{} is a {}, not a fault", fault.number, fault.kind.as_str()),
+                );
+            } else if linked_faults[..i].iter().any(|f| f.id == fault.id) {
+                v.push(&pointer, format!("{} is listed twice", fault.number));
+            }
+        }
+        v.finish()?;
+        Ok(ValidDraft {
+            cmd: cmd.clone(),
+            linked_faults,
+        })
+    }
+
+    /// Records the draft under `id` and `number`, both chosen by the caller.
+    ///
+    /// `now` is not used yet; it is part of the signature so that
+    /// time-based rules can be added without touching callers.
+    pub fn record(self, id: Uuid, number: &str, _now: DateTime<Utc>) -> Vec<ChangeEvent> {
+        let cmd = self.cmd;
+        vec![ChangeEvent::Drafted(ChangeDrafted {
+            id,
+            number: number.to_owned(),
+            change_type: cmd.change_type,
+            title: cmd.title,
+            description: cmd.description,
+            affected_services: cmd.affected_services,
+            maintenance_type: cmd.maintenance_type,
+            linked_faults: self.linked_faults,
+        })]
+    }
+}
+
+/// Validates a new change and records its draft under `id` and `number`:
+/// [`ValidDraft::check`] then [`ValidDraft::record`].
 pub fn draft(
     id: Uuid,
     number: &str,
     cmd: &DraftChange,
     linked_faults: Vec<TicketRef>,
-    _now: DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> Result<Vec<ChangeEvent>, DomainError> {
-    let mut v = Validator::new();
-    text::check(&mut v, "/title", &cmd.title, TITLE);
-    text::check(&mut v, "/description", &cmd.description, LONG_TEXT);
-    check_services(&mut v, &cmd.affected_services);
-    if linked_faults.len() > MAX_LINKED_FAULTS {
-        v.push(
-            "/linked_faults",
-            format!(
-                "must have at most {MAX_LINKED_FAULTS} items (has {})",
-                linked_faults.len()
-            ),
-        );
-    }
-    for (i, fault) in linked_faults.iter().enumerate() {
-        let pointer = format!("/linked_faults/{i}");
-        if fault.kind != TicketKind::Fault {
-            v.push(
-                &pointer,
-                format!("{} is a {}, not a fault", fault.number, fault.kind.as_str()),
-            );
-        } else if linked_faults[..i].iter().any(|f| f.id == fault.id) {
-            v.push(&pointer, format!("{} is listed twice", fault.number));
-        }
-    }
-    v.finish()?;
-
-    Ok(vec![ChangeEvent::Drafted(ChangeDrafted {
-        id,
-        number: number.to_owned(),
-        change_type: cmd.change_type,
-        title: cmd.title.clone(),
-        description: cmd.description.clone(),
-        affected_services: cmd.affected_services.clone(),
-        maintenance_type: cmd.maintenance_type,
-        linked_faults,
-    })])
+    Ok(ValidDraft::check(cmd, linked_faults)?.record(id, number, now))
 }
 
 /// Decides a command by `actor` against the change's current state.

@@ -29,7 +29,7 @@ pub use command::{
     FollowUpAction, RecordRolloutStep, Reject, Review, RollBack, ScheduleChange, StartImplementation, Submit,
     Unschedule,
 };
-pub use decide::{Scheduled, decide, draft, schedule, unschedule};
+pub use decide::{Scheduled, ValidDraft, decide, draft, schedule, unschedule};
 pub use event::{
     ChangeAmended, ChangeApproved, ChangeAssigned, ChangeClosed, ChangeCompleted, ChangeDrafted, ChangeEvent,
     ChangeFailed, ChangeImplementationStarted, ChangeNoteAdded, ChangePlanned, ChangeRejected, ChangeReviewed,

@@ -139,6 +139,13 @@ pub enum ComplaintCommand {
 }
 
 impl ComplaintCommand {
+    /// Whether the command commutes with concurrent ones: it adds to the
+    /// ticket without depending on its state, so it needs no `If-Match`
+    /// and applies to whatever version is current.
+    pub fn commutes(&self) -> bool {
+        matches!(self, ComplaintCommand::AddNote(_))
+    }
+
     /// A verb phrase that reads well in "cannot {name} a complaint that is {state}".
     pub fn name(&self) -> &'static str {
         match self {

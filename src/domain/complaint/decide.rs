@@ -34,38 +34,70 @@ impl From<Uuid> for FilingSubject {
     }
 }
 
-/// Validates a new complaint and records its filing under `id` and `number`,
-/// both chosen by the caller, for the complainant's data `subject`.
-///
-/// `now` is not used yet; it is part of the signature so that time-based
-/// rules can be added without touching callers.
+/// A filing whose fields passed validation: what [`ValidFiling::check`]
+/// makes of a [`FileComplaint`], and the only thing a filing is recorded
+/// from, so the ticket's number is taken only for a filing that will be
+/// recorded.
+#[derive(Debug, Clone)]
+pub struct ValidFiling(FileComplaint);
+
+impl ValidFiling {
+    /// Checks every field of the filing and reports all bad ones at once.
+    pub fn check(cmd: FileComplaint) -> Result<ValidFiling, DomainError> {
+        let mut v = Validator::new();
+        text::check(&mut v, "/title", &cmd.title, TITLE);
+        text::check(&mut v, "/description", &cmd.description, LONG_TEXT);
+        check_complainant(&mut v, &cmd.complainant);
+        text::check(&mut v, "/category", &cmd.category, LABEL);
+        v.finish()?;
+        Ok(ValidFiling(cmd))
+    }
+
+    /// The filing as the client sent it.
+    pub fn command(&self) -> &FileComplaint {
+        &self.0
+    }
+
+    /// Records the filing under `id` and `number`, both chosen by the
+    /// caller, for the complainant's data `subject`.
+    ///
+    /// `now` is not used yet; it is part of the signature so that
+    /// time-based rules can be added without touching callers.
+    pub fn record(
+        &self,
+        id: Uuid,
+        number: &str,
+        subject: impl Into<FilingSubject>,
+        _now: DateTime<Utc>,
+    ) -> Vec<ComplaintEvent> {
+        let subject = subject.into();
+        let cmd = &self.0;
+        vec![ComplaintEvent::Filed(ComplaintFiled {
+            id,
+            number: number.to_owned(),
+            subject: subject.id,
+            subject_joined: subject.joined,
+            title: cmd.title.clone(),
+            description: Personal::clear(&cmd.description),
+            channel: cmd.channel,
+            complainant: ComplainantRecord::from_command(&cmd.complainant),
+            category: cmd.category.clone(),
+            priority: cmd.priority,
+        })]
+    }
+}
+
+/// Validates a new complaint and records its filing under `id` and
+/// `number`, for the complainant's data `subject`: [`ValidFiling::check`]
+/// then [`ValidFiling::record`].
 pub fn file(
     id: Uuid,
     number: &str,
     subject: impl Into<FilingSubject>,
     cmd: &FileComplaint,
-    _now: DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> Result<Vec<ComplaintEvent>, DomainError> {
-    let subject = subject.into();
-    let mut v = Validator::new();
-    text::check(&mut v, "/title", &cmd.title, TITLE);
-    text::check(&mut v, "/description", &cmd.description, LONG_TEXT);
-    check_complainant(&mut v, &cmd.complainant);
-    text::check(&mut v, "/category", &cmd.category, LABEL);
-    v.finish()?;
-
-    Ok(vec![ComplaintEvent::Filed(ComplaintFiled {
-        id,
-        number: number.to_owned(),
-        subject: subject.id,
-        subject_joined: subject.joined,
-        title: cmd.title.clone(),
-        description: Personal::clear(&cmd.description),
-        channel: cmd.channel,
-        complainant: ComplainantRecord::from_command(&cmd.complainant),
-        category: cmd.category.clone(),
-        priority: cmd.priority,
-    })])
+    Ok(ValidFiling::check(cmd.clone())?.record(id, number, subject, now))
 }
 
 /// Decides a command against the complaint's current state.

@@ -27,7 +27,7 @@ pub use command::{
     Acknowledge, AddNote, Assign, Close, ComplaintCommand, FileComplaint, RecordSatisfaction, Reopen,
     ResealPersonalData, Resolve, Resume, WaitOnCustomer,
 };
-pub use decide::{FilingSubject, decide, file, linked_fault_reopened, linked_fault_resolved, reseal};
+pub use decide::{FilingSubject, ValidFiling, decide, file, linked_fault_reopened, linked_fault_resolved, reseal};
 pub use event::{
     ComplaintAcknowledged, ComplaintAssigned, ComplaintClosed, ComplaintEscalated, ComplaintEvent, ComplaintFiled,
     ComplaintLinkedFaultReopened, ComplaintLinkedFaultResolved, ComplaintNoteAdded, ComplaintPersonalDataResealed,

@@ -198,6 +198,16 @@ pub enum FaultCommand {
 }
 
 impl FaultCommand {
+    /// Whether the command commutes with concurrent ones: it adds to the
+    /// ticket without depending on its state, so it needs no `If-Match`
+    /// and applies to whatever version is current.
+    pub fn commutes(&self) -> bool {
+        matches!(
+            self,
+            FaultCommand::LogRepair(_) | FaultCommand::CompleteActionItem(_) | FaultCommand::AddNote(_)
+        )
+    }
+
     /// A verb phrase that reads well in "cannot {name} a fault that is {state}".
     pub fn name(&self) -> &'static str {
         match self {

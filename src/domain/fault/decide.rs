@@ -26,85 +26,137 @@ const MAX_PARTS: usize = 50;
 const MAX_CONTRIBUTING_FACTORS: usize = 50;
 const MAX_ACTION_ITEMS: usize = 100;
 
-/// Validates a new fault and records its report under `id` and `number`,
-/// both chosen by the caller.
-///
-/// `now` is not used yet; it is part of the signature so that time-based
-/// rules can be added without touching callers.
-pub fn report(id: Uuid, number: &str, cmd: &ReportFault, _now: DateTime<Utc>) -> Result<Vec<FaultEvent>, DomainError> {
-    let mut v = Validator::new();
-    text::check(&mut v, "/title", &cmd.title, TITLE);
-    text::check(&mut v, "/description", &cmd.description, LONG_TEXT);
-    text::check(&mut v, "/affected_service", &cmd.affected_service, LABEL);
-    v.finish()?;
+/// A fault report whose fields passed validation: the only thing a report
+/// is recorded from, so the fault's number is taken only for a report that
+/// will be recorded.
+#[derive(Debug, Clone)]
+pub struct ValidReport(ReportFault);
 
-    Ok(vec![FaultEvent::Reported(FaultReported {
-        id,
-        number: number.to_owned(),
-        title: cmd.title.clone(),
-        description: cmd.description.clone(),
-        affected_service: cmd.affected_service.clone(),
-        detected_by: cmd.detected_by,
-        escalated_from: None,
-    })])
+impl ValidReport {
+    /// Checks every field of the report and reports all bad ones at once.
+    pub fn check(cmd: ReportFault) -> Result<ValidReport, DomainError> {
+        let mut v = Validator::new();
+        text::check(&mut v, "/title", &cmd.title, TITLE);
+        text::check(&mut v, "/description", &cmd.description, LONG_TEXT);
+        text::check(&mut v, "/affected_service", &cmd.affected_service, LABEL);
+        v.finish()?;
+        Ok(ValidReport(cmd))
+    }
+
+    /// Records the report under `id` and `number`, both chosen by the caller.
+    ///
+    /// `now` is not used yet; it is part of the signature so that
+    /// time-based rules can be added without touching callers.
+    pub fn record(&self, id: Uuid, number: &str, _now: DateTime<Utc>) -> Vec<FaultEvent> {
+        let cmd = &self.0;
+        vec![FaultEvent::Reported(FaultReported {
+            id,
+            number: number.to_owned(),
+            title: cmd.title.clone(),
+            description: cmd.description.clone(),
+            affected_service: cmd.affected_service.clone(),
+            detected_by: cmd.detected_by,
+            escalated_from: None,
+        })]
+    }
+}
+
+/// Validates a new fault and records its report under `id` and `number`:
+/// [`ValidReport::check`] then [`ValidReport::record`].
+pub fn report(id: Uuid, number: &str, cmd: &ReportFault, now: DateTime<Utc>) -> Result<Vec<FaultEvent>, DomainError> {
+    Ok(ValidReport::check(cmd.clone())?.record(id, number, now))
+}
+
+/// An escalation the complaint accepts: decided before the new fault has
+/// an id or a number, so a refused escalation consumes neither.
+#[derive(Debug, Clone)]
+pub struct Escalation {
+    complaint: TicketRef,
+    title: String,
+    description: String,
+    affected_service: String,
+}
+
+impl Escalation {
+    /// Decides whether `complaint` may be escalated as `cmd` asks: the
+    /// fields first, then the complaint's state.
+    pub fn decide(complaint: &Complaint, cmd: &EscalateComplaint) -> Result<Escalation, DomainError> {
+        let mut v = Validator::new();
+        text::check_opt(&mut v, "/title", cmd.title.as_deref(), TITLE);
+        text::check(&mut v, "/description", &cmd.description, LONG_TEXT);
+        text::check(&mut v, "/affected_service", &cmd.affected_service, LABEL);
+        v.finish()?;
+
+        // Once resolved, the complaint has its answer; a fault found later is
+        // reported on its own and linked.
+        let open = matches!(
+            complaint.status,
+            ComplaintStatus::Filed
+                | ComplaintStatus::Acknowledged
+                | ComplaintStatus::InProgress
+                | ComplaintStatus::WaitingOnCustomer
+        );
+        if !open {
+            return Err(DomainError::InvalidTransition {
+                aggregate: "complaint",
+                state: complaint.status.as_str(),
+                command: "escalate",
+            });
+        }
+        if let Some(fault) = &complaint.escalated_to {
+            return Err(DomainError::RuleViolated(format!(
+                "the complaint has already been escalated to fault {}",
+                fault.number
+            )));
+        }
+        Ok(Escalation {
+            complaint: complaint.ticket_ref(),
+            title: cmd.title.clone().unwrap_or_else(|| complaint.title.clone()),
+            description: cmd.description.clone(),
+            affected_service: cmd.affected_service.clone(),
+        })
+    }
+
+    /// The events of the escalation to a new fault `fault_id` numbered
+    /// `fault_number`: the complaint's, then the fault's.
+    ///
+    /// `now` is not used yet; see [`report`].
+    pub fn record(
+        self,
+        fault_id: Uuid,
+        fault_number: &str,
+        _now: DateTime<Utc>,
+    ) -> (Vec<ComplaintEvent>, Vec<FaultEvent>) {
+        let fault = TicketRef {
+            id: fault_id,
+            number: fault_number.to_owned(),
+            kind: TicketKind::Fault,
+        };
+        let reported = FaultEvent::Reported(FaultReported {
+            id: fault_id,
+            number: fault_number.to_owned(),
+            title: self.title,
+            description: self.description,
+            affected_service: self.affected_service,
+            detected_by: DetectedBy::CustomerComplaint,
+            escalated_from: Some(self.complaint),
+        });
+        let escalated = ComplaintEvent::Escalated(ComplaintEscalated { fault });
+        (vec![escalated], vec![reported])
+    }
 }
 
 /// Escalates `complaint` to a new fault under `fault_id` and `fault_number`:
-/// returns the events for the complaint's stream and for the new fault's.
-///
-/// `now` is not used yet; see [`report`].
+/// returns the events for the complaint's stream and for the new fault's
+/// ([`Escalation::decide`] then [`Escalation::record`]).
 pub fn escalate(
     complaint: &Complaint,
     fault_id: Uuid,
     fault_number: &str,
     cmd: &EscalateComplaint,
-    _now: DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> Result<(Vec<ComplaintEvent>, Vec<FaultEvent>), DomainError> {
-    let mut v = Validator::new();
-    text::check_opt(&mut v, "/title", cmd.title.as_deref(), TITLE);
-    text::check(&mut v, "/description", &cmd.description, LONG_TEXT);
-    text::check(&mut v, "/affected_service", &cmd.affected_service, LABEL);
-    v.finish()?;
-
-    // Once resolved, the complaint has its answer; a fault found later is
-    // reported on its own and linked.
-    let open = matches!(
-        complaint.status,
-        ComplaintStatus::Filed
-            | ComplaintStatus::Acknowledged
-            | ComplaintStatus::InProgress
-            | ComplaintStatus::WaitingOnCustomer
-    );
-    if !open {
-        return Err(DomainError::InvalidTransition {
-            aggregate: "complaint",
-            state: complaint.status.as_str(),
-            command: "escalate",
-        });
-    }
-    if let Some(fault) = &complaint.escalated_to {
-        return Err(DomainError::RuleViolated(format!(
-            "the complaint has already been escalated to fault {}",
-            fault.number
-        )));
-    }
-
-    let fault = TicketRef {
-        id: fault_id,
-        number: fault_number.to_owned(),
-        kind: TicketKind::Fault,
-    };
-    let reported = FaultEvent::Reported(FaultReported {
-        id: fault_id,
-        number: fault_number.to_owned(),
-        title: cmd.title.clone().unwrap_or_else(|| complaint.title.clone()),
-        description: cmd.description.clone(),
-        affected_service: cmd.affected_service.clone(),
-        detected_by: DetectedBy::CustomerComplaint,
-        escalated_from: Some(complaint.ticket_ref()),
-    });
-    let escalated = ComplaintEvent::Escalated(ComplaintEscalated { fault });
-    Ok((vec![escalated], vec![reported]))
+    Ok(Escalation::decide(complaint, cmd)?.record(fault_id, fault_number, now))
 }
 
 /// Decides a command by `actor` against the fault's current state.

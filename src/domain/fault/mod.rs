@@ -27,7 +27,7 @@ pub use command::{
     AddNote, AssignTechnician, Close, CompleteActionItem, EscalateComplaint, Evaluate, FaultCommand, LogRepair,
     Mitigate, NewActionItem, Reopen, ReportFault, Resolve, StartInvestigation, Triage, WriteReview,
 };
-pub use decide::{decide, escalate, report};
+pub use decide::{Escalation, ValidReport, decide, escalate, report};
 pub use event::{
     FaultActionItemCompleted, FaultClosed, FaultEvaluated, FaultEvent, FaultInvestigationStarted, FaultMitigated,
     FaultNoteAdded, FaultReopened, FaultRepairLogged, FaultReported, FaultResolved, FaultReviewWritten,
