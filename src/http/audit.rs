@@ -104,11 +104,6 @@ pub async fn pii_access(
     Ok(HttpResponse::Ok().json(AccessPage { items, next_before }))
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/v1/audit/pii-access").route(web::get().to(pii_access)))
-        .service(web::resource("/v1/audit/verify").route(web::get().to(verify)));
-}
-
 /// Recompute every per-stream chain and the global chain from the stored
 /// bytes, and report the head, or the first place the data no longer matches.
 #[utoipa::path(

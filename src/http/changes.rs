@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::app::commands::{Action, TicketCommand};
 use crate::domain::change::freeze::{DeclareFreeze, FreezeWindow, LiftFreeze};
 use crate::domain::change::{
     AddNote, AmendChange, AmendPlan, Approve, Assess, Assign, Change, ChangeCommand, ChangeStatus, ChangeType, Close,
@@ -22,12 +23,11 @@ use crate::store;
 use super::AppState;
 use super::auth::Principal;
 use super::body;
+use super::commands::{act, run, send_document};
 use super::error::{ApiError, Problem};
 use super::query::Query;
 use super::request::command_context;
-use super::tickets::{
-    PRIVATE, TicketDoc, document_response, run_on_ticket, send_document, send_outcome, stored_response,
-};
+use super::tickets::{PRIVATE, TicketDoc};
 
 /// Draft a change request.
 ///
@@ -64,99 +64,608 @@ pub async fn draft(
     principal.require(Permission::ChangeRequest)?;
     let body = body::read::<DraftChange>(&req, payload).await?;
     let ctx = command_context(&req, &principal, &body.raw)?;
-    let render = |row: &_| stored_response(&state, row, &principal, StatusCode::CREATED, true);
-    let outcome = state.commands.draft_change(&ctx, &body.value, render).await?;
-    send_outcome(&req, &principal, &state, outcome, StatusCode::CREATED, true).await
+    run(&req, &principal, &state, &ctx, TicketCommand::Draft(body.value)).await
 }
 
-/// Runs one command against an existing change.
-async fn run(
-    req: &HttpRequest,
-    principal: &Principal,
-    state: &AppState,
-    id: &str,
-    command: ChangeCommand,
-    raw: &[u8],
-    commutes: bool,
+/// Amend a draft or submitted change: title, description, affected services, maintenance type.
+#[utoipa::path(
+    post,
+    path = "/v1/changes/{id}/amend",
+    tag = "changes",
+    request_body = AmendChange,
+    params(
+        ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this command is based on. Required unless the command commutes (notes)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such change", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the change's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn amend(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    run_on_ticket(
-        req,
-        principal,
-        state,
-        id,
-        raw,
-        commutes,
-        async |ctx, target, precondition, render| {
-            state
-                .commands
-                .handle_change(ctx, target, &command, precondition, render)
-                .await
-        },
-    )
-    .await
+    principal.require(Permission::ChangeRequest)?;
+    let body = body::read::<AmendChange>(&req, payload).await?;
+    let action = Action::Change(ChangeCommand::Amend(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
 }
 
-/// Declares one change command endpoint (see [`super::command_endpoint`]).
-macro_rules! change_command {
-    ($(#[doc = $doc:literal])* $name:ident, $($rest:tt)*) => {
-        command_endpoint!(
-            tag = "changes",
-            id = "Change id (UUID) or number (CHG-2026-000123)",
-            commuting = "The ETag of the version this command is based on. Required unless the command commutes (notes).",
-            not_found = "No such change",
-            conflict = "Not allowed in the change's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)",
-            run = run,
-            command = ChangeCommand,
-            $(#[doc = $doc])* $name, $($rest)*
-        );
-    };
+/// Submit a draft change for assessment.
+#[utoipa::path(
+    post,
+    path = "/v1/changes/{id}/submit",
+    tag = "changes",
+    request_body = Submit,
+    params(
+        ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this command is based on. Required unless the command commutes (notes)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such change", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the change's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn submit(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ChangeRequest)?;
+    let body = body::read::<Submit>(&req, payload).await?;
+    let action = Action::Change(ChangeCommand::Submit(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
 }
 
-change_command!(
-    /// Amend a draft or submitted change: title, description, affected services, maintenance type.
-    amend, "/v1/changes/{id}/amend", AmendChange, Amend, Permission::ChangeRequest, commutes = false);
-change_command!(
-    /// Submit a draft change for assessment.
-    submit, "/v1/changes/{id}/submit", Submit, Submit, Permission::ChangeRequest, commutes = false);
-change_command!(
-    /// Assess a submitted change: risk, impact, implementation plan, test plan and evidence, rollback plan. High risk needs two approvers.
-    assess, "/v1/changes/{id}/assess", Assess, Assess, Permission::ChangeAssess, commutes = false);
-change_command!(
-    /// Replace the plan of an assessed, approved or rejected change. Approvals of the earlier plan stop counting: the change must be approved again.
-    amend_plan, "/v1/changes/{id}/plan", AmendPlan, AmendPlan, Permission::ChangeAssess, commutes = false);
-change_command!(
-    /// Approve the change's current plan. Never by its requester; the approval records the stored hash of the plan it approves. Emergency changes are approved retrospectively.
-    approve, "/v1/changes/{id}/approve", Approve, Approve, Permission::ChangeApprove, commutes = false);
-change_command!(
-    /// Reject the change's current plan, with a comment.
-    reject, "/v1/changes/{id}/reject", Reject, Reject, Permission::ChangeApprove, commutes = false);
-change_command!(
-    /// Assign the person who implements the change.
-    assign, "/v1/changes/{id}/assign", Assign, Assign, Permission::ChangeSchedule, commutes = false);
-change_command!(
-    /// Start implementing a scheduled change.
-    start_implementation, "/v1/changes/{id}/start", StartImplementation, StartImplementation, Permission::ChangeImplement, commutes = false);
-change_command!(
-    /// Record a rollout step: a canary at a percentage (increasing), a blue-green switch, or the full rollout. The last two are final.
-    record_rollout_step, "/v1/changes/{id}/rollout-steps", RecordRolloutStep, RecordRolloutStep, Permission::ChangeImplement, commutes = false);
-change_command!(
-    /// Complete an implementing change; its last rollout step must be final.
-    complete, "/v1/changes/{id}/complete", Complete, Complete, Permission::ChangeImplement, commutes = false);
-change_command!(
-    /// Roll the change back, with the reason.
-    roll_back, "/v1/changes/{id}/rollback", RollBack, RollBack, Permission::ChangeImplement, commutes = false);
-change_command!(
-    /// Record that the implementation failed, with the reason.
-    fail, "/v1/changes/{id}/fail", Fail, Fail, Permission::ChangeImplement, commutes = false);
-change_command!(
-    /// Write the post-implementation review: outcome, what went well and wrong, follow-up actions.
-    review, "/v1/changes/{id}/review", Review, Review, Permission::ChangeImplement, commutes = false);
-change_command!(
-    /// Close the change: after its review (normal and emergency changes), and for an emergency change only once approved retrospectively; or withdraw a change never implemented, with a reason.
-    close, "/v1/changes/{id}/close", Close, Close, Permission::ChangeImplement, commutes = false);
-change_command!(
-    /// Add an internal note to a change. Commutes: no If-Match needed.
-    add_note, "/v1/changes/{id}/notes", AddNote, AddNote, Permission::ChangeRequest, commutes = true);
+/// Assess a submitted change: risk, impact, implementation plan, test plan and evidence, rollback plan. High risk needs two approvers.
+#[utoipa::path(
+    post,
+    path = "/v1/changes/{id}/assess",
+    tag = "changes",
+    request_body = Assess,
+    params(
+        ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this command is based on. Required unless the command commutes (notes)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such change", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the change's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn assess(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ChangeAssess)?;
+    let body = body::read::<Assess>(&req, payload).await?;
+    let action = Action::Change(ChangeCommand::Assess(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
+}
+
+/// Replace the plan of an assessed, approved or rejected change. Approvals of the earlier plan stop counting: the change must be approved again.
+#[utoipa::path(
+    post,
+    path = "/v1/changes/{id}/plan",
+    tag = "changes",
+    request_body = AmendPlan,
+    params(
+        ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this command is based on. Required unless the command commutes (notes)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such change", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the change's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn amend_plan(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ChangeAssess)?;
+    let body = body::read::<AmendPlan>(&req, payload).await?;
+    let action = Action::Change(ChangeCommand::AmendPlan(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
+}
+
+/// Approve the change's current plan. Never by its requester; the approval records the stored hash of the plan it approves. Emergency changes are approved retrospectively.
+#[utoipa::path(
+    post,
+    path = "/v1/changes/{id}/approve",
+    tag = "changes",
+    request_body = Approve,
+    params(
+        ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this command is based on. Required unless the command commutes (notes)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such change", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the change's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn approve(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ChangeApprove)?;
+    let body = body::read::<Approve>(&req, payload).await?;
+    let action = Action::Change(ChangeCommand::Approve(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
+}
+
+/// Reject the change's current plan, with a comment.
+#[utoipa::path(
+    post,
+    path = "/v1/changes/{id}/reject",
+    tag = "changes",
+    request_body = Reject,
+    params(
+        ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this command is based on. Required unless the command commutes (notes)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such change", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the change's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn reject(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ChangeApprove)?;
+    let body = body::read::<Reject>(&req, payload).await?;
+    let action = Action::Change(ChangeCommand::Reject(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
+}
+
+/// Assign the person who implements the change.
+#[utoipa::path(
+    post,
+    path = "/v1/changes/{id}/assign",
+    tag = "changes",
+    request_body = Assign,
+    params(
+        ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this command is based on. Required unless the command commutes (notes)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such change", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the change's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn assign(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ChangeSchedule)?;
+    let body = body::read::<Assign>(&req, payload).await?;
+    let action = Action::Change(ChangeCommand::Assign(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
+}
+
+/// Start implementing a scheduled change.
+#[utoipa::path(
+    post,
+    path = "/v1/changes/{id}/start",
+    tag = "changes",
+    request_body = StartImplementation,
+    params(
+        ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this command is based on. Required unless the command commutes (notes)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such change", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the change's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn start_implementation(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ChangeImplement)?;
+    let body = body::read::<StartImplementation>(&req, payload).await?;
+    let action = Action::Change(ChangeCommand::StartImplementation(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
+}
+
+/// Record a rollout step: a canary at a percentage (increasing), a blue-green switch, or the full rollout. The last two are final.
+#[utoipa::path(
+    post,
+    path = "/v1/changes/{id}/rollout-steps",
+    tag = "changes",
+    request_body = RecordRolloutStep,
+    params(
+        ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this command is based on. Required unless the command commutes (notes)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such change", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the change's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn record_rollout_step(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ChangeImplement)?;
+    let body = body::read::<RecordRolloutStep>(&req, payload).await?;
+    let action = Action::Change(ChangeCommand::RecordRolloutStep(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
+}
+
+/// Complete an implementing change; its last rollout step must be final.
+#[utoipa::path(
+    post,
+    path = "/v1/changes/{id}/complete",
+    tag = "changes",
+    request_body = Complete,
+    params(
+        ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this command is based on. Required unless the command commutes (notes)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such change", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the change's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn complete(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ChangeImplement)?;
+    let body = body::read::<Complete>(&req, payload).await?;
+    let action = Action::Change(ChangeCommand::Complete(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
+}
+
+/// Roll the change back, with the reason.
+#[utoipa::path(
+    post,
+    path = "/v1/changes/{id}/rollback",
+    tag = "changes",
+    request_body = RollBack,
+    params(
+        ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this command is based on. Required unless the command commutes (notes)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such change", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the change's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn roll_back(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ChangeImplement)?;
+    let body = body::read::<RollBack>(&req, payload).await?;
+    let action = Action::Change(ChangeCommand::RollBack(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
+}
+
+/// Record that the implementation failed, with the reason.
+#[utoipa::path(
+    post,
+    path = "/v1/changes/{id}/fail",
+    tag = "changes",
+    request_body = Fail,
+    params(
+        ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this command is based on. Required unless the command commutes (notes)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such change", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the change's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn fail(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ChangeImplement)?;
+    let body = body::read::<Fail>(&req, payload).await?;
+    let action = Action::Change(ChangeCommand::Fail(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
+}
+
+/// Write the post-implementation review: outcome, what went well and wrong, follow-up actions.
+#[utoipa::path(
+    post,
+    path = "/v1/changes/{id}/review",
+    tag = "changes",
+    request_body = Review,
+    params(
+        ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this command is based on. Required unless the command commutes (notes)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such change", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the change's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn review(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ChangeImplement)?;
+    let body = body::read::<Review>(&req, payload).await?;
+    let action = Action::Change(ChangeCommand::Review(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
+}
+
+/// Close the change: after its review (normal and emergency changes), and for an emergency change only once approved retrospectively; or withdraw a change never implemented, with a reason.
+#[utoipa::path(
+    post,
+    path = "/v1/changes/{id}/close",
+    tag = "changes",
+    request_body = Close,
+    params(
+        ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this command is based on. Required unless the command commutes (notes)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such change", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the change's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn close(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ChangeImplement)?;
+    let body = body::read::<Close>(&req, payload).await?;
+    let action = Action::Change(ChangeCommand::Close(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
+}
+
+/// Add an internal note to a change. Commutes: no If-Match needed.
+#[utoipa::path(
+    post,
+    path = "/v1/changes/{id}/notes",
+    tag = "changes",
+    request_body = AddNote,
+    params(
+        ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this command is based on. Required unless the command commutes (notes)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such change", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the change's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn add_note(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ChangeRequest)?;
+    let body = body::read::<AddNote>(&req, payload).await?;
+    let action = Action::Change(ChangeCommand::AddNote(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
+}
 
 /// Schedule (or reschedule) a change into a window.
 ///
@@ -203,21 +712,8 @@ pub async fn schedule(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::ChangeSchedule)?;
     let body = body::read::<ScheduleChange>(&req, payload).await?;
-    run_on_ticket(
-        &req,
-        &principal,
-        &state,
-        &id,
-        &body.raw,
-        false,
-        async |ctx, target, precondition, render| {
-            state
-                .commands
-                .schedule_change(ctx, target, &body.value, precondition, render)
-                .await
-        },
-    )
-    .await
+    let action = Action::Schedule(body.value);
+    act(&req, &principal, &state, &id, &body.raw, action).await
 }
 
 /// Take a scheduled change off the calendars; it returns to approved (or
@@ -257,21 +753,8 @@ pub async fn unschedule(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::ChangeSchedule)?;
     let body = body::read::<Unschedule>(&req, payload).await?;
-    run_on_ticket(
-        &req,
-        &principal,
-        &state,
-        &id,
-        &body.raw,
-        false,
-        async |ctx, target, precondition, render| {
-            state
-                .commands
-                .unschedule_change(ctx, target, &body.value, precondition, render)
-                .await
-        },
-    )
-    .await
+    let action = Action::Unschedule(body.value);
+    act(&req, &principal, &state, &id, &body.raw, action).await
 }
 
 /// Declare a freeze window: no change may be scheduled into it on the
@@ -306,9 +789,8 @@ pub async fn declare_freeze(
     principal.require(Permission::FreezeManage)?;
     let body = body::read::<DeclareFreeze>(&req, payload).await?;
     let ctx = command_context(&req, &principal, &body.raw)?;
-    let render = |w: &FreezeWindow| document_response(w, StatusCode::CREATED);
-    let outcome = state.commands.declare_freeze(&ctx, &body.value, render).await?;
-    send_document(&req, &principal, &state, outcome, StatusCode::CREATED).await
+    let answer = state.commands.declare_freeze(&ctx, &body.value).await?;
+    Ok(send_document(answer, StatusCode::CREATED))
 }
 
 /// Lift a freeze window; it stays in the history and on the calendar, marked lifted.
@@ -344,9 +826,8 @@ pub async fn lift_freeze(
     principal.require(Permission::FreezeManage)?;
     let body = body::read::<LiftFreeze>(&req, payload).await?;
     let ctx = command_context(&req, &principal, &body.raw)?;
-    let render = |w: &FreezeWindow| document_response(w, StatusCode::OK);
-    let outcome = state.commands.lift_freeze(&ctx, *id, &body.value, render).await?;
-    send_document(&req, &principal, &state, outcome, StatusCode::OK).await
+    let answer = state.commands.lift_freeze(&ctx, *id, &body.value).await?;
+    Ok(send_document(answer, StatusCode::OK))
 }
 
 /// The range and zone of the calendar.
@@ -487,28 +968,4 @@ pub async fn calendar(
             changes,
             freezes,
         }))
-}
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/v1/changes").route(web::post().to(draft)))
-        .service(web::resource("/v1/changes/calendar").route(web::get().to(calendar)))
-        .service(web::resource("/v1/changes/freezes").route(web::post().to(declare_freeze)))
-        .service(web::resource("/v1/changes/freezes/{id}/lift").route(web::post().to(lift_freeze)))
-        .service(web::resource("/v1/changes/{id}/amend").route(web::post().to(amend)))
-        .service(web::resource("/v1/changes/{id}/submit").route(web::post().to(submit)))
-        .service(web::resource("/v1/changes/{id}/assess").route(web::post().to(assess)))
-        .service(web::resource("/v1/changes/{id}/plan").route(web::post().to(amend_plan)))
-        .service(web::resource("/v1/changes/{id}/approve").route(web::post().to(approve)))
-        .service(web::resource("/v1/changes/{id}/reject").route(web::post().to(reject)))
-        .service(web::resource("/v1/changes/{id}/assign").route(web::post().to(assign)))
-        .service(web::resource("/v1/changes/{id}/schedule").route(web::post().to(schedule)))
-        .service(web::resource("/v1/changes/{id}/unschedule").route(web::post().to(unschedule)))
-        .service(web::resource("/v1/changes/{id}/start").route(web::post().to(start_implementation)))
-        .service(web::resource("/v1/changes/{id}/rollout-steps").route(web::post().to(record_rollout_step)))
-        .service(web::resource("/v1/changes/{id}/complete").route(web::post().to(complete)))
-        .service(web::resource("/v1/changes/{id}/rollback").route(web::post().to(roll_back)))
-        .service(web::resource("/v1/changes/{id}/fail").route(web::post().to(fail)))
-        .service(web::resource("/v1/changes/{id}/review").route(web::post().to(review)))
-        .service(web::resource("/v1/changes/{id}/close").route(web::post().to(close)))
-        .service(web::resource("/v1/changes/{id}/notes").route(web::post().to(add_note)));
 }

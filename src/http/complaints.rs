@@ -1,20 +1,21 @@
 //! `POST /v1/complaints` and one endpoint per complaint command.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
+use crate::app::commands::{Action, TicketCommand};
 use crate::domain::complaint::{
     Acknowledge, AddNote, Assign, Close, ComplaintCommand, FileComplaint, RecordSatisfaction, Reopen, Resolve, Resume,
-    WaitOnCustomer,
+    ValidFiling, WaitOnCustomer,
 };
 use crate::domain::permissions::Permission;
 
 use super::AppState;
 use super::auth::Principal;
 use super::body;
+use super::commands::{act, run};
 use super::error::{ApiError, Problem};
 use super::request::command_context;
-use super::tickets::{TicketDoc, run_on_ticket, send_outcome, stored_response};
+use super::tickets::TicketDoc;
 
 /// File a customer complaint.
 ///
@@ -55,96 +56,366 @@ pub async fn file_complaint(
         principal.require(Permission::PiiRead)?;
     }
     let ctx = command_context(&req, &principal, &body.raw)?;
-    let render = |row: &_| stored_response(&state, row, &principal, StatusCode::CREATED, true);
-    let outcome = state.commands.file_complaint(&ctx, &body.value, render).await?;
-    send_outcome(&req, &principal, &state, outcome, StatusCode::CREATED, true).await
+    let filing = ValidFiling::check(body.value)?;
+    run(&req, &principal, &state, &ctx, TicketCommand::File(filing)).await
 }
 
-/// Runs one command against an existing complaint.
-async fn run(
-    req: &HttpRequest,
-    principal: &Principal,
-    state: &AppState,
-    id: &str,
-    command: ComplaintCommand,
-    raw: &[u8],
-    commutes: bool,
+/// Acknowledge a complaint: the first response to the complainant.
+#[utoipa::path(
+    post,
+    path = "/v1/complaints/{id}/acknowledge",
+    tag = "complaints",
+    request_body = Acknowledge,
+    params(
+        ("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (adding a note)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such complaint", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the complaint's current state (the problem names state and command); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn acknowledge(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    run_on_ticket(
-        req,
-        principal,
-        state,
-        id,
-        raw,
-        commutes,
-        async |ctx, target, precondition, render| {
-            state
-                .commands
-                .handle_complaint(ctx, target, &command, precondition, render)
-                .await
-        },
-    )
-    .await
+    principal.require(Permission::ComplaintHandle)?;
+    let body = body::read::<Acknowledge>(&req, payload).await?;
+    let action = Action::Complaint(ComplaintCommand::Acknowledge(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
 }
 
-/// Declares one complaint command endpoint (see [`super::command_endpoint`]).
-macro_rules! complaint_command {
-    ($(#[doc = $doc:literal])* $name:ident, $($rest:tt)*) => {
-        command_endpoint!(
-            tag = "complaints",
-            id = "Ticket id (UUID) or number (CMP-2026-000123)",
-            commuting = "The ETag of the version this change is based on. Required unless the command commutes (adding a note).",
-            not_found = "No such complaint",
-            conflict = "Not allowed in the complaint's current state (the problem names state and command); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)",
-            run = run,
-            command = ComplaintCommand,
-            $(#[doc = $doc])* $name, $($rest)*
-        );
-    };
+/// Assign a complaint to a team, a person, or both.
+#[utoipa::path(
+    post,
+    path = "/v1/complaints/{id}/assign",
+    tag = "complaints",
+    request_body = Assign,
+    params(
+        ("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (adding a note)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such complaint", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the complaint's current state (the problem names state and command); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn assign(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ComplaintAssign)?;
+    let body = body::read::<Assign>(&req, payload).await?;
+    let action = Action::Complaint(ComplaintCommand::Assign(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
 }
 
-complaint_command!(
-    /// Acknowledge a complaint: the first response to the complainant.
-    acknowledge, "/v1/complaints/{id}/acknowledge", Acknowledge, Acknowledge, Permission::ComplaintHandle, commutes = false);
-complaint_command!(
-    /// Assign a complaint to a team, a person, or both.
-    assign, "/v1/complaints/{id}/assign", Assign, Assign, Permission::ComplaintAssign, commutes = false);
-complaint_command!(
-    /// Add an internal note or a progress update sent to the complainant. Commutes: no If-Match needed.
-    add_note, "/v1/complaints/{id}/notes", AddNote, AddNote, Permission::ComplaintNote, commutes = true);
-complaint_command!(
-    /// Put a complaint on hold until the customer answers.
-    wait_on_customer, "/v1/complaints/{id}/wait-on-customer", WaitOnCustomer, WaitOnCustomer, Permission::ComplaintHandle, commutes = false);
-complaint_command!(
-    /// Resume work on a complaint that was waiting on the customer.
-    resume, "/v1/complaints/{id}/resume", Resume, Resume, Permission::ComplaintHandle, commutes = false);
-complaint_command!(
-    /// Resolve a complaint with its resolution and root cause.
-    resolve, "/v1/complaints/{id}/resolve", Resolve, Resolve, Permission::ComplaintHandle, commutes = false);
-complaint_command!(
-    /// Record the customer's satisfaction (1–5) with the resolution.
-    record_satisfaction, "/v1/complaints/{id}/satisfaction", RecordSatisfaction, RecordSatisfaction, Permission::ComplaintHandle, commutes = false);
-complaint_command!(
-    /// Close a resolved complaint.
-    close, "/v1/complaints/{id}/close", Close, Close, Permission::ComplaintHandle, commutes = false);
-complaint_command!(
-    /// Reopen a resolved complaint.
-    reopen, "/v1/complaints/{id}/reopen", Reopen, Reopen, Permission::ComplaintHandle, commutes = false);
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/v1/complaints").route(web::post().to(file_complaint)))
-        .service(web::resource("/v1/complaints/{id}/acknowledge").route(web::post().to(acknowledge)))
-        .service(web::resource("/v1/complaints/{id}/assign").route(web::post().to(assign)))
-        .service(web::resource("/v1/complaints/{id}/notes").route(web::post().to(add_note)))
-        .service(web::resource("/v1/complaints/{id}/wait-on-customer").route(web::post().to(wait_on_customer)))
-        .service(web::resource("/v1/complaints/{id}/resume").route(web::post().to(resume)))
-        .service(web::resource("/v1/complaints/{id}/resolve").route(web::post().to(resolve)))
-        .service(web::resource("/v1/complaints/{id}/satisfaction").route(web::post().to(record_satisfaction)))
-        .service(web::resource("/v1/complaints/{id}/close").route(web::post().to(close)))
-        .service(web::resource("/v1/complaints/{id}/reopen").route(web::post().to(reopen)));
+/// Add an internal note or a progress update sent to the complainant. Commutes: no If-Match needed.
+#[utoipa::path(
+    post,
+    path = "/v1/complaints/{id}/notes",
+    tag = "complaints",
+    request_body = AddNote,
+    params(
+        ("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (adding a note)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such complaint", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the complaint's current state (the problem names state and command); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn add_note(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ComplaintNote)?;
+    let body = body::read::<AddNote>(&req, payload).await?;
+    let action = Action::Complaint(ComplaintCommand::AddNote(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
 }
 
-/// `Location` of a ticket.
-pub fn location(id: uuid::Uuid) -> String {
-    format!("/v1/tickets/{id}")
+/// Put a complaint on hold until the customer answers.
+#[utoipa::path(
+    post,
+    path = "/v1/complaints/{id}/wait-on-customer",
+    tag = "complaints",
+    request_body = WaitOnCustomer,
+    params(
+        ("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (adding a note)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such complaint", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the complaint's current state (the problem names state and command); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn wait_on_customer(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ComplaintHandle)?;
+    let body = body::read::<WaitOnCustomer>(&req, payload).await?;
+    let action = Action::Complaint(ComplaintCommand::WaitOnCustomer(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
+}
+
+/// Resume work on a complaint that was waiting on the customer.
+#[utoipa::path(
+    post,
+    path = "/v1/complaints/{id}/resume",
+    tag = "complaints",
+    request_body = Resume,
+    params(
+        ("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (adding a note)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such complaint", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the complaint's current state (the problem names state and command); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn resume(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ComplaintHandle)?;
+    let body = body::read::<Resume>(&req, payload).await?;
+    let action = Action::Complaint(ComplaintCommand::Resume(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
+}
+
+/// Resolve a complaint with its resolution and root cause.
+#[utoipa::path(
+    post,
+    path = "/v1/complaints/{id}/resolve",
+    tag = "complaints",
+    request_body = Resolve,
+    params(
+        ("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (adding a note)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such complaint", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the complaint's current state (the problem names state and command); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn resolve(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ComplaintHandle)?;
+    let body = body::read::<Resolve>(&req, payload).await?;
+    let action = Action::Complaint(ComplaintCommand::Resolve(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
+}
+
+/// Record the customer's satisfaction (1–5) with the resolution.
+#[utoipa::path(
+    post,
+    path = "/v1/complaints/{id}/satisfaction",
+    tag = "complaints",
+    request_body = RecordSatisfaction,
+    params(
+        ("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (adding a note)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such complaint", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the complaint's current state (the problem names state and command); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn record_satisfaction(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ComplaintHandle)?;
+    let body = body::read::<RecordSatisfaction>(&req, payload).await?;
+    let action = Action::Complaint(ComplaintCommand::RecordSatisfaction(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
+}
+
+/// Close a resolved complaint.
+#[utoipa::path(
+    post,
+    path = "/v1/complaints/{id}/close",
+    tag = "complaints",
+    request_body = Close,
+    params(
+        ("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (adding a note)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such complaint", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the complaint's current state (the problem names state and command); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn close(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ComplaintHandle)?;
+    let body = body::read::<Close>(&req, payload).await?;
+    let action = Action::Complaint(ComplaintCommand::Close(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
+}
+
+/// Reopen a resolved complaint.
+#[utoipa::path(
+    post,
+    path = "/v1/complaints/{id}/reopen",
+    tag = "complaints",
+    request_body = Reopen,
+    params(
+        ("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (adding a note)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such complaint", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the complaint's current state (the problem names state and command); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn reopen(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ComplaintHandle)?;
+    let body = body::read::<Reopen>(&req, payload).await?;
+    let action = Action::Complaint(ComplaintCommand::Reopen(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
 }

@@ -340,8 +340,3 @@ pub async fn stream(
         .insert_header(("X-Accel-Buffering", "no"))
         .streaming(futures_util::stream::unfold(follower, Follower::next)))
 }
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/v1/events").route(web::get().to(page)))
-        .service(web::resource("/v1/events/stream").route(web::get().to(stream)));
-}

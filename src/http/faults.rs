@@ -1,16 +1,17 @@
 //! `POST /v1/faults`, one endpoint per fault command, escalation of a
 //! complaint into a fault, and the fault queue.
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 
+use crate::app::commands::{Action, TicketCommand};
 use crate::domain::FieldError;
 use crate::domain::fault::{
     AddNote, AssignTechnician, Close, CompleteActionItem, EscalateComplaint, Evaluate, FaultCommand, LogRepair,
-    Mitigate, Reopen, ReportFault, Resolve, StartInvestigation, Triage, WriteReview,
+    Mitigate, Reopen, ReportFault, Resolve, StartInvestigation, Triage, ValidReport, WriteReview,
 };
 use crate::domain::permissions::Permission;
 use crate::projections::tickets;
@@ -19,10 +20,11 @@ use crate::store;
 use super::AppState;
 use super::auth::Principal;
 use super::body;
+use super::commands::{act, run};
 use super::error::{ApiError, Problem};
 use super::query::Query;
-use super::request::{command_context, precondition};
-use super::tickets::{PRIVATE, TicketDoc, TicketPage, parse_lookup, run_on_ticket, send_outcome, stored_response};
+use super::request::command_context;
+use super::tickets::{PRIVATE, TicketDoc, TicketPage};
 
 /// Report a fault.
 ///
@@ -58,9 +60,8 @@ pub async fn report_fault(
     principal.require(Permission::FaultReport)?;
     let body = body::read::<ReportFault>(&req, payload).await?;
     let ctx = command_context(&req, &principal, &body.raw)?;
-    let render = |row: &_| stored_response(&state, row, &principal, StatusCode::CREATED, true);
-    let outcome = state.commands.report_fault(&ctx, &body.value, render).await?;
-    send_outcome(&req, &principal, &state, outcome, StatusCode::CREATED, true).await
+    let report = ValidReport::check(body.value)?;
+    run(&req, &principal, &state, &ctx, TicketCommand::Report(report)).await
 }
 
 /// Escalate a complaint into a new fault.
@@ -104,96 +105,488 @@ pub async fn escalate(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::ComplaintEscalate)?;
     let body = body::read::<EscalateComplaint>(&req, payload).await?;
-    let target = parse_lookup(&id)?;
-    let precondition = precondition(&req, false)?;
-    let ctx = command_context(&req, &principal, &body.raw)?;
-    let render = |row: &_| stored_response(&state, row, &principal, StatusCode::CREATED, true);
-    let outcome = state
-        .commands
-        .escalate(&ctx, &target, &body.value, &precondition, render)
-        .await?;
-    send_outcome(&req, &principal, &state, outcome, StatusCode::CREATED, true).await
+    act(&req, &principal, &state, &id, &body.raw, Action::Escalate(body.value)).await
 }
 
-/// Runs one command against an existing fault.
-async fn run(
-    req: &HttpRequest,
-    principal: &Principal,
-    state: &AppState,
-    id: &str,
-    command: FaultCommand,
-    raw: &[u8],
-    commutes: bool,
+/// Triage a fault: severity (1 critical … 4 low), the engineer who evaluates it, and, at severity 1 (which cannot stay unassigned), its technician. Also re-triages an open fault.
+#[utoipa::path(
+    post,
+    path = "/v1/faults/{id}/triage",
+    tag = "faults",
+    request_body = Triage,
+    params(
+        ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (notes, repairs, completed action items)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such fault", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the fault's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn triage(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    run_on_ticket(
-        req,
-        principal,
-        state,
-        id,
-        raw,
-        commutes,
-        async |ctx, target, precondition, render| {
-            state
-                .commands
-                .handle_fault(ctx, target, &command, precondition, render)
-                .await
-        },
-    )
-    .await
+    principal.require(Permission::FaultTriage)?;
+    let body = body::read::<Triage>(&req, payload).await?;
+    let action = Action::Fault(FaultCommand::Triage(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
 }
 
-/// Declares one fault command endpoint (see [`super::command_endpoint`]).
-macro_rules! fault_command {
-    ($(#[doc = $doc:literal])* $name:ident, $($rest:tt)*) => {
-        command_endpoint!(
-            tag = "faults",
-            id = "Fault id (UUID) or number (FLT-2026-000123)",
-            commuting = "The ETag of the version this change is based on. Required unless the command commutes (notes, repairs, completed action items).",
-            not_found = "No such fault",
-            conflict = "Not allowed in the fault's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)",
-            run = run,
-            command = FaultCommand,
-            $(#[doc = $doc])* $name, $($rest)*
-        );
-    };
+/// Assign (or reassign) the technician who works the fault.
+#[utoipa::path(
+    post,
+    path = "/v1/faults/{id}/assign",
+    tag = "faults",
+    request_body = AssignTechnician,
+    params(
+        ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (notes, repairs, completed action items)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such fault", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the fault's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn assign_technician(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::FaultTriage)?;
+    let body = body::read::<AssignTechnician>(&req, payload).await?;
+    let action = Action::Fault(FaultCommand::AssignTechnician(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
 }
 
-fault_command!(
-    /// Triage a fault: severity (1 critical … 4 low), the engineer who evaluates it, and, at severity 1 (which cannot stay unassigned), its technician. Also re-triages an open fault.
-    triage, "/v1/faults/{id}/triage", Triage, Triage, Permission::FaultTriage, commutes = false);
-fault_command!(
-    /// Assign (or reassign) the technician who works the fault.
-    assign_technician, "/v1/faults/{id}/assign", AssignTechnician, AssignTechnician, Permission::FaultTriage, commutes = false);
-fault_command!(
-    /// Record the evaluation: nature of the problem, estimated effort, proposed priority. Only the evaluator named at triage may.
-    evaluate, "/v1/faults/{id}/evaluate", Evaluate, Evaluate, Permission::FaultWork, commutes = false);
-fault_command!(
-    /// Start investigating a triaged fault (needs a technician).
-    start_investigation, "/v1/faults/{id}/investigate", StartInvestigation, StartInvestigation, Permission::FaultWork, commutes = false);
-fault_command!(
-    /// Record that a workaround is in place.
-    mitigate, "/v1/faults/{id}/mitigate", Mitigate, Mitigate, Permission::FaultWork, commutes = false);
-fault_command!(
-    /// Resolve a fault with its resolution and root cause. Every complaint the fault concerns gets the resolution on its own history, in the same transaction.
-    resolve, "/v1/faults/{id}/resolve", Resolve, Resolve, Permission::FaultWork, commutes = false);
-fault_command!(
-    /// Close a resolved fault; severity 1 and 2 need a post-incident review first.
-    close, "/v1/faults/{id}/close", Close, Close, Permission::FaultWork, commutes = false);
-fault_command!(
-    /// Reopen a resolved or closed fault.
-    reopen, "/v1/faults/{id}/reopen", Reopen, Reopen, Permission::FaultWork, commutes = false);
-fault_command!(
-    /// Log a repair (a maintenance record): technician, action taken, start and end, person-minutes, maintenance type, parts. Commutes: no If-Match needed.
-    log_repair, "/v1/faults/{id}/repairs", LogRepair, LogRepair, Permission::FaultWork, commutes = true);
-fault_command!(
-    /// Write the post-incident review of a resolved fault: summary, root cause, contributing factors, action items.
-    write_review, "/v1/faults/{id}/review", WriteReview, WriteReview, Permission::FaultWork, commutes = false);
-fault_command!(
-    /// Mark one action item of the post-incident review done. Commutes: no If-Match needed.
-    complete_action_item, "/v1/faults/{id}/review/completed-items", CompleteActionItem, CompleteActionItem, Permission::FaultWork, commutes = true);
-fault_command!(
-    /// Add an internal note to a fault. Commutes: no If-Match needed.
-    add_note, "/v1/faults/{id}/notes", AddNote, AddNote, Permission::FaultWork, commutes = true);
+/// Record the evaluation: nature of the problem, estimated effort, proposed priority. Only the evaluator named at triage may.
+#[utoipa::path(
+    post,
+    path = "/v1/faults/{id}/evaluate",
+    tag = "faults",
+    request_body = Evaluate,
+    params(
+        ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (notes, repairs, completed action items)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such fault", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the fault's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn evaluate(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::FaultWork)?;
+    let body = body::read::<Evaluate>(&req, payload).await?;
+    let action = Action::Fault(FaultCommand::Evaluate(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
+}
+
+/// Start investigating a triaged fault (needs a technician).
+#[utoipa::path(
+    post,
+    path = "/v1/faults/{id}/investigate",
+    tag = "faults",
+    request_body = StartInvestigation,
+    params(
+        ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (notes, repairs, completed action items)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such fault", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the fault's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn start_investigation(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::FaultWork)?;
+    let body = body::read::<StartInvestigation>(&req, payload).await?;
+    let action = Action::Fault(FaultCommand::StartInvestigation(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
+}
+
+/// Record that a workaround is in place.
+#[utoipa::path(
+    post,
+    path = "/v1/faults/{id}/mitigate",
+    tag = "faults",
+    request_body = Mitigate,
+    params(
+        ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (notes, repairs, completed action items)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such fault", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the fault's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn mitigate(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::FaultWork)?;
+    let body = body::read::<Mitigate>(&req, payload).await?;
+    let action = Action::Fault(FaultCommand::Mitigate(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
+}
+
+/// Resolve a fault with its resolution and root cause. Every complaint the fault concerns gets the resolution on its own history, in the same transaction.
+#[utoipa::path(
+    post,
+    path = "/v1/faults/{id}/resolve",
+    tag = "faults",
+    request_body = Resolve,
+    params(
+        ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (notes, repairs, completed action items)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such fault", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the fault's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn resolve(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::FaultWork)?;
+    let body = body::read::<Resolve>(&req, payload).await?;
+    let action = Action::Fault(FaultCommand::Resolve(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
+}
+
+/// Close a resolved fault; severity 1 and 2 need a post-incident review first.
+#[utoipa::path(
+    post,
+    path = "/v1/faults/{id}/close",
+    tag = "faults",
+    request_body = Close,
+    params(
+        ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (notes, repairs, completed action items)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such fault", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the fault's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn close(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::FaultWork)?;
+    let body = body::read::<Close>(&req, payload).await?;
+    let action = Action::Fault(FaultCommand::Close(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
+}
+
+/// Reopen a resolved or closed fault.
+#[utoipa::path(
+    post,
+    path = "/v1/faults/{id}/reopen",
+    tag = "faults",
+    request_body = Reopen,
+    params(
+        ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (notes, repairs, completed action items)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such fault", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the fault's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn reopen(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::FaultWork)?;
+    let body = body::read::<Reopen>(&req, payload).await?;
+    let action = Action::Fault(FaultCommand::Reopen(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
+}
+
+/// Log a repair (a maintenance record): technician, action taken, start and end, person-minutes, maintenance type, parts. Commutes: no If-Match needed.
+#[utoipa::path(
+    post,
+    path = "/v1/faults/{id}/repairs",
+    tag = "faults",
+    request_body = LogRepair,
+    params(
+        ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (notes, repairs, completed action items)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such fault", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the fault's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn log_repair(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::FaultWork)?;
+    let body = body::read::<LogRepair>(&req, payload).await?;
+    let action = Action::Fault(FaultCommand::LogRepair(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
+}
+
+/// Write the post-incident review of a resolved fault: summary, root cause, contributing factors, action items.
+#[utoipa::path(
+    post,
+    path = "/v1/faults/{id}/review",
+    tag = "faults",
+    request_body = WriteReview,
+    params(
+        ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (notes, repairs, completed action items)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such fault", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the fault's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn write_review(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::FaultWork)?;
+    let body = body::read::<WriteReview>(&req, payload).await?;
+    let action = Action::Fault(FaultCommand::WriteReview(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
+}
+
+/// Mark one action item of the post-incident review done. Commutes: no If-Match needed.
+#[utoipa::path(
+    post,
+    path = "/v1/faults/{id}/review/completed-items",
+    tag = "faults",
+    request_body = CompleteActionItem,
+    params(
+        ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (notes, repairs, completed action items)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such fault", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the fault's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn complete_action_item(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::FaultWork)?;
+    let body = body::read::<CompleteActionItem>(&req, payload).await?;
+    let action = Action::Fault(FaultCommand::CompleteActionItem(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
+}
+
+/// Add an internal note to a fault. Commutes: no If-Match needed.
+#[utoipa::path(
+    post,
+    path = "/v1/faults/{id}/notes",
+    tag = "faults",
+    request_body = AddNote,
+    params(
+        ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (notes, repairs, completed action items)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
+    ),
+    responses(
+        (status = 200, description = "The ticket after the command", body = TicketDoc,
+            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
+        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such fault", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the fault's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn add_note(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::FaultWork)?;
+    let body = body::read::<AddNote>(&req, payload).await?;
+    let action = Action::Fault(FaultCommand::AddNote(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
+}
 
 /// Paging of the fault queue.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -254,22 +647,4 @@ pub async fn queue(
             items,
             next_cursor: next.map(|c| c.encode(&state.cursor_key)),
         }))
-}
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/v1/faults").route(web::post().to(report_fault)))
-        .service(web::resource("/v1/faults/queue").route(web::get().to(queue)))
-        .service(web::resource("/v1/complaints/{id}/escalate").route(web::post().to(escalate)))
-        .service(web::resource("/v1/faults/{id}/triage").route(web::post().to(triage)))
-        .service(web::resource("/v1/faults/{id}/assign").route(web::post().to(assign_technician)))
-        .service(web::resource("/v1/faults/{id}/evaluate").route(web::post().to(evaluate)))
-        .service(web::resource("/v1/faults/{id}/investigate").route(web::post().to(start_investigation)))
-        .service(web::resource("/v1/faults/{id}/mitigate").route(web::post().to(mitigate)))
-        .service(web::resource("/v1/faults/{id}/resolve").route(web::post().to(resolve)))
-        .service(web::resource("/v1/faults/{id}/close").route(web::post().to(close)))
-        .service(web::resource("/v1/faults/{id}/reopen").route(web::post().to(reopen)))
-        .service(web::resource("/v1/faults/{id}/repairs").route(web::post().to(log_repair)))
-        .service(web::resource("/v1/faults/{id}/review").route(web::post().to(write_review)))
-        .service(web::resource("/v1/faults/{id}/review/completed-items").route(web::post().to(complete_action_item)))
-        .service(web::resource("/v1/faults/{id}/notes").route(web::post().to(add_note)));
 }

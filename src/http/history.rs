@@ -306,10 +306,6 @@ fn write_line(
     Ok(())
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/v1/tickets/{id}/history").route(web::get().to(history)));
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

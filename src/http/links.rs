@@ -2,15 +2,16 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use crate::app::commands::LinkCommand;
+use crate::app::commands::{Action, LinkCommand};
 use crate::domain::link::{LinkTickets, UnlinkTickets};
 use crate::domain::permissions::Permission;
 
 use super::AppState;
 use super::auth::Principal;
 use super::body;
+use super::commands::act;
 use super::error::{ApiError, Problem};
-use super::tickets::{TicketDoc, run_on_ticket};
+use super::tickets::TicketDoc;
 
 /// Link this ticket to another one: `relates_to`, `caused_by` or
 /// `duplicates`. The link shows on both tickets (the other one gets the
@@ -52,7 +53,8 @@ pub async fn link(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::TicketLink)?;
     let body = body::read::<LinkTickets>(&req, payload).await?;
-    run(&req, &principal, &id, &state, LinkCommand::Link(body.value), &body.raw).await
+    let action = Action::Link(LinkCommand::Link(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
 }
 
 /// Remove the link between this ticket and another. Both tickets lose the
@@ -94,39 +96,6 @@ pub async fn unlink(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::TicketLink)?;
     let body = body::read::<UnlinkTickets>(&req, payload).await?;
-    run(
-        &req,
-        &principal,
-        &id,
-        &state,
-        LinkCommand::Unlink(body.value),
-        &body.raw,
-    )
-    .await
-}
-
-/// Runs a link command on the ticket `id` names; both commute.
-async fn run(
-    req: &HttpRequest,
-    principal: &Principal,
-    id: &str,
-    state: &AppState,
-    cmd: LinkCommand,
-    raw: &[u8],
-) -> Result<HttpResponse, ApiError> {
-    run_on_ticket(
-        req,
-        principal,
-        state,
-        id,
-        raw,
-        true,
-        async |ctx, target, precondition, render| state.commands.link(ctx, target, &cmd, precondition, render).await,
-    )
-    .await
-}
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/v1/tickets/{id}/links").route(web::post().to(link)))
-        .service(web::resource("/v1/tickets/{id}/unlink").route(web::post().to(unlink)));
+    let action = Action::Link(LinkCommand::Unlink(body.value));
+    act(&req, &principal, &state, &id, &body.raw, action).await
 }

@@ -2,13 +2,11 @@
 //! Handlers parse and check requests, ask the permission matrix, and hand
 //! commands to `app::commands`.
 
-#[macro_use]
-mod command_endpoint;
-
 pub mod audit;
 pub mod auth;
 pub mod body;
 pub mod changes;
+pub mod commands;
 pub mod complaints;
 pub mod error;
 pub mod events;
@@ -20,11 +18,11 @@ pub mod openapi;
 pub mod ops;
 pub mod query;
 pub mod request;
+pub mod routes;
 pub mod subjects;
 pub mod tickets;
 
 use actix_web::{HttpResponse, web};
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::app::commands::Commands;
@@ -55,19 +53,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         error::ApiError::InvalidQuery(vec![crate::domain::FieldError::new("", e.to_string())]).into()
     }))
     .app_data(web::PathConfig::default().error_handler(|e, _| error::ApiError::NotFound(e.to_string()).into()))
-    .configure(complaints::configure)
-    .configure(faults::configure)
-    .configure(changes::configure)
-    .configure(links::configure)
-    .configure(tickets::configure)
-    .configure(history::configure)
-    .configure(events::configure)
-    .configure(subjects::configure)
-    .configure(audit::configure)
-    .configure(ops::configure)
+    .configure(routes::configure)
     .service(
         SwaggerUi::new("/docs/{_:.*}")
-            .url("/openapi.json", openapi::ApiDoc::openapi())
+            .url("/openapi.json", openapi::document())
             .config(utoipa_swagger_ui::Config::from("/openapi.json").validator_url("none")),
     )
     .route(

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::app::commands::Merge;
 use crate::domain::FieldError;
 use crate::domain::permissions::Permission;
-use crate::domain::subject::{EraseSubject, MergeSubjects};
+use crate::domain::subject::{EraseSubject, MergeSubjects, ValidMerge};
 use crate::privacy::access_log::{self, AccessQuery, AccessRecord};
 use crate::privacy::crypto::IndexKind;
 use crate::privacy::render::Gone;
@@ -21,10 +21,11 @@ use crate::store::StoreError;
 use super::AppState;
 use super::auth::Principal;
 use super::body;
+use super::commands::send_document;
 use super::error::{ApiError, Problem};
 use super::history::HistoryEntry;
 use super::request::{client_request_id, command_context, request_id};
-use super::tickets::{document_response, send_document, with_kind};
+use super::tickets::with_kind;
 
 fn parse_subject(id: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(id).map_err(|_| ApiError::NotFound(format!("no data subject {id:?}")))
@@ -365,17 +366,7 @@ pub async fn merge(
     let subject = parse_subject(&id)?;
     let body = body::read::<MergeSubjects>(&req, payload).await?;
     let ctx = command_context(&req, &principal, &body.raw)?;
-    let render = |merge: &Merge| document_response(merge, StatusCode::OK);
-    let outcome = state
-        .commands
-        .merge_subjects(&ctx, subject, &body.value, render)
-        .await?;
-    send_document(&req, &principal, &state, outcome, StatusCode::OK).await
-}
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/v1/subjects").route(web::get().to(find)))
-        .service(web::resource("/v1/subjects/{id}/erasure").route(web::post().to(erase)))
-        .service(web::resource("/v1/subjects/{id}/export").route(web::get().to(export)))
-        .service(web::resource("/v1/subjects/{id}/merge").route(web::post().to(merge)));
+    let merge = ValidMerge::check(subject, &body.value)?;
+    let answer = state.commands.merge_subjects(&ctx, &merge).await?;
+    Ok(send_document(answer, StatusCode::OK))
 }

@@ -1,6 +1,6 @@
 //! Reading tickets: one view and lists (the history is `history.rs`).
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -8,7 +8,6 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::app::commands::{CommandContext, CommandError, Outcome, Precondition};
 use crate::app::etag;
 use crate::domain::FieldError;
 use crate::domain::change::Change;
@@ -21,7 +20,7 @@ use crate::privacy::crypto::IndexKind;
 use crate::privacy::keys;
 use crate::privacy::render::Reveal;
 use crate::projections::tickets::{self, Cursor, CursorKey, ListFilter, TicketLookup, TicketRow};
-use crate::store::{self, idempotency::StoredResponse};
+use crate::store;
 
 use super::AppState;
 use super::auth::Principal;
@@ -37,6 +36,11 @@ pub enum TicketDoc {
     Complaint(Complaint),
     Fault(Fault),
     Change(Change),
+}
+
+/// `Location` of a ticket.
+pub fn location(id: Uuid) -> String {
+    format!("/v1/tickets/{id}")
 }
 
 /// Whether `principal` may read this ticket at all (the permission
@@ -60,7 +64,7 @@ fn readable(principal: &Principal, row: Option<TicketRow>, id: &str) -> Result<T
 pub(crate) const PRIVATE: &str = "private, no-store";
 
 /// How personal data is shown to `principal`.
-fn reveal_to(principal: &Principal) -> Reveal {
+pub(crate) fn reveal_to(principal: &Principal) -> Reveal {
     if principal.can(Permission::PiiRead) {
         Reveal::Clear
     } else {
@@ -81,36 +85,6 @@ pub(crate) fn with_kind(mut view: Value, kind: TicketKind) -> Value {
         map.insert("kind".into(), kind.as_str().into());
     }
     view
-}
-
-/// A view with its `kind`, serialized without copying the view.
-#[derive(Serialize)]
-struct KindedView<'a> {
-    kind: TicketKind,
-    #[serde(flatten)]
-    view: &'a Value,
-}
-
-/// The full response to a command or read of one ticket, in the form stored
-/// for idempotent replays: personal data sealed, rendered per caller by
-/// [`respond`].
-pub fn stored_response(
-    state: &AppState,
-    row: &TicketRow,
-    principal: &Principal,
-    status: StatusCode,
-    created: bool,
-) -> StoredResponse {
-    StoredResponse {
-        status: status.as_u16(),
-        location: created.then(|| super::complaints::location(row.id)),
-        etag: Some(etag::etag(&state.etag_key, row.id, row.version, reveal_to(principal))),
-        body: serde_json::to_vec(&KindedView {
-            kind: row.kind,
-            view: &row.view,
-        })
-        .unwrap_or_default(),
-    }
 }
 
 /// Whether JSON text (as stored) may name another ticket, so that it must
@@ -241,196 +215,6 @@ pub async fn reveal(
         metrics::counter!("opsledger_pii_access_records_total").increment(subjects.len() as u64);
     }
     Ok(())
-}
-
-/// What a command answers with: a ticket's receipt (its kind, id, number
-/// and version), without the view.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Receipt {
-    pub kind: TicketKind,
-    pub id: Uuid,
-    /// The human-facing reference, e.g. `CMP-2026-000123`.
-    pub number: String,
-    /// The ticket's version after the command.
-    pub version: u64,
-}
-
-impl Receipt {
-    /// The receipt of a stored ticket response.
-    fn of(body: &Value) -> Option<Receipt> {
-        Some(Receipt {
-            kind: TicketKind::parse(body.get("kind")?.as_str()?)?,
-            id: body.get("id")?.as_str()?.parse().ok()?,
-            number: body.get("number")?.as_str()?.to_owned(),
-            version: body.get("version")?.as_u64()?,
-        })
-    }
-}
-
-/// How much of a ticket a response carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
-    /// The view, rendered for the caller.
-    View,
-    /// The receipt alone: the caller may not read the ticket (it may write
-    /// tickets it cannot read, and acts on its own), or asked for
-    /// `Prefer: return=minimal`.
-    Receipt,
-}
-
-/// Whether the request asks for `Prefer: return=minimal` (RFC 7240 §4.2).
-pub(crate) fn prefers_minimal(req: &HttpRequest) -> bool {
-    req.headers()
-        .get_all("prefer")
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|p| p.trim().eq_ignore_ascii_case("return=minimal"))
-}
-
-/// Sends the outcome of a command: the new view as `status` (with a
-/// `Location` when `created`), or the replayed response of an earlier
-/// request with the same idempotency key. Both answer under the caller's
-/// current read rules: a ticket it may not read (now) is answered with its
-/// receipt only, never with the view.
-pub async fn send_outcome(
-    req: &HttpRequest,
-    principal: &Principal,
-    state: &AppState,
-    outcome: Outcome,
-    status: StatusCode,
-    created: bool,
-) -> Result<HttpResponse, ApiError> {
-    let (stored, replayed, readable) = match outcome {
-        Outcome::Done(row) => {
-            let readable = may_read(principal, &row);
-            (
-                stored_response(state, &row, principal, status, created),
-                false,
-                readable,
-            )
-        }
-        Outcome::Replayed(stored) => {
-            let id = serde_json::from_slice::<Value>(&stored.body)
-                .ok()
-                .and_then(|body| Receipt::of(&body))
-                .map(|r| r.id);
-            let readable = match id {
-                Some(id) => {
-                    let client = state.pool.get().await.map_err(store::StoreError::from)?;
-                    tickets::get(&client, &TicketLookup::Id(id))
-                        .await?
-                        .is_some_and(|row| may_read(principal, &row))
-                }
-                None => false,
-            };
-            (stored, true, readable)
-        }
-    };
-    let shape = if readable && !prefers_minimal(req) {
-        Shape::View
-    } else {
-        Shape::Receipt
-    };
-    respond(req, principal, state, stored, replayed, shape).await
-}
-
-/// The stored form of a command's answer that is a document of its own,
-/// not a ticket (a freeze window, a merge's receipt).
-pub(crate) fn document_response(document: &impl Serialize, status: StatusCode) -> StoredResponse {
-    StoredResponse {
-        status: status.as_u16(),
-        location: None,
-        etag: None,
-        body: serde_json::to_vec(document).unwrap_or_default(),
-    }
-}
-
-/// Sends the outcome of a command whose answer is such a document: the
-/// document, or the replay of an earlier request with the same key.
-pub(crate) async fn send_document(
-    req: &HttpRequest,
-    principal: &Principal,
-    state: &AppState,
-    outcome: Outcome<impl Serialize>,
-    status: StatusCode,
-) -> Result<HttpResponse, ApiError> {
-    match outcome {
-        Outcome::Done(document) => Ok(HttpResponse::build(status)
-            .insert_header((header::CACHE_CONTROL, PRIVATE))
-            .json(document)),
-        Outcome::Replayed(stored) => respond(req, principal, state, stored, true, Shape::View).await,
-    }
-}
-
-/// Runs a command on the existing ticket `id` names: reads the client's
-/// precondition and the request's context, lets `handle` run the command
-/// with a renderer for its stored response, and sends the outcome.
-pub(crate) async fn run_on_ticket(
-    req: &HttpRequest,
-    principal: &Principal,
-    state: &AppState,
-    id: &str,
-    raw: &[u8],
-    commutes: bool,
-    handle: impl AsyncFnOnce(
-        &CommandContext,
-        &TicketLookup,
-        &Precondition,
-        &dyn Fn(&TicketRow) -> StoredResponse,
-    ) -> Result<Outcome, CommandError>,
-) -> Result<HttpResponse, ApiError> {
-    let target = parse_lookup(id)?;
-    let precondition = super::request::precondition(req, commutes)?;
-    let ctx = super::request::command_context(req, principal, raw)?;
-    let render = |row: &TicketRow| stored_response(state, row, principal, StatusCode::OK, false);
-    let outcome = handle(&ctx, &target, &precondition, &render).await?;
-    send_outcome(req, principal, state, outcome, StatusCode::OK, false).await
-}
-
-/// Sends a stored response, rendered for `principal`, in `shape`.
-pub async fn respond(
-    req: &HttpRequest,
-    principal: &Principal,
-    state: &AppState,
-    r: StoredResponse,
-    replayed: bool,
-    shape: Shape,
-) -> Result<HttpResponse, ApiError> {
-    let mut body: Value = serde_json::from_slice(&r.body)
-        .map_err(|e| ApiError::Internal(format!("a stored response is not JSON: {e}")))?;
-    let mut builder = HttpResponse::build(StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK));
-    match shape {
-        Shape::View => {
-            let client = state.pool.get().await.map_err(store::StoreError::from)?;
-            reveal(req, principal, state, &client, &mut [&mut body]).await?;
-        }
-        Shape::Receipt => {
-            let receipt =
-                Receipt::of(&body).ok_or_else(|| ApiError::Internal("a stored response names no ticket".into()))?;
-            body = serde_json::to_value(receipt).map_err(|e| ApiError::Internal(e.to_string()))?;
-            if prefers_minimal(req) {
-                builder.insert_header(("Preference-Applied", "return=minimal"));
-            }
-        }
-    }
-    builder
-        .content_type("application/json")
-        .insert_header((header::CACHE_CONTROL, PRIVATE));
-    if let Some(location) = r.location {
-        builder.insert_header((header::LOCATION, location));
-    }
-    if let Some(etag) = r.etag {
-        builder.insert_header((header::ETAG, etag));
-        // The stored body is the ticket's view, which carries its version;
-        // reading it there serves responses stored before the header existed.
-        if let Some(version) = body.get("version").and_then(Value::as_u64) {
-            builder.insert_header((etag::TICKET_VERSION, version));
-        }
-    }
-    if replayed {
-        builder.insert_header(("Idempotent-Replayed", "true"));
-    }
-    Ok(builder.json(body))
 }
 
 /// The ticket a path names by id or number.
@@ -746,9 +530,4 @@ pub(crate) struct ViewPage {
     pub items: Vec<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
-}
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/v1/tickets").route(web::get().to(list)))
-        .service(web::resource("/v1/tickets/{id}").route(web::get().to(get_ticket)));
 }

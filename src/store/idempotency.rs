@@ -15,21 +15,14 @@ const LOCK_CLASS: i32 = 0x6964_656d;
 /// longer than a request may wait for one.
 const LOCK_WAIT: &str = "SET LOCAL lock_timeout = '5s'";
 
-/// The response a request produced, kept so a retry gets the same answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredResponse {
-    pub status: u16,
-    pub location: Option<String>,
-    pub etag: Option<String>,
-    pub body: Vec<u8>,
-}
-
-/// A stored response together with the fingerprint of the request that
-/// produced it, so a reused key with a different request can be refused.
+/// The recorded result of a request, together with the fingerprint of the
+/// request that produced it, so a reused key with a different request can
+/// be refused.
 #[derive(Debug, Clone)]
 pub struct Recorded {
     pub request_hash: Vec<u8>,
-    pub response: StoredResponse,
+    /// The command's result as the app layer recorded it (a receipt).
+    pub body: Vec<u8>,
 }
 
 /// The advisory lock of a principal's key: the class, and 32 bits of the
@@ -74,28 +67,22 @@ pub async fn lock(client: &impl GenericClient, principal: &str, key: &str) -> Re
 pub async fn find(client: &impl GenericClient, principal: &str, key: &str) -> Result<Option<Recorded>, StoreError> {
     let statement = client
         .prepare_cached(
-            "SELECT request_hash, status, location, etag, body FROM idempotency_keys
+            "SELECT request_hash, body FROM idempotency_keys
              WHERE principal = $1 AND key = $2",
         )
         .await?;
     let row = client.query_opt(&statement, &[&principal, &key]).await?;
     row.map(|row| {
-        let status: i16 = row.try_get(1)?;
         Ok(Recorded {
             request_hash: row.try_get(0)?,
-            response: StoredResponse {
-                status: u16::try_from(status).map_err(|_| StoreError::Corrupt(format!("status {status}")))?,
-                location: row.try_get(2)?,
-                etag: row.try_get(3)?,
-                body: row.try_get(4)?,
-            },
+            body: row.try_get(1)?,
         })
     })
     .transpose()
 }
 
-/// Records the response in the caller's transaction, with the data subject
-/// whose (sealed) personal data it carries, so erasure can delete it. A
+/// Records a request's result in the caller's transaction, with the data
+/// subject whose (sealed) personal data it carries, so erasure finds it. A
 /// request with the same key that committed first (one that did not take
 /// the [`lock`]) makes this fail with [`StoreError::IdempotencyRace`], and
 /// the caller's events roll back with it.
@@ -104,30 +91,17 @@ pub async fn insert(
     principal: &str,
     key: &str,
     request_hash: &[u8],
-    response: &StoredResponse,
+    body: &[u8],
     subject: Option<uuid::Uuid>,
 ) -> Result<(), StoreError> {
     let statement = client
         .prepare_cached(
-            "INSERT INTO idempotency_keys (principal, key, request_hash, status, location, etag, body, subject_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO idempotency_keys (principal, key, request_hash, body, subject_id)
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .await?;
-    let status = i16::try_from(response.status).map_err(|_| StoreError::Corrupt("status".into()))?;
     client
-        .execute(
-            &statement,
-            &[
-                &principal,
-                &key,
-                &request_hash,
-                &status,
-                &response.location,
-                &response.etag,
-                &response.body,
-                &subject,
-            ],
-        )
+        .execute(&statement, &[&principal, &key, &request_hash, &body, &subject])
         .await?;
     Ok(())
 }

@@ -632,6 +632,41 @@ async fn concurrent_acknowledgements_sharing_a_key_apply_once_and_all_get_its_re
     }
 }
 
+/// A state change retried after it committed (its answer lost, say) gets
+/// its first answer again, status, ETag and body, not a 412 for the
+/// If-Match that the change itself made stale; and so does an escalation,
+/// with the Location of the fault it created.
+#[tokio::test]
+async fn a_retried_state_change_replays_its_first_answer_not_a_412() {
+    let app = spawn_app().await;
+    let (filed, etag) = app.file_complaint().await;
+    let id = filed["id"].as_str().expect("id");
+    let path = format!("/v1/complaints/{id}/acknowledge");
+    let body = json!({"message": "您好，我们已收到。"});
+    let first = send_keyed(&app, &path, "ack-once", Some(&etag), &body).await;
+    assert_eq!((first.status, first.replayed), (200, false), "{first:?}");
+    assert_eq!(first.body["status"], "acknowledged");
+
+    let retried = send_keyed(&app, &path, "ack-once", Some(&etag), &body).await;
+    assert_eq!((retried.status, retried.replayed), (200, true), "{retried:?}");
+    assert_eq!(retried.etag, first.etag);
+    assert_eq!(retried.body, first.body);
+
+    // Without the key, the same request is a new one: stale.
+    let unkeyed = app.post_if_match(&path, &agent(), &etag, &body).await;
+    problem(unkeyed, 412, "precondition-failed").await;
+
+    let escalation = json!({"description": "宽带中断", "affected_service": "broadband"});
+    let path = format!("/v1/complaints/{id}/escalate");
+    let first = send_keyed(&app, &path, "escalate-once", Some(&retried.etag), &escalation).await;
+    assert_eq!((first.status, first.replayed), (201, false), "{first:?}");
+    let retried = send_keyed(&app, &path, "escalate-once", Some(&retried.etag), &escalation).await;
+    assert_eq!((retried.status, retried.replayed), (201, true), "{retried:?}");
+    assert_eq!(retried.location, first.location);
+    assert_eq!(retried.body["number"], first.body["number"]);
+    assert_eq!(retried.body["kind"], "fault");
+}
+
 /// A request whose key is held by one still in progress (here a session
 /// standing in for it) waits for it only so long, then is told to retry,
 /// having written nothing.

@@ -162,8 +162,22 @@ async fn erasing_bobs_subjects_found_by_his_phone_leaves_the_bridging_complaint(
         assert_eq!(v["description"], "[erased]");
     }
     // Auditors follow every erasure in the feed, but not whose it was.
+    // (The sequencer numbers events in the background: wait for both.)
     let auditor = token("aud-1", &[Role::Auditor]);
-    let feed = json_of(app.get("/v1/events?limit=1000", &auditor).await, 200).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let feed = loop {
+        let feed = json_of(app.get("/v1/events?limit=1000", &auditor).await, 200).await;
+        let erased = feed["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .filter(|e| e["type"] == "subject.erased")
+            .count();
+        if erased >= 2 || std::time::Instant::now() > deadline {
+            break feed;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
     let erasures: Vec<&Value> = feed["events"]
         .as_array()
         .expect("events")

@@ -28,5 +28,6 @@ mod personal_data;
 mod pii_access_log;
 mod read_rules;
 mod readme_walkthrough;
+mod routes;
 mod security_review;
 mod spec_client;

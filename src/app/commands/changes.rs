@@ -16,39 +16,34 @@ use uuid::Uuid;
 use crate::app::clock::Clock;
 use crate::domain::change::calendar::{self, CalendarEvent, ServiceCalendar};
 use crate::domain::change::freeze::{self, DeclareFreeze, FREEZE_STREAM_ID, FreezeCalendar, FreezeWindow, LiftFreeze};
-use crate::domain::change::{self, Change, ChangeCommand, DraftChange, ScheduleChange, Unschedule};
+use crate::domain::change::{self, Change, ChangeCommand, DraftChange, ScheduleChange, Unschedule, ValidDraft};
 use crate::domain::fault::{Fault, FaultEvent};
 use crate::domain::link::{self, LinkRelation, LinkTickets};
 use crate::domain::ticket::TicketKind;
 use crate::projections::fold;
 use crate::projections::tickets::{self, TicketLookup, TicketRow};
-use crate::store::idempotency::StoredResponse;
 use crate::store::{self, LockMode, StoredEvent, StreamHead};
 
+use super::receipt::Document;
 use super::{
-    CommandContext, CommandError, Commands, Outcome, Plan, Precondition, ResponseSubject, StreamWrite, next_number,
-    now_after, state_of,
+    Answer, CommandContext, CommandError, Commands, Locked, Outcome, Plan, StreamWrite, next_number, now_after,
+    state_of,
 };
 
 /// The advisory lock that orders freeze declarations against scheduling:
 /// shared by schedulers, exclusive for whoever changes the freeze windows.
 const FREEZE_LOCK: i64 = 0x6f70_736c_6672_7a65; // "opslfrze"
 
-impl ResponseSubject for FreezeWindow {
-    fn subject(&self) -> Option<Uuid> {
-        None
-    }
-}
+impl Document for FreezeWindow {}
 
 impl Commands {
     /// Drafts a new change. Each linked fault is locked and gets a link to
     /// the change on its own stream, in the same transaction.
-    pub async fn draft_change(
+    pub(super) async fn draft_change(
         &self,
         ctx: &CommandContext,
         cmd: &DraftChange,
-        render: impl Fn(&TicketRow) -> StoredResponse,
-    ) -> Result<Outcome, CommandError> {
+    ) -> Result<Outcome<TicketRow>, CommandError> {
         let id = Uuid::now_v7();
         let refs = cmd
             .linked_faults
@@ -61,7 +56,7 @@ impl Commands {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        self.execute(ctx, false, render, async |tx| {
+        self.execute(ctx, false, async |tx| {
             let now = self.now_after(None);
             // Lock the faults in a fixed order (by id), so two drafts naming
             // the same faults cannot deadlock; the draft keeps the client's order.
@@ -90,11 +85,10 @@ impl Commands {
                 faults.push((state, head));
             }
             let fault_refs = faults.iter().map(|(f, _)| f.ticket_ref()).collect();
-            // Validate before taking a number, so a refused draft consumes none.
-            change::draft(id, "CHG-0000-000000", cmd, fault_refs, now)?;
+            // Decided before taking a number, so a refused draft consumes none.
+            let draft = ValidDraft::check(cmd, fault_refs)?;
             let number = next_number(tx, TicketKind::Change, now).await?;
-            let fault_refs = faults.iter().map(|(f, _)| f.ticket_ref()).collect();
-            let events = change::draft(id, &number, cmd, fault_refs, now)?;
+            let events = draft.record(id, &number, now);
             let change = StreamWrite::new::<Change>(id, None, None, events, ctx, now)?;
             let this = change.view()?.clone();
             let change_ref = link::TicketRef {
@@ -126,98 +120,79 @@ impl Commands {
         .await
     }
 
-    /// Applies a command to a change.
-    pub async fn handle_change(
+    /// Decides a command on a change locked for the transaction.
+    pub(super) fn decide_change(
         &self,
         ctx: &CommandContext,
-        target: &TicketLookup,
+        locked: Locked<Change>,
         cmd: &ChangeCommand,
-        precondition: &Precondition,
-        render: impl Fn(&TicketRow) -> StoredResponse,
-    ) -> Result<Outcome, CommandError> {
-        let retry = matches!(precondition, Precondition::Commutes);
-        self.execute(ctx, retry, render, async |tx| {
-            let locked = self.lock::<Change>(tx, ctx, target, precondition).await?;
-            let now = self.now_after(Some(&locked.head));
-            let events = change::decide(&locked.state, cmd, &ctx.actor.id, now)?;
-            Plan::single(StreamWrite::new(
-                locked.row.id,
-                Some(locked.state),
-                Some(&locked.head),
-                events,
-                ctx,
-                now,
-            )?)
-        })
-        .await
+    ) -> Result<Plan, CommandError> {
+        let now = self.now_after(Some(&locked.head));
+        let events = change::decide(&locked.state, cmd, &ctx.actor.id, now)?;
+        Plan::single(StreamWrite::new(
+            locked.row.id,
+            Some(locked.state),
+            Some(&locked.head),
+            events,
+            ctx,
+            now,
+        )?)
     }
 
-    /// Schedules (or reschedules) a change into a window: checked against
-    /// the freeze windows and every affected service's calendar, and booked
-    /// on each of those calendars in the same transaction.
-    pub async fn schedule_change(
+    /// Schedules (or reschedules) a locked change into a window: checked
+    /// against the freeze windows and every affected service's calendar,
+    /// and booked on each of those calendars in the same transaction.
+    pub(super) async fn schedule_change(
         &self,
+        tx: &Transaction<'_>,
         ctx: &CommandContext,
-        target: &TicketLookup,
+        locked: Locked<Change>,
         cmd: &ScheduleChange,
-        precondition: &Precondition,
-        render: impl Fn(&TicketRow) -> StoredResponse,
-    ) -> Result<Outcome, CommandError> {
-        // A lost race on a calendar is retried: the retry reads the booking
-        // that won and refuses (or records the override) like any conflict.
-        self.execute(ctx, true, render, async |tx| {
-            let locked = self.lock::<Change>(tx, ctx, target, precondition).await?;
-            let now = self.now_after(Some(&locked.head));
-            lock_freezes(tx, false).await?;
-            let freezes = freeze_calendar(tx).await?;
-            let calendars = service_calendars(tx, &locked.state.affected_services).await?;
-            let views: Vec<ServiceCalendar> = calendars.iter().map(|(c, _)| c.clone()).collect();
-            let scheduled = change::schedule(&locked.state, cmd, &freezes, &views, now)?;
-            let mut writes = vec![StreamWrite::new(
-                locked.row.id,
-                Some(locked.state),
-                Some(&locked.head),
-                scheduled.change,
-                ctx,
-                now,
-            )?];
-            writes.extend(calendar_writes(
-                scheduled.bookings,
-                &calendars,
-                ctx,
-                self.clock.as_ref(),
-            )?);
-            Plan::tickets(writes)
-        })
-        .await
+    ) -> Result<Plan, CommandError> {
+        let now = self.now_after(Some(&locked.head));
+        lock_freezes(tx, false).await?;
+        let freezes = freeze_calendar(tx).await?;
+        let calendars = service_calendars(tx, &locked.state.affected_services).await?;
+        let views: Vec<ServiceCalendar> = calendars.iter().map(|(c, _)| c.clone()).collect();
+        let scheduled = change::schedule(&locked.state, cmd, &freezes, &views, now)?;
+        let mut writes = vec![StreamWrite::new(
+            locked.row.id,
+            Some(locked.state),
+            Some(&locked.head),
+            scheduled.change,
+            ctx,
+            now,
+        )?];
+        writes.extend(calendar_writes(
+            scheduled.bookings,
+            &calendars,
+            ctx,
+            self.clock.as_ref(),
+        )?);
+        Plan::tickets(writes)
     }
 
-    /// Takes a scheduled change off the calendars.
-    pub async fn unschedule_change(
+    /// Takes a locked, scheduled change off the calendars.
+    pub(super) async fn unschedule_change(
         &self,
+        tx: &Transaction<'_>,
         ctx: &CommandContext,
-        target: &TicketLookup,
+        locked: Locked<Change>,
         cmd: &Unschedule,
-        precondition: &Precondition,
-        render: impl Fn(&TicketRow) -> StoredResponse,
-    ) -> Result<Outcome, CommandError> {
-        self.execute(ctx, true, render, async |tx| {
-            let locked = self.lock::<Change>(tx, ctx, target, precondition).await?;
-            let now = self.now_after(Some(&locked.head));
-            let calendars = service_calendars(tx, &locked.state.affected_services).await?;
-            let (events, releases) = change::unschedule(&locked.state, cmd)?;
-            let mut writes = vec![StreamWrite::new(
-                locked.row.id,
-                Some(locked.state),
-                Some(&locked.head),
-                events,
-                ctx,
-                now,
-            )?];
-            writes.extend(calendar_writes(releases, &calendars, ctx, self.clock.as_ref())?);
-            Plan::tickets(writes)
-        })
-        .await
+    ) -> Result<Plan, CommandError> {
+        let now = self.now_after(Some(&locked.head));
+        let calendars = service_calendars(tx, &locked.state.affected_services).await?;
+        let (events, releases) = change::unschedule(&locked.state, cmd)?;
+        let mut writes = vec![StreamWrite::new(
+            locked.row.id,
+            Some(locked.state),
+            Some(&locked.head),
+            events,
+            ctx,
+            now,
+        )?];
+        writes.extend(calendar_writes(releases, &calendars, ctx, self.clock.as_ref())?);
+        Plan::tickets(writes)
     }
 
     /// Declares a freeze window.
@@ -225,10 +200,9 @@ impl Commands {
         &self,
         ctx: &CommandContext,
         cmd: &DeclareFreeze,
-        render: impl Fn(&FreezeWindow) -> StoredResponse,
-    ) -> Result<Outcome<FreezeWindow>, CommandError> {
+    ) -> Result<Answer<FreezeWindow>, CommandError> {
         let id = Uuid::now_v7();
-        self.execute(ctx, false, render, async |tx| {
+        self.execute(ctx, false, async |tx| {
             lock_freezes(tx, true).await?;
             let (state, head) = freeze_stream(tx).await?;
             let now = self.now_after(head.as_ref());
@@ -236,6 +210,7 @@ impl Commands {
             freeze_plan(state, head.as_ref(), events, id, ctx, now)
         })
         .await
+        .map(Outcome::into_answer)
     }
 
     /// Lifts a freeze window early; the window stays in the history.
@@ -244,9 +219,8 @@ impl Commands {
         ctx: &CommandContext,
         id: Uuid,
         cmd: &LiftFreeze,
-        render: impl Fn(&FreezeWindow) -> StoredResponse,
-    ) -> Result<Outcome<FreezeWindow>, CommandError> {
-        self.execute(ctx, false, render, async |tx| {
+    ) -> Result<Answer<FreezeWindow>, CommandError> {
+        self.execute(ctx, false, async |tx| {
             lock_freezes(tx, true).await?;
             let (state, head) = freeze_stream(tx).await?;
             let state = state.unwrap_or_default();
@@ -258,6 +232,7 @@ impl Commands {
             freeze_plan(Some(state), head.as_ref(), events, id, ctx, now)
         })
         .await
+        .map(Outcome::into_answer)
     }
 }
 

@@ -5,8 +5,8 @@ use uuid::Uuid;
 
 use crate::app::clock::Clock;
 use crate::domain::complaint::{
-    self, Complaint, ComplaintCommand, ComplaintEvent, FileComplaint, FilingSubject, ResealCause, ResealPersonalData,
-    ResealedValue, SubjectJoin,
+    self, Complaint, ComplaintCommand, ComplaintEvent, FilingSubject, ResealCause, ResealPersonalData, ResealedValue,
+    SubjectJoin, ValidFiling,
 };
 use crate::domain::ticket::TicketKind;
 use crate::domain::{DomainError, Personal};
@@ -15,26 +15,23 @@ use crate::privacy::keys::SubjectKey;
 use crate::privacy::{self, keys, render};
 use crate::projections::tickets::{self, TicketLookup, TicketRow};
 use crate::store;
-use crate::store::idempotency::StoredResponse;
 
 use super::{
-    CommandContext, CommandError, Commands, Outcome, Plan, Precondition, StreamWrite, missing_subject, next_number,
+    CommandContext, CommandError, Commands, Locked, Outcome, Plan, StreamWrite, missing_subject, next_number,
     now_after, state_of,
 };
 
 impl Commands {
-    /// Files a new complaint. `render` produces the response stored for
-    /// idempotent replays.
-    pub async fn file_complaint(
+    /// Files a new complaint: validated already, so it takes a number only
+    /// to be recorded.
+    pub(super) async fn file_complaint(
         &self,
         ctx: &CommandContext,
-        cmd: &FileComplaint,
-        render: impl Fn(&TicketRow) -> StoredResponse,
-    ) -> Result<Outcome, CommandError> {
-        // Validate before taking a number, so a refused request consumes nothing.
+        filing: &ValidFiling,
+    ) -> Result<Outcome<TicketRow>, CommandError> {
         let id = Uuid::now_v7();
         let now = self.now_after(None);
-        complaint::file(id, "CMP-0000-000000", Uuid::nil(), cmd, now)?;
+        let cmd = filing.command();
         let c = &cmd.complainant;
         let contacts: Vec<(IndexKind, &str)> = [
             (IndexKind::CustomerRef, c.customer_ref.as_deref()),
@@ -45,7 +42,7 @@ impl Commands {
         .filter_map(|(kind, value)| value.map(|v| (kind, v)))
         .collect();
         let digests = keys::contact_digests(self.privacy.index_key(), &contacts);
-        self.execute(ctx, false, render, async |tx| {
+        self.execute(ctx, false, async |tx| {
             let number = next_number(tx, TicketKind::Complaint, now).await?;
             let (subject, joined) = self.filing_subject(tx, cmd.subject, &digests).await?;
             keys::index_contacts(tx, subject.subject, &digests).await?;
@@ -53,7 +50,7 @@ impl Commands {
                 id: subject.subject,
                 joined,
             };
-            let mut events = complaint::file(id, &number, filed_under, cmd, now)?;
+            let mut events = filing.record(id, &number, filed_under, now);
             for event in &mut events {
                 privacy::seal_fields(event.personal_mut(), &subject)?;
             }
@@ -108,31 +105,25 @@ impl Commands {
         Ok((keys::create_subject(tx, master).await?, None))
     }
 
-    /// Applies a command to an existing complaint.
-    pub async fn handle_complaint(
+    /// Decides a command on a complaint locked for the transaction.
+    pub(super) async fn decide_complaint(
         &self,
+        tx: &Transaction<'_>,
         ctx: &CommandContext,
-        target: &TicketLookup,
+        locked: Locked<Complaint>,
         cmd: &ComplaintCommand,
-        precondition: &Precondition,
-        render: impl Fn(&TicketRow) -> StoredResponse,
-    ) -> Result<Outcome, CommandError> {
-        let commutes = matches!(precondition, Precondition::Commutes);
-        self.execute(ctx, commutes, render, async |tx| {
-            let locked = self.lock::<Complaint>(tx, ctx, target, precondition).await?;
-            let now = self.now_after(Some(&locked.head));
-            let mut events = complaint::decide(&locked.state, cmd, now)?;
-            self.seal_personal(tx, locked.state.subject, &mut events).await?;
-            Plan::single(StreamWrite::new(
-                locked.row.id,
-                Some(locked.state),
-                Some(&locked.head),
-                events,
-                ctx,
-                now,
-            )?)
-        })
-        .await
+    ) -> Result<Plan, CommandError> {
+        let now = self.now_after(Some(&locked.head));
+        let mut events = complaint::decide(&locked.state, cmd, now)?;
+        self.seal_personal(tx, locked.state.subject, &mut events).await?;
+        Plan::single(StreamWrite::new(
+            locked.row.id,
+            Some(locked.state),
+            Some(&locked.head),
+            events,
+            ctx,
+            now,
+        )?)
     }
 
     /// Seals the personal values of `events` under the subject's key,

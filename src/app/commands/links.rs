@@ -8,11 +8,9 @@ use crate::domain::link::{self, Link, LinkTickets, TicketLinked, TicketRef, Tick
 use crate::domain::ticket::TicketKind;
 use crate::projections::tickets::{TicketLookup, TicketRow};
 use crate::store::StreamHead;
-use crate::store::idempotency::StoredResponse;
+use deadpool_postgres::Transaction;
 
-use super::{
-    CommandContext, CommandError, Commands, Outcome, Plan, Precondition, StreamWrite, lock_target, now_after, state_of,
-};
+use super::{CommandContext, CommandError, Commands, Plan, StreamWrite, now_after, state_of};
 
 /// A locked ticket of any kind, with its state.
 struct Linkable {
@@ -86,6 +84,7 @@ enum LinkEvent {
 }
 
 /// A command on the link between two tickets.
+#[derive(Debug)]
 pub enum LinkCommand {
     Link(LinkTickets),
     Unlink(UnlinkTickets),
@@ -102,46 +101,37 @@ impl LinkCommand {
 }
 
 impl Commands {
-    /// Links the target ticket to another one, recording the link on both
+    /// Links the locked ticket to another one, recording the link on both
     /// (with the inverse relation on the other), or removes their link,
-    /// recording the removal on both. Both must be tickets the caller may
-    /// read: one it may not is reported as missing.
-    pub async fn link(
+    /// recording the removal on both. The other must be a ticket the
+    /// caller may read: one it may not is reported as missing.
+    pub(super) async fn link(
         &self,
+        tx: &Transaction<'_>,
         ctx: &CommandContext,
-        target: &TicketLookup,
+        row: TicketRow,
+        head: StreamHead,
         cmd: &LinkCommand,
-        precondition: &Precondition,
-        render: impl Fn(&TicketRow) -> StoredResponse,
-    ) -> Result<Outcome, CommandError> {
+    ) -> Result<Plan, CommandError> {
         let named = cmd.target();
         let other_ref = TicketLookup::parse(named).ok_or_else(|| CommandError::OtherNotFound(named.to_owned()))?;
-        let retry = matches!(precondition, Precondition::Commutes);
-        self.execute(ctx, retry, render, async |tx| {
-            let (this_row, this_head) = lock_target(tx, &ctx.reader, target, None).await?;
-            if !ctx.reader.may_read(this_row.kind, this_row.complaint_linked) {
-                return Err(CommandError::NotFound);
+        let (other_row, other_head) = self.lock_named(tx, ctx, &other_ref, named).await?;
+        let this = Linkable::new(row, head)?;
+        let other = Linkable::new(other_row, other_head)?;
+        let (this_ref, other_ref) = (this.reference(), other.reference());
+        let (this_event, other_event) = match cmd {
+            LinkCommand::Link(c) => {
+                let (a, b) = link::link_pair(&this_ref, this.links(), &other_ref, other.links(), c)?;
+                (LinkEvent::Linked(a), LinkEvent::Linked(b))
             }
-            self.check_precondition(precondition, &this_row)?;
-            let (other_row, other_head) = self.lock_named(tx, ctx, &other_ref, named).await?;
-            let this = Linkable::new(this_row, this_head)?;
-            let other = Linkable::new(other_row, other_head)?;
-            let (this_ref, other_ref) = (this.reference(), other.reference());
-            let (this_event, other_event) = match cmd {
-                LinkCommand::Link(c) => {
-                    let (a, b) = link::link_pair(&this_ref, this.links(), &other_ref, other.links(), c)?;
-                    (LinkEvent::Linked(a), LinkEvent::Linked(b))
-                }
-                LinkCommand::Unlink(c) => {
-                    let (a, b) = link::unlink_pair(&this_ref, this.links(), &other_ref, other.links(), c)?;
-                    (LinkEvent::Unlinked(a), LinkEvent::Unlinked(b))
-                }
-            };
-            Plan::tickets(vec![
-                this.write(this_event, ctx, self.clock.as_ref())?,
-                other.write(other_event, ctx, self.clock.as_ref())?,
-            ])
-        })
-        .await
+            LinkCommand::Unlink(c) => {
+                let (a, b) = link::unlink_pair(&this_ref, this.links(), &other_ref, other.links(), c)?;
+                (LinkEvent::Unlinked(a), LinkEvent::Unlinked(b))
+            }
+        };
+        Plan::tickets(vec![
+            this.write(this_event, ctx, self.clock.as_ref())?,
+            other.write(other_event, ctx, self.clock.as_ref())?,
+        ])
     }
 }

@@ -16,9 +16,11 @@ mod changes;
 mod complaints;
 mod faults;
 mod links;
+mod receipt;
 mod subjects;
 pub use changes::freeze_calendar;
 pub use links::LinkCommand;
+pub use receipt::{Answer, Receipt, TicketAnswer};
 pub use subjects::{Merge, RepairReport, SplitSubject};
 
 use std::sync::Arc;
@@ -27,18 +29,22 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::{GenericClient, Pool, Transaction};
 use uuid::Uuid;
 
+use crate::domain::change::{ChangeCommand, DraftChange, ScheduleChange, Unschedule};
+use crate::domain::complaint::{ComplaintCommand, ValidFiling};
+use crate::domain::fault::{EscalateComplaint, FaultCommand, ValidReport};
 use crate::domain::permissions::Reader;
 use crate::domain::ticket::TicketKind;
 use crate::domain::{Actor, DomainError, Role};
 use crate::privacy::{Privacy, PrivacyError};
 use crate::projections::fold::{self, Projected};
 use crate::projections::tickets::{self, TicketLookup, TicketRow};
-use crate::store::idempotency::{self, StoredResponse};
+use crate::store::idempotency;
 use crate::store::sequencer::AppendSignal;
 use crate::store::{self, Metadata, NewEvent, StoreError, StoredEvent, StreamHead};
 
 use super::clock::{Clock, SharedClock};
 use super::etag;
+use receipt::Record;
 
 /// Commands that may be retried after losing a race at insert (adding a
 /// note, or any command caught in a deadlock between two multi-stream
@@ -161,13 +167,111 @@ impl From<StoreError> for CommandError {
     }
 }
 
-/// The result of a command: its response (a ticket's new view, unless the
-/// command says otherwise), or the stored response of an earlier request
-/// with the same idempotency key.
+/// One command on tickets, as every door (HTTP today) hands it to
+/// [`Commands::handle`].
 #[derive(Debug)]
-pub enum Outcome<R = TicketRow> {
+pub enum TicketCommand {
+    /// File a complaint.
+    File(ValidFiling),
+    /// Report a fault.
+    Report(ValidReport),
+    /// Draft a change.
+    Draft(DraftChange),
+    /// Act on the existing ticket `target` names, at the version
+    /// `precondition` requires.
+    Act {
+        target: TicketLookup,
+        precondition: Precondition,
+        action: Action,
+    },
+}
+
+impl TicketCommand {
+    /// Whether the command creates a ticket (its answer is the new one).
+    pub fn creates(&self) -> bool {
+        !matches!(self, TicketCommand::Act { action, .. } if !matches!(action, Action::Escalate(_)))
+    }
+}
+
+/// What a command does to an existing ticket.
+#[derive(Debug)]
+pub enum Action {
+    Complaint(ComplaintCommand),
+    /// Escalate a complaint into a new fault; the answer is the fault.
+    Escalate(EscalateComplaint),
+    Fault(FaultCommand),
+    Change(ChangeCommand),
+    /// Book a change's window on its services' calendars.
+    Schedule(ScheduleChange),
+    /// Take a change off its services' calendars.
+    Unschedule(Unschedule),
+    /// Link the ticket to another one, or remove their link.
+    Link(LinkCommand),
+}
+
+impl Action {
+    /// Whether the action commutes with concurrent ones: it needs no
+    /// `If-Match`, and one that loses a race at insert is tried again.
+    pub fn commutes(&self) -> bool {
+        match self {
+            Action::Complaint(cmd) => cmd.commutes(),
+            Action::Fault(cmd) => cmd.commutes(),
+            Action::Change(cmd) => cmd.commutes(),
+            Action::Link(_) => true,
+            Action::Escalate(_) | Action::Schedule(_) | Action::Unschedule(_) => false,
+        }
+    }
+
+    /// The kind of ticket the action applies to; a link applies to any.
+    fn target_kind(&self) -> Option<TicketKind> {
+        match self {
+            Action::Complaint(_) | Action::Escalate(_) => Some(TicketKind::Complaint),
+            Action::Fault(_) => Some(TicketKind::Fault),
+            Action::Change(_) | Action::Schedule(_) | Action::Unschedule(_) => Some(TicketKind::Change),
+            Action::Link(_) => None,
+        }
+    }
+
+    /// Whether an attempt that lost a race at insert is tried again. A
+    /// booking that lost its calendar to another reads the winner on the
+    /// retry and refuses like any conflict.
+    fn retries_races(&self) -> bool {
+        self.commutes() || matches!(self, Action::Schedule(_) | Action::Unschedule(_))
+    }
+
+    /// Whether `reader` may take this action on `row`: a link reveals the
+    /// ticket to whoever reads its new view, so it needs the right to read
+    /// it; anything else, the right to act on it (a write-only principal
+    /// acts on what it created).
+    fn allowed(&self, reader: &Reader, row: &TicketRow) -> bool {
+        match self {
+            Action::Link(_) => reader.may_read(row.kind, row.complaint_linked),
+            _ => reader.may_act_on(row.kind, row.complaint_linked, row.created_by()),
+        }
+    }
+}
+
+/// The result of running a command once: what it planned, or the answer of
+/// an earlier request with the same idempotency key.
+pub(crate) enum Outcome<R: Record> {
     Done(R),
-    Replayed(StoredResponse),
+    Replayed(R::Replay),
+}
+
+impl<D: receipt::Document> Outcome<D> {
+    /// A document answers the same, fresh or replayed.
+    fn into_answer(self) -> Answer<D> {
+        match self {
+            Outcome::Done(document) => Answer {
+                document,
+                replayed: false,
+            },
+            Outcome::Replayed(document) => Answer {
+                document,
+                replayed: true,
+            },
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -255,23 +359,22 @@ impl Plan {
     }
 }
 
-/// What the idempotency record of a response is filed under: the data
-/// subject whose personal data it carries, so an erasure can find it.
-pub(crate) trait ResponseSubject {
-    fn subject(&self) -> Option<Uuid>;
-}
-
-impl ResponseSubject for TicketRow {
-    fn subject(&self) -> Option<Uuid> {
-        self.subject
-    }
-}
-
 /// A ticket locked for the rest of the transaction, with its state.
 pub(crate) struct Locked<A> {
     state: A,
     head: StreamHead,
     row: TicketRow,
+}
+
+impl<A: Projected> Locked<A> {
+    /// The locked ticket's state, which its view row holds.
+    fn of(row: TicketRow, head: StreamHead) -> Result<Locked<A>, CommandError> {
+        Ok(Locked {
+            state: state_of(&row)?,
+            head,
+            row,
+        })
+    }
 }
 
 impl Commands {
@@ -296,21 +399,96 @@ impl Commands {
         now_after(self.clock.as_ref(), head)
     }
 
+    /// Runs one command on tickets. In this order:
+    ///
+    /// 1. the answer of an earlier request with the same `Idempotency-Key`
+    ///    is replayed, under the caller's read rules as they are now (in
+    ///    [`Commands::execute`]), so a retried state change gets its first
+    ///    answer, not a 412;
+    /// 2. the target ticket is locked for the transaction;
+    /// 3. a ticket the caller may not act on is missing (404), whatever its
+    ///    kind or version;
+    /// 4. then its kind is checked;
+    /// 5. then `If-Match`;
+    /// 6. and only then does the domain decide.
+    pub async fn handle(&self, ctx: &CommandContext, command: &TicketCommand) -> Result<TicketAnswer, CommandError> {
+        let outcome = match command {
+            TicketCommand::File(filing) => self.file_complaint(ctx, filing).await?,
+            TicketCommand::Report(report) => self.report_fault(ctx, report).await?,
+            TicketCommand::Draft(draft) => self.draft_change(ctx, draft).await?,
+            TicketCommand::Act {
+                target,
+                precondition,
+                action,
+            } => {
+                self.execute(ctx, action.retries_races(), async |tx| {
+                    let (row, head) = tickets::lock_with_head(tx, target)
+                        .await?
+                        .ok_or(CommandError::NotFound)?;
+                    if !action.allowed(&ctx.reader, &row) {
+                        return Err(CommandError::NotFound);
+                    }
+                    if let Some(kind) = action.target_kind()
+                        && row.kind != kind
+                    {
+                        return Err(CommandError::WrongKind {
+                            expected: kind.as_str(),
+                        });
+                    }
+                    self.check_precondition(precondition, &row)?;
+                    match action {
+                        Action::Complaint(cmd) => self.decide_complaint(tx, ctx, Locked::of(row, head)?, cmd).await,
+                        Action::Escalate(cmd) => self.escalate(tx, ctx, Locked::of(row, head)?, cmd).await,
+                        Action::Fault(cmd) => self.decide_fault(tx, ctx, Locked::of(row, head)?, cmd).await,
+                        Action::Change(cmd) => self.decide_change(ctx, Locked::of(row, head)?, cmd),
+                        Action::Schedule(cmd) => self.schedule_change(tx, ctx, Locked::of(row, head)?, cmd).await,
+                        Action::Unschedule(cmd) => self.unschedule_change(tx, ctx, Locked::of(row, head)?, cmd).await,
+                        Action::Link(cmd) => self.link(tx, ctx, row, head, cmd).await,
+                    }
+                })
+                .await?
+            }
+        };
+        let (receipt, replayed, readable) = match outcome {
+            Outcome::Done(row) => {
+                let readable = ctx.reader.may_read(row.kind, row.complaint_linked);
+                (Receipt::of(row), false, readable)
+            }
+            Outcome::Replayed(receipt) => {
+                let readable = self.readable_now(ctx, receipt.id).await?;
+                (receipt, true, readable)
+            }
+        };
+        Ok(TicketAnswer {
+            receipt,
+            replayed,
+            readable,
+        })
+    }
+
+    /// Whether the caller may read ticket `id` as it is now.
+    async fn readable_now(&self, ctx: &CommandContext, id: Uuid) -> Result<bool, CommandError> {
+        let client = self.pool.get().await.map_err(StoreError::from)?;
+        Ok(tickets::get(&client, &TicketLookup::Id(id))
+            .await?
+            .is_some_and(|row| ctx.reader.may_read(row.kind, row.complaint_linked)))
+    }
+
     /// Runs `attempt` in a transaction and commits what it planned together
-    /// with the idempotency record; replays an earlier response to the same
-    /// idempotency key instead, and retries races that `retry_races` allows.
+    /// with the idempotency record of its result; replays the result of an
+    /// earlier request with the same idempotency key instead, and retries
+    /// races that `retry_races` allows.
     ///
     /// Requests sharing a key take turns (the key's lock is held until the
-    /// transaction ends), and each looks for a recorded response only in
-    /// its turn: so the first does the work and the others replay its
-    /// response, where they would otherwise each have decided on the state
-    /// before the first committed (and been refused as stale, or have
-    /// written a ticket of their own and rolled it back).
-    async fn execute<R: ResponseSubject>(
+    /// transaction ends), and each looks for a recorded result only in its
+    /// turn: so the first does the work and the others replay its result,
+    /// where they would otherwise each have decided on the state before the
+    /// first committed (and been refused as stale, or have written a ticket
+    /// of their own and rolled it back).
+    async fn execute<R: Record>(
         &self,
         ctx: &CommandContext,
         retry_races: bool,
-        render: impl Fn(&R) -> StoredResponse,
         attempt: impl AsyncFn(&Transaction<'_>) -> Result<Plan<R>, CommandError>,
     ) -> Result<Outcome<R>, CommandError> {
         let mut client = self.pool.get().await.map_err(StoreError::from)?;
@@ -320,14 +498,13 @@ impl Commands {
             let tx = client.transaction().await.map_err(StoreError::from)?;
             if let Some(idem) = &ctx.idempotency {
                 idempotency::lock(&tx, &ctx.actor.id, &idem.key).await?;
-                if let Some(replay) = replay(&tx, ctx).await? {
-                    return Ok(replay);
+                if let Some(replay) = replay::<R>(&tx, ctx).await? {
+                    return Ok(Outcome::Replayed(replay));
                 }
             }
             let planned = async {
                 let plan = attempt(&tx).await?;
-                let response = ctx.idempotency.as_ref().map(|_| render(&plan.response));
-                write(&tx, ctx, &plan, response).await?;
+                write(&tx, ctx, &plan).await?;
                 Ok::<_, CommandError>(plan)
             }
             .await;
@@ -367,27 +544,11 @@ impl Commands {
                     }
                 }
                 Err(CommandError::Store(StoreError::IdempotencyRace)) => {
-                    return replay_after_race(&client, ctx).await;
+                    return replay_after_race::<R>(&client, ctx).await.map(Outcome::Replayed);
                 }
                 Err(other) => return Err(other),
             }
         }
-    }
-
-    /// Locks the target ticket of a command of aggregate `A` for the
-    /// transaction, checks its kind and the client's precondition, and loads
-    /// its state.
-    async fn lock<A: Projected>(
-        &self,
-        tx: &Transaction<'_>,
-        ctx: &CommandContext,
-        target: &TicketLookup,
-        precondition: &Precondition,
-    ) -> Result<Locked<A>, CommandError> {
-        let (row, head) = lock_target(tx, &ctx.reader, target, Some(A::KIND)).await?;
-        self.check_precondition(precondition, &row)?;
-        let state = state_of(&row)?;
-        Ok(Locked { state, head, row })
     }
 
     /// Locks another ticket the caller names in a command (not its
@@ -451,33 +612,6 @@ async fn next_number(
     ))
 }
 
-/// Locks the target ticket of a command, of any kind unless `kind` is
-/// given, and checks that the caller may act on it (else it is missing)
-/// and then its kind. The caller compares the client's precondition after
-/// this: read rules come first, so a caller learns neither the existence,
-/// the kind nor the version of a ticket it may not read.
-async fn lock_target(
-    tx: &Transaction<'_>,
-    reader: &Reader,
-    target: &TicketLookup,
-    kind: Option<TicketKind>,
-) -> Result<(TicketRow, StreamHead), CommandError> {
-    let (row, head) = tickets::lock_with_head(tx, target)
-        .await?
-        .ok_or(CommandError::NotFound)?;
-    if !reader.may_act_on(row.kind, row.complaint_linked, row.created_by()) {
-        return Err(CommandError::NotFound);
-    }
-    if let Some(kind) = kind
-        && row.kind != kind
-    {
-        return Err(CommandError::WrongKind {
-            expected: kind.as_str(),
-        });
-    }
-    Ok((row, head))
-}
-
 /// The state a ticket's view row holds.
 fn state_of<A: Projected>(row: &TicketRow) -> Result<A, CommandError> {
     serde_json::from_value(row.view.clone()).map_err(|e| CommandError::Corrupt(format!("view of {}: {e}", row.id)))
@@ -490,24 +624,30 @@ fn now_after(clock: &dyn Clock, head: Option<&StreamHead>) -> DateTime<Utc> {
     head.map_or(now, |h| now.max(h.recorded_at))
 }
 
-/// The stored response of an earlier request with the same key, or an
+/// The recorded result of an earlier request with the same key, or an
 /// error when the key was used for a different request.
-async fn replay<R>(client: &impl GenericClient, ctx: &CommandContext) -> Result<Option<Outcome<R>>, CommandError> {
+async fn replay<R: Record>(
+    client: &impl GenericClient,
+    ctx: &CommandContext,
+) -> Result<Option<R::Replay>, CommandError> {
     let Some(idem) = &ctx.idempotency else {
         return Ok(None);
     };
     match idempotency::find(client, &ctx.actor.id, &idem.key).await? {
         None => Ok(None),
-        Some(recorded) if recorded.request_hash == idem.request_hash => Ok(Some(Outcome::Replayed(recorded.response))),
+        Some(recorded) if recorded.request_hash == idem.request_hash => Ok(Some(R::replay(&recorded.body)?)),
         Some(_) => Err(CommandError::IdempotencyKeyReused),
     }
 }
 
 /// A request with the same key committed while this one was deciding (one
 /// that did not take the key's lock: a server from before it was taken);
-/// this one's insert blocked until then, so its response is readable now.
-async fn replay_after_race<R>(client: &impl GenericClient, ctx: &CommandContext) -> Result<Outcome<R>, CommandError> {
-    replay(client, ctx)
+/// this one's insert blocked until then, so its record is readable now.
+async fn replay_after_race<R: Record>(
+    client: &impl GenericClient,
+    ctx: &CommandContext,
+) -> Result<R::Replay, CommandError> {
+    replay::<R>(client, ctx)
         .await?
         .ok_or(CommandError::Store(StoreError::IdempotencyRace))
 }
@@ -525,29 +665,27 @@ pub(crate) fn metadata(ctx: &CommandContext) -> Metadata {
 }
 
 /// Writes the events of every stream, their views and the idempotency
-/// record of `response` in the caller's transaction, pipelined on one
-/// connection.
-async fn write<R: ResponseSubject>(
-    tx: &Transaction<'_>,
-    ctx: &CommandContext,
-    plan: &Plan<R>,
-    response: Option<StoredResponse>,
-) -> Result<(), CommandError> {
+/// record of the plan's result in the caller's transaction, pipelined on
+/// one connection.
+async fn write<R: Record>(tx: &Transaction<'_>, ctx: &CommandContext, plan: &Plan<R>) -> Result<(), CommandError> {
     let heads = plan
         .writes
         .iter()
         .map(StreamWrite::head_hash)
         .collect::<Result<Vec<_>, _>>()?;
-    let response = ctx.idempotency.as_ref().zip(response);
+    let record = match &ctx.idempotency {
+        Some(idem) => Some((idem, plan.response.record()?)),
+        None => None,
+    };
     let record = async {
-        match &response {
-            Some((idem, resp)) => {
+        match &record {
+            Some((idem, body)) => {
                 idempotency::insert(
                     tx,
                     &ctx.actor.id,
                     &idem.key,
                     &idem.request_hash,
-                    resp,
+                    body,
                     plan.response.subject(),
                 )
                 .await

@@ -7,27 +7,26 @@
 //! the old key, so the old events' ciphertext reads `[merged]` or
 //! `[repaired]` from then on. The log is never rewritten.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::domain::Personal;
 use crate::domain::complaint::{ComplainantRecord, Complaint, ComplaintEvent, ResealCause};
-use crate::domain::subject::{self, Filing, MergeSubjects};
+use crate::domain::subject::{self, Filing, ValidMerge};
 use crate::privacy::crypto::{self, IndexKind, Sealed};
 use crate::privacy::keys::{self, SubjectKey};
 use crate::projections::tickets::{self, TicketRow};
-use crate::store::idempotency::StoredResponse;
 use crate::store::{self, StoreError};
 
 use super::complaints::{Reseal, reseal_complaint};
+use super::receipt::Document;
 use super::{
-    CommandContext, CommandError, Commands, Outcome, Plan, ResponseSubject, StreamWrite, missing_subject, state_of,
-    write,
+    Answer, CommandContext, CommandError, Commands, Outcome, Plan, StreamWrite, missing_subject, state_of, write,
 };
 
 /// What a merge did.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Merge {
     /// The subject merged away; its key no longer exists.
     pub subject: Uuid,
@@ -38,18 +37,12 @@ pub struct Merge {
     pub tickets: Vec<Uuid>,
 }
 
-impl ResponseSubject for Merge {
-    /// A receipt of ids only: it carries nobody's personal data.
-    fn subject(&self) -> Option<Uuid> {
-        None
-    }
-}
+/// An account of ids only: it carries nobody's personal data.
+impl Document for Merge {}
 
-impl ResponseSubject for () {
-    fn subject(&self) -> Option<Uuid> {
-        None
-    }
-}
+/// A repair has no answer to record: it runs from the command line,
+/// without an idempotency key.
+impl Document for () {}
 
 /// One subject the repair found joined across different people.
 #[derive(Debug, Clone, Serialize)]
@@ -75,25 +68,22 @@ pub struct RepairReport {
 }
 
 impl Commands {
-    /// Merges data subject `subject` into `cmd.into`: every complaint of
-    /// `subject` is sealed anew under `into`'s key, `subject`'s contacts are
-    /// indexed for `into`, and `subject`'s key is destroyed.
+    /// Merges one data subject into another: every complaint of the one
+    /// merged away is sealed anew under the other's key, its contacts are
+    /// indexed for the other, and its key is destroyed.
     pub async fn merge_subjects(
         &self,
         ctx: &CommandContext,
-        subject: Uuid,
-        cmd: &MergeSubjects,
-        render: impl Fn(&Merge) -> StoredResponse,
-    ) -> Result<Outcome<Merge>, CommandError> {
-        // Refuse a malformed request before touching anything.
-        subject::merge(subject, cmd, Vec::new())?;
-        self.execute(ctx, false, render, async |tx| {
-            let mut found = keys::lock_subject_keys(tx, self.privacy.master(), &[subject, cmd.into]).await?;
+        merge: &ValidMerge,
+    ) -> Result<Answer<Merge>, CommandError> {
+        let subject = merge.subject();
+        self.execute(ctx, false, async |tx| {
+            let mut found = keys::lock_subject_keys(tx, self.privacy.master(), &[subject, merge.into()]).await?;
             let Some(from) = found.remove(&subject) else {
                 return Err(missing_subject(tx, subject).await?);
             };
-            let Some(into) = found.remove(&cmd.into) else {
-                return Err(missing_subject(tx, cmd.into).await?.named_at("/into"));
+            let Some(into) = found.remove(&merge.into()) else {
+                return Err(missing_subject(tx, merge.into()).await?.named_at("/into"));
             };
             let held = tickets::of_subject(tx, subject, true).await?;
             let mut writes = Vec::with_capacity(held.len() + 1);
@@ -108,7 +98,7 @@ impl Commands {
                             old: &from,
                             new: &into,
                             cause: ResealCause::Merge,
-                            reason: &cmd.reason,
+                            reason: merge.reason(),
                         },
                     )
                     .await?,
@@ -117,7 +107,7 @@ impl Commands {
             keys::move_index(tx, subject, into.subject).await?;
             keys::shred(tx, subject).await?;
             let ids: Vec<Uuid> = held.iter().map(|t| t.id).collect();
-            let events = subject::merge(subject, cmd, ids.clone())?;
+            let events = merge.clone().record(ids.clone());
             let recorded = StreamWrite::without_view(subject, None, &events, ctx, self.now_after(None))?;
             let event_id = first_event_id(&recorded)?;
             writes.push(recorded);
@@ -132,6 +122,7 @@ impl Commands {
             })
         })
         .await
+        .map(Outcome::into_answer)
     }
 
     /// Finds the subjects that a matching contact had joined across
@@ -212,7 +203,7 @@ impl Commands {
                 self.now_after(None),
             )?);
             let plan = Plan { writes, response: () };
-            write(&tx, ctx, &plan, None).await?;
+            write(&tx, ctx, &plan).await?;
             tx.commit().await.map_err(StoreError::from)?;
             for w in &plan.writes {
                 self.appended.committed(&w.sealed);

@@ -1,0 +1,137 @@
+//! The one way commands go through HTTP: the request's headers become the
+//! command's context and precondition, the app runs the command, and its
+//! answer, fresh or replayed, is rendered here: status, `ETag`,
+//! `Location` and the body the caller may see.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::app::commands::{Action, Answer, CommandContext, TicketAnswer, TicketCommand};
+use crate::app::etag;
+use crate::domain::ticket::TicketKind;
+use crate::store;
+
+use super::AppState;
+use super::auth::Principal;
+use super::error::ApiError;
+use super::request::{command_context, precondition};
+use super::tickets::{PRIVATE, location, parse_lookup, reveal, reveal_to};
+
+/// Runs `action` on the ticket the path's `id` names, at the version the
+/// request's `If-Match` requires (none for an action that commutes).
+pub(crate) async fn act(
+    req: &HttpRequest,
+    principal: &Principal,
+    state: &AppState,
+    id: &str,
+    raw_body: &[u8],
+    action: Action,
+) -> Result<HttpResponse, ApiError> {
+    let target = parse_lookup(id)?;
+    let precondition = precondition(req, action.commutes())?;
+    let ctx = command_context(req, principal, raw_body)?;
+    let command = TicketCommand::Act {
+        target,
+        precondition,
+        action,
+    };
+    run(req, principal, state, &ctx, command).await
+}
+
+/// Runs a command on tickets and answers with its receipt: `201` with a
+/// `Location` for one that creates a ticket, `200` otherwise.
+pub(crate) async fn run(
+    req: &HttpRequest,
+    principal: &Principal,
+    state: &AppState,
+    ctx: &CommandContext,
+    command: TicketCommand,
+) -> Result<HttpResponse, ApiError> {
+    let answer = state.commands.handle(ctx, &command).await?;
+    send_answer(req, principal, state, answer, command.creates()).await
+}
+
+/// What a command answers when the caller may not read the ticket, or
+/// asked for `Prefer: return=minimal`: the ticket's identity and version,
+/// without its view.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Receipt)]
+pub struct ReceiptDoc {
+    pub kind: TicketKind,
+    pub id: Uuid,
+    /// The human-facing reference, e.g. `CMP-2026-000123`.
+    pub number: String,
+    /// The ticket's version after the command.
+    pub version: u64,
+}
+
+/// Whether the request asks for `Prefer: return=minimal` (RFC 7240 §4.2).
+fn prefers_minimal(req: &HttpRequest) -> bool {
+    req.headers()
+        .get_all("prefer")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| p.trim().eq_ignore_ascii_case("return=minimal"))
+}
+
+/// Renders a command's answer, fresh and replayed alike: the status, the
+/// ticket's `ETag` for the caller's masking variant, its `Location` when
+/// `created`, and the view rendered for the caller, or the receipt alone
+/// when the caller may not read the ticket (now) or prefers it minimal.
+async fn send_answer(
+    req: &HttpRequest,
+    principal: &Principal,
+    state: &AppState,
+    answer: TicketAnswer,
+    created: bool,
+) -> Result<HttpResponse, ApiError> {
+    let TicketAnswer {
+        receipt,
+        replayed,
+        readable,
+    } = answer;
+    let mut response = HttpResponse::build(if created { StatusCode::CREATED } else { StatusCode::OK });
+    response
+        .insert_header((header::CACHE_CONTROL, PRIVATE))
+        .insert_header((
+            header::ETAG,
+            etag::etag(&state.etag_key, receipt.id, receipt.version, reveal_to(principal)),
+        ))
+        .insert_header((etag::TICKET_VERSION, receipt.version));
+    if created {
+        response.insert_header((header::LOCATION, location(receipt.id)));
+    }
+    if replayed {
+        response.insert_header(("Idempotent-Replayed", "true"));
+    }
+    let minimal = prefers_minimal(req);
+    if readable && !minimal {
+        let mut view = receipt.view;
+        let client = state.pool.get().await.map_err(store::StoreError::from)?;
+        reveal(req, principal, state, &client, &mut [&mut view]).await?;
+        return Ok(response.json(view));
+    }
+    if minimal {
+        response.insert_header(("Preference-Applied", "return=minimal"));
+    }
+    Ok(response.json(ReceiptDoc {
+        kind: receipt.kind,
+        id: receipt.id,
+        number: receipt.number,
+        version: receipt.version,
+    }))
+}
+
+/// Sends the answer of a command whose result is a document of its own
+/// (a freeze window, a merge's account), fresh or replayed alike.
+pub(crate) fn send_document(answer: Answer<impl Serialize>, status: StatusCode) -> HttpResponse {
+    let mut response = HttpResponse::build(status);
+    response.insert_header((header::CACHE_CONTROL, PRIVATE));
+    if answer.replayed {
+        response.insert_header(("Idempotent-Replayed", "true"));
+    }
+    response.json(answer.document)
+}
