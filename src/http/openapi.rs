@@ -53,6 +53,32 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Each ticket view's schema carries the `kind` its JSON has, required and
+/// of one value: the discriminator of [`super::tickets::TicketDoc`]. (The
+/// views are the domain's state types, which have no `kind` of their own;
+/// the HTTP layer adds it to every view it sends.)
+struct TicketKinds;
+
+impl Modify for TicketKinds {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+        use utoipa::openapi::{RefOr, schema};
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        for (kind, name) in super::tickets::TICKET_SCHEMAS {
+            if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(name) {
+                let kind_schema = ObjectBuilder::new()
+                    .schema_type(schema::SchemaType::new(Type::String))
+                    .enum_values(Some([kind.as_str()]))
+                    .description(Some("Which kind of ticket this is; the discriminator of `TicketDoc`."));
+                object.properties.insert("kind".to_owned(), kind_schema.into());
+                object.required.insert(0, "kind".to_owned());
+            }
+        }
+    }
+}
+
 /// The whole document: what [`ApiDoc`] says of the API as a whole, and
 /// every operation of the route table.
 pub fn document() -> utoipa::openapi::OpenApi {
@@ -64,6 +90,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
             .paths
             .add_path_operation(&route.path, vec![route.method], route.operation);
     }
+    TicketKinds.modify(&mut document);
     document
 }
 

@@ -34,7 +34,10 @@ impl Route {
     /// The route of the handler whose `#[utoipa::path]` generated `P`.
     /// (utoipa-actix-web reads a handler's documentation through the same
     /// traits.)
-    pub fn new<P>(handler: fn(Method) -> actix_web::Route) -> Route
+    ///
+    /// Its `operationId` is `operation_id`: unique in the document (OpenAPI
+    /// requires it), and the name generated clients give the call.
+    pub fn new<P>(operation_id: &str, handler: fn(Method) -> actix_web::Route) -> Route
     where
         P: utoipa::Path + utoipa::__dev::SchemaReferences + utoipa::__dev::Tags<'static>,
     {
@@ -44,6 +47,7 @@ impl Route {
         let mut schemas = Vec::new();
         P::schemas(&mut schemas);
         let mut operation = P::operation();
+        operation.operation_id = Some(operation_id.to_owned());
         let tags = P::tags();
         if !tags.is_empty() {
             operation
@@ -74,11 +78,18 @@ impl Route {
     }
 }
 
-/// The route of a handler: `route!(complaints::acknowledge)`.
+/// The route of a handler: `route!(complaints::acknowledge)`, whose
+/// `operationId` is `complaints_acknowledge`, or
+/// `route!(faults::escalate as "complaints_escalate")`.
 macro_rules! route {
     ($module:ident :: $handler:ident) => {
+        route!($module::$handler as concat!(stringify!($module), "_", stringify!($handler)))
+    };
+    ($module:ident :: $handler:ident as $operation_id:expr) => {
         pastey::paste! {
-            Route::new::<$module::[<__path_ $handler>]>(|method| web::method(method).to($module::$handler))
+            Route::new::<$module::[<__path_ $handler>]>($operation_id, |method| {
+                web::method(method).to($module::$handler)
+            })
         }
     };
 }
@@ -86,7 +97,7 @@ macro_rules! route {
 /// Every operation of the API, in the order the documentation lists them.
 pub fn table() -> Vec<Route> {
     vec![
-        route!(complaints::file_complaint),
+        route!(complaints::file_complaint as "complaints_file"),
         route!(complaints::acknowledge),
         route!(complaints::assign),
         route!(complaints::add_note),
@@ -96,8 +107,8 @@ pub fn table() -> Vec<Route> {
         route!(complaints::record_satisfaction),
         route!(complaints::close),
         route!(complaints::reopen),
-        route!(faults::escalate),
-        route!(faults::report_fault),
+        route!(faults::escalate as "complaints_escalate"),
+        route!(faults::report_fault as "faults_report"),
         route!(faults::triage),
         route!(faults::assign_technician),
         route!(faults::evaluate),
@@ -132,11 +143,11 @@ pub fn table() -> Vec<Route> {
         route!(changes::calendar),
         route!(changes::declare_freeze),
         route!(changes::lift_freeze),
-        route!(links::link),
-        route!(links::unlink),
-        route!(tickets::get_ticket),
+        route!(links::link as "tickets_link"),
+        route!(links::unlink as "tickets_unlink"),
+        route!(tickets::get_ticket as "tickets_get"),
         route!(tickets::list),
-        route!(history::history),
+        route!(history::history as "tickets_history"),
         route!(events::page),
         route!(events::stream),
         route!(audit::verify),
@@ -144,7 +155,7 @@ pub fn table() -> Vec<Route> {
         route!(subjects::erase),
         route!(subjects::export),
         route!(subjects::merge),
-        route!(audit::pii_access),
+        route!(audit::pii_access as "subjects_pii_access"),
         route!(ops::healthz),
         route!(ops::readyz),
         route!(ops::metrics),
@@ -226,6 +237,19 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn every_operation_has_its_own_id() {
+        let mut ids: Vec<String> = table()
+            .into_iter()
+            .map(|r| r.operation.operation_id.expect("an operationId"))
+            .collect();
+        let count = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), count, "duplicated operationIds");
+        assert!(ids.contains(&"complaints_close".to_owned()) && ids.contains(&"faults_close".to_owned()));
     }
 
     #[test]

@@ -30,13 +30,52 @@ use super::request::{client_request_id, parse_instant, request_id};
 
 /// A ticket view; `kind` says which shape it has. Personal data is masked
 /// unless the caller may read it.
-#[derive(Serialize, ToSchema)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum TicketDoc {
-    Complaint(Complaint),
-    Fault(Fault),
-    Change(Change),
+///
+/// Documented as a `oneOf` of the three views with a discriminator on
+/// `kind` and an explicit mapping (the values, `complaint`, differ from
+/// the schema names, `Complaint`), so generated clients decode the right
+/// type; each view's schema carries `kind` (see `openapi::TicketKinds`).
+pub struct TicketDoc;
+
+impl utoipa::PartialSchema for TicketDoc {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{Discriminator, OneOfBuilder, Ref};
+        let mut one_of = OneOfBuilder::new().description(Some(
+            "A ticket view; `kind` says which shape it has. Personal data is masked unless the caller may read it.",
+        ));
+        let mut mapping = Vec::new();
+        for (kind, schema) in TICKET_SCHEMAS {
+            one_of = one_of.item(Ref::from_schema_name(schema));
+            mapping.push((kind.as_str(), format!("#/components/schemas/{schema}")));
+        }
+        one_of
+            .discriminator(Some(Discriminator::with_mapping("kind", mapping)))
+            .into()
+    }
 }
+
+impl ToSchema for TicketDoc {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        schemas.push((Complaint::name().into_owned(), <Complaint as utoipa::PartialSchema>::schema()));
+        Complaint::schemas(schemas);
+        schemas.push((Fault::name().into_owned(), <Fault as utoipa::PartialSchema>::schema()));
+        Fault::schemas(schemas);
+        schemas.push((Change::name().into_owned(), <Change as utoipa::PartialSchema>::schema()));
+        Change::schemas(schemas);
+    }
+}
+
+/// Each kind of ticket and the schema of its view.
+pub const TICKET_SCHEMAS: [(TicketKind, &str); 3] = [
+    (TicketKind::Complaint, "Complaint"),
+    (TicketKind::Fault, "Fault"),
+    (TicketKind::Change, "Change"),
+];
 
 /// `Location` of a ticket.
 pub fn location(id: Uuid) -> String {
@@ -386,12 +425,15 @@ pub struct ListParams {
     pub limit: Option<u32>,
 }
 
-#[derive(Serialize, ToSchema)]
+/// A page of tickets.
+// The schema of what `ViewPage` sends: rendered views are sent as they
+// are, never decoded into the domain's types, so nothing constructs this.
+#[derive(ToSchema)]
+#[allow(dead_code)]
 pub struct TicketPage {
     /// Newest first; ties broken by id, so the order is stable.
     pub items: Vec<TicketDoc>,
     /// Pass as `cursor` for the next page; absent on the last page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
 
