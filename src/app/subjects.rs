@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::Pool;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::clock::SharedClock;
@@ -15,19 +17,27 @@ use crate::projections::tickets::{self, TicketRow};
 use crate::store::sequencer::AppendSignal;
 use crate::store::{self, NewEvent, StoreError, StoredEvent, idempotency};
 
-use super::commands::{CommandContext, CommandError, metadata, missing_subject};
+use super::commands::{Answer, CommandContext, CommandError, Document, Record, metadata, missing_subject, replay};
 
-/// What an erasure did.
-#[derive(Debug, Clone)]
+/// What an erasure did: the account its idempotency record keeps, so a
+/// retry with the same key gets it again instead of a refusal.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = ErasureReceipt)]
 pub struct Erasure {
     pub subject: Uuid,
+    /// The `subject.erased` event in the log.
     pub event_id: Uuid,
     pub erased_at: DateTime<Utc>,
+    /// Views whose sealed values were replaced by an erased marker.
     pub tickets_scrubbed: u64,
-    /// Stored idempotent responses kept as tombstones, their sealed values
-    /// scrubbed: a retry replays the scrubbed response, never files anew.
+    /// Stored idempotent responses that carried the subject's data, kept as
+    /// tombstones with their personal values scrubbed: a retry with the same
+    /// key replays the scrubbed response and never files anew.
     pub responses_scrubbed: u64,
 }
+
+/// An account of ids and counts: it carries nobody's personal data.
+impl Document for Erasure {}
 
 /// Everything held about one subject, still sealed (the caller renders it).
 pub struct SubjectRecords {
@@ -66,13 +76,14 @@ impl Subjects {
     /// their stream, replaces their sealed values in every view and every
     /// stored idempotent response by an erased marker (the responses stay,
     /// as tombstones). The event log is not touched otherwise, so every hash
-    /// chain still verifies.
+    /// chain still verifies. A retry with the request's `Idempotency-Key`
+    /// gets the first erasure's account again.
     pub async fn erase(
         &self,
         ctx: &CommandContext,
         subject: Uuid,
         cmd: &EraseSubject,
-    ) -> Result<Erasure, CommandError> {
+    ) -> Result<Answer<Erasure>, CommandError> {
         // Refuse a malformed request before touching anything.
         subject::erase(subject, cmd, false)?;
         // Scrubbing locks the subject's tickets in view order; a command on
@@ -95,9 +106,18 @@ impl Subjects {
         ctx: &CommandContext,
         subject: Uuid,
         cmd: &EraseSubject,
-    ) -> Result<Erasure, CommandError> {
+    ) -> Result<Answer<Erasure>, CommandError> {
         let mut client = self.pool.get().await.map_err(StoreError::from)?;
         let tx = client.transaction().await.map_err(StoreError::from)?;
+        if let Some(idem) = &ctx.idempotency {
+            idempotency::lock(&tx, &ctx.actor.id, &idem.key).await?;
+            if let Some(document) = replay::<Erasure>(&tx, ctx).await? {
+                return Ok(Answer {
+                    document,
+                    replayed: true,
+                });
+            }
+        }
         keys::lock_subject_keys(&tx, self.privacy.master(), &[subject]).await?;
         let had_key = keys::shred(&tx, subject).await?;
         if !had_key {
@@ -132,18 +152,33 @@ impl Subjects {
             serde_json::to_vec(&doc).map_err(|e| StoreError::Corrupt(e.to_string()))
         })
         .await?;
-        tx.commit().await.map_err(StoreError::from)?;
-        self.appended.committed(&sealed);
         let event = sealed
             .first()
             .ok_or_else(|| CommandError::Corrupt("an erasure produced no event".into()))?;
-        tracing::info!(%subject, tickets_scrubbed, responses_scrubbed, "erased a data subject");
-        Ok(Erasure {
+        let erasure = Erasure {
             subject,
             event_id: event.envelope.event_id,
             erased_at: event.recorded_at,
             tickets_scrubbed,
             responses_scrubbed,
+        };
+        if let Some(idem) = &ctx.idempotency {
+            idempotency::insert(
+                &tx,
+                &ctx.actor.id,
+                &idem.key,
+                &idem.request_hash,
+                &Record::record(&erasure)?,
+                Record::subject(&erasure),
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        self.appended.committed(&sealed);
+        tracing::info!(%subject, tickets_scrubbed, responses_scrubbed, "erased a data subject");
+        Ok(Answer {
+            document: erasure,
+            replayed: false,
         })
     }
 

@@ -222,6 +222,44 @@ pub const MATRIX: &[Grant] = &[
     },
 ];
 
+impl Permission {
+    /// The permission's stable name, as the API documents it
+    /// (`x-required-permission`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Permission::TicketRead => "ticket_read",
+            Permission::FaultRead => "fault_read",
+            Permission::FaultReadLinked => "fault_read_linked",
+            Permission::PiiRead => "pii_read",
+            Permission::ComplaintFile => "complaint_file",
+            Permission::ComplaintHandle => "complaint_handle",
+            Permission::ComplaintAssign => "complaint_assign",
+            Permission::ComplaintNote => "complaint_note",
+            Permission::ComplaintEscalate => "complaint_escalate",
+            Permission::FaultReport => "fault_report",
+            Permission::FaultTriage => "fault_triage",
+            Permission::FaultWork => "fault_work",
+            Permission::TicketLink => "ticket_link",
+            Permission::SubjectAdmin => "subject_admin",
+            Permission::AuditRead => "audit_read",
+            Permission::EventsRead => "events_read",
+            Permission::EventsReadAll => "events_read_all",
+            Permission::ChangeRead => "change_read",
+            Permission::ChangeRequest => "change_request",
+            Permission::ChangeAssess => "change_assess",
+            Permission::ChangeApprove => "change_approve",
+            Permission::ChangeSchedule => "change_schedule",
+            Permission::ChangeImplement => "change_implement",
+            Permission::FreezeManage => "freeze_manage",
+        }
+    }
+
+    /// The permission's row of the matrix.
+    pub fn grant(self) -> &'static Grant {
+        grant(self)
+    }
+}
+
 fn grant(permission: Permission) -> &'static Grant {
     MATRIX
         .iter()

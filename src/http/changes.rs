@@ -15,7 +15,6 @@ use crate::domain::change::{
     Complete, DraftChange, Fail, RecordRolloutStep, Reject, Review, RollBack, ScheduleChange, StartImplementation,
     Submit, Unschedule,
 };
-use crate::domain::permissions::Permission;
 use crate::domain::{FieldError, Validator, zoned};
 use crate::projections::tickets;
 use crate::store;
@@ -61,7 +60,6 @@ pub async fn draft(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ChangeRequest)?;
     let body = body::read::<DraftChange>(&req, payload).await?;
     let ctx = command_context(&req, &principal, &body.raw)?;
     run(&req, &principal, &state, &ctx, TicketCommand::Draft(body.value)).await
@@ -75,7 +73,7 @@ pub async fn draft(
     request_body = AmendChange,
     params(
         ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this command is based on. Required unless the command commutes (notes)."),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -101,7 +99,6 @@ pub async fn amend(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ChangeRequest)?;
     let body = body::read::<AmendChange>(&req, payload).await?;
     let action = Action::Change(ChangeCommand::Amend(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -115,7 +112,7 @@ pub async fn amend(
     request_body = Submit,
     params(
         ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this command is based on. Required unless the command commutes (notes)."),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -141,7 +138,6 @@ pub async fn submit(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ChangeRequest)?;
     let body = body::read::<Submit>(&req, payload).await?;
     let action = Action::Change(ChangeCommand::Submit(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -155,7 +151,7 @@ pub async fn submit(
     request_body = Assess,
     params(
         ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this command is based on. Required unless the command commutes (notes)."),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -181,7 +177,6 @@ pub async fn assess(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ChangeAssess)?;
     let body = body::read::<Assess>(&req, payload).await?;
     let action = Action::Change(ChangeCommand::Assess(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -195,7 +190,7 @@ pub async fn assess(
     request_body = AmendPlan,
     params(
         ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this command is based on. Required unless the command commutes (notes)."),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -221,7 +216,6 @@ pub async fn amend_plan(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ChangeAssess)?;
     let body = body::read::<AmendPlan>(&req, payload).await?;
     let action = Action::Change(ChangeCommand::AmendPlan(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -235,7 +229,7 @@ pub async fn amend_plan(
     request_body = Approve,
     params(
         ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this command is based on. Required unless the command commutes (notes)."),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -261,7 +255,6 @@ pub async fn approve(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ChangeApprove)?;
     let body = body::read::<Approve>(&req, payload).await?;
     let action = Action::Change(ChangeCommand::Approve(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -275,7 +268,7 @@ pub async fn approve(
     request_body = Reject,
     params(
         ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this command is based on. Required unless the command commutes (notes)."),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -301,7 +294,6 @@ pub async fn reject(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ChangeApprove)?;
     let body = body::read::<Reject>(&req, payload).await?;
     let action = Action::Change(ChangeCommand::Reject(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -315,7 +307,7 @@ pub async fn reject(
     request_body = Assign,
     params(
         ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this command is based on. Required unless the command commutes (notes)."),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -341,7 +333,6 @@ pub async fn assign(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ChangeSchedule)?;
     let body = body::read::<Assign>(&req, payload).await?;
     let action = Action::Change(ChangeCommand::Assign(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -355,7 +346,7 @@ pub async fn assign(
     request_body = StartImplementation,
     params(
         ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this command is based on. Required unless the command commutes (notes)."),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -381,7 +372,6 @@ pub async fn start_implementation(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ChangeImplement)?;
     let body = body::read::<StartImplementation>(&req, payload).await?;
     let action = Action::Change(ChangeCommand::StartImplementation(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -395,7 +385,7 @@ pub async fn start_implementation(
     request_body = RecordRolloutStep,
     params(
         ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this command is based on. Required unless the command commutes (notes)."),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -421,7 +411,6 @@ pub async fn record_rollout_step(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ChangeImplement)?;
     let body = body::read::<RecordRolloutStep>(&req, payload).await?;
     let action = Action::Change(ChangeCommand::RecordRolloutStep(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -435,7 +424,7 @@ pub async fn record_rollout_step(
     request_body = Complete,
     params(
         ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this command is based on. Required unless the command commutes (notes)."),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -461,7 +450,6 @@ pub async fn complete(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ChangeImplement)?;
     let body = body::read::<Complete>(&req, payload).await?;
     let action = Action::Change(ChangeCommand::Complete(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -475,7 +463,7 @@ pub async fn complete(
     request_body = RollBack,
     params(
         ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this command is based on. Required unless the command commutes (notes)."),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -501,7 +489,6 @@ pub async fn roll_back(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ChangeImplement)?;
     let body = body::read::<RollBack>(&req, payload).await?;
     let action = Action::Change(ChangeCommand::RollBack(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -515,7 +502,7 @@ pub async fn roll_back(
     request_body = Fail,
     params(
         ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this command is based on. Required unless the command commutes (notes)."),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -541,7 +528,6 @@ pub async fn fail(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ChangeImplement)?;
     let body = body::read::<Fail>(&req, payload).await?;
     let action = Action::Change(ChangeCommand::Fail(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -555,7 +541,7 @@ pub async fn fail(
     request_body = Review,
     params(
         ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this command is based on. Required unless the command commutes (notes)."),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -581,7 +567,6 @@ pub async fn review(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ChangeImplement)?;
     let body = body::read::<Review>(&req, payload).await?;
     let action = Action::Change(ChangeCommand::Review(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -595,7 +580,7 @@ pub async fn review(
     request_body = Close,
     params(
         ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this command is based on. Required unless the command commutes (notes)."),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -621,7 +606,6 @@ pub async fn close(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ChangeImplement)?;
     let body = body::read::<Close>(&req, payload).await?;
     let action = Action::Change(ChangeCommand::Close(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -635,7 +619,6 @@ pub async fn close(
     request_body = AddNote,
     params(
         ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this command is based on. Required unless the command commutes (notes)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -650,7 +633,6 @@ pub async fn close(
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -661,7 +643,6 @@ pub async fn add_note(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ChangeRequest)?;
     let body = body::read::<AddNote>(&req, payload).await?;
     let action = Action::Change(ChangeCommand::AddNote(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -710,7 +691,6 @@ pub async fn schedule(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ChangeSchedule)?;
     let body = body::read::<ScheduleChange>(&req, payload).await?;
     let action = Action::Schedule(body.value);
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -751,7 +731,6 @@ pub async fn unschedule(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ChangeSchedule)?;
     let body = body::read::<Unschedule>(&req, payload).await?;
     let action = Action::Unschedule(body.value);
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -786,7 +765,6 @@ pub async fn declare_freeze(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::FreezeManage)?;
     let body = body::read::<DeclareFreeze>(&req, payload).await?;
     let ctx = command_context(&req, &principal, &body.raw)?;
     let answer = state.commands.declare_freeze(&ctx, &body.value).await?;
@@ -823,7 +801,6 @@ pub async fn lift_freeze(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::FreezeManage)?;
     let body = body::read::<LiftFreeze>(&req, payload).await?;
     let ctx = command_context(&req, &principal, &body.raw)?;
     let answer = state.commands.lift_freeze(&ctx, *id, &body.value).await?;
@@ -894,12 +871,7 @@ const CALENDAR_LIMIT: u32 = 500;
     ),
     security(("bearer" = []))
 )]
-pub async fn calendar(
-    principal: Principal,
-    params: Query<CalendarParams>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ChangeRead)?;
+pub async fn calendar(params: Query<CalendarParams>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let mut v = Validator::new();
     let zone = zoned::parse_zone(&mut v, "/time_zone", params.time_zone.as_deref());
     let instant = |v: &mut Validator, name: &str, value: &Option<String>| match (value, zone) {

@@ -4,12 +4,12 @@
 //! `Location` and the body the caller may see.
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::app::commands::{Action, Answer, CommandContext, TicketAnswer, TicketCommand};
+use crate::app::commands::{Action, Answer, CommandContext, CommandError, TicketAnswer, TicketCommand};
 use crate::app::etag;
 use crate::domain::ticket::TicketKind;
 use crate::store;
@@ -50,9 +50,29 @@ pub(crate) async fn run(
     ctx: &CommandContext,
     command: TicketCommand,
 ) -> Result<HttpResponse, ApiError> {
-    let answer = state.commands.handle(ctx, &command).await?;
+    let answer = match state.commands.handle(ctx, &command).await {
+        Ok(answer) => answer,
+        // A conflict or a stale If-Match carries the ticket's current
+        // ETag, so the client need not read the ticket to try again.
+        Err(CommandError::Refused { error, ticket, version }) => {
+            let mut response = ApiError::from(*error).error_response();
+            let tag = etag::etag(&state.etag_key, ticket, version, reveal_to(principal));
+            if let Ok(tag) = header::HeaderValue::from_str(&tag) {
+                response.headers_mut().insert(header::ETAG, tag);
+            }
+            if let Ok(name) = header::HeaderName::try_from(etag::TICKET_VERSION) {
+                response.headers_mut().insert(name, header::HeaderValue::from(version));
+            }
+            return Ok(response);
+        }
+        Err(other) => return Err(other.into()),
+    };
     send_answer(req, principal, state, answer, command.creates()).await
 }
+
+/// The response header of an escalation that carries the escalated
+/// complaint's `ETag` as it is now (the answer itself is the new fault).
+pub const COMPLAINT_ETAG: &str = "Complaint-ETag";
 
 /// What a command answers when the caller may not read the ticket, or
 /// asked for `Prefer: return=minimal`: the ticket's identity and version,
@@ -92,6 +112,7 @@ async fn send_answer(
         receipt,
         replayed,
         readable,
+        escalated,
     } = answer;
     let mut response = HttpResponse::build(if created { StatusCode::CREATED } else { StatusCode::OK });
     response
@@ -106,6 +127,10 @@ async fn send_answer(
     }
     if replayed {
         response.insert_header(("Idempotent-Replayed", "true"));
+    }
+    if let Some((complaint, version)) = escalated {
+        let tag = etag::etag(&state.etag_key, complaint, version, reveal_to(principal));
+        response.insert_header((COMPLAINT_ETAG, tag));
     }
     let minimal = prefers_minimal(req);
     if readable && !minimal {

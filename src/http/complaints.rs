@@ -48,7 +48,6 @@ pub async fn file_complaint(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ComplaintFile)?;
     let body = body::read::<FileComplaint>(&req, payload).await?;
     if body.value.subject.is_some() {
         // Naming a subject joins this complainant's data to theirs: only for
@@ -68,7 +67,7 @@ pub async fn file_complaint(
     request_body = Acknowledge,
     params(
         ("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (adding a note)."),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -94,7 +93,6 @@ pub async fn acknowledge(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ComplaintHandle)?;
     let body = body::read::<Acknowledge>(&req, payload).await?;
     let action = Action::Complaint(ComplaintCommand::Acknowledge(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -108,7 +106,7 @@ pub async fn acknowledge(
     request_body = Assign,
     params(
         ("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (adding a note)."),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -134,7 +132,6 @@ pub async fn assign(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ComplaintAssign)?;
     let body = body::read::<Assign>(&req, payload).await?;
     let action = Action::Complaint(ComplaintCommand::Assign(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -148,7 +145,6 @@ pub async fn assign(
     request_body = AddNote,
     params(
         ("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (adding a note)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -163,7 +159,6 @@ pub async fn assign(
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -174,7 +169,6 @@ pub async fn add_note(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ComplaintNote)?;
     let body = body::read::<AddNote>(&req, payload).await?;
     let action = Action::Complaint(ComplaintCommand::AddNote(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -188,7 +182,7 @@ pub async fn add_note(
     request_body = WaitOnCustomer,
     params(
         ("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (adding a note)."),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -214,7 +208,6 @@ pub async fn wait_on_customer(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ComplaintHandle)?;
     let body = body::read::<WaitOnCustomer>(&req, payload).await?;
     let action = Action::Complaint(ComplaintCommand::WaitOnCustomer(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -228,7 +221,7 @@ pub async fn wait_on_customer(
     request_body = Resume,
     params(
         ("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (adding a note)."),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -254,7 +247,6 @@ pub async fn resume(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ComplaintHandle)?;
     let body = body::read::<Resume>(&req, payload).await?;
     let action = Action::Complaint(ComplaintCommand::Resume(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -268,7 +260,7 @@ pub async fn resume(
     request_body = Resolve,
     params(
         ("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (adding a note)."),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -294,7 +286,6 @@ pub async fn resolve(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ComplaintHandle)?;
     let body = body::read::<Resolve>(&req, payload).await?;
     let action = Action::Complaint(ComplaintCommand::Resolve(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -308,7 +299,7 @@ pub async fn resolve(
     request_body = RecordSatisfaction,
     params(
         ("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (adding a note)."),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -334,7 +325,6 @@ pub async fn record_satisfaction(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ComplaintHandle)?;
     let body = body::read::<RecordSatisfaction>(&req, payload).await?;
     let action = Action::Complaint(ComplaintCommand::RecordSatisfaction(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -348,7 +338,7 @@ pub async fn record_satisfaction(
     request_body = Close,
     params(
         ("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (adding a note)."),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -374,7 +364,6 @@ pub async fn close(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ComplaintHandle)?;
     let body = body::read::<Close>(&req, payload).await?;
     let action = Action::Complaint(ComplaintCommand::Close(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -388,7 +377,7 @@ pub async fn close(
     request_body = Reopen,
     params(
         ("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (adding a note)."),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -414,7 +403,6 @@ pub async fn reopen(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ComplaintHandle)?;
     let body = body::read::<Reopen>(&req, payload).await?;
     let action = Action::Complaint(ComplaintCommand::Reopen(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await

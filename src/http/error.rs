@@ -226,6 +226,11 @@ impl ResponseError for ApiError {
             ApiError::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, "2"));
             }
+            // The request holding the key is still running; it holds it
+            // for at most a few seconds.
+            ApiError::IdempotencyInProgress => {
+                response.insert_header((header::RETRY_AFTER, "1"));
+            }
             _ => {}
         }
         let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
@@ -308,6 +313,9 @@ impl From<CommandError> for ApiError {
                 "the complainant's personal data was erased; no new personal data can be recorded about them".into(),
             ),
             CommandError::Privacy(p) => p.into(),
+            // The ticket's ETag is added where the caller is known
+            // (`http::commands`); the refusal itself is the inner error.
+            CommandError::Refused { error, .. } => (*error).into(),
         }
     }
 }

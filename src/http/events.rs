@@ -55,6 +55,25 @@ pub struct FeedEvent {
     pub global_hash: String,
 }
 
+/// One message of the live stream (`text/event-stream`, the Server-Sent
+/// Events format): an `id:` line, an `event:` line and a `data:` line,
+/// then a blank line. Besides events of the log, the stream sends comment
+/// lines (`: …`) as heartbeats, `event: error` with a problem document as
+/// `data`, and `event: end` with `{"reason": …}` when the caller's token
+/// expires.
+// Documentation only: `frame` writes the messages.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct StreamMessage {
+    /// The event's position in the global log; send it back as
+    /// `Last-Event-ID` to resume after it.
+    pub id: i64,
+    /// The event's type, e.g. `complaint.filed`.
+    pub event: String,
+    /// The event, as JSON.
+    pub data: FeedEvent,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct FeedPage {
     pub events: Vec<FeedEvent>,
@@ -291,7 +310,7 @@ impl Follower {
     tag = "events",
     params(StreamParams, ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this position")),
     responses(
-        (status = 200, description = "text/event-stream of FeedEvent data", content_type = "text/event-stream", body = String),
+        (status = 200, description = "The log from the position on, then live: one message per event (see StreamMessage)", content_type = "text/event-stream", body = StreamMessage),
         (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),

@@ -13,7 +13,6 @@ use crate::domain::fault::{
     AddNote, AssignTechnician, Close, CompleteActionItem, EscalateComplaint, Evaluate, FaultCommand, LogRepair,
     Mitigate, Reopen, ReportFault, Resolve, StartInvestigation, Triage, ValidReport, WriteReview,
 };
-use crate::domain::permissions::Permission;
 use crate::projections::tickets;
 use crate::store;
 
@@ -57,7 +56,6 @@ pub async fn report_fault(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::FaultReport)?;
     let body = body::read::<ReportFault>(&req, payload).await?;
     let ctx = command_context(&req, &principal, &body.raw)?;
     let report = ValidReport::check(body.value)?;
@@ -103,7 +101,6 @@ pub async fn escalate(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ComplaintEscalate)?;
     let body = body::read::<EscalateComplaint>(&req, payload).await?;
     act(&req, &principal, &state, &id, &body.raw, Action::Escalate(body.value)).await
 }
@@ -116,7 +113,7 @@ pub async fn escalate(
     request_body = Triage,
     params(
         ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (notes, repairs, completed action items)."),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -142,7 +139,6 @@ pub async fn triage(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::FaultTriage)?;
     let body = body::read::<Triage>(&req, payload).await?;
     let action = Action::Fault(FaultCommand::Triage(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -156,7 +152,7 @@ pub async fn triage(
     request_body = AssignTechnician,
     params(
         ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (notes, repairs, completed action items)."),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -182,7 +178,6 @@ pub async fn assign_technician(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::FaultTriage)?;
     let body = body::read::<AssignTechnician>(&req, payload).await?;
     let action = Action::Fault(FaultCommand::AssignTechnician(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -196,7 +191,7 @@ pub async fn assign_technician(
     request_body = Evaluate,
     params(
         ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (notes, repairs, completed action items)."),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -222,7 +217,6 @@ pub async fn evaluate(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::FaultWork)?;
     let body = body::read::<Evaluate>(&req, payload).await?;
     let action = Action::Fault(FaultCommand::Evaluate(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -236,7 +230,7 @@ pub async fn evaluate(
     request_body = StartInvestigation,
     params(
         ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (notes, repairs, completed action items)."),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -262,7 +256,6 @@ pub async fn start_investigation(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::FaultWork)?;
     let body = body::read::<StartInvestigation>(&req, payload).await?;
     let action = Action::Fault(FaultCommand::StartInvestigation(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -276,7 +269,7 @@ pub async fn start_investigation(
     request_body = Mitigate,
     params(
         ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (notes, repairs, completed action items)."),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -302,7 +295,6 @@ pub async fn mitigate(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::FaultWork)?;
     let body = body::read::<Mitigate>(&req, payload).await?;
     let action = Action::Fault(FaultCommand::Mitigate(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -316,7 +308,7 @@ pub async fn mitigate(
     request_body = Resolve,
     params(
         ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (notes, repairs, completed action items)."),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -342,7 +334,6 @@ pub async fn resolve(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::FaultWork)?;
     let body = body::read::<Resolve>(&req, payload).await?;
     let action = Action::Fault(FaultCommand::Resolve(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -356,7 +347,7 @@ pub async fn resolve(
     request_body = Close,
     params(
         ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (notes, repairs, completed action items)."),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -382,7 +373,6 @@ pub async fn close(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::FaultWork)?;
     let body = body::read::<Close>(&req, payload).await?;
     let action = Action::Fault(FaultCommand::Close(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -396,7 +386,7 @@ pub async fn close(
     request_body = Reopen,
     params(
         ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (notes, repairs, completed action items)."),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -422,7 +412,6 @@ pub async fn reopen(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::FaultWork)?;
     let body = body::read::<Reopen>(&req, payload).await?;
     let action = Action::Fault(FaultCommand::Reopen(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -436,7 +425,6 @@ pub async fn reopen(
     request_body = LogRepair,
     params(
         ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (notes, repairs, completed action items)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -451,7 +439,6 @@ pub async fn reopen(
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -462,7 +449,6 @@ pub async fn log_repair(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::FaultWork)?;
     let body = body::read::<LogRepair>(&req, payload).await?;
     let action = Action::Fault(FaultCommand::LogRepair(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -476,7 +462,7 @@ pub async fn log_repair(
     request_body = WriteReview,
     params(
         ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (notes, repairs, completed action items)."),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -502,7 +488,6 @@ pub async fn write_review(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::FaultWork)?;
     let body = body::read::<WriteReview>(&req, payload).await?;
     let action = Action::Fault(FaultCommand::WriteReview(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -516,7 +501,6 @@ pub async fn write_review(
     request_body = CompleteActionItem,
     params(
         ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (notes, repairs, completed action items)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -531,7 +515,6 @@ pub async fn write_review(
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -542,7 +525,6 @@ pub async fn complete_action_item(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::FaultWork)?;
     let body = body::read::<CompleteActionItem>(&req, payload).await?;
     let action = Action::Fault(FaultCommand::CompleteActionItem(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -556,7 +538,6 @@ pub async fn complete_action_item(
     request_body = AddNote,
     params(
         ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version this change is based on. Required unless the command commutes (notes, repairs, completed action items)."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -571,7 +552,6 @@ pub async fn complete_action_item(
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -582,7 +562,6 @@ pub async fn add_note(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::FaultWork)?;
     let body = body::read::<AddNote>(&req, payload).await?;
     let action = Action::Fault(FaultCommand::AddNote(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -615,12 +594,7 @@ pub struct QueueParams {
     ),
     security(("bearer" = []))
 )]
-pub async fn queue(
-    principal: Principal,
-    params: Query<QueueParams>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::FaultRead)?;
+pub async fn queue(params: Query<QueueParams>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let limit = params.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::InvalidQuery(vec![FieldError::new(

@@ -4,7 +4,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::app::commands::{Action, LinkCommand};
 use crate::domain::link::{LinkTickets, UnlinkTickets};
-use crate::domain::permissions::Permission;
 
 use super::AppState;
 use super::auth::Principal;
@@ -26,7 +25,6 @@ use super::tickets::TicketDoc;
     request_body = LinkTickets,
     params(
         ("id" = String, Path, description = "Ticket id (UUID) or number"),
-        ("If-Match" = Option<String>, Header, description = "Optional: the ETag of this ticket's version the link is based on."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -51,7 +49,6 @@ pub async fn link(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::TicketLink)?;
     let body = body::read::<LinkTickets>(&req, payload).await?;
     let action = Action::Link(LinkCommand::Link(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await
@@ -69,7 +66,6 @@ pub async fn link(
     request_body = UnlinkTickets,
     params(
         ("id" = String, Path, description = "Ticket id (UUID) or number"),
-        ("If-Match" = Option<String>, Header, description = "Optional: the ETag of this ticket's version the removal is based on."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
@@ -94,7 +90,6 @@ pub async fn unlink(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::TicketLink)?;
     let body = body::read::<UnlinkTickets>(&req, payload).await?;
     let action = Action::Link(LinkCommand::Unlink(body.value));
     act(&req, &principal, &state, &id, &body.raw, action).await

@@ -7,6 +7,8 @@ use utoipa::{Modify, OpenApi};
 
 use super::{commands, routes};
 
+mod shared;
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -14,7 +16,11 @@ use super::{commands, routes};
         description = "Event-sourced incident and change management. Every change is an immutable, hash-chained event; \
             views are folds of those events.\n\nErrors are RFC 9457 problem documents (`application/problem+json`) whose \
             `type` is a stable URN `urn:opsledger:problem:<kind>`.\n\nState transitions need `If-Match` with the \
-            ticket's `ETag` (428 without, 412 when stale). Every POST accepts `Idempotency-Key`.\n\n\
+            ticket's `ETag` (428 without, 412 when stale; a 412 or a 409 carries the ticket's current `ETag`). Every \
+            POST accepts `Idempotency-Key`: a retry gets the first answer again, marked `Idempotent-Replayed`.\n\n\
+            Each operation names the permission of the matrix it requires in `x-required-permission` (a list: any \
+            one of them), and the scope an integration's token needs for it in its security requirement (an \
+            operation no integration may call requires the bearer token with no scope).\n\n\
             Personal data (complainant name, phone, email, customer reference, the description, progress updates \
             and the customer's comments) is stored only sealed under a key per data subject. Responses show it in \
             clear to callers allowed to see personal data (every such response is recorded in the access log \
@@ -80,15 +86,18 @@ impl Modify for TicketKinds {
 }
 
 /// The whole document: what [`ApiDoc`] says of the API as a whole, and
-/// every operation of the route table.
+/// every operation of the route table, with what operations share.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut document = ApiDoc::openapi();
     let components = document.components.get_or_insert_with(Default::default);
-    for route in routes::table() {
-        components.schemas.extend(route.schemas);
+    components.responses.extend(shared::responses());
+    for mut route in routes::table() {
+        components.schemas.extend(std::mem::take(&mut route.schemas));
+        let mut operation = std::mem::take(&mut route.operation);
+        shared::complete(&route, &mut operation);
         document
             .paths
-            .add_path_operation(&route.path, vec![route.method], route.operation);
+            .add_path_operation(&route.path, vec![route.method], operation);
     }
     TicketKinds.modify(&mut document);
     document

@@ -3,6 +3,13 @@
 //! handlers, and from that one list [`configure`] registers them with
 //! actix and [`super::openapi::document`] documents them.
 //!
+//! Each route also names the permissions of the matrix
+//! (`domain::permissions`) that admit a caller, any one of them: the table
+//! enforces it before the handler runs (401 without a valid token, 403
+//! without the permission) and documents it as `x-required-permission`
+//! and as the scopes of the operation's security requirement. Handlers
+//! check only what depends on the request (naming a data subject, say).
+//!
 //! Routes that share a path are one actix resource, so a method the path
 //! does not serve is answered `405 Method Not Allowed` with an `Allow`
 //! header (RFC 9110 §15.5.6), not the 404 that separately registered
@@ -10,12 +17,18 @@
 //! (RFC 9110 §9.3.2: the server sends the headers of the `GET` and no
 //! body).
 
+use actix_web::body::BoxBody;
+use actix_web::dev::ServiceRequest;
 use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{Next, from_fn};
 use actix_web::{HttpResponse, ResponseError, web};
 use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::openapi::{RefOr, schema::Schema};
 
+use crate::domain::permissions::Permission::{self, *};
+
+use super::auth::Principal;
 use super::error::ApiError;
 use super::{audit, changes, complaints, events, faults, history, links, ops, subjects, tickets};
 
@@ -28,6 +41,9 @@ pub struct Route {
     pub operation: Operation,
     /// The schemas the operation refers to.
     pub schemas: Vec<(String, RefOr<Schema>)>,
+    /// The permissions that admit a caller, any one of them; none for a
+    /// public route.
+    pub requires: &'static [Permission],
 }
 
 impl Route {
@@ -37,7 +53,7 @@ impl Route {
     ///
     /// Its `operationId` is `operation_id`: unique in the document (OpenAPI
     /// requires it), and the name generated clients give the call.
-    pub fn new<P>(operation_id: &str, handler: fn(Method) -> actix_web::Route) -> Route
+    pub fn new<P>(operation_id: &str, requires: &'static [Permission], handler: fn(Method) -> actix_web::Route) -> Route
     where
         P: utoipa::Path + utoipa::__dev::SchemaReferences + utoipa::__dev::Tags<'static>,
     {
@@ -61,7 +77,24 @@ impl Route {
             handler,
             operation,
             schemas,
+            requires,
         }
+    }
+
+    /// The actix route of the handler for `method`, behind the check of
+    /// the route's permissions.
+    fn service(&self, method: Method) -> actix_web::Route {
+        let route = (self.handler)(method);
+        let requires = self.requires;
+        if requires.is_empty() {
+            return route;
+        }
+        route.wrap(from_fn(
+            move |mut req: ServiceRequest, next: Next<BoxBody>| async move {
+                authorize(&mut req, requires).await?;
+                next.call(req).await
+            },
+        ))
     }
 
     fn actix_method(&self) -> Method {
@@ -78,16 +111,32 @@ impl Route {
     }
 }
 
-/// The route of a handler: `route!(complaints::acknowledge)`, whose
+/// A caller admitted by one of `requires`: 401 without a valid token, 403
+/// without any of them.
+async fn authorize(req: &mut ServiceRequest, requires: &[Permission]) -> Result<(), ApiError> {
+    let principal = req.extract::<Principal>().await?;
+    match requires {
+        [only] => principal.require(*only),
+        any if any.iter().any(|p| principal.can(*p)) => Ok(()),
+        [first, ..] => principal.require(*first),
+        [] => Ok(()),
+    }
+}
+
+/// The route of a handler and the permissions that admit a caller:
+/// `route!(complaints::acknowledge, &[ComplaintHandle])`, whose
 /// `operationId` is `complaints_acknowledge`, or
-/// `route!(faults::escalate as "complaints_escalate")`.
+/// `route!(faults::escalate as "complaints_escalate", &[ComplaintEscalate])`.
 macro_rules! route {
-    ($module:ident :: $handler:ident) => {
-        route!($module::$handler as concat!(stringify!($module), "_", stringify!($handler)))
+    ($module:ident :: $handler:ident, $requires:expr) => {
+        route!(
+            $module::$handler as concat!(stringify!($module), "_", stringify!($handler)),
+            $requires
+        )
     };
-    ($module:ident :: $handler:ident as $operation_id:expr) => {
+    ($module:ident :: $handler:ident as $operation_id:expr, $requires:expr) => {
         pastey::paste! {
-            Route::new::<$module::[<__path_ $handler>]>($operation_id, |method| {
+            Route::new::<$module::[<__path_ $handler>]>($operation_id, $requires, |method| {
                 web::method(method).to($module::$handler)
             })
         }
@@ -97,68 +146,68 @@ macro_rules! route {
 /// Every operation of the API, in the order the documentation lists them.
 pub fn table() -> Vec<Route> {
     vec![
-        route!(complaints::file_complaint as "complaints_file"),
-        route!(complaints::acknowledge),
-        route!(complaints::assign),
-        route!(complaints::add_note),
-        route!(complaints::wait_on_customer),
-        route!(complaints::resume),
-        route!(complaints::resolve),
-        route!(complaints::record_satisfaction),
-        route!(complaints::close),
-        route!(complaints::reopen),
-        route!(faults::escalate as "complaints_escalate"),
-        route!(faults::report_fault as "faults_report"),
-        route!(faults::triage),
-        route!(faults::assign_technician),
-        route!(faults::evaluate),
-        route!(faults::start_investigation),
-        route!(faults::mitigate),
-        route!(faults::resolve),
-        route!(faults::close),
-        route!(faults::reopen),
-        route!(faults::log_repair),
-        route!(faults::write_review),
-        route!(faults::complete_action_item),
-        route!(faults::add_note),
-        route!(faults::queue),
-        route!(changes::draft),
-        route!(changes::amend),
-        route!(changes::submit),
-        route!(changes::assess),
-        route!(changes::amend_plan),
-        route!(changes::approve),
-        route!(changes::reject),
-        route!(changes::assign),
-        route!(changes::schedule),
-        route!(changes::unschedule),
-        route!(changes::start_implementation),
-        route!(changes::record_rollout_step),
-        route!(changes::complete),
-        route!(changes::roll_back),
-        route!(changes::fail),
-        route!(changes::review),
-        route!(changes::close),
-        route!(changes::add_note),
-        route!(changes::calendar),
-        route!(changes::declare_freeze),
-        route!(changes::lift_freeze),
-        route!(links::link as "tickets_link"),
-        route!(links::unlink as "tickets_unlink"),
-        route!(tickets::get_ticket as "tickets_get"),
-        route!(tickets::list),
-        route!(history::history as "tickets_history"),
-        route!(events::page),
-        route!(events::stream),
-        route!(audit::verify),
-        route!(subjects::find),
-        route!(subjects::erase),
-        route!(subjects::export),
-        route!(subjects::merge),
-        route!(audit::pii_access as "subjects_pii_access"),
-        route!(ops::healthz),
-        route!(ops::readyz),
-        route!(ops::metrics),
+        route!(complaints::file_complaint as "complaints_file", &[ComplaintFile]),
+        route!(complaints::acknowledge, &[ComplaintHandle]),
+        route!(complaints::assign, &[ComplaintAssign]),
+        route!(complaints::add_note, &[ComplaintNote]),
+        route!(complaints::wait_on_customer, &[ComplaintHandle]),
+        route!(complaints::resume, &[ComplaintHandle]),
+        route!(complaints::resolve, &[ComplaintHandle]),
+        route!(complaints::record_satisfaction, &[ComplaintHandle]),
+        route!(complaints::close, &[ComplaintHandle]),
+        route!(complaints::reopen, &[ComplaintHandle]),
+        route!(faults::escalate as "complaints_escalate", &[ComplaintEscalate]),
+        route!(faults::report_fault as "faults_report", &[FaultReport]),
+        route!(faults::triage, &[FaultTriage]),
+        route!(faults::assign_technician, &[FaultTriage]),
+        route!(faults::evaluate, &[FaultWork]),
+        route!(faults::start_investigation, &[FaultWork]),
+        route!(faults::mitigate, &[FaultWork]),
+        route!(faults::resolve, &[FaultWork]),
+        route!(faults::close, &[FaultWork]),
+        route!(faults::reopen, &[FaultWork]),
+        route!(faults::log_repair, &[FaultWork]),
+        route!(faults::write_review, &[FaultWork]),
+        route!(faults::complete_action_item, &[FaultWork]),
+        route!(faults::add_note, &[FaultWork]),
+        route!(faults::queue, &[FaultRead]),
+        route!(changes::draft, &[ChangeRequest]),
+        route!(changes::amend, &[ChangeRequest]),
+        route!(changes::submit, &[ChangeRequest]),
+        route!(changes::assess, &[ChangeAssess]),
+        route!(changes::amend_plan, &[ChangeAssess]),
+        route!(changes::approve, &[ChangeApprove]),
+        route!(changes::reject, &[ChangeApprove]),
+        route!(changes::assign, &[ChangeSchedule]),
+        route!(changes::schedule, &[ChangeSchedule]),
+        route!(changes::unschedule, &[ChangeSchedule]),
+        route!(changes::start_implementation, &[ChangeImplement]),
+        route!(changes::record_rollout_step, &[ChangeImplement]),
+        route!(changes::complete, &[ChangeImplement]),
+        route!(changes::roll_back, &[ChangeImplement]),
+        route!(changes::fail, &[ChangeImplement]),
+        route!(changes::review, &[ChangeImplement]),
+        route!(changes::close, &[ChangeImplement]),
+        route!(changes::add_note, &[ChangeRequest]),
+        route!(changes::calendar, &[ChangeRead]),
+        route!(changes::declare_freeze, &[FreezeManage]),
+        route!(changes::lift_freeze, &[FreezeManage]),
+        route!(links::link as "tickets_link", &[TicketLink]),
+        route!(links::unlink as "tickets_unlink", &[TicketLink]),
+        route!(tickets::get_ticket as "tickets_get", &[TicketRead]),
+        route!(tickets::list, &[TicketRead]),
+        route!(history::history as "tickets_history", &[TicketRead]),
+        route!(events::page, &[EventsRead, TicketRead]),
+        route!(events::stream, &[EventsRead, TicketRead]),
+        route!(audit::verify, &[AuditRead]),
+        route!(subjects::find, &[SubjectAdmin]),
+        route!(subjects::erase, &[SubjectAdmin]),
+        route!(subjects::export, &[SubjectAdmin]),
+        route!(subjects::merge, &[SubjectAdmin]),
+        route!(audit::pii_access as "subjects_pii_access", &[AuditRead]),
+        route!(ops::healthz, &[]),
+        route!(ops::readyz, &[]),
+        route!(ops::metrics, &[]),
     ]
 }
 
@@ -196,9 +245,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         for route in &routes {
             let method = route.actix_method();
             if method == Method::GET {
-                resource = resource.route((route.handler)(Method::HEAD));
+                resource = resource.route(route.service(Method::HEAD));
             }
-            resource = resource.route((route.handler)(method));
+            resource = resource.route(route.service(method));
         }
         cfg.service(resource.default_service(web::to(move || {
             let allowed = allowed.clone();

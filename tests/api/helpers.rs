@@ -6,6 +6,8 @@
 // tests/process_metrics) find the module too.
 #[path = "helpers/postgres.rs"]
 pub mod postgres;
+#[path = "helpers/spec.rs"]
+pub mod spec;
 
 use std::net::TcpListener;
 use std::path::PathBuf;

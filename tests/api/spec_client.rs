@@ -8,82 +8,10 @@
 //! change stories (a normal high-risk change and an emergency change), with
 //! refusals along the way.
 
-use std::collections::BTreeSet;
-use std::sync::Mutex;
-
+use crate::helpers::spec::Spec;
 use crate::helpers::*;
 use opsledger::domain::Role;
 use serde_json::{Value, json};
-
-struct Spec {
-    doc: Value,
-    /// "METHOD /template" of every operation this test called.
-    called: Mutex<BTreeSet<String>>,
-}
-
-impl Spec {
-    fn load() -> Spec {
-        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
-            .expect("openapi/openapi.json");
-        Spec {
-            doc: serde_json::from_str(&text).expect("the committed spec is JSON"),
-            called: Mutex::new(BTreeSet::new()),
-        }
-    }
-
-    /// The documented operation a concrete path and method reach.
-    fn operation(&self, method: &str, path: &str) -> (String, &Value) {
-        let path = path.split('?').next().unwrap_or(path);
-        let segments: Vec<&str> = path.split('/').collect();
-        let paths = self.doc["paths"].as_object().expect("paths");
-        // Literal segments win over parameters, as the server routes them.
-        let mut candidates: Vec<(&String, usize)> = paths
-            .keys()
-            .filter_map(|template| {
-                let parts: Vec<&str> = template.split('/').collect();
-                if parts.len() != segments.len() {
-                    return None;
-                }
-                let mut literal = 0;
-                for (t, s) in parts.iter().zip(&segments) {
-                    if t.starts_with('{') {
-                        continue;
-                    }
-                    if t != s {
-                        return None;
-                    }
-                    literal += 1;
-                }
-                Some((template, literal))
-            })
-            .collect();
-        candidates.sort_by_key(|(_, literal)| std::cmp::Reverse(*literal));
-        for (template, _) in candidates {
-            if let Some(op) = paths[template].get(method.to_lowercase()) {
-                return (template.clone(), op);
-            }
-        }
-        panic!("{method} {path} is not a documented operation");
-    }
-
-    fn validate(&self, schema: &Value, instance: &Value, what: &str) {
-        let root = json!({
-            "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "components": self.doc["components"],
-            "allOf": [schema],
-        });
-        let validator =
-            jsonschema::draft202012::new(&root).unwrap_or_else(|e| panic!("{what}: schema does not compile: {e}"));
-        let errors: Vec<String> = validator
-            .iter_errors(instance)
-            .map(|e| format!("{e} at {}", e.instance_path))
-            .collect();
-        assert!(
-            errors.is_empty(),
-            "{what} does not match the spec: {errors:#?}\n{instance}"
-        );
-    }
-}
 
 /// One call as the spec allows it; returns (status, body, ETag, Location).
 async fn call(
@@ -97,7 +25,7 @@ async fn call(
 ) -> (u16, Value, String, String) {
     let (template, op) = spec.operation(method, path);
     let name = format!("{method} {template}");
-    spec.called.lock().expect("lock").insert(name.clone());
+    spec.called(&name);
     let params = op["parameters"].as_array().cloned().unwrap_or_default();
     let documents_header = |header: &str| {
         params
@@ -131,11 +59,9 @@ async fn call(
             .to_owned()
     };
     let (etag, location, content_type) = (header("etag"), header("location"), header("content-type"));
-    let documented = &op["responses"][status.to_string()];
-    assert!(
-        !documented.is_null(),
-        "{name} answered {status}, which it does not document"
-    );
+    let documented = spec
+        .response(op, status)
+        .unwrap_or_else(|| panic!("{name} answered {status}, which it does not document"));
     let body: Value = if status == 304 {
         Value::Null
     } else {
@@ -512,7 +438,7 @@ async fn a_client_that_knows_only_the_spec_drives_the_fault_and_change_stories()
     go!("GET", "/v1/changes/calendar", agent, None, None, 403);
     go!("GET", format!("/v1/tickets?kind=change"), auditor, None, None, 200);
 
-    let called = spec.called.lock().expect("lock");
+    let called = spec.calls();
     assert!(
         called.len() >= 36,
         "the stories reach {} operations: {called:?}",

@@ -21,6 +21,7 @@ mod subjects;
 pub use changes::freeze_calendar;
 pub use links::LinkCommand;
 pub use receipt::{Answer, Receipt, TicketAnswer};
+pub(crate) use receipt::{Document, Record};
 pub use subjects::{Merge, RepairReport, SplitSubject};
 
 use std::sync::Arc;
@@ -44,7 +45,6 @@ use crate::store::{self, Metadata, NewEvent, StoreError, StoredEvent, StreamHead
 
 use super::clock::{Clock, SharedClock};
 use super::etag;
-use receipt::Record;
 
 /// Commands that may be retried after losing a race at insert (adding a
 /// note, or any command caught in a deadlock between two multi-stream
@@ -123,9 +123,37 @@ pub enum CommandError {
     SubjectErased,
     #[error(transparent)]
     Privacy(PrivacyError),
+    /// A refusal of a command on a ticket the caller may read (a stale
+    /// `If-Match`, or a state or rule that refuses the command), with the
+    /// ticket's current version: the answer can carry its ETag and spare
+    /// the client a read before it tries again.
+    #[error("{error}")]
+    Refused {
+        error: Box<CommandError>,
+        ticket: Uuid,
+        version: u64,
+    },
 }
 
 impl CommandError {
+    /// `self`, with the version of the ticket it refuses to change when it
+    /// is a refusal (412 or 409), not a fault or a malformed request.
+    fn at_version(self, ticket: Uuid, version: u64) -> CommandError {
+        match self {
+            error @ (CommandError::Stale
+            | CommandError::Domain(
+                DomainError::InvalidTransition { .. }
+                | DomainError::RuleViolated(_)
+                | DomainError::ScheduleConflict { .. },
+            )) => CommandError::Refused {
+                error: Box::new(error),
+                ticket,
+                version,
+            },
+            other => other,
+        }
+    }
+
     /// A missing data subject that a field of the command named: the
     /// client's mistake at `pointer` (422), not a missing resource (404).
     pub(crate) fn named_at(self, pointer: &str) -> CommandError {
@@ -435,16 +463,22 @@ impl Commands {
                             expected: kind.as_str(),
                         });
                     }
-                    self.check_precondition(precondition, &row)?;
-                    match action {
-                        Action::Complaint(cmd) => self.decide_complaint(tx, ctx, Locked::of(row, head)?, cmd).await,
-                        Action::Escalate(cmd) => self.escalate(tx, ctx, Locked::of(row, head)?, cmd).await,
-                        Action::Fault(cmd) => self.decide_fault(tx, ctx, Locked::of(row, head)?, cmd).await,
-                        Action::Change(cmd) => self.decide_change(ctx, Locked::of(row, head)?, cmd),
-                        Action::Schedule(cmd) => self.schedule_change(tx, ctx, Locked::of(row, head)?, cmd).await,
-                        Action::Unschedule(cmd) => self.unschedule_change(tx, ctx, Locked::of(row, head)?, cmd).await,
-                        Action::Link(cmd) => self.link(tx, ctx, row, head, cmd).await,
-                    }
+                    let (ticket, version) = (row.id, row.version);
+                    let decided = async {
+                        self.check_precondition(precondition, &row)?;
+                        match action {
+                            Action::Complaint(cmd) => self.decide_complaint(tx, ctx, Locked::of(row, head)?, cmd).await,
+                            Action::Escalate(cmd) => self.escalate(tx, ctx, Locked::of(row, head)?, cmd).await,
+                            Action::Fault(cmd) => self.decide_fault(tx, ctx, Locked::of(row, head)?, cmd).await,
+                            Action::Change(cmd) => self.decide_change(ctx, Locked::of(row, head)?, cmd),
+                            Action::Schedule(cmd) => self.schedule_change(tx, ctx, Locked::of(row, head)?, cmd).await,
+                            Action::Unschedule(cmd) => {
+                                self.unschedule_change(tx, ctx, Locked::of(row, head)?, cmd).await
+                            }
+                            Action::Link(cmd) => self.link(tx, ctx, row, head, cmd).await,
+                        }
+                    };
+                    decided.await.map_err(|e| e.at_version(ticket, version))
                 })
                 .await?
             }
@@ -459,11 +493,26 @@ impl Commands {
                 (receipt, true, readable)
             }
         };
+        let escalated = match command {
+            TicketCommand::Act {
+                target,
+                action: Action::Escalate(_),
+                ..
+            } => self.current_version(target).await?,
+            _ => None,
+        };
         Ok(TicketAnswer {
             receipt,
             replayed,
             readable,
+            escalated,
         })
+    }
+
+    /// The id and current version of the ticket `target` names.
+    async fn current_version(&self, target: &TicketLookup) -> Result<Option<(Uuid, u64)>, CommandError> {
+        let client = self.pool.get().await.map_err(StoreError::from)?;
+        Ok(tickets::get(&client, target).await?.map(|row| (row.id, row.version)))
     }
 
     /// Whether the caller may read ticket `id` as it is now.
@@ -626,7 +675,7 @@ fn now_after(clock: &dyn Clock, head: Option<&StreamHead>) -> DateTime<Utc> {
 
 /// The recorded result of an earlier request with the same key, or an
 /// error when the key was used for a different request.
-async fn replay<R: Record>(
+pub(crate) async fn replay<R: Record>(
     client: &impl GenericClient,
     ctx: &CommandContext,
 ) -> Result<Option<R::Replay>, CommandError> {

@@ -80,6 +80,10 @@ pub struct TicketAnswer {
     /// may learn the ticket's identity and version from the receipt, never
     /// its view.
     pub readable: bool,
+    /// For an escalation, whose answer is the new fault: the complaint it
+    /// escalated and the complaint's version now, so the caller can go on
+    /// with the complaint without reading it first.
+    pub escalated: Option<(Uuid, u64)>,
 }
 
 /// The answer to a command whose result is a document of its own, not a
