@@ -83,17 +83,48 @@ pub struct TicketRef {
     pub kind: TicketKind,
 }
 
-/// Links the ticket named in the route to another ticket.
+/// The relations a client may ask for when it links two tickets; the
+/// inverses are recorded on the other ticket.
+// Only a schema, listing `LinkRelation::REQUESTABLE`: requests are read as
+// `LinkRelation`, and the domain refuses the others.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code, reason = "only its schema is used")]
+pub enum RequestableLinkRelation {
+    /// Related in some way worth knowing.
+    RelatesTo,
+    /// This ticket is a consequence of the other.
+    CausedBy,
+    /// This ticket reports the same thing as the other, which is the one worked on.
+    Duplicates,
+}
+
+/// Links the ticket named in the route to another ticket. A ticket cannot
+/// be linked to itself, and two tickets are linked at most once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({"relation": "caused_by", "target": "FLT-2026-000007", "comment": "Same outage window."})))]
 pub struct LinkTickets {
     /// How the ticket in the route relates to the target: `relates_to`,
-    /// `caused_by` or `duplicates`.
+    /// `caused_by` or `duplicates`; the inverses (`causes`,
+    /// `duplicated_by`) are recorded on the other ticket.
+    #[schema(value_type = RequestableLinkRelation)]
     pub relation: LinkRelation,
-    /// The other ticket's id or number; the application resolves it.
+    /// The other ticket's id (a UUID) or number (`FLT-2026-000007`, in any
+    /// case); the application resolves it.
+    #[schema(
+        max_length = 45,
+        pattern = r"^(?:[0-9A-Fa-f]{32}|(?:[Uu][Rr][Nn]:[Uu][Uu][Ii][Dd]:)?[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}|\{[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}\}|(?:[Cc][Mm][Pp]|[Ff][Ll][Tt]|[Cc][Hh][Gg])-[0-9]{4}-[0-9]{6,12})$"
+    )]
     pub target: String,
-    /// Why the tickets are linked, 1 to 10,000 characters.
+    /// Why the tickets are linked, 1 to 10,000 characters (Unicode scalar
+    /// values), not blank.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
     pub comment: Option<String>,
 }
 
@@ -200,14 +231,26 @@ pub fn link_pair(
     ))
 }
 
-/// Removes the link between the ticket named in the route and another.
+/// Removes the link between the ticket named in the route and another;
+/// the two must be linked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({"target": "FLT-2026-000007", "reason": "Linked in error: a different outage."})))]
 pub struct UnlinkTickets {
-    /// The other ticket's id or number.
+    /// The other ticket's id (a UUID) or number (`FLT-2026-000007`, in any
+    /// case).
+    #[schema(
+        max_length = 45,
+        pattern = r"^(?:[0-9A-Fa-f]{32}|(?:[Uu][Rr][Nn]:[Uu][Uu][Ii][Dd]:)?[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}|\{[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}\}|(?:[Cc][Mm][Pp]|[Ff][Ll][Tt]|[Cc][Hh][Gg])-[0-9]{4}-[0-9]{6,12})$"
+    )]
     pub target: String,
     /// Why the link is removed (for instance, it was made in error),
-    /// 1 to 10,000 characters.
+    /// 1 to 10,000 characters (Unicode scalar values), not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
     pub reason: String,
 }
 
@@ -393,6 +436,30 @@ mod tests {
             assert_eq!((this.relation, other.relation), (asked, written));
             assert_eq!(this.comment, None);
         }
+    }
+
+    #[test]
+    fn the_link_bodies_schemas_state_the_limits_the_domain_enforces() {
+        use crate::domain::body_limits::{body, check_every_limit};
+        check_every_limit(|cmd: LinkTickets| link_pair(&complaint(), &[], &fault(), &[], &cmd).map(drop));
+        let linked = [link_to(fault(), LinkRelation::CausedBy)];
+        check_every_limit(|cmd: UnlinkTickets| unlink_pair(&complaint(), &linked, &fault(), &[], &cmd).map(drop));
+
+        // The schema lists only the relations a client may ask for.
+        let link = body(|cmd: LinkTickets| link_pair(&complaint(), &[], &fault(), &[], &cmd).map(drop));
+        for relation in LinkRelation::ALL {
+            let asked = link.example_with(json!({"relation": relation.as_str()}));
+            if relation.is_requestable() {
+                link.accepts(asked);
+            } else {
+                link.refuses(asked, "/relation");
+            }
+        }
+        // A target that is neither an id nor a number is refused by the
+        // application (before the domain sees it) and by the schema.
+        let schema = crate::domain::body_limits::standalone::<LinkTickets>();
+        let validator = jsonschema::draft202012::new(&schema).unwrap();
+        assert!(!validator.is_valid(&link.example_with(json!({"target": "the outage"}))));
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! knows about HTTP, SQL or configuration; the rest of the crate wraps it.
 
 pub mod actor;
+#[cfg(test)]
+pub(crate) mod body_limits;
 pub mod change;
 pub mod complaint;
 pub mod error;

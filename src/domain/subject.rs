@@ -17,25 +17,44 @@ use super::complaint::SubjectJoin;
 use super::text::{self, LONG_TEXT};
 use super::{DomainError, StreamCorrupt, Validator};
 
-/// Erase a subject's personal data (the right to erasure).
+/// Erase a subject's personal data (the right to erasure). A subject is
+/// erased once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({"reason": "Erasure request CMP-2026-000043"})))]
 pub struct EraseSubject {
-    /// Why, e.g. the ticket number of the customer's request. Must not
-    /// itself contain personal data: it is kept in the immutable log.
+    /// Why, e.g. the ticket number of the customer's request: 1 to 10,000
+    /// characters (Unicode scalar values), not blank. Must not itself
+    /// contain personal data: it is kept in the immutable log.
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
     pub reason: String,
 }
 
 /// Merge one data subject into another: an administrator found that both
 /// are the same person. Every complaint of the subject is sealed anew under
-/// the other's key, and the subject's own key is destroyed.
+/// the other's key, and the subject's own key is destroyed. `into` must be
+/// another subject than the one in the route.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({
+    "into": "0193a1b0-11aa-7b2c-9d3e-4f5a6b7c8d90",
+    "reason": "Same customer, request CMP-2026-000044"
+})))]
 pub struct MergeSubjects {
     /// The subject that remains.
     pub into: Uuid,
-    /// Why both are one person, e.g. the ticket of the customer's request.
-    /// Kept in the immutable log: must not itself contain personal data.
+    /// Why both are one person, e.g. the ticket of the customer's request:
+    /// 1 to 10,000 characters (Unicode scalar values), not blank. Kept in
+    /// the immutable log: must not itself contain personal data.
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
     pub reason: String,
 }
 
@@ -413,6 +432,18 @@ mod tests {
             panic!("merging a subject into itself is refused: {itself:?}")
         };
         assert_eq!(errors[0].pointer, "/into");
+    }
+
+    #[test]
+    fn the_subject_bodies_schemas_state_the_limits_the_domain_enforces() {
+        use crate::domain::body_limits::{body, check_every_limit};
+        let subject = Uuid::from_u128(0x51);
+        check_every_limit(|cmd: EraseSubject| erase(subject, &cmd, false).map(drop));
+        check_every_limit(|cmd: MergeSubjects| merge(subject, &cmd, vec![]).map(drop));
+        // Merging a subject into itself: the route names it, so only the
+        // domain can see it.
+        let merging = body(|cmd: MergeSubjects| merge(subject, &cmd, vec![]).map(drop));
+        merging.only_the_domain_refuses(merging.example_with(serde_json::json!({"into": subject})), "/into");
     }
 
     #[test]

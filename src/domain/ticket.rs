@@ -106,6 +106,17 @@ pub fn format_number(kind: TicketKind, year: i32, counter: u64) -> String {
     format!("{}-{year:04}-{counter:06}", kind.prefix())
 }
 
+/// What names a ticket in a request body (a link's `target`, a change's
+/// `linked_faults`), as an ECMA-262 regular expression for the schema: a
+/// UUID in any form `Uuid::parse_str` reads (hyphenated, 32 bare hex
+/// digits, braced, or a `urn:uuid:` URN), or a ticket number as
+/// [`parse_number`] reads it, in either case. The application resolves
+/// such a name with `TicketLookup::parse`, which is exactly those two.
+pub const REFERENCE_PATTERN: &str = r"^(?:[0-9A-Fa-f]{32}|(?:[Uu][Rr][Nn]:[Uu][Uu][Ii][Dd]:)?[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}|\{[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}\}|(?:[Cc][Mm][Pp]|[Ff][Ll][Tt]|[Cc][Hh][Gg])-[0-9]{4}-[0-9]{6,12})$";
+
+/// The longest name [`REFERENCE_PATTERN`] admits: a UUID URN.
+pub const REFERENCE_MAX_LENGTH: usize = 45;
+
 /// Whether `s` has the shape of a ticket number (case-insensitive, as
 /// people type them). Returns it in canonical upper case.
 pub fn parse_number(s: &str) -> Option<String> {
@@ -192,6 +203,50 @@ mod tests {
         }
         assert_eq!(Priority::parse("p1"), None);
         assert_eq!(Channel::parse("InPerson"), None);
+    }
+
+    #[test]
+    fn the_reference_pattern_admits_exactly_the_ids_and_numbers_the_server_reads() {
+        let schema = serde_json::json!({
+            "type": "string",
+            "pattern": REFERENCE_PATTERN,
+            "maxLength": REFERENCE_MAX_LENGTH,
+        });
+        let schema = jsonschema::draft202012::new(&schema).expect("the pattern compiles");
+        let id = "0193a1b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b";
+        for sample in [
+            id.to_owned(),
+            id.to_uppercase(),
+            id.replace('-', ""),
+            format!("{{{id}}}"),
+            format!("urn:uuid:{id}"),
+            format!("URN:UUID:{id}"),
+            format!("{{{id}"),
+            format!("{id}}}"),
+            format!("urn:uuid:{{{id}}}"),
+            format!("uuid:{id}"),
+            id.replace('-', "_"),
+            id[1..].to_owned(),
+            format!("{id}0"),
+            "0193a1b27c3d7e4f8a9b0c1d2e3f4a5".to_owned(),
+            "0193a1b2-7c3d-7e4f-8a9b-0c1d2e3f4a5g".to_owned(),
+            "CMP-2026-000123".to_owned(),
+            "flt-2026-000123".to_owned(),
+            "Chg-2026-123456789012".to_owned(),
+            "CHG-2026-1234567890123".to_owned(),
+            "CMP-2026-12345".to_owned(),
+            "CMP-26-000123".to_owned(),
+            "XXX-2026-000123".to_owned(),
+            "CMP-2026-000123-1".to_owned(),
+            " CMP-2026-000123".to_owned(),
+            "CMP-2026-00012a".to_owned(),
+            "CMP-２０２６-000123".to_owned(),
+            String::new(),
+        ] {
+            // What `TicketLookup::parse` reads.
+            let read = uuid::Uuid::parse_str(&sample).is_ok() || parse_number(&sample).is_some();
+            assert_eq!(schema.is_valid(&serde_json::json!(sample)), read, "{sample:?}");
+        }
     }
 
     #[test]

@@ -12,6 +12,25 @@ use super::Validator;
 /// operators this server was built for work in China Standard Time.
 pub const DEFAULT_TIME_ZONE: &str = "Asia/Shanghai";
 
+/// The shape of a time a command gives, as an ECMA-262 regular expression
+/// for the schema: an RFC 3339 instant with an offset, as chrono reads it
+/// (`T`, `t` or a space between date and time, any number of digits after
+/// the decimal point, `Z`, `z` or an offset whose sign may be U+2212), or a
+/// local `YYYY-MM-DDTHH:MM[:SS]`. chrono also reads local times with fields
+/// left unpadded, white space before a field, or a year of another length
+/// with a sign; the schema leaves those out on purpose, as no client should
+/// count on them. Dates that do not exist (30 February) and times a zone
+/// skips or repeats fit the pattern and are refused all the same.
+pub const TIME_PATTERN: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+\u2212-][0-9]{2}:[0-5][0-9])|T[0-9]{2}:[0-9]{2}(?::[0-9]{2})?)$";
+
+/// The shape of an IANA time zone name, as an ECMA-262 regular expression
+/// for the schema. Only the names of the tz database this build carries are
+/// accepted (case-sensitively), too many to list in the schema.
+pub const ZONE_PATTERN: &str = r"^[A-Za-z][A-Za-z0-9_+/-]*$";
+
+/// The longest time zone name of the tz database, `America/Argentina/ComodRivadavia`.
+pub const ZONE_MAX_LENGTH: usize = 32;
+
 /// Local date-time shapes accepted without an offset, longest first.
 const LOCAL_FORMATS: [&str; 2] = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"];
 
@@ -217,6 +236,79 @@ mod tests {
     fn malformed_times_are_refused() {
         for bad in ["2026-03-01", "2026-03-01 10:00", "10:00", "2026-02-30T10:00", ""] {
             assert!(parse(bad, "Asia/Shanghai").is_err(), "{bad}");
+        }
+    }
+
+    fn schema(pattern: &str, max_length: Option<usize>) -> jsonschema::Validator {
+        let mut schema = serde_json::json!({"type": "string", "pattern": pattern});
+        if let Some(max) = max_length {
+            schema["maxLength"] = max.into();
+        }
+        jsonschema::draft202012::new(&schema).expect("the pattern compiles")
+    }
+
+    #[test]
+    fn every_zone_name_fits_the_schema_and_other_shapes_do_not() {
+        let zone = schema(ZONE_PATTERN, Some(ZONE_MAX_LENGTH));
+        for tz in chrono_tz::TZ_VARIANTS {
+            assert!(zone.is_valid(&serde_json::json!(tz.name())), "{}", tz.name());
+        }
+        let longest = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name().len()).max();
+        assert_eq!(longest, Some(ZONE_MAX_LENGTH));
+        for bad in [
+            "",
+            "Asia/Shanghai ",
+            "/Asia",
+            "Asia Shanghai",
+            "上海",
+            "Europe/Berlin\n",
+        ] {
+            assert!(!zone.is_valid(&serde_json::json!(bad)), "{bad:?}");
+            let mut v = Validator::new();
+            assert_eq!(parse_zone(&mut v, "/time_zone", Some(bad)), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn times_that_fit_the_schema_are_read_and_the_usual_mistakes_fit_neither() {
+        let time = schema(TIME_PATTERN, None);
+        let fits = |s: &str| time.is_valid(&serde_json::json!(s));
+        for good in [
+            "2026-03-01T10:00",
+            "2026-03-01T10:00:30",
+            "2026-03-01T10:00:00+08:00",
+            "2026-03-01T10:00:00-03:30",
+            "2026-03-01T10:00:00\u{2212}03:30",
+            "2026-03-01T10:00:00Z",
+            "2026-03-01t10:00:00z",
+            "2026-03-01 10:00:00Z",
+            "2026-03-01T10:00:00.123456789123Z",
+        ] {
+            assert!(fits(good), "{good}");
+            assert!(parse(good, "Asia/Shanghai").is_ok(), "{good}");
+        }
+        for bad in [
+            "2026-03-01",
+            "2026-03-01 10:00",
+            "2026-03-01T10",
+            "2026-03-01T10:00:00+0800",
+            "2026-03-01T10:00:00+08",
+            "2026-03-01T10:00Z",
+            "10:00",
+            "",
+            "2026-03-01T10:00:00.Z",
+            "2026-03-01T10:00 ",
+        ] {
+            assert!(!fits(bad), "{bad}");
+            assert!(parse(bad, "Asia/Shanghai").is_err(), "{bad}");
+        }
+        // Fit the shape, but no such day: refused by the server alone.
+        assert!(fits("2026-02-30T10:00"));
+        assert!(parse("2026-02-30T10:00", "Asia/Shanghai").is_err());
+        // chrono's leniency that the schema does not promise.
+        for lenient in ["2026-3-1T10:00", "2026-03-01T 10:00", "+2026-03-01T10:00"] {
+            assert!(!fits(lenient), "{lenient}");
+            assert!(parse(lenient, "Asia/Shanghai").is_ok(), "{lenient}");
         }
     }
 

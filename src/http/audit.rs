@@ -25,12 +25,15 @@ pub struct AccessParams {
     /// Only reads by this actor (`issuer|subject` of the token).
     pub actor: Option<String>,
     /// At or after this instant (RFC 3339).
+    #[param(format = DateTime)]
     pub from: Option<String>,
     /// Before this instant (RFC 3339).
+    #[param(format = DateTime)]
     pub to: Option<String>,
     /// The `next_before` of the previous page.
     pub before: Option<i64>,
     /// Page size, 1 to 500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 

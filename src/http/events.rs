@@ -90,8 +90,10 @@ pub struct FeedPage {
 #[into_params(parameter_in = Query)]
 pub struct FeedParams {
     /// Events after this position (default 0: from the start).
+    #[param(minimum = 0)]
     pub after: Option<i64>,
     /// Page size, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
@@ -206,6 +208,7 @@ pub async fn page(
 #[into_params(parameter_in = Query)]
 pub struct StreamParams {
     /// Events after this position; a `Last-Event-ID` header overrides it.
+    #[param(minimum = 0)]
     pub after: Option<i64>,
 }
 

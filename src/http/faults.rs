@@ -573,6 +573,7 @@ pub async fn add_note(
 #[into_params(parameter_in = Query)]
 pub struct QueueParams {
     /// How many faults, 1 to 500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page. The queue is live: a fault
     /// triaged to another severity meanwhile may move past the cursor.

@@ -29,12 +29,46 @@ use super::error::{ApiError, Problem};
 use super::query::Query;
 use super::tickets::{PRIVATE, may_name_a_ticket, may_read_kind, parse_lookup, reveal};
 
+/// Every event type the log holds, for the documentation: a client may
+/// switch on `type`. (A later version may add types; a client should pass
+/// over one it does not know.)
+pub struct EventType;
+
+impl utoipa::PartialSchema for EventType {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use crate::domain::change::calendar::CalendarEvent;
+        use crate::domain::change::freeze::FreezeEvent;
+        use crate::domain::{change::ChangeEvent, complaint::ComplaintEvent, fault::FaultEvent, subject::SubjectEvent};
+        let types: Vec<&str> = [
+            ComplaintEvent::EVENT_TYPES,
+            FaultEvent::EVENT_TYPES,
+            ChangeEvent::EVENT_TYPES,
+            CalendarEvent::EVENT_TYPES,
+            FreezeEvent::EVENT_TYPES,
+            SubjectEvent::EVENT_TYPES,
+        ]
+        .concat();
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(types))
+            .description(Some(
+                "The event's type, e.g. `complaint.filed`; its payload has the JSON Schema `schema/<type>.v<schema_version>.json`.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for EventType {}
+
 /// One event of a ticket's history, as auditors read it.
 #[derive(Serialize, ToSchema)]
 pub struct HistoryEntry {
+    /// The event's version in its stream: 1, 2, 3, … with no gaps.
     pub version: u64,
+    /// The event's own id (UUIDv7).
     pub event_id: Uuid,
     #[serde(rename = "type")]
+    #[schema(value_type = EventType)]
     pub event_type: String,
     pub schema_version: u32,
     pub recorded_at: DateTime<Utc>,
@@ -98,6 +132,7 @@ pub struct HistoryParams {
     /// Only events after this version (the `next_after_version` of the previous page).
     pub after_version: Option<u64>,
     /// Page size, 1 to 1,000 (default 1,000).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 

@@ -202,8 +202,12 @@ pub async fn export(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ContactParams {
+    /// An exact phone number, in any formatting (digits and a leading `+` count).
     pub phone: Option<String>,
+    /// An exact email address (case-insensitive).
+    #[param(format = Email)]
     pub email: Option<String>,
+    /// An exact customer reference.
     pub customer_ref: Option<String>,
 }
 

@@ -259,16 +259,18 @@ pub(crate) fn parse_lookup(id: &str) -> Result<TicketLookup, ApiError> {
     TicketLookup::parse(id).ok_or_else(|| ApiError::NotFound(format!("no ticket {id:?}")))
 }
 
-/// Which past state of a ticket to read; at most one.
+/// Which past state of a ticket to read: give at most one of `as_of`,
+/// `version` and `position` (400 otherwise); none reads the ticket now.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct AsOfParams {
-    /// The ticket as it stood at this instant (RFC 3339).
+    /// The ticket as it stood at this instant (RFC 3339). Not with `version` or `position`.
+    #[param(format = DateTime)]
     pub as_of: Option<String>,
-    /// The ticket as it stood at this version of its stream.
+    /// The ticket as it stood at this version of its stream. Not with `as_of` or `position`.
     pub version: Option<u64>,
-    /// The ticket as it stood at this position of the global log.
+    /// The ticket as it stood at this position of the global log. Not with `as_of` or `version`.
     pub position: Option<i64>,
 }
 
@@ -396,26 +398,33 @@ async fn as_of_view(
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// `complaint`, `fault` or `change`
+    #[param(value_type = Option<TicketKind>)]
     pub kind: Option<String>,
     /// A status of a ticket kind, e.g. `acknowledged` or `investigating`.
     pub status: Option<String>,
     /// A complaint's priority, `P1` … `P4`
+    #[param(value_type = Option<Priority>)]
     pub priority: Option<String>,
     /// A fault's severity, 1 (critical) … 4 (low)
+    #[param(minimum = 1, maximum = 4)]
     pub severity: Option<i16>,
     pub team: Option<String>,
     pub assignee: Option<String>,
     /// `phone`, `email`, `web`, `chat`, `in_person`
+    #[param(value_type = Option<Channel>)]
     pub channel: Option<String>,
     /// Created at or after this instant (RFC 3339).
+    #[param(format = DateTime)]
     pub created_from: Option<String>,
     /// Created before this instant (RFC 3339).
+    #[param(format = DateTime)]
     pub created_to: Option<String>,
     /// Exact phone number of the complainant (any formatting); needs the
     /// right to see personal data. Matched through the blind index.
     pub phone: Option<String>,
     /// Exact email address of the complainant (case-insensitive); needs the
     /// right to see personal data.
+    #[param(format = Email)]
     pub email: Option<String>,
     /// Exact customer reference of the complainant; needs the right to see
     /// personal data.
@@ -423,6 +432,7 @@ pub struct ListParams {
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 

@@ -61,6 +61,136 @@ fn committed_openapi_matches_the_generated_spec() {
     );
 }
 
+/// Every request body states its limits, so that none is forgotten when a
+/// field is added: each string has a `maxLength`, an `enum` or a `format`
+/// that bounds it (`date`, `date-time`, `uuid`), each number a `minimum` and
+/// a `maximum`, each list a `maxItems`; each property says what it is; and
+/// each body has an example its own schema accepts. The domain's tests
+/// (`domain::body_limits`) hold the limits equal to what the server accepts.
+#[test]
+fn every_request_body_states_its_limits_and_describes_its_fields() {
+    let doc: Value = serde_json::from_str(&opsledger::http::openapi::pretty_json()).expect("the spec is JSON");
+    let components = &doc["components"]["schemas"];
+    let mut bodies = BTreeSet::new();
+    for operations in doc["paths"].as_object().expect("paths").values() {
+        for operation in operations.as_object().expect("operations").values() {
+            if let Some(reference) = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str()
+            {
+                bodies.insert(reference.trim_start_matches("#/components/schemas/").to_owned());
+            }
+        }
+    }
+    assert!(bodies.len() > 40, "only {} request bodies found", bodies.len());
+
+    let mut problems = Vec::new();
+    for name in &bodies {
+        let schema = &components[name.as_str()];
+        let examples = schema["examples"].as_array().map(Vec::as_slice).unwrap_or_default();
+        if examples.is_empty() {
+            problems.push(format!("{name} has no example"));
+        }
+        let validator = jsonschema::draft202012::new(&json!({
+            "$schema": JSON_SCHEMA_DRAFT,
+            "components": doc["components"],
+            "allOf": [{"$ref": format!("#/components/schemas/{name}")}],
+        }))
+        .unwrap_or_else(|e| panic!("the schema of {name} does not compile: {e}"));
+        for example in examples {
+            if let Err(e) = validator.validate(example) {
+                problems.push(format!("{name}: its example {example} does not fit its schema: {e}"));
+            }
+        }
+        check_body_limits(components, schema, name, &mut problems);
+    }
+    assert!(
+        problems.is_empty(),
+        "request bodies that do not state their limits:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// Walks the object `schema` (named `at` in messages) and its nested
+/// objects and lists, noting each property that lacks a limit or a description.
+fn check_body_limits(components: &Value, schema: &Value, at: &str, problems: &mut Vec<String>) {
+    // Times people type: RFC 3339 or local, their shape a pattern; the
+    // server reads a fraction of a second of any length, so no maxLength.
+    const UNBOUNDED: [&str; 4] = [
+        "DeclareFreeze.start",
+        "DeclareFreeze.end",
+        "ScheduleChange.start",
+        "ScheduleChange.end",
+    ];
+    let resolve = |schema: &Value| -> Value {
+        let mut schema = schema.clone();
+        if let Some(options) = schema["oneOf"].as_array()
+            && let Some(other) = options.iter().find(|o| o["type"] != "null")
+        {
+            schema = other.clone();
+        }
+        match schema["$ref"].as_str() {
+            Some(reference) => components[reference.trim_start_matches("#/components/schemas/")].clone(),
+            None => schema,
+        }
+    };
+    let Some(properties) = schema["properties"].as_object() else {
+        return;
+    };
+    for (field, property) in properties {
+        let path = format!("{at}.{field}");
+        let described = property["description"].is_string()
+            || property["oneOf"]
+                .as_array()
+                .is_some_and(|o| o.iter().any(|o| o["description"].is_string()));
+        if !described {
+            problems.push(format!("{path} has no description"));
+        }
+        check_value_limits(&resolve(property), &path, &UNBOUNDED, components, problems, &resolve);
+    }
+}
+
+fn check_value_limits(
+    schema: &Value,
+    path: &str,
+    unbounded: &[&str],
+    components: &Value,
+    problems: &mut Vec<String>,
+    resolve: &dyn Fn(&Value) -> Value,
+) {
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    if schema.get("properties").is_some() {
+        check_body_limits(components, schema, path, problems);
+    } else if types.contains(&"string") {
+        let bounded = schema.get("maxLength").is_some()
+            || schema.get("enum").is_some()
+            || matches!(schema["format"].as_str(), Some("date" | "date-time" | "uuid"));
+        if !bounded && !unbounded.contains(&path) {
+            problems.push(format!(
+                "{path} is a string without maxLength, enum or a bounding format"
+            ));
+        }
+    } else if types.contains(&"integer") || types.contains(&"number") {
+        if schema.get("minimum").is_none() || schema.get("maximum").is_none() {
+            problems.push(format!("{path} is a number without minimum and maximum"));
+        }
+    } else if types.contains(&"array") {
+        if schema.get("maxItems").is_none() {
+            problems.push(format!("{path} is a list without maxItems"));
+        }
+        check_value_limits(
+            &resolve(&schema["items"]),
+            &format!("{path}[]"),
+            unbounded,
+            components,
+            problems,
+            resolve,
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Event payload schemas
 // ---------------------------------------------------------------------------

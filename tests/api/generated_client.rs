@@ -63,10 +63,12 @@ async fn a_client_generated_from_the_spec_drives_a_complaint_with_typed_answers(
     let dir = repo("target/generated-client");
     std::fs::create_dir_all(&dir).expect("target/generated-client");
     let python = generator_environment(&dir);
-    let out = dir.join("client");
+    let out = dir.join("opsledger_client");
     let generated = run(
         Command::new(python.parent().expect("bin").join("openapi-python-client"))
-            .args(["generate", "--meta", "none", "--overwrite", "--path"])
+            .args(["generate", "--meta", "none", "--overwrite", "--config"])
+            .arg(repo("tests/generated_client/config.yml"))
+            .arg("--path")
             .arg(repo("openapi/openapi.json"))
             .arg("--output-path")
             .arg(&out),

@@ -114,7 +114,12 @@ impl Commands {
         cmd: &LinkCommand,
     ) -> Result<Plan, CommandError> {
         let named = cmd.target();
-        let other_ref = TicketLookup::parse(named).ok_or_else(|| CommandError::OtherNotFound(named.to_owned()))?;
+        // A reference that cannot name a ticket is a malformed field (422);
+        // one that could, but names none the caller may read, is missing.
+        let other_ref = TicketLookup::parse(named).ok_or_else(|| CommandError::BadReference {
+            pointer: "/target".to_owned(),
+            detail: format!("{named:?} is neither a ticket id nor a ticket number"),
+        })?;
         let (other_row, other_head) = self.lock_named(tx, ctx, &other_ref, named).await?;
         let this = Linkable::new(row, head)?;
         let other = Linkable::new(other_row, other_head)?;

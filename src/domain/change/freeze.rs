@@ -20,29 +20,64 @@ pub const FREEZE_STREAM_ID: Uuid = Uuid::from_u128(0x6f70_736c_6564_4000_8000_00
 /// block all work on a service for a quarter.
 const MAX_FREEZE: TimeDelta = TimeDelta::days(90);
 
-/// Declares a freeze window.
+/// Declares a freeze window. `end` must be after `start`, in the future,
+/// and at most 90 days after `start`; a local time must exist exactly once
+/// in `time_zone`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({
+    "service": "payments-db",
+    "start": "2026-11-10T00:00",
+    "end": "2026-11-12T00:00",
+    "time_zone": "Asia/Shanghai",
+    "reason": "Singles' Day sales: no changes to payments."
+})))]
 pub struct DeclareFreeze {
-    /// The service frozen, 1 to 100 characters; every service if left out.
+    /// The service frozen, 1 to 100 characters (Unicode scalar values), not
+    /// blank; every service if left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
     pub service: Option<String>,
     /// RFC 3339 with an offset, or a local `YYYY-MM-DDTHH:MM[:SS]` in `time_zone`.
+    #[schema(
+        pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+\u2212-][0-9]{2}:[0-5][0-9])|T[0-9]{2}:[0-9]{2}(?::[0-9]{2})?)$"
+    )]
     pub start: String,
     /// As `start`; after it, in the future, and at most 90 days later.
+    #[schema(
+        pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+\u2212-][0-9]{2}:[0-5][0-9])|T[0-9]{2}:[0-9]{2}(?::[0-9]{2})?)$"
+    )]
     pub end: String,
-    /// IANA zone name for local times and for display; `Asia/Shanghai` if left out.
+    /// IANA zone name for local times and for display, such as
+    /// `Europe/Berlin` (case matters); `Asia/Shanghai` if left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 32, pattern = r"^[A-Za-z][A-Za-z0-9_+/-]*$")]
     pub time_zone: Option<String>,
-    /// 1 to 10,000 characters; shown to whoever tries to schedule into it.
+    /// Shown to whoever tries to schedule into it: 1 to 10,000 characters
+    /// (Unicode scalar values), not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
     pub reason: String,
 }
 
 /// Lifts a freeze window early.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({"reason": "The sales event was moved to December."})))]
 pub struct LiftFreeze {
-    /// 1 to 10,000 characters.
+    /// Why, 1 to 10,000 characters (Unicode scalar values), not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
     pub reason: String,
 }
 

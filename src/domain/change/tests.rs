@@ -1286,3 +1286,108 @@ fn the_view_serializes_and_deserializes() {
     assert_eq!(json["approvals_required"], 2);
     assert_eq!(serde_json::from_value::<Change>(json).unwrap(), l.view);
 }
+
+// ------------------------------------------------------- the bodies' schemas
+
+/// Every body's OpenAPI schema states the limits the domain enforces: its
+/// example is accepted, and at each limit a body one step inside is
+/// accepted and one step outside refused, by the schema and the domain
+/// alike (see `domain::body_limits`).
+#[test]
+fn every_body_schema_states_the_limits_the_domain_enforces() {
+    use super::freeze::{LiftFreeze, lift_freeze};
+    use crate::domain::body_limits::check_every_limit;
+
+    // The application resolves each linked fault; an id and a number of the
+    // same fault would resolve alike.
+    check_every_limit(|cmd: DraftChange| {
+        let faults = cmd
+            .linked_faults
+            .iter()
+            .map(|named| TicketRef {
+                id: Uuid::new_v5(&Uuid::NAMESPACE_OID, named.to_ascii_uppercase().as_bytes()),
+                number: named.to_ascii_uppercase(),
+                kind: TicketKind::Fault,
+            })
+            .collect();
+        draft(ID, NUMBER, &cmd, faults, at(0)).map(drop)
+    });
+    let drafted = Ledger::drafted(ChangeType::Normal);
+    let by = |l: &Ledger, actor: &str, cmd| l.try_as(actor, cmd).map(drop);
+    check_every_limit(|cmd| by(&drafted, REQUESTER, ChangeCommand::Amend(cmd)));
+    check_every_limit(|cmd| by(&drafted, REQUESTER, ChangeCommand::Submit(cmd)));
+    check_every_limit(|cmd| by(&drafted, REQUESTER, ChangeCommand::Assign(cmd)));
+    check_every_limit(|cmd| by(&drafted, REQUESTER, ChangeCommand::Close(cmd)));
+    check_every_limit(|cmd| by(&drafted, REQUESTER, ChangeCommand::AddNote(cmd)));
+    let mut submitted = Ledger::drafted(ChangeType::Normal);
+    submitted.run_as(REQUESTER, submit());
+    check_every_limit(|cmd| by(&submitted, ENGINEER, ChangeCommand::Assess(cmd)));
+    let assessed = Ledger::assessed(ChangeType::Normal, Risk::Low);
+    check_every_limit(|cmd| by(&assessed, APPROVER, ChangeCommand::Approve(cmd)));
+    check_every_limit(|cmd| by(&assessed, APPROVER, ChangeCommand::Reject(cmd)));
+    let approved = Ledger::approved();
+    check_every_limit(|cmd: ScheduleChange| {
+        schedule(&approved.view, &cmd, &FreezeCalendar::default(), &[], approved.now()).map(drop)
+    });
+    let scheduled = Ledger::approved().scheduled();
+    check_every_limit(|cmd: Unschedule| unschedule(&scheduled.view, &cmd).map(drop));
+    check_every_limit(|cmd| by(&scheduled, ENGINEER, ChangeCommand::StartImplementation(cmd)));
+    let implementing = Ledger::approved().scheduled().implementing();
+    check_every_limit(|cmd| by(&implementing, ENGINEER, ChangeCommand::RecordRolloutStep(cmd)));
+    check_every_limit(|cmd| by(&implementing, ENGINEER, ChangeCommand::RollBack(cmd)));
+    check_every_limit(|cmd| by(&implementing, ENGINEER, ChangeCommand::Fail(cmd)));
+    let mut rolled_out = Ledger::approved().scheduled().implementing();
+    rolled_out.run_as(ENGINEER, step(RolloutStepKind::FullRollout, None));
+    check_every_limit(|cmd| by(&rolled_out, ENGINEER, ChangeCommand::Complete(cmd)));
+    let completed = Ledger::approved().scheduled().implementing().completed();
+    check_every_limit(|cmd| by(&completed, ENGINEER, ChangeCommand::Review(cmd)));
+
+    check_every_limit(|cmd: DeclareFreeze| declare_freeze(Uuid::from_u128(0xf1), &cmd, at(0)).map(drop));
+    let freezes = freezes_with(None, 100, 200);
+    let window = freezes.windows[0].id;
+    check_every_limit(|cmd: LiftFreeze| lift_freeze(&freezes, window, &cmd).map(drop));
+}
+
+/// Rules across fields, or on the change's state, are in the bodies'
+/// descriptions: the schema accepts what only the domain refuses.
+#[test]
+fn rules_across_fields_are_the_domains_alone() {
+    use crate::domain::body_limits::body;
+    let drafted = Ledger::drafted(ChangeType::Normal);
+    let amend = body(|cmd| drafted.try_as(REQUESTER, ChangeCommand::Amend(cmd)).map(drop));
+    amend.only_the_domain_refuses(json!({}), "");
+    amend.only_the_domain_refuses(json!({"title": null}), "");
+    let close = body(|cmd| drafted.try_as(REQUESTER, ChangeCommand::Close(cmd)).map(drop));
+    close.only_the_domain_refuses(json!({}), "/reason");
+
+    let approved = Ledger::approved();
+    let booking = body(|cmd: ScheduleChange| {
+        schedule(&approved.view, &cmd, &FreezeCalendar::default(), &[], approved.now()).map(drop)
+    });
+    booking.only_the_domain_refuses(
+        booking.example_with(json!({"override_conflicts": true})),
+        "/override_reason",
+    );
+    booking.only_the_domain_refuses(booking.example_with(json!({"end": "2026-12-01T01:00"})), "/end");
+    booking.only_the_domain_refuses(booking.example_with(json!({"end": "2027-01-01T04:00"})), "/end");
+    booking.only_the_domain_refuses(booking.example_with(json!({"start": "2026-02-30T02:00"})), "/start");
+    booking.only_the_domain_refuses(
+        booking.example_with(json!({"time_zone": "Mars/Olympus_Mons"})),
+        "/time_zone",
+    );
+    booking.refuses(
+        booking.example_with(json!({"time_zone": "Asia Shanghai"})),
+        "/time_zone",
+    );
+    booking.refuses(booking.example_with(json!({"start": "2026-12-01 02:00"})), "/start");
+
+    let implementing = Ledger::approved().scheduled().implementing();
+    let steps = body(|cmd| {
+        implementing
+            .try_as(ENGINEER, ChangeCommand::RecordRolloutStep(cmd))
+            .map(drop)
+    });
+    steps.accepts(json!({"kind": "full_rollout"}));
+    steps.only_the_domain_refuses(json!({"kind": "canary"}), "/percent");
+    steps.only_the_domain_refuses(json!({"kind": "full_rollout", "percent": 50}), "/percent");
+}

@@ -8,17 +8,50 @@ use uuid::Uuid;
 use super::{Channel, Complainant, NoteVisibility, Priority};
 
 /// Files a new complaint.
+///
+/// The complainant must give at least one of `phone`, `email` or
+/// `customer_ref`. Naming an existing data `subject` needs the right to
+/// read personal data (`pii:read`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({
+    "title": "宽带连续三天断线",
+    "description": "The line drops every evening between 19:00 and 22:00 since Monday.",
+    "channel": "phone",
+    "complainant": {"name": "张伟", "phone": "+86 138 0013 8000", "email": "zhang.wei@example.com"},
+    "category": "broadband",
+    "priority": "P2"
+})))]
 pub struct FileComplaint {
-    /// 1 to 200 characters.
+    /// The complaint in one line, 1 to 200 characters (Unicode scalar
+    /// values), not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
     pub title: String,
-    /// 1 to 10,000 characters.
+    /// What the complainant reports, 1 to 10,000 characters (Unicode scalar
+    /// values), not blank. Personal data: sealed at rest.
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
     pub description: String,
+    /// How the complaint reached us.
     pub channel: Channel,
+    /// Who complained: at least one of `phone`, `email` or `customer_ref`.
     pub complainant: Complainant,
-    /// Free-form classification, 1 to 100 characters.
+    /// Free-form classification, 1 to 100 characters (Unicode scalar
+    /// values), not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
     pub category: String,
+    /// How urgent the complaint is.
     pub priority: Priority,
     /// An existing data subject this complainant is known to be (requires
     /// `pii:read`): the filing's personal data is then sealed under that
@@ -32,73 +65,153 @@ pub struct FileComplaint {
 /// Acknowledges a newly filed complaint: the first response to the complainant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({"message": "We are sorry for the outages; an engineer will call you today."})))]
 pub struct Acknowledge {
-    /// The text of the first response, if one was sent.
+    /// The text of the first response, if one was sent: 1 to 10,000
+    /// characters (Unicode scalar values), not blank. Personal data: sealed
+    /// at rest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
     pub message: Option<String>,
 }
 
-/// Assigns the complaint to a team, a person or both. A field left out keeps
-/// its current value.
+/// Assigns the complaint to a team, a person or both: give at least one of
+/// `team` and `assignee` (not `null`). A field left out keeps its current
+/// value; an assignment that changes neither is refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({"team": "broadband-support", "assignee": "li.na"})))]
 pub struct Assign {
+    /// The team, 1 to 100 characters (Unicode scalar values), not blank.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
     pub team: Option<String>,
+    /// The person, 1 to 100 characters (Unicode scalar values), not blank.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
     pub assignee: Option<String>,
 }
 
-/// Adds an internal note or a progress update for the complainant.
+/// Adds an internal note or a progress update for the complainant. A
+/// closed complaint takes internal notes only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({"body": "Line test booked for Thursday morning.", "visibility": "complainant"})))]
 pub struct AddNote {
+    /// The note, 1 to 10,000 characters (Unicode scalar values), not blank.
+    /// Personal data: sealed at rest.
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
     pub body: String,
+    /// Who may read the note.
     pub visibility: NoteVisibility,
 }
 
 /// Parks the complaint until the customer answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({"reason": "Waiting for the customer to send the router's serial number."})))]
 pub struct WaitOnCustomer {
-    /// What we are waiting for.
+    /// What we are waiting for, 1 to 10,000 characters (Unicode scalar
+    /// values), not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
     pub reason: String,
 }
 
 /// Takes a complaint that was waiting on the customer back into work.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({"note": "Serial number received."})))]
 pub struct Resume {
+    /// What the customer answered, 1 to 10,000 characters (Unicode scalar
+    /// values), not blank.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
     pub note: Option<String>,
 }
 
 /// Records how the complaint was resolved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({
+    "resolution": "Replaced the faulty splitter; the line has been stable for 48 hours.",
+    "root_cause": "Water damage in the street cabinet."
+})))]
 pub struct Resolve {
+    /// What was done, 1 to 10,000 characters (Unicode scalar values), not
+    /// blank.
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
     pub resolution: String,
+    /// Why it happened, if known: 1 to 10,000 characters (Unicode scalar
+    /// values), not blank.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
     pub root_cause: Option<String>,
 }
 
-/// Records the complainant's satisfaction with the current resolution.
+/// Records the complainant's satisfaction with the current resolution, once
+/// per resolution.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({"rating": 4, "comment": "Fixed, but it took a week."})))]
 pub struct RecordSatisfaction {
     /// 1 (very unhappy) to 5 (very happy).
     #[schema(minimum = 1, maximum = 5)]
-    #[schema(minimum = 1, maximum = 5)]
     pub rating: u8,
+    /// The complainant's words, 1 to 10,000 characters (Unicode scalar
+    /// values), not blank. Personal data: sealed at rest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
     pub comment: Option<String>,
 }
 
 /// Closes a resolved complaint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({"comment": "The customer confirmed the line is stable."})))]
 pub struct Close {
+    /// 1 to 10,000 characters (Unicode scalar values), not blank.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
     pub comment: Option<String>,
 }
 
@@ -106,7 +219,14 @@ pub struct Close {
 /// resolution.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({"reason": "The line dropped again last night."})))]
 pub struct Reopen {
+    /// Why, 1 to 10,000 characters (Unicode scalar values), not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
     pub reason: String,
 }
 

@@ -310,13 +310,26 @@ fn check_complainant(v: &mut Validator, c: &Complainant) {
 }
 
 /// The longest address SMTP can carry (RFC 5321 path limit minus the brackets).
-const MAX_EMAIL: usize = 254;
+pub const MAX_EMAIL: usize = 254;
+
+/// [`is_email`] as an ECMA-262 regular expression for the schema: some
+/// characters, `@`, and a domain with a dot that neither starts nor ends
+/// it; no `@` after the first, no white space and no control character.
+pub const EMAIL_PATTERN: &str = r"^[^@\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]+@[^@.\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^@\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*\.[^@\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^@.\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]$";
+
+/// How many characters a phone number has, at least and at most.
+pub const PHONE_LENGTH: std::ops::RangeInclusive<usize> = 3..=32;
+
+/// [`is_phone`] less its length (the schema's `minLength` and `maxLength`
+/// say that) as an ECMA-262 regular expression: digits, spaces and
+/// `+ - ( ) .`, with at least three digits.
+pub const PHONE_PATTERN: &str = r"^[ +().-]*[0-9][ +().-]*[0-9][ +().-]*[0-9][0-9 +().-]*$";
 
 /// Loose on purpose: numbers are written in many national formats, and the
 /// point is only to catch text that cannot be a number at all.
 fn is_phone(s: &str) -> bool {
     let len = text::char_len(s);
-    (3..=32).contains(&len)
+    PHONE_LENGTH.contains(&len)
         && s.chars()
             .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '(' | ')' | '.'))
         && s.chars().filter(char::is_ascii_digit).count() >= 3

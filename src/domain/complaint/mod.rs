@@ -27,7 +27,10 @@ pub use command::{
     Acknowledge, AddNote, Assign, Close, ComplaintCommand, FileComplaint, RecordSatisfaction, Reopen,
     ResealPersonalData, Resolve, Resume, WaitOnCustomer,
 };
-pub use decide::{FilingSubject, ValidFiling, decide, file, linked_fault_reopened, linked_fault_resolved, reseal};
+pub use decide::{
+    EMAIL_PATTERN, FilingSubject, MAX_EMAIL, PHONE_LENGTH, PHONE_PATTERN, ValidFiling, decide, file,
+    linked_fault_reopened, linked_fault_resolved, reseal,
+};
 pub use event::{
     ComplaintAcknowledged, ComplaintAssigned, ComplaintClosed, ComplaintEscalated, ComplaintEvent, ComplaintFiled,
     ComplaintLinkedFaultReopened, ComplaintLinkedFaultResolved, ComplaintNoteAdded, ComplaintPersonalDataResealed,
@@ -105,21 +108,44 @@ impl Priority {
 /// personal data: sealed at rest, masked for callers without the right to
 /// see it, and erased on request.
 ///
-/// At least one of `phone`, `email` or `customer_ref` must be given, so that
-/// the complainant can be reached or identified.
+/// At least one of `phone`, `email` or `customer_ref` must be given (not
+/// `null`), so that the complainant can be reached or identified.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 // Part of the filing command's body, where an unknown field is a client
 // mistake that must not be silently dropped.
 #[serde(deny_unknown_fields)]
 pub struct Complainant {
+    /// The complainant's name, 1 to 200 characters (Unicode scalar values),
+    /// not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
     pub name: String,
     /// Digits, spaces and `+ - ( ) .`, 3 to 32 characters, at least 3 digits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        min_length = 3,
+        max_length = 32,
+        pattern = r"^[ +().-]*[0-9][ +().-]*[0-9][ +().-]*[0-9][0-9 +().-]*$"
+    )]
     pub phone: Option<String>,
+    /// An address such as `name@example.com`, at most 254 characters:
+    /// something, `@`, and a domain with a dot that neither starts nor ends
+    /// it, without white space. Checked for that shape only, not against
+    /// RFC 5322 (the format `email` is a hint).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(format = Email, max_length = 254, pattern = r"^[^@\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]+@[^@.\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^@\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*\.[^@\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^@.\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]$")]
     pub email: Option<String>,
-    /// The customer's number in the CRM or billing system.
+    /// The customer's number in the CRM or billing system, 1 to 100
+    /// characters (Unicode scalar values), not blank.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
     pub customer_ref: Option<String>,
 }
 

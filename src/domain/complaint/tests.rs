@@ -1022,10 +1022,15 @@ fn phone_numbers() {
         "+86 10 1234 5678",
         &"1".repeat(32),
     ];
+    // The schema says the same: the body schema and the domain agree on each.
+    let schema =
+        crate::domain::body_limits::body(|cmd: FileComplaint| file(ID, "CMP-1", SUBJECT, &cmd, at(0)).map(drop));
+    let with_phone = |phone: &str| schema.example_with(json!({"complainant": {"phone": phone}}));
     for phone in ok {
         let mut cmd = filing();
         cmd.complainant.phone = Some(phone.to_owned());
         assert!(file(ID, "CMP-1", SUBJECT, &cmd, at(0)).is_ok(), "{phone:?} should pass");
+        schema.accepts(with_phone(phone));
     }
     let bad = [
         "",
@@ -1042,6 +1047,7 @@ fn phone_numbers() {
         let mut cmd = filing();
         cmd.complainant.phone = Some(phone.to_owned());
         assert_eq!(file_pointers(&cmd), ["/complainant/phone"], "{phone:?} should fail");
+        schema.refuses(with_phone(phone), "/complainant/phone");
     }
 }
 
@@ -1054,10 +1060,15 @@ fn email_addresses() {
         "张伟@例子.中国",
         &long_ok,
     ];
+    // The schema says the same: the body schema and the domain agree on each.
+    let schema =
+        crate::domain::body_limits::body(|cmd: FileComplaint| file(ID, "CMP-1", SUBJECT, &cmd, at(0)).map(drop));
+    let with_email = |email: &str| schema.example_with(json!({"complainant": {"email": email}}));
     for email in ok {
         let mut cmd = filing();
         cmd.complainant.email = Some(email.to_owned());
         assert!(file(ID, "CMP-1", SUBJECT, &cmd, at(0)).is_ok(), "{email:?} should pass");
+        schema.accepts(with_email(email));
     }
     let too_long = format!("{}@example.com", "a".repeat(254 - 11));
     let bad = [
@@ -1072,12 +1083,15 @@ fn email_addresses() {
         "jane@ex@ample.com",
         "jane doe@example.com",
         "jane@example.com\n",
+        "jane@exa\u{3000}mple.com",
+        "jane@example.com\u{7f}",
         &too_long,
     ];
     for email in bad {
         let mut cmd = filing();
         cmd.complainant.email = Some(email.to_owned());
         assert_eq!(file_pointers(&cmd), ["/complainant/email"], "{email:?} should fail");
+        schema.refuses(with_email(email), "/complainant/email");
     }
 }
 
@@ -1872,4 +1886,60 @@ fn resealing_moves_every_personal_value_to_the_new_subject_by_the_nonce_it_repla
         pointers(reseal(&view, &ResealPersonalData { values: vec![], ..cmd })),
         ["/values"]
     );
+}
+
+// ------------------------------------------------------- the bodies' schemas
+
+/// Every body's OpenAPI schema states the limits the domain enforces: its
+/// example is accepted, and at each limit a body one step inside is
+/// accepted and one step outside refused, by the schema and the domain
+/// alike (see `domain::body_limits`).
+#[test]
+fn every_body_schema_states_the_limits_the_domain_enforces() {
+    use crate::domain::body_limits::check_every_limit;
+    use ComplaintStatus::{Acknowledged, Filed, Resolved, WaitingOnCustomer};
+    let in_state = |status, cmd| ledger_in(status).try_run(cmd).map(drop);
+
+    check_every_limit(|cmd: FileComplaint| file(ID, "CMP-1", SUBJECT, &cmd, at(0)).map(drop));
+    check_every_limit(|cmd| in_state(Filed, ComplaintCommand::Acknowledge(cmd)));
+    check_every_limit(|cmd| in_state(Acknowledged, ComplaintCommand::Assign(cmd)));
+    check_every_limit(|cmd| in_state(Acknowledged, ComplaintCommand::AddNote(cmd)));
+    check_every_limit(|cmd| in_state(Acknowledged, ComplaintCommand::WaitOnCustomer(cmd)));
+    check_every_limit(|cmd| in_state(WaitingOnCustomer, ComplaintCommand::Resume(cmd)));
+    check_every_limit(|cmd| in_state(Acknowledged, ComplaintCommand::Resolve(cmd)));
+    check_every_limit(|cmd| in_state(Resolved, ComplaintCommand::RecordSatisfaction(cmd)));
+    check_every_limit(|cmd| in_state(Resolved, ComplaintCommand::Close(cmd)));
+    check_every_limit(|cmd| in_state(Resolved, ComplaintCommand::Reopen(cmd)));
+}
+
+/// Rules across fields are in the bodies' descriptions: JSON Schema could
+/// state "at least one of" (`anyOf` of `required`), but utoipa's derive
+/// cannot write it, and its `min_properties` writes `maxProperties` (5.5.0).
+#[test]
+fn rules_across_fields_are_the_domains_alone() {
+    use crate::domain::body_limits::body;
+    let filing = body(|cmd: FileComplaint| file(ID, "CMP-1", SUBJECT, &cmd, at(0)).map(drop));
+    // The example gives a phone and an email; any one of three will do.
+    let reachable_by = |only: Value| {
+        let mut complainant = json!({"phone": null, "email": null, "customer_ref": null});
+        complainant
+            .as_object_mut()
+            .unwrap()
+            .extend(only.as_object().unwrap().clone());
+        filing.example_with(json!({ "complainant": complainant }))
+    };
+    filing.accepts(reachable_by(json!({"phone": "112"})));
+    filing.accepts(reachable_by(json!({"email": "li.na@example.cn"})));
+    filing.accepts(reachable_by(json!({"customer_ref": "C-7"})));
+    filing.only_the_domain_refuses(reachable_by(json!({})), "/complainant");
+
+    let assign = body(|cmd| {
+        ledger_in(ComplaintStatus::Acknowledged)
+            .try_run(ComplaintCommand::Assign(cmd))
+            .map(drop)
+    });
+    assign.accepts(json!({"team": "broadband-support"}));
+    assign.accepts(json!({"assignee": "li.na"}));
+    assign.only_the_domain_refuses(json!({}), "");
+    assign.only_the_domain_refuses(json!({"team": null}), "");
 }

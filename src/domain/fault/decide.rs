@@ -416,7 +416,12 @@ fn validate(state: &Fault, cmd: &FaultCommand, now: DateTime<Utc>) -> Result<(),
             }
         }
         FaultCommand::CompleteActionItem(c) => {
-            v.check(c.item > 0, "/item", "must be 1 or more");
+            // A review has at most MAX_ACTION_ITEMS items, numbered from 1.
+            v.check(
+                c.item > 0 && usize::try_from(c.item).is_ok_and(|item| item <= MAX_ACTION_ITEMS),
+                "/item",
+                &format!("must be 1 to {MAX_ACTION_ITEMS}"),
+            );
             text::check_opt(&mut v, "/note", c.note.as_deref(), LONG_TEXT);
         }
         FaultCommand::AddNote(c) => text::check(&mut v, "/body", &c.body, LONG_TEXT),

@@ -1205,10 +1205,13 @@ fn completing_an_unknown_action_item_is_refused() {
         field_errors(l.try_run(complete(3, None))),
         [FieldError::new("/item", "the review has no action item 3 (it has 2)")]
     );
-    assert_eq!(
-        field_errors(l.try_run(complete(0, None))),
-        [FieldError::new("/item", "must be 1 or more")]
-    );
+    // Numbers no review can have are malformed, whatever the review holds.
+    for item in [0, 101] {
+        assert_eq!(
+            field_errors(l.try_run(complete(item, None))),
+            [FieldError::new("/item", "must be 1 to 100")]
+        );
+    }
 }
 
 #[test]
@@ -1854,4 +1857,69 @@ fn openapi_schemas_build() {
     ] {
         assert!(serde_json::to_value(schema).unwrap().is_object());
     }
+}
+
+// ------------------------------------------------------- the bodies' schemas
+
+/// Every body's OpenAPI schema states the limits the domain enforces: its
+/// example is accepted, and at each limit a body one step inside is
+/// accepted and one step outside refused, by the schema and the domain
+/// alike (see `domain::body_limits`).
+#[test]
+fn every_body_schema_states_the_limits_the_domain_enforces() {
+    use crate::domain::body_limits::check_every_limit;
+    use FaultStatus::{Investigating, Reported, Resolved, Triaged};
+    let by = |actor: &'static str, status, cmd| fault_in(status).try_run_as(actor, cmd).map(drop);
+    let in_state = |status, cmd| by(DISPATCHER, status, cmd);
+
+    check_every_limit(|cmd: ReportFault| report(ID, NUMBER, &cmd, at(0)).map(drop));
+    let complaint = complaint_in(ComplaintStatus::Acknowledged);
+    check_every_limit(|cmd: EscalateComplaint| escalate(&complaint, ID, NUMBER, &cmd, at(9)).map(drop));
+    check_every_limit(|cmd| in_state(Reported, FaultCommand::Triage(cmd)));
+    check_every_limit(|cmd| by(EVALUATOR, Triaged, FaultCommand::Evaluate(cmd)));
+    check_every_limit(|cmd| in_state(Triaged, FaultCommand::AssignTechnician(cmd)));
+    check_every_limit(|cmd| in_state(Triaged, FaultCommand::StartInvestigation(cmd)));
+    check_every_limit(|cmd| in_state(Investigating, FaultCommand::Mitigate(cmd)));
+    check_every_limit(|cmd| in_state(Investigating, FaultCommand::Resolve(cmd)));
+    check_every_limit(|cmd| in_state(Resolved, FaultCommand::Close(cmd)));
+    check_every_limit(|cmd| in_state(Resolved, FaultCommand::Reopen(cmd)));
+    check_every_limit(|cmd| in_state(Investigating, FaultCommand::AddNote(cmd)));
+    check_every_limit(|cmd| in_state(Resolved, FaultCommand::WriteReview(cmd)));
+    // The example's repair was in March 2026; the decision is taken later.
+    let investigating = fault_in(Investigating);
+    let later = DateTime::parse_from_rfc3339("2026-12-01T00:00:00Z").unwrap().to_utc();
+    check_every_limit(|cmd| decide(&investigating.view, &FaultCommand::LogRepair(cmd), DISPATCHER, later).map(drop));
+    // A review of as many action items as a review may have.
+    let mut reviewed = fault_in(Resolved);
+    let mut most = review_cmd();
+    most.action_items = (1..=100)
+        .map(|i| action_item(&format!("Step {i}"), "noc", 30))
+        .collect();
+    reviewed.run(FaultCommand::WriteReview(most));
+    check_every_limit(|cmd| reviewed.try_run(FaultCommand::CompleteActionItem(cmd)).map(drop));
+}
+
+/// Rules across fields, or on the fault's state, are in the bodies'
+/// descriptions: the schema accepts what only the domain refuses.
+#[test]
+fn rules_across_fields_are_the_domains_alone() {
+    use crate::domain::body_limits::body;
+    let triage = body(|cmd| {
+        fault_in(FaultStatus::Reported)
+            .try_run(FaultCommand::Triage(cmd))
+            .map(drop)
+    });
+    triage.accepts(json!({"severity": 1, "evaluator": EVALUATOR, "technician": TECH}));
+    triage.only_the_domain_refuses(json!({"severity": 1, "evaluator": EVALUATOR}), "/technician");
+
+    let repairs = body(|cmd| {
+        fault_in(FaultStatus::Investigating)
+            .try_run(FaultCommand::LogRepair(cmd))
+            .map(drop)
+    });
+    let started = at(-90).to_rfc3339();
+    let repair = |ended_at: String| repairs.example_with(json!({"started_at": started, "ended_at": ended_at}));
+    repairs.accepts(repair(at(-30).to_rfc3339()));
+    repairs.only_the_domain_refuses(repair(at(-90).to_rfc3339()), "/ended_at");
+    repairs.only_the_domain_refuses(repair(at(60).to_rfc3339()), "/ended_at");
 }

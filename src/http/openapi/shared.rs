@@ -242,7 +242,7 @@ fn is_ticket_command(route: &Route, operation: &Operation) -> bool {
             .responses
             .responses
             .values()
-            .any(|r| matches!(r, RefOr::T(r) if r.content.values().any(|c| names_ticket_doc(c))))
+            .any(|r| matches!(r, RefOr::T(r) if r.content.values().any(names_ticket_doc)))
 }
 
 fn names_ticket_doc(content: &Content) -> bool {
