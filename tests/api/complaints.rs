@@ -667,6 +667,66 @@ async fn a_retried_state_change_replays_its_first_answer_not_a_412() {
     assert_eq!(retried.body["kind"], "fault");
 }
 
+/// A refusal by the ticket carries its current ETag, so the client can
+/// decide what to do next without reading the ticket first; and an
+/// escalation, whose answer is the new fault, carries the complaint's new
+/// ETag too.
+#[tokio::test]
+async fn refusals_and_escalations_carry_the_etags_the_client_needs_next() {
+    let app = spawn_app().await;
+    let (filed, etag) = app.file_complaint().await;
+    let id = filed["id"].as_str().expect("id");
+
+    // 409: resolving before acknowledging.
+    let refused = app
+        .post_if_match(
+            &format!("/v1/complaints/{id}/resolve"),
+            &agent(),
+            &etag,
+            &json!({"resolution": "x"}),
+        )
+        .await;
+    assert_eq!(etag_of(&refused), etag, "the current version's tag");
+    problem(refused, 409, "invalid-transition").await;
+
+    let (status, _, acknowledged) = app.transition(id, "acknowledge", &etag, json!({})).await;
+    assert_eq!(status, 200);
+
+    // 412: the tag the client held is stale; the answer names the current one.
+    let stale = app
+        .post_if_match(
+            &format!("/v1/complaints/{id}/resolve"),
+            &agent(),
+            &etag,
+            &json!({"resolution": "x"}),
+        )
+        .await;
+    assert_eq!(etag_of(&stale), acknowledged);
+    problem(stale, 412, "precondition-failed").await;
+
+    let escalated = app
+        .post_if_match(
+            &format!("/v1/complaints/{id}/escalate"),
+            &agent(),
+            &acknowledged,
+            &json!({"description": "宽带中断", "affected_service": "broadband"}),
+        )
+        .await;
+    assert_eq!(escalated.status(), 201);
+    let complaint_etag = escalated
+        .headers()
+        .get("complaint-etag")
+        .and_then(|v| v.to_str().ok())
+        .expect("the complaint's new ETag")
+        .to_owned();
+    let (_, now) = app.view(id, &agent()).await;
+    assert_eq!(complaint_etag, now);
+    let (status, _, _) = app
+        .transition(id, "resolve", &complaint_etag, json!({"resolution": "换光猫"}))
+        .await;
+    assert_eq!(status, 200, "the complaint's ETag from the escalation is current");
+}
+
 /// A request whose key is held by one still in progress (here a session
 /// standing in for it) waits for it only so long, then is told to retry,
 /// having written nothing.

@@ -687,3 +687,41 @@ async fn the_repair_splits_subjects_that_a_matching_contact_had_joined() {
         .expect("again");
     assert!(again.split.is_empty());
 }
+
+/// An erasure retried with its `Idempotency-Key` (its answer lost, say)
+/// gets the first erasure's account again, not a refusal that the subject
+/// is erased already; without the key, a second erasure is refused.
+#[tokio::test]
+async fn a_retried_erasure_replays_its_first_answer() {
+    let app = spawn_app().await;
+    let (filed, _) = app.file_complaint().await;
+    let subject = subject_of(&filed);
+    let path = format!("/v1/subjects/{subject}/erasure");
+    let body = json!({"reason": "erasure request ER-15"});
+    let send = || {
+        app.http
+            .post(app.url(&path))
+            .bearer_auth(admin())
+            .header("Idempotency-Key", "erase-once")
+            .json(&body)
+            .send()
+    };
+    let first = send().await.expect("request");
+    assert_eq!(first.status(), 200);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first: Value = first.json().await.expect("json");
+
+    let retried = send().await.expect("request");
+    assert_eq!(retried.status(), 200);
+    assert_eq!(
+        retried
+            .headers()
+            .get("idempotent-replayed")
+            .and_then(|v| v.to_str().ok()),
+        Some("true")
+    );
+    assert_eq!(retried.json::<Value>().await.expect("json"), first);
+
+    let again = app.post(&path, &admin(), &body).await;
+    problem(again, 409, "rule-violated").await;
+}
