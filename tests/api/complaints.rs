@@ -924,3 +924,66 @@ async fn commands_happen_at_the_instant_the_servers_clock_says() {
     let history = json_of(app.get(&format!("/v1/tickets/{id}/history"), &agent()).await, 200).await;
     assert_eq!(history["events"][1]["recorded_at"], "2026-02-13T09:10:00Z");
 }
+
+/// A number is taken only for a ticket that will be recorded: filings,
+/// escalations and drafts are decided before the ticket has a number, so a
+/// refused one leaves no gap in the numbers.
+#[tokio::test]
+async fn a_refused_creation_takes_no_number() {
+    let app = spawn_app().await;
+    let mut blank = sample_complaint();
+    blank["title"] = json!("  ");
+    problem(
+        app.post("/v1/complaints", &agent(), &blank).await,
+        422,
+        "validation-failed",
+    )
+    .await;
+    let (filed, etag) = app.file_complaint().await;
+    assert!(
+        filed["number"].as_str().expect("number").ends_with("-000001"),
+        "{filed}"
+    );
+
+    let id = filed["id"].as_str().expect("id");
+    let escalate = format!("/v1/complaints/{id}/escalate");
+    let refused = app
+        .post_if_match(
+            &escalate,
+            &agent(),
+            &etag,
+            &json!({"description": "", "affected_service": "fibre"}),
+        )
+        .await;
+    problem(refused, 422, "validation-failed").await;
+    let fault = app
+        .post_if_match(
+            &escalate,
+            &agent(),
+            &etag,
+            &json!({"description": "光缆中断", "affected_service": "fibre"}),
+        )
+        .await;
+    let fault = json_of(fault, 201).await;
+    assert!(
+        fault["number"].as_str().expect("number").ends_with("-000001"),
+        "{fault}"
+    );
+
+    let manager = token("mgr-1", &[Role::Manager]);
+    let draft = |services: Value| {
+        json!({"change_type": "normal", "title": "更换分光器", "description": "7 区",
+               "affected_services": services, "maintenance_type": "corrective"})
+    };
+    problem(
+        app.post("/v1/changes", &manager, &draft(json!([]))).await,
+        422,
+        "validation-failed",
+    )
+    .await;
+    let change = json_of(app.post("/v1/changes", &manager, &draft(json!(["fibre"]))).await, 201).await;
+    assert!(
+        change["number"].as_str().expect("number").ends_with("-000001"),
+        "{change}"
+    );
+}
