@@ -21,6 +21,7 @@ use super::request::parse_instant;
 #[into_params(parameter_in = Query)]
 pub struct AccessParams {
     /// Only reads of this data subject's personal data.
+    #[param(format = Uuid)]
     pub subject: Option<String>,
     /// Only reads by this actor (`issuer|subject` of the token).
     pub actor: Option<String>,

@@ -807,16 +807,51 @@ pub async fn lift_freeze(
     Ok(send_document(answer, StatusCode::OK))
 }
 
+/// A time as the calendar takes it: RFC 3339 with an offset, or a local
+/// `YYYY-MM-DDTHH:MM[:SS]` in `time_zone` (documentation of
+/// [`zoned::TIME_PATTERN`]).
+pub struct LocalOrInstant;
+
+impl utoipa::PartialSchema for LocalOrInstant {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(zoned::TIME_PATTERN))
+            .into()
+    }
+}
+
+impl ToSchema for LocalOrInstant {}
+
+/// An IANA time zone name of the tz database (documentation of
+/// [`zoned::ZONE_PATTERN`] and [`zoned::ZONE_MAX_LENGTH`]).
+pub struct ZoneName;
+
+impl utoipa::PartialSchema for ZoneName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(zoned::ZONE_PATTERN))
+            .max_length(Some(zoned::ZONE_MAX_LENGTH))
+            .into()
+    }
+}
+
+impl ToSchema for ZoneName {}
+
 /// The range and zone of the calendar.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct CalendarParams {
     /// Start of the range: RFC 3339, or a local `YYYY-MM-DDTHH:MM[:SS]` in `time_zone`. Now if left out.
+    #[param(inline, value_type = Option<LocalOrInstant>)]
     pub from: Option<String>,
-    /// End of the range, as `from`; at most 366 days after it. 30 days after `from` if left out.
+    /// End of the range, as `from`; after `from` and at most 366 days after it (400 otherwise). 30 days after `from` if left out.
+    #[param(inline, value_type = Option<LocalOrInstant>)]
     pub to: Option<String>,
     /// IANA zone for local input and for the `*_local` fields; `Asia/Shanghai` if left out.
+    #[param(inline, value_type = Option<ZoneName>)]
     pub time_zone: Option<String>,
 }
 

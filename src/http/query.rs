@@ -18,6 +18,10 @@ use crate::domain::FieldError;
 
 use super::error::ApiError;
 
+/// What every query value must match, as an ECMA-262 regular expression
+/// for the schema: no control character (`char::is_control`: C0, DEL, C1).
+pub const NO_CONTROL_CHARACTERS: &str = r"^[^\u0000-\u001F\u007F-\u009F]*$";
+
 /// Query parameters of type `T`, checked as the module says.
 #[derive(Debug)]
 pub struct Query<T>(pub T);
@@ -65,6 +69,16 @@ pub fn parse<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_documented_pattern_spells_what_the_check_refuses() {
+        // The pattern's ranges, read back as the characters they cover.
+        let refused = |c: char| matches!(c, '\u{0}'..='\u{1F}' | '\u{7F}'..='\u{9F}');
+        for c in (0u32..0x3100).filter_map(char::from_u32) {
+            assert_eq!(refused(c), c.is_control(), "{c:?}");
+        }
+        assert!(NO_CONTROL_CHARACTERS.contains(r"\u0000-\u001F\u007F-\u009F"));
+    }
     use serde::Deserialize;
 
     #[derive(Debug, Deserialize)]

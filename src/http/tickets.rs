@@ -392,6 +392,21 @@ async fn as_of_view(
         .json(view))
 }
 
+/// The name of a status of some kind of ticket (documentation of
+/// [`TicketStatus::names`]).
+pub struct StatusName;
+
+impl utoipa::PartialSchema for StatusName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(TicketStatus::names()))
+            .into()
+    }
+}
+
+impl ToSchema for StatusName {}
+
 /// Filters and paging of `GET /v1/tickets`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -401,6 +416,7 @@ pub struct ListParams {
     #[param(value_type = Option<TicketKind>)]
     pub kind: Option<String>,
     /// A status of a ticket kind, e.g. `acknowledged` or `investigating`.
+    #[param(inline, value_type = Option<StatusName>)]
     pub status: Option<String>,
     /// A complaint's priority, `P1` … `P4`
     #[param(value_type = Option<Priority>)]

@@ -252,6 +252,12 @@ fn cases(spec: &Spec, operation: &Value, fixtures: &Fixtures) -> Vec<Case> {
             bound(format!("{name}={first}"), first, true);
             bound(format!("{name}=no-such-value"), "no-such-value".into(), false);
         }
+        if schema["pattern"].is_string() {
+            // A control character fits no pattern of the API.
+            let odd = "a\u{1}b".to_owned();
+            assert!(!schema_accepts(spec, &schema, &json!(odd)), "{name}: {schema}");
+            bound(format!("{name} with a control character"), odd, false);
+        }
         if schema["format"] == "date-time" {
             bound(format!("{name} an instant"), "2026-12-02T10:00:00Z".into(), true);
             bound(format!("{name} not an instant"), "yesterday".into(), false);

@@ -131,6 +131,7 @@ pub fn complete(route: &Route, operation: &mut Operation) {
     if route.method == HttpMethod::Post {
         idempotent_post(operation);
     }
+    plain_query_text(operation);
     if is_ticket_command(route, operation) {
         ticket_command(operation);
     }
@@ -211,6 +212,25 @@ fn idempotent_post(operation: &mut Operation) {
         "Retry-After",
         "With `idempotency-in-progress`: seconds to wait before retrying",
     );
+}
+
+/// Every query value is refused with a control character in it (see
+/// `http::query`): a text parameter with no shape of its own says so.
+fn plain_query_text(operation: &mut Operation) {
+    use utoipa::openapi::schema::{Schema, SchemaType};
+    for parameter in operation.parameters.iter_mut().flatten() {
+        if parameter.parameter_in != ParameterIn::Query {
+            continue;
+        }
+        if let Some(RefOr::T(Schema::Object(object))) = &mut parameter.schema
+            && object.schema_type == SchemaType::new(Type::String)
+            && object.pattern.is_none()
+            && object.enum_values.is_none()
+            && object.format.is_none()
+        {
+            object.pattern = Some(crate::http::query::NO_CONTROL_CHARACTERS.to_owned());
+        }
+    }
 }
 
 fn idempotency_key() -> Parameter {
