@@ -12,7 +12,7 @@ use crate::store::StoreError;
 use crate::store::verify::{VerifyReport, verify_all};
 
 use super::AppState;
-use super::error::{ApiError, Problem};
+use super::error::ApiError;
 use super::query::Query;
 use super::request::parse_instant;
 
@@ -55,9 +55,6 @@ pub struct AccessPage {
     params(AccessParams),
     responses(
         (status = 200, description = "One page of access records", body = AccessPage),
-        (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -109,8 +106,6 @@ pub async fn pii_access(params: Query<AccessParams>, state: web::Data<AppState>)
     tag = "audit",
     responses(
         (status = 200, description = "The verdict (`ok` false names the first break)", body = VerifyReport),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

@@ -30,7 +30,7 @@ use crate::store::{StoreError, log};
 
 use super::AppState;
 use super::auth::Principal;
-use super::error::{ApiError, Problem};
+use super::error::ApiError;
 use super::history::HistoryEntry;
 use super::query::Query;
 use super::tickets::reveal;
@@ -166,9 +166,6 @@ async fn rendered_batch(
     params(FeedParams),
     responses(
         (status = 200, description = "One page of the global log", body = FeedPage),
-        (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -314,9 +311,6 @@ impl Follower {
     params(StreamParams, ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this position")),
     responses(
         (status = 200, description = "The log from the position on, then live: one message per event (see StreamMessage)", content_type = "text/event-stream", body = StreamMessage),
-        (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

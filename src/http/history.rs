@@ -147,9 +147,6 @@ const PAGE_MAX: u32 = 1_000;
     params(("id" = String, Path, description = "Ticket id (UUID) or number"), HistoryParams),
     responses(
         (status = 200, description = "One page of the ticket's events", body = History),
-        (status = 400, description = "Invalid paging parameters", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such ticket", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))

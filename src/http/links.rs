@@ -25,19 +25,12 @@ use super::tickets::TicketDoc;
     request_body = LinkTickets,
     params(
         ("id" = String, Path, description = "Ticket id (UUID) or number"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
-        (status = 200, description = "This ticket with its new link", body = TicketDoc,
-            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
-        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "This ticket with its new link", body = TicketDoc),
         (status = 404, description = "No such ticket (or not one you may read)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Linking a ticket to itself, or the two are already linked; or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match is stale", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, an unknown target, or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -66,19 +59,12 @@ pub async fn link(
     request_body = UnlinkTickets,
     params(
         ("id" = String, Path, description = "Ticket id (UUID) or number"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; scoped to the caller."),
     ),
     responses(
-        (status = 200, description = "This ticket without the link", body = TicketDoc,
-            headers(("ETag" = String, description = "New version"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
-        (status = 400, description = "Malformed JSON or headers", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "This ticket without the link", body = TicketDoc),
         (status = 404, description = "No such ticket (or not one you may read)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The two tickets are not linked; or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match is stale", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, an unknown target, or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))

@@ -49,8 +49,6 @@ fn parse_subject(id: &str) -> Result<Uuid, ApiError> {
     params(("id" = Uuid, Path, description = "The data subject (the `subject` of a complaint)")),
     responses(
         (status = 200, description = "Erased", body = Erasure),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such subject", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already erased, or merged or repaired into other subjects (erase those)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -117,8 +115,6 @@ pub struct SubjectExport {
     params(("id" = Uuid, Path, description = "The data subject")),
     responses(
         (status = 200, description = "Everything held about the subject", body = SubjectExport),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such subject", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -247,9 +243,6 @@ pub struct SubjectMatches {
     params(ContactParams),
     responses(
         (status = 200, description = "Every subject the contact identifies (possibly none)", body = SubjectMatches),
-        (status = 400, description = "Not exactly one contact given", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -323,12 +316,9 @@ pub async fn find(
     request_body = MergeSubjects,
     params(
         ("id" = Uuid, Path, description = "The data subject merged away"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the first response to this key is returned again."),
     ),
     responses(
         (status = 200, description = "Merged", body = Merge),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such subject", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The subject was erased, merged or repaired already", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields: no reason, or `into` names no live subject (or the same one)", body = Problem, content_type = "application/problem+json"),

@@ -314,10 +314,8 @@ fn cut_of(p: &AsOfParams) -> Result<Option<Cut>, ApiError> {
     responses(
         (status = 200, description = "The view", body = TicketDoc,
             headers(("ETag" = String, description = "Strong tag of this version and masking variant (current view only)"), ("Ticket-Version" = u64, description = "The version the ETag names, in clear (the ETag itself is opaque)"))),
-        (status = 304, description = "Unchanged since the If-None-Match tag"),
-        (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
+        (status = 304, description = "Unchanged since the If-None-Match tag",
+            headers(("ETag" = String, description = "The tag that matched"), ("Ticket-Version" = u64, description = "The version the ETag names"))),
         (status = 404, description = "No such ticket (or it did not exist yet at that point)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -542,9 +540,6 @@ fn list_filter(
     params(ListParams),
     responses(
         (status = 200, description = "One page", body = TicketPage),
-        (status = 400, description = "Invalid parameters (all listed)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not permitted", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

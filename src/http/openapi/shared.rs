@@ -132,8 +132,8 @@ pub fn complete(route: &Route, operation: &mut Operation) {
         idempotent_post(operation);
     }
     plain_query_text(operation);
-    if is_ticket_command(route, operation) {
-        ticket_command(operation);
+    if route.method == HttpMethod::Post && answers_a_ticket(operation) {
+        ticket_answer(operation, route.path.contains("{id}"));
     }
     if operation.operation_id.as_deref() == Some("complaints_escalate") {
         add_header(
@@ -169,10 +169,15 @@ fn permissions(route: &Route, operation: &mut Operation) {
 
 fn add_header(operation: &mut Operation, status: &str, name: &str, description: &str) {
     if let Some(RefOr::T(response)) = operation.responses.responses.get_mut(status) {
-        response
-            .headers
-            .entry(name.to_owned())
-            .or_insert_with(|| text_header(description));
+        response.headers.entry(name.to_owned()).or_insert_with(|| {
+            if name == "Ticket-Version" {
+                let mut header = Header::new(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)));
+                header.description = Some(description.to_owned());
+                header
+            } else {
+                text_header(description)
+            }
+        });
     }
 }
 
@@ -253,30 +258,45 @@ fn idempotency_key() -> Parameter {
         .build()
 }
 
-/// A command on an existing ticket: its answer is the ticket, so it carries
-/// the ticket's `ETag`, and so do its refusals.
-fn is_ticket_command(route: &Route, operation: &Operation) -> bool {
-    route.method == HttpMethod::Post
-        && route.path.contains("{id}")
-        && operation
-            .responses
-            .responses
-            .values()
-            .any(|r| matches!(r, RefOr::T(r) if r.content.values().any(names_ticket_doc)))
+/// A command whose answer is a ticket: the ticket's `ETag` comes with it.
+/// One on an existing ticket also refuses with the ticket's `ETag`.
+fn answers_a_ticket(operation: &Operation) -> bool {
+    operation
+        .responses
+        .responses
+        .values()
+        .any(|r| matches!(r, RefOr::T(r) if r.content.values().any(names_ticket_doc)))
 }
 
 fn names_ticket_doc(content: &Content) -> bool {
     matches!(&content.schema, Some(RefOr::Ref(r)) if r.ref_location.ends_with("/TicketDoc"))
 }
 
-fn ticket_command(operation: &mut Operation) {
+/// The headers of a command's answer that is a ticket, and of its refusals
+/// when it acts on an existing ticket.
+fn ticket_answer(operation: &mut Operation, on_existing: bool) {
     for status in own_statuses(operation, |s| (200..300).contains(&s)) {
+        add_header(
+            operation,
+            &status,
+            "ETag",
+            "The ticket's version after the command, for `If-Match` (opaque; masked and clear views have different tags)",
+        );
+        add_header(
+            operation,
+            &status,
+            "Ticket-Version",
+            "The version the ETag names, in clear",
+        );
         add_header(
             operation,
             &status,
             "Preference-Applied",
             "`return=minimal` when the request asked for it: the body is then a `Receipt`",
         );
+    }
+    if !on_existing {
+        return;
     }
     for status in ["409", "412"] {
         add_header(
