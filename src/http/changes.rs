@@ -22,6 +22,7 @@ use crate::store;
 use super::AppState;
 use super::auth::Principal;
 use super::body;
+use super::commands::{CommutingAnswers, TransitionAnswers};
 use super::commands::{act, run, send_document};
 use super::error::{ApiError, Problem};
 use super::query::Query;
@@ -46,7 +47,6 @@ use super::tickets::{PRIVATE, TicketDoc};
         (status = 409, description = "A request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields (all listed; an unknown linked fault is one), or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
 )]
 pub async fn draft(
     req: HttpRequest,
@@ -69,15 +69,7 @@ pub async fn draft(
         ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
         ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such change", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the change's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(TransitionAnswers),
 )]
 pub async fn amend(
     req: HttpRequest,
@@ -101,15 +93,7 @@ pub async fn amend(
         ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
         ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such change", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the change's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(TransitionAnswers),
 )]
 pub async fn submit(
     req: HttpRequest,
@@ -133,15 +117,7 @@ pub async fn submit(
         ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
         ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such change", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the change's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(TransitionAnswers),
 )]
 pub async fn assess(
     req: HttpRequest,
@@ -165,15 +141,7 @@ pub async fn assess(
         ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
         ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such change", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the change's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(TransitionAnswers),
 )]
 pub async fn amend_plan(
     req: HttpRequest,
@@ -197,15 +165,7 @@ pub async fn amend_plan(
         ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
         ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such change", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the change's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(TransitionAnswers),
 )]
 pub async fn approve(
     req: HttpRequest,
@@ -229,15 +189,7 @@ pub async fn approve(
         ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
         ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such change", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the change's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(TransitionAnswers),
 )]
 pub async fn reject(
     req: HttpRequest,
@@ -261,15 +213,7 @@ pub async fn reject(
         ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
         ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such change", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the change's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(TransitionAnswers),
 )]
 pub async fn assign(
     req: HttpRequest,
@@ -293,15 +237,7 @@ pub async fn assign(
         ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
         ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such change", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the change's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(TransitionAnswers),
 )]
 pub async fn start_implementation(
     req: HttpRequest,
@@ -325,15 +261,7 @@ pub async fn start_implementation(
         ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
         ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such change", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the change's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(TransitionAnswers),
 )]
 pub async fn record_rollout_step(
     req: HttpRequest,
@@ -357,15 +285,7 @@ pub async fn record_rollout_step(
         ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
         ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such change", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the change's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(TransitionAnswers),
 )]
 pub async fn complete(
     req: HttpRequest,
@@ -389,15 +309,7 @@ pub async fn complete(
         ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
         ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such change", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the change's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(TransitionAnswers),
 )]
 pub async fn roll_back(
     req: HttpRequest,
@@ -421,15 +333,7 @@ pub async fn roll_back(
         ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
         ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such change", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the change's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(TransitionAnswers),
 )]
 pub async fn fail(
     req: HttpRequest,
@@ -453,15 +357,7 @@ pub async fn fail(
         ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
         ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such change", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the change's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(TransitionAnswers),
 )]
 pub async fn review(
     req: HttpRequest,
@@ -485,15 +381,7 @@ pub async fn review(
         ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
         ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such change", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the change's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(TransitionAnswers),
 )]
 pub async fn close(
     req: HttpRequest,
@@ -516,14 +404,7 @@ pub async fn close(
     params(
         ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such change", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the change's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(CommutingAnswers),
 )]
 pub async fn add_note(
     req: HttpRequest,
@@ -564,7 +445,6 @@ pub async fn add_note(
         (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
 )]
 pub async fn schedule(
     req: HttpRequest,
@@ -597,7 +477,6 @@ pub async fn schedule(
         (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
 )]
 pub async fn unschedule(
     req: HttpRequest,
@@ -626,7 +505,6 @@ pub async fn unschedule(
         (status = 409, description = "A request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
 )]
 pub async fn declare_freeze(
     req: HttpRequest,
@@ -655,7 +533,6 @@ pub async fn declare_freeze(
         (status = 409, description = "Already lifted; or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
 )]
 pub async fn lift_freeze(
     req: HttpRequest,
@@ -764,7 +641,6 @@ const CALENDAR_LIMIT: u32 = 500;
     responses(
         (status = 200, description = "The calendar", body = Calendar),
     ),
-    security(("bearer" = []))
 )]
 pub async fn calendar(params: Query<CalendarParams>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let mut v = Validator::new();

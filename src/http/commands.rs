@@ -6,7 +6,7 @@
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::{IntoResponses, ToSchema};
 use uuid::Uuid;
 
 use crate::app::commands::{Action, Answer, CommandContext, CommandError, TicketAnswer, TicketCommand};
@@ -16,9 +16,9 @@ use crate::store;
 
 use super::AppState;
 use super::auth::Principal;
-use super::error::ApiError;
+use super::error::{ApiError, Problem};
 use super::request::{command_context, precondition};
-use super::tickets::{PRIVATE, location, parse_lookup, reveal, reveal_to};
+use super::tickets::{PRIVATE, TicketDoc, location, parse_lookup, reveal, reveal_to};
 
 /// Runs `action` on the ticket the path's `id` names, at the version the
 /// request's `If-Match` requires (none for an action that commutes).
@@ -159,4 +159,58 @@ pub(crate) fn send_document(answer: Answer<impl Serialize>, status: StatusCode) 
         response.insert_header(("Idempotent-Replayed", "true"));
     }
     response.json(answer.document)
+}
+
+/// The answers of a state transition on an existing ticket: a command that
+/// needs `If-Match`. (For the documentation: the answers are rendered by
+/// [`send_answer`] and the problem mapping.)
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum TransitionAnswers {
+    /// The ticket after the command.
+    #[response(status = 200)]
+    Done(TicketDoc),
+    /// No such ticket of this kind, or none the caller may read (`not-found`).
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+    /// Not allowed in the ticket's current state (`invalid-transition`, naming `state` and `command`) or refused by a
+    /// rule (`rule-violated`, `schedule-conflict`), with the ticket's current `ETag`; or a request with the same
+    /// `Idempotency-Key` is still in progress (`idempotency-in-progress`; retry after `Retry-After`).
+    #[response(status = 409, content_type = "application/problem+json")]
+    Conflict(Problem),
+    /// `If-Match` names another version than the current one, whose `ETag` the answer carries, or another request
+    /// changed the ticket first (`precondition-failed`).
+    #[response(status = 412, content_type = "application/problem+json")]
+    Stale(Problem),
+    /// Invalid fields, every one listed in `errors` (`validation-failed`), or an `Idempotency-Key` used before for
+    /// another request (`idempotency-key-reused`).
+    #[response(status = 422, content_type = "application/problem+json")]
+    Invalid(Problem),
+    /// `If-Match` is missing (`precondition-required`).
+    #[response(status = 428, content_type = "application/problem+json")]
+    IfMatchRequired(Problem),
+}
+
+/// The answers of a command on an existing ticket that commutes with
+/// others (a note, a repair): no `If-Match` needed, so no 428.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum CommutingAnswers {
+    /// The ticket after the command.
+    #[response(status = 200)]
+    Done(TicketDoc),
+    /// No such ticket of this kind, or none the caller may read (`not-found`).
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+    /// Refused by a rule (`rule-violated`), with the ticket's current `ETag`; or a request with the same
+    /// `Idempotency-Key` is still in progress (`idempotency-in-progress`; retry after `Retry-After`).
+    #[response(status = 409, content_type = "application/problem+json")]
+    Conflict(Problem),
+    /// An `If-Match` that was sent names another version than the current one (`precondition-failed`).
+    #[response(status = 412, content_type = "application/problem+json")]
+    Stale(Problem),
+    /// Invalid fields, every one listed in `errors` (`validation-failed`), or an `Idempotency-Key` used before for
+    /// another request (`idempotency-key-reused`).
+    #[response(status = 422, content_type = "application/problem+json")]
+    Invalid(Problem),
 }

@@ -12,6 +12,7 @@ use crate::domain::permissions::Permission;
 use super::AppState;
 use super::auth::Principal;
 use super::body;
+use super::commands::{CommutingAnswers, TransitionAnswers};
 use super::commands::{act, run};
 use super::error::{ApiError, Problem};
 use super::request::command_context;
@@ -34,7 +35,6 @@ use super::tickets::TicketDoc;
         (status = 409, description = "A request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
 )]
 pub async fn file_complaint(
     req: HttpRequest,
@@ -63,15 +63,7 @@ pub async fn file_complaint(
         ("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)"),
         ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such complaint", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the complaint's current state (the problem names state and command); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(TransitionAnswers),
 )]
 pub async fn acknowledge(
     req: HttpRequest,
@@ -95,15 +87,7 @@ pub async fn acknowledge(
         ("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)"),
         ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such complaint", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the complaint's current state (the problem names state and command); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(TransitionAnswers),
 )]
 pub async fn assign(
     req: HttpRequest,
@@ -126,14 +110,7 @@ pub async fn assign(
     params(
         ("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)"),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such complaint", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the complaint's current state (the problem names state and command); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(CommutingAnswers),
 )]
 pub async fn add_note(
     req: HttpRequest,
@@ -157,15 +134,7 @@ pub async fn add_note(
         ("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)"),
         ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such complaint", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the complaint's current state (the problem names state and command); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(TransitionAnswers),
 )]
 pub async fn wait_on_customer(
     req: HttpRequest,
@@ -189,15 +158,7 @@ pub async fn wait_on_customer(
         ("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)"),
         ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such complaint", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the complaint's current state (the problem names state and command); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(TransitionAnswers),
 )]
 pub async fn resume(
     req: HttpRequest,
@@ -221,15 +182,7 @@ pub async fn resume(
         ("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)"),
         ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such complaint", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the complaint's current state (the problem names state and command); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(TransitionAnswers),
 )]
 pub async fn resolve(
     req: HttpRequest,
@@ -253,15 +206,7 @@ pub async fn resolve(
         ("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)"),
         ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such complaint", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the complaint's current state (the problem names state and command); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(TransitionAnswers),
 )]
 pub async fn record_satisfaction(
     req: HttpRequest,
@@ -285,15 +230,7 @@ pub async fn record_satisfaction(
         ("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)"),
         ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such complaint", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the complaint's current state (the problem names state and command); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(TransitionAnswers),
 )]
 pub async fn close(
     req: HttpRequest,
@@ -317,15 +254,7 @@ pub async fn close(
         ("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)"),
         ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such complaint", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the complaint's current state (the problem names state and command); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(TransitionAnswers),
 )]
 pub async fn reopen(
     req: HttpRequest,

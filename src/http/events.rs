@@ -167,7 +167,6 @@ async fn rendered_batch(
     responses(
         (status = 200, description = "One page of the global log", body = FeedPage),
     ),
-    security(("bearer" = []))
 )]
 pub async fn page(
     req: HttpRequest,
@@ -312,7 +311,6 @@ impl Follower {
     responses(
         (status = 200, description = "The log from the position on, then live: one message per event (see StreamMessage)", content_type = "text/event-stream", body = StreamMessage),
     ),
-    security(("bearer" = []))
 )]
 pub async fn stream(
     req: HttpRequest,

@@ -19,6 +19,7 @@ use crate::store;
 use super::AppState;
 use super::auth::Principal;
 use super::body;
+use super::commands::{CommutingAnswers, TransitionAnswers};
 use super::commands::{act, run};
 use super::error::{ApiError, Problem};
 use super::query::Query;
@@ -42,7 +43,6 @@ use super::tickets::{PRIVATE, TicketDoc, TicketPage};
         (status = 409, description = "A request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
 )]
 pub async fn report_fault(
     req: HttpRequest,
@@ -80,7 +80,6 @@ pub async fn report_fault(
         (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
 )]
 pub async fn escalate(
     req: HttpRequest,
@@ -103,15 +102,7 @@ pub async fn escalate(
         ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
         ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such fault", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the fault's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(TransitionAnswers),
 )]
 pub async fn triage(
     req: HttpRequest,
@@ -135,15 +126,7 @@ pub async fn triage(
         ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
         ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such fault", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the fault's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(TransitionAnswers),
 )]
 pub async fn assign_technician(
     req: HttpRequest,
@@ -167,15 +150,7 @@ pub async fn assign_technician(
         ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
         ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such fault", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the fault's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(TransitionAnswers),
 )]
 pub async fn evaluate(
     req: HttpRequest,
@@ -199,15 +174,7 @@ pub async fn evaluate(
         ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
         ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such fault", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the fault's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(TransitionAnswers),
 )]
 pub async fn start_investigation(
     req: HttpRequest,
@@ -231,15 +198,7 @@ pub async fn start_investigation(
         ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
         ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such fault", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the fault's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(TransitionAnswers),
 )]
 pub async fn mitigate(
     req: HttpRequest,
@@ -263,15 +222,7 @@ pub async fn mitigate(
         ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
         ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such fault", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the fault's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(TransitionAnswers),
 )]
 pub async fn resolve(
     req: HttpRequest,
@@ -295,15 +246,7 @@ pub async fn resolve(
         ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
         ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such fault", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the fault's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(TransitionAnswers),
 )]
 pub async fn close(
     req: HttpRequest,
@@ -327,15 +270,7 @@ pub async fn close(
         ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
         ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such fault", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the fault's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(TransitionAnswers),
 )]
 pub async fn reopen(
     req: HttpRequest,
@@ -358,14 +293,7 @@ pub async fn reopen(
     params(
         ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such fault", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the fault's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(CommutingAnswers),
 )]
 pub async fn log_repair(
     req: HttpRequest,
@@ -389,15 +317,7 @@ pub async fn log_repair(
         ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
         ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such fault", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the fault's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(TransitionAnswers),
 )]
 pub async fn write_review(
     req: HttpRequest,
@@ -420,14 +340,7 @@ pub async fn write_review(
     params(
         ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such fault", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the fault's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(CommutingAnswers),
 )]
 pub async fn complete_action_item(
     req: HttpRequest,
@@ -450,14 +363,7 @@ pub async fn complete_action_item(
     params(
         ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
     ),
-    responses(
-        (status = 200, description = "The ticket after the command", body = TicketDoc),
-        (status = 404, description = "No such fault", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the fault's current state, or refused by a rule (the problem says which); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale, or another request changed the ticket first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed) or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses(CommutingAnswers),
 )]
 pub async fn add_note(
     req: HttpRequest,
@@ -494,7 +400,6 @@ pub struct QueueParams {
     responses(
         (status = 200, description = "Open faults in working order; `next_cursor` when more follow", body = TicketPage),
     ),
-    security(("bearer" = []))
 )]
 pub async fn queue(params: Query<QueueParams>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let limit = params.limit.unwrap_or(100);

@@ -149,7 +149,6 @@ const PAGE_MAX: u32 = 1_000;
         (status = 200, description = "One page of the ticket's events", body = History),
         (status = 404, description = "No such ticket", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
 )]
 pub async fn history(
     req: HttpRequest,

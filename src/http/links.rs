@@ -33,7 +33,6 @@ use super::tickets::TicketDoc;
         (status = 412, description = "If-Match is stale", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, an unknown target, or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
 )]
 pub async fn link(
     req: HttpRequest,
@@ -67,7 +66,6 @@ pub async fn link(
         (status = 412, description = "If-Match is stale", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, an unknown target, or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
 )]
 pub async fn unlink(
     req: HttpRequest,

@@ -53,7 +53,6 @@ fn parse_subject(id: &str) -> Result<Uuid, ApiError> {
         (status = 409, description = "Already erased, or merged or repaired into other subjects (erase those)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
 )]
 pub async fn erase(
     req: HttpRequest,
@@ -117,7 +116,6 @@ pub struct SubjectExport {
         (status = 200, description = "Everything held about the subject", body = SubjectExport),
         (status = 404, description = "No such subject", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
 )]
 pub async fn export(
     req: HttpRequest,
@@ -244,7 +242,6 @@ pub struct SubjectMatches {
     responses(
         (status = 200, description = "Every subject the contact identifies (possibly none)", body = SubjectMatches),
     ),
-    security(("bearer" = []))
 )]
 pub async fn find(
     req: HttpRequest,
@@ -323,7 +320,6 @@ pub async fn find(
         (status = 409, description = "The subject was erased, merged or repaired already", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields: no reason, or `into` names no live subject (or the same one)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
 )]
 pub async fn merge(
     req: HttpRequest,

@@ -318,7 +318,6 @@ fn cut_of(p: &AsOfParams) -> Result<Option<Cut>, ApiError> {
             headers(("ETag" = String, description = "The tag that matched"), ("Ticket-Version" = u64, description = "The version the ETag names"))),
         (status = 404, description = "No such ticket (or it did not exist yet at that point)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
 )]
 pub async fn get_ticket(
     req: HttpRequest,
@@ -541,7 +540,6 @@ fn list_filter(
     responses(
         (status = 200, description = "One page", body = TicketPage),
     ),
-    security(("bearer" = []))
 )]
 pub async fn list(
     req: HttpRequest,
