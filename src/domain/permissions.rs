@@ -398,7 +398,7 @@ pub fn render_markdown() -> String {
     }
     out.push('\n');
     for g in MATRIX {
-        out.push_str(&format!("| {} |", g.name));
+        out.push_str(&format!("| {} (`{}`) |", g.name, g.permission.key()));
         for role in Role::ALL {
             let cell = match role {
                 Role::Integration => match g.integration_scope {
