@@ -24,9 +24,12 @@ use super::commands::{Answer, CommandContext, CommandError, Document, Record, me
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(as = ErasureReceipt)]
 pub struct Erasure {
+    /// The data subject erased (UUID).
     pub subject: Uuid,
     /// The `subject.erased` event in the log.
     pub event_id: Uuid,
+    /// When the subject was erased (RFC 3339 date-time, UTC); a replayed answer
+    /// gives the time of the first erasure.
     pub erased_at: DateTime<Utc>,
     /// Views whose sealed values were replaced by an erased marker.
     pub tickets_scrubbed: u64,

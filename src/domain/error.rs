@@ -7,7 +7,12 @@ use super::link::TicketRef;
 /// into the request body that carried it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldError {
+    /// Where the invalid value is: a JSON Pointer (RFC 6901) into the request
+    /// body, e.g. `/complainant/phone`, or, for `invalid-query`, `/` followed
+    /// by the query parameter's name; the empty string when the problem is the
+    /// body or query as a whole.
     pub pointer: String,
+    /// What is wrong with the value, in words.
     pub detail: String,
 }
 

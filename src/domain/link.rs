@@ -77,9 +77,11 @@ impl LinkRelation {
 /// reference without reading the other stream.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 pub struct TicketRef {
+    /// The other ticket's identifier (UUID).
     pub id: Uuid,
     /// The human-facing reference, e.g. `FLT-2026-000123`.
     pub number: String,
+    /// Which kind of ticket it is: `complaint`, `fault` or `change`.
     pub kind: TicketKind,
 }
 
@@ -141,10 +143,14 @@ pub struct TicketLinked {
 /// A link as a ticket's view shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Link {
+    /// The linked ticket.
     pub other: TicketRef,
     /// As seen from the ticket whose view this is.
     pub relation: LinkRelation,
+    /// Why the tickets are linked, as given when they were linked; `null` when
+    /// no reason was given.
     pub comment: Option<String>,
+    /// When the tickets were linked (RFC 3339 date-time, UTC).
     pub at: DateTime<Utc>,
     /// Actor id of whoever linked the tickets.
     pub by: String,

@@ -53,18 +53,32 @@ impl utoipa::PartialSchema for Personal {
                     .description(Some("Sealed under the data subject's key (AES-256-GCM), as stored."))
                     .property(
                         "subject",
-                        text().format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
-                            utoipa::openapi::KnownFormat::Uuid,
-                        ))),
+                        text()
+                            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                                utoipa::openapi::KnownFormat::Uuid,
+                            )))
+                            .description(Some("The data subject (UUID) whose key sealed the value.")),
                     )
                     .property(
                         "key_id",
-                        text().format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
-                            utoipa::openapi::KnownFormat::Uuid,
-                        ))),
+                        text()
+                            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                                utoipa::openapi::KnownFormat::Uuid,
+                            )))
+                            .description(Some("The id (UUID) of the data key that sealed the value.")),
                     )
-                    .property("nonce", text())
-                    .property("ciphertext", text())
+                    .property(
+                        "nonce",
+                        text().description(Some(
+                            "The 12-byte AES-GCM nonce, base64url without padding; unique per sealed value.",
+                        )),
+                    )
+                    .property(
+                        "ciphertext",
+                        text().description(Some(
+                            "The encrypted UTF-8 text followed by the 16-byte GCM tag, base64url without padding.",
+                        )),
+                    )
                     .required("subject")
                     .required("key_id")
                     .required("nonce")
@@ -78,7 +92,10 @@ impl utoipa::PartialSchema for Personal {
                         "erased",
                         ObjectBuilder::new()
                             .schema_type(Type::Boolean)
-                            .enum_values(Some([true])),
+                            .enum_values(Some([true]))
+                            .description(Some(
+                                "Always `true`: the value was erased with its data subject and cannot be read back.",
+                            )),
                     )
                     .required("erased"),
             )

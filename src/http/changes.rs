@@ -598,13 +598,21 @@ pub struct CalendarParams {
 /// A change on the calendar.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CalendarChange {
+    /// The change's identifier (UUID).
     pub id: Uuid,
+    /// The change's human-facing reference, e.g. `CHG-2026-000007`.
     pub number: String,
+    /// The change in one line.
     pub title: String,
+    /// How the change is authorised.
     pub change_type: ChangeType,
+    /// Where the change is in its life.
     pub status: ChangeStatus,
+    /// The services the change touches; it is booked on each one's calendar.
     pub affected_services: Vec<String>,
+    /// When the change's window starts (RFC 3339 date-time, UTC).
     pub start: DateTime<Utc>,
+    /// When the change's window ends (RFC 3339 date-time, UTC).
     pub end: DateTime<Utc>,
     /// `start` in the calendar's time zone.
     pub start_local: String,
@@ -619,7 +627,11 @@ pub struct CalendarChange {
 /// Scheduled changes and freeze windows overlapping a range.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Calendar {
+    /// Start of the range shown (RFC 3339 date-time, UTC): the `from` asked
+    /// for, or the time of the request if it was left out.
     pub from: DateTime<Utc>,
+    /// End of the range shown, exclusive (RFC 3339 date-time, UTC): the `to`
+    /// asked for, or 30 days after `from` if it was left out.
     pub to: DateTime<Utc>,
     /// The zone of every `*_local` field.
     pub time_zone: String,

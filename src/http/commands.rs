@@ -80,7 +80,10 @@ pub const COMPLAINT_ETAG: &str = "Complaint-ETag";
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = Receipt)]
 pub struct ReceiptDoc {
+    /// Which kind of ticket the command acted on: `complaint`, `fault` or
+    /// `change`.
     pub kind: TicketKind,
+    /// The ticket's identifier (UUID).
     pub id: Uuid,
     /// The human-facing reference, e.g. `CMP-2026-000123`.
     pub number: String,

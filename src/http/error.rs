@@ -23,6 +23,8 @@ pub struct Problem {
     pub problem_type: String,
     /// Short summary of the kind of problem; the same for every occurrence.
     pub title: String,
+    /// The HTTP status code of the response, repeated for convenience (RFC
+    /// 9457).
     pub status: u16,
     /// What went wrong this time.
     pub detail: String,

@@ -76,6 +76,8 @@ pub struct StreamMessage {
 
 #[derive(Serialize, ToSchema)]
 pub struct FeedPage {
+    /// The events after `after` that the caller may see, oldest first (by
+    /// position); empty when there is nothing new.
     pub events: Vec<FeedEvent>,
     /// The newest position at the time of the request.
     pub head: i64,

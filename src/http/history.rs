@@ -67,13 +67,20 @@ pub struct HistoryEntry {
     pub version: u64,
     /// The event's own id (UUIDv7).
     pub event_id: Uuid,
+    /// The event type, e.g. `complaint.filed`; the payload's shape follows from
+    /// it and `schema_version`.
     #[serde(rename = "type")]
     #[schema(value_type = EventType)]
     pub event_type: String,
+    /// Version of the payload's schema for this event type, from 1; the JSON
+    /// Schema of each is published as `schema/<type>.v<version>.json`.
     pub schema_version: u32,
+    /// When the event was stored (RFC 3339 date-time, UTC).
     pub recorded_at: DateTime<Utc>,
     /// Token issuer and subject of whoever caused the event.
     pub actor: String,
+    /// The roles the actor held when the event was recorded; roles this server
+    /// no longer knows are left out.
     pub roles: Vec<Role>,
     /// The server's id of the request that caused the event.
     pub request_id: String,
@@ -82,7 +89,12 @@ pub struct HistoryEntry {
     /// client sent none, and on events recorded before it was kept.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_request_id: Option<String>,
+    /// The id that ties together the events of one piece of work: the
+    /// `X-Correlation-Id` the client sent, or the server's request id when it
+    /// sent none.
     pub correlation_id: String,
+    /// What caused the event, as the client's `X-Causation-Id` named it; left
+    /// out when the client sent none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub causation_id: Option<String>,
     /// The event's payload; personal data masked unless the caller may read it.
@@ -115,9 +127,14 @@ impl HistoryEntry {
 
 #[derive(Serialize, ToSchema)]
 pub struct History {
+    /// The ticket's identifier (UUID).
     pub id: Uuid,
+    /// The ticket's human-facing reference, e.g. `CMP-2026-000001`.
     pub number: String,
+    /// Which kind of ticket it is: `complaint`, `fault` or `change`.
     pub kind: String,
+    /// The events of this page, oldest first (by `version`); empty past the
+    /// last event.
     pub events: Vec<HistoryEntry>,
     /// Pass as `after_version` for the next page; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -12,6 +12,7 @@ use super::error::{ApiError, Problem};
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
+    /// Always `ok`: the process is alive and serving requests.
     #[schema(example = "ok")]
     pub status: &'static str,
 }

@@ -72,6 +72,9 @@ pub async fn erase(
 pub struct ExportedTicket {
     /// The current view, personal data in clear.
     pub view: Value,
+    /// Every event of the ticket, oldest first, this subject's personal data in
+    /// clear (another subject's reads `[withheld]`, `[merged]` or
+    /// `[repaired]`).
     pub history: Vec<HistoryEntry>,
 }
 
@@ -91,11 +94,17 @@ pub enum SubjectStatus {
 /// Everything held about one data subject.
 #[derive(Serialize, ToSchema)]
 pub struct SubjectExport {
+    /// The data subject exported (UUID).
     pub subject: Uuid,
+    /// What became of the subject: still active, erased, merged into another or
+    /// split by a privacy repair.
     pub status: SubjectStatus,
     /// Whether the subject's data was erased (then every personal field reads `[erased]`).
     pub erased: bool,
+    /// When the export was made (RFC 3339 date-time, UTC).
     pub exported_at: DateTime<Utc>,
+    /// Every ticket that carries the subject's personal data, each with its
+    /// current view and its full history; empty when none does any more.
     pub tickets: Vec<ExportedTicket>,
     /// Who saw this subject's personal data, newest first (up to 500).
     pub access_log: Vec<AccessRecord>,
@@ -208,6 +217,7 @@ pub struct ContactParams {
 /// A subject an exact contact identifies.
 #[derive(Serialize, ToSchema)]
 pub struct SubjectMatch {
+    /// A data subject (UUID) the contact identifies.
     pub subject: Uuid,
     /// The tickets that carry the subject's personal data (id and number).
     pub tickets: Vec<SubjectTicket>,
@@ -215,13 +225,17 @@ pub struct SubjectMatch {
 
 #[derive(Serialize, ToSchema)]
 pub struct SubjectTicket {
+    /// The ticket's identifier (UUID).
     pub id: Uuid,
+    /// The ticket's human-facing reference, e.g. `CMP-2026-000001`.
     pub number: String,
 }
 
 /// The data subjects one exact contact identifies.
 #[derive(Serialize, ToSchema)]
 pub struct SubjectMatches {
+    /// Every data subject the contact identifies; empty when it identifies
+    /// none.
     pub items: Vec<SubjectMatch>,
 }
 

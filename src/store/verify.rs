@@ -287,25 +287,41 @@ pub async fn verify_log(client: &Client) -> Result<LogVerdict, StoreError> {
 pub struct VerifyReport {
     /// True when every per-stream chain and the global chain recompute.
     pub ok: bool,
+    /// How many event streams were checked, each from its first event; left
+    /// out when a chain is broken.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub streams: Option<u64>,
+    /// How many events were checked, over all streams; left out when a
+    /// chain is broken.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events: Option<u64>,
-    /// The last position of the global log, and its global hash (hex).
+    /// The last position of the global log (0 when it is empty); left out
+    /// when a chain is broken.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub head_position: Option<i64>,
+    /// The global chain hash at `head_position`, as 64 lowercase hex
+    /// digits; left out when a chain is broken.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub head_hash: Option<String>,
-    /// Committed events still waiting for a position.
+    /// Committed events still waiting for a position in the global log;
+    /// left out when a chain is broken.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub queued: Option<i64>,
-    /// Where the data first stops matching: a global position, and/or a stream and version.
+    /// The global position where the global log first stops matching; left
+    /// out when it matches, or when a stream's own chain broke first.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<i64>,
+    /// The id (UUID) of the event stream where the data first stops
+    /// matching; left out when everything matches, or when the break
+    /// in the global log cannot be tied to a stream.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stream: Option<Uuid>,
+    /// The version in `stream` where the data first stops matching; left
+    /// out whenever `stream` is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
+    /// What does not match there, in words, e.g. a gap in the versions or
+    /// a hash that does not recompute; left out when `ok` is true.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }

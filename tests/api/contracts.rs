@@ -191,6 +191,81 @@ fn check_value_limits(
     }
 }
 
+/// Every property of every component schema says what it is, so that a
+/// reader of the documentation (or of a generated client) never meets a
+/// bare field name: request bodies and responses alike, including the
+/// properties of objects nested inline, of list items, and of each
+/// alternative of a `oneOf`. A property that is a `$ref` counts as described
+/// when a description sits beside the `$ref` (OpenAPI 3.1 allows it); a
+/// nullable one (`oneOf` of `null` and a `$ref`) when every alternative but
+/// `null` carries one.
+#[test]
+fn every_component_property_has_a_description() {
+    let doc: Value = serde_json::from_str(&opsledger::http::openapi::pretty_json()).expect("the spec is JSON");
+    let schemas = doc["components"]["schemas"].as_object().expect("component schemas");
+    let mut properties = 0;
+    let mut undescribed = Vec::new();
+    for (name, schema) in schemas {
+        collect_undescribed(schema, name, &mut properties, &mut undescribed);
+    }
+    assert!(properties > 400, "only {properties} properties found");
+    assert!(
+        undescribed.is_empty(),
+        "{} of {properties} component properties have no description:\n{}",
+        undescribed.len(),
+        undescribed.join("\n")
+    );
+}
+
+/// Counts the properties under `schema` (named `at` in messages) and notes
+/// each one without a description.
+fn collect_undescribed(schema: &Value, at: &str, properties: &mut usize, undescribed: &mut Vec<String>) {
+    for keyword in ["oneOf", "anyOf", "allOf"] {
+        for (i, alternative) in schema[keyword].as_array().into_iter().flatten().enumerate() {
+            collect_undescribed(alternative, &format!("{at}/{keyword}/{i}"), properties, undescribed);
+        }
+    }
+    if schema.get("items").is_some() {
+        collect_undescribed(&schema["items"], &format!("{at}[]"), properties, undescribed);
+    }
+    if schema["additionalProperties"].is_object() {
+        collect_undescribed(
+            &schema["additionalProperties"],
+            &format!("{at}{{}}"),
+            properties,
+            undescribed,
+        );
+    }
+    let Some(fields) = schema["properties"].as_object() else {
+        return;
+    };
+    for (field, property) in fields {
+        let path = format!("{at}.{field}");
+        *properties += 1;
+        if !is_described(property) {
+            undescribed.push(path.clone());
+        }
+        collect_undescribed(property, &path, properties, undescribed);
+    }
+}
+
+/// Whether a property carries a description: beside its type or `$ref`, or,
+/// for a `oneOf`/`anyOf`, on every alternative that is not `null`.
+fn is_described(property: &Value) -> bool {
+    if property["description"].as_str().is_some_and(|d| !d.trim().is_empty()) {
+        return true;
+    }
+    ["oneOf", "anyOf"].iter().any(|keyword| {
+        property[keyword].as_array().is_some_and(|alternatives| {
+            let values: Vec<&Value> = alternatives.iter().filter(|a| a["type"] != "null").collect();
+            !values.is_empty()
+                && values
+                    .iter()
+                    .all(|a| a["description"].as_str().is_some_and(|d| !d.trim().is_empty()))
+        })
+    })
+}
+
 // ---------------------------------------------------------------------------
 // Event payload schemas
 // ---------------------------------------------------------------------------

@@ -30,6 +30,8 @@ use super::{
 pub struct Merge {
     /// The subject merged away; its key no longer exists.
     pub subject: Uuid,
+    /// The subject (UUID) that remains and now holds the merged subject's
+    /// complaints.
     pub merged_into: Uuid,
     /// The `subject.merged` event in the log.
     pub event_id: Uuid,

@@ -176,29 +176,42 @@ impl crate::domain::DomainEvent for FreezeEvent {
 /// Why, when and by whom a freeze window was lifted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct FreezeLift {
+    /// Why the freeze was lifted early.
     pub reason: String,
     /// Actor id of whoever lifted it.
     pub by: String,
+    /// When the freeze was lifted (RFC 3339 date-time, UTC).
     pub at: DateTime<Utc>,
 }
 
 /// One freeze window.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct FreezeWindow {
+    /// The freeze window's identifier (UUID); name it to lift the window.
     pub id: Uuid,
     /// Every service if absent.
     pub service: Option<String>,
+    /// When the freeze starts (RFC 3339 date-time, UTC).
     pub start: DateTime<Utc>,
+    /// When the freeze ends (RFC 3339 date-time, UTC); after `start`, at most
+    /// 90 days later.
     pub end: DateTime<Utc>,
+    /// IANA zone name of `start_local` and `end_local`: the zone the window was
+    /// declared in, or the calendar's zone in a calendar.
     pub time_zone: String,
     /// `start` in `time_zone`, RFC 3339.
     pub start_local: String,
     /// `end` in `time_zone`, RFC 3339.
     pub end_local: String,
+    /// Why changes are frozen; shown to whoever tries to schedule into the
+    /// window.
     pub reason: String,
     /// Actor id of whoever declared it.
     pub declared_by: String,
+    /// When the window was declared (RFC 3339 date-time, UTC).
     pub declared_at: DateTime<Utc>,
+    /// Why, when and by whom the window was lifted early; `null` while it is in
+    /// force.
     pub lifted: Option<FreezeLift>,
 }
 

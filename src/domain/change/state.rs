@@ -89,14 +89,21 @@ impl ChangeStatus {
 /// The change's current plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Plan {
+    /// The assessed risk; `high` needs two approvers.
     pub risk: Risk,
+    /// Who and what is affected while the change is made.
     pub impact: String,
+    /// How the change is made.
     pub implementation_plan: String,
+    /// How the change is tested.
     pub test_plan: String,
+    /// Results of tests already run; `null` when the plan gave none.
     pub test_evidence: Option<String>,
+    /// How to undo the change.
     pub rollback_plan: String,
     /// Actor id of whoever wrote this version of the plan.
     pub by: String,
+    /// When this version of the plan was recorded (RFC 3339 date-time, UTC).
     pub at: DateTime<Utc>,
 }
 
@@ -105,8 +112,12 @@ pub struct Plan {
 pub struct Approval {
     /// Actor id of the approver.
     pub by: String,
+    /// When the plan was approved (RFC 3339 date-time, UTC).
     pub at: DateTime<Utc>,
+    /// The approver's comment.
     pub comment: String,
+    /// The plan this approval is for: lowercase hex of the hash of the event
+    /// that carried it, as in the change's `plan_hash` at the time.
     pub plan_hash: String,
     /// Whether it approved the current plan, and so counts.
     pub counts: bool,
@@ -117,15 +128,22 @@ pub struct Approval {
 pub struct Rejection {
     /// Actor id of who rejected it.
     pub by: String,
+    /// When the plan was rejected (RFC 3339 date-time, UTC).
     pub at: DateTime<Utc>,
+    /// Why the plan was rejected.
     pub comment: String,
+    /// The plan this rejection is for: lowercase hex of the hash of the event
+    /// that carried it, as in the change's `plan_hash` at the time.
     pub plan_hash: String,
 }
 
 /// The window the change is booked for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ScheduledWindow {
+    /// When the window starts (RFC 3339 date-time, UTC).
     pub start: DateTime<Utc>,
+    /// When the window ends (RFC 3339 date-time, UTC); after `start`, at most
+    /// 30 days later.
     pub end: DateTime<Utc>,
     /// IANA zone name the window was given in.
     pub time_zone: String,
@@ -138,41 +156,59 @@ pub struct ScheduledWindow {
 /// One rollout step, in the order they were taken.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RolloutStep {
+    /// What kind of step it was: a `canary`, or a final `blue_green_switch` or
+    /// `full_rollout`.
     pub kind: RolloutStepKind,
+    /// Share of traffic or users on the new version, 1 to 99, for a `canary`;
+    /// `null` for the other kinds.
     pub percent: Option<u8>,
+    /// What was observed or done, as given with the step; `null` when no note
+    /// was given.
     pub note: Option<String>,
     /// Actor id of whoever recorded it.
     pub by: String,
+    /// When the step was recorded (RFC 3339 date-time, UTC).
     pub at: DateTime<Utc>,
 }
 
 /// Why and when a change was rolled back or failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Outcome {
+    /// Why the change was rolled back, or what went wrong when it failed.
     pub reason: String,
     /// Actor id of whoever recorded it.
     pub by: String,
+    /// When it was recorded (RFC 3339 date-time, UTC).
     pub at: DateTime<Utc>,
 }
 
 /// The post-implementation review.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PostImplementationReview {
+    /// How the change went.
     pub outcome: ReviewOutcome,
+    /// What went well.
     pub went_well: String,
+    /// What went wrong.
     pub went_wrong: String,
+    /// What is to be done next, in the order given; empty when nothing is.
     pub follow_up_actions: Vec<FollowUpAction>,
     /// Actor id of the author.
     pub by: String,
+    /// When the review was written (RFC 3339 date-time, UTC).
     pub at: DateTime<Utc>,
 }
 
 /// How the change was closed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Closure {
+    /// Why the change was closed, as given; always present when a change that
+    /// was never implemented was withdrawn, `null` when none was given
+    /// otherwise.
     pub reason: Option<String>,
     /// Actor id of whoever closed it.
     pub by: String,
+    /// When the change was closed (RFC 3339 date-time, UTC).
     pub at: DateTime<Utc>,
 }
 
@@ -181,28 +217,41 @@ pub struct Closure {
 pub struct ChangeNote {
     /// Actor id of the author.
     pub by: String,
+    /// When the note was added (RFC 3339 date-time, UTC).
     pub at: DateTime<Utc>,
+    /// The note, as written.
     pub body: String,
 }
 
 /// A change as it currently stands. Its full history is the event stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Change {
+    /// The change's identifier (UUID); never changes.
     pub id: Uuid,
     /// The human-facing reference.
     pub number: String,
+    /// How the change is authorised: `standard` (pre-approved), `normal` or
+    /// `emergency`.
     pub change_type: ChangeType,
+    /// The change in one line, as drafted or last amended.
     pub title: String,
+    /// What will change and why, as drafted or last amended.
     pub description: String,
+    /// The services the change touches, as drafted or last amended; each gets a
+    /// booking on its calendar while the change is scheduled.
     pub affected_services: Vec<String>,
+    /// Why the work is done, as drafted or last amended.
     pub maintenance_type: MaintenanceType,
     /// Faults the change addresses.
     pub linked_faults: Vec<TicketRef>,
+    /// Where the change is in its life.
     pub status: ChangeStatus,
     /// Actor id of whoever drafted the change; never its approver.
     pub requester: String,
     /// Actor id of who implements it.
     pub assignee: Option<String>,
+    /// The current plan; `null` until the change is assessed. An amended plan
+    /// replaces it.
     pub plan: Option<Plan>,
     /// Lowercase hex of the stored hash of the event that carried the
     /// current plan; approvals name it.
@@ -211,24 +260,37 @@ pub struct Change {
     pub plan_revision: u32,
     /// Every approval, in order; only those of the current plan count.
     pub approvals: Vec<Approval>,
+    /// Every rejection, oldest first; empty when there is none.
     pub rejections: Vec<Rejection>,
     /// Approvals from different people the current plan needs: 2 for high
     /// risk, else 1 (standard changes are pre-approved).
     pub approvals_required: u8,
     /// See [`Change::is_approved`].
     pub approved: bool,
+    /// The window the change is booked for; `null` until it is scheduled, and
+    /// again after it is unscheduled.
     pub window: Option<ScheduledWindow>,
+    /// Rollout steps, in the order they were recorded; empty before the first.
     pub rollout: Vec<RolloutStep>,
     /// When implementation started; set once, kept through the rest.
     pub implementation_started_at: Option<DateTime<Utc>>,
+    /// Why and when the change was rolled back; `null` unless it was.
     pub rolled_back: Option<Outcome>,
+    /// Why and when the implementation failed; `null` unless it did.
     pub failed: Option<Outcome>,
+    /// The post-implementation review; `null` until it is written.
     pub review: Option<PostImplementationReview>,
+    /// How and when the change was closed or withdrawn; `null` while it is
+    /// open.
     pub closed: Option<Closure>,
+    /// Notes, oldest first; empty when there are none.
     pub notes: Vec<ChangeNote>,
     /// Links to other tickets, in the order they were made.
     pub links: Vec<Link>,
+    /// When the change was drafted (RFC 3339 date-time, UTC).
     pub created_at: DateTime<Utc>,
+    /// When the last event was recorded on the change (RFC 3339 date-time,
+    /// UTC).
     pub updated_at: DateTime<Utc>,
     /// Version of the last event folded in; send it back as the expected
     /// version to detect concurrent changes.

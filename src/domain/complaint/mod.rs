@@ -153,11 +153,18 @@ pub struct Complainant {
 /// personal data, sealed under the complainant's data-subject key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ComplainantRecord {
+    /// The complainant's name (personal data, see `Personal`).
     pub name: Personal,
+    /// The complainant's phone number (personal data); left out when none was
+    /// given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<Personal>,
+    /// The complainant's email address (personal data); left out when none was
+    /// given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<Personal>,
+    /// The customer's number in the CRM or billing system (personal data); left
+    /// out when none was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_ref: Option<Personal>,
 }

@@ -61,18 +61,28 @@ impl ComplaintStatus {
 /// A note or a progress update, in the order they were added.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Note {
+    /// When the note was added (RFC 3339 date-time, UTC).
     pub at: DateTime<Utc>,
     /// Actor id of the author.
     pub by: String,
+    /// The text of the note. A progress update for the complainant is personal
+    /// data (clear, masked or `[erased]`, see `Personal`); an internal note is
+    /// staff text and always shown as written.
     pub body: Personal,
+    /// Who may read the note: staff only (`internal`) or also the complainant
+    /// (`complainant`).
     pub visibility: NoteVisibility,
 }
 
 /// The current resolution of a complaint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Resolution {
+    /// What was done to resolve the complaint.
     pub resolution: String,
+    /// Why it happened, as given with the resolution; `null` when none was
+    /// given.
     pub root_cause: Option<String>,
+    /// When the complaint was resolved (RFC 3339 date-time, UTC).
     pub resolved_at: DateTime<Utc>,
     /// Actor id of whoever resolved it.
     pub resolved_by: String,
@@ -84,7 +94,10 @@ pub struct Satisfaction {
     /// 1 (very unhappy) to 5 (very happy).
     #[schema(minimum = 1, maximum = 5)]
     pub rating: u8,
+    /// The complainant's own words about the resolution (personal data, see
+    /// `Personal`); `null` when only a rating was recorded.
     pub comment: Option<Personal>,
+    /// When the rating was recorded (RFC 3339 date-time, UTC).
     pub recorded_at: DateTime<Utc>,
     /// Actor id of whoever recorded it.
     pub recorded_by: String,
@@ -94,7 +107,10 @@ pub struct Satisfaction {
 /// passed on to the complaint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LinkedFaultResolution {
+    /// The fault that was resolved: one the complaint was escalated to or is
+    /// linked to.
     pub fault: TicketRef,
+    /// What was done to resolve the fault, as its resolver wrote it.
     pub resolution: String,
     /// When the complaint learned of it.
     pub at: DateTime<Utc>,
@@ -106,6 +122,7 @@ pub struct LinkedFaultResolution {
 /// Why and when a fault's passed-on resolution was set aside.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LinkedFaultReopening {
+    /// Why the fault was reopened, as given when it was reopened.
     pub reason: String,
     /// When the complaint learned of it.
     pub at: DateTime<Utc>,
@@ -115,37 +132,57 @@ pub struct LinkedFaultReopening {
 /// event stream; this view keeps only the current resolution and rating.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Complaint {
+    /// The complaint's identifier (UUID); never changes.
     pub id: Uuid,
     /// The human-facing reference.
     pub number: String,
     /// The complainant's data subject (see `complaint.filed`).
     pub subject: Uuid,
+    /// Where the complaint is in its life.
     pub status: ComplaintStatus,
+    /// The complaint in one line, as filed.
     pub title: String,
+    /// What the complainant reported, as filed (personal data, see `Personal`).
     pub description: Personal,
+    /// How the complaint reached us.
     pub channel: Channel,
+    /// Who complained and how to reach them (personal data).
     pub complainant: ComplainantRecord,
+    /// Free-form classification given at filing.
     pub category: String,
+    /// How urgent the complaint is, `P1` being the most urgent.
     pub priority: Priority,
+    /// The team that owns the complaint; `null` until it is assigned to one.
     pub team: Option<String>,
     /// Actor id or name of the person who owns the complaint.
     pub assignee: Option<String>,
+    /// When the complaint was filed (RFC 3339 date-time, UTC).
     pub created_at: DateTime<Utc>,
     /// Actor id of whoever filed the complaint.
     pub created_by: String,
+    /// When the last event was recorded on the complaint (RFC 3339 date-time,
+    /// UTC).
     pub updated_at: DateTime<Utc>,
     /// Version of the last event folded in; send it back as the expected
     /// version to detect concurrent changes.
     pub version: u64,
+    /// When the complainant got the first response (RFC 3339 date-time, UTC);
+    /// `null` until the complaint is acknowledged.
     pub acknowledged_at: Option<DateTime<Utc>>,
     /// The message sent when the complaint was acknowledged.
     pub first_response: Option<Personal>,
+    /// Internal notes and progress updates for the complainant, oldest first;
+    /// empty when there are none.
     pub notes: Vec<Note>,
     /// Set while the complaint waits on the customer.
     pub waiting_reason: Option<String>,
+    /// How the complaint was resolved; `null` until it is resolved, and again
+    /// after it is reopened.
     pub resolution: Option<Resolution>,
     /// The rating of the current resolution, if one was recorded.
     pub satisfaction: Option<Satisfaction>,
+    /// When the complaint was closed (RFC 3339 date-time, UTC); `null` while it
+    /// is open, and again after it is reopened.
     pub closed_at: Option<DateTime<Utc>>,
     /// How many times a resolution was reopened.
     pub reopen_count: u32,

@@ -62,11 +62,15 @@ impl FaultStatus {
 /// The evaluator's latest assessment of the fault.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Evaluation {
+    /// What kind of fault this is, in the evaluator's words.
     pub nature: String,
+    /// The evaluator's estimate of the work needed to fix the fault, in
+    /// person-minutes.
     pub estimated_effort_minutes: u32,
     /// 1 (most urgent) to 4.
     #[schema(minimum = 1, maximum = 4)]
     pub proposed_priority: u8,
+    /// When the evaluation was recorded (RFC 3339 date-time, UTC).
     pub evaluated_at: DateTime<Utc>,
     /// Actor id of the evaluator.
     pub evaluated_by: String,
@@ -75,8 +79,11 @@ pub struct Evaluation {
 /// The current resolution of a fault.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct FaultResolution {
+    /// What was done to resolve the fault.
     pub resolution: String,
+    /// Why the fault happened, as found when it was resolved.
     pub root_cause: String,
+    /// When the fault was resolved (RFC 3339 date-time, UTC).
     pub resolved_at: DateTime<Utc>,
     /// Actor id of whoever resolved it.
     pub resolved_by: String,
@@ -87,13 +94,23 @@ pub struct FaultResolution {
 pub struct Repair {
     /// Ordinal on this fault, from 1.
     pub repair: u32,
+    /// Who did the work, as the person logging it named them.
     pub technician: String,
+    /// What was done.
     pub action_taken: String,
+    /// When the work started (RFC 3339 date-time, UTC).
     pub started_at: DateTime<Utc>,
+    /// When the work ended (RFC 3339 date-time, UTC); after `started_at`.
     pub ended_at: DateTime<Utc>,
+    /// Working time of everyone involved, in person-minutes (two people for an
+    /// hour are 120); not derived from `started_at` and `ended_at`.
     pub person_minutes: u32,
+    /// Why the work was done; decides which total of `person_minutes` on the
+    /// fault it counts towards.
     pub maintenance_type: MaintenanceType,
+    /// Parts used, in the order given; empty when none were.
     pub parts: Vec<String>,
+    /// When the repair was logged (RFC 3339 date-time, UTC).
     pub logged_at: DateTime<Utc>,
     /// Actor id of whoever logged it.
     pub logged_by: String,
@@ -102,10 +119,20 @@ pub struct Repair {
 /// Person-minutes of all repairs, by maintenance type.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PersonMinutes {
+    /// Person-minutes of corrective work (fixing what is broken), summed over
+    /// every repair.
     pub corrective: u64,
+    /// Person-minutes of adaptive work (adapting to a changed environment),
+    /// summed over every repair.
     pub adaptive: u64,
+    /// Person-minutes of perfective work (improving performance or
+    /// maintainability), summed over every repair.
     pub perfective: u64,
+    /// Person-minutes of preventive work (preventing future faults), summed
+    /// over every repair.
     pub preventive: u64,
+    /// Person-minutes of all work, summed over every repair; the sum of the
+    /// four types.
     pub total: u64,
 }
 
@@ -127,9 +154,12 @@ impl PersonMinutes {
 /// When and by whom an action item was done.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ActionItemDone {
+    /// When the item was marked done (RFC 3339 date-time, UTC).
     pub at: DateTime<Utc>,
     /// Actor id of whoever completed it.
     pub by: String,
+    /// What was done, as given when the item was completed; `null` when no note
+    /// was given.
     pub note: Option<String>,
 }
 
@@ -138,8 +168,11 @@ pub struct ActionItemDone {
 pub struct ActionItem {
     /// Number in the review, from 1.
     pub item: u32,
+    /// What is to be done.
     pub description: String,
+    /// Who is responsible for it.
     pub owner: String,
+    /// When it is due (ISO 8601 date, `YYYY-MM-DD`).
     pub due_on: NaiveDate,
     /// Set once the item is done.
     pub done: Option<ActionItemDone>,
@@ -149,10 +182,15 @@ pub struct ActionItem {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[schema(as = FaultReview)]
 pub struct Review {
+    /// What happened.
     pub summary: String,
+    /// Why it happened.
     pub root_cause: String,
+    /// What made it worse, in the order given; empty when none were named.
     pub contributing_factors: Vec<String>,
+    /// Follow-up actions, in item-number order; empty when none were agreed.
     pub action_items: Vec<ActionItem>,
+    /// When the review was written (RFC 3339 date-time, UTC).
     pub written_at: DateTime<Utc>,
     /// Actor id of the author.
     pub written_by: String,
@@ -161,9 +199,11 @@ pub struct Review {
 /// An internal note, in the order they were added.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct FaultNote {
+    /// When the note was added (RFC 3339 date-time, UTC).
     pub at: DateTime<Utc>,
     /// Actor id of the author.
     pub by: String,
+    /// The note, as written; staff text, not personal data.
     pub body: String,
 }
 
@@ -171,13 +211,19 @@ pub struct FaultNote {
 /// this view keeps only the current resolution and evaluation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Fault {
+    /// The fault's identifier (UUID); never changes.
     pub id: Uuid,
     /// The human-facing reference.
     pub number: String,
+    /// Where the fault is in its life.
     pub status: FaultStatus,
+    /// The fault in one line, as reported.
     pub title: String,
+    /// What is broken and how it shows, as reported.
     pub description: String,
+    /// The service that is affected.
     pub affected_service: String,
+    /// How the fault came to our attention.
     pub detected_by: DetectedBy,
     /// The complaint this fault was escalated from, if it was.
     pub escalated_from: Option<TicketRef>,
@@ -186,29 +232,44 @@ pub struct Fault {
     pub severity: Option<u8>,
     /// Actor id of who evaluates the fault; set by triage.
     pub evaluator: Option<String>,
+    /// The evaluator's latest assessment; `null` until the evaluator records
+    /// one.
     pub evaluation: Option<Evaluation>,
+    /// Actor id of the technician working on the fault; `null` until one is
+    /// assigned (at triage or later).
     pub technician: Option<String>,
     /// The current workaround, if the fault was mitigated.
     pub workaround: Option<String>,
+    /// When the current workaround was recorded (RFC 3339 date-time, UTC);
+    /// `null` until the fault is mitigated. Kept after the fault is resolved.
     pub mitigated_at: Option<DateTime<Utc>>,
+    /// How the fault was resolved and why it happened; `null` until it is
+    /// resolved, and again after it is reopened.
     pub resolution: Option<FaultResolution>,
     /// Every repair, in the order they were logged.
     pub repairs: Vec<Repair>,
     /// Totals over `repairs`.
     pub person_minutes: PersonMinutes,
+    /// The post-incident review; `null` until one is written (a fault has at
+    /// most one).
     pub review: Option<Review>,
+    /// Internal notes, oldest first; empty when there are none.
     pub notes: Vec<FaultNote>,
     /// Links to other tickets, in the order they were made.
     pub links: Vec<Link>,
+    /// When the fault was reported (RFC 3339 date-time, UTC).
     pub created_at: DateTime<Utc>,
     /// Actor id of whoever reported the fault.
     pub created_by: String,
+    /// When the last event was recorded on the fault (RFC 3339 date-time, UTC).
     pub updated_at: DateTime<Utc>,
     /// Version of the last event folded in; send it back as the expected
     /// version to detect concurrent changes.
     pub version: u64,
     /// When the fault was first triaged; a re-triage keeps it.
     pub triaged_at: Option<DateTime<Utc>>,
+    /// When the fault was closed (RFC 3339 date-time, UTC); `null` while it is
+    /// open, and again after it is reopened.
     pub closed_at: Option<DateTime<Utc>>,
     /// How many times a resolution was reopened.
     pub reopen_count: u32,
