@@ -8,6 +8,7 @@ use super::change::ChangeStatus;
 use super::complaint::ComplaintStatus;
 use super::fault::FaultStatus;
 
+/// Which kind of ticket: a customer complaint, a fault, or a change request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TicketKind {

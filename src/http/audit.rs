@@ -38,6 +38,7 @@ pub struct AccessParams {
     pub limit: Option<u32>,
 }
 
+/// One page of the access log, newest first.
 #[derive(Serialize, ToSchema)]
 pub struct AccessPage {
     /// Newest first.

@@ -74,6 +74,7 @@ pub struct StreamMessage {
     pub data: FeedEvent,
 }
 
+/// One page of the global log, in position order.
 #[derive(Serialize, ToSchema)]
 pub struct FeedPage {
     /// The events after `after` that the caller may see, oldest first (by

@@ -125,6 +125,7 @@ impl HistoryEntry {
     }
 }
 
+/// One page of a ticket's history: its events, oldest first.
 #[derive(Serialize, ToSchema)]
 pub struct History {
     /// The ticket's identifier (UUID).

@@ -10,6 +10,7 @@ use crate::store;
 use super::AppState;
 use super::error::{ApiError, Problem};
 
+/// Whether the process is alive, or ready to serve.
 #[derive(Serialize, ToSchema)]
 pub struct Health {
     /// Always `ok`: the process is alive and serving requests.

@@ -68,6 +68,7 @@ pub async fn erase(
     Ok(send_document(answer, StatusCode::OK))
 }
 
+/// One ticket that holds the subject's personal data, as the export gives it.
 #[derive(Serialize, ToSchema)]
 pub struct ExportedTicket {
     /// The current view, personal data in clear.
@@ -223,6 +224,7 @@ pub struct SubjectMatch {
     pub tickets: Vec<SubjectTicket>,
 }
 
+/// A ticket that carries a data subject's personal data: its id and number.
 #[derive(Serialize, ToSchema)]
 pub struct SubjectTicket {
     /// The ticket's identifier (UUID).
