@@ -45,7 +45,8 @@ use super::tickets::{PRIVATE, TicketDoc};
         (status = 201, description = "Drafted", body = TicketDoc,
             headers(("Location" = String, description = "The ticket"))),
         (status = 409, description = "A request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (all listed; an unknown linked fault is one), or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "A linked fault that does not exist or that the caller may not read (`not-found`, naming it)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed; a linked fault that is no fault, or a reference that cannot name a ticket, is one), or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 pub async fn draft(

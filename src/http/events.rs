@@ -339,6 +339,13 @@ pub async fn stream(
             "must be 0 or more",
         )]));
     }
+    if req.method() == actix_web::http::Method::HEAD {
+        // The headers of the stream, without following the log.
+        return Ok(HttpResponse::Ok()
+            .content_type("text/event-stream")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .finish());
+    }
     let remaining = (principal.expires_at - Utc::now().timestamp()).max(0) as u64;
     let follower = Follower {
         head: state.log_head.clone(),

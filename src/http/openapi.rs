@@ -91,6 +91,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let mut document = ApiDoc::openapi();
     let components = document.components.get_or_insert_with(Default::default);
     components.responses.extend(shared::responses());
+    components.schemas.extend(shared::schemas());
     for mut route in routes::table() {
         components.schemas.extend(std::mem::take(&mut route.schemas));
         let mut operation = std::mem::take(&mut route.operation);

@@ -150,21 +150,24 @@ pub async fn export(
         .render_for_subject(&client, &mut docs.iter_mut().collect::<Vec<_>>(), subject)
         .await?;
     // The export is a read of this subject's data even when nothing was left
-    // to reveal; it is recorded before anything is sent.
+    // to reveal; it is recorded before anything is sent (a HEAD sends
+    // nothing).
     let mut subjects: Vec<Uuid> = revealed.into_iter().collect();
     if !subjects.contains(&subject) {
         subjects.push(subject);
     }
-    state
-        .access_log
-        .record(
-            &principal.actor().id,
-            &subjects,
-            "GET /v1/subjects/{id}/export",
-            &request_id(&req),
-            client_request_id(&req).as_deref(),
-        )
-        .await?;
+    if req.method() != actix_web::http::Method::HEAD {
+        state
+            .access_log
+            .record(
+                &principal.actor().id,
+                &subjects,
+                "GET /v1/subjects/{id}/export",
+                &request_id(&req),
+                client_request_id(&req).as_deref(),
+            )
+            .await?;
+    }
     let mut docs = docs.into_iter();
     let mut tickets = Vec::new();
     for (_, events) in records.tickets {
@@ -281,7 +284,7 @@ pub async fn find(
     };
     let found = state.subjects.by_contact(kind, value).await?;
     let subjects: Vec<Uuid> = found.iter().map(|m| m.subject).collect();
-    if !subjects.is_empty() {
+    if !subjects.is_empty() && req.method() != actix_web::http::Method::HEAD {
         // Which people a contact identifies is personal data of each.
         state
             .access_log

@@ -235,7 +235,10 @@ pub async fn reveal(
 ) -> Result<(), ApiError> {
     hide_unreadable_references(principal, client, docs).await?;
     let revealed = state.privacy.render_all(client, docs, reveal_to(principal)).await?;
-    if !revealed.is_empty() {
+    // A HEAD answer carries the headers of the GET and no body: nothing is
+    // shown, so nothing is recorded as seen. (The body is still rendered,
+    // so that its length, and the headers, are those of the GET.)
+    if !revealed.is_empty() && req.method() != actix_web::http::Method::HEAD {
         let subjects: Vec<Uuid> = revealed.into_iter().collect();
         let route = req.match_pattern().unwrap_or_else(|| req.path().to_owned());
         let endpoint = format!("{} {route}", req.method());

@@ -969,6 +969,32 @@ async fn a_refused_creation_takes_no_number() {
         fault["number"].as_str().expect("number").ends_with("-000001"),
         "{fault}"
     );
+    // Refused by the complaint's state, not its fields: escalated already.
+    let (_, now) = app.view(id, &agent()).await;
+    let again = app
+        .post_if_match(
+            &escalate,
+            &agent(),
+            &now,
+            &json!({"description": "再次", "affected_service": "fibre"}),
+        )
+        .await;
+    problem(again, 409, "rule-violated").await;
+    let (other, other_etag) = app.file_complaint().await;
+    let other_id = other["id"].as_str().expect("id");
+    let second = app
+        .post_if_match(
+            &format!("/v1/complaints/{other_id}/escalate"),
+            &agent(),
+            &other_etag,
+            &json!({"description": "另一处中断", "affected_service": "fibre"}),
+        )
+        .await;
+    let second = json_of(second, 201).await;
+    assert!(
+        second["number"].as_str().expect("number").ends_with("-000002"),
+        "{second}"
+    );
 
     let manager = token("mgr-1", &[Role::Manager]);
     let draft = |services: Value| {

@@ -803,3 +803,43 @@ async fn a_view_names_no_ticket_its_reader_may_not_read() {
         assert!(!text.contains(number) && !text.contains(change_id), "{text}");
     }
 }
+
+/// A caller who may act on a ticket but not read it (a write-only
+/// integration on a complaint it filed) learns nothing of the ticket's
+/// current version from a refusal: no ETag comes with it.
+#[tokio::test]
+async fn a_refusal_names_the_version_only_to_callers_who_may_read_the_ticket() {
+    let app = spawn_app().await;
+    let crm = token_with_scopes("crm", &[Role::Integration], &["complaints:write"]);
+    let filed = app.post("/v1/complaints", &crm, &sample_complaint()).await;
+    assert_eq!(filed.status(), 201);
+    let first = etag_of(&filed);
+    let id = filed.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let acknowledged = app
+        .post_if_match(&format!("/v1/complaints/{id}/acknowledge"), &crm, &first, &json!({}))
+        .await;
+    assert_eq!(acknowledged.status(), 200);
+
+    let stale = app
+        .post_if_match(&format!("/v1/complaints/{id}/acknowledge"), &crm, &first, &json!({}))
+        .await;
+    assert_eq!(stale.status(), 412);
+    assert!(stale.headers().get("etag").is_none(), "{:?}", stale.headers());
+    assert!(stale.headers().get("ticket-version").is_none());
+
+    // The agent, who may read it, gets the current tag with the refusal.
+    let (_, current) = app.view(&id, &agent()).await;
+    let refused = app
+        .post_if_match(
+            &format!("/v1/complaints/{id}/acknowledge"),
+            &agent(),
+            &current,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(refused.status(), 409);
+    assert_eq!(etag_of(&refused), current);
+}

@@ -87,4 +87,59 @@ async fn head_answers_what_get_would_without_the_body() {
         .await
         .expect("request");
     assert_eq!(list.status(), 200);
+    let queue = app
+        .http
+        .head(app.url("/v1/faults/queue"))
+        .bearer_auth(agent())
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        queue.status(),
+        403,
+        "agents may not read the fault queue, with HEAD either"
+    );
+
+    // The stream's HEAD answers its headers and does not follow the log.
+    let stream = app
+        .http
+        .head(app.url("/v1/events/stream"))
+        .bearer_auth(crate::helpers::auditor())
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(stream.status(), 200);
+    assert_eq!(
+        stream.headers().get("content-type").and_then(|v| v.to_str().ok()),
+        Some("text/event-stream")
+    );
+}
+
+/// A HEAD shows nothing, so it records no read of personal data.
+#[tokio::test]
+async fn head_records_no_read_of_personal_data() {
+    let app = spawn_app().await;
+    let (complaint, _) = app.file_complaint().await;
+    let path = format!("/v1/tickets/{}", complaint["id"].as_str().expect("id"));
+    let reads = async |app: &crate::helpers::TestApp| {
+        let page: Value = app
+            .get("/v1/audit/pii-access?limit=500", &crate::helpers::auditor())
+            .await
+            .json()
+            .await
+            .expect("json");
+        page["items"].as_array().map_or(0, Vec::len)
+    };
+    let before = reads(&app).await;
+    let head = app
+        .http
+        .head(app.url(&path))
+        .bearer_auth(agent())
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(head.status(), 200);
+    assert_eq!(reads(&app).await, before, "a HEAD is no read");
+    assert_eq!(app.get(&path, &agent()).await.status(), 200);
+    assert_eq!(reads(&app).await, before + 1, "a GET is one");
 }

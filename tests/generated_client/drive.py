@@ -33,8 +33,10 @@ from opsledger_client.models import (
     FileComplaint,
     History,
     NoteVisibility,
+    Prefer,
     Priority,
     Problem,
+    Receipt,
     RecordSatisfaction,
     Resolve,
     TicketPage,
@@ -82,11 +84,17 @@ def main(base, agent_token, manager_token):
     assert problem.type_ == "urn:opsledger:problem:precondition-failed", problem
     assert refused.headers["etag"] == etag
 
-    # A note commutes: no If-Match.
+    # A note commutes: no If-Match. Asked for a minimal answer, the
+    # server sends the ticket's receipt, typed as such.
     noted = complaints_add_note.sync_detailed(
-        str(complaint.id), client=agent, body=AddNote(body="已派单", visibility=NoteVisibility.INTERNAL)
+        str(complaint.id),
+        client=agent,
+        body=AddNote(body="已派单", visibility=NoteVisibility.INTERNAL),
+        prefer=Prefer.RETURNMINIMAL,
     )
-    etag = expect(noted, 200, Complaint) and noted.headers["etag"]
+    receipt = expect(noted, 200, Receipt)
+    assert receipt.number == complaint.number and noted.headers["preference-applied"] == "return=minimal"
+    etag = noted.headers["etag"]
 
     escalated = complaints_escalate.sync_detailed(
         str(complaint.id),

@@ -440,6 +440,9 @@ impl Commands {
     /// 5. then `If-Match`;
     /// 6. and only then does the domain decide.
     pub async fn handle(&self, ctx: &CommandContext, command: &TicketCommand) -> Result<TicketAnswer, CommandError> {
+        // The escalated complaint's version, as this command's own write left
+        // it (set by the attempt that commits).
+        let escalated = std::cell::Cell::new(None);
         let outcome = match command {
             TicketCommand::File(filing) => self.file_complaint(ctx, filing).await?,
             TicketCommand::Report(report) => self.report_fault(ctx, report).await?,
@@ -463,6 +466,9 @@ impl Commands {
                             expected: kind.as_str(),
                         });
                     }
+                    // Only a caller who may read the ticket learns its
+                    // version from a refusal.
+                    let refusal_names_version = ctx.reader.may_read(row.kind, row.complaint_linked);
                     let (ticket, version) = (row.id, row.version);
                     let decided = async {
                         self.check_precondition(precondition, &row)?;
@@ -478,7 +484,20 @@ impl Commands {
                             Action::Link(cmd) => self.link(tx, ctx, row, head, cmd).await,
                         }
                     };
-                    decided.await.map_err(|e| e.at_version(ticket, version))
+                    let plan = decided.await.map_err(|e| match refusal_names_version {
+                        true => e.at_version(ticket, version),
+                        false => e,
+                    })?;
+                    if let Action::Escalate(_) = action {
+                        escalated.set(
+                            plan.writes
+                                .iter()
+                                .filter_map(|w| w.row.as_ref())
+                                .find(|r| r.id == ticket)
+                                .map(|r| (r.id, r.version)),
+                        );
+                    }
+                    Ok(plan)
                 })
                 .await?
             }
@@ -493,26 +512,13 @@ impl Commands {
                 (receipt, true, readable)
             }
         };
-        let escalated = match command {
-            TicketCommand::Act {
-                target,
-                action: Action::Escalate(_),
-                ..
-            } => self.current_version(target).await?,
-            _ => None,
-        };
         Ok(TicketAnswer {
             receipt,
             replayed,
             readable,
-            escalated,
+            // A replay has no write of its own to name.
+            escalated: if replayed { None } else { escalated.get() },
         })
-    }
-
-    /// The id and current version of the ticket `target` names.
-    async fn current_version(&self, target: &TicketLookup) -> Result<Option<(Uuid, u64)>, CommandError> {
-        let client = self.pool.get().await.map_err(StoreError::from)?;
-        Ok(tickets::get(&client, target).await?.map(|row| (row.id, row.version)))
     }
 
     /// Whether the caller may read ticket `id` as it is now.

@@ -81,8 +81,9 @@ pub struct TicketAnswer {
     /// its view.
     pub readable: bool,
     /// For an escalation, whose answer is the new fault: the complaint it
-    /// escalated and the complaint's version now, so the caller can go on
-    /// with the complaint without reading it first.
+    /// escalated and the version the escalation left it at, so the caller
+    /// can go on with the complaint without reading it first. Absent on a
+    /// replayed answer.
     pub escalated: Option<(Uuid, u64)>,
 }
 

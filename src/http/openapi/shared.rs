@@ -87,6 +87,17 @@ fn problem_content() -> Content {
     Content::new(Some(Ref::from_schema_name("Problem")))
 }
 
+/// The schemas of what operations share, for `components/schemas`.
+pub fn schemas() -> BTreeMap<String, RefOr<utoipa::openapi::schema::Schema>> {
+    let prefer = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(["return=minimal", "return=representation"]))
+        .description(Some(
+            "A preference of RFC 7240 for the answer to a command on a ticket.",
+        ));
+    BTreeMap::from([("Prefer".to_owned(), RefOr::T(prefer.into()))])
+}
+
 /// The shared responses, for `components/responses`.
 pub fn responses() -> BTreeMap<String, RefOr<Response>> {
     ALL.iter()
@@ -273,8 +284,37 @@ fn names_ticket_doc(content: &Content) -> bool {
 }
 
 /// The headers of a command's answer that is a ticket, and of its refusals
-/// when it acts on an existing ticket.
+/// when it acts on an existing ticket. The answer is the ticket's view, or
+/// its `Receipt` alone for a caller who may not read it or who asks for
+/// `Prefer: return=minimal`: both are declared, the view first.
 fn ticket_answer(operation: &mut Operation, on_existing: bool) {
+    use utoipa::openapi::schema::{AnyOfBuilder, Schema};
+    let parameters = operation.parameters.get_or_insert_with(Vec::new);
+    parameters.push(
+        ParameterBuilder::new()
+            .name("Prefer")
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .description(Some(
+                "`return=minimal` asks for the ticket's `Receipt` (kind, id, number, version) instead of its view \
+                 (RFC 7240); the answer then says `Preference-Applied: return=minimal`.",
+            ))
+            .schema(Some(Ref::from_schema_name("Prefer")))
+            .build(),
+    );
+    for status in own_statuses(operation, |s| (200..300).contains(&s)) {
+        if let Some(RefOr::T(response)) = operation.responses.responses.get_mut(&status) {
+            for content in response.content.values_mut() {
+                if names_ticket_doc(content) {
+                    let either: Schema = AnyOfBuilder::new()
+                        .item(Ref::from_schema_name("TicketDoc"))
+                        .item(Ref::from_schema_name("Receipt"))
+                        .into();
+                    content.schema = Some(RefOr::T(either));
+                }
+            }
+        }
+    }
     for status in own_statuses(operation, |s| (200..300).contains(&s)) {
         add_header(
             operation,
@@ -294,6 +334,16 @@ fn ticket_answer(operation: &mut Operation, on_existing: bool) {
             "Preference-Applied",
             "`return=minimal` when the request asked for it: the body is then a `Receipt`",
         );
+    }
+    if !operation.responses.responses.contains_key("412") {
+        let mut response = Response::new(
+            "Another request changed a ticket this command also writes, again and again; retry (`precondition-failed`)",
+        );
+        response.content.insert(PROBLEM_JSON.to_owned(), problem_content());
+        operation
+            .responses
+            .responses
+            .insert("412".to_owned(), RefOr::T(response));
     }
     if !on_existing {
         return;
