@@ -23,7 +23,7 @@ use super::AppState;
 use super::auth::Principal;
 use super::body;
 use super::commands::{CommutingAnswers, TransitionAnswers};
-use super::commands::{act, run, send_document};
+use super::commands::{act_on, run, send_document};
 use super::error::{ApiError, Problem};
 use super::query::Query;
 use super::request::command_context;
@@ -79,9 +79,10 @@ pub async fn amend(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<AmendChange>(&req, payload).await?;
-    let action = Action::Change(ChangeCommand::Amend(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Change(ChangeCommand::Amend(body))
+    })
+    .await
 }
 
 /// Submit a draft change for assessment.
@@ -103,9 +104,10 @@ pub async fn submit(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<Submit>(&req, payload).await?;
-    let action = Action::Change(ChangeCommand::Submit(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Change(ChangeCommand::Submit(body))
+    })
+    .await
 }
 
 /// Assess a submitted change: risk, impact, implementation plan, test plan and evidence, rollback plan. High risk needs two approvers.
@@ -127,9 +129,10 @@ pub async fn assess(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<Assess>(&req, payload).await?;
-    let action = Action::Change(ChangeCommand::Assess(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Change(ChangeCommand::Assess(body))
+    })
+    .await
 }
 
 /// Replace the plan of an assessed, approved or rejected change. Approvals of the earlier plan stop counting: the change must be approved again.
@@ -151,9 +154,10 @@ pub async fn amend_plan(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<AmendPlan>(&req, payload).await?;
-    let action = Action::Change(ChangeCommand::AmendPlan(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Change(ChangeCommand::AmendPlan(body))
+    })
+    .await
 }
 
 /// Approve the change's current plan. Never by its requester; the approval records the stored hash of the plan it approves. Emergency changes are approved retrospectively.
@@ -175,9 +179,10 @@ pub async fn approve(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<Approve>(&req, payload).await?;
-    let action = Action::Change(ChangeCommand::Approve(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Change(ChangeCommand::Approve(body))
+    })
+    .await
 }
 
 /// Reject the change's current plan, with a comment.
@@ -199,9 +204,10 @@ pub async fn reject(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<Reject>(&req, payload).await?;
-    let action = Action::Change(ChangeCommand::Reject(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Change(ChangeCommand::Reject(body))
+    })
+    .await
 }
 
 /// Assign the person who implements the change.
@@ -223,9 +229,10 @@ pub async fn assign(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<Assign>(&req, payload).await?;
-    let action = Action::Change(ChangeCommand::Assign(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Change(ChangeCommand::Assign(body))
+    })
+    .await
 }
 
 /// Start implementing a scheduled change.
@@ -247,9 +254,10 @@ pub async fn start_implementation(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<StartImplementation>(&req, payload).await?;
-    let action = Action::Change(ChangeCommand::StartImplementation(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Change(ChangeCommand::StartImplementation(body))
+    })
+    .await
 }
 
 /// Record a rollout step: a canary at a percentage (increasing), a blue-green switch, or the full rollout. The last two are final.
@@ -271,9 +279,10 @@ pub async fn record_rollout_step(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<RecordRolloutStep>(&req, payload).await?;
-    let action = Action::Change(ChangeCommand::RecordRolloutStep(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Change(ChangeCommand::RecordRolloutStep(body))
+    })
+    .await
 }
 
 /// Complete an implementing change; its last rollout step must be final.
@@ -295,9 +304,10 @@ pub async fn complete(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<Complete>(&req, payload).await?;
-    let action = Action::Change(ChangeCommand::Complete(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Change(ChangeCommand::Complete(body))
+    })
+    .await
 }
 
 /// Roll the change back, with the reason.
@@ -319,9 +329,10 @@ pub async fn roll_back(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<RollBack>(&req, payload).await?;
-    let action = Action::Change(ChangeCommand::RollBack(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Change(ChangeCommand::RollBack(body))
+    })
+    .await
 }
 
 /// Record that the implementation failed, with the reason.
@@ -343,9 +354,10 @@ pub async fn fail(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<Fail>(&req, payload).await?;
-    let action = Action::Change(ChangeCommand::Fail(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Change(ChangeCommand::Fail(body))
+    })
+    .await
 }
 
 /// Write the post-implementation review: outcome, what went well and wrong, follow-up actions.
@@ -367,9 +379,10 @@ pub async fn review(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<Review>(&req, payload).await?;
-    let action = Action::Change(ChangeCommand::Review(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Change(ChangeCommand::Review(body))
+    })
+    .await
 }
 
 /// Close the change: after its review (normal and emergency changes), and for an emergency change only once approved retrospectively; or withdraw a change never implemented, with a reason.
@@ -391,9 +404,10 @@ pub async fn close(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<Close>(&req, payload).await?;
-    let action = Action::Change(ChangeCommand::Close(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Change(ChangeCommand::Close(body))
+    })
+    .await
 }
 
 /// Add an internal note to a change. Commutes: no If-Match needed.
@@ -414,9 +428,10 @@ pub async fn add_note(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<AddNote>(&req, payload).await?;
-    let action = Action::Change(ChangeCommand::AddNote(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Change(ChangeCommand::AddNote(body))
+    })
+    .await
 }
 
 /// Schedule (or reschedule) a change into a window.
@@ -454,9 +469,7 @@ pub async fn schedule(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<ScheduleChange>(&req, payload).await?;
-    let action = Action::Schedule(body.value);
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, Action::Schedule).await
 }
 
 /// Take a scheduled change off the calendars; it returns to approved (or
@@ -486,9 +499,7 @@ pub async fn unschedule(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<Unschedule>(&req, payload).await?;
-    let action = Action::Unschedule(body.value);
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, Action::Unschedule).await
 }
 
 /// Declare a freeze window: no change may be scheduled into it on the

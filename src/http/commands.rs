@@ -22,7 +22,7 @@ use super::tickets::{PRIVATE, TicketDoc, location, parse_lookup, reveal, reveal_
 
 /// Runs `action` on the ticket the path's `id` names, at the version the
 /// request's `If-Match` requires (none for an action that commutes).
-pub(crate) async fn act(
+async fn act(
     req: &HttpRequest,
     principal: &Principal,
     state: &AppState,
@@ -39,6 +39,21 @@ pub(crate) async fn act(
         action,
     };
     run(req, principal, state, &ctx, command).await
+}
+
+/// Reads the request's body as `B` and runs the action `to_action` makes of
+/// it on the ticket the path's `id` names: what every command endpoint on
+/// an existing ticket does, after its route admitted the caller.
+pub(crate) async fn act_on<B: serde::de::DeserializeOwned>(
+    req: &HttpRequest,
+    principal: &Principal,
+    state: &AppState,
+    id: &str,
+    payload: actix_web::web::Payload,
+    to_action: impl FnOnce(B) -> Action,
+) -> Result<HttpResponse, ApiError> {
+    let body = super::body::read::<B>(req, payload).await?;
+    act(req, principal, state, id, &body.raw, to_action(body.value)).await
 }
 
 /// Runs a command on tickets and answers with its receipt: `201` with a

@@ -13,7 +13,7 @@ use super::AppState;
 use super::auth::Principal;
 use super::body;
 use super::commands::{CommutingAnswers, TransitionAnswers};
-use super::commands::{act, run};
+use super::commands::{act_on, run};
 use super::error::{ApiError, Problem};
 use super::request::command_context;
 use super::tickets::TicketDoc;
@@ -72,9 +72,10 @@ pub async fn acknowledge(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<Acknowledge>(&req, payload).await?;
-    let action = Action::Complaint(ComplaintCommand::Acknowledge(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Complaint(ComplaintCommand::Acknowledge(body))
+    })
+    .await
 }
 
 /// Assign a complaint to a team, a person, or both.
@@ -96,9 +97,10 @@ pub async fn assign(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<Assign>(&req, payload).await?;
-    let action = Action::Complaint(ComplaintCommand::Assign(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Complaint(ComplaintCommand::Assign(body))
+    })
+    .await
 }
 
 /// Add an internal note or a progress update sent to the complainant. Commutes: no If-Match needed.
@@ -119,9 +121,10 @@ pub async fn add_note(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<AddNote>(&req, payload).await?;
-    let action = Action::Complaint(ComplaintCommand::AddNote(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Complaint(ComplaintCommand::AddNote(body))
+    })
+    .await
 }
 
 /// Put a complaint on hold until the customer answers.
@@ -143,9 +146,10 @@ pub async fn wait_on_customer(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<WaitOnCustomer>(&req, payload).await?;
-    let action = Action::Complaint(ComplaintCommand::WaitOnCustomer(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Complaint(ComplaintCommand::WaitOnCustomer(body))
+    })
+    .await
 }
 
 /// Resume work on a complaint that was waiting on the customer.
@@ -167,9 +171,10 @@ pub async fn resume(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<Resume>(&req, payload).await?;
-    let action = Action::Complaint(ComplaintCommand::Resume(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Complaint(ComplaintCommand::Resume(body))
+    })
+    .await
 }
 
 /// Resolve a complaint with its resolution and root cause.
@@ -191,9 +196,10 @@ pub async fn resolve(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<Resolve>(&req, payload).await?;
-    let action = Action::Complaint(ComplaintCommand::Resolve(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Complaint(ComplaintCommand::Resolve(body))
+    })
+    .await
 }
 
 /// Record the customer's satisfaction (1–5) with the resolution.
@@ -215,9 +221,10 @@ pub async fn record_satisfaction(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<RecordSatisfaction>(&req, payload).await?;
-    let action = Action::Complaint(ComplaintCommand::RecordSatisfaction(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Complaint(ComplaintCommand::RecordSatisfaction(body))
+    })
+    .await
 }
 
 /// Close a resolved complaint.
@@ -239,9 +246,10 @@ pub async fn close(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<Close>(&req, payload).await?;
-    let action = Action::Complaint(ComplaintCommand::Close(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Complaint(ComplaintCommand::Close(body))
+    })
+    .await
 }
 
 /// Reopen a resolved complaint.
@@ -263,7 +271,8 @@ pub async fn reopen(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<Reopen>(&req, payload).await?;
-    let action = Action::Complaint(ComplaintCommand::Reopen(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Complaint(ComplaintCommand::Reopen(body))
+    })
+    .await
 }

@@ -20,7 +20,7 @@ use super::AppState;
 use super::auth::Principal;
 use super::body;
 use super::commands::{CommutingAnswers, TransitionAnswers};
-use super::commands::{act, run};
+use super::commands::{act_on, run};
 use super::error::{ApiError, Problem};
 use super::query::Query;
 use super::request::command_context;
@@ -88,8 +88,7 @@ pub async fn escalate(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<EscalateComplaint>(&req, payload).await?;
-    act(&req, &principal, &state, &id, &body.raw, Action::Escalate(body.value)).await
+    act_on(&req, &principal, &state, &id, payload, Action::Escalate).await
 }
 
 /// Triage a fault: severity (1 critical … 4 low), the engineer who evaluates it, and, at severity 1 (which cannot stay unassigned), its technician. Also re-triages an open fault.
@@ -111,9 +110,10 @@ pub async fn triage(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<Triage>(&req, payload).await?;
-    let action = Action::Fault(FaultCommand::Triage(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Fault(FaultCommand::Triage(body))
+    })
+    .await
 }
 
 /// Assign (or reassign) the technician who works the fault.
@@ -135,9 +135,10 @@ pub async fn assign_technician(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<AssignTechnician>(&req, payload).await?;
-    let action = Action::Fault(FaultCommand::AssignTechnician(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Fault(FaultCommand::AssignTechnician(body))
+    })
+    .await
 }
 
 /// Record the evaluation: nature of the problem, estimated effort, proposed priority. Only the evaluator named at triage may.
@@ -159,9 +160,10 @@ pub async fn evaluate(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<Evaluate>(&req, payload).await?;
-    let action = Action::Fault(FaultCommand::Evaluate(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Fault(FaultCommand::Evaluate(body))
+    })
+    .await
 }
 
 /// Start investigating a triaged fault (needs a technician).
@@ -183,9 +185,10 @@ pub async fn start_investigation(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<StartInvestigation>(&req, payload).await?;
-    let action = Action::Fault(FaultCommand::StartInvestigation(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Fault(FaultCommand::StartInvestigation(body))
+    })
+    .await
 }
 
 /// Record that a workaround is in place.
@@ -207,9 +210,10 @@ pub async fn mitigate(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<Mitigate>(&req, payload).await?;
-    let action = Action::Fault(FaultCommand::Mitigate(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Fault(FaultCommand::Mitigate(body))
+    })
+    .await
 }
 
 /// Resolve a fault with its resolution and root cause. Every complaint the fault concerns gets the resolution on its own history, in the same transaction.
@@ -231,9 +235,10 @@ pub async fn resolve(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<Resolve>(&req, payload).await?;
-    let action = Action::Fault(FaultCommand::Resolve(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Fault(FaultCommand::Resolve(body))
+    })
+    .await
 }
 
 /// Close a resolved fault; severity 1 and 2 need a post-incident review first.
@@ -255,9 +260,10 @@ pub async fn close(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<Close>(&req, payload).await?;
-    let action = Action::Fault(FaultCommand::Close(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Fault(FaultCommand::Close(body))
+    })
+    .await
 }
 
 /// Reopen a resolved or closed fault.
@@ -279,9 +285,10 @@ pub async fn reopen(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<Reopen>(&req, payload).await?;
-    let action = Action::Fault(FaultCommand::Reopen(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Fault(FaultCommand::Reopen(body))
+    })
+    .await
 }
 
 /// Log a repair (a maintenance record): technician, action taken, start and end, person-minutes, maintenance type, parts. Commutes: no If-Match needed.
@@ -302,9 +309,10 @@ pub async fn log_repair(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<LogRepair>(&req, payload).await?;
-    let action = Action::Fault(FaultCommand::LogRepair(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Fault(FaultCommand::LogRepair(body))
+    })
+    .await
 }
 
 /// Write the post-incident review of a resolved fault: summary, root cause, contributing factors, action items.
@@ -326,9 +334,10 @@ pub async fn write_review(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<WriteReview>(&req, payload).await?;
-    let action = Action::Fault(FaultCommand::WriteReview(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Fault(FaultCommand::WriteReview(body))
+    })
+    .await
 }
 
 /// Mark one action item of the post-incident review done. Commutes: no If-Match needed.
@@ -349,9 +358,10 @@ pub async fn complete_action_item(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<CompleteActionItem>(&req, payload).await?;
-    let action = Action::Fault(FaultCommand::CompleteActionItem(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Fault(FaultCommand::CompleteActionItem(body))
+    })
+    .await
 }
 
 /// Add an internal note to a fault. Commutes: no If-Match needed.
@@ -372,9 +382,10 @@ pub async fn add_note(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<AddNote>(&req, payload).await?;
-    let action = Action::Fault(FaultCommand::AddNote(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Fault(FaultCommand::AddNote(body))
+    })
+    .await
 }
 
 /// Paging of the fault queue.
@@ -421,7 +432,7 @@ pub async fn queue(params: Query<QueueParams>, state: web::Data<AppState>) -> Re
     let client = state.pool.get().await.map_err(store::StoreError::from)?;
     let (rows, next) = tickets::fault_queue(&client, after, limit).await?;
     // Faults carry no personal data, so there is nothing to reveal or mask.
-    let items: Vec<Value> = rows.into_iter().map(super::tickets::into_raw_view).collect();
+    let items: Vec<Value> = rows.into_iter().map(tickets::TicketRow::into_client_view).collect();
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, PRIVATE))
         .json(super::tickets::ViewPage {

@@ -7,8 +7,7 @@ use crate::domain::link::{LinkTickets, UnlinkTickets};
 
 use super::AppState;
 use super::auth::Principal;
-use super::body;
-use super::commands::act;
+use super::commands::act_on;
 use super::error::{ApiError, Problem};
 use super::tickets::TicketDoc;
 
@@ -41,9 +40,10 @@ pub async fn link(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<LinkTickets>(&req, payload).await?;
-    let action = Action::Link(LinkCommand::Link(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Link(LinkCommand::Link(body))
+    })
+    .await
 }
 
 /// Remove the link between this ticket and another. Both tickets lose the
@@ -74,7 +74,8 @@ pub async fn unlink(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read::<UnlinkTickets>(&req, payload).await?;
-    let action = Action::Link(LinkCommand::Unlink(body.value));
-    act(&req, &principal, &state, &id, &body.raw, action).await
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Link(LinkCommand::Unlink(body))
+    })
+    .await
 }

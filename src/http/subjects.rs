@@ -24,8 +24,9 @@ use super::body;
 use super::commands::send_document;
 use super::error::{ApiError, Problem};
 use super::history::HistoryEntry;
-use super::request::{client_request_id, command_context, request_id};
-use super::tickets::with_kind;
+use super::request::command_context;
+use super::tickets::record_reads;
+use crate::projections::tickets::with_kind;
 
 fn parse_subject(id: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(id).map_err(|_| ApiError::NotFound(format!("no data subject {id:?}")))
@@ -150,24 +151,12 @@ pub async fn export(
         .render_for_subject(&client, &mut docs.iter_mut().collect::<Vec<_>>(), subject)
         .await?;
     // The export is a read of this subject's data even when nothing was left
-    // to reveal; it is recorded before anything is sent (a HEAD sends
-    // nothing).
+    // to reveal.
     let mut subjects: Vec<Uuid> = revealed.into_iter().collect();
     if !subjects.contains(&subject) {
         subjects.push(subject);
     }
-    if req.method() != actix_web::http::Method::HEAD {
-        state
-            .access_log
-            .record(
-                &principal.actor().id,
-                &subjects,
-                "GET /v1/subjects/{id}/export",
-                &request_id(&req),
-                client_request_id(&req).as_deref(),
-            )
-            .await?;
-    }
+    record_reads(&req, &principal, &state, subjects).await?;
     let mut docs = docs.into_iter();
     let mut tickets = Vec::new();
     for (_, events) in records.tickets {
@@ -284,19 +273,8 @@ pub async fn find(
     };
     let found = state.subjects.by_contact(kind, value).await?;
     let subjects: Vec<Uuid> = found.iter().map(|m| m.subject).collect();
-    if !subjects.is_empty() && req.method() != actix_web::http::Method::HEAD {
-        // Which people a contact identifies is personal data of each.
-        state
-            .access_log
-            .record(
-                &principal.actor().id,
-                &subjects,
-                "GET /v1/subjects",
-                &request_id(&req),
-                client_request_id(&req).as_deref(),
-            )
-            .await?;
-    }
+    // Which people a contact identifies is personal data of each.
+    record_reads(&req, &principal, &state, subjects).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .json(SubjectMatches {

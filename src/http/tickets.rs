@@ -19,7 +19,7 @@ use crate::domain::ticket::{TicketKind, TicketStatus};
 use crate::privacy::crypto::IndexKind;
 use crate::privacy::keys;
 use crate::privacy::render::Reveal;
-use crate::projections::tickets::{self, Cursor, CursorKey, ListFilter, TicketLookup, TicketRow};
+use crate::projections::tickets::{self, Cursor, CursorKey, ListFilter, TicketLookup, TicketRow, with_kind};
 use crate::store;
 
 use super::AppState;
@@ -107,21 +107,6 @@ pub(crate) fn reveal_to(principal: &Principal) -> Reveal {
     } else {
         Reveal::Masked
     }
-}
-
-/// The JSON of a ticket as stored, personal data still sealed; takes the
-/// row so the view is moved, not copied (reads are dominated by JSON
-/// allocation; see docs/performance.md).
-pub(crate) fn into_raw_view(row: TicketRow) -> Value {
-    with_kind(row.view, row.kind)
-}
-
-/// A view as clients read it: with its `kind`, which says its shape.
-pub(crate) fn with_kind(mut view: Value, kind: TicketKind) -> Value {
-    if let Value::Object(map) = &mut view {
-        map.insert("kind".into(), kind.as_str().into());
-    }
-    view
 }
 
 /// Whether JSON text (as stored) may name another ticket, so that it must
@@ -235,25 +220,37 @@ pub async fn reveal(
 ) -> Result<(), ApiError> {
     hide_unreadable_references(principal, client, docs).await?;
     let revealed = state.privacy.render_all(client, docs, reveal_to(principal)).await?;
-    // A HEAD answer carries the headers of the GET and no body: nothing is
-    // shown, so nothing is recorded as seen. (The body is still rendered,
-    // so that its length, and the headers, are those of the GET.)
-    if !revealed.is_empty() && req.method() != actix_web::http::Method::HEAD {
-        let subjects: Vec<Uuid> = revealed.into_iter().collect();
-        let route = req.match_pattern().unwrap_or_else(|| req.path().to_owned());
-        let endpoint = format!("{} {route}", req.method());
-        state
-            .access_log
-            .record(
-                &principal.actor().id,
-                &subjects,
-                &endpoint,
-                &request_id(req),
-                client_request_id(req).as_deref(),
-            )
-            .await?;
-        metrics::counter!("opsledger_pii_access_records_total").increment(subjects.len() as u64);
+    record_reads(req, principal, state, revealed.into_iter().collect()).await
+}
+
+/// Records in the access log that `principal` sees the personal data of
+/// `subjects` through this request, before anything is sent: the one place
+/// every door that shows personal data records it. A HEAD answer carries
+/// the headers of the GET and no body, so nothing is shown and nothing is
+/// recorded (its body is still rendered, so that its headers, the length
+/// among them, are those of the GET).
+pub(crate) async fn record_reads(
+    req: &HttpRequest,
+    principal: &Principal,
+    state: &AppState,
+    subjects: Vec<Uuid>,
+) -> Result<(), ApiError> {
+    if subjects.is_empty() || req.method() == actix_web::http::Method::HEAD {
+        return Ok(());
     }
+    let route = req.match_pattern().unwrap_or_else(|| req.path().to_owned());
+    let endpoint = format!("{} {route}", req.method());
+    state
+        .access_log
+        .record(
+            &principal.actor().id,
+            &subjects,
+            &endpoint,
+            &request_id(req),
+            client_request_id(req).as_deref(),
+        )
+        .await?;
+    metrics::counter!("opsledger_pii_access_records_total").increment(subjects.len() as u64);
     Ok(())
 }
 
@@ -350,7 +347,7 @@ pub async fn get_ticket(
             .finish());
     }
     let version = row.version;
-    let mut body = into_raw_view(row);
+    let mut body = row.into_client_view();
     reveal(&req, &principal, &state, &client, &mut [&mut body]).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, PRIVATE))
@@ -570,7 +567,7 @@ pub async fn list(
         }
     }
     let (rows, next) = tickets::list(&client, &filter, cursor, limit).await?;
-    let mut items: Vec<Value> = rows.into_iter().map(into_raw_view).collect();
+    let mut items: Vec<Value> = rows.into_iter().map(TicketRow::into_client_view).collect();
     reveal(
         &req,
         &principal,

@@ -62,7 +62,22 @@ pub struct TicketRow {
     pub window: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
+/// A view as clients read it: with its `kind`, which says its shape.
+pub fn with_kind(mut view: Value, kind: TicketKind) -> Value {
+    if let Value::Object(map) = &mut view {
+        map.insert("kind".into(), kind.as_str().into());
+    }
+    view
+}
+
 impl TicketRow {
+    /// The view as clients read it (with its `kind`), personal data still
+    /// sealed; takes the row so the view is moved, not copied (reads are
+    /// dominated by JSON allocation; see docs/performance.md).
+    pub fn into_client_view(self) -> Value {
+        with_kind(self.view, self.kind)
+    }
+
     /// The actor who created the ticket (a change's requester), as its view
     /// records it.
     pub fn created_by(&self) -> Option<&str> {

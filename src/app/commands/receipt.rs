@@ -30,17 +30,15 @@ pub struct Receipt {
 
 impl Receipt {
     /// The receipt of a ticket's new view; moves the view, never copies it.
-    pub(crate) fn of(row: TicketRow) -> Receipt {
-        let mut view = row.view;
-        if let Value::Object(map) = &mut view {
-            map.insert("kind".into(), row.kind.as_str().into());
-        }
+    pub(crate) fn of(mut row: TicketRow) -> Receipt {
+        let (kind, id, version) = (row.kind, row.id, row.version);
+        let number = std::mem::take(&mut row.number);
         Receipt {
-            kind: row.kind,
-            id: row.id,
-            number: row.number,
-            version: row.version,
-            view,
+            kind,
+            id,
+            number,
+            version,
+            view: row.into_client_view(),
         }
     }
 
