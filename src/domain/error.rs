@@ -1,6 +1,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::change::RefusingWindow;
 use super::link::TicketRef;
 
 /// One invalid field of a command, addressed by a JSON Pointer (RFC 6901)
@@ -48,6 +49,20 @@ pub enum DomainError {
     /// `RuleViolated` so the caller can list the conflicting changes.
     #[error("{detail}")]
     ScheduleConflict { detail: String, conflicts: Vec<TicketRef> },
+    /// The change may not start now: it is outside the window it was
+    /// scheduled for, and no manager authorised an out-of-window start.
+    /// Names the window.
+    #[error("{detail}")]
+    OutsideWindow {
+        detail: String,
+        window: Box<RefusingWindow>,
+    },
+    /// A freeze window forbids the work now. Names the window.
+    #[error("{detail}")]
+    Frozen {
+        detail: String,
+        window: Box<RefusingWindow>,
+    },
 }
 
 /// Collects field errors so a command reports all of them at once.

@@ -204,7 +204,7 @@ pub const MATRIX: &[Grant] = &[
     },
     Grant {
         permission: Permission::ChangeSchedule,
-        name: "schedule, unschedule, assign a change",
+        name: "schedule, unschedule, assign a change; authorise a start outside its window",
         roles: &[Manager, Admin],
         integration_scope: None,
     },

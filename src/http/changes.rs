@@ -9,14 +9,14 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::app::commands::{Action, TicketCommand};
-use crate::domain::change::freeze::{DeclareFreeze, FreezeWindow, LiftFreeze};
+use crate::domain::change::freeze::{DeclareFreeze, FreezeCalendar, FreezeWindow, LiftFreeze};
 use crate::domain::change::{
-    AddNote, AmendChange, AmendPlan, Approve, Assess, Assign, Change, ChangeCommand, ChangeStatus, ChangeType, Close,
-    Complete, DraftChange, Fail, RecordRolloutStep, Reject, Review, RollBack, ScheduleChange, StartImplementation,
-    Submit, Unschedule,
+    AddNote, AmendChange, AmendPlan, Approve, Assess, Assign, AuthoriseStart, Change, ChangeCommand, ChangeStatus,
+    ChangeType, Close, Complete, DraftChange, Fail, RecordRolloutStep, Reject, Review, RollBack, ScheduleChange,
+    StartImplementation, Submit, Unschedule,
 };
 use crate::domain::{FieldError, Validator, zoned};
-use crate::projections::tickets;
+use crate::projections::{schedules, tickets};
 use crate::store;
 
 use super::AppState;
@@ -235,7 +235,7 @@ pub async fn assign(
     .await
 }
 
-/// Start implementing a scheduled change.
+/// Start implementing a scheduled change: inside its window; at once for an emergency change; outside the window only once a manager has authorised it (`authorise-start`). Refused with 409 `outside-change-window` outside the window, and `change-frozen` while a freeze window on one of its services overlaps the work still planned (emergencies excepted); both name the window.
 #[utoipa::path(
     post,
     path = "/v1/changes/{id}/start",
@@ -254,8 +254,30 @@ pub async fn start_implementation(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    act_on(&req, &principal, &state, &id, payload, Action::Start).await
+}
+
+/// Authorise starting a scheduled change outside its window, with a reason. Recorded as its own event (`change.start_authorised`) and voided by rescheduling. Not for emergency changes, which start at once, and not by the change's requester.
+#[utoipa::path(
+    post,
+    path = "/v1/changes/{id}/authorise-start",
+    tag = "changes",
+    request_body = AuthoriseStart,
+    params(
+        ("id" = String, Path, description = "Change id (UUID) or number (CHG-2026-000123)"),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
+    ),
+    responses(TransitionAnswers),
+)]
+pub async fn authorise_start(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     act_on(&req, &principal, &state, &id, payload, |body| {
-        Action::Change(ChangeCommand::StartImplementation(body))
+        Action::Change(ChangeCommand::AuthoriseStart(body))
     })
     .await
 }
@@ -688,13 +710,25 @@ pub async fn calendar(params: Query<CalendarParams>, state: web::Data<AppState>)
     }
 
     let client = state.pool.get().await.map_err(store::StoreError::from)?;
-    let freeze_calendar = crate::app::commands::freeze_calendar(&client).await?;
     let rows = tickets::change_calendar(&client, from, to, CALENDAR_LIMIT).await?;
-    let mut changes = Vec::with_capacity(rows.len());
+    let mut scheduled = Vec::with_capacity(rows.len());
     for row in rows {
         let change: Change = serde_json::from_value(row.view)
             .map_err(|e| ApiError::Internal(format!("the view of {} does not decode: {e}", row.id)))?;
-        let Some(window) = change.window else { continue };
+        if let Some(window) = change.window.clone() {
+            scheduled.push((change, window));
+        }
+    }
+    // One read of the freezes over the whole span the calendar shows: the
+    // range, and the windows of changes that reach beyond it.
+    let span_start = scheduled.iter().map(|(_, w)| w.start).fold(from, DateTime::min);
+    let span_end = scheduled.iter().map(|(_, w)| w.end).fold(to, DateTime::max);
+    let freeze_calendar = FreezeCalendar {
+        windows: schedules::freezes_overlapping(&client, None, span_start, span_end).await?,
+        version: 0,
+    };
+    let mut changes = Vec::with_capacity(scheduled.len());
+    for (change, window) in scheduled {
         let frozen_by = freeze_calendar
             .active_overlapping(&change.affected_services, window.start, window.end)
             .iter()

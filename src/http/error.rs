@@ -8,6 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::app::commands::CommandError;
+use crate::domain::change::RefusingWindow;
 use crate::domain::{DomainError, FieldError};
 use crate::privacy::PrivacyError;
 use crate::store::StoreError;
@@ -41,6 +42,10 @@ pub struct Problem {
     /// The changes already booked in the requested window, for `schedule-conflict`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conflicts: Option<Vec<crate::domain::link::TicketRef>>,
+    /// The window that refused a change's start: its own scheduled window, for
+    /// `outside-change-window`, or a freeze window, for `change-frozen`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window: Option<RefusingWindow>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +76,16 @@ pub enum ApiError {
     ScheduleConflict {
         detail: String,
         conflicts: Vec<crate::domain::link::TicketRef>,
+    },
+    #[error("{detail}")]
+    OutsideChangeWindow {
+        detail: String,
+        window: Box<RefusingWindow>,
+    },
+    #[error("{detail}")]
+    ChangeFrozen {
+        detail: String,
+        window: Box<RefusingWindow>,
     },
     #[error("{0}")]
     PreconditionFailed(String),
@@ -106,6 +121,8 @@ impl ApiError {
             ApiError::InvalidTransition { .. } => ("invalid-transition", "Not allowed in the current state"),
             ApiError::RuleViolated(_) => ("rule-violated", "Refused by a business rule"),
             ApiError::ScheduleConflict { .. } => ("schedule-conflict", "The window is taken"),
+            ApiError::OutsideChangeWindow { .. } => ("outside-change-window", "Outside the change's window"),
+            ApiError::ChangeFrozen { .. } => ("change-frozen", "Inside a freeze window"),
             ApiError::PreconditionFailed(_) => ("precondition-failed", "The ticket has changed"),
             ApiError::PayloadTooLarge(_) => ("payload-too-large", "Request body too large"),
             ApiError::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
@@ -132,6 +149,12 @@ impl ApiError {
             ApiError::ScheduleConflict { conflicts, .. } => Some(conflicts.clone()),
             _ => None,
         };
+        let window = match self {
+            ApiError::OutsideChangeWindow { window, .. } | ApiError::ChangeFrozen { window, .. } => {
+                Some((**window).clone())
+            }
+            _ => None,
+        };
         Problem {
             problem_type: format!("urn:opsledger:problem:{kind}"),
             title: title.to_owned(),
@@ -141,6 +164,7 @@ impl ApiError {
             state,
             command,
             conflicts,
+            window,
         }
     }
 
@@ -164,6 +188,14 @@ impl ApiError {
                 detail: String::new(),
                 conflicts: Vec::new(),
             },
+            ApiError::OutsideChangeWindow {
+                detail: String::new(),
+                window: Box::new(no_window()),
+            },
+            ApiError::ChangeFrozen {
+                detail: String::new(),
+                window: Box::new(no_window()),
+            },
             ApiError::PreconditionFailed(String::new()),
             ApiError::PayloadTooLarge(0),
             ApiError::UnsupportedMediaType(String::new()),
@@ -184,6 +216,20 @@ impl ApiError {
     }
 }
 
+/// A placeholder window for the catalogue, which lists kinds, not cases.
+fn no_window() -> RefusingWindow {
+    RefusingWindow {
+        kind: crate::domain::change::RefusingWindowKind::Change,
+        freeze_id: None,
+        start: chrono::DateTime::UNIX_EPOCH,
+        end: chrono::DateTime::UNIX_EPOCH,
+        time_zone: String::new(),
+        start_local: String::new(),
+        end_local: String::new(),
+        reason: None,
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -195,6 +241,8 @@ impl ResponseError for ApiError {
             ApiError::InvalidTransition { .. }
             | ApiError::RuleViolated(_)
             | ApiError::ScheduleConflict { .. }
+            | ApiError::OutsideChangeWindow { .. }
+            | ApiError::ChangeFrozen { .. }
             | ApiError::IdempotencyInProgress => StatusCode::CONFLICT,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -255,6 +303,8 @@ impl From<DomainError> for ApiError {
             },
             DomainError::RuleViolated(detail) => ApiError::RuleViolated(detail),
             DomainError::ScheduleConflict { detail, conflicts } => ApiError::ScheduleConflict { detail, conflicts },
+            DomainError::OutsideWindow { detail, window } => ApiError::OutsideChangeWindow { detail, window },
+            DomainError::Frozen { detail, window } => ApiError::ChangeFrozen { detail, window },
         }
     }
 }

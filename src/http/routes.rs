@@ -181,6 +181,7 @@ pub fn table() -> Vec<Route> {
         route!(changes::assign, &[ChangeSchedule]),
         route!(changes::schedule, &[ChangeSchedule]),
         route!(changes::unschedule, &[ChangeSchedule]),
+        route!(changes::authorise_start, &[ChangeSchedule]),
         route!(changes::start_implementation, &[ChangeImplement]),
         route!(changes::record_rollout_step, &[ChangeImplement]),
         route!(changes::complete, &[ChangeImplement]),

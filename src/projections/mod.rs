@@ -6,4 +6,5 @@
 
 pub mod fold;
 pub mod rebuild;
+pub mod schedules;
 pub mod tickets;

@@ -24,6 +24,7 @@ use crate::privacy::render;
 use crate::store::{self, EventScan, StoreError, StoredEvent};
 
 use super::fold::{self, Projected};
+use super::schedules;
 use super::tickets::{TicketRow, stored_column_list};
 
 /// What a rebuild found and did.
@@ -43,6 +44,8 @@ pub struct RebuildReport {
     pub removed: u64,
     /// Streams that changed while the rebuild read, folded again at the swap.
     pub caught_up: u64,
+    /// The change calendars and freeze windows, refilled after the tickets.
+    pub schedules: schedules::RefillReport,
 }
 
 /// A folded view and the hash of its stream's latest event.
@@ -148,6 +151,11 @@ pub async fn rebuild(client: &mut Client, progress: &dyn Fn(u64, u64)) -> Result
     client
         .batch_execute("DROP TABLE IF EXISTS pg_temp.tickets_rebuild")
         .await?;
+    // The calendars and freezes are a few small streams: folded and
+    // compared in one transaction of their own.
+    let tx = client.transaction().await?;
+    report.schedules = schedules::refill(&tx).await?;
+    tx.commit().await?;
     report.unchanged = report.tickets.saturating_sub(report.replaced + report.added);
     Ok(report)
 }
@@ -236,11 +244,13 @@ pub async fn erased_subjects(client: &impl GenericClient) -> Result<HashSet<Uuid
     store::streams_with_event(client, subject::ERASED).await
 }
 
-/// Folds the whole log into `tickets`, which is empty: the views of a store
-/// just restored from a backup. Returns how many views were written.
+/// Folds the whole log into `tickets`, which is empty, and fills the change
+/// calendars and freeze windows: the views of a store just restored from a
+/// backup. Returns how many ticket views were written.
 pub async fn fold_into_empty(tx: &Transaction<'_>) -> Result<u64, StoreError> {
     let erased = erased_subjects(tx).await?;
     let (_, written) = fold_all(tx, None, &erased, "tickets", &|_| {}).await?;
+    schedules::refill(tx).await?;
     Ok(written)
 }
 

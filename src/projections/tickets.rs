@@ -367,7 +367,8 @@ pub async fn change_calendar(
 ) -> Result<Vec<TicketRow>, StoreError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM tickets t
-         WHERE t.kind = 'change' AND t.window_start IS NOT NULL AND t.window_start < $2 AND t.window_end > $1
+         WHERE t.kind = 'change' AND t.window_start IS NOT NULL
+           AND tstzrange(t.window_start, t.window_end) && tstzrange($1, $2)
          ORDER BY t.window_start, t.id LIMIT $3"
     );
     let statement = client.prepare_cached(&sql).await?;

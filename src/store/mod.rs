@@ -421,6 +421,28 @@ pub async fn read_stream(client: &impl GenericClient, stream_id: Uuid) -> Result
         .collect()
 }
 
+/// The last event of a stream, what the next append chains from; `None`
+/// for a stream with no events yet. One index probe, whatever the stream's
+/// length.
+pub async fn stream_head(client: &impl GenericClient, stream_id: Uuid) -> Result<Option<StreamHead>, StoreError> {
+    let statement = client
+        .prepare_cached(
+            "SELECT version, hash, recorded_at FROM events WHERE stream_id = $1 ORDER BY version DESC LIMIT 1",
+        )
+        .await?;
+    let Some(row) = client.query_opt(&statement, &[&stream_id]).await? else {
+        return Ok(None);
+    };
+    let version: i32 = row.try_get(0)?;
+    let hash: Vec<u8> = row.try_get(1)?;
+    Ok(Some(StreamHead {
+        version: u64::try_from(version)
+            .map_err(|_| StoreError::Corrupt(format!("stream {stream_id}: version {version}")))?,
+        hash: to_hash(&hash)?,
+        recorded_at: row.try_get(2)?,
+    }))
+}
+
 /// How many events the store holds.
 pub async fn count_events(client: &impl tokio_postgres::GenericClient) -> Result<u64, StoreError> {
     let count: i64 = client.query_one("SELECT count(*) FROM events", &[]).await?.try_get(0)?;

@@ -105,11 +105,50 @@ async fn generate_history(app: &TestApp) {
             json!({"risk": "low", "impact": "i", "implementation_plan": "p", "test_plan": "t", "rollback_plan": "r"}),
         )
         .await;
+    let (_, etag) = app
+        .ok(
+            &format!("/v1/changes/{change_id}/approve"),
+            &manager,
+            &etag,
+            json!({"comment": "ok"}),
+        )
+        .await;
+    // On the calendars, moved once; and two freezes, one of them lifted.
+    let (_, etag) = app
+        .ok(
+            &format!("/v1/changes/{change_id}/schedule"),
+            &manager,
+            &etag,
+            json!({"start": shanghai(4, 1), "end": shanghai(4, 2)}),
+        )
+        .await;
     app.ok(
-        &format!("/v1/changes/{change_id}/approve"),
+        &format!("/v1/changes/{change_id}/schedule"),
         &manager,
         &etag,
-        json!({"comment": "ok"}),
+        json!({"start": shanghai(5, 1), "end": shanghai(5, 2)}),
+    )
+    .await;
+    app.ok(
+        "/v1/changes/freezes",
+        &admin,
+        "",
+        json!({"service": "fibre", "start": shanghai(8, 0), "end": shanghai(9, 0), "reason": "Festival"}),
+    )
+    .await;
+    let (lifted, _) = app
+        .ok(
+            "/v1/changes/freezes",
+            &admin,
+            "",
+            json!({"start": shanghai(10, 0), "end": shanghai(11, 0), "reason": "Audit"}),
+        )
+        .await;
+    app.ok(
+        &format!("/v1/changes/freezes/{}/lift", lifted["id"].as_str().expect("id")),
+        &admin,
+        "",
+        json!({"reason": "Audit moved"}),
     )
     .await;
     let (_, subject, _) = &complaints[5];
@@ -135,6 +174,25 @@ async fn snapshot(db: &TestDatabase) -> Vec<String> {
         )
         .await
         .expect("snapshot")
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+/// Every booking and freeze window, as text, in a stable order.
+async fn schedule_snapshot(db: &TestDatabase) -> Vec<String> {
+    let client = db.connect_admin().await;
+    client
+        .query(
+            "SELECT concat_ws('|', 'booking', service, change_id, change_number, during) FROM change_bookings
+             UNION ALL
+             SELECT concat_ws('|', 'freeze', id, service, during, time_zone, reason, declared_by, declared_at,
+                              lifted_reason, lifted_by, lifted_at) FROM freeze_windows
+             ORDER BY 1",
+            &[],
+        )
+        .await
+        .expect("schedule snapshot")
         .iter()
         .map(|r| r.get(0))
         .collect()
@@ -183,6 +241,20 @@ async fn a_rebuild_restores_every_view_from_the_log_while_writes_go_on() {
         .await
         .expect("damage");
     assert_ne!(snapshot(&app.db).await, before);
+    // And the calendars: the booking gone, the lifted freeze back in force,
+    // a freeze that was never declared.
+    let schedules = schedule_snapshot(&app.db).await;
+    assert_eq!(schedules.len(), 3, "{schedules:?}");
+    admin
+        .batch_execute(
+            "DELETE FROM change_bookings;
+             UPDATE freeze_windows SET lifted_reason = NULL, lifted_by = NULL, lifted_at = NULL;
+             INSERT INTO freeze_windows (id, during, time_zone, reason, declared_by, declared_at)
+                 VALUES ('00000000-0000-7000-8000-000000000002', tstzrange(now(), now() + interval '1 day'),
+                         'UTC', 'forged', 'nobody', now());",
+        )
+        .await
+        .expect("damage the calendars");
 
     let mut client = app.db.connect_admin().await;
     let report = rebuild::rebuild(&mut client, &|_, _| {}).await.expect("rebuild");
@@ -191,6 +263,17 @@ async fn a_rebuild_restores_every_view_from_the_log_while_writes_go_on() {
         snapshot(&app.db).await,
         before,
         "the views are the fold of the log again"
+    );
+    assert_eq!(schedule_snapshot(&app.db).await, schedules);
+    // Calendar: 1 booking event + 1 release-and-rebook; freezes: 3 events.
+    assert_eq!(
+        (
+            report.schedules.events,
+            report.schedules.rows,
+            report.schedules.corrected
+        ),
+        (5, 3, 4),
+        "{report:?}"
     );
 
     // While commands keep writing, a rebuild loses none of their effects.
@@ -230,6 +313,30 @@ async fn a_rebuild_restores_every_view_from_the_log_while_writes_go_on() {
     assert_eq!(snapshot(&app.db).await, settled);
 }
 
+/// A store written before V11 gets its calendar and freeze rows from the
+/// migration's backfill; they must be what the projection writes.
+#[tokio::test]
+async fn the_v11_backfill_fills_the_calendars_as_the_projection_does() {
+    let app = spawn_app().await;
+    generate_history(&app).await;
+    let written = schedule_snapshot(&app.db).await;
+    assert_eq!(written.len(), 3, "{written:?}");
+    let migration = include_str!("../../migrations/V11__change_schedules.sql");
+    let backfill = migration
+        .split("-- backfill:start")
+        .nth(1)
+        .and_then(|rest| rest.split("-- backfill:end").next())
+        .expect("the migration marks its backfill");
+    let admin = app.db.connect_admin().await;
+    admin
+        .batch_execute(&format!(
+            "BEGIN; DELETE FROM change_bookings; DELETE FROM freeze_windows; {backfill} COMMIT;"
+        ))
+        .await
+        .expect("backfill");
+    assert_eq!(schedule_snapshot(&app.db).await, written);
+}
+
 #[tokio::test]
 async fn an_exported_backup_imports_into_a_new_database_with_identical_views_and_head() {
     let app = spawn_app().await;
@@ -259,6 +366,11 @@ async fn an_exported_backup_imports_into_a_new_database_with_identical_views_and
     assert_eq!(report.counts, exported);
     assert_eq!(report.erased_subjects, 1);
     assert_eq!(snapshot(&restored).await, before, "identical views");
+    assert_eq!(
+        schedule_snapshot(&restored).await,
+        schedule_snapshot(&app.db).await,
+        "identical calendars and freezes"
+    );
     let client = restored.connect_admin().await;
     let row = client
         .query_one("SELECT position, encode(hash, 'hex') FROM event_log_head", &[])

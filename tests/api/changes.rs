@@ -6,6 +6,7 @@
 
 use crate::helpers::*;
 use chrono::{DateTime, Utc};
+use opsledger::app::clock::ManualClock;
 use opsledger::domain::Role;
 use serde_json::{Value, json};
 
@@ -61,7 +62,10 @@ async fn assessed(app: &TestApp, requester: &str, title: &str, change_type: &str
 
 #[tokio::test]
 async fn a_normal_high_risk_change_from_draft_to_closed_with_a_canary() {
-    let app = spawn_app().await;
+    // The server acts at the instants this clock says: the change is
+    // implemented when its window comes, without waiting for it.
+    let clock = ManualClock::starting_at(Utc::now());
+    let app = spawn_app_at(clock.clone()).await;
     let requester = manager("mgr-req");
 
     // The fault the change addresses; the link shows on the fault.
@@ -207,7 +211,9 @@ async fn a_normal_high_risk_change_from_draft_to_closed_with_a_canary() {
             .ends_with("+08:00")
     );
 
-    // Implementation: a canary, then the full rollout; completing needs the final step.
+    // Implementation, when the window has come: a canary, then the full
+    // rollout; completing needs the final step.
+    clock.set(instant_in_shanghai(12, 2));
     let (_, etag) = app.ok(&path("start"), &engineer("eng-1"), &etag, json!({})).await;
     let (_, etag) = app
         .ok(
@@ -342,6 +348,156 @@ async fn an_emergency_change_runs_inside_a_freeze_and_closes_after_retrospective
     assert_eq!(change["approved"], true);
     let (change, _) = app.ok(&path("close"), &requester, &etag, json!({})).await;
     assert_eq!(change["status"], "closed");
+}
+
+#[tokio::test]
+async fn a_change_starts_in_its_window_early_only_when_a_manager_authorises_it_and_never_in_a_later_freeze() {
+    let clock = ManualClock::starting_at(Utc::now());
+    let app = spawn_app_at(clock.clone()).await;
+    let requester = manager("mgr-req");
+    let (id, etag) = assessed(&app, &requester, "Rotate the API gateway certificates", "normal", "low").await;
+    let path = |command: &str| format!("/v1/changes/{id}/{command}");
+    let (_, etag) = app
+        .ok(&path("approve"), &manager("mgr-a"), &etag, json!({"comment": "Fine"}))
+        .await;
+    let window = json!({"start": shanghai(5, 2), "end": shanghai(5, 4)});
+    let (change, etag) = app.ok(&path("schedule"), &manager("mgr-a"), &etag, window).await;
+    let number = change["number"].as_str().expect("number").to_owned();
+
+    // Five days early: refused, naming the window, and nothing is written.
+    let refused = app
+        .post_if_match(&path("start"), &engineer("eng-1"), &etag, &json!({}))
+        .await;
+    let body = problem(refused, 409, "outside-change-window").await;
+    assert_eq!(body["window"]["kind"], "change", "{body}");
+    assert_eq!(
+        body["window"]["start"]
+            .as_str()
+            .and_then(|s| s.parse::<DateTime<Utc>>().ok()),
+        Some(instant_in_shanghai(5, 2))
+    );
+    assert_eq!(body["window"]["start_local"], change["window"]["start_local"]);
+    let detail = body["detail"].as_str().expect("detail");
+    assert!(detail.contains(&number) && detail.contains("authorise"), "{detail}");
+
+    // Only a manager other than the requester may waive the window.
+    let reason = json!({"reason": "Certificates expire tonight; traffic is low"});
+    let refused = app
+        .post_if_match(&path("authorise-start"), &engineer("eng-1"), &etag, &reason)
+        .await;
+    problem(refused, 403, "forbidden").await;
+    let refused = app
+        .post_if_match(&path("authorise-start"), &requester, &etag, &reason)
+        .await;
+    problem(refused, 409, "rule-violated").await;
+
+    // A freeze declared after the scheduling, over the second half of the window.
+    let (freeze, _) = app
+        .ok(
+            "/v1/changes/freezes",
+            &admin(),
+            "",
+            json!({"service": "payments-db", "start": shanghai(5, 3), "end": shanghai(5, 6),
+                   "reason": "Settlement run"}),
+        )
+        .await;
+
+    let (change, etag) = app.ok(&path("authorise-start"), &manager("mgr-a"), &etag, reason).await;
+    assert_eq!(change["status"], "scheduled");
+    assert_eq!(
+        change["start_authorisation"]["reason"],
+        "Certificates expire tonight; traffic is low"
+    );
+    assert!(
+        change["start_authorisation"]["by"]
+            .as_str()
+            .is_some_and(|by| by.ends_with("mgr-a"))
+    );
+
+    // Authorised, but the work it commits to runs into the freeze.
+    let refused = app
+        .post_if_match(&path("start"), &engineer("eng-1"), &etag, &json!({}))
+        .await;
+    let body = problem(refused, 409, "change-frozen").await;
+    assert_eq!(body["window"]["kind"], "freeze", "{body}");
+    assert_eq!(body["window"]["freeze_id"], freeze["id"]);
+    assert_eq!(body["window"]["reason"], "Settlement run");
+
+    // With the freeze lifted, it starts now.
+    let freeze_id = freeze["id"].as_str().expect("id");
+    app.ok(
+        &format!("/v1/changes/freezes/{freeze_id}/lift"),
+        &admin(),
+        "",
+        json!({"reason": "Settlement moved to Sunday"}),
+    )
+    .await;
+    let (change, _) = app.ok(&path("start"), &engineer("eng-1"), &etag, json!({})).await;
+    assert_eq!(change["status"], "implementing");
+
+    // The authorisation is its own event in the change's history.
+    let history: Value = app
+        .get(
+            &format!("/v1/tickets/{id}/history"),
+            &token("auditor-1", &[Role::Auditor]),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let types = event_types(&history);
+    assert_eq!(
+        &types[types.len() - 2..],
+        ["change.start_authorised", "change.implementation_started"]
+    );
+    let authorised = &history["events"][types.len() - 2];
+    assert_eq!(
+        authorised["payload"]["window_start"]
+            .as_str()
+            .and_then(|s| s.parse::<DateTime<Utc>>().ok()),
+        Some(instant_in_shanghai(5, 2)),
+        "{authorised}"
+    );
+}
+
+#[tokio::test]
+async fn a_change_in_its_window_does_not_start_inside_a_freeze_declared_after_it_was_scheduled() {
+    let clock = ManualClock::starting_at(Utc::now());
+    let app = spawn_app_at(clock.clone()).await;
+    let (id, etag) = assessed(&app, &manager("mgr-req"), "Patch the kernel", "standard", "low").await;
+    let path = |command: &str| format!("/v1/changes/{id}/{command}");
+    let window = json!({"start": shanghai(3, 9), "end": shanghai(3, 12)});
+    let (_, etag) = app.ok(&path("schedule"), &manager("mgr-a"), &etag, window).await;
+    // Every service frozen from 10:00, declared after the booking.
+    app.ok(
+        "/v1/changes/freezes",
+        &admin(),
+        "",
+        json!({"start": shanghai(3, 10), "end": shanghai(3, 18), "reason": "Regulator audit"}),
+    )
+    .await;
+
+    // Inside the freeze: refused. Before it, the rest of the window still
+    // runs into it: refused too.
+    for hour in [10, 9] {
+        clock.set(instant_in_shanghai(3, hour));
+        let refused = app
+            .post_if_match(&path("start"), &engineer("eng-1"), &etag, &json!({}))
+            .await;
+        let body = problem(refused, 409, "change-frozen").await;
+        assert!(
+            body["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("Regulator audit") && d.contains("every service")),
+            "{body}"
+        );
+    }
+    // Moved after the freeze, it starts in its new window.
+    let later = json!({"start": shanghai(3, 18), "end": shanghai(3, 20)});
+    let (_, etag) = app.ok(&path("schedule"), &manager("mgr-a"), &etag, later).await;
+    clock.set(instant_in_shanghai(3, 18));
+    let (change, _) = app.ok(&path("start"), &engineer("eng-1"), &etag, json!({})).await;
+    assert_eq!(change["status"], "implementing");
 }
 
 #[tokio::test]

@@ -24,8 +24,8 @@ use opsledger::domain::change::freeze::{FreezeDeclared, FreezeEvent, FreezeLifte
 use opsledger::domain::change::{
     ChangeAmended, ChangeApproved, ChangeAssigned, ChangeClosed, ChangeCompleted, ChangeDrafted, ChangeEvent,
     ChangeFailed, ChangeImplementationStarted, ChangeNoteAdded, ChangePlanned, ChangeRejected, ChangeReviewed,
-    ChangeRolledBack, ChangeRolloutStepRecorded, ChangeScheduled, ChangeSubmitted, ChangeType, ChangeUnscheduled,
-    FollowUpAction, ReviewOutcome, Risk, RolloutStepKind,
+    ChangeRolledBack, ChangeRolloutStepRecorded, ChangeScheduled, ChangeStartAuthorised, ChangeSubmitted, ChangeType,
+    ChangeUnscheduled, FollowUpAction, ReviewOutcome, Risk, RolloutStepKind,
 };
 use opsledger::domain::complaint::{
     Channel, ComplainantRecord, ComplaintAcknowledged, ComplaintAssigned, ComplaintClosed, ComplaintEscalated,
@@ -933,6 +933,11 @@ fn change_samples() -> Vec<ChangeEvent> {
         ChangeEvent::Unscheduled(ChangeUnscheduled {
             reason: "Moved a week".to_owned(),
         }),
+        ChangeEvent::StartAuthorised(ChangeStartAuthorised {
+            reason: "Traffic is low tonight; the vendor engineer is on site now".to_owned(),
+            window_start: "2026-11-12T18:00:00Z".parse().expect("an instant"),
+            window_end: "2026-11-12T20:00:00Z".parse().expect("an instant"),
+        }),
         ChangeEvent::ImplementationStarted(ChangeImplementationStarted {}),
         ChangeEvent::RolloutStepRecorded(ChangeRolloutStepRecorded {
             kind: RolloutStepKind::Canary,
@@ -998,6 +1003,7 @@ fn change_schema(event: &ChangeEvent) -> (Value, BTreeMap<String, Value>) {
         ChangeEvent::Assigned(_) => payload_schema::<ChangeAssigned>(),
         ChangeEvent::Scheduled(_) => payload_schema::<ChangeScheduled>(),
         ChangeEvent::Unscheduled(_) => payload_schema::<ChangeUnscheduled>(),
+        ChangeEvent::StartAuthorised(_) => payload_schema::<ChangeStartAuthorised>(),
         ChangeEvent::ImplementationStarted(_) => payload_schema::<ChangeImplementationStarted>(),
         ChangeEvent::RolloutStepRecorded(_) => payload_schema::<ChangeRolloutStepRecorded>(),
         ChangeEvent::Completed(_) => payload_schema::<ChangeCompleted>(),

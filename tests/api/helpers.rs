@@ -356,6 +356,13 @@ pub fn shanghai(days: i64, hour: u32) -> String {
     format!("{day}T{hour:02}:00")
 }
 
+/// The instant [`shanghai`] names for the same arguments.
+pub fn instant_in_shanghai(days: i64, hour: u32) -> chrono::DateTime<Utc> {
+    format!("{}:00+08:00", shanghai(days, hour))
+        .parse()
+        .expect("a valid instant")
+}
+
 /// Asserts a problem+json response and returns its body.
 pub async fn problem(response: reqwest::Response, status: u16, kind: &str) -> Value {
     assert_eq!(response.status().as_u16(), status, "status");

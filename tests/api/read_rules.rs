@@ -292,6 +292,7 @@ const DOORS: &[Door] = &[
         || json!({"start": "2030-01-01T01:00:00Z", "end": "2030-01-01T02:00:00Z"}),
     ),
     door("changes", "unschedule", X, Permission::ChangeSchedule, reason),
+    door("changes", "authorise-start", X, Permission::ChangeSchedule, reason),
     door("changes", "start", X, Permission::ChangeImplement, empty),
     door(
         "changes",

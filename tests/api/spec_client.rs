@@ -10,6 +10,8 @@
 
 use crate::helpers::spec::Spec;
 use crate::helpers::*;
+use chrono::Utc;
+use opsledger::app::clock::ManualClock;
 use opsledger::domain::Role;
 use serde_json::{Value, json};
 
@@ -76,7 +78,10 @@ async fn call(
 
 #[tokio::test]
 async fn a_client_that_knows_only_the_spec_drives_the_fault_and_change_stories() {
-    let app = spawn_app().await;
+    // Commands happen when this clock says; it moves only when the story
+    // needs a change's window to have come.
+    let clock = ManualClock::starting_at(Utc::now());
+    let app = spawn_app_at(clock.clone()).await;
     let spec = Spec::load();
     let agent = agent();
     let manager = token("mgr-1", &[Role::Manager]);
@@ -326,9 +331,13 @@ async fn a_client_that_knows_only_the_spec_drives_the_fault_and_change_stories()
         cp("schedule"),
         manager,
         Some(&etag),
-        Some(json!({"start": shanghai(5, 1), "end": shanghai(5, 3), "time_zone": "Asia/Shanghai"})),
+        Some(json!({"start": shanghai(2, 1), "end": shanghai(2, 3), "time_zone": "Asia/Shanghai"})),
         200
     );
+    // Too early: the refusal names the window. At its start, it goes ahead.
+    let (refusal, _, _) = go!("POST", cp("start"), engineer, Some(&etag), Some(json!({})), 409);
+    assert_eq!(refusal["type"], "urn:opsledger:problem:outside-change-window");
+    clock.set(instant_in_shanghai(2, 1));
     let (_, etag, _) = go!("POST", cp("start"), engineer, Some(&etag), Some(json!({})), 200);
     let (_, etag, _) = go!(
         "POST",

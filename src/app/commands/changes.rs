@@ -7,22 +7,32 @@
 //! insert hits the stream's unique (stream, version) key, and the command is
 //! retried against the calendar as it now stands, where it meets the
 //! conflict. Freeze windows live in one stream, and declaring one takes an
-//! exclusive advisory lock that every scheduling transaction shares, so a
-//! window cannot be scheduled into a freeze declared while it was deciding.
+//! exclusive advisory lock that every scheduling and starting transaction
+//! shares, so a window cannot be scheduled or started into a freeze
+//! declared while it was deciding.
+//!
+//! What a decision needs of the calendars and freezes (the bookings and
+//! windows overlapping the window at hand) is read from their view rows
+//! (`projections::schedules`), never by folding the streams, so its cost
+//! does not grow with their history.
 
-use deadpool_postgres::{GenericClient, Transaction};
+use deadpool_postgres::Transaction;
 use uuid::Uuid;
 
 use crate::app::clock::Clock;
-use crate::domain::change::calendar::{self, CalendarEvent, ServiceCalendar};
+use crate::domain::change::calendar::{self, CalendarEvent};
 use crate::domain::change::freeze::{self, DeclareFreeze, FREEZE_STREAM_ID, FreezeCalendar, FreezeWindow, LiftFreeze};
-use crate::domain::change::{self, Change, ChangeCommand, DraftChange, ScheduleChange, Unschedule, ValidDraft};
+use crate::domain::change::{
+    self, Change, ChangeCommand, DraftChange, ScheduleChange, StartImplementation, Unschedule, ValidDraft,
+    ValidSchedule,
+};
 use crate::domain::fault::{Fault, FaultEvent};
 use crate::domain::link::{self, LinkRelation, LinkTickets};
 use crate::domain::ticket::TicketKind;
 use crate::projections::fold;
+use crate::projections::schedules;
 use crate::projections::tickets::{self, TicketLookup, TicketRow};
-use crate::store::{self, LockMode, StoredEvent, StreamHead};
+use crate::store::{self, LockMode, StreamHead};
 
 use super::receipt::Document;
 use super::{
@@ -150,11 +160,20 @@ impl Commands {
         cmd: &ScheduleChange,
     ) -> Result<Plan, CommandError> {
         let now = self.now_after(Some(&locked.head));
+        let valid = ValidSchedule::check(cmd, now)?;
+        let (start, end) = valid.window();
+        let services = &locked.state.affected_services;
         lock_freezes(tx, false).await?;
-        let freezes = freeze_calendar(tx).await?;
-        let calendars = service_calendars(tx, &locked.state.affected_services).await?;
-        let views: Vec<ServiceCalendar> = calendars.iter().map(|(c, _)| c.clone()).collect();
-        let scheduled = change::schedule(&locked.state, cmd, &freezes, &views, now)?;
+        // The heads before the rows: a booking committed after a head was
+        // read makes the append at that head + 1 fail, and one committed
+        // before it is in the rows, read later.
+        let heads = calendar_heads(tx, services).await?;
+        let freezes = FreezeCalendar {
+            windows: schedules::freezes_overlapping(tx, Some(services), start, end).await?,
+            version: 0,
+        };
+        let calendars = schedules::bookings_overlapping(tx, services, start, end).await?;
+        let scheduled = valid.decide(&locked.state, &freezes, &calendars)?;
         let mut writes = vec![StreamWrite::new(
             locked.row.id,
             Some(locked.state),
@@ -163,12 +182,7 @@ impl Commands {
             ctx,
             now,
         )?];
-        writes.extend(calendar_writes(
-            scheduled.bookings,
-            &calendars,
-            ctx,
-            self.clock.as_ref(),
-        )?);
+        writes.extend(calendar_writes(scheduled.bookings, &heads, ctx, self.clock.as_ref())?);
         Plan::tickets(writes)
     }
 
@@ -181,7 +195,7 @@ impl Commands {
         cmd: &Unschedule,
     ) -> Result<Plan, CommandError> {
         let now = self.now_after(Some(&locked.head));
-        let calendars = service_calendars(tx, &locked.state.affected_services).await?;
+        let heads = calendar_heads(tx, &locked.state.affected_services).await?;
         let (events, releases) = change::unschedule(&locked.state, cmd)?;
         let mut writes = vec![StreamWrite::new(
             locked.row.id,
@@ -191,8 +205,39 @@ impl Commands {
             ctx,
             now,
         )?];
-        writes.extend(calendar_writes(releases, &calendars, ctx, self.clock.as_ref())?);
+        writes.extend(calendar_writes(releases, &heads, ctx, self.clock.as_ref())?);
         Plan::tickets(writes)
+    }
+
+    /// Starts implementing a locked change, checked against its window and
+    /// the freeze windows over the work still planned.
+    pub(super) async fn start_change(
+        &self,
+        tx: &Transaction<'_>,
+        ctx: &CommandContext,
+        locked: Locked<Change>,
+        cmd: &StartImplementation,
+    ) -> Result<Plan, CommandError> {
+        let now = self.now_after(Some(&locked.head));
+        lock_freezes(tx, false).await?;
+        let windows = match &locked.state.window {
+            Some(window) => {
+                let (from, until) = change::remaining_work(window, now);
+                schedules::freezes_overlapping(tx, Some(&locked.state.affected_services), from, until).await?
+            }
+            // Not scheduled: the domain refuses it before any freeze matters.
+            None => Vec::new(),
+        };
+        let freezes = FreezeCalendar { windows, version: 0 };
+        let events = change::start_implementation(&locked.state, cmd, &freezes, now)?;
+        Plan::single(StreamWrite::new(
+            locked.row.id,
+            Some(locked.state),
+            Some(&locked.head),
+            events,
+            ctx,
+            now,
+        )?)
     }
 
     /// Declares a freeze window.
@@ -204,10 +249,10 @@ impl Commands {
         let id = Uuid::now_v7();
         self.execute(ctx, false, async |tx| {
             lock_freezes(tx, true).await?;
-            let (state, head) = freeze_stream(tx).await?;
+            let head = store::stream_head(tx, FREEZE_STREAM_ID).await?;
             let now = self.now_after(head.as_ref());
             let events = freeze::declare_freeze(id, cmd, now)?;
-            freeze_plan(state, head.as_ref(), events, id, ctx, now)
+            freeze_plan(None, head.as_ref(), events, id, ctx, now)
         })
         .await
         .map(Outcome::into_answer)
@@ -222,11 +267,15 @@ impl Commands {
     ) -> Result<Answer<FreezeWindow>, CommandError> {
         self.execute(ctx, false, async |tx| {
             lock_freezes(tx, true).await?;
-            let (state, head) = freeze_stream(tx).await?;
-            let state = state.unwrap_or_default();
-            if !state.windows.iter().any(|w| w.id == id) {
-                return Err(CommandError::NoFreezeWindow(id));
-            }
+            let head = store::stream_head(tx, FREEZE_STREAM_ID).await?;
+            let window = schedules::freeze(tx, id)
+                .await?
+                .ok_or(CommandError::NoFreezeWindow(id))?;
+            // The one window the decision is about.
+            let state = FreezeCalendar {
+                windows: vec![window],
+                version: head.as_ref().map_or(0, |h| h.version),
+            };
             let now = self.now_after(head.as_ref());
             let events = freeze::lift_freeze(&state, id, cmd)?;
             freeze_plan(Some(state), head.as_ref(), events, id, ctx, now)
@@ -244,19 +293,6 @@ async fn lock_freezes(tx: &Transaction<'_>, exclusive: bool) -> Result<(), Comma
         LockMode::Shared
     };
     Ok(store::lock_for_transaction(tx, FREEZE_LOCK, mode).await?)
-}
-
-async fn freeze_stream(
-    client: &impl GenericClient,
-) -> Result<(Option<FreezeCalendar>, Option<StreamHead>), CommandError> {
-    let events = store::read_stream(client, FREEZE_STREAM_ID).await?;
-    let state = fold::fold_with(None, &events, freeze::evolve_freezes).map_err(corrupt)?;
-    Ok((state, head_of(&events)))
-}
-
-/// Every freeze window declared, as of `client`'s view of the log.
-pub async fn freeze_calendar(client: &impl GenericClient) -> Result<FreezeCalendar, CommandError> {
-    Ok(freeze_stream(client).await?.0.unwrap_or_default())
 }
 
 /// Seals freeze events and answers with the window `id` as they leave it.
@@ -279,21 +315,18 @@ fn freeze_plan(
     })
 }
 
-/// The current calendar and stream head of each service, in the given order.
-async fn service_calendars(
+/// The head of each service's calendar stream (none for a calendar with
+/// nothing booked yet), in the given order.
+async fn calendar_heads(
     tx: &Transaction<'_>,
     services: &[String],
-) -> Result<Vec<(ServiceCalendar, Option<StreamHead>)>, CommandError> {
-    let mut calendars = Vec::with_capacity(services.len());
+) -> Result<Vec<(String, Option<StreamHead>)>, CommandError> {
+    let mut heads = Vec::with_capacity(services.len());
     for service in services {
-        let events = store::read_stream(tx, calendar::calendar_stream_id(service)).await?;
-        let state = fold::fold_with(None, &events, calendar::evolve_calendar).map_err(corrupt)?;
-        calendars.push((
-            state.unwrap_or_else(|| ServiceCalendar::empty(service)),
-            head_of(&events),
-        ));
+        let head = store::stream_head(tx, calendar::calendar_stream_id(service)).await?;
+        heads.push((service.clone(), head));
     }
-    Ok(calendars)
+    Ok(heads)
 }
 
 /// One write per calendar event, each after the head its calendar had when
@@ -301,7 +334,7 @@ async fn service_calendars(
 /// the same services meet in the same order.
 fn calendar_writes(
     events: Vec<CalendarEvent>,
-    calendars: &[(ServiceCalendar, Option<StreamHead>)],
+    heads: &[(String, Option<StreamHead>)],
     ctx: &CommandContext,
     clock: &dyn Clock,
 ) -> Result<Vec<StreamWrite>, CommandError> {
@@ -311,9 +344,9 @@ fn calendar_writes(
             CalendarEvent::Booked(b) => &b.service,
             CalendarEvent::Released(r) => &r.service,
         };
-        let (_, head) = calendars
+        let (_, head) = heads
             .iter()
-            .find(|(c, _)| &c.service == service)
+            .find(|(s, _)| s == service)
             .ok_or_else(|| CommandError::Corrupt(format!("no calendar was read for {service:?}")))?;
         let now = now_after(clock, head.as_ref());
         let stream = calendar::calendar_stream_id(service);
@@ -324,14 +357,6 @@ fn calendar_writes(
     }
     writes.sort_by_key(|(stream, _)| *stream);
     Ok(writes.into_iter().map(|(_, w)| w).collect())
-}
-
-fn head_of(events: &[StoredEvent]) -> Option<StreamHead> {
-    events.last().map(|e| StreamHead {
-        version: e.envelope.version,
-        hash: e.hash,
-        recorded_at: e.recorded_at,
-    })
 }
 
 fn corrupt(e: crate::domain::StreamCorrupt) -> CommandError {

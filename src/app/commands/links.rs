@@ -19,18 +19,19 @@ struct Linkable {
     state: State,
 }
 
+/// Boxed: the views differ much in size, and one lives per locked ticket.
 enum State {
-    Complaint(Complaint),
-    Fault(Fault),
-    Change(Change),
+    Complaint(Box<Complaint>),
+    Fault(Box<Fault>),
+    Change(Box<Change>),
 }
 
 impl Linkable {
     fn new(row: TicketRow, head: StreamHead) -> Result<Linkable, CommandError> {
         let state = match row.kind {
-            TicketKind::Complaint => State::Complaint(state_of(&row)?),
-            TicketKind::Fault => State::Fault(state_of(&row)?),
-            TicketKind::Change => State::Change(state_of(&row)?),
+            TicketKind::Complaint => State::Complaint(Box::new(state_of(&row)?)),
+            TicketKind::Fault => State::Fault(Box::new(state_of(&row)?)),
+            TicketKind::Change => State::Change(Box::new(state_of(&row)?)),
         };
         Ok(Linkable { row, head, state })
     }
@@ -56,22 +57,22 @@ impl Linkable {
         let (id, head) = (self.row.id, Some(&self.head));
         match (self.state, event) {
             (State::Complaint(c), LinkEvent::Linked(e)) => {
-                StreamWrite::new(id, Some(c), head, vec![ComplaintEvent::Linked(e)], ctx, now)
+                StreamWrite::new(id, Some(*c), head, vec![ComplaintEvent::Linked(e)], ctx, now)
             }
             (State::Complaint(c), LinkEvent::Unlinked(e)) => {
-                StreamWrite::new(id, Some(c), head, vec![ComplaintEvent::Unlinked(e)], ctx, now)
+                StreamWrite::new(id, Some(*c), head, vec![ComplaintEvent::Unlinked(e)], ctx, now)
             }
             (State::Fault(f), LinkEvent::Linked(e)) => {
-                StreamWrite::new(id, Some(f), head, vec![FaultEvent::Linked(e)], ctx, now)
+                StreamWrite::new(id, Some(*f), head, vec![FaultEvent::Linked(e)], ctx, now)
             }
             (State::Fault(f), LinkEvent::Unlinked(e)) => {
-                StreamWrite::new(id, Some(f), head, vec![FaultEvent::Unlinked(e)], ctx, now)
+                StreamWrite::new(id, Some(*f), head, vec![FaultEvent::Unlinked(e)], ctx, now)
             }
             (State::Change(c), LinkEvent::Linked(e)) => {
-                StreamWrite::new(id, Some(c), head, vec![ChangeEvent::Linked(e)], ctx, now)
+                StreamWrite::new(id, Some(*c), head, vec![ChangeEvent::Linked(e)], ctx, now)
             }
             (State::Change(c), LinkEvent::Unlinked(e)) => {
-                StreamWrite::new(id, Some(c), head, vec![ChangeEvent::Unlinked(e)], ctx, now)
+                StreamWrite::new(id, Some(*c), head, vec![ChangeEvent::Unlinked(e)], ctx, now)
             }
         }
     }

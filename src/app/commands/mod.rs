@@ -18,7 +18,6 @@ mod faults;
 mod links;
 mod receipt;
 mod subjects;
-pub use changes::freeze_calendar;
 pub use links::LinkCommand;
 pub use receipt::{Answer, Receipt, TicketAnswer};
 pub(crate) use receipt::{Document, Record};
@@ -30,7 +29,7 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::{GenericClient, Pool, Transaction};
 use uuid::Uuid;
 
-use crate::domain::change::{ChangeCommand, DraftChange, ScheduleChange, Unschedule};
+use crate::domain::change::{ChangeCommand, DraftChange, ScheduleChange, StartImplementation, Unschedule};
 use crate::domain::complaint::{ComplaintCommand, ValidFiling};
 use crate::domain::fault::{EscalateComplaint, FaultCommand, ValidReport};
 use crate::domain::permissions::Reader;
@@ -38,6 +37,7 @@ use crate::domain::ticket::TicketKind;
 use crate::domain::{Actor, DomainError, Role};
 use crate::privacy::{Privacy, PrivacyError};
 use crate::projections::fold::{self, Projected};
+use crate::projections::schedules;
 use crate::projections::tickets::{self, TicketLookup, TicketRow};
 use crate::store::idempotency;
 use crate::store::sequencer::AppendSignal;
@@ -233,6 +233,8 @@ pub enum Action {
     Schedule(ScheduleChange),
     /// Take a change off its services' calendars.
     Unschedule(Unschedule),
+    /// Start implementing a change, which reads the freeze windows.
+    Start(StartImplementation),
     /// Link the ticket to another one, or remove their link.
     Link(LinkCommand),
 }
@@ -246,7 +248,7 @@ impl Action {
             Action::Fault(cmd) => cmd.commutes(),
             Action::Change(cmd) => cmd.commutes(),
             Action::Link(_) => true,
-            Action::Escalate(_) | Action::Schedule(_) | Action::Unschedule(_) => false,
+            Action::Escalate(_) | Action::Schedule(_) | Action::Unschedule(_) | Action::Start(_) => false,
         }
     }
 
@@ -255,7 +257,9 @@ impl Action {
         match self {
             Action::Complaint(_) | Action::Escalate(_) => Some(TicketKind::Complaint),
             Action::Fault(_) => Some(TicketKind::Fault),
-            Action::Change(_) | Action::Schedule(_) | Action::Unschedule(_) => Some(TicketKind::Change),
+            Action::Change(_) | Action::Schedule(_) | Action::Unschedule(_) | Action::Start(_) => {
+                Some(TicketKind::Change)
+            }
             Action::Link(_) => None,
         }
     }
@@ -481,6 +485,7 @@ impl Commands {
                             Action::Unschedule(cmd) => {
                                 self.unschedule_change(tx, ctx, Locked::of(row, head)?, cmd).await
                             }
+                            Action::Start(cmd) => self.start_change(tx, ctx, Locked::of(row, head)?, cmd).await,
                             Action::Link(cmd) => self.link(tx, ctx, row, head, cmd).await,
                         }
                     };
@@ -763,8 +768,17 @@ async fn write<R: Record>(tx: &Transaction<'_>, ctx: &CommandContext, plan: &Pla
             .zip(&heads)
             .filter_map(|(w, head)| w.row.as_ref().map(|row| tickets::upsert(tx, row, head))),
     );
-    let (events, views, record) = tokio::join!(events, views, record);
+    // Calendar and freeze streams have rows of their own instead.
+    let schedules = futures_util::future::join_all(
+        plan.writes
+            .iter()
+            .filter(|w| w.row.is_none())
+            .map(|w| schedules::apply(tx, &w.sealed)),
+    );
+    let (events, views, schedules, record) = tokio::join!(events, views, schedules, record);
     // join! polls in turn from a different future each time, so the
     // statements may reach the server in any order.
-    Ok(store::first_cause([events, record].into_iter().chain(views))?)
+    Ok(store::first_cause(
+        [events, record].into_iter().chain(views).chain(schedules),
+    )?)
 }

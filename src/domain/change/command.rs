@@ -271,11 +271,32 @@ pub struct Unschedule {
     pub reason: String,
 }
 
-/// Starts implementing a scheduled change.
+/// Starts implementing a scheduled change: inside its window, at once for
+/// an emergency change, or outside the window once a manager has
+/// authorised it ([`AuthoriseStart`]). Never inside a freeze window on one
+/// of its services (emergencies excepted).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(examples(json!({})))]
 pub struct StartImplementation {}
+
+/// Authorises starting a scheduled change outside its window, such as
+/// early, on a quiet night. Recorded as its own event; rescheduling voids
+/// it. Not for emergency changes (they start at once) and not by the
+/// change's requester.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(examples(json!({"reason": "Traffic is low tonight; the vendor engineer is on site now."})))]
+pub struct AuthoriseStart {
+    /// Why the change may start outside its window, 1 to 10,000 characters
+    /// (Unicode scalar values), not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
+    pub reason: String,
+}
 
 /// Records one rollout step of a change being implemented. A `canary` step
 /// needs a `percent`, more than any earlier canary's; the other kinds take
@@ -426,8 +447,10 @@ pub struct AddNote {
     pub body: String,
 }
 
-/// Every command on an existing change that touches only its own stream.
-/// Scheduling also writes the calendars and has its own entry points. The
+/// Every command on an existing change that touches only its own stream
+/// and needs nothing but the change to be decided. Scheduling also writes
+/// the calendars, and starting reads the freeze windows: each has its own
+/// entry point ([`super::schedule`], [`super::start_implementation`]). The
 /// HTTP layer builds it from the route and the body, so it is never
 /// deserialized as a whole.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -439,7 +462,7 @@ pub enum ChangeCommand {
     Approve(Approve),
     Reject(Reject),
     Assign(Assign),
-    StartImplementation(StartImplementation),
+    AuthoriseStart(AuthoriseStart),
     RecordRolloutStep(RecordRolloutStep),
     Complete(Complete),
     RollBack(RollBack),
@@ -467,7 +490,7 @@ impl ChangeCommand {
             ChangeCommand::Approve(_) => "approve",
             ChangeCommand::Reject(_) => "reject",
             ChangeCommand::Assign(_) => "assign",
-            ChangeCommand::StartImplementation(_) => "start implementing",
+            ChangeCommand::AuthoriseStart(_) => "authorise an out-of-window start of",
             ChangeCommand::RecordRolloutStep(_) => "record a rollout step of",
             ChangeCommand::Complete(_) => "complete",
             ChangeCommand::RollBack(_) => "roll back",

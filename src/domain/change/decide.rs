@@ -11,8 +11,8 @@ use super::calendar::{CalendarBooked, CalendarEvent, CalendarReleased, ServiceCa
 use super::command::*;
 use super::event::*;
 use super::freeze::FreezeCalendar;
-use super::state::{Change, ChangeStatus};
-use super::{ChangeType, RolloutStepKind};
+use super::state::{Change, ChangeStatus, ScheduledWindow};
+use super::{ChangeType, RefusingWindow, RefusingWindowKind, RolloutStepKind};
 use crate::domain::link::TicketRef;
 use crate::domain::text::{self, LABEL, LONG_TEXT, TITLE};
 use crate::domain::ticket::TicketKind;
@@ -152,7 +152,7 @@ pub fn decide(
         ),
         ChangeCommand::Approve(_) | ChangeCommand::Reject(_) => status == Assessed,
         ChangeCommand::Assign(_) => status != Closed,
-        ChangeCommand::StartImplementation(_) => status == ChangeStatus::Scheduled,
+        ChangeCommand::AuthoriseStart(_) => status == ChangeStatus::Scheduled,
         ChangeCommand::RecordRolloutStep(_) | ChangeCommand::Complete(_) => status == Implementing,
         ChangeCommand::RollBack(_) => matches!(status, Implementing | Completed),
         ChangeCommand::Fail(_) => status == Implementing,
@@ -210,9 +210,33 @@ pub fn decide(
                 assignee: c.assignee.clone(),
             })
         }
-        // Normal and standard changes only get here approved (scheduling
-        // requires it); emergencies may go ahead and be approved later.
-        ChangeCommand::StartImplementation(_) => ChangeEvent::ImplementationStarted(ChangeImplementationStarted {}),
+        ChangeCommand::AuthoriseStart(c) => {
+            if emergency {
+                return Err(DomainError::RuleViolated(
+                    "an emergency change may start at once; it needs no authorisation".to_owned(),
+                ));
+            }
+            // Four eyes, as for approvals: whoever asked for the change does
+            // not also waive its window.
+            if actor == state.requester {
+                return Err(DomainError::RuleViolated(
+                    "the requester cannot authorise an out-of-window start of their own change".to_owned(),
+                ));
+            }
+            if let Some(given) = &state.start_authorisation {
+                return Err(DomainError::RuleViolated(format!(
+                    "an out-of-window start was already authorised by {} at {}",
+                    given.by,
+                    given.at.to_rfc3339()
+                )));
+            }
+            let window = scheduled_window(state)?;
+            ChangeEvent::StartAuthorised(ChangeStartAuthorised {
+                reason: c.reason.clone(),
+                window_start: window.start,
+                window_end: window.end,
+            })
+        }
         ChangeCommand::RecordRolloutStep(c) => {
             if let Some(last) = state.rollout.last().filter(|s| s.kind.is_final()) {
                 return Err(DomainError::RuleViolated(format!(
@@ -281,10 +305,8 @@ pub fn decide(
     Ok(vec![event])
 }
 
-/// Schedules (or reschedules) the change: the change's event plus one
-/// booking per affected service. `calendars` holds the current calendar of
-/// each affected service (a missing one counts as empty); `freezes` is the
-/// freeze stream's view.
+/// Schedules (or reschedules) the change: [`ValidSchedule::check`], then
+/// [`ValidSchedule::decide`].
 pub fn schedule(
     state: &Change,
     cmd: &ScheduleChange,
@@ -292,123 +314,267 @@ pub fn schedule(
     calendars: &[ServiceCalendar],
     now: DateTime<Utc>,
 ) -> Result<Scheduled, DomainError> {
-    let mut v = Validator::new();
-    let window = zoned::parse_window(
-        &mut v,
-        (&cmd.start, &cmd.end, cmd.time_zone.as_deref()),
-        now,
-        MAX_WINDOW,
-        "must be in the future",
-    );
-    text::check_opt(&mut v, "/override_reason", cmd.override_reason.as_deref(), LONG_TEXT);
-    if cmd.override_conflicts && cmd.override_reason.is_none() {
-        v.push(
-            "/override_reason",
-            "is required with override_conflicts: say why the overlap is acceptable",
+    ValidSchedule::check(cmd, now)?.decide(state, freezes, calendars)
+}
+
+/// A scheduling request whose fields the domain accepts: its window is
+/// known before the caller reads the bookings and freezes that overlap it.
+#[derive(Debug, Clone)]
+pub struct ValidSchedule {
+    cmd: ScheduleChange,
+    zone: chrono_tz::Tz,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+}
+
+impl ValidSchedule {
+    /// Checks the request's fields at `now`, and reports every bad one at once.
+    pub fn check(cmd: &ScheduleChange, now: DateTime<Utc>) -> Result<ValidSchedule, DomainError> {
+        let mut v = Validator::new();
+        let window = zoned::parse_window(
+            &mut v,
+            (&cmd.start, &cmd.end, cmd.time_zone.as_deref()),
+            now,
+            MAX_WINDOW,
+            "must be in the future",
         );
-    }
-    v.finish()?;
-    let Some(zoned::Window { zone, start, end }) = window else {
-        return Err(DomainError::Validation(Vec::new()));
-    };
-
-    let allowed = match state.change_type {
-        ChangeType::Normal => matches!(state.status, Approved | ChangeStatus::Scheduled),
-        ChangeType::Standard | ChangeType::Emergency => {
-            matches!(state.status, Assessed | Approved | ChangeStatus::Scheduled)
+        text::check_opt(&mut v, "/override_reason", cmd.override_reason.as_deref(), LONG_TEXT);
+        if cmd.override_conflicts && cmd.override_reason.is_none() {
+            v.push(
+                "/override_reason",
+                "is required with override_conflicts: say why the overlap is acceptable",
+            );
         }
-    };
-    if !allowed {
-        return Err(invalid(state.status, "schedule"));
-    }
-
-    let frozen = freezes.active_overlapping(&state.affected_services, start, end);
-    let freezes_overridden = if frozen.is_empty() {
-        Vec::new()
-    } else if state.change_type == ChangeType::Emergency {
-        frozen.iter().map(|w| w.id).collect()
-    } else {
-        let w = frozen[0];
-        return Err(DomainError::RuleViolated(format!(
-            "the window falls in freeze window {} ({}), from {} to {}{}; only emergency changes may be \
-             scheduled in a freeze",
-            w.id,
-            w.reason,
-            w.start_local,
-            w.end_local,
-            w.service
-                .as_ref()
-                .map(|s| format!(" on {s}"))
-                .unwrap_or_else(|| " on every service".to_owned()),
-        )));
-    };
-
-    // Conflicts per service, in the order of the affected services; the
-    // change's own booking is the one being moved, never a conflict.
-    let per_service: Vec<Vec<TicketRef>> = state
-        .affected_services
-        .iter()
-        .map(|service| {
-            calendars
-                .iter()
-                .filter(|c| &c.service == service)
-                .flat_map(|c| &c.bookings)
-                .filter(|b| b.change.id != state.id && b.overlaps(start, end))
-                .map(|b| b.change.clone())
-                .collect()
+        v.finish()?;
+        let Some(zoned::Window { zone, start, end }) = window else {
+            return Err(DomainError::Validation(Vec::new()));
+        };
+        Ok(ValidSchedule {
+            cmd: cmd.clone(),
+            zone,
+            start,
+            end,
         })
-        .collect();
-    let mut conflicts: Vec<TicketRef> = Vec::new();
-    for t in per_service.iter().flatten() {
-        if !conflicts.iter().any(|c| c.id == t.id) {
-            conflicts.push(t.clone());
-        }
     }
-    if !conflicts.is_empty() && !cmd.override_conflicts {
-        let numbers: Vec<&str> = conflicts.iter().map(|c| c.number.as_str()).collect();
-        return Err(DomainError::ScheduleConflict {
+
+    /// The requested window, `[start, end)` in UTC.
+    pub fn window(&self) -> (DateTime<Utc>, DateTime<Utc>) {
+        (self.start, self.end)
+    }
+
+    /// Schedules the change into the window: the change's event plus one
+    /// booking per affected service. `calendars` holds, for each affected
+    /// service, at least its bookings that overlap the window (a missing
+    /// one counts as empty); `freezes` at least the freeze windows that do.
+    pub fn decide(
+        self,
+        state: &Change,
+        freezes: &FreezeCalendar,
+        calendars: &[ServiceCalendar],
+    ) -> Result<Scheduled, DomainError> {
+        let ValidSchedule { cmd, zone, start, end } = self;
+        let cmd = &cmd;
+        let allowed = match state.change_type {
+            ChangeType::Normal => matches!(state.status, Approved | ChangeStatus::Scheduled),
+            ChangeType::Standard | ChangeType::Emergency => {
+                matches!(state.status, Assessed | Approved | ChangeStatus::Scheduled)
+            }
+        };
+        if !allowed {
+            return Err(invalid(state.status, "schedule"));
+        }
+
+        let frozen = freezes.active_overlapping(&state.affected_services, start, end);
+        let freezes_overridden = if frozen.is_empty() {
+            Vec::new()
+        } else if state.change_type == ChangeType::Emergency {
+            frozen.iter().map(|w| w.id).collect()
+        } else {
+            let w = frozen[0];
+            return Err(DomainError::RuleViolated(format!(
+                "the window falls in freeze window {} ({}), from {} to {}{}; only emergency changes may be \
+                 scheduled in a freeze",
+                w.id,
+                w.reason,
+                w.start_local,
+                w.end_local,
+                w.service
+                    .as_ref()
+                    .map(|s| format!(" on {s}"))
+                    .unwrap_or_else(|| " on every service".to_owned()),
+            )));
+        };
+
+        // Conflicts per service, in the order of the affected services; the
+        // change's own booking is the one being moved, never a conflict.
+        let per_service: Vec<Vec<TicketRef>> = state
+            .affected_services
+            .iter()
+            .map(|service| {
+                calendars
+                    .iter()
+                    .filter(|c| &c.service == service)
+                    .flat_map(|c| &c.bookings)
+                    .filter(|b| b.change.id != state.id && b.overlaps(start, end))
+                    .map(|b| b.change.clone())
+                    .collect()
+            })
+            .collect();
+        let mut conflicts: Vec<TicketRef> = Vec::new();
+        for t in per_service.iter().flatten() {
+            if !conflicts.iter().any(|c| c.id == t.id) {
+                conflicts.push(t.clone());
+            }
+        }
+        if !conflicts.is_empty() && !cmd.override_conflicts {
+            let numbers: Vec<&str> = conflicts.iter().map(|c| c.number.as_str()).collect();
+            return Err(DomainError::ScheduleConflict {
+                detail: format!(
+                    "the window overlaps the bookings of {}; set override_conflicts and give an override_reason to \
+                     book it anyway",
+                    numbers.join(", ")
+                ),
+                conflicts,
+            });
+        }
+        let override_reason = if cmd.override_conflicts {
+            cmd.override_reason.clone()
+        } else {
+            None
+        };
+
+        let me = state.ticket_ref();
+        let bookings = state
+            .affected_services
+            .iter()
+            .zip(per_service)
+            .map(|(service, overrides)| {
+                CalendarEvent::Booked(CalendarBooked {
+                    service: service.clone(),
+                    change: me.clone(),
+                    start,
+                    end,
+                    override_reason: override_reason.clone().filter(|_| !overrides.is_empty()),
+                    overrides,
+                })
+            })
+            .collect();
+        let scheduled = ChangeEvent::Scheduled(ChangeScheduled {
+            start,
+            end,
+            time_zone: zone.name().to_owned(),
+            override_reason: override_reason.filter(|_| !conflicts.is_empty()),
+            overrides: conflicts,
+            freezes_overridden,
+        });
+        Ok(Scheduled {
+            change: vec![scheduled],
+            bookings,
+        })
+    }
+}
+
+/// Starts implementing a scheduled change at `now`.
+///
+/// Normal and standard changes only get here approved (scheduling requires
+/// it), and start inside their window, or outside it once a manager has
+/// authorised that; either way not while an active freeze window on one of
+/// their services overlaps the work still planned, from `now` to the end of
+/// the window: that freeze was declared after the change was scheduled
+/// (scheduling refuses freezes), and the change must be moved or the freeze
+/// lifted. Emergency changes may start at once, freeze or not, and be
+/// approved later. `freezes` holds at least the freeze windows overlapping
+/// that span.
+pub fn start_implementation(
+    state: &Change,
+    _cmd: &StartImplementation,
+    freezes: &FreezeCalendar,
+    now: DateTime<Utc>,
+) -> Result<Vec<ChangeEvent>, DomainError> {
+    if state.status != ChangeStatus::Scheduled {
+        return Err(invalid(state.status, "start implementing"));
+    }
+    let started = vec![ChangeEvent::ImplementationStarted(ChangeImplementationStarted {})];
+    if state.change_type == ChangeType::Emergency {
+        return Ok(started);
+    }
+    let window = scheduled_window(state)?;
+    let inside = window.start <= now && now < window.end;
+    if !inside && state.start_authorisation.is_none() {
+        let when = if now < window.start { "before" } else { "after" };
+        return Err(DomainError::OutsideWindow {
             detail: format!(
-                "the window overlaps the bookings of {}; set override_conflicts and give an override_reason to \
-                 book it anyway",
-                numbers.join(", ")
+                "{} is scheduled from {} to {} ({}); it is now {}, {when} that window. Start it inside the window, \
+                 reschedule it, or have a manager authorise an out-of-window start",
+                state.number,
+                window.start_local,
+                window.end_local,
+                window.time_zone,
+                zoned::local(now, &window.time_zone),
             ),
-            conflicts,
+            window: Box::new(RefusingWindow {
+                kind: RefusingWindowKind::Change,
+                freeze_id: None,
+                start: window.start,
+                end: window.end,
+                time_zone: window.time_zone.clone(),
+                start_local: window.start_local.clone(),
+                end_local: window.end_local.clone(),
+                reason: None,
+            }),
         });
     }
-    let override_reason = if cmd.override_conflicts {
-        cmd.override_reason.clone()
-    } else {
-        None
-    };
+    let (from, until) = remaining_work(window, now);
+    if let Some(freeze) = freezes
+        .active_overlapping(&state.affected_services, from, until)
+        .first()
+    {
+        // Shown in the change's zone, which the people starting it work in.
+        let zone = &window.time_zone;
+        return Err(DomainError::Frozen {
+            detail: format!(
+                "freeze window {} ({}) forbids changes {} from {} to {}; {} cannot start before it ends. \
+                 Reschedule the change, or have the freeze lifted",
+                freeze.id,
+                freeze.reason,
+                freeze
+                    .service
+                    .as_ref()
+                    .map(|s| format!("on {s}"))
+                    .unwrap_or_else(|| "on every service".to_owned()),
+                zoned::local(freeze.start, zone),
+                zoned::local(freeze.end, zone),
+                state.number,
+            ),
+            window: Box::new(RefusingWindow {
+                kind: RefusingWindowKind::Freeze,
+                freeze_id: Some(freeze.id),
+                start: freeze.start,
+                end: freeze.end,
+                time_zone: zone.clone(),
+                start_local: zoned::local(freeze.start, zone),
+                end_local: zoned::local(freeze.end, zone),
+                reason: Some(freeze.reason.clone()),
+            }),
+        });
+    }
+    Ok(started)
+}
 
-    let me = state.ticket_ref();
-    let bookings = state
-        .affected_services
-        .iter()
-        .zip(per_service)
-        .map(|(service, overrides)| {
-            CalendarEvent::Booked(CalendarBooked {
-                service: service.clone(),
-                change: me.clone(),
-                start,
-                end,
-                override_reason: override_reason.clone().filter(|_| !overrides.is_empty()),
-                overrides,
-            })
-        })
-        .collect();
-    let scheduled = ChangeEvent::Scheduled(ChangeScheduled {
-        start,
-        end,
-        time_zone: zone.name().to_owned(),
-        override_reason: override_reason.filter(|_| !conflicts.is_empty()),
-        overrides: conflicts,
-        freezes_overridden,
-    });
-    Ok(Scheduled {
-        change: vec![scheduled],
-        bookings,
-    })
+/// The span a start at `now` commits the services to, which a freeze must
+/// not overlap: from `now` to the end of the change's window, or the
+/// instant `now` alone when an authorised start comes after the window.
+pub fn remaining_work(window: &ScheduledWindow, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    (now, window.end.max(now + TimeDelta::microseconds(1)))
+}
+
+/// The window of a change whose status is scheduled.
+fn scheduled_window(state: &Change) -> Result<&ScheduledWindow, DomainError> {
+    // Only a view folded from a tampered stream could lack one.
+    state
+        .window
+        .as_ref()
+        .ok_or_else(|| DomainError::RuleViolated(format!("{} is scheduled but has no window", state.number)))
 }
 
 /// Takes a scheduled change off the calendars: the change's event plus one
@@ -498,7 +664,8 @@ fn validate(state: &Change, cmd: &ChangeCommand) -> Result<(), DomainError> {
                 );
             }
         }
-        ChangeCommand::Submit(_) | ChangeCommand::StartImplementation(_) | ChangeCommand::Complete(_) => {}
+        ChangeCommand::Submit(_) | ChangeCommand::Complete(_) => {}
+        ChangeCommand::AuthoriseStart(c) => text::check(&mut v, "/reason", &c.reason, LONG_TEXT),
         ChangeCommand::Assess(c) | ChangeCommand::AmendPlan(c) => {
             text::check(&mut v, "/impact", &c.impact, LONG_TEXT);
             text::check(&mut v, "/implementation_plan", &c.implementation_plan, LONG_TEXT);

@@ -114,6 +114,15 @@ pub struct ChangeUnscheduled {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ChangeImplementationStarted {}
 
+/// A manager authorised starting the change outside the window it was
+/// scheduled for, which the event names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ChangeStartAuthorised {
+    pub reason: String,
+    pub window_start: DateTime<Utc>,
+    pub window_end: DateTime<Utc>,
+}
+
 /// One rollout step was taken.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ChangeRolloutStepRecorded {
@@ -188,6 +197,8 @@ pub enum ChangeEvent {
     Scheduled(ChangeScheduled),
     #[serde(rename = "change.unscheduled")]
     Unscheduled(ChangeUnscheduled),
+    #[serde(rename = "change.start_authorised")]
+    StartAuthorised(ChangeStartAuthorised),
     #[serde(rename = "change.implementation_started")]
     ImplementationStarted(ChangeImplementationStarted),
     #[serde(rename = "change.rollout_step_recorded")]
@@ -220,6 +231,7 @@ const REJECTED: &str = "change.rejected";
 const ASSIGNED: &str = "change.assigned";
 const SCHEDULED: &str = "change.scheduled";
 const UNSCHEDULED: &str = "change.unscheduled";
+const START_AUTHORISED: &str = "change.start_authorised";
 const IMPLEMENTATION_STARTED: &str = "change.implementation_started";
 const ROLLOUT_STEP_RECORDED: &str = "change.rollout_step_recorded";
 const COMPLETED: &str = "change.completed";
@@ -244,6 +256,7 @@ impl ChangeEvent {
         ASSIGNED,
         SCHEDULED,
         UNSCHEDULED,
+        START_AUTHORISED,
         IMPLEMENTATION_STARTED,
         ROLLOUT_STEP_RECORDED,
         COMPLETED,
@@ -269,6 +282,7 @@ impl ChangeEvent {
             ChangeEvent::Assigned(_) => ASSIGNED,
             ChangeEvent::Scheduled(_) => SCHEDULED,
             ChangeEvent::Unscheduled(_) => UNSCHEDULED,
+            ChangeEvent::StartAuthorised(_) => START_AUTHORISED,
             ChangeEvent::ImplementationStarted(_) => IMPLEMENTATION_STARTED,
             ChangeEvent::RolloutStepRecorded(_) => ROLLOUT_STEP_RECORDED,
             ChangeEvent::Completed(_) => COMPLETED,
@@ -300,6 +314,7 @@ impl ChangeEvent {
             ChangeEvent::Assigned(p) => serde_json::to_value(p),
             ChangeEvent::Scheduled(p) => serde_json::to_value(p),
             ChangeEvent::Unscheduled(p) => serde_json::to_value(p),
+            ChangeEvent::StartAuthorised(p) => serde_json::to_value(p),
             ChangeEvent::ImplementationStarted(p) => serde_json::to_value(p),
             ChangeEvent::RolloutStepRecorded(p) => serde_json::to_value(p),
             ChangeEvent::Completed(p) => serde_json::to_value(p),
@@ -331,6 +346,7 @@ impl ChangeEvent {
             (ASSIGNED, 1) => decode(event_type, payload).map(ChangeEvent::Assigned),
             (SCHEDULED, 1) => decode(event_type, payload).map(ChangeEvent::Scheduled),
             (UNSCHEDULED, 1) => decode(event_type, payload).map(ChangeEvent::Unscheduled),
+            (START_AUTHORISED, 1) => decode(event_type, payload).map(ChangeEvent::StartAuthorised),
             (IMPLEMENTATION_STARTED, 1) => decode(event_type, payload).map(ChangeEvent::ImplementationStarted),
             (ROLLOUT_STEP_RECORDED, 1) => decode(event_type, payload).map(ChangeEvent::RolloutStepRecorded),
             (COMPLETED, 1) => decode(event_type, payload).map(ChangeEvent::Completed),

@@ -25,20 +25,58 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub use command::{
-    AddNote, AmendChange, AmendPlan, Approve, Assess, Assign, ChangeCommand, Close, Complete, DraftChange, Fail,
-    FollowUpAction, RecordRolloutStep, Reject, Review, RollBack, ScheduleChange, StartImplementation, Submit,
-    Unschedule,
+    AddNote, AmendChange, AmendPlan, Approve, Assess, Assign, AuthoriseStart, ChangeCommand, Close, Complete,
+    DraftChange, Fail, FollowUpAction, RecordRolloutStep, Reject, Review, RollBack, ScheduleChange,
+    StartImplementation, Submit, Unschedule,
 };
-pub use decide::{Scheduled, ValidDraft, decide, draft, schedule, unschedule};
+pub use decide::{
+    Scheduled, ValidDraft, ValidSchedule, decide, draft, remaining_work, schedule, start_implementation, unschedule,
+};
 pub use event::{
     ChangeAmended, ChangeApproved, ChangeAssigned, ChangeClosed, ChangeCompleted, ChangeDrafted, ChangeEvent,
     ChangeFailed, ChangeImplementationStarted, ChangeNoteAdded, ChangePlanned, ChangeRejected, ChangeReviewed,
-    ChangeRolledBack, ChangeRolloutStepRecorded, ChangeScheduled, ChangeSubmitted, ChangeUnscheduled,
+    ChangeRolledBack, ChangeRolloutStepRecorded, ChangeScheduled, ChangeStartAuthorised, ChangeSubmitted,
+    ChangeUnscheduled,
 };
 pub use state::{
     Approval, Change, ChangeNote, ChangeStatus, Closure, Outcome, Plan, PostImplementationReview, Rejection,
-    RolloutStep, ScheduledWindow, evolve,
+    RolloutStep, ScheduledWindow, StartAuthorisation, evolve,
 };
+
+/// The window that refused a change's start, as a problem names it: the
+/// change's own scheduled window, or a freeze window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct RefusingWindow {
+    /// `change` for the change's own scheduled window, `freeze` for a freeze
+    /// window.
+    pub kind: RefusingWindowKind,
+    /// The freeze window's id; absent for the change's own window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub freeze_id: Option<uuid::Uuid>,
+    /// When the window starts (RFC 3339 date-time, UTC).
+    pub start: chrono::DateTime<chrono::Utc>,
+    /// When the window ends, exclusive (RFC 3339 date-time, UTC).
+    pub end: chrono::DateTime<chrono::Utc>,
+    /// IANA zone name of `start_local` and `end_local`.
+    pub time_zone: String,
+    /// `start` in `time_zone`, RFC 3339.
+    pub start_local: String,
+    /// `end` in `time_zone`, RFC 3339.
+    pub end_local: String,
+    /// Why the freeze was declared; absent for the change's own window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Which kind of window refused a start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusingWindowKind {
+    /// The window the change was scheduled for.
+    Change,
+    /// A freeze window.
+    Freeze,
+}
 
 /// How a change is authorised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]

@@ -153,6 +153,17 @@ pub struct ScheduledWindow {
     pub end_local: String,
 }
 
+/// A manager's authorisation to start the change outside its window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StartAuthorisation {
+    /// Why the change may start outside its window.
+    pub reason: String,
+    /// Actor id of the manager who authorised it.
+    pub by: String,
+    /// When it was authorised (RFC 3339 date-time, UTC).
+    pub at: DateTime<Utc>,
+}
+
 /// One rollout step, in the order they were taken.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RolloutStep {
@@ -270,6 +281,10 @@ pub struct Change {
     /// The window the change is booked for; `null` until it is scheduled, and
     /// again after it is unscheduled.
     pub window: Option<ScheduledWindow>,
+    /// A manager's authorisation to start outside `window`; `null` when there
+    /// is none. Rescheduling or unscheduling the change voids it.
+    #[serde(default)]
+    pub start_authorisation: Option<StartAuthorisation>,
     /// Rollout steps, in the order they were recorded; empty before the first.
     pub rollout: Vec<RolloutStep>,
     /// When implementation started; set once, kept through the rest.
@@ -390,6 +405,7 @@ pub fn evolve(state: Option<Change>, event: &ChangeEvent, meta: &EventMeta) -> R
                 approvals_required: 1,
                 approved: false,
                 window: None,
+                start_authorisation: None,
                 rollout: Vec::new(),
                 implementation_started_at: None,
                 rolled_back: None,
@@ -468,6 +484,8 @@ pub fn evolve(state: Option<Change>, event: &ChangeEvent, meta: &EventMeta) -> R
         ChangeEvent::Assigned(e) => c.assignee = Some(e.assignee.clone()),
         ChangeEvent::Scheduled(e) => {
             c.status = ChangeStatus::Scheduled;
+            // An authorisation was given for the window being replaced.
+            c.start_authorisation = None;
             c.window = Some(ScheduledWindow {
                 start: e.start,
                 end: e.end,
@@ -478,11 +496,19 @@ pub fn evolve(state: Option<Change>, event: &ChangeEvent, meta: &EventMeta) -> R
         }
         ChangeEvent::Unscheduled(_) => {
             c.window = None;
+            c.start_authorisation = None;
             c.status = if c.is_approved() {
                 ChangeStatus::Approved
             } else {
                 ChangeStatus::Assessed
             };
+        }
+        ChangeEvent::StartAuthorised(e) => {
+            c.start_authorisation = Some(StartAuthorisation {
+                reason: e.reason.clone(),
+                by: meta.actor.to_owned(),
+                at: meta.recorded_at,
+            })
         }
         ChangeEvent::ImplementationStarted(_) => {
             c.status = ChangeStatus::Implementing;

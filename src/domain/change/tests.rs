@@ -63,10 +63,13 @@ fn hash_of(version: u64) -> [u8; 32] {
     hash
 }
 
-/// A change being worked on: its view plus the next version and minute.
+/// A change being worked on: its view, the next version, and how many
+/// minutes the clock runs ahead of it (each event is recorded at minute
+/// `next + ahead`).
 struct Ledger {
     view: Change,
     next: u64,
+    ahead: i64,
 }
 
 impl Ledger {
@@ -82,6 +85,7 @@ impl Ledger {
         Ledger {
             view: evolve(None, &events[0], &meta).unwrap(),
             next: 2,
+            ahead: 0,
         }
     }
 
@@ -107,9 +111,19 @@ impl Ledger {
         self
     }
 
+    /// Started at the beginning of the window [`Ledger::scheduled`] books.
     fn implementing(mut self) -> Ledger {
-        self.run_as(ENGINEER, start());
+        self.start_at(1000, &FreezeCalendar::default()).unwrap();
         self
+    }
+
+    /// Moves the clock to minute `minute` (never backwards) and starts
+    /// implementing as an engineer.
+    fn start_at(&mut self, minute: i64, freezes: &FreezeCalendar) -> Result<Vec<ChangeEvent>, DomainError> {
+        self.ahead = self.ahead.max(minute - self.next as i64);
+        let events = start_implementation(&self.view, &StartImplementation {}, freezes, self.now())?;
+        self.apply(&events, ENGINEER);
+        Ok(events)
     }
 
     fn completed(mut self) -> Ledger {
@@ -119,7 +133,7 @@ impl Ledger {
     }
 
     fn now(&self) -> DateTime<Utc> {
-        at(self.next as i64)
+        at(self.next as i64 + self.ahead)
     }
 
     fn try_as(&self, actor: &str, cmd: ChangeCommand) -> Result<Vec<ChangeEvent>, DomainError> {
@@ -130,7 +144,7 @@ impl Ledger {
         for e in events {
             let hash = hash_of(self.next);
             let meta = EventMeta {
-                recorded_at: at(self.next as i64),
+                recorded_at: self.now(),
                 actor,
                 version: self.next,
                 hash: &hash,
@@ -196,10 +210,6 @@ fn reject() -> ChangeCommand {
     ChangeCommand::Reject(Reject {
         comment: "Not during the sales campaign.".to_owned(),
     })
-}
-
-fn start() -> ChangeCommand {
-    ChangeCommand::StartImplementation(StartImplementation {})
 }
 
 fn step(kind: RolloutStepKind, percent: Option<u8>) -> ChangeCommand {
@@ -467,11 +477,21 @@ fn the_plan_may_be_amended_when_assessed_approved_or_rejected() {
 }
 
 impl Ledger {
+    /// The same change, to try something on without touching this one.
+    fn clone_as_is(&self) -> Ledger {
+        Ledger {
+            view: self.view.clone(),
+            next: self.next,
+            ahead: self.ahead,
+        }
+    }
+
     /// Approves again and schedules, for tests that need a later status.
     fn clone_scheduled(&self) -> Ledger {
         let mut l = Ledger {
             view: self.view.clone(),
             next: self.next,
+            ahead: self.ahead,
         };
         l.run_as(SECOND_APPROVER, approve());
         l.scheduled()
@@ -633,9 +653,9 @@ fn a_normal_change_is_scheduled_only_once_approved() {
 
 #[test]
 fn emergency_change_may_be_scheduled_and_implemented_before_approval() {
-    let l = Ledger::assessed(ChangeType::Emergency, Risk::High)
-        .scheduled()
-        .implementing();
+    // Booked for minute 1000, started at minute 5: at once.
+    let mut l = Ledger::assessed(ChangeType::Emergency, Risk::High).scheduled();
+    l.start_at(5, &FreezeCalendar::default()).unwrap();
     assert_eq!(l.view.status, ChangeStatus::Implementing);
     assert!(!l.view.is_approved());
     assert_eq!(l.view.implementation_started_at, Some(at(5)));
@@ -881,10 +901,150 @@ fn unscheduling_releases_the_bookings_and_returns_to_approved_or_assessed() {
 
 #[test]
 fn implementation_starts_only_from_scheduled() {
-    let l = Ledger::approved();
-    assert_eq!(invalid(l.try_as(ENGINEER, start())), ("approved", "start implementing"));
+    let mut l = Ledger::approved();
+    assert_eq!(
+        invalid(l.start_at(1000, &FreezeCalendar::default())),
+        ("approved", "start implementing")
+    );
     let l = Ledger::approved().scheduled().implementing();
     assert_eq!(l.view.status, ChangeStatus::Implementing);
+}
+
+/// The window of a refused start, for tests that expect one.
+fn outside(result: Result<Vec<ChangeEvent>, DomainError>) -> (String, RefusingWindow) {
+    match result {
+        Err(DomainError::OutsideWindow { detail, window }) => (detail, *window),
+        other => panic!("expected a start outside the window, got {other:?}"),
+    }
+}
+
+fn frozen(result: Result<Vec<ChangeEvent>, DomainError>) -> (String, RefusingWindow) {
+    match result {
+        Err(DomainError::Frozen { detail, window }) => (detail, *window),
+        other => panic!("expected a start inside a freeze, got {other:?}"),
+    }
+}
+
+fn authorise(reason: &str) -> ChangeCommand {
+    ChangeCommand::AuthoriseStart(AuthoriseStart {
+        reason: reason.to_owned(),
+    })
+}
+
+#[test]
+fn a_change_starts_only_inside_its_window_which_the_refusal_names() {
+    // Booked for minutes 1000 to 1060 (half-open).
+    let scheduled = Ledger::approved().scheduled();
+    for minute in [999, 1060, 5000] {
+        let mut l = scheduled.clone_as_is();
+        let (detail, window) = outside(l.start_at(minute, &FreezeCalendar::default()));
+        assert_eq!(window.kind, RefusingWindowKind::Change);
+        assert_eq!((window.start, window.end), (at(1000), at(1060)));
+        assert_eq!(window.freeze_id, None);
+        assert!(detail.contains(NUMBER), "{detail}");
+        assert!(
+            detail.contains(&window.start_local) && detail.contains(&window.end_local),
+            "{detail}"
+        );
+        assert_eq!(l.view.status, ChangeStatus::Scheduled);
+    }
+    let mut l = scheduled.clone_as_is();
+    l.start_at(1059, &FreezeCalendar::default()).unwrap();
+    assert_eq!(l.view.status, ChangeStatus::Implementing);
+    assert_eq!(l.view.implementation_started_at, Some(at(1059)));
+}
+
+#[test]
+fn an_emergency_change_starts_at_once_even_inside_a_freeze() {
+    let freezes = freezes_with(None, 0, 2000);
+    let mut e = Ledger::assessed(ChangeType::Emergency, Risk::High);
+    e.schedule(&window(1000, 1060), &freezes, &[]).unwrap();
+    e.start_at(10, &freezes).unwrap();
+    assert_eq!(e.view.status, ChangeStatus::Implementing);
+    // There is nothing to authorise.
+    let e = Ledger::assessed(ChangeType::Emergency, Risk::High).scheduled();
+    let detail = rule(e.try_as(APPROVER, authorise("Now")));
+    assert!(detail.contains("at once"), "{detail}");
+}
+
+#[test]
+fn a_manager_authorises_an_out_of_window_start_once_per_window() {
+    let mut l = Ledger::approved().scheduled();
+    // Four eyes; a reason is required.
+    let detail = rule(l.try_as(REQUESTER, authorise("I am in a hurry")));
+    assert!(detail.contains("requester"), "{detail}");
+    assert_eq!(pointers(l.try_as(APPROVER, authorise(" "))), ["/reason"]);
+
+    let events = l.run_as(APPROVER, authorise("Traffic is low tonight"));
+    assert_eq!(
+        events,
+        [ChangeEvent::StartAuthorised(ChangeStartAuthorised {
+            reason: "Traffic is low tonight".to_owned(),
+            window_start: at(1000),
+            window_end: at(1060),
+        })]
+    );
+    let given = l.view.start_authorisation.clone().expect("authorised");
+    assert_eq!(
+        (given.by.as_str(), given.reason.as_str()),
+        (APPROVER, "Traffic is low tonight")
+    );
+    assert!(rule(l.try_as(SECOND_APPROVER, authorise("again"))).contains("already authorised"));
+
+    // Rescheduling voids it: the new window needs its own.
+    let mut moved = l.clone_as_is();
+    moved
+        .schedule(&window(2000, 2060), &FreezeCalendar::default(), &[])
+        .unwrap();
+    assert_eq!(moved.view.start_authorisation, None);
+    let (_, window) = outside(moved.start_at(moved.next as i64 + moved.ahead, &FreezeCalendar::default()));
+    assert_eq!(window.start, at(2000));
+
+    // Authorised, it starts now, long before its window.
+    let now = l.next as i64 + l.ahead;
+    assert!(now < 1000);
+    l.start_at(now, &FreezeCalendar::default()).unwrap();
+    assert_eq!(l.view.status, ChangeStatus::Implementing);
+}
+
+#[test]
+fn a_start_inside_a_freeze_declared_after_scheduling_is_refused_naming_it() {
+    let scheduled = Ledger::approved().scheduled();
+    // Declared later over the second half of the window, on one of the
+    // change's services.
+    let freezes = freezes_with(Some("dns"), 1030, 1100);
+    let w = &freezes.windows[0];
+    let mut l = scheduled.clone_as_is();
+    let (detail, window) = frozen(l.start_at(1000, &freezes));
+    assert_eq!(window.kind, RefusingWindowKind::Freeze);
+    assert_eq!(window.freeze_id, Some(w.id));
+    assert_eq!((window.start, window.end), (at(1030), at(1100)));
+    assert_eq!(window.reason.as_deref(), Some("Quarter-end close"));
+    assert!(
+        detail.contains(&w.id.to_string()) && detail.contains("on dns"),
+        "{detail}"
+    );
+    assert_eq!(l.view.status, ChangeStatus::Scheduled);
+
+    // Other services' freezes and lifted ones do not count.
+    let mut l = scheduled.clone_as_is();
+    l.start_at(1000, &freezes_with(Some("mail"), 1030, 1100)).unwrap();
+    let mut lifted = freezes.clone();
+    lifted.windows[0].lifted = Some(freeze::FreezeLift {
+        reason: "Close done early".to_owned(),
+        by: APPROVER.to_owned(),
+        at: at(2),
+    });
+    let mut l = scheduled.clone_as_is();
+    l.start_at(1000, &lifted).unwrap();
+
+    // An authorised early start commits the service until the window ends,
+    // so a freeze in between refuses it too.
+    let mut l = scheduled.clone_as_is();
+    l.run_as(APPROVER, authorise("Quiet night"));
+    let now = l.next as i64 + l.ahead;
+    let (_, window) = frozen(l.start_at(now, &freezes_with(None, 500, 600)));
+    assert_eq!(window.start, at(500));
 }
 
 #[test]
@@ -1195,6 +1355,11 @@ fn every_event_round_trips_through_from_stored_payload_json() {
         ChangeEvent::Unscheduled(ChangeUnscheduled {
             reason: "later".to_owned(),
         }),
+        ChangeEvent::StartAuthorised(ChangeStartAuthorised {
+            reason: "Quiet night".to_owned(),
+            window_start: at(1000),
+            window_end: at(1060),
+        }),
         ChangeEvent::ImplementationStarted(ChangeImplementationStarted {}),
         ChangeEvent::RolloutStepRecorded(ChangeRolloutStepRecorded {
             kind: RolloutStepKind::Canary,
@@ -1331,7 +1496,10 @@ fn every_body_schema_states_the_limits_the_domain_enforces() {
     });
     let scheduled = Ledger::approved().scheduled();
     check_every_limit(|cmd: Unschedule| unschedule(&scheduled.view, &cmd).map(drop));
-    check_every_limit(|cmd| by(&scheduled, ENGINEER, ChangeCommand::StartImplementation(cmd)));
+    check_every_limit(|cmd: StartImplementation| {
+        start_implementation(&scheduled.view, &cmd, &FreezeCalendar::default(), at(1000)).map(drop)
+    });
+    check_every_limit(|cmd| by(&scheduled, APPROVER, ChangeCommand::AuthoriseStart(cmd)));
     let implementing = Ledger::approved().scheduled().implementing();
     check_every_limit(|cmd| by(&implementing, ENGINEER, ChangeCommand::RecordRolloutStep(cmd)));
     check_every_limit(|cmd| by(&implementing, ENGINEER, ChangeCommand::RollBack(cmd)));
