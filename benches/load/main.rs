@@ -14,10 +14,15 @@
 //! bulk preload of that many events, and a full replay of the log next to
 //! `COPY` of the events table.
 //!
+//! `-- --calendar` runs the calendar mode instead (see `calendar.rs`):
+//! scheduling, starting a change and the change calendar with 10 and with
+//! 10,000 earlier bookings and freeze windows on the service.
+//!
 //! `-- --peer-rt http://127.0.0.1:8091 --peer-auth 'token …'` measures
 //! Request Tracker 5 instead (see `peer.rs` and `benches/peer/rt-setup.sh`):
 //! no database is created and our server is not started.
 
+mod calendar;
 mod growth;
 mod peer;
 mod pgbench;
@@ -87,6 +92,17 @@ struct Args {
     /// Peer mode: comments on the history ticket.
     #[arg(long, default_value_t = 1000)]
     peer_history: usize,
+    /// Calendar mode: measure scheduling, starting a change and the change
+    /// calendar with 10 earlier bookings and freeze windows on the service,
+    /// then with `--calendar-history` (PASS within ±20 %).
+    #[arg(long)]
+    calendar: bool,
+    /// Calendar mode: earlier bookings and freeze windows of the second run.
+    #[arg(long, default_value_t = 10_000)]
+    calendar_history: u64,
+    /// Calendar mode: changes started per run.
+    #[arg(long, default_value_t = 200)]
+    calendar_starts: usize,
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -160,8 +176,13 @@ async fn database(args: &Args) -> Database {
     }
 }
 
-/// Starts the server on its own actix system thread; returns its base URL.
-fn start_server(db: &Database, pool: usize) -> (String, actix_web::dev::ServerHandle) {
+/// Starts the server on its own actix system thread, acting at the instants
+/// `clock` says; returns its base URL.
+fn start_server(
+    db: &Database,
+    pool: usize,
+    clock: opsledger::app::clock::SharedClock,
+) -> (String, actix_web::dev::ServerHandle) {
     let args = ServeArgs {
         listen: "127.0.0.1:0".into(),
         max_body_bytes: 64 * 1024,
@@ -197,7 +218,9 @@ fn start_server(db: &Database, pool: usize) -> (String, actix_web::dev::ServerHa
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let app = Application::build(args).await.expect("the server starts");
+            let app = Application::build_with_clock(args, clock)
+                .await
+                .expect("the server starts");
             let _ = tx.send((app.port(), app.handle()));
             let _ = app.run_until_stopped().await;
         })
@@ -450,7 +473,12 @@ fn main() {
 async fn run(args: Args) {
     let wanted = |s: &str| args.only.is_empty() || args.only.iter().any(|o| o == s);
     let db = database(&args).await;
-    let (base, handle) = start_server(&db, args.pool);
+    if args.calendar {
+        calendar::run(&args, &db).await;
+        drop_database(&db).await;
+        return;
+    }
+    let (base, handle) = start_server(&db, args.pool, opsledger::app::clock::SystemClock::shared());
     eprintln!("bench: server at {base}, database {}", db.name);
     let api = Api {
         base: Arc::new(base),
