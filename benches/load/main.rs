@@ -100,8 +100,8 @@ struct Args {
     /// Calendar mode: earlier bookings and freeze windows of the second run.
     #[arg(long, default_value_t = 10_000)]
     calendar_history: u64,
-    /// Calendar mode: changes started per run.
-    #[arg(long, default_value_t = 200)]
+    /// Calendar mode: changes started per store (a fifth per round).
+    #[arg(long, default_value_t = 500)]
     calendar_starts: usize,
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
@@ -474,8 +474,15 @@ async fn run(args: Args) {
     let wanted = |s: &str| args.only.is_empty() || args.only.iter().any(|o| o == s);
     let db = database(&args).await;
     if args.calendar {
-        calendar::run(&args, &db).await;
-        drop_database(&db).await;
+        let name = db.name.clone();
+        let admin = db.admin.clone();
+        calendar::run(&args, db).await;
+        drop_database(&Database {
+            admin,
+            name,
+            _embedded: None,
+        })
+        .await;
         return;
     }
     let (base, handle) = start_server(&db, args.pool, opsledger::app::clock::SystemClock::shared());
