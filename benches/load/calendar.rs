@@ -298,7 +298,7 @@ async fn book_history(callers: &Arc<Callers>, past: DateTime<Utc>, range: std::o
                     .await
                     .expect("freeze");
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                if n % 1000 == 0 {
+                if n.is_multiple_of(1000) {
                     eprintln!(
                         "calendar: {n} of {total} booked ({:.0} s)",
                         started.elapsed().as_secs_f64()

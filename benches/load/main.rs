@@ -191,6 +191,7 @@ fn start_server(
         log_format: LogFormat::Text,
         idempotency_retention_hours: 24,
         metrics_token_file: None,
+        default_language: Default::default(),
         strong: Default::default(),
         database: DatabaseArgs {
             database_url: Some(url_of(&db.admin, Some("opsledger_app"))),

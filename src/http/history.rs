@@ -17,17 +17,23 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::domain::change::Change;
+use crate::domain::complaint::Complaint;
+use crate::domain::fault::Fault;
 use crate::domain::ticket::TicketKind;
-use crate::domain::{FieldError, Role};
+use crate::domain::{EventMeta, FieldError, Role};
 use crate::privacy::render::may_hold_personal_data;
+use crate::projections::changes::{Diffable, ViewChange, changes_of};
 use crate::projections::tickets;
 use crate::store::{self, StoredEntry};
 
 use super::AppState;
 use super::auth::Principal;
 use super::error::{ApiError, Problem};
+use super::i18n::Language;
 use super::query::Query;
 use super::tickets::{PRIVATE, may_name_a_ticket, may_read_kind, parse_lookup, reveal};
+use super::timeline;
 
 /// Every event type the log holds, for the documentation: a client may
 /// switch on `type`. (A later version may add types; a client should pass
@@ -125,6 +131,23 @@ impl HistoryEntry {
     }
 }
 
+/// One event of a ticket's history with what it means: a sentence in the
+/// caller's language and the elements of the view it changed.
+#[derive(Serialize, ToSchema)]
+pub struct TimelineEntry {
+    #[serde(flatten)]
+    pub event: HistoryEntry,
+    /// What happened, in one sentence in the response's `Content-Language`
+    /// (chosen by `Accept-Language`), rendered on read; personal data in it is
+    /// masked exactly as in the view.
+    pub summary: String,
+    /// The elements of the ticket's view the event changed, each with an RFC
+    /// 6901 pointer to the smallest changed element and its values before and
+    /// after (masked as in the view). `version` and `updated_at`, which every
+    /// event changes, are left out.
+    pub changes: Vec<ViewChange>,
+}
+
 /// One page of a ticket's history: its events, oldest first.
 #[derive(Serialize, ToSchema)]
 pub struct History {
@@ -136,7 +159,7 @@ pub struct History {
     pub kind: String,
     /// The events of this page, oldest first (by `version`); empty past the
     /// last event.
-    pub events: Vec<HistoryEntry>,
+    pub events: Vec<TimelineEntry>,
     /// Pass as `after_version` for the next page; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_after_version: Option<u64>,
@@ -157,14 +180,28 @@ pub struct HistoryParams {
 const PAGE_MAX: u32 = 1_000;
 
 /// The history of one ticket: its events, oldest first, in pages of up to
-/// 1,000; follow `next_after_version` for the rest.
+/// 1,000; follow `next_after_version` for the rest. Each event comes with a
+/// sentence saying what happened, in Chinese or English by
+/// `Accept-Language`, and the elements of the view it changed. With
+/// `Accept: text/csv`, the page as CSV for spreadsheets: one row per event
+/// and changed element (time, actor, event type, version, summary, path,
+/// old, new), cells a spreadsheet would run as formulas defused.
 #[utoipa::path(
     get,
     path = "/v1/tickets/{id}/history",
     tag = "tickets",
-    params(("id" = String, Path, description = "Ticket id (UUID) or number"), HistoryParams),
+    params(
+        ("id" = String, Path, description = "Ticket id (UUID) or number"),
+        HistoryParams,
+        ("Accept-Language" = Option<String>, Header, description = "`zh-CN` or `en` (q-values honoured); the server's default language otherwise"),
+    ),
     responses(
-        (status = 200, description = "One page of the ticket's events", body = History),
+        (status = 200, description = "One page of the ticket's events",
+            content(
+                (History = "application/json"),
+                (String = "text/csv"),
+            ),
+            headers(("Content-Language" = String, description = "The language of the summaries: `en` or `zh-CN`"))),
         (status = 404, description = "No such ticket", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -185,6 +222,7 @@ pub async fn history(
     let after = i32::try_from(page.after_version.unwrap_or(0))
         .map_err(|_| ApiError::InvalidQuery(vec![FieldError::new("/after_version", "is too large")]))?;
     let target = parse_lookup(&id)?;
+    let language = Language::of_request(&req, state.language);
     let client = state.pool.get().await.map_err(store::StoreError::from)?;
     let ticket = tickets::identify(&client, &target)
         .await?
@@ -204,30 +242,128 @@ pub async fn history(
             .map_err(|err| corrupt(format!("the metadata of event {} does not parse: {err}", e.version)))?;
         parts.push((metadata, payload));
     }
-    // Only payloads that may carry personal data or name another ticket
-    // (which the caller may not be allowed to read) are parsed and
-    // rendered; the others are copied through as stored.
-    let mut rendered: Vec<Option<Value>> = parts
+    // Every payload is parsed: the sentences and the views' changes are
+    // made from them. Those that may carry personal data or name another
+    // ticket (which the caller may not be allowed to read) are rendered for
+    // the caller; the others are written out as stored.
+    let payloads: Vec<Value> = parts
         .iter()
-        .map(|(_, payload)| {
-            (may_hold_personal_data(payload) || may_name_a_ticket(payload))
-                .then(|| serde_json::from_str(payload))
-                .transpose()
-        })
+        .map(|(_, payload)| serde_json::from_str(payload))
         .collect::<Result<_, _>>()
         .map_err(|err| corrupt(format!("a payload does not parse: {err}")))?;
-    reveal(
-        &req,
-        &principal,
-        &state,
-        &client,
-        &mut rendered.iter_mut().flatten().collect::<Vec<_>>(),
-    )
-    .await?;
+    let mut rendered: Vec<Option<Value>> = parts
+        .iter()
+        .zip(&payloads)
+        .map(|((_, stored), value)| {
+            (may_hold_personal_data(stored) || may_name_a_ticket(stored)).then(|| value.clone())
+        })
+        .collect();
+    let changes = view_changes(&client, ticket.id, ticket.kind, after, &entries, &parts, &payloads)
+        .await
+        .map_err(|err| corrupt(format!("the views' changes: {err}")))?;
+    // Each changed value is rendered under the member it belongs to, so it
+    // is masked as the view masks that member; one that a masked rendering
+    // drops (the data subject's id) is left out.
+    let mut wrapped: Vec<Vec<(Value, Value)>> = changes
+        .iter()
+        .map(|list| {
+            list.iter()
+                .map(|c| {
+                    let member = member_of(&c.path);
+                    (
+                        serde_json::json!({ member: c.old.clone() }),
+                        serde_json::json!({ member: c.new.clone() }),
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    {
+        let mut docs: Vec<&mut Value> = rendered.iter_mut().flatten().collect();
+        for list in &mut wrapped {
+            for (old, new) in list {
+                docs.push(old);
+                docs.push(new);
+            }
+        }
+        reveal(&req, &principal, &state, &client, &mut docs).await?;
+    }
+    let changes: Vec<Vec<ViewChange>> = changes
+        .into_iter()
+        .zip(wrapped)
+        .map(|(list, wrapped)| {
+            list.into_iter()
+                .zip(wrapped)
+                .filter_map(|(c, (old, new))| {
+                    let member = member_of(&c.path);
+                    Some(ViewChange {
+                        old: old.get(member)?.clone(),
+                        new: new.get(member)?.clone(),
+                        path: c.path,
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    let summaries: Vec<String> = parts
+        .iter()
+        .zip(&entries)
+        .zip(rendered.iter().zip(&payloads))
+        .map(|(((metadata, _), e), (rendered, parsed))| {
+            timeline::summary(
+                language,
+                e.event_type,
+                rendered.as_ref().unwrap_or(parsed),
+                &metadata.actor,
+                &ticket.number,
+            )
+        })
+        .collect();
+
+    if timeline::wants_csv(&req) {
+        let csv = timeline::write_csv(entries.iter().zip(&parts).zip(&summaries).zip(&changes).flat_map(
+            |(((e, (metadata, _)), summary), changes)| {
+                let row = move |path: &'static str, old, new| timeline::CsvRow {
+                    recorded_at: e.recorded_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                    actor: &metadata.actor,
+                    event_type: e.event_type,
+                    version: e.version,
+                    summary,
+                    path,
+                    old,
+                    new,
+                };
+                let rows: Vec<timeline::CsvRow> = if changes.is_empty() {
+                    vec![row("", None, None)]
+                } else {
+                    changes
+                        .iter()
+                        .map(|c| timeline::CsvRow {
+                            path: &c.path,
+                            old: Some(&c.old),
+                            new: Some(&c.new),
+                            ..row("", None, None)
+                        })
+                        .collect()
+                };
+                rows
+            },
+        ))
+        .map_err(|err| corrupt(format!("the history does not write as CSV: {err}")))?;
+        return Ok(HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, PRIVATE))
+            .insert_header((header::CONTENT_LANGUAGE, language.tag()))
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}-history.csv\"", ticket.number),
+            ))
+            .content_type("text/csv; charset=utf-8")
+            .body(csv));
+    }
 
     // The response is about the size of the stored events; sizing the
     // buffer once saves the copies of growing it (histories run to MBs).
-    let mut body = Vec::with_capacity(entries.iter().map(|e| e.stored.len() + 160).sum::<usize>() + 256);
+    let mut body = Vec::with_capacity(entries.iter().map(|e| e.stored.len() + 320).sum::<usize>() + 256);
     let head = HistoryHead {
         id: ticket.id,
         number: &ticket.number,
@@ -237,11 +373,24 @@ pub async fn history(
     let serialised = (|| {
         open_object(&mut body, &head)?;
         body.extend_from_slice(b"\"events\":[");
-        for (i, ((e, (metadata, payload)), rendered)) in entries.iter().zip(&parts).zip(&rendered).enumerate() {
+        for (i, (((e, (metadata, payload)), rendered), (summary, changes))) in entries
+            .iter()
+            .zip(&parts)
+            .zip(&rendered)
+            .zip(summaries.iter().zip(&changes))
+            .enumerate()
+        {
             if i > 0 {
                 body.push(b',');
             }
-            write_line(&mut body, e, metadata, payload, rendered.as_ref())?;
+            write_line(
+                &mut body,
+                e,
+                metadata,
+                payload,
+                rendered.as_ref(),
+                &Meaning { summary, changes },
+            )?;
         }
         body.extend_from_slice(b"]}");
         Ok::<(), serde_json::Error>(())
@@ -249,8 +398,79 @@ pub async fn history(
     serialised.map_err(|err| corrupt(format!("the history does not serialise: {err}")))?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, PRIVATE))
+        .insert_header((header::CONTENT_LANGUAGE, language.tag()))
         .content_type(header::ContentType::json())
         .body(body))
+}
+
+/// The member a change's value belongs to: the last name in its path that
+/// is not a list index (`/notes/41` → `notes`, `/complainant/phone` →
+/// `phone`).
+fn member_of(path: &str) -> &str {
+    path.rsplit('/')
+        .find(|segment| !segment.is_empty() && !segment.bytes().all(|b| b.is_ascii_digit()))
+        .unwrap_or("value")
+}
+
+/// What each event of the page changed in the ticket's view, from a fold of
+/// the stream from its first event (the events before the page are read
+/// too, and folded without being compared).
+async fn view_changes(
+    client: &impl deadpool_postgres::GenericClient,
+    ticket: Uuid,
+    kind: TicketKind,
+    after: i32,
+    page: &[StoredEntry<'_>],
+    parts: &[(RawMetadata<'_>, &str)],
+    payloads: &[Value],
+) -> Result<Vec<Vec<ViewChange>>, String> {
+    let earlier_rows = if after > 0 {
+        Some(
+            store::read_stream_page(client, ticket, 0, Some(i64::from(after)))
+                .await
+                .map_err(|e| e.to_string())?,
+        )
+    } else {
+        None
+    };
+    let earlier = match &earlier_rows {
+        Some(rows) => rows.entries().map_err(|e| e.to_string())?,
+        None => Vec::new(),
+    };
+    let mut stream: Vec<(&StoredEntry<'_>, String, Value)> = Vec::with_capacity(earlier.len() + page.len());
+    for e in &earlier {
+        let envelope: crate::store::Envelope = serde_json::from_str(e.stored).map_err(|err| err.to_string())?;
+        stream.push((e, envelope.metadata.actor, envelope.payload));
+    }
+    for ((e, (metadata, _)), payload) in page.iter().zip(parts).zip(payloads) {
+        stream.push((e, metadata.actor.to_string(), payload.clone()));
+    }
+    let first = earlier.len();
+    match kind {
+        TicketKind::Complaint => fold_changes::<Complaint>(&stream, first),
+        TicketKind::Fault => fold_changes::<Fault>(&stream, first),
+        TicketKind::Change => fold_changes::<Change>(&stream, first),
+    }
+}
+
+fn fold_changes<A: Diffable>(
+    stream: &[(&StoredEntry<'_>, String, Value)],
+    first: usize,
+) -> Result<Vec<Vec<ViewChange>>, String> {
+    let mut events = Vec::with_capacity(stream.len());
+    for (e, actor, payload) in stream {
+        let event =
+            <A::Event as crate::domain::DomainEvent>::from_stored(e.event_type, e.schema_version, payload.clone())
+                .map_err(|err| err.to_string())?;
+        let meta = EventMeta {
+            recorded_at: e.recorded_at,
+            actor,
+            version: e.version,
+            hash: &e.hash,
+        };
+        events.push((event, meta));
+    }
+    changes_of::<A>(&events, first).map_err(|err| err.to_string())
 }
 
 /// [`crate::store::Metadata`], borrowed where its strings need no unescaping.
@@ -323,6 +543,7 @@ fn write_line(
     metadata: &RawMetadata<'_>,
     stored_payload: &str,
     rendered: Option<&Value>,
+    meaning: &Meaning<'_>,
 ) -> serde_json::Result<()> {
     open_object(
         out,
@@ -349,8 +570,18 @@ fn write_line(
     hex::encode_to_slice(e.hash, &mut hex).map_err(serde::ser::Error::custom)?;
     out.extend_from_slice(b",\"hash\":\"");
     out.extend_from_slice(&hex);
-    out.extend_from_slice(b"\"}");
+    out.extend_from_slice(b"\",\"summary\":");
+    serde_json::to_writer(&mut *out, meaning.summary)?;
+    out.extend_from_slice(b",\"changes\":");
+    serde_json::to_writer(&mut *out, meaning.changes)?;
+    out.push(b'}');
     Ok(())
+}
+
+/// The members of [`TimelineEntry`] after the event's own.
+struct Meaning<'a> {
+    summary: &'a str,
+    changes: &'a [ViewChange],
 }
 
 #[cfg(test)]
@@ -392,8 +623,17 @@ mod tests {
         };
         let (metadata, payload) = store::envelope::split_canonical(stored).expect("split");
         let metadata: RawMetadata = serde_json::from_str(metadata).expect("metadata");
+        let changes = [ViewChange {
+            path: "/notes/5".into(),
+            old: Value::Null,
+            new: serde_json::json!({"body": "巡检 \"ok\""}),
+        }];
+        let meaning = Meaning {
+            summary: "agent \"1\" added an internal note",
+            changes: &changes,
+        };
         let mut out = Vec::new();
-        write_line(&mut out, &entry, &metadata, payload, None).expect("write");
+        write_line(&mut out, &entry, &metadata, payload, None, &meaning).expect("write");
         let written: Value = serde_json::from_slice(&out).expect("valid JSON");
         let stored_event = crate::store::StoredEvent {
             envelope: envelope.clone(),
@@ -401,13 +641,17 @@ mod tests {
             stored: bytes.clone(),
             hash: entry.hash,
         };
-        let documented =
-            serde_json::to_value(HistoryEntry::from_stored(stored_event, envelope.payload.clone())).expect("json");
+        let documented = serde_json::to_value(TimelineEntry {
+            event: HistoryEntry::from_stored(stored_event, envelope.payload.clone()),
+            summary: meaning.summary.to_owned(),
+            changes: changes.to_vec(),
+        })
+        .expect("json");
         assert_eq!(written, documented);
 
         let rendered = serde_json::json!({"body": "***"});
         let mut out = Vec::new();
-        write_line(&mut out, &entry, &metadata, payload, Some(&rendered)).expect("write");
+        write_line(&mut out, &entry, &metadata, payload, Some(&rendered), &meaning).expect("write");
         let written: Value = serde_json::from_slice(&out).expect("valid JSON");
         assert_eq!(written["payload"], rendered);
     }
@@ -441,7 +685,11 @@ mod tests {
         let (metadata, payload) = store::envelope::split_canonical(stored).expect("split");
         let metadata: RawMetadata = serde_json::from_str(metadata).expect("metadata");
         let mut out = Vec::new();
-        write_line(&mut out, &entry, &metadata, payload, None).expect("write");
+        let meaning = Meaning {
+            summary: "",
+            changes: &[],
+        };
+        write_line(&mut out, &entry, &metadata, payload, None, &meaning).expect("write");
         let written: Value = serde_json::from_slice(&out).expect("valid JSON");
         assert_eq!(written["request_id"], "trace-7");
         assert!(written.get("client_request_id").is_none(), "{written}");

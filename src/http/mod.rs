@@ -12,6 +12,7 @@ pub mod error;
 pub mod events;
 pub mod faults;
 pub mod history;
+pub mod i18n;
 pub mod links;
 pub mod middleware;
 pub mod openapi;
@@ -21,6 +22,7 @@ pub mod request;
 pub mod routes;
 pub mod subjects;
 pub mod tickets;
+pub mod timeline;
 
 use actix_web::{HttpResponse, web};
 use utoipa_swagger_ui::SwaggerUi;
@@ -42,6 +44,9 @@ pub struct AppState {
     pub etag_key: crate::app::etag::EtagKey,
     /// Signs list cursors (the `cursor` system key).
     pub cursor_key: crate::projections::tickets::CursorKey,
+    /// The language of a request whose `Accept-Language` names none the
+    /// server speaks.
+    pub language: i18n::Language,
 }
 
 /// Every route of the API, the documentation and the framework-error

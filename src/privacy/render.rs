@@ -137,6 +137,12 @@ pub fn may_hold_personal_data(json: &str) -> bool {
     json.contains("\"ciphertext\"") || json.contains("\"erased\"") || json.contains("\"subject\"")
 }
 
+/// Whether an object is a sealed value or an erased marker: personal data,
+/// which is compared, shown and hidden whole.
+pub fn is_sealed_or_erased(map: &Map<String, Value>) -> bool {
+    is_erased_marker(map) || sealed_parts(map).is_some()
+}
+
 fn is_erased_marker(map: &Map<String, Value>) -> bool {
     map.len() == 1 && map.get("erased") == Some(&Value::Bool(true))
 }

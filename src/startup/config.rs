@@ -277,6 +277,10 @@ pub struct ServeArgs {
     /// open, for a monitoring network that only Prometheus reaches.
     #[arg(long, env = "OPSLEDGER_METRICS_TOKEN_FILE")]
     pub metrics_token_file: Option<PathBuf>,
+    /// The language of timeline sentences and problem titles when a request's
+    /// `Accept-Language` names none the server speaks.
+    #[arg(long, env = "OPSLEDGER_DEFAULT_LANGUAGE", value_enum, default_value = "en")]
+    pub default_language: DefaultLanguage,
     #[command(flatten)]
     pub strong: StrongIdentifierArgs,
     #[command(flatten)]
@@ -285,6 +289,15 @@ pub struct ServeArgs {
     pub auth: AuthArgs,
     #[command(flatten)]
     pub master: MasterKeyArgs,
+}
+
+/// The languages the server speaks, as configuration names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum DefaultLanguage {
+    #[default]
+    En,
+    #[value(name = "zh-CN", alias = "zh")]
+    ZhCn,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -20,11 +20,12 @@ use crate::store::sequencer::{AppendSignal, Sequencer};
 use tokio::sync::watch;
 
 use super::auth_config;
-use super::config::ServeArgs;
+use super::config::{DefaultLanguage, ServeArgs};
 use crate::app::clock::{SharedClock, SystemClock};
 use crate::app::commands::Commands;
 use crate::app::etag::EtagKey;
 use crate::app::subjects::Subjects;
+use crate::http::i18n::Language;
 use crate::infra::database::{self, Database};
 
 #[derive(Debug, thiserror::Error)]
@@ -120,6 +121,10 @@ impl Application {
             metrics_token,
             etag_key,
             cursor_key,
+            language: match args.default_language {
+                DefaultLanguage::En => Language::En,
+                DefaultLanguage::ZhCn => Language::ZhCn,
+            },
         });
         let listener = TcpListener::bind(&args.listen).map_err(|source| StartupError::Listen {
             address: args.listen.clone(),

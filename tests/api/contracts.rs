@@ -1354,3 +1354,79 @@ fn first_difference(committed: &str, generated: &str) -> String {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// Timeline sentences
+// ---------------------------------------------------------------------------
+
+/// Every event type has a sentence in every language, and each sentence
+/// names only parameters its event type can have: its payload's members
+/// (as the schema lists them and the samples flatten them), `actor` and
+/// `number`. Rendered from each sample, no sentence is left with a
+/// placeholder.
+#[test]
+fn every_event_type_has_a_sentence_in_both_languages_from_its_own_members() {
+    use opsledger::http::i18n::{self, Language};
+    use opsledger::http::timeline;
+
+    let catalogue = i18n::catalogue();
+    let mut allowed: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for sample in samples() {
+        let names = allowed.entry(sample.event_type).or_default();
+        names.extend(["actor".to_owned(), "number".to_owned()]);
+        if let Some(properties) = sample.schema["properties"].as_object() {
+            for (name, property) in properties {
+                names.insert(name.clone());
+                names.insert(format!("{name}_count"));
+                // An object member's own members, through a `$ref` to the
+                // schema's `$defs` (sealed values render as text).
+                let definition = property["$ref"]
+                    .as_str()
+                    .and_then(|r| r.strip_prefix("#/$defs/"))
+                    .map(|d| &sample.schema["$defs"][d])
+                    .unwrap_or(property);
+                if let Some(inner) = definition["properties"].as_object() {
+                    names.extend(inner.keys().map(|k| format!("{name}_{k}")));
+                }
+            }
+        }
+        names.extend(timeline::parameters(&sample.payload, "https://idp|x", "N").into_keys());
+    }
+    let mut problems = Vec::new();
+    for sample in samples() {
+        let id = i18n::event_message_id(sample.event_type);
+        for language in Language::ALL {
+            let Some(named) = catalogue.parameters(language, &id) else {
+                problems.push(format!("{id} has no {} sentence", language.tag()));
+                continue;
+            };
+            for name in named {
+                if !allowed[sample.event_type].contains(name) {
+                    problems.push(format!(
+                        "{id} ({}) names ${name}, which {} does not have",
+                        language.tag(),
+                        sample.event_type
+                    ));
+                }
+            }
+            let said = timeline::summary(
+                language,
+                sample.event_type,
+                &sample.payload,
+                "https://idp.example|li.na",
+                "CMP-2026-000001",
+            );
+            if said.contains('{') || said.contains('}') || said == sample.event_type || said.is_empty() {
+                problems.push(format!("{id} ({}) renders as {said:?}", language.tag()));
+            }
+        }
+    }
+    // And no sentence for a type that does not exist.
+    let known: BTreeSet<String> = samples().iter().map(|s| i18n::event_message_id(s.event_type)).collect();
+    for id in catalogue.ids(Language::En).filter(|id| id.starts_with("event-")) {
+        if !known.contains(id) {
+            problems.push(format!("{id} is no event type"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -127,6 +127,7 @@ pub fn serve_args(db: &TestDatabase) -> ServeArgs {
         log_format: LogFormat::Text,
         idempotency_retention_hours: 24,
         metrics_token_file: None,
+        default_language: Default::default(),
         strong: Default::default(),
         database: DatabaseArgs {
             database_url: Some(url_of(&db.admin, Some("opsledger_app"))),

@@ -33,3 +33,4 @@ mod readme_walkthrough;
 mod routes;
 mod security_review;
 mod spec_client;
+mod timeline;
