@@ -735,9 +735,14 @@ fn verdict(before: f64, after: f64) -> (f64, &'static str) {
 }
 
 /// The real `opsledger rebuild` against the loaded store, timed, with a
-/// progress line like the preload's.
-async fn rebuild(db: &Database) -> (Result<RebuildReport, String>, Duration) {
+/// progress line like the preload's: the same function, folding on as many
+/// connections as the command would (`--rebuild-workers` to change it).
+async fn rebuild(db: &Database, workers: usize) -> (Result<RebuildReport, String>, Duration) {
     let mut client = connect(&db.admin).await.expect("connect as the owner");
+    let mut folders = Vec::with_capacity(workers);
+    for _ in 0..workers {
+        folders.push(Box::new(connect(&db.admin).await.expect("connect as the owner")));
+    }
     let started = Instant::now();
     let last_print = std::sync::Mutex::new(Instant::now() - Duration::from_secs(10));
     let progress = |read: u64, total: u64| {
@@ -752,7 +757,7 @@ async fn rebuild(db: &Database) -> (Result<RebuildReport, String>, Duration) {
             duration(started.elapsed())
         );
     };
-    let report = opsledger::projections::rebuild::rebuild(&mut client, &progress)
+    let report = opsledger::projections::rebuild::rebuild(&mut client, folders, &progress)
         .await
         .map_err(|e| e.to_string());
     let elapsed = started.elapsed();
@@ -874,8 +879,11 @@ pub async fn run(args: &Args, db: &Database, api: &Api) {
         .await
         .expect("count tickets")
         .get(0);
-    eprintln!("growth: opsledger rebuild");
-    let (rebuilt, rebuild_time) = rebuild(db).await;
+    let workers = args
+        .rebuild_workers
+        .unwrap_or_else(opsledger::projections::rebuild::default_workers);
+    eprintln!("growth: opsledger rebuild, folding on {workers} connection(s)");
+    let (rebuilt, rebuild_time) = rebuild(db, workers).await;
 
     let mut out = String::new();
     out.push_str(&format!(
@@ -931,7 +939,7 @@ pub async fn run(args: &Args, db: &Database, api: &Api) {
     }
     let rebuilt_events = rebuilt.as_ref().map(|r| r.events).unwrap_or_default();
     out.push_str(&format!(
-        "| `opsledger rebuild` (`projections::rebuild::rebuild`: fold every stream into a fresh table, swap) | {} | {} | {:.0} |\n",
+        "| `opsledger rebuild` (`projections::rebuild::rebuild`: fold every stream into a fresh table, swap; {workers} folding connection(s)) | {} | {} | {:.0} |\n",
         rebuilt_events,
         duration(rebuild_time),
         rate(rebuilt_events, rebuild_time)

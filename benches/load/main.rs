@@ -80,6 +80,10 @@ struct Args {
     /// position order (minutes at 10 million events).
     #[arg(long)]
     rebuild_only: bool,
+    /// Growth mode: connections the rebuild folds on (default: as many as
+    /// `opsledger rebuild` uses on this machine, one per core).
+    #[arg(long)]
+    rebuild_workers: Option<usize>,
     /// Peer mode: measure Request Tracker 5's REST2 API at this base URL
     /// (started by `benches/peer/rt-setup.sh`) instead of our server.
     #[arg(long)]
