@@ -769,8 +769,15 @@ async fn rebuild(db: &Database, workers: usize) -> (Result<RebuildReport, String
 fn rebuild_verdict(report: &Result<RebuildReport, String>, tickets: i64) -> String {
     match report {
         Err(e) => format!("FAILED: {e}"),
-        Ok(r) if r.unchanged == tickets as u64 && r.tickets == r.unchanged && (r.replaced, r.added, r.removed) == (0, 0, 0) => {
-            format!("every one of the {} views unchanged, as the preload wrote them.", r.unchanged)
+        Ok(r)
+            if r.unchanged == tickets as u64
+                && r.tickets == r.unchanged
+                && (r.replaced, r.added, r.removed) == (0, 0, 0) =>
+        {
+            format!(
+                "every one of the {} views unchanged, as the preload wrote them.",
+                r.unchanged
+            )
         }
         Ok(r) => format!(
             "MISMATCH: {tickets} `tickets` rows before; the rebuild folded {} views: {} unchanged, {} replaced, {} added, {} removed.",
@@ -906,7 +913,12 @@ pub async fn run(args: &Args, db: &Database, api: &Api) {
         out.push_str("| measurement | empty store p50 ms | after preload p50 ms | ratio | within ±20 % | throughput empty → after | errors |\n");
         out.push_str("|---|---|---|---|---|---|---|\n");
         for (name, unit, a, b) in [
-            ("append (file a complaint)", "filings/s", &p.empty.append, &p.grown.append),
+            (
+                "append (file a complaint)",
+                "filings/s",
+                &p.empty.append,
+                &p.grown.append,
+            ),
             (
                 "history of a 1,000-event ticket",
                 "requests/s",

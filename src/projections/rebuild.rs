@@ -3,13 +3,21 @@
 //! Every stream is read in (stream, version) order and folded with the same
 //! `evolve` that commands use, into a fresh table; the sealed values of
 //! erased data subjects are replaced by the erased marker, exactly as an
-//! erasure does to the live views. The fresh table is then swapped in: in
-//! one transaction that holds off writers (readers carry on), streams that
-//! changed while the rebuild was reading are folded again, and `tickets` is
-//! made equal to the fresh table row by row. Rows that were already right
-//! are not touched, so after a rebuild that finds nothing wrong the swap
-//! costs one comparison, and every index, grant and constraint of `tickets`
-//! stays as the migrations made it.
+//! erasure does to the live views. The read is one snapshot of the log,
+//! shared by several connections that each fold a range of the streams
+//! (`pg_export_snapshot()` / `SET TRANSACTION SNAPSHOT`), while the
+//! connection that exported it copies the views in: parsing and folding
+//! are most of a rebuild's work, and they run on every core. The fresh
+//! table is then swapped in: in one transaction that holds off writers
+//! (readers carry on), streams that changed while the rebuild was reading
+//! are folded again, and `tickets` is made equal to the fresh table row by
+//! row. Rows that were already right are not touched, so after a rebuild
+//! that finds nothing wrong the swap costs one comparison, and every index,
+//! grant and constraint of `tickets` stays as the migrations made it.
+//!
+//! Another view refilled by a rebuild would get its own fresh table, filled
+//! in the snapshot, and its own catch-up and comparison in the swap
+//! transaction, under the same lock.
 
 use std::collections::HashSet;
 use std::ops::Deref;
@@ -66,11 +74,13 @@ const FRESH: &str = "tickets_rebuild";
 
 /// How many connections fold the log in `opsledger rebuild`: two per core
 /// of this machine, where parsing and folding run, so that one folds a
-/// chunk while the other waits for its next (at 10 million events on two
+/// chunk while the other waits for its next (at a million events on two
 /// cores, four folded a fifth faster than two, and eight no faster than
 /// four). At most 16; each is also a backend reading the log.
 pub fn default_workers() -> usize {
-    std::thread::available_parallelism().map_or(4, |n| 2 * n.get()).clamp(2, 16)
+    std::thread::available_parallelism()
+        .map_or(4, |n| 2 * n.get())
+        .clamp(2, 16)
 }
 
 /// Rebuilds `tickets` from the log while the server keeps serving.
@@ -161,6 +171,9 @@ where
             again.push(r.try_get(0)?);
         }
     }
+    // A stream both stale and newly erased is folded once.
+    again.sort_unstable();
+    again.dedup();
     if !again.is_empty() {
         tx.execute(&format!("DELETE FROM {FRESH} WHERE id = ANY($1)"), &[&again])
             .await?;

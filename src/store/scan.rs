@@ -193,7 +193,9 @@ pub async fn split(client: &impl GenericClient, parts: usize) -> Result<(Vec<Str
     let estimate = (sample.len() as f64 * 100.0 / f64::from(percent)).round() as u64;
     sample.sort_unstable();
     let parts = parts.max(1);
-    let mut bounds: Vec<Uuid> = (1..parts).filter_map(|k| sample.get(k * sample.len() / parts).copied()).collect();
+    let mut bounds: Vec<Uuid> = (1..parts)
+        .filter_map(|k| sample.get(k * sample.len() / parts).copied())
+        .collect();
     bounds.dedup();
     let mut ranges = Vec::with_capacity(bounds.len() + 1);
     let mut from = None;

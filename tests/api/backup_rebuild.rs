@@ -194,7 +194,9 @@ async fn a_rebuild_restores_every_view_from_the_log_while_writes_go_on() {
     assert_ne!(snapshot(&app.db).await, before);
 
     let mut client = app.db.connect_admin().await;
-    let report = rebuild::rebuild(&mut client, folders(&app.db, 2).await, &|_, _| {}).await.expect("rebuild");
+    let report = rebuild::rebuild(&mut client, folders(&app.db, 2).await, &|_, _| {})
+        .await
+        .expect("rebuild");
     assert_eq!((report.replaced, report.added, report.removed), (1, 1, 1), "{report:?}");
     assert_eq!(
         snapshot(&app.db).await,
@@ -217,7 +219,9 @@ async fn a_rebuild_restores_every_view_from_the_log_while_writes_go_on() {
     };
     let rebuilding = async {
         let mut client = app.db.connect_admin().await;
-        rebuild::rebuild(&mut client, folders(&app.db, 2).await, &|_, _| {}).await.expect("rebuild")
+        rebuild::rebuild(&mut client, folders(&app.db, 2).await, &|_, _| {})
+            .await
+            .expect("rebuild")
     };
     let ((), _) = tokio::join!(writer, rebuilding);
     let view: Value = app
@@ -230,7 +234,9 @@ async fn a_rebuild_restores_every_view_from_the_log_while_writes_go_on() {
     assert!(notes.len() >= 30, "{} notes", notes.len());
     let settled = snapshot(&app.db).await;
     let mut client = app.db.connect_admin().await;
-    let report = rebuild::rebuild(&mut client, folders(&app.db, 2).await, &|_, _| {}).await.expect("rebuild");
+    let report = rebuild::rebuild(&mut client, folders(&app.db, 2).await, &|_, _| {})
+        .await
+        .expect("rebuild");
     assert_eq!(
         (report.replaced, report.added, report.removed),
         (0, 0, 0),
