@@ -11,8 +11,9 @@
 //!
 //! `-- --growth --events 10000000` runs the growth mode instead (see
 //! `growth.rs`): append and history medians on the empty store and after a
-//! bulk preload of that many events, and a full replay of the log next to
-//! `COPY` of the events table.
+//! bulk preload of that many events, and a full replay of the log and the
+//! real `opsledger rebuild` next to `COPY` of the events table
+//! (`--rebuild-only`: the preload, `COPY` and the rebuild alone).
 //!
 //! `-- --calendar` runs the calendar mode instead (see `calendar.rs`):
 //! scheduling, starting a change and the change calendar with 10 and with
@@ -79,6 +80,15 @@ struct Args {
     /// Growth mode: concurrent clients for the append and history medians.
     #[arg(long, default_value_t = 8)]
     growth_clients: u32,
+    /// Growth mode: only preload, then time `COPY` of the events table and
+    /// the real rebuild; skips the HTTP measurements and the replay in
+    /// position order (minutes at 10 million events).
+    #[arg(long)]
+    rebuild_only: bool,
+    /// Growth mode: connections the rebuild folds on (default: as many as
+    /// `opsledger rebuild` uses on this machine, one per core).
+    #[arg(long)]
+    rebuild_workers: Option<usize>,
     /// Peer mode: measure Request Tracker 5's REST2 API at this base URL
     /// (started by `benches/peer/rt-setup.sh`) instead of our server.
     #[arg(long)]

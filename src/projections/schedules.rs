@@ -20,9 +20,7 @@ use crate::domain::change::freeze::{FREEZE_STREAM_ID, FreezeEvent, FreezeLift, F
 use crate::domain::link::TicketRef;
 use crate::domain::ticket::TicketKind;
 use crate::domain::zoned;
-use crate::store::{EventScan, StoreError, StoredEvent};
-
-use super::fold;
+use crate::store::{EventScan, ScannedEvent, StoreError, StoredEvent, Streams};
 
 /// The event types this projection reads; the partial index
 /// `events_schedule_streams` (V11) has exactly this predicate.
@@ -248,21 +246,45 @@ fn freeze_window(row: &Row) -> Result<FreezeWindow, StoreError> {
     })
 }
 
-/// Folds one calendar or freeze stream and collects its rows.
+/// Folds one calendar or freeze stream, with the domain's own `evolve`,
+/// and collects its rows.
 fn fold_schedule(
-    events: &[StoredEvent],
+    events: Vec<ScannedEvent>,
     bookings: &mut Vec<(String, Booking)>,
     windows: &mut Vec<FreezeWindow>,
 ) -> Result<(), StoreError> {
+    let corrupt = |e: crate::domain::StreamCorrupt| StoreError::Corrupt(e.to_string());
     let Some(first) = events.first() else {
         return Ok(());
     };
-    let corrupt = |e: crate::domain::StreamCorrupt| StoreError::Corrupt(e.to_string());
-    if first.envelope.stream_id == FREEZE_STREAM_ID {
-        let folded = fold::fold_with(None, events, evolve_freezes).map_err(corrupt)?;
-        windows.extend(folded.map(|c| c.windows).unwrap_or_default());
-    } else if let Some(calendar) = fold::fold_with(None, events, evolve_calendar).map_err(corrupt)? {
-        bookings.extend(calendar.bookings.into_iter().map(|b| (calendar.service.clone(), b)));
+    if first.stream_id == FREEZE_STREAM_ID {
+        let mut state = None;
+        for e in events {
+            let event = FreezeEvent::from_stored(&e.event_type, e.schema_version, e.payload).map_err(corrupt)?;
+            let meta = EventMeta {
+                recorded_at: e.recorded_at,
+                actor: &e.actor,
+                version: e.version,
+                hash: &e.hash,
+            };
+            state = Some(evolve_freezes(state, &event, &meta).map_err(corrupt)?);
+        }
+        windows.extend(state.map(|c| c.windows).unwrap_or_default());
+    } else {
+        let mut state = None;
+        for e in events {
+            let event = CalendarEvent::from_stored(&e.event_type, e.schema_version, e.payload).map_err(corrupt)?;
+            let meta = EventMeta {
+                recorded_at: e.recorded_at,
+                actor: &e.actor,
+                version: e.version,
+                hash: &e.hash,
+            };
+            state = Some(evolve_calendar(state, &event, &meta).map_err(corrupt)?);
+        }
+        if let Some(calendar) = state {
+            bookings.extend(calendar.bookings.into_iter().map(|b| (calendar.service.clone(), b)));
+        }
     }
     Ok(())
 }
@@ -296,21 +318,18 @@ pub async fn refill(tx: &tokio_postgres::Transaction<'_>) -> Result<RefillReport
     let mut report = RefillReport::default();
     let mut bookings: Vec<(String, Booking)> = Vec::new();
     let mut windows: Vec<FreezeWindow> = Vec::new();
-    let mut scan = EventScan::open(tx, Some(&streams)).await?;
-    let mut stream: Vec<StoredEvent> = Vec::new();
+    let mut scan = EventScan::new(Streams::Only(streams));
+    let mut stream: Vec<ScannedEvent> = Vec::new();
     while let Some(chunk) = scan.next_chunk(tx).await? {
         for event in chunk {
             report.events += 1;
-            if stream
-                .last()
-                .is_some_and(|e| e.envelope.stream_id != event.envelope.stream_id)
-            {
-                fold_schedule(&std::mem::take(&mut stream), &mut bookings, &mut windows)?;
+            if stream.last().is_some_and(|e| e.stream_id != event.stream_id) {
+                fold_schedule(std::mem::take(&mut stream), &mut bookings, &mut windows)?;
             }
             stream.push(event);
         }
     }
-    fold_schedule(&stream, &mut bookings, &mut windows)?;
+    fold_schedule(stream, &mut bookings, &mut windows)?;
     report.rows = (bookings.len() + windows.len()) as u64;
 
     tx.batch_execute(

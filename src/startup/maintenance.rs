@@ -9,6 +9,7 @@ use super::config::{CheckpointArgs, DatabaseArgs, RepairArgs, RotateArgs, Rotate
 use super::master_key;
 use crate::app::commands::{CommandContext, Commands, RepairReport};
 use crate::infra::database;
+use crate::projections::rebuild;
 
 fn read(path: &std::path::Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
@@ -164,12 +165,23 @@ pub async fn rotate_etag_key(args: &RotateEtagKeyArgs) -> Result<String, String>
 }
 
 /// `opsledger rebuild`: replays the log into fresh views and swaps them in,
-/// with a progress bar on standard error.
-pub async fn rebuild(args: &DatabaseArgs) -> Result<crate::projections::rebuild::RebuildReport, String> {
-    let (mut client, _embedded) = database::connect_owner(args).await.map_err(|e| e.to_string())?;
+/// with a progress bar on standard error. One connection holds the snapshot
+/// and writes the views; [`rebuild::default_workers`] more fold the log.
+pub async fn rebuild(args: &DatabaseArgs) -> Result<rebuild::RebuildReport, String> {
+    let (pool, _embedded) = database::owner_pool(args).await.map_err(|e| e.to_string())?;
+    let workers = rebuild::default_workers();
+    pool.resize(workers + 1);
+    let mut client = pool.get().await.map_err(|e| e.to_string())?;
+    let mut folders = Vec::with_capacity(workers);
+    for _ in 0..workers {
+        // Taken out of the pool: each moves into the task that folds with it.
+        folders.push(deadpool_postgres::Object::take(
+            pool.get().await.map_err(|e| e.to_string())?,
+        ));
+    }
     let bar = progress_bar("replaying the log");
-    let report = crate::projections::rebuild::rebuild(&mut client, &|read, total| {
-        bar.set_length(total);
+    let report = rebuild::rebuild(&mut client, folders, &|read, total| {
+        bar.set_length(total.max(read));
         bar.set_position(read);
     })
     .await

@@ -12,6 +12,7 @@ pub mod envelope;
 pub mod idempotency;
 pub mod log;
 pub mod migrations;
+pub mod scan;
 pub mod sequencer;
 pub mod verify;
 
@@ -23,6 +24,7 @@ use uuid::Uuid;
 
 pub use dump::{DumpedEvent, LogEntry, RestoredEvent, dump_events, load_events, load_log_head};
 pub use envelope::{Envelope, GENESIS_HASH, Metadata, chain_hash};
+pub use scan::{EventScan, ScannedEvent, Streams};
 
 /// What a store operation can fail with. Constraint violations are named
 /// here, once, and turned into meaningful kinds; callers never match on SQL
@@ -461,58 +463,6 @@ pub async fn streams_with_event(
         )
         .await?;
     rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
-}
-
-/// Events an [`EventScan`] fetches per round trip.
-const SCAN_CHUNK: i32 = 5_000;
-
-/// A read of many streams in (stream, version) order through a cursor of
-/// the caller's transaction, a chunk at a time, so that reading the whole
-/// log (a rebuild) never holds it all in memory.
-pub struct EventScan {
-    portal: tokio_postgres::Portal,
-    done: bool,
-}
-
-impl EventScan {
-    /// Opens a scan of `streams`, or of every stream when `None`.
-    pub async fn open(tx: &tokio_postgres::Transaction<'_>, streams: Option<&[Uuid]>) -> Result<EventScan, StoreError> {
-        let all = "SELECT recorded_at, stored, hash, stream_id FROM events ORDER BY stream_id, version";
-        let some = "SELECT recorded_at, stored, hash, stream_id FROM events WHERE stream_id = ANY($1) \
-                    ORDER BY stream_id, version";
-        let portal = match streams {
-            None => tx.bind(all, &[]).await?,
-            Some(ids) => tx.bind(some, &[&ids]).await?,
-        };
-        Ok(EventScan { portal, done: false })
-    }
-
-    /// The next chunk of events, parsed; `None` once every one was read.
-    pub async fn next_chunk(
-        &mut self,
-        tx: &tokio_postgres::Transaction<'_>,
-    ) -> Result<Option<Vec<StoredEvent>>, StoreError> {
-        if self.done {
-            return Ok(None);
-        }
-        let rows = tx.query_portal(&self.portal, SCAN_CHUNK).await?;
-        self.done = rows.len() < SCAN_CHUNK as usize;
-        rows.iter()
-            .map(|row| {
-                let stored: Vec<u8> = row.try_get(1)?;
-                let stream: Uuid = row.try_get(3)?;
-                let envelope: Envelope = serde_json::from_slice(&stored)
-                    .map_err(|e| StoreError::Corrupt(format!("stream {stream}: {e}")))?;
-                Ok(StoredEvent {
-                    recorded_at: row.try_get(0)?,
-                    hash: to_hash(row.try_get(2)?)?,
-                    envelope,
-                    stored,
-                })
-            })
-            .collect::<Result<_, _>>()
-            .map(Some)
-    }
 }
 
 /// Rows fetched per round trip by [`for_each_row`].

@@ -198,6 +198,15 @@ async fn schedule_snapshot(db: &TestDatabase) -> Vec<String> {
         .collect()
 }
 
+/// Connections for a rebuild to fold on.
+async fn folders(db: &TestDatabase, n: usize) -> Vec<Box<tokio_postgres::Client>> {
+    let mut connections = Vec::new();
+    for _ in 0..n {
+        connections.push(Box::new(db.connect_admin().await));
+    }
+    connections
+}
+
 async fn wait_until_sequenced(db: &TestDatabase) -> (i64, String) {
     let client = db.connect_admin().await;
     let started = Instant::now();
@@ -257,7 +266,9 @@ async fn a_rebuild_restores_every_view_from_the_log_while_writes_go_on() {
         .expect("damage the calendars");
 
     let mut client = app.db.connect_admin().await;
-    let report = rebuild::rebuild(&mut client, &|_, _| {}).await.expect("rebuild");
+    let report = rebuild::rebuild(&mut client, folders(&app.db, 2).await, &|_, _| {})
+        .await
+        .expect("rebuild");
     assert_eq!((report.replaced, report.added, report.removed), (1, 1, 1), "{report:?}");
     assert_eq!(
         snapshot(&app.db).await,
@@ -291,7 +302,9 @@ async fn a_rebuild_restores_every_view_from_the_log_while_writes_go_on() {
     };
     let rebuilding = async {
         let mut client = app.db.connect_admin().await;
-        rebuild::rebuild(&mut client, &|_, _| {}).await.expect("rebuild")
+        rebuild::rebuild(&mut client, folders(&app.db, 2).await, &|_, _| {})
+            .await
+            .expect("rebuild")
     };
     let ((), _) = tokio::join!(writer, rebuilding);
     let view: Value = app
@@ -304,7 +317,9 @@ async fn a_rebuild_restores_every_view_from_the_log_while_writes_go_on() {
     assert!(notes.len() >= 30, "{} notes", notes.len());
     let settled = snapshot(&app.db).await;
     let mut client = app.db.connect_admin().await;
-    let report = rebuild::rebuild(&mut client, &|_, _| {}).await.expect("rebuild");
+    let report = rebuild::rebuild(&mut client, folders(&app.db, 2).await, &|_, _| {})
+        .await
+        .expect("rebuild");
     assert_eq!(
         (report.replaced, report.added, report.removed),
         (0, 0, 0),
@@ -335,6 +350,33 @@ async fn the_v11_backfill_fills_the_calendars_as_the_projection_does() {
         .await
         .expect("backfill");
     assert_eq!(schedule_snapshot(&app.db).await, written);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebuild_folding_on_several_connections_makes_the_views_one_connection_makes() {
+    let app = spawn_app().await;
+    generate_history(&app).await;
+    let before = snapshot(&app.db).await;
+    let erased = before.iter().filter(|row| row.contains(r#""erased": true"#)).count();
+    assert!(erased > 0, "the history has an erased complainant");
+    let mut client = app.db.connect_admin().await;
+
+    // Every view wrong, then rebuilt by the one connection alone.
+    let damage = "UPDATE tickets SET status = 'closed', view = '{}'";
+    client.batch_execute(damage).await.expect("damage");
+    let alone = rebuild::rebuild(&mut client, Vec::<Box<tokio_postgres::Client>>::new(), &|_, _| {})
+        .await
+        .expect("rebuild");
+    assert_eq!(alone.replaced as usize, before.len(), "{alone:?}");
+    assert_eq!(snapshot(&app.db).await, before);
+
+    // And again by three connections, each folding its range of streams.
+    client.batch_execute(damage).await.expect("damage");
+    let shared = rebuild::rebuild(&mut client, folders(&app.db, 3).await, &|_, _| {})
+        .await
+        .expect("rebuild");
+    assert_eq!(shared, alone, "the same events read, the same views replaced");
+    assert_eq!(snapshot(&app.db).await, before, "the same views, scrubbed alike");
 }
 
 #[tokio::test]
