@@ -391,7 +391,7 @@ pub struct CompleteActionItem {
 
 /// Voids a repair that was logged in error: it stays on the fault, marked
 /// voided, and no longer counts towards the fault's person-minutes. The
-/// fault must have that repair, not voided already. Accepted in every
+/// fault must have that repair, not voided already (else 409). Accepted in every
 /// status: reports read closed faults too.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -332,11 +332,14 @@ pub fn decide(
         }
         FaultCommand::AddNote(c) => FaultEvent::NoteAdded(FaultNoteAdded { body: c.body.clone() }),
         FaultCommand::VoidRepair(c) => {
+            // A rule on the fault, not on the body: any ordinal is a
+            // well-formed one, and which exist depends on the fault.
             let Some(repair) = state.repairs.iter().find(|r| r.repair == c.repair) else {
-                return Err(DomainError::Validation(vec![FieldError::new(
-                    "/repair",
-                    format!("the fault has no repair {} (it has {})", c.repair, state.repairs.len()),
-                )]));
+                return Err(DomainError::RuleViolated(format!(
+                    "the fault has no repair {} (it has {})",
+                    c.repair,
+                    state.repairs.len()
+                )));
             };
             if repair.voided.is_some() {
                 return Err(DomainError::RuleViolated(format!(
