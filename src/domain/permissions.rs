@@ -96,7 +96,7 @@ pub const MATRIX: &[Grant] = &[
     },
     Grant {
         permission: Permission::ComplaintHandle,
-        name: "acknowledge, wait, resume, resolve, rate, close, reopen a complaint",
+        name: "acknowledge, wait, resume, resolve, rate, close, reopen a complaint; correct its record, change its priority",
         roles: &[Agent, Manager, Admin],
         integration_scope: Some("complaints:write"),
     },
@@ -144,7 +144,7 @@ pub const MATRIX: &[Grant] = &[
     },
     Grant {
         permission: Permission::FaultWork,
-        name: "evaluate, investigate, mitigate, resolve, close, reopen a fault; log repairs; write reviews",
+        name: "evaluate, investigate, mitigate, resolve, close, reopen a fault; log and void repairs; correct its affected service; write reviews",
         roles: &[Engineer, Manager, Admin],
         integration_scope: Some("faults:write"),
     },

@@ -22,7 +22,7 @@ use super::tickets::{PRIVATE, TicketDoc, location, parse_lookup, reveal, reveal_
 
 /// Runs `action` on the ticket the path's `id` names, at the version the
 /// request's `If-Match` requires (none for an action that commutes).
-async fn act(
+pub(crate) async fn act(
     req: &HttpRequest,
     principal: &Principal,
     state: &AppState,

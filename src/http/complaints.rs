@@ -4,8 +4,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::app::commands::{Action, TicketCommand};
 use crate::domain::complaint::{
-    Acknowledge, AddNote, Assign, Close, ComplaintCommand, FileComplaint, RecordSatisfaction, Reopen, Resolve, Resume,
-    ValidFiling, WaitOnCustomer,
+    Acknowledge, AddNote, Assign, ChangePriority, Close, ComplaintCommand, CorrectDetails, FileComplaint,
+    RecordSatisfaction, Reopen, Resolve, Resume, ValidFiling, WaitOnCustomer,
 };
 use crate::domain::permissions::Permission;
 
@@ -13,7 +13,7 @@ use super::AppState;
 use super::auth::Principal;
 use super::body;
 use super::commands::{CommutingAnswers, TransitionAnswers};
-use super::commands::{act_on, run};
+use super::commands::{act, act_on, run};
 use super::error::{ApiError, Problem};
 use super::request::command_context;
 use super::tickets::TicketDoc;
@@ -273,6 +273,72 @@ pub async fn reopen(
 ) -> Result<HttpResponse, ApiError> {
     act_on(&req, &principal, &state, &id, payload, |body| {
         Action::Complaint(ComplaintCommand::Reopen(body))
+    })
+    .await
+}
+
+/// Correct what was recorded at filing: the category, the channel or the complainant's details, with the reason.
+///
+/// Recorded as `complaint.details_corrected`; the filing is never rewritten, and the view lists every correction
+/// with the values it replaced (`corrections`). With `another_person`, the complainant is replaced whole and their
+/// data subject resolved anew as at filing. Correcting the complainant or naming a subject needs `pii:read`.
+#[utoipa::path(
+    post,
+    path = "/v1/complaints/{id}/correct",
+    tag = "complaints",
+    request_body = CorrectDetails,
+    params(
+        ("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)"),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
+    ),
+    responses(TransitionAnswers),
+)]
+pub async fn correct(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body::read::<CorrectDetails>(&req, payload).await?;
+    if body.value.complainant.is_some() || body.value.subject.is_some() {
+        // Whether a value given is the one recorded shows in the answer (a
+        // correction that changes nothing is refused), and a subject named
+        // joins data: only for those who may see personal data.
+        principal.require(Permission::PiiRead)?;
+    }
+    act(
+        &req,
+        &principal,
+        &state,
+        &id,
+        &body.raw,
+        Action::CorrectComplaint(body.value),
+    )
+    .await
+}
+
+/// Change a complaint's priority, with the reason; while it is open.
+#[utoipa::path(
+    post,
+    path = "/v1/complaints/{id}/priority",
+    tag = "complaints",
+    request_body = ChangePriority,
+    params(
+        ("id" = String, Path, description = "Ticket id (UUID) or number (CMP-2026-000123)"),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
+    ),
+    responses(TransitionAnswers),
+)]
+pub async fn change_priority(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Complaint(ComplaintCommand::ChangePriority(body))
     })
     .await
 }

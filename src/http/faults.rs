@@ -10,8 +10,9 @@ use utoipa::IntoParams;
 use crate::app::commands::{Action, TicketCommand};
 use crate::domain::FieldError;
 use crate::domain::fault::{
-    AddNote, AssignTechnician, Close, CompleteActionItem, EscalateComplaint, Evaluate, FaultCommand, LogRepair,
-    Mitigate, Reopen, ReportFault, Resolve, StartInvestigation, Triage, ValidReport, WriteReview,
+    AddNote, AssignTechnician, Close, CompleteActionItem, CorrectAffectedService, EscalateComplaint, Evaluate,
+    FaultCommand, LogRepair, Mitigate, Reopen, ReportFault, Resolve, StartInvestigation, Triage, ValidReport,
+    VoidRepair, WriteReview,
 };
 use crate::projections::tickets;
 use crate::store;
@@ -360,6 +361,59 @@ pub async fn complete_action_item(
 ) -> Result<HttpResponse, ApiError> {
     act_on(&req, &principal, &state, &id, payload, |body| {
         Action::Fault(FaultCommand::CompleteActionItem(body))
+    })
+    .await
+}
+
+/// Void a repair logged in error, naming it by its ordinal (`repair` in the view), with the reason.
+///
+/// The repair stays on the fault, marked `voided` (who, when, why), and no longer counts towards the fault's
+/// person-minutes. A repair is voided once.
+#[utoipa::path(
+    post,
+    path = "/v1/faults/{id}/repairs/voided",
+    tag = "faults",
+    request_body = VoidRepair,
+    params(
+        ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
+    ),
+    responses(TransitionAnswers),
+)]
+pub async fn void_repair(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Fault(FaultCommand::VoidRepair(body))
+    })
+    .await
+}
+
+/// Correct the service a triaged fault affects, with the reason (severity changes by triaging again).
+#[utoipa::path(
+    post,
+    path = "/v1/faults/{id}/affected-service",
+    tag = "faults",
+    request_body = CorrectAffectedService,
+    params(
+        ("id" = String, Path, description = "Fault id (UUID) or number (FLT-2026-000123)"),
+        ("If-Match" = String, Header, description = "The ETag of the version this command is based on; without it the command is refused (428)."),
+    ),
+    responses(TransitionAnswers),
+)]
+pub async fn correct_affected_service(
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    act_on(&req, &principal, &state, &id, payload, |body| {
+        Action::Fault(FaultCommand::CorrectAffectedService(body))
     })
     .await
 }

@@ -185,13 +185,13 @@ diffable!(Complaint,
     members: [id, number, subject, status, title, description, channel, complainant, category, priority, team,
         assignee, created_at, created_by, acknowledged_at, first_response, waiting_reason, resolution,
         satisfaction, closed_at, reopen_count, escalated_to],
-    lists: [notes, linked_fault_resolutions, links]);
+    lists: [notes, linked_fault_resolutions, links, corrections]);
 
 diffable!(Fault,
     members: [id, number, status, title, description, affected_service, detected_by, escalated_from, severity,
         evaluator, evaluation, technician, workaround, mitigated_at, resolution, person_minutes, review,
         created_at, created_by, triaged_at, closed_at, reopen_count],
-    lists: [repairs, notes, links]);
+    lists: [repairs, notes, links, affected_service_corrections]);
 
 diffable!(Change,
     members: [id, number, change_type, title, description, affected_services, maintenance_type, linked_faults,

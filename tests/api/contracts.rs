@@ -28,16 +28,16 @@ use opsledger::domain::change::{
     ChangeUnscheduled, FollowUpAction, ReviewOutcome, Risk, RolloutStepKind,
 };
 use opsledger::domain::complaint::{
-    Channel, ComplainantRecord, ComplaintAcknowledged, ComplaintAssigned, ComplaintClosed, ComplaintEscalated,
-    ComplaintEvent, ComplaintFiled, ComplaintLinkedFaultReopened, ComplaintLinkedFaultResolved, ComplaintNoteAdded,
-    ComplaintPersonalDataResealed, ComplaintReopened, ComplaintResolved, ComplaintResumed,
-    ComplaintSatisfactionRecorded, ComplaintWaitingOnCustomer, NoteVisibility, Priority, ResealCause, ResealedValue,
-    SubjectJoin,
+    Channel, ChannelCorrection, ComplainantCorrected, ComplainantRecord, ComplaintAcknowledged, ComplaintAssigned,
+    ComplaintClosed, ComplaintDetailsCorrected, ComplaintEscalated, ComplaintEvent, ComplaintFiled,
+    ComplaintLinkedFaultReopened, ComplaintLinkedFaultResolved, ComplaintNoteAdded, ComplaintPersonalDataResealed,
+    ComplaintPriorityChanged, ComplaintReopened, ComplaintResolved, ComplaintResumed, ComplaintSatisfactionRecorded,
+    ComplaintWaitingOnCustomer, NoteVisibility, Priority, ResealCause, ResealedValue, SubjectJoin, TextCorrection,
 };
 use opsledger::domain::fault::{
-    DetectedBy, FaultActionItemCompleted, FaultClosed, FaultEvaluated, FaultEvent, FaultInvestigationStarted,
-    FaultMitigated, FaultNoteAdded, FaultReopened, FaultRepairLogged, FaultReported, FaultResolved, FaultReviewWritten,
-    FaultTechnicianAssigned, FaultTriaged, ReviewActionItem,
+    DetectedBy, FaultActionItemCompleted, FaultAffectedServiceCorrected, FaultClosed, FaultEvaluated, FaultEvent,
+    FaultInvestigationStarted, FaultMitigated, FaultNoteAdded, FaultReopened, FaultRepairLogged, FaultRepairVoided,
+    FaultReported, FaultResolved, FaultReviewWritten, FaultTechnicianAssigned, FaultTriaged, ReviewActionItem,
 };
 use opsledger::domain::link::{LinkRelation, TicketLinked, TicketRef, TicketUnlinked};
 use opsledger::domain::maintenance::MaintenanceType;
@@ -698,6 +698,56 @@ fn complaint_samples() -> Vec<ComplaintEvent> {
                 ),
             }],
         }),
+        // The same person's phone number, mistyped at filing.
+        ComplaintEvent::DetailsCorrected(ComplaintDetailsCorrected {
+            category: Some(TextCorrection {
+                from: "network".to_owned(),
+                to: "broadband".to_owned(),
+            }),
+            channel: None,
+            complainant: Some(ComplainantCorrected {
+                name: None,
+                phone: Some(zhang("cGhvbmUtZml4LTAx", "Lm3Kn4Jo5Ip6Hq7Gr8Fs9Et0Du1Cv")),
+                email: None,
+                customer_ref: None,
+                another_person: false,
+            }),
+            subject: None,
+            previous_subject: None,
+            subject_joined: None,
+            resealed: Vec::new(),
+            reason: "电话号码录入错误，客户已确认".to_owned(),
+        }),
+        // Another person's complaint, filed under Zhang Wei by mistake.
+        ComplaintEvent::DetailsCorrected(ComplaintDetailsCorrected {
+            category: None,
+            channel: Some(ChannelCorrection {
+                from: Channel::Phone,
+                to: Channel::Chat,
+            }),
+            complainant: Some(ComplainantCorrected {
+                name: Some(rossi("bmFtZS1maXgtMDAx", "Yt5Rd6Es7Wa8Qz9Xc0Vb1Nm2")),
+                phone: None,
+                email: Some(rossi("ZW1haWwtZml4LTAx", "Pl0Ok9Ij8Uh7Yg6Tf5Rd4Es3Wa2Qz1")),
+                customer_ref: None,
+                another_person: true,
+            }),
+            subject: Some(Uuid::parse_str(SUBJECT_ROSSI).expect("valid uuid")),
+            previous_subject: Some(Uuid::parse_str(SUBJECT_ZHANG).expect("valid uuid")),
+            subject_joined: Some(SubjectJoin::Named),
+            resealed: vec![ResealedValue {
+                version: 1,
+                pointer: "/description".to_owned(),
+                replaces: "q0Fh3kYtN2v8xWcB".to_owned(),
+                value: rossi("ZGVzYy1maXgtMDAx", "Mn1Bv2Cx3Zl4Kj5Hg6Fd7Sa8Po9Iu0Yt"),
+            }],
+            reason: "Filed under the wrong customer: the chat was Maria Rossi's".to_owned(),
+        }),
+        ComplaintEvent::PriorityChanged(ComplaintPriorityChanged {
+            from: Priority::P2,
+            to: Priority::P1,
+            reason: "客户经营诊所，依赖该线路".to_owned(),
+        }),
     ]
 }
 
@@ -820,6 +870,15 @@ fn fault_samples() -> Vec<FaultEvent> {
             other: complaint,
             reason: "Linked in error: another district.".to_owned(),
         }),
+        FaultEvent::RepairVoided(FaultRepairVoided {
+            repair: 2,
+            reason: "Logged twice: the same visit as repair 1.".to_owned(),
+        }),
+        FaultEvent::AffectedServiceCorrected(FaultAffectedServiceCorrected {
+            from: "payments-gateway".to_owned(),
+            to: "payments-api".to_owned(),
+            reason: "The gateway was healthy; the API's pool leaked.".to_owned(),
+        }),
     ]
 }
 
@@ -841,6 +900,8 @@ fn fault_schema(event: &FaultEvent) -> (Value, BTreeMap<String, Value>) {
         FaultEvent::NoteAdded(_) => payload_schema::<FaultNoteAdded>(),
         FaultEvent::Linked(_) => payload_schema::<TicketLinked>(),
         FaultEvent::Unlinked(_) => payload_schema::<TicketUnlinked>(),
+        FaultEvent::RepairVoided(_) => payload_schema::<FaultRepairVoided>(),
+        FaultEvent::AffectedServiceCorrected(_) => payload_schema::<FaultAffectedServiceCorrected>(),
     }
 }
 
@@ -1111,6 +1172,8 @@ fn complaint_schema(event: &ComplaintEvent) -> (Value, BTreeMap<String, Value>) 
         ComplaintEvent::Linked(_) => payload_schema::<TicketLinked>(),
         ComplaintEvent::Unlinked(_) => payload_schema::<TicketUnlinked>(),
         ComplaintEvent::PersonalDataResealed(_) => payload_schema::<ComplaintPersonalDataResealed>(),
+        ComplaintEvent::DetailsCorrected(_) => payload_schema::<ComplaintDetailsCorrected>(),
+        ComplaintEvent::PriorityChanged(_) => payload_schema::<ComplaintPriorityChanged>(),
     }
 }
 

@@ -17,6 +17,7 @@ mod changes;
 mod complaints;
 mod conformance;
 mod contracts;
+mod corrections;
 mod data_subjects;
 mod embedded_default;
 mod embedded_pg;

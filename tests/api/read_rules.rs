@@ -191,6 +191,20 @@ const DOORS: &[Door] = &[
     door("complaints", "reopen", C, Permission::ComplaintHandle, reason),
     door(
         "complaints",
+        "correct",
+        C,
+        Permission::ComplaintHandle,
+        || json!({"category": "billing", "reason": "r"}),
+    ),
+    door(
+        "complaints",
+        "priority",
+        C,
+        Permission::ComplaintHandle,
+        || json!({"priority": "P1", "reason": "r"}),
+    ),
+    door(
+        "complaints",
         "escalate",
         C,
         Permission::ComplaintEscalate,
@@ -253,6 +267,20 @@ const DOORS: &[Door] = &[
         || json!({"item": 1}),
     ),
     door("faults", "notes", F, Permission::FaultWork, || json!({"body": "b"})),
+    door(
+        "faults",
+        "repairs/voided",
+        F,
+        Permission::FaultWork,
+        || json!({"repair": 1, "reason": "r"}),
+    ),
+    door(
+        "faults",
+        "affected-service",
+        F,
+        Permission::FaultWork,
+        || json!({"affected_service": "svc2", "reason": "r"}),
+    ),
     door(
         "changes",
         "amend",

@@ -261,3 +261,38 @@ async fn the_history_as_csv_opens_in_a_spreadsheet_without_running_anything() {
             .is_some_and(|t| t.starts_with("application/json"))
     );
 }
+
+#[tokio::test]
+async fn a_correction_reads_in_the_timeline_with_its_reason_and_what_it_replaced() {
+    let app = spawn_app().await;
+    let (c, etag) = app.ok("/v1/complaints", &agent(), "", sample_complaint()).await;
+    let id = c["id"].as_str().expect("id").to_owned();
+    app.ok(
+        &format!("/v1/complaints/{id}/priority"),
+        &agent(),
+        &etag,
+        json!({"priority": "P1", "reason": "客户是医院，断网影响急诊"}),
+    )
+    .await;
+    let (_, events) = timeline(&app, &id, &auditor(), "zh-CN").await;
+    let changed = events
+        .iter()
+        .find(|e| e["type"] == "complaint.priority_changed")
+        .expect("the correction is in the timeline");
+    assert_eq!(
+        changed["summary"],
+        "agent-1 将优先级从 P2 调整为 P1：客户是医院，断网影响急诊"
+    );
+    let priority = changed["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .find(|c| c["path"] == "/priority")
+        .expect("the priority changed");
+    assert_eq!((&priority["old"], &priority["new"]), (&json!("P2"), &json!("P1")));
+    let (_, events) = timeline(&app, &id, &auditor(), "en").await;
+    assert_eq!(
+        events[1]["summary"],
+        "agent-1 changed the priority from P2 to P1: 客户是医院，断网影响急诊"
+    );
+}

@@ -1,16 +1,19 @@
 //! Filing complaints and applying commands to them.
 
+use std::collections::HashSet;
+
 use deadpool_postgres::{GenericClient, Transaction};
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::app::clock::Clock;
 use crate::domain::complaint::{
-    self, Complaint, ComplaintCommand, ComplaintEvent, FilingSubject, ResealCause, ResealPersonalData, ResealedValue,
-    SubjectJoin, ValidFiling,
+    self, ComplainantRecord, Complaint, ComplaintCommand, ComplaintEvent, CorrectDetails, CorrectedComplainant,
+    FilingSubject, ResealCause, ResealPersonalData, ResealedValue, SubjectJoin, ValidFiling,
 };
 use crate::domain::ticket::TicketKind;
 use crate::domain::{DomainError, Personal};
-use crate::privacy::crypto::{self, IndexKind};
+use crate::privacy::crypto::{self, IndexKind, Sealed};
 use crate::privacy::keys::SubjectKey;
 use crate::privacy::{self, keys, render};
 use crate::projections::tickets::{self, TicketLookup, TicketRow};
@@ -126,6 +129,87 @@ impl Commands {
         )?)
     }
 
+    /// Corrects what was recorded at filing. A correction of the complainant
+    /// is sealed under the subject the complaint belongs to after it: its
+    /// own, or, for another person, the subject resolved as a filing would
+    /// be (named, else matched on a strong identifier, else new), under
+    /// which the complaint's other personal values are then sealed anew.
+    /// The corrected contacts are indexed for that subject, as at filing.
+    pub(super) async fn correct_complaint(
+        &self,
+        tx: &Transaction<'_>,
+        ctx: &CommandContext,
+        locked: Locked<Complaint>,
+        cmd: &CorrectDetails,
+    ) -> Result<Plan, CommandError> {
+        // A malformed body is refused before any subject is looked up or made.
+        complaint::check_correction(cmd)?;
+        let now = self.now_after(Some(&locked.head));
+        let state = &locked.state;
+        let mut seal_under = None;
+        let mut digests = Vec::new();
+        let found = match &cmd.complainant {
+            None => None,
+            Some(given) => {
+                let master = self.privacy.master();
+                // Locked, so an erasure or merge cannot destroy the key while
+                // this correction opens values under it.
+                let current = keys::lock_subject_keys(tx, master, &[state.subject])
+                    .await?
+                    .remove(&state.subject);
+                let contacts: Vec<(IndexKind, &str)> = [
+                    (IndexKind::CustomerRef, given.customer_ref.as_deref()),
+                    (IndexKind::Email, given.email.as_deref()),
+                    (IndexKind::Phone, given.phone.as_deref()),
+                ]
+                .into_iter()
+                .filter_map(|(kind, value)| value.map(|v| (kind, v)))
+                .collect();
+                digests = keys::contact_digests(self.privacy.index_key(), &contacts);
+                let (key, joined) = if cmd.another_person {
+                    self.filing_subject(tx, cmd.subject, &digests).await?
+                } else {
+                    // New personal data about an erased person is refused,
+                    // as for any other command.
+                    (current.clone().ok_or(CommandError::SubjectErased)?, None)
+                };
+                let resealed = match &current {
+                    Some(old) if key.subject != old.subject => {
+                        let events = store::read_stream(tx, locked.row.id).await?;
+                        values_to_reseal(locked.row.id, &events, old)?
+                    }
+                    _ => Vec::new(),
+                };
+                let recorded = opened(&state.complainant, current.as_ref());
+                let subject = FilingSubject {
+                    id: key.subject,
+                    joined: if key.subject == state.subject { None } else { joined },
+                };
+                seal_under = Some(key);
+                Some(CorrectedComplainant {
+                    recorded,
+                    subject,
+                    resealed,
+                })
+            }
+        };
+        let mut events = complaint::correct_details(state, cmd, found.as_ref())?;
+        if let Some(key) = &seal_under {
+            for event in &mut events {
+                privacy::seal_fields(event.personal_mut(), key)?;
+            }
+            keys::index_contacts(tx, key.subject, &digests).await?;
+        }
+        Plan::single(StreamWrite::new(
+            locked.row.id,
+            Some(locked.state),
+            Some(&locked.head),
+            events,
+            ctx,
+            now,
+        )?)
+    }
+
     /// Seals the personal values of `events` under the subject's key,
     /// fetching the key only when there is something to seal.
     async fn seal_personal(
@@ -208,4 +292,83 @@ pub(super) async fn reseal_complaint(
     }
     let now = now_after(clock, Some(&head));
     StreamWrite::new(row.id, Some(state), Some(&head), events, ctx, now)
+}
+
+/// The complainant as recorded, with every value `key` opens in clear, so a
+/// correction can tell a changed value from an unchanged one. A value it
+/// cannot open (erased, or sealed under another subject) stays sealed.
+fn opened(recorded: &ComplainantRecord, key: Option<&SubjectKey>) -> ComplainantRecord {
+    let open = |value: &Personal| -> Personal {
+        let Personal::Protected(map) = value else {
+            return value.clone();
+        };
+        let clear = key.and_then(|key| {
+            let sealed: Sealed = serde_json::from_value(Value::Object(map.clone())).ok()?;
+            (sealed.subject == key.subject && sealed.key_id == key.key_id)
+                .then(|| crypto::open(&key.key, &sealed).ok())
+                .flatten()
+        });
+        clear.map_or_else(|| value.clone(), Personal::Clear)
+    };
+    ComplainantRecord {
+        name: open(&recorded.name),
+        phone: recorded.phone.as_ref().map(open),
+        email: recorded.email.as_ref().map(open),
+        customer_ref: recorded.customer_ref.as_ref().map(open),
+    }
+}
+
+/// Every personal value of a complaint's stream sealed under `old` that is
+/// not the complainant's contact details, opened: what moves to the other
+/// person's subject when a correction finds the complaint is theirs.
+///
+/// A contact is a value recorded under `/complainant/…`, or one that a
+/// reseal (`/values/N/value`, `/resealed/N/value`) put in place of a
+/// contact; nonces say which, whatever subject sealed them.
+fn values_to_reseal(
+    ticket: Uuid,
+    events: &[store::StoredEvent],
+    old: &SubjectKey,
+) -> Result<Vec<ResealedValue>, CommandError> {
+    fn nonce(value: &Value) -> Option<&str> {
+        value.get("nonce").and_then(Value::as_str)
+    }
+    let mut contacts: HashSet<String> = HashSet::new();
+    let mut values = Vec::new();
+    for event in events {
+        let payload = &event.envelope.payload;
+        if let Some(Value::Object(complainant)) = payload.get("complainant") {
+            contacts.extend(complainant.values().filter_map(nonce).map(str::to_owned));
+        }
+        for list in ["values", "resealed"] {
+            for item in payload.get(list).and_then(Value::as_array).into_iter().flatten() {
+                let replaces = item.get("replaces").and_then(Value::as_str);
+                if replaces.is_some_and(|r| contacts.contains(r))
+                    && let Some(n) = item.get("value").and_then(nonce)
+                {
+                    contacts.insert(n.to_owned());
+                }
+            }
+        }
+        for (pointer, sealed) in render::sealed_values(payload, old.subject) {
+            if contacts.contains(&sealed.nonce) {
+                continue;
+            }
+            if sealed.key_id != old.key_id {
+                return Err(CommandError::Corrupt(format!(
+                    "{ticket} v{}: a value sealed under a key the subject does not have",
+                    event.envelope.version
+                )));
+            }
+            let clear = crypto::open(&old.key, &sealed)
+                .map_err(|e| CommandError::Corrupt(format!("{ticket} v{}: {e}", event.envelope.version)))?;
+            values.push(ResealedValue {
+                version: event.envelope.version,
+                pointer,
+                replaces: sealed.nonce,
+                value: Personal::Clear(clear),
+            });
+        }
+    }
+    Ok(values)
 }

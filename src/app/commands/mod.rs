@@ -30,7 +30,7 @@ use deadpool_postgres::{GenericClient, Pool, Transaction};
 use uuid::Uuid;
 
 use crate::domain::change::{ChangeCommand, DraftChange, ScheduleChange, StartImplementation, Unschedule};
-use crate::domain::complaint::{ComplaintCommand, ValidFiling};
+use crate::domain::complaint::{ComplaintCommand, CorrectDetails, ValidFiling};
 use crate::domain::fault::{EscalateComplaint, FaultCommand, ValidReport};
 use crate::domain::permissions::Reader;
 use crate::domain::ticket::TicketKind;
@@ -225,6 +225,9 @@ impl TicketCommand {
 #[derive(Debug)]
 pub enum Action {
     Complaint(ComplaintCommand),
+    /// Correct what was recorded at filing, which may resolve the
+    /// complainant's data subject anew.
+    CorrectComplaint(CorrectDetails),
     /// Escalate a complaint into a new fault; the answer is the fault.
     Escalate(EscalateComplaint),
     Fault(FaultCommand),
@@ -248,14 +251,18 @@ impl Action {
             Action::Fault(cmd) => cmd.commutes(),
             Action::Change(cmd) => cmd.commutes(),
             Action::Link(_) => true,
-            Action::Escalate(_) | Action::Schedule(_) | Action::Unschedule(_) | Action::Start(_) => false,
+            Action::CorrectComplaint(_)
+            | Action::Escalate(_)
+            | Action::Schedule(_)
+            | Action::Unschedule(_)
+            | Action::Start(_) => false,
         }
     }
 
     /// The kind of ticket the action applies to; a link applies to any.
     fn target_kind(&self) -> Option<TicketKind> {
         match self {
-            Action::Complaint(_) | Action::Escalate(_) => Some(TicketKind::Complaint),
+            Action::Complaint(_) | Action::CorrectComplaint(_) | Action::Escalate(_) => Some(TicketKind::Complaint),
             Action::Fault(_) => Some(TicketKind::Fault),
             Action::Change(_) | Action::Schedule(_) | Action::Unschedule(_) | Action::Start(_) => {
                 Some(TicketKind::Change)
@@ -478,6 +485,9 @@ impl Commands {
                         self.check_precondition(precondition, &row)?;
                         match action {
                             Action::Complaint(cmd) => self.decide_complaint(tx, ctx, Locked::of(row, head)?, cmd).await,
+                            Action::CorrectComplaint(cmd) => {
+                                self.correct_complaint(tx, ctx, Locked::of(row, head)?, cmd).await
+                            }
                             Action::Escalate(cmd) => self.escalate(tx, ctx, Locked::of(row, head)?, cmd).await,
                             Action::Fault(cmd) => self.decide_fault(tx, ctx, Locked::of(row, head)?, cmd).await,
                             Action::Change(cmd) => self.decide_change(ctx, Locked::of(row, head)?, cmd),

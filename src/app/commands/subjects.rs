@@ -242,6 +242,12 @@ impl Commands {
             {
                 ComplaintEvent::Filed(filed) => joined = filed.subject_joined,
                 ComplaintEvent::PersonalDataResealed(r) if r.subject == key.subject => moved_here = true,
+                // A correction that found the complaint is another person's
+                // joined it to its subject by the rules of a filing.
+                ComplaintEvent::DetailsCorrected(c) if c.subject.is_some() => {
+                    joined = c.subject_joined;
+                    moved_here = false;
+                }
                 _ if i == 0 => {
                     return Err(CommandError::Corrupt(format!(
                         "complaint {} does not start with its filing",

@@ -230,6 +230,121 @@ pub struct Reopen {
     pub reason: String,
 }
 
+/// Corrects what was recorded at filing: the category, the channel or the
+/// complainant's details, with the reason. Give at least one of `category`,
+/// `channel` and `complainant` (not `null`); a correction that changes
+/// nothing (every value given is the one recorded) is refused.
+///
+/// A field of `complainant` left out keeps its recorded value. With
+/// `another_person`, the complaint is another person's: the `complainant`
+/// given replaces the recorded one whole (a name and at least one of
+/// `phone`, `email` or `customer_ref`, as at filing), and their data
+/// subject is resolved anew exactly as at filing: the one `subject` names,
+/// else one an identifier the deployment declares strong matches, else a
+/// new one. The complaint's other personal data is then sealed anew under
+/// that subject. Correcting the complainant or naming a subject needs the
+/// right to read personal data (`pii:read`). Accepted in every status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(examples(json!({
+    "category": "broadband",
+    "complainant": {"phone": "+86 139 0013 9000"},
+    "reason": "The phone number was mistyped at filing; the customer confirmed the right one."
+})))]
+pub struct CorrectDetails {
+    /// The right category, 1 to 100 characters (Unicode scalar values), not
+    /// blank.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
+    pub category: Option<String>,
+    /// The channel the complaint really came through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
+    /// The complainant's right details: only the fields to correct, or, with
+    /// `another_person`, the whole complainant. Personal data: sealed at rest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complainant: Option<ComplainantCorrection>,
+    /// Whether the complaint is another person's than the one recorded: the
+    /// complainant is then replaced whole and their data subject resolved
+    /// anew. Needs `complainant`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub another_person: bool,
+    /// An existing data subject the other person is known to be (requires
+    /// `pii:read` and `another_person`), as when filing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<Uuid>,
+    /// Why the record was wrong, 1 to 10,000 characters (Unicode scalar
+    /// values), not blank. Kept in the immutable log: must not itself
+    /// contain personal data.
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
+    pub reason: String,
+}
+
+/// The complainant's details as a correction gives them: every field may
+/// be left out (it then keeps its recorded value, unless the complaint is
+/// another person's). Every field is personal data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ComplainantCorrection {
+    /// The complainant's name, 1 to 200 characters (Unicode scalar values),
+    /// not blank.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
+    pub name: Option<String>,
+    /// Digits, spaces and `+ - ( ) .`, 3 to 32 characters, at least 3 digits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        min_length = 3,
+        max_length = 32,
+        pattern = r"^[ +().-]*[0-9][ +().-]*[0-9][ +().-]*[0-9][0-9 +().-]*$"
+    )]
+    pub phone: Option<String>,
+    /// An address such as `name@example.com`, at most 254 characters, of the
+    /// shape a filing's `email` has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(format = Email, max_length = 254, pattern = r"^[^@\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]+@[^@.\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^@\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*\.[^@\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^@.\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]$")]
+    pub email: Option<String>,
+    /// The customer's number in the CRM or billing system, 1 to 100
+    /// characters (Unicode scalar values), not blank.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
+    pub customer_ref: Option<String>,
+}
+
+/// Changes how urgent a complaint is, with the reason. Only while the
+/// complaint is open (filed, acknowledged, in progress or waiting on the
+/// customer); changing it to the priority it has is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(examples(json!({"priority": "P1", "reason": "The customer runs a clinic that depends on the line."})))]
+pub struct ChangePriority {
+    /// The new priority.
+    pub priority: Priority,
+    /// Why, 1 to 10,000 characters (Unicode scalar values), not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
+    pub reason: String,
+}
+
 /// Seals a complaint's personal data anew under another data subject's key:
 /// the privacy repair of a subject that merged different people, or an
 /// administrator's merge of two subjects. Not a client request: the
@@ -256,6 +371,7 @@ pub enum ComplaintCommand {
     RecordSatisfaction(RecordSatisfaction),
     Close(Close),
     Reopen(Reopen),
+    ChangePriority(ChangePriority),
 }
 
 impl ComplaintCommand {
@@ -278,6 +394,7 @@ impl ComplaintCommand {
             ComplaintCommand::RecordSatisfaction(_) => "record satisfaction for",
             ComplaintCommand::Close(_) => "close",
             ComplaintCommand::Reopen(_) => "reopen",
+            ComplaintCommand::ChangePriority(_) => "change the priority of",
         }
     }
 }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::command::*;
 use super::event::*;
 use super::state::{Complaint, ComplaintStatus};
-use super::{Complainant, ComplainantRecord, NoteVisibility, SubjectJoin};
+use super::{Complainant, ComplainantCorrection, ComplainantRecord, NoteVisibility, ResealedValue, SubjectJoin};
 use crate::domain::Personal;
 use crate::domain::link::TicketRef;
 use crate::domain::text::{self, LABEL, LONG_TEXT, NAME, TITLE};
@@ -129,6 +129,11 @@ pub fn decide(
         ComplaintCommand::RecordSatisfaction(_) => matches!(status, Resolved | Closed),
         ComplaintCommand::Close(_) => status == Resolved,
         ComplaintCommand::Reopen(_) => status == Resolved,
+        // Priority orders the work still to do (and its deadlines); a
+        // resolved or closed complaint has none left.
+        ComplaintCommand::ChangePriority(_) => {
+            matches!(status, Filed | Acknowledged | InProgress | WaitingOnCustomer)
+        }
     };
     if !allowed {
         return Err(DomainError::InvalidTransition {
@@ -184,6 +189,19 @@ pub fn decide(
         ComplaintCommand::Reopen(c) => ComplaintEvent::Reopened(ComplaintReopened {
             reason: c.reason.clone(),
         }),
+        ComplaintCommand::ChangePriority(c) => {
+            if c.priority == state.priority {
+                return Err(DomainError::RuleViolated(format!(
+                    "the complaint's priority is {} already",
+                    c.priority.as_str()
+                )));
+            }
+            ComplaintEvent::PriorityChanged(ComplaintPriorityChanged {
+                from: state.priority,
+                to: c.priority,
+                reason: c.reason.clone(),
+            })
+        }
     };
     Ok(vec![event])
 }
@@ -219,6 +237,167 @@ pub fn reseal(state: &Complaint, cmd: &ResealPersonalData) -> Result<Vec<Complai
             values: cmd.values.clone(),
         },
     )])
+}
+
+/// What a correction of the complainant is decided against, as the
+/// application found it: the complainant's details as recorded, opened
+/// where their subject's key allows (so an unchanged value can be told
+/// from a changed one), and who the complainant is after the correction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorrectedComplainant {
+    /// The recorded complainant, with every value the subject's key opens in
+    /// clear; a value that cannot be opened (erased) differs from any given.
+    pub recorded: ComplainantRecord,
+    /// The subject the complaint belongs to after the correction, resolved
+    /// as at filing for another person; the complaint's own otherwise.
+    pub subject: FilingSubject,
+    /// The complaint's other personal values, in clear, to seal anew under
+    /// `subject` when it is not the complaint's subject now.
+    pub resealed: Vec<ResealedValue>,
+}
+
+/// Checks a correction's fields, all at once, before anything is looked up
+/// for it (a subject resolved, a key opened).
+pub fn check_correction(cmd: &CorrectDetails) -> Result<(), DomainError> {
+    let mut v = Validator::new();
+    text::check(&mut v, "/reason", &cmd.reason, LONG_TEXT);
+    text::check_opt(&mut v, "/category", cmd.category.as_deref(), LABEL);
+    if cmd.category.is_none() && cmd.channel.is_none() && cmd.complainant.is_none() {
+        // "" is the JSON Pointer to the whole body.
+        v.push("", "give category, channel or complainant");
+    }
+    match &cmd.complainant {
+        Some(c) if cmd.another_person => {
+            // Another person is recorded whole, by the rules of a filing.
+            match &c.name {
+                Some(_) => {}
+                None => v.push("/complainant/name", "another person is recorded with their name"),
+            }
+            check_contacts(&mut v, c);
+            if c.phone.is_none() && c.email.is_none() && c.customer_ref.is_none() {
+                v.push("/complainant", "give at least one of phone, email or customer_ref");
+            }
+        }
+        Some(c) => {
+            check_contacts(&mut v, c);
+            if c.name.is_none() && c.phone.is_none() && c.email.is_none() && c.customer_ref.is_none() {
+                v.push(
+                    "/complainant",
+                    "give at least one of name, phone, email or customer_ref",
+                );
+            }
+        }
+        None if cmd.another_person => v.push("/complainant", "another person needs their details"),
+        None => {}
+    }
+    if cmd.subject.is_some() && !cmd.another_person {
+        v.push(
+            "/subject",
+            "a subject is named only for another person (another_person)",
+        );
+    }
+    v.finish()
+}
+
+fn check_contacts(v: &mut Validator, c: &ComplainantCorrection) {
+    text::check_opt(v, "/complainant/name", c.name.as_deref(), NAME);
+    check_phone_and_email(v, c.phone.as_deref(), c.email.as_deref());
+    text::check_opt(v, "/complainant/customer_ref", c.customer_ref.as_deref(), LABEL);
+}
+
+/// Corrects what was recorded at filing (see [`CorrectDetails`]). Accepted
+/// in every status: reports and the complainant's export must be right
+/// about a closed complaint too. `complainant` is what the application
+/// found for a correction of the complainant (`None` when the command
+/// corrects none).
+pub fn correct_details(
+    state: &Complaint,
+    cmd: &CorrectDetails,
+    complainant: Option<&CorrectedComplainant>,
+) -> Result<Vec<ComplaintEvent>, DomainError> {
+    check_correction(cmd)?;
+    let category = cmd
+        .category
+        .as_ref()
+        .filter(|c| **c != state.category)
+        .map(|to| TextCorrection {
+            from: state.category.clone(),
+            to: to.clone(),
+        });
+    let channel = cmd.channel.filter(|c| *c != state.channel).map(|to| ChannelCorrection {
+        from: state.channel,
+        to,
+    });
+    let mut moved = None;
+    let corrected = match (&cmd.complainant, complainant) {
+        (Some(given), Some(found)) => {
+            let changed = |given: &Option<String>, recorded: Option<&Personal>| match given {
+                Some(value) => recorded != Some(&Personal::Clear(value.clone())),
+                None => false,
+            };
+            let r = &found.recorded;
+            let values_changed = changed(&given.name, Some(&r.name))
+                || changed(&given.phone, r.phone.as_ref())
+                || changed(&given.email, r.email.as_ref())
+                || changed(&given.customer_ref, r.customer_ref.as_ref());
+            if found.subject.id != state.subject {
+                moved = Some(found);
+            }
+            let clear = |value: &Option<String>| value.as_deref().map(Personal::clear);
+            if cmd.another_person {
+                // A field left out is one the other person did not give:
+                // recording the first person's would be recording theirs.
+                let whole_changed = values_changed
+                    || (given.phone.is_none() && r.phone.is_some())
+                    || (given.email.is_none() && r.email.is_some())
+                    || (given.customer_ref.is_none() && r.customer_ref.is_some());
+                (whole_changed || moved.is_some()).then(|| ComplainantCorrected {
+                    name: clear(&given.name),
+                    phone: clear(&given.phone),
+                    email: clear(&given.email),
+                    customer_ref: clear(&given.customer_ref),
+                    another_person: true,
+                })
+            } else {
+                // Only the values that change, so the event says what was wrong.
+                let only_changed = |value: &Option<String>, recorded: Option<&Personal>| {
+                    if changed(value, recorded) { clear(value) } else { None }
+                };
+                values_changed.then(|| ComplainantCorrected {
+                    name: only_changed(&given.name, Some(&r.name)),
+                    phone: only_changed(&given.phone, r.phone.as_ref()),
+                    email: only_changed(&given.email, r.email.as_ref()),
+                    customer_ref: only_changed(&given.customer_ref, r.customer_ref.as_ref()),
+                    another_person: false,
+                })
+            }
+        }
+        (Some(_), None) => {
+            // The application always looks the complainant up for a
+            // command that corrects them; reaching here is its bug.
+            return Err(DomainError::RuleViolated(
+                "the complainant's recorded details were not available to compare with".to_owned(),
+            ));
+        }
+        (None, _) => None,
+    };
+    if category.is_none() && channel.is_none() && corrected.is_none() {
+        // An event that changes nothing would only add noise to the history
+        // and make a retry look like a second correction.
+        return Err(DomainError::RuleViolated(
+            "the correction changes nothing: every value given is the one recorded".to_owned(),
+        ));
+    }
+    Ok(vec![ComplaintEvent::DetailsCorrected(ComplaintDetailsCorrected {
+        category,
+        channel,
+        complainant: corrected,
+        subject: moved.map(|m| m.subject.id),
+        previous_subject: moved.map(|_| state.subject),
+        subject_joined: moved.and_then(|m| m.subject.joined),
+        resealed: moved.map(|m| m.resealed.clone()).unwrap_or_default(),
+        reason: cmd.reason.clone(),
+    })])
 }
 
 /// Tells the complaint that a fault it is escalated or linked to was
@@ -275,20 +454,31 @@ fn validate(cmd: &ComplaintCommand) -> Result<(), DomainError> {
             text::check_opt(&mut v, "/comment", c.comment.as_deref(), LONG_TEXT);
         }
         ComplaintCommand::Reopen(c) => text::check(&mut v, "/reason", &c.reason, LONG_TEXT),
+        ComplaintCommand::ChangePriority(c) => text::check(&mut v, "/reason", &c.reason, LONG_TEXT),
     }
     v.finish()
 }
 
 fn check_complainant(v: &mut Validator, c: &Complainant) {
     text::check(v, "/complainant/name", &c.name, NAME);
-    if let Some(phone) = c.phone.as_deref() {
+    check_phone_and_email(v, c.phone.as_deref(), c.email.as_deref());
+    text::check_opt(v, "/complainant/customer_ref", c.customer_ref.as_deref(), LABEL);
+    if c.phone.is_none() && c.email.is_none() && c.customer_ref.is_none() {
+        v.push("/complainant", "give at least one of phone, email or customer_ref");
+    }
+}
+
+/// A complainant's phone and email, where given: the same checks at filing
+/// and in a correction.
+fn check_phone_and_email(v: &mut Validator, phone: Option<&str>, email: Option<&str>) {
+    if let Some(phone) = phone {
         v.check(
             is_phone(phone),
             "/complainant/phone",
             "must be 3 to 32 characters of digits, spaces and + - ( ) ., with at least 3 digits",
         );
     }
-    if let Some(email) = c.email.as_deref() {
+    if let Some(email) = email {
         let len = text::char_len(email);
         if len > MAX_EMAIL {
             v.push(
@@ -302,10 +492,6 @@ fn check_complainant(v: &mut Validator, c: &Complainant) {
                 "must be an email address such as name@example.com",
             );
         }
-    }
-    text::check_opt(v, "/complainant/customer_ref", c.customer_ref.as_deref(), LABEL);
-    if c.phone.is_none() && c.email.is_none() && c.customer_ref.is_none() {
-        v.push("/complainant", "give at least one of phone, email or customer_ref");
     }
 }
 

@@ -154,6 +154,101 @@ pub struct ComplaintPersonalDataResealed {
     pub values: Vec<ResealedValue>,
 }
 
+/// A value as recorded before a correction, and the value that replaces it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TextCorrection {
+    /// The value recorded before.
+    pub from: String,
+    /// The value from now on.
+    pub to: String,
+}
+
+/// The channel as recorded before a correction, and the channel that
+/// replaces it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ChannelCorrection {
+    /// The channel recorded before.
+    pub from: Channel,
+    /// The channel from now on.
+    pub to: Channel,
+}
+
+/// The priority before a change, and the priority after it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PriorityCorrection {
+    /// The priority before.
+    pub from: Priority,
+    /// The priority from now on.
+    pub to: Priority,
+}
+
+/// The complainant's corrected values, sealed under the subject the
+/// complaint belongs to after the correction. What they replace is the
+/// complainant as the view had it before (the view's `corrections` shows
+/// both); copying the old sealed values here would put one sealed value in
+/// the log twice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ComplainantCorrected {
+    /// The right name; personal data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<Personal>,
+    /// The right phone number; personal data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<Personal>,
+    /// The right email address; personal data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<Personal>,
+    /// The right customer reference; personal data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_ref: Option<Personal>,
+    /// The complaint is another person's: these values replace the recorded
+    /// complainant whole, and a field left out is no longer recorded.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub another_person: bool,
+}
+
+/// What was recorded at filing was corrected: a compensating event, since
+/// the filing itself is never rewritten.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ComplaintDetailsCorrected {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<TextCorrection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<ChannelCorrection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complainant: Option<ComplainantCorrected>,
+    /// The data subject the complaint's personal data is sealed under from
+    /// now on, when the complaint turned out to be another person's whose
+    /// subject is not the one recorded. Shown only to callers who may read
+    /// personal data, as at filing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<Uuid>,
+    /// The subject the data was sealed under before; set with `subject`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_subject: Option<Uuid>,
+    /// How the correction came to an existing subject, as at filing; absent
+    /// for a subject created for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_joined: Option<SubjectJoin>,
+    /// The complaint's other personal values (its description, the messages
+    /// sent to the complainant, their comment), sealed anew under `subject`:
+    /// they are the complainant's, so their export and erasure must cover
+    /// them. The recorded complainant's own details stay under the subject
+    /// they were recorded under: they are that person's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resealed: Vec<ResealedValue>,
+    /// Why the record was wrong.
+    pub reason: String,
+}
+
+/// The complaint's priority was changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ComplaintPriorityChanged {
+    pub from: Priority,
+    pub to: Priority,
+    pub reason: String,
+}
+
 /// One event of a complaint's stream, as `{"type": "...", "payload": {...}}`.
 // The filing is larger than the other variants; events are short-lived
 // values built once per command, so boxing it would only add noise.
@@ -193,6 +288,10 @@ pub enum ComplaintEvent {
     Unlinked(TicketUnlinked),
     #[serde(rename = "complaint.personal_data_resealed")]
     PersonalDataResealed(ComplaintPersonalDataResealed),
+    #[serde(rename = "complaint.details_corrected")]
+    DetailsCorrected(ComplaintDetailsCorrected),
+    #[serde(rename = "complaint.priority_changed")]
+    PriorityChanged(ComplaintPriorityChanged),
 }
 
 const FILED: &str = "complaint.filed";
@@ -211,6 +310,8 @@ const LINKED_FAULT_REOPENED: &str = "complaint.linked_fault_reopened";
 const LINKED: &str = "complaint.linked";
 const UNLINKED: &str = "complaint.unlinked";
 const PERSONAL_DATA_RESEALED: &str = "complaint.personal_data_resealed";
+const DETAILS_CORRECTED: &str = "complaint.details_corrected";
+const PRIORITY_CHANGED: &str = "complaint.priority_changed";
 
 impl ComplaintEvent {
     /// Every event type a complaint stream may contain.
@@ -231,6 +332,8 @@ impl ComplaintEvent {
         LINKED,
         UNLINKED,
         PERSONAL_DATA_RESEALED,
+        DETAILS_CORRECTED,
+        PRIORITY_CHANGED,
     ];
 
     /// The stored type name; equal to the `type` tag of the JSON form.
@@ -252,6 +355,8 @@ impl ComplaintEvent {
             ComplaintEvent::Linked(_) => LINKED,
             ComplaintEvent::Unlinked(_) => UNLINKED,
             ComplaintEvent::PersonalDataResealed(_) => PERSONAL_DATA_RESEALED,
+            ComplaintEvent::DetailsCorrected(_) => DETAILS_CORRECTED,
+            ComplaintEvent::PriorityChanged(_) => PRIORITY_CHANGED,
         }
     }
 
@@ -279,6 +384,8 @@ impl ComplaintEvent {
             ComplaintEvent::Linked(p) => serde_json::to_value(p),
             ComplaintEvent::Unlinked(p) => serde_json::to_value(p),
             ComplaintEvent::PersonalDataResealed(p) => serde_json::to_value(p),
+            ComplaintEvent::DetailsCorrected(p) => serde_json::to_value(p),
+            ComplaintEvent::PriorityChanged(p) => serde_json::to_value(p),
         };
         // Serializing to a Value only fails for non-string map keys or a
         // failing custom Serialize; payloads are plain structs of strings,
@@ -304,6 +411,19 @@ impl ComplaintEvent {
             ComplaintEvent::PersonalDataResealed(e) => {
                 out.extend(e.values.iter_mut().map(|v| (PersonalField::Text, &mut v.value)));
             }
+            ComplaintEvent::DetailsCorrected(e) => {
+                if let Some(c) = &mut e.complainant {
+                    for (field, value) in [
+                        (PersonalField::Name, &mut c.name),
+                        (PersonalField::Phone, &mut c.phone),
+                        (PersonalField::Email, &mut c.email),
+                        (PersonalField::CustomerRef, &mut c.customer_ref),
+                    ] {
+                        out.extend(value.as_mut().map(|v| (field, v)));
+                    }
+                }
+                out.extend(e.resealed.iter_mut().map(|v| (PersonalField::Text, &mut v.value)));
+            }
             ComplaintEvent::NoteAdded(_)
             | ComplaintEvent::Assigned(_)
             | ComplaintEvent::WaitingOnCustomer(_)
@@ -315,7 +435,8 @@ impl ComplaintEvent {
             | ComplaintEvent::LinkedFaultResolved(_)
             | ComplaintEvent::LinkedFaultReopened(_)
             | ComplaintEvent::Linked(_)
-            | ComplaintEvent::Unlinked(_) => {}
+            | ComplaintEvent::Unlinked(_)
+            | ComplaintEvent::PriorityChanged(_) => {}
         }
         out
     }
@@ -343,6 +464,8 @@ impl ComplaintEvent {
             (LINKED, 1) => decode(event_type, payload).map(ComplaintEvent::Linked),
             (UNLINKED, 1) => decode(event_type, payload).map(ComplaintEvent::Unlinked),
             (PERSONAL_DATA_RESEALED, 1) => decode(event_type, payload).map(ComplaintEvent::PersonalDataResealed),
+            (DETAILS_CORRECTED, 1) => decode(event_type, payload).map(ComplaintEvent::DetailsCorrected),
+            (PRIORITY_CHANGED, 1) => decode(event_type, payload).map(ComplaintEvent::PriorityChanged),
             (known, version) if ComplaintEvent::EVENT_TYPES.contains(&known) => Err(StreamCorrupt(format!(
                 "{known} has schema version {version}, which this build does not understand"
             ))),

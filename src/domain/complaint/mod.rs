@@ -24,20 +24,23 @@ use utoipa::ToSchema;
 use crate::domain::{Personal, PersonalField};
 
 pub use command::{
-    Acknowledge, AddNote, Assign, Close, ComplaintCommand, FileComplaint, RecordSatisfaction, Reopen,
-    ResealPersonalData, Resolve, Resume, WaitOnCustomer,
+    Acknowledge, AddNote, Assign, ChangePriority, Close, ComplainantCorrection, ComplaintCommand, CorrectDetails,
+    FileComplaint, RecordSatisfaction, Reopen, ResealPersonalData, Resolve, Resume, WaitOnCustomer,
 };
 pub use decide::{
-    EMAIL_PATTERN, FilingSubject, MAX_EMAIL, PHONE_LENGTH, PHONE_PATTERN, ValidFiling, decide, file,
-    linked_fault_reopened, linked_fault_resolved, reseal,
+    CorrectedComplainant, EMAIL_PATTERN, FilingSubject, MAX_EMAIL, PHONE_LENGTH, PHONE_PATTERN, ValidFiling,
+    check_correction, correct_details, decide, file, linked_fault_reopened, linked_fault_resolved, reseal,
 };
 pub use event::{
-    ComplaintAcknowledged, ComplaintAssigned, ComplaintClosed, ComplaintEscalated, ComplaintEvent, ComplaintFiled,
-    ComplaintLinkedFaultReopened, ComplaintLinkedFaultResolved, ComplaintNoteAdded, ComplaintPersonalDataResealed,
+    ChannelCorrection, ComplainantCorrected, ComplaintAcknowledged, ComplaintAssigned, ComplaintClosed,
+    ComplaintDetailsCorrected, ComplaintEscalated, ComplaintEvent, ComplaintFiled, ComplaintLinkedFaultReopened,
+    ComplaintLinkedFaultResolved, ComplaintNoteAdded, ComplaintPersonalDataResealed, ComplaintPriorityChanged,
     ComplaintReopened, ComplaintResolved, ComplaintResumed, ComplaintSatisfactionRecorded, ComplaintWaitingOnCustomer,
+    PriorityCorrection, TextCorrection,
 };
 pub use state::{
-    Complaint, ComplaintStatus, LinkedFaultReopening, LinkedFaultResolution, Note, Resolution, Satisfaction, evolve,
+    ComplainantChange, Complaint, ComplaintStatus, Correction, LinkedFaultReopening, LinkedFaultResolution, Note,
+    Resolution, Satisfaction, evolve,
 };
 
 /// How the complaint reached us.

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::event::ComplaintEvent;
+use super::event::{ChannelCorrection, ComplaintEvent, PriorityCorrection, TextCorrection};
 use super::{Channel, ComplainantRecord, NoteVisibility, Priority};
 use crate::domain::link::{Link, TicketRef};
 use crate::domain::ticket::TicketKind;
@@ -128,6 +128,44 @@ pub struct LinkedFaultReopening {
     pub at: DateTime<Utc>,
 }
 
+/// One correction of the complaint's record, or change of its priority:
+/// each value it changed, with the value it replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Correction {
+    /// When the correction was recorded (RFC 3339 date-time, UTC).
+    pub at: DateTime<Utc>,
+    /// Actor id of whoever corrected it.
+    pub by: String,
+    /// Why the record was wrong, or why the priority changed.
+    pub reason: String,
+    /// The category before and after; absent when it was not corrected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<TextCorrection>,
+    /// The channel before and after; absent when it was not corrected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<ChannelCorrection>,
+    /// The priority before and after; absent when it did not change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<PriorityCorrection>,
+    /// The complainant before and after; absent when not corrected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complainant: Option<ComplainantChange>,
+}
+
+/// The complainant as recorded before a correction and after it (personal
+/// data, see `Personal`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ComplainantChange {
+    /// The complainant as recorded before the correction.
+    pub from: ComplainantRecord,
+    /// The complainant as recorded after it.
+    pub to: ComplainantRecord,
+    /// Whether the complaint turned out to be another person's: `from` is
+    /// then someone else than `to`, and their data stays theirs.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub another_person: bool,
+}
+
 /// A customer complaint as it currently stands. Its full history is the
 /// event stream; this view keeps only the current resolution and rating.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -197,6 +235,10 @@ pub struct Complaint {
     /// Links to other tickets, in the order they were made.
     #[serde(default)]
     pub links: Vec<Link>,
+    /// Corrections of what was recorded at filing and changes of priority,
+    /// oldest first; empty when there are none.
+    #[serde(default)]
+    pub corrections: Vec<Correction>,
 }
 
 impl Complaint {
@@ -212,6 +254,18 @@ impl Complaint {
             .chain(self.first_response.iter_mut())
             .chain(self.notes.iter_mut().map(|n| &mut n.body))
             .chain(self.satisfaction.iter_mut().filter_map(|s| s.comment.as_mut()))
+            .chain(
+                self.corrections
+                    .iter_mut()
+                    .filter_map(|c| c.complainant.as_mut())
+                    .flat_map(|c| [&mut c.from, &mut c.to])
+                    .flat_map(|r| {
+                        std::iter::once(&mut r.name)
+                            .chain(r.phone.iter_mut())
+                            .chain(r.email.iter_mut())
+                            .chain(r.customer_ref.iter_mut())
+                    }),
+            )
     }
 
     /// How other tickets' events refer to this complaint.
@@ -261,6 +315,7 @@ pub fn evolve(state: Option<Complaint>, event: &ComplaintEvent, meta: &EventMeta
                 escalated_to: None,
                 linked_fault_resolutions: Vec::new(),
                 links: Vec::new(),
+                corrections: Vec::new(),
             });
         }
         (None, other) => {
@@ -374,6 +429,64 @@ pub fn evolve(state: Option<Complaint>, event: &ComplaintEvent, meta: &EventMeta
         ComplaintEvent::PersonalDataResealed(e) => {
             c.subject = e.subject;
             super::reseal_fields(c.personal_mut(), &e.values);
+        }
+        ComplaintEvent::DetailsCorrected(e) => {
+            super::reseal_fields(c.personal_mut(), &e.resealed);
+            if let Some(subject) = e.subject {
+                c.subject = subject;
+            }
+            if let Some(category) = &e.category {
+                c.category = category.to.clone();
+            }
+            if let Some(channel) = &e.channel {
+                c.channel = channel.to;
+            }
+            let complainant = e.complainant.as_ref().map(|k| {
+                let from = c.complainant.clone();
+                c.complainant = if k.another_person {
+                    ComplainantRecord {
+                        // A correction to another person always names them;
+                        // only a tampered event could leave the name out.
+                        name: k.name.clone().unwrap_or_else(|| from.name.clone()),
+                        phone: k.phone.clone(),
+                        email: k.email.clone(),
+                        customer_ref: k.customer_ref.clone(),
+                    }
+                } else {
+                    ComplainantRecord {
+                        name: k.name.clone().unwrap_or_else(|| from.name.clone()),
+                        phone: k.phone.clone().or_else(|| from.phone.clone()),
+                        email: k.email.clone().or_else(|| from.email.clone()),
+                        customer_ref: k.customer_ref.clone().or_else(|| from.customer_ref.clone()),
+                    }
+                };
+                ComplainantChange {
+                    from,
+                    to: c.complainant.clone(),
+                    another_person: k.another_person,
+                }
+            });
+            c.corrections.push(Correction {
+                at: meta.recorded_at,
+                by: meta.actor.to_owned(),
+                reason: e.reason.clone(),
+                category: e.category.clone(),
+                channel: e.channel.clone(),
+                priority: None,
+                complainant,
+            });
+        }
+        ComplaintEvent::PriorityChanged(e) => {
+            c.priority = e.to;
+            c.corrections.push(Correction {
+                at: meta.recorded_at,
+                by: meta.actor.to_owned(),
+                reason: e.reason.clone(),
+                category: None,
+                channel: None,
+                priority: Some(PriorityCorrection { from: e.from, to: e.to }),
+                complainant: None,
+            });
         }
     }
     c.updated_at = meta.recorded_at;

@@ -66,6 +66,29 @@ impl Ledger {
         decide(&self.view, &cmd, at(self.next as i64))
     }
 
+    /// Decides a correction now, the complainant (if it names one) resolved
+    /// to `subject`, without recording anything. The fixtures' values are
+    /// in clear, as the application opens them before deciding.
+    fn try_correct(&self, cmd: &CorrectDetails, subject: Uuid) -> Result<Vec<ComplaintEvent>, DomainError> {
+        let found = CorrectedComplainant {
+            recorded: self.view.complainant.clone(),
+            subject: FilingSubject {
+                id: subject,
+                joined: (subject != self.view.subject).then_some(SubjectJoin::Named),
+            },
+            resealed: Vec::new(),
+        };
+        correct_details(&self.view, cmd, cmd.complainant.as_ref().map(|_| &found))
+    }
+
+    /// Records events as `actor` would have.
+    fn apply(&mut self, events: &[ComplaintEvent], actor: &str) {
+        for e in events {
+            self.view = evolve(Some(self.view.clone()), e, &meta(self.next, actor)).unwrap();
+            self.next += 1;
+        }
+    }
+
     /// Decides `cmd` as `actor` and folds the events in; panics on refusal.
     fn run_as(&mut self, actor: &str, cmd: ComplaintCommand) -> Vec<ComplaintEvent> {
         let events = self
@@ -147,6 +170,13 @@ fn reopen(reason: &str) -> ComplaintCommand {
 }
 
 /// A complaint brought into `status` by the shortest ordinary path.
+fn change_priority(priority: Priority, reason: &str) -> ComplaintCommand {
+    ComplaintCommand::ChangePriority(ChangePriority {
+        priority,
+        reason: reason.to_owned(),
+    })
+}
+
 fn ledger_in(status: ComplaintStatus) -> Ledger {
     let mut l = Ledger::filed();
     let path: Vec<ComplaintCommand> = match status {
@@ -263,6 +293,38 @@ fn one_of_each_event() -> Vec<ComplaintEvent> {
                 replaces: "n-name".to_owned(),
                 value: Personal::clear("Jane Doe"),
             }],
+        }),
+        ComplaintEvent::DetailsCorrected(ComplaintDetailsCorrected {
+            category: Some(TextCorrection {
+                from: "billing".to_owned(),
+                to: "payments".to_owned(),
+            }),
+            channel: Some(ChannelCorrection {
+                from: Channel::InPerson,
+                to: Channel::Phone,
+            }),
+            complainant: Some(ComplainantCorrected {
+                name: None,
+                phone: Some(Personal::clear("+44 20 7946 0959")),
+                email: None,
+                customer_ref: None,
+                another_person: false,
+            }),
+            subject: Some(Uuid::from_u128(0x78)),
+            previous_subject: Some(Uuid::from_u128(0x77)),
+            subject_joined: None,
+            resealed: vec![ResealedValue {
+                version: 1,
+                pointer: "/description".to_owned(),
+                replaces: "n-description".to_owned(),
+                value: Personal::clear("Debited twice."),
+            }],
+            reason: "Misheard on the phone.".to_owned(),
+        }),
+        ComplaintEvent::PriorityChanged(ComplaintPriorityChanged {
+            from: Priority::P1,
+            to: Priority::P3,
+            reason: "Refund already issued.".to_owned(),
         }),
     ]
 }
@@ -403,6 +465,7 @@ fn filing_records_the_complaint_and_starts_the_view() {
             escalated_to: None,
             linked_fault_resolutions: vec![],
             links: vec![],
+            corrections: vec![],
         }
     );
     assert_eq!(
@@ -903,6 +966,7 @@ fn allowed(status: ComplaintStatus, cmd: &ComplaintCommand) -> bool {
         ComplaintCommand::RecordSatisfaction(_) => [Resolved, Closed].contains(&status),
         ComplaintCommand::Close(_) => status == Resolved,
         ComplaintCommand::Reopen(_) => status == Resolved,
+        ComplaintCommand::ChangePriority(_) => [Filed, Acknowledged, InProgress, WaitingOnCustomer].contains(&status),
     }
 }
 
@@ -920,6 +984,8 @@ fn every_state_accepts_exactly_the_commands_the_rules_allow() {
         rate(3, None),
         close(None),
         reopen("again"),
+        // Every fixture is P2.
+        change_priority(Priority::P1, "why"),
     ];
     let mut allowed_count = 0;
     for status in ComplaintStatus::ALL {
@@ -944,8 +1010,8 @@ fn every_state_accepts_exactly_the_commands_the_rules_allow() {
             }
         }
     }
-    // Guards the table itself: 1 + 4 + 6 + 5 + 2 + 1 + 3 + 2 + 1 + 1.
-    assert_eq!(allowed_count, 26);
+    // Guards the table itself: 1 + 4 + 6 + 5 + 2 + 1 + 3 + 2 + 1 + 1 + 4.
+    assert_eq!(allowed_count, 30);
 }
 
 #[test]
@@ -1478,6 +1544,8 @@ fn internal_notes_and_staff_text_are_not_personal() {
             ("complaint.linked", 0),
             ("complaint.unlinked", 0),
             ("complaint.personal_data_resealed", 1),
+            ("complaint.details_corrected", 2),
+            ("complaint.priority_changed", 0),
         ]
     );
 }
@@ -1910,6 +1978,13 @@ fn every_body_schema_states_the_limits_the_domain_enforces() {
     check_every_limit(|cmd| in_state(Resolved, ComplaintCommand::RecordSatisfaction(cmd)));
     check_every_limit(|cmd| in_state(Resolved, ComplaintCommand::Close(cmd)));
     check_every_limit(|cmd| in_state(Resolved, ComplaintCommand::Reopen(cmd)));
+    check_every_limit(|cmd| in_state(Acknowledged, change_priority_to(cmd)));
+    let filed = Ledger::filed();
+    check_every_limit(|cmd: CorrectDetails| filed.try_correct(&cmd, SUBJECT).map(drop));
+}
+
+fn change_priority_to(cmd: ChangePriority) -> ComplaintCommand {
+    ComplaintCommand::ChangePriority(cmd)
 }
 
 /// Rules across fields are in the bodies' descriptions: JSON Schema could
@@ -1942,4 +2017,328 @@ fn rules_across_fields_are_the_domains_alone() {
     assign.accepts(json!({"assignee": "li.na"}));
     assign.only_the_domain_refuses(json!({}), "");
     assign.only_the_domain_refuses(json!({"team": null}), "");
+}
+
+// ------------------------------------------------------------- corrections
+
+fn correction(reason: &str) -> CorrectDetails {
+    CorrectDetails {
+        category: None,
+        channel: None,
+        complainant: None,
+        another_person: false,
+        subject: None,
+        reason: reason.to_owned(),
+    }
+}
+
+fn contacts(name: Option<&str>, phone: Option<&str>, email: Option<&str>) -> ComplainantCorrection {
+    ComplainantCorrection {
+        name: name.map(str::to_owned),
+        phone: phone.map(str::to_owned),
+        email: email.map(str::to_owned),
+        customer_ref: None,
+    }
+}
+
+#[test]
+fn changing_the_priority_records_both_and_shows_as_a_correction() {
+    let mut l = ledger_in(ComplaintStatus::InProgress);
+    let events = l.run(change_priority(Priority::P1, "The customer runs a clinic."));
+    assert_eq!(
+        events,
+        [ComplaintEvent::PriorityChanged(ComplaintPriorityChanged {
+            from: Priority::P2,
+            to: Priority::P1,
+            reason: "The customer runs a clinic.".to_owned(),
+        })]
+    );
+    assert_eq!(l.view.priority, Priority::P1);
+    assert_eq!(l.view.status, ComplaintStatus::InProgress, "the work goes on");
+    assert_eq!(
+        l.view.corrections,
+        [Correction {
+            at: l.view.updated_at,
+            by: AGENT.to_owned(),
+            reason: "The customer runs a clinic.".to_owned(),
+            category: None,
+            channel: None,
+            priority: Some(PriorityCorrection {
+                from: Priority::P2,
+                to: Priority::P1,
+            }),
+            complainant: None,
+        }]
+    );
+}
+
+#[test]
+fn a_priority_change_needs_a_reason_and_a_new_priority_on_an_open_complaint() {
+    let l = ledger_in(ComplaintStatus::Acknowledged);
+    assert_eq!(pointers(l.try_run(change_priority(Priority::P1, " "))), ["/reason"]);
+    assert_eq!(
+        l.try_run(change_priority(Priority::P2, "again")),
+        Err(DomainError::RuleViolated(
+            "the complaint's priority is P2 already".to_owned()
+        ))
+    );
+    let err = ledger_in(ComplaintStatus::Closed)
+        .try_run(change_priority(Priority::P1, "late"))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "cannot change the priority of a complaint that is closed"
+    );
+}
+
+#[test]
+fn correcting_category_and_channel_records_what_each_replaces() {
+    let mut l = ledger_in(ComplaintStatus::Closed);
+    let cmd = CorrectDetails {
+        category: Some("payments".to_owned()),
+        channel: Some(Channel::Chat),
+        ..correction("Classified by the wrong desk.")
+    };
+    let events = l.try_correct(&cmd, SUBJECT).unwrap();
+    assert_eq!(
+        events,
+        [ComplaintEvent::DetailsCorrected(ComplaintDetailsCorrected {
+            category: Some(TextCorrection {
+                from: "billing".to_owned(),
+                to: "payments".to_owned(),
+            }),
+            channel: Some(ChannelCorrection {
+                from: Channel::Phone,
+                to: Channel::Chat,
+            }),
+            complainant: None,
+            subject: None,
+            previous_subject: None,
+            subject_joined: None,
+            resealed: vec![],
+            reason: "Classified by the wrong desk.".to_owned(),
+        })]
+    );
+    l.apply(&events, AGENT);
+    assert_eq!((l.view.category.as_str(), l.view.channel), ("payments", Channel::Chat));
+    assert_eq!(
+        l.view.status,
+        ComplaintStatus::Closed,
+        "a closed complaint is corrected too"
+    );
+    let [correction] = l.view.corrections.as_slice() else {
+        panic!("one correction: {:?}", l.view.corrections)
+    };
+    assert_eq!(correction.reason, "Classified by the wrong desk.");
+    assert_eq!(correction.by, AGENT);
+}
+
+#[test]
+fn a_correction_records_only_what_changes_and_refuses_one_that_changes_nothing() {
+    let l = Ledger::filed();
+    let unchanged = CorrectDetails {
+        category: Some("billing".to_owned()),
+        channel: Some(Channel::Phone),
+        complainant: Some(contacts(Some("Jane Doe"), Some("+44 20 7946 0958"), None)),
+        ..correction("Checked.")
+    };
+    assert_eq!(
+        l.try_correct(&unchanged, SUBJECT),
+        Err(DomainError::RuleViolated(
+            "the correction changes nothing: every value given is the one recorded".to_owned()
+        ))
+    );
+
+    let only_the_email = CorrectDetails {
+        complainant: Some(contacts(Some("Jane Doe"), None, Some("jane.doe@example.com"))),
+        ..unchanged
+    };
+    let events = l.try_correct(&only_the_email, SUBJECT).unwrap();
+    let [ComplaintEvent::DetailsCorrected(e)] = events.as_slice() else {
+        panic!("{events:?}")
+    };
+    assert_eq!((&e.category, &e.channel), (&None, &None));
+    assert_eq!(
+        e.complainant,
+        Some(ComplainantCorrected {
+            name: None,
+            phone: None,
+            email: Some(Personal::clear("jane.doe@example.com")),
+            customer_ref: None,
+            another_person: false,
+        })
+    );
+    assert_eq!(e.subject, None, "the same person keeps their subject");
+}
+
+#[test]
+fn correcting_the_complainant_keeps_what_was_not_corrected_and_shows_both_records() {
+    let mut l = ledger_in(ComplaintStatus::InProgress);
+    let before = l.view.complainant.clone();
+    let cmd = CorrectDetails {
+        complainant: Some(contacts(None, Some("+44 20 7946 0959"), None)),
+        ..correction("A digit was misheard.")
+    };
+    let events = l.try_correct(&cmd, SUBJECT).unwrap();
+    assert_eq!(
+        personal_of(&events[0]),
+        [(PersonalField::Phone, Personal::clear("+44 20 7946 0959"))]
+    );
+    l.apply(&events, AGENT);
+    let after = &l.view.complainant;
+    assert_eq!(after.phone, Some(Personal::clear("+44 20 7946 0959")));
+    assert_eq!((&after.name, &after.email), (&before.name, &before.email));
+    let change = l.view.corrections[0]
+        .complainant
+        .as_ref()
+        .expect("the complainant's change");
+    assert_eq!(
+        (&change.from, &change.to, change.another_person),
+        (&before, after, false)
+    );
+}
+
+#[test]
+fn another_persons_complaint_replaces_the_complainant_whole_and_moves_to_their_subject() {
+    let mut l = Ledger::filed();
+    // As stored: sealed under the first subject.
+    l.view.description = sealed("n-description", "c-description");
+    l.view.complainant.phone = Some(sealed("n-phone", "c-phone"));
+    let them = Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_0099);
+    let cmd = CorrectDetails {
+        complainant: Some(contacts(Some("Li Na"), None, Some("li.na@example.cn"))),
+        another_person: true,
+        subject: Some(them),
+        ..correction("Filed under the wrong customer.")
+    };
+    let moved = ResealedValue {
+        version: 1,
+        pointer: "/description".to_owned(),
+        replaces: "n-description".to_owned(),
+        value: Personal::clear("My card was debited twice on 3 March."),
+    };
+    let found = CorrectedComplainant {
+        recorded: l.view.complainant.clone(),
+        subject: FilingSubject {
+            id: them,
+            joined: Some(SubjectJoin::Named),
+        },
+        resealed: vec![moved.clone()],
+    };
+    let events = correct_details(&l.view, &cmd, Some(&found)).unwrap();
+    let [ComplaintEvent::DetailsCorrected(e)] = events.as_slice() else {
+        panic!("{events:?}")
+    };
+    assert_eq!(
+        (e.subject, e.previous_subject, e.subject_joined),
+        (Some(them), Some(SUBJECT), Some(SubjectJoin::Named))
+    );
+    assert_eq!(e.resealed, [moved]);
+    l.apply(&events, AGENT);
+    assert_eq!(l.view.subject, them);
+    assert_eq!(
+        l.view.complainant,
+        ComplainantRecord {
+            name: Personal::clear("Li Na"),
+            phone: None,
+            email: Some(Personal::clear("li.na@example.cn")),
+            customer_ref: None,
+        },
+        "nothing of the first person stays on the complaint"
+    );
+    assert_eq!(
+        l.view.description,
+        Personal::clear("My card was debited twice on 3 March."),
+        "the description is sealed anew, under the other person's subject"
+    );
+    let change = l.view.corrections[0].complainant.as_ref().expect("the change");
+    assert!(change.another_person);
+    assert_eq!(
+        change.from.phone,
+        Some(sealed("n-phone", "c-phone")),
+        "the first person's, as it was"
+    );
+}
+
+#[test]
+fn another_person_found_to_be_the_same_subject_with_the_same_details_changes_nothing() {
+    let l = Ledger::filed();
+    let cmd = CorrectDetails {
+        complainant: Some(contacts(
+            Some("Jane Doe"),
+            Some("+44 20 7946 0958"),
+            Some("jane@example.com"),
+        )),
+        another_person: true,
+        ..correction("Checked.")
+    };
+    assert!(matches!(
+        l.try_correct(&cmd, SUBJECT),
+        Err(DomainError::RuleViolated(_))
+    ));
+    // Without the email, the record changes: another person gave none.
+    let without_email = CorrectDetails {
+        complainant: Some(contacts(Some("Jane Doe"), Some("+44 20 7946 0958"), None)),
+        ..cmd
+    };
+    assert!(l.try_correct(&without_email, SUBJECT).is_ok());
+}
+
+#[test]
+fn a_correction_names_what_it_corrects_and_why() {
+    let l = Ledger::filed();
+    assert_eq!(pointers(l.try_correct(&correction("Why"), SUBJECT)), [""]);
+    assert_eq!(
+        pointers(l.try_correct(
+            &CorrectDetails {
+                category: Some("payments".to_owned()),
+                ..correction("")
+            },
+            SUBJECT
+        )),
+        ["/reason"]
+    );
+    let empty = CorrectDetails {
+        complainant: Some(contacts(None, None, None)),
+        ..correction("Why")
+    };
+    assert_eq!(pointers(l.try_correct(&empty, SUBJECT)), ["/complainant"]);
+    let bad = CorrectDetails {
+        complainant: Some(contacts(None, Some("call me"), Some("nobody"))),
+        ..correction("Why")
+    };
+    assert_eq!(
+        pointers(l.try_correct(&bad, SUBJECT)),
+        ["/complainant/phone", "/complainant/email"]
+    );
+    // Another person is recorded as a filing records them: named and reachable.
+    let nameless = CorrectDetails {
+        complainant: Some(contacts(None, None, None)),
+        another_person: true,
+        ..correction("Why")
+    };
+    assert_eq!(
+        pointers(l.try_correct(&nameless, SUBJECT)),
+        ["/complainant/name", "/complainant"]
+    );
+    let nobody = CorrectDetails {
+        another_person: true,
+        ..correction("Why")
+    };
+    assert_eq!(pointers(l.try_correct(&nobody, SUBJECT)), ["", "/complainant"]);
+    let named_alone = CorrectDetails {
+        category: Some("payments".to_owned()),
+        subject: Some(SUBJECT),
+        ..correction("Why")
+    };
+    assert_eq!(pointers(l.try_correct(&named_alone, SUBJECT)), ["/subject"]);
+}
+
+#[test]
+fn corrections_fold_from_views_stored_before_them() {
+    let l = Ledger::filed();
+    let mut stored = serde_json::to_value(&l.view).unwrap();
+    stored.as_object_mut().unwrap().remove("corrections");
+    let back: Complaint = serde_json::from_value(stored).unwrap();
+    assert_eq!(back, l.view);
 }

@@ -389,6 +389,55 @@ pub struct CompleteActionItem {
     pub note: Option<String>,
 }
 
+/// Voids a repair that was logged in error: it stays on the fault, marked
+/// voided, and no longer counts towards the fault's person-minutes. The
+/// fault must have that repair, not voided already (else 409). Accepted in every
+/// status: reports read closed faults too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(examples(json!({"repair": 2, "reason": "Logged twice: the same visit as repair 1."})))]
+pub struct VoidRepair {
+    /// The repair's ordinal on the fault (`repair` in the view), from 1.
+    #[schema(minimum = 1, maximum = 4_294_967_295_u64, format = Int64)]
+    pub repair: u32,
+    /// Why the record is wrong, 1 to 10,000 characters (Unicode scalar
+    /// values), not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
+    pub reason: String,
+}
+
+/// Corrects the service the fault affects, once triaged (before triage, the
+/// triage itself is where it is looked at); correcting it to the service
+/// recorded is refused. Severity changes by triaging again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(examples(json!({
+    "affected_service": "broadband-south",
+    "reason": "The cabinet is on the southern ring; triage found the northern one unaffected."
+})))]
+pub struct CorrectAffectedService {
+    /// The service that is really affected, 1 to 100 characters (Unicode
+    /// scalar values), not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
+    pub affected_service: String,
+    /// Why the record was wrong, 1 to 10,000 characters (Unicode scalar
+    /// values), not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
+    pub reason: String,
+}
+
 /// Adds an internal note.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -419,6 +468,8 @@ pub enum FaultCommand {
     WriteReview(WriteReview),
     CompleteActionItem(CompleteActionItem),
     AddNote(AddNote),
+    VoidRepair(VoidRepair),
+    CorrectAffectedService(CorrectAffectedService),
 }
 
 impl FaultCommand {
@@ -447,6 +498,8 @@ impl FaultCommand {
             FaultCommand::WriteReview(_) => "write a review of",
             FaultCommand::CompleteActionItem(_) => "complete an action item of",
             FaultCommand::AddNote(_) => "add a note to",
+            FaultCommand::VoidRepair(_) => "void a repair of",
+            FaultCommand::CorrectAffectedService(_) => "correct the affected service of",
         }
     }
 }

@@ -186,6 +186,12 @@ pub fn decide(
         FaultCommand::WriteReview(_) => matches!(status, Resolved | Closed),
         // Action items outlive the fault; their own rule is that a review exists.
         FaultCommand::CompleteActionItem(_) | FaultCommand::AddNote(_) => true,
+        // Person-minutes are reported on closed faults too, so a record
+        // logged in error is voided whatever the status.
+        FaultCommand::VoidRepair(_) => true,
+        // Triage is where the service is looked at first; until then the
+        // reporter's word stands and triage may settle it.
+        FaultCommand::CorrectAffectedService(_) => status != Reported,
     };
     if !allowed {
         return Err(DomainError::InvalidTransition {
@@ -325,6 +331,40 @@ pub fn decide(
             })
         }
         FaultCommand::AddNote(c) => FaultEvent::NoteAdded(FaultNoteAdded { body: c.body.clone() }),
+        FaultCommand::VoidRepair(c) => {
+            // A rule on the fault, not on the body: any ordinal is a
+            // well-formed one, and which exist depends on the fault.
+            let Some(repair) = state.repairs.iter().find(|r| r.repair == c.repair) else {
+                return Err(DomainError::RuleViolated(format!(
+                    "the fault has no repair {} (it has {})",
+                    c.repair,
+                    state.repairs.len()
+                )));
+            };
+            if repair.voided.is_some() {
+                return Err(DomainError::RuleViolated(format!(
+                    "repair {} is already voided",
+                    c.repair
+                )));
+            }
+            FaultEvent::RepairVoided(FaultRepairVoided {
+                repair: c.repair,
+                reason: c.reason.clone(),
+            })
+        }
+        FaultCommand::CorrectAffectedService(c) => {
+            if c.affected_service == state.affected_service {
+                return Err(DomainError::RuleViolated(format!(
+                    "the fault's affected service is {} already",
+                    c.affected_service
+                )));
+            }
+            FaultEvent::AffectedServiceCorrected(FaultAffectedServiceCorrected {
+                from: state.affected_service.clone(),
+                to: c.affected_service.clone(),
+                reason: c.reason.clone(),
+            })
+        }
     };
     Ok(vec![event])
 }
@@ -425,6 +465,14 @@ fn validate(state: &Fault, cmd: &FaultCommand, now: DateTime<Utc>) -> Result<(),
             text::check_opt(&mut v, "/note", c.note.as_deref(), LONG_TEXT);
         }
         FaultCommand::AddNote(c) => text::check(&mut v, "/body", &c.body, LONG_TEXT),
+        FaultCommand::VoidRepair(c) => {
+            v.check(c.repair > 0, "/repair", "must be 1 or more");
+            text::check(&mut v, "/reason", &c.reason, LONG_TEXT);
+        }
+        FaultCommand::CorrectAffectedService(c) => {
+            text::check(&mut v, "/affected_service", &c.affected_service, LABEL);
+            text::check(&mut v, "/reason", &c.reason, LONG_TEXT);
+        }
     }
     v.finish()
 }

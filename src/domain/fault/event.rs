@@ -148,6 +148,26 @@ pub struct FaultNoteAdded {
     pub body: String,
 }
 
+/// A repair was voided: it was logged in error. The repair stays on the
+/// fault, marked voided, and no longer counts towards its person-minutes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FaultRepairVoided {
+    /// The voided repair's ordinal on this fault.
+    #[schema(minimum = 1)]
+    pub repair: u32,
+    pub reason: String,
+}
+
+/// The service the fault affects was corrected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FaultAffectedServiceCorrected {
+    /// The service recorded before.
+    pub from: String,
+    /// The service from now on.
+    pub to: String,
+    pub reason: String,
+}
+
 /// One event of a fault's stream, as `{"type": "...", "payload": {...}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", content = "payload")]
@@ -182,6 +202,10 @@ pub enum FaultEvent {
     Linked(TicketLinked),
     #[serde(rename = "fault.unlinked")]
     Unlinked(TicketUnlinked),
+    #[serde(rename = "fault.repair_voided")]
+    RepairVoided(FaultRepairVoided),
+    #[serde(rename = "fault.affected_service_corrected")]
+    AffectedServiceCorrected(FaultAffectedServiceCorrected),
 }
 
 const REPORTED: &str = "fault.reported";
@@ -199,6 +223,8 @@ const ACTION_ITEM_COMPLETED: &str = "fault.action_item_completed";
 const NOTE_ADDED: &str = "fault.note_added";
 const LINKED: &str = "fault.linked";
 const UNLINKED: &str = "fault.unlinked";
+const REPAIR_VOIDED: &str = "fault.repair_voided";
+const AFFECTED_SERVICE_CORRECTED: &str = "fault.affected_service_corrected";
 
 impl FaultEvent {
     /// Every event type a fault stream may contain.
@@ -218,6 +244,8 @@ impl FaultEvent {
         NOTE_ADDED,
         LINKED,
         UNLINKED,
+        REPAIR_VOIDED,
+        AFFECTED_SERVICE_CORRECTED,
     ];
 
     /// The stored type name; equal to the `type` tag of the JSON form.
@@ -238,6 +266,8 @@ impl FaultEvent {
             FaultEvent::NoteAdded(_) => NOTE_ADDED,
             FaultEvent::Linked(_) => LINKED,
             FaultEvent::Unlinked(_) => UNLINKED,
+            FaultEvent::RepairVoided(_) => REPAIR_VOIDED,
+            FaultEvent::AffectedServiceCorrected(_) => AFFECTED_SERVICE_CORRECTED,
         }
     }
 
@@ -264,6 +294,8 @@ impl FaultEvent {
             FaultEvent::NoteAdded(p) => serde_json::to_value(p),
             FaultEvent::Linked(p) => serde_json::to_value(p),
             FaultEvent::Unlinked(p) => serde_json::to_value(p),
+            FaultEvent::RepairVoided(p) => serde_json::to_value(p),
+            FaultEvent::AffectedServiceCorrected(p) => serde_json::to_value(p),
         };
         // Serializing to a Value only fails for non-string map keys or a
         // failing custom Serialize; payloads are plain structs of strings,
@@ -293,6 +325,8 @@ impl FaultEvent {
             (NOTE_ADDED, 1) => decode(event_type, payload).map(FaultEvent::NoteAdded),
             (LINKED, 1) => decode(event_type, payload).map(FaultEvent::Linked),
             (UNLINKED, 1) => decode(event_type, payload).map(FaultEvent::Unlinked),
+            (REPAIR_VOIDED, 1) => decode(event_type, payload).map(FaultEvent::RepairVoided),
+            (AFFECTED_SERVICE_CORRECTED, 1) => decode(event_type, payload).map(FaultEvent::AffectedServiceCorrected),
             (known, version) if FaultEvent::EVENT_TYPES.contains(&known) => Err(StreamCorrupt(format!(
                 "{known} has schema version {version}, which this build does not understand"
             ))),

@@ -24,18 +24,19 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub use command::{
-    AddNote, AssignTechnician, Close, CompleteActionItem, EscalateComplaint, Evaluate, FaultCommand, LogRepair,
-    Mitigate, NewActionItem, Reopen, ReportFault, Resolve, StartInvestigation, Triage, WriteReview,
+    AddNote, AssignTechnician, Close, CompleteActionItem, CorrectAffectedService, EscalateComplaint, Evaluate,
+    FaultCommand, LogRepair, Mitigate, NewActionItem, Reopen, ReportFault, Resolve, StartInvestigation, Triage,
+    VoidRepair, WriteReview,
 };
 pub use decide::{Escalation, ValidReport, decide, escalate, report};
 pub use event::{
-    FaultActionItemCompleted, FaultClosed, FaultEvaluated, FaultEvent, FaultInvestigationStarted, FaultMitigated,
-    FaultNoteAdded, FaultReopened, FaultRepairLogged, FaultReported, FaultResolved, FaultReviewWritten,
-    FaultTechnicianAssigned, FaultTriaged, ReviewActionItem,
+    FaultActionItemCompleted, FaultAffectedServiceCorrected, FaultClosed, FaultEvaluated, FaultEvent,
+    FaultInvestigationStarted, FaultMitigated, FaultNoteAdded, FaultReopened, FaultRepairLogged, FaultRepairVoided,
+    FaultReported, FaultResolved, FaultReviewWritten, FaultTechnicianAssigned, FaultTriaged, ReviewActionItem,
 };
 pub use state::{
-    ActionItem, ActionItemDone, Evaluation, Fault, FaultNote, FaultResolution, FaultStatus, PersonMinutes, Repair,
-    Review, evolve,
+    ActionItem, ActionItemDone, AffectedServiceCorrection, Evaluation, Fault, FaultNote, FaultResolution, FaultStatus,
+    PersonMinutes, Repair, Review, Voiding, evolve,
 };
 
 /// How the fault came to our attention.

@@ -114,29 +114,68 @@ pub struct Repair {
     pub logged_at: DateTime<Utc>,
     /// Actor id of whoever logged it.
     pub logged_by: String,
+    /// Set when the repair was voided as logged in error: it then counts
+    /// towards none of the fault's person-minutes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voided: Option<Voiding>,
 }
 
-/// Person-minutes of all repairs, by maintenance type.
+/// Who voided a repair, when and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Voiding {
+    /// When the repair was voided (RFC 3339 date-time, UTC).
+    pub at: DateTime<Utc>,
+    /// Actor id of whoever voided it.
+    pub by: String,
+    /// Why the record was wrong.
+    pub reason: String,
+}
+
+/// A correction of the service the fault affects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AffectedServiceCorrection {
+    /// The service recorded before the correction.
+    pub from: String,
+    /// The service recorded after it.
+    pub to: String,
+    /// Why the record was wrong.
+    pub reason: String,
+    /// When the correction was recorded (RFC 3339 date-time, UTC).
+    pub at: DateTime<Utc>,
+    /// Actor id of whoever corrected it.
+    pub by: String,
+}
+
+/// Person-minutes of all repairs not voided, by maintenance type.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PersonMinutes {
     /// Person-minutes of corrective work (fixing what is broken), summed over
-    /// every repair.
+    /// every repair not voided.
     pub corrective: u64,
     /// Person-minutes of adaptive work (adapting to a changed environment),
-    /// summed over every repair.
+    /// summed over every repair not voided.
     pub adaptive: u64,
     /// Person-minutes of perfective work (improving performance or
-    /// maintainability), summed over every repair.
+    /// maintainability), summed over every repair not voided.
     pub perfective: u64,
     /// Person-minutes of preventive work (preventing future faults), summed
-    /// over every repair.
+    /// over every repair not voided.
     pub preventive: u64,
-    /// Person-minutes of all work, summed over every repair; the sum of the
+    /// Person-minutes of all work, summed over every repair not voided; the sum of the
     /// four types.
     pub total: u64,
 }
 
 impl PersonMinutes {
+    /// The totals of `repairs`, leaving out the voided ones.
+    fn of(repairs: &[Repair]) -> PersonMinutes {
+        let mut totals = PersonMinutes::default();
+        for repair in repairs.iter().filter(|r| r.voided.is_none()) {
+            totals.add(repair.maintenance_type, repair.person_minutes);
+        }
+        totals
+    }
+
     fn add(&mut self, maintenance_type: MaintenanceType, minutes: u32) {
         let minutes = u64::from(minutes);
         let bucket = match maintenance_type {
@@ -248,7 +287,7 @@ pub struct Fault {
     pub resolution: Option<FaultResolution>,
     /// Every repair, in the order they were logged.
     pub repairs: Vec<Repair>,
-    /// Totals over `repairs`.
+    /// Totals over `repairs`, voided ones left out.
     pub person_minutes: PersonMinutes,
     /// The post-incident review; `null` until one is written (a fault has at
     /// most one).
@@ -273,6 +312,10 @@ pub struct Fault {
     pub closed_at: Option<DateTime<Utc>>,
     /// How many times a resolution was reopened.
     pub reopen_count: u32,
+    /// Corrections of the affected service, oldest first; empty when there
+    /// are none. (`default`: views stored before corrections still read.)
+    #[serde(default)]
+    pub affected_service_corrections: Vec<AffectedServiceCorrection>,
 }
 
 impl Fault {
@@ -336,6 +379,7 @@ pub fn evolve(state: Option<Fault>, event: &FaultEvent, meta: &EventMeta) -> Res
                 triaged_at: None,
                 closed_at: None,
                 reopen_count: 0,
+                affected_service_corrections: Vec::new(),
             });
         }
         (None, other) => {
@@ -419,6 +463,7 @@ pub fn evolve(state: Option<Fault>, event: &FaultEvent, meta: &EventMeta) -> Res
                 parts: e.parts.clone(),
                 logged_at: meta.recorded_at,
                 logged_by: meta.actor.to_owned(),
+                voided: None,
             });
         }
         FaultEvent::ReviewWritten(e) => {
@@ -463,6 +508,30 @@ pub fn evolve(state: Option<Fault>, event: &FaultEvent, meta: &EventMeta) -> Res
         }),
         FaultEvent::Linked(e) => f.links.push(Link::recorded(e, meta)),
         FaultEvent::Unlinked(e) => crate::domain::link::remove_link(&mut f.links, e),
+        FaultEvent::RepairVoided(e) => {
+            // A repair the fault does not have is ignored rather than
+            // refused: the fold does not re-judge stored facts.
+            if let Some(repair) = f.repairs.iter_mut().find(|r| r.repair == e.repair) {
+                repair.voided = Some(Voiding {
+                    at: meta.recorded_at,
+                    by: meta.actor.to_owned(),
+                    reason: e.reason.clone(),
+                });
+            }
+            // Summed anew rather than subtracted, so the totals are always
+            // those of the repairs as they stand.
+            f.person_minutes = PersonMinutes::of(&f.repairs);
+        }
+        FaultEvent::AffectedServiceCorrected(e) => {
+            f.affected_service = e.to.clone();
+            f.affected_service_corrections.push(AffectedServiceCorrection {
+                from: e.from.clone(),
+                to: e.to.clone(),
+                reason: e.reason.clone(),
+                at: meta.recorded_at,
+                by: meta.actor.to_owned(),
+            });
+        }
     }
     f.updated_at = meta.recorded_at;
     f.version = meta.version;

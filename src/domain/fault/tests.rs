@@ -207,6 +207,20 @@ fn note(body: &str) -> FaultCommand {
 }
 
 /// A severity 3 fault brought into `status` by the shortest ordinary path.
+fn void(repair: u32, reason: &str) -> FaultCommand {
+    FaultCommand::VoidRepair(VoidRepair {
+        repair,
+        reason: reason.to_owned(),
+    })
+}
+
+fn correct_service(affected_service: &str) -> FaultCommand {
+    FaultCommand::CorrectAffectedService(CorrectAffectedService {
+        affected_service: affected_service.to_owned(),
+        reason: "Triage found the other ring.".to_owned(),
+    })
+}
+
 fn fault_in(status: FaultStatus) -> Ledger {
     fault_with(3, status)
 }
@@ -406,6 +420,15 @@ fn one_of_each_event() -> Vec<FaultEvent> {
             other: complaint_ref(),
             reason: "Another street.".to_owned(),
         }),
+        FaultEvent::RepairVoided(FaultRepairVoided {
+            repair: 1,
+            reason: "Logged twice.".to_owned(),
+        }),
+        FaultEvent::AffectedServiceCorrected(FaultAffectedServiceCorrected {
+            from: "broadband-north".to_owned(),
+            to: "broadband-south".to_owned(),
+            reason: "Southern ring.".to_owned(),
+        }),
     ]
 }
 
@@ -458,6 +481,7 @@ fn reporting_records_the_fault_and_starts_the_view() {
             triaged_at: None,
             closed_at: None,
             reopen_count: 0,
+            affected_service_corrections: vec![],
         }
     );
     assert_eq!(view.ticket_ref(), fault_ref());
@@ -957,6 +981,7 @@ fn logging_a_repair_numbers_it_and_keeps_it_on_the_view() {
             parts: cmd.parts,
             logged_at: l.last_at(),
             logged_by: EVALUATOR.to_owned(),
+            voided: None,
         }]
     );
     assert_eq!(l.view.status, FaultStatus::Investigating);
@@ -1410,6 +1435,8 @@ fn allowed(status: FaultStatus, cmd: &FaultCommand) -> bool {
         FaultCommand::LogRepair(_) => [Triaged, Investigating, Mitigated, Resolved].contains(&status),
         FaultCommand::WriteReview(_) => [Resolved, Closed].contains(&status),
         FaultCommand::CompleteActionItem(_) | FaultCommand::AddNote(_) => true,
+        FaultCommand::VoidRepair(_) => true,
+        FaultCommand::CorrectAffectedService(_) => status != Reported,
     }
 }
 
@@ -1430,6 +1457,8 @@ fn every_state_accepts_exactly_the_commands_the_rules_allow() {
         repair(MaintenanceType::Corrective, 60),
         review(),
         note("n"),
+        // Every fixture affects broadband-north.
+        correct_service("broadband-south"),
     ];
     let mut allowed_count = 0;
     for status in FaultStatus::ALL {
@@ -1455,8 +1484,8 @@ fn every_state_accepts_exactly_the_commands_the_rules_allow() {
             }
         }
     }
-    // Guards the table itself: 4 + 3 + 3 + 1 + 1 + 2 + 1 + 2 + 4 + 2 + 6.
-    assert_eq!(allowed_count, 29);
+    // Guards the table itself: 4 + 3 + 3 + 1 + 1 + 2 + 1 + 2 + 4 + 2 + 6 + 5.
+    assert_eq!(allowed_count, 34);
 }
 
 #[test]
@@ -1897,6 +1926,15 @@ fn every_body_schema_states_the_limits_the_domain_enforces() {
         .collect();
     reviewed.run(FaultCommand::WriteReview(most));
     check_every_limit(|cmd| reviewed.try_run(FaultCommand::CompleteActionItem(cmd)).map(drop));
+    check_every_limit(|cmd| in_state(Triaged, FaultCommand::CorrectAffectedService(cmd)));
+    // A fault whose repair has the ordinal the body names, whatever it is.
+    let mut repaired = fault_in(Investigating);
+    repaired.run(repair(MaintenanceType::Corrective, 60));
+    check_every_limit(|cmd: VoidRepair| {
+        let mut view = repaired.view.clone();
+        view.repairs[0].repair = cmd.repair;
+        decide(&view, &FaultCommand::VoidRepair(cmd), DISPATCHER, later).map(drop)
+    });
 }
 
 /// Rules across fields, or on the fault's state, are in the bodies'
@@ -1922,4 +1960,119 @@ fn rules_across_fields_are_the_domains_alone() {
     repairs.accepts(repair(at(-30).to_rfc3339()));
     repairs.only_the_domain_refuses(repair(at(-90).to_rfc3339()), "/ended_at");
     repairs.only_the_domain_refuses(repair(at(60).to_rfc3339()), "/ended_at");
+}
+
+// ------------------------------------------------------------- corrections
+
+#[test]
+fn a_voided_repair_stays_on_the_fault_and_leaves_the_person_minutes() {
+    let mut l = fault_in(FaultStatus::Investigating);
+    l.run(repair(MaintenanceType::Corrective, 120));
+    l.run(repair(MaintenanceType::Corrective, 120));
+    l.run(repair(MaintenanceType::Preventive, 45));
+    assert_eq!(
+        (l.view.person_minutes.corrective, l.view.person_minutes.total),
+        (240, 285)
+    );
+
+    let events = l.run(void(2, "Logged twice: the same visit as repair 1."));
+    assert_eq!(
+        events,
+        [FaultEvent::RepairVoided(FaultRepairVoided {
+            repair: 2,
+            reason: "Logged twice: the same visit as repair 1.".to_owned(),
+        })]
+    );
+    assert_eq!(
+        l.view.person_minutes,
+        PersonMinutes {
+            corrective: 120,
+            adaptive: 0,
+            perfective: 0,
+            preventive: 45,
+            total: 165,
+        }
+    );
+    assert_eq!(l.view.repairs.len(), 3, "the voided repair is still shown");
+    assert_eq!(
+        l.view.repairs[1].voided,
+        Some(Voiding {
+            at: l.last_at(),
+            by: DISPATCHER.to_owned(),
+            reason: "Logged twice: the same visit as repair 1.".to_owned(),
+        })
+    );
+    assert!(l.view.repairs[0].voided.is_none() && l.view.repairs[2].voided.is_none());
+    assert_eq!(l.view.status, FaultStatus::Investigating);
+}
+
+#[test]
+fn a_repair_is_voided_once_and_must_exist() {
+    let mut l = fault_in(FaultStatus::Resolved);
+    l.run(repair(MaintenanceType::Adaptive, 30));
+    l.run(void(1, "Wrong fault."));
+    assert_eq!(l.try_run(void(1, "Again.")), Err(rule("repair 1 is already voided")));
+    assert_eq!(
+        l.try_run(void(2, "Which?")),
+        Err(rule("the fault has no repair 2 (it has 1)"))
+    );
+    assert_eq!(pointers(l.try_run(void(0, ""))), ["/repair", "/reason"]);
+    // Person-minutes are reported on closed faults too.
+    let mut closed = fault_in(FaultStatus::Closed);
+    closed.view.repairs = l.view.repairs.clone();
+    closed.view.repairs[0].voided = None;
+    assert!(closed.try_run(void(1, "Wrong fault.")).is_ok());
+}
+
+#[test]
+fn correcting_the_affected_service_records_both_after_triage() {
+    let mut l = fault_in(FaultStatus::Mitigated);
+    let events = l.run(correct_service("broadband-south"));
+    assert_eq!(
+        events,
+        [FaultEvent::AffectedServiceCorrected(FaultAffectedServiceCorrected {
+            from: "broadband-north".to_owned(),
+            to: "broadband-south".to_owned(),
+            reason: "Triage found the other ring.".to_owned(),
+        })]
+    );
+    assert_eq!(l.view.affected_service, "broadband-south");
+    assert_eq!(
+        l.view.affected_service_corrections,
+        [AffectedServiceCorrection {
+            from: "broadband-north".to_owned(),
+            to: "broadband-south".to_owned(),
+            reason: "Triage found the other ring.".to_owned(),
+            at: l.last_at(),
+            by: DISPATCHER.to_owned(),
+        }]
+    );
+    assert_eq!(l.view.status, FaultStatus::Mitigated);
+
+    assert_eq!(
+        l.try_run(correct_service("broadband-south")),
+        Err(rule("the fault's affected service is broadband-south already"))
+    );
+    let err = fault_in(FaultStatus::Reported)
+        .try_run(correct_service("broadband-south"))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "cannot correct the affected service of a fault that is reported"
+    );
+    let no_reason = FaultCommand::CorrectAffectedService(CorrectAffectedService {
+        affected_service: " ".to_owned(),
+        reason: String::new(),
+    });
+    assert_eq!(pointers(l.try_run(no_reason)), ["/affected_service", "/reason"]);
+}
+
+#[test]
+fn views_stored_before_corrections_still_read() {
+    let mut l = fault_in(FaultStatus::Investigating);
+    l.run(repair(MaintenanceType::Corrective, 60));
+    let mut stored = serde_json::to_value(&l.view).unwrap();
+    stored.as_object_mut().unwrap().remove("affected_service_corrections");
+    let back: Fault = serde_json::from_value(stored).unwrap();
+    assert_eq!(back, l.view);
 }

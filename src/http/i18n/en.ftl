@@ -37,6 +37,8 @@ event-complaint-escalated = { $actor } escalated the complaint to fault { $fault
 event-complaint-linked-fault-resolved = Linked fault { $fault_number } was resolved: { $resolution }
 event-complaint-linked-fault-reopened = Linked fault { $fault_number } was reopened: { $reason }
 event-complaint-personal-data-resealed = The complainant's personal data was sealed again ({ $values_count } values): { $reseal_reason }
+event-complaint-details-corrected = { $actor } corrected the complaint's record (what it replaced is in the changes): { $reason }
+event-complaint-priority-changed = { $actor } changed the priority from { $from } to { $to }: { $reason }
 event-complaint-linked = { $actor } linked this ticket to { $other_number } ({ $relation })
 event-complaint-unlinked = { $actor } removed the link to { $other_number }: { $reason }
 
@@ -55,6 +57,8 @@ event-fault-action-item-completed = { $actor } completed an action item of the r
 event-fault-closed = { $actor } closed the fault
 event-fault-reopened = { $actor } reopened the fault: { $reason }
 event-fault-note-added = { $actor } added a note: “{ $body }”
+event-fault-repair-voided = { $actor } voided repair { $repair } as recorded in error: { $reason }
+event-fault-affected-service-corrected = { $actor } corrected the affected service from { $from } to { $to }: { $reason }
 event-fault-linked = { $actor } linked this ticket to { $other_number } ({ $relation })
 event-fault-unlinked = { $actor } removed the link to { $other_number }: { $reason }
 

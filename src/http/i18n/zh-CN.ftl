@@ -39,6 +39,8 @@ event-complaint-escalated = { $actor } 将投诉升级为故障 { $fault_number 
 event-complaint-linked-fault-resolved = 关联故障 { $fault_number } 已解决：{ $resolution }
 event-complaint-linked-fault-reopened = 关联故障 { $fault_number } 已重新打开：{ $reason }
 event-complaint-personal-data-resealed = 投诉人的个人数据已重新加密（{ $values_count } 项）：{ $reseal_reason }
+event-complaint-details-corrected = { $actor } 更正了投诉的登记信息（被更正的原值见变更明细）：{ $reason }
+event-complaint-priority-changed = { $actor } 将优先级从 { $from } 调整为 { $to }：{ $reason }
 event-complaint-linked = { $actor } 将本工单与 { $other_number } 关联（{ $relation ->
     [relates_to] 相关
     [caused_by] 由其引起
@@ -70,6 +72,8 @@ event-fault-action-item-completed = { $actor } 完成了复盘中的一项改进
 event-fault-closed = { $actor } 关闭了故障
 event-fault-reopened = { $actor } 重新打开了故障：{ $reason }
 event-fault-note-added = { $actor } 添加了备注：“{ $body }”
+event-fault-repair-voided = { $actor } 作废了误记的第 { $repair } 条维修记录：{ $reason }
+event-fault-affected-service-corrected = { $actor } 将受影响的服务从 { $from } 更正为 { $to }：{ $reason }
 event-fault-linked = { $actor } 将本工单与 { $other_number } 关联（{ $relation ->
     [relates_to] 相关
     [caused_by] 由其引起
