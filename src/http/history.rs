@@ -264,16 +264,15 @@ pub async fn history(
     // Each changed value is rendered under the member it belongs to, so it
     // is masked as the view masks that member; one that a masked rendering
     // drops (the data subject's id) is left out.
-    let mut wrapped: Vec<Vec<(Value, Value)>> = changes
-        .iter()
+    let mut wrapped: Vec<Vec<(String, Value, Value)>> = changes
+        .into_iter()
         .map(|list| {
-            list.iter()
+            list.into_iter()
                 .map(|c| {
-                    let member = member_of(&c.path);
-                    (
-                        serde_json::json!({ member: c.old.clone() }),
-                        serde_json::json!({ member: c.new.clone() }),
-                    )
+                    let member = member_of(&c.path).to_owned();
+                    let old = Value::Object(serde_json::Map::from_iter([(member.clone(), c.old)]));
+                    let new = Value::Object(serde_json::Map::from_iter([(member, c.new)]));
+                    (c.path, old, new)
                 })
                 .collect()
         })
@@ -281,25 +280,27 @@ pub async fn history(
     {
         let mut docs: Vec<&mut Value> = rendered.iter_mut().flatten().collect();
         for list in &mut wrapped {
-            for (old, new) in list {
+            for (_, old, new) in list {
                 docs.push(old);
                 docs.push(new);
             }
         }
         reveal(&req, &principal, &state, &client, &mut docs).await?;
     }
-    let changes: Vec<Vec<ViewChange>> = changes
+    let changes: Vec<Vec<ViewChange>> = wrapped
         .into_iter()
-        .zip(wrapped)
-        .map(|(list, wrapped)| {
+        .map(|list| {
             list.into_iter()
-                .zip(wrapped)
-                .filter_map(|(c, (old, new))| {
-                    let member = member_of(&c.path);
+                .filter_map(|(path, old, new)| {
+                    let member = member_of(&path);
+                    let unwrap = |wrapper: Value| match wrapper {
+                        Value::Object(mut map) => map.remove(member),
+                        _ => None,
+                    };
                     Some(ViewChange {
-                        old: old.get(member)?.clone(),
-                        new: new.get(member)?.clone(),
-                        path: c.path,
+                        old: unwrap(old)?,
+                        new: unwrap(new)?,
+                        path,
                     })
                 })
                 .collect()
@@ -437,31 +438,39 @@ async fn view_changes(
         Some(rows) => rows.entries().map_err(|e| e.to_string())?,
         None => Vec::new(),
     };
-    let mut stream: Vec<(&StoredEntry<'_>, String, Value)> = Vec::with_capacity(earlier.len() + page.len());
+    let mut stream: Vec<(&StoredEntry<'_>, String, Cow<'_, Value>)> = Vec::with_capacity(earlier.len() + page.len());
     for e in &earlier {
         let envelope: crate::store::Envelope = serde_json::from_str(e.stored).map_err(|err| err.to_string())?;
-        stream.push((e, envelope.metadata.actor, envelope.payload));
+        stream.push((e, envelope.metadata.actor, Cow::Owned(envelope.payload)));
     }
     for ((e, (metadata, _)), payload) in page.iter().zip(parts).zip(payloads) {
-        stream.push((e, metadata.actor.to_string(), payload.clone()));
+        stream.push((e, metadata.actor.to_string(), Cow::Borrowed(payload)));
     }
     let first = earlier.len();
     match kind {
-        TicketKind::Complaint => fold_changes::<Complaint>(&stream, first),
-        TicketKind::Fault => fold_changes::<Fault>(&stream, first),
-        TicketKind::Change => fold_changes::<Change>(&stream, first),
+        TicketKind::Complaint => fold_changes::<Complaint>(stream, first),
+        TicketKind::Fault => fold_changes::<Fault>(stream, first),
+        TicketKind::Change => fold_changes::<Change>(stream, first),
     }
 }
 
 fn fold_changes<A: Diffable>(
-    stream: &[(&StoredEntry<'_>, String, Value)],
+    stream: Vec<(&StoredEntry<'_>, String, Cow<'_, Value>)>,
     first: usize,
 ) -> Result<Vec<Vec<ViewChange>>, String> {
-    let mut events = Vec::with_capacity(stream.len());
+    let mut actors = Vec::with_capacity(stream.len());
+    let mut decoded = Vec::with_capacity(stream.len());
     for (e, actor, payload) in stream {
+        // A payload of the page is borrowed from the parsed page and copied
+        // once here; an earlier one is moved.
         let event =
-            <A::Event as crate::domain::DomainEvent>::from_stored(e.event_type, e.schema_version, payload.clone())
+            <A::Event as crate::domain::DomainEvent>::from_stored(e.event_type, e.schema_version, payload.into_owned())
                 .map_err(|err| err.to_string())?;
+        actors.push(actor);
+        decoded.push((e, event));
+    }
+    let mut events = Vec::with_capacity(decoded.len());
+    for ((e, event), actor) in decoded.into_iter().zip(&actors) {
         let meta = EventMeta {
             recorded_at: e.recorded_at,
             actor,

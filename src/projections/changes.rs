@@ -18,9 +18,9 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use crate::domain::change::Change;
-use crate::domain::complaint::Complaint;
-use crate::domain::fault::Fault;
+use crate::domain::change::{Change, ChangeEvent};
+use crate::domain::complaint::{Complaint, ComplaintEvent};
+use crate::domain::fault::{Fault, FaultEvent};
 use crate::domain::{EventMeta, StreamCorrupt};
 use crate::privacy::render::is_sealed_or_erased;
 
@@ -43,8 +43,17 @@ pub struct ViewChange {
 /// A view whose changes can be listed.
 pub trait Diffable: Projected + PartialEq {
     /// Appends the changes from `before` (none: the ticket did not exist) to
-    /// `after`.
-    fn diff(before: Option<&Self>, after: &Self, out: &mut Vec<ViewChange>);
+    /// `after`. With `appends_only`, the event is one that never changes or
+    /// removes what a list of the view already holds, so only the elements
+    /// past the old end of each list are compared: what keeps a ticket with
+    /// a thousand notes linear. (Debug builds still compare every element
+    /// and assert that nothing before the end changed.)
+    fn diff(before: Option<&Self>, after: &Self, appends_only: bool, out: &mut Vec<ViewChange>);
+
+    /// Whether `event` only adds to the view's lists. A list of the event
+    /// types known to, so that a type added later is compared in full until
+    /// someone says otherwise.
+    fn appends_only(event: &Self::Event) -> bool;
 
     /// The top-level members [`Diffable::diff`] compares, for the test that
     /// holds it to the view.
@@ -64,7 +73,7 @@ pub fn changes_of<A: Diffable>(
         let next = A::evolve(after.take(), event, meta)?;
         if i >= first {
             let mut changes = Vec::new();
-            A::diff(before.as_ref(), &next, &mut changes);
+            A::diff(before.as_ref(), &next, A::appends_only(event), &mut changes);
             all.push(changes);
         }
         before = Some(A::evolve(before.take(), event, meta)?);
@@ -103,16 +112,32 @@ fn member<T: PartialEq + Serialize>(name: &str, before: Option<&T>, after: &T, o
 
 /// A list: elements compared pairwise by index, so an appended note is
 /// `/notes/41` and nothing else.
-fn list<T: PartialEq + Serialize>(name: &str, before: Option<&Vec<T>>, after: &[T], out: &mut Vec<ViewChange>) {
+fn list<T: PartialEq + Serialize>(
+    name: &str,
+    before: Option<&Vec<T>>,
+    after: &[T],
+    appends_only: bool,
+    out: &mut Vec<ViewChange>,
+) {
     let empty = Vec::new();
     let before = before.unwrap_or(&empty);
-    for i in 0..before.len().max(after.len()) {
-        let path = format!("/{}/{i}", escape(name));
+    // The path is made only for an element that changed.
+    let path = |i: usize| format!("/{}/{i}", escape(name));
+    let unchanged = if appends_only && after.len() >= before.len() {
+        debug_assert!(
+            before[..] == after[..before.len()],
+            "an event said to only append changed /{name}"
+        );
+        before.len()
+    } else {
+        0
+    };
+    for i in unchanged..before.len().max(after.len()) {
         match (before.get(i), after.get(i)) {
             (Some(b), Some(a)) if b == a => {}
-            (Some(b), Some(a)) => json_diff(path, to_json(b), to_json(a), out),
+            (Some(b), Some(a)) => json_diff(path(i), to_json(b), to_json(a), out),
             (b, a) => out.push(ViewChange {
-                path,
+                path: path(i),
                 old: b.map_or(Value::Null, to_json),
                 new: a.map_or(Value::Null, to_json),
             }),
@@ -169,11 +194,15 @@ fn sealed(map: &Map<String, Value>) -> bool {
 /// Implements [`Diffable`] for a view from the list of its members; the
 /// unit test below holds the list to what the view serializes.
 macro_rules! diffable {
-    ($view:ty, members: [$($member:ident),* $(,)?], lists: [$($list:ident),* $(,)?]) => {
+    ($view:ty, members: [$($member:ident),* $(,)?], lists: [$($list:ident),* $(,)?], appends: $appends:expr) => {
         impl Diffable for $view {
-            fn diff(before: Option<&Self>, after: &Self, out: &mut Vec<ViewChange>) {
+            fn diff(before: Option<&Self>, after: &Self, appends_only: bool, out: &mut Vec<ViewChange>) {
                 $( member(stringify!($member), before.map(|b| &b.$member), &after.$member, out); )*
-                $( list(stringify!($list), before.map(|b| &b.$list), &after.$list, out); )*
+                $( list(stringify!($list), before.map(|b| &b.$list), &after.$list, appends_only, out); )*
+            }
+
+            fn appends_only(event: &Self::Event) -> bool {
+                $appends(event)
             }
 
             const MEMBERS: &'static [&'static str] = &[$(stringify!($member),)* $(stringify!($list),)*];
@@ -182,22 +211,81 @@ macro_rules! diffable {
 }
 
 diffable!(Complaint,
-    members: [id, number, subject, status, title, description, channel, complainant, category, priority, team,
-        assignee, created_at, created_by, acknowledged_at, first_response, waiting_reason, resolution,
-        satisfaction, closed_at, reopen_count, escalated_to],
-    lists: [notes, linked_fault_resolutions, links, corrections]);
+members: [id, number, subject, status, title, description, channel, complainant, category, priority, team,
+    assignee, created_at, created_by, acknowledged_at, first_response, waiting_reason, resolution,
+    satisfaction, closed_at, reopen_count, escalated_to],
+lists: [notes, linked_fault_resolutions, links, corrections],
+// Not: a linked fault reopened (sets its resolution aside), an unlink,
+// a reseal or a correction (both reseal values already in the lists).
+appends: |e: &ComplaintEvent| matches!(
+    e,
+    ComplaintEvent::Filed(_)
+        | ComplaintEvent::Acknowledged(_)
+        | ComplaintEvent::Assigned(_)
+        | ComplaintEvent::NoteAdded(_)
+        | ComplaintEvent::WaitingOnCustomer(_)
+        | ComplaintEvent::Resumed(_)
+        | ComplaintEvent::Resolved(_)
+        | ComplaintEvent::SatisfactionRecorded(_)
+        | ComplaintEvent::Closed(_)
+        | ComplaintEvent::Reopened(_)
+        | ComplaintEvent::Escalated(_)
+        | ComplaintEvent::LinkedFaultResolved(_)
+        | ComplaintEvent::Linked(_)
+        | ComplaintEvent::PriorityChanged(_)
+));
 
 diffable!(Fault,
-    members: [id, number, status, title, description, affected_service, detected_by, escalated_from, severity,
-        evaluator, evaluation, technician, workaround, mitigated_at, resolution, person_minutes, review,
-        created_at, created_by, triaged_at, closed_at, reopen_count],
-    lists: [repairs, notes, links, affected_service_corrections]);
+members: [id, number, status, title, description, affected_service, detected_by, escalated_from, severity,
+    evaluator, evaluation, technician, workaround, mitigated_at, resolution, person_minutes, review,
+    created_at, created_by, triaged_at, closed_at, reopen_count],
+lists: [repairs, notes, links, affected_service_corrections],
+// Not: a repair voided (marks one), an unlink.
+appends: |e: &FaultEvent| matches!(
+    e,
+    FaultEvent::Reported(_)
+        | FaultEvent::Triaged(_)
+        | FaultEvent::Evaluated(_)
+        | FaultEvent::TechnicianAssigned(_)
+        | FaultEvent::InvestigationStarted(_)
+        | FaultEvent::Mitigated(_)
+        | FaultEvent::Resolved(_)
+        | FaultEvent::Closed(_)
+        | FaultEvent::Reopened(_)
+        | FaultEvent::RepairLogged(_)
+        | FaultEvent::ReviewWritten(_)
+        | FaultEvent::ActionItemCompleted(_)
+        | FaultEvent::NoteAdded(_)
+        | FaultEvent::Linked(_)
+        | FaultEvent::AffectedServiceCorrected(_)
+));
 
 diffable!(Change,
-    members: [id, number, change_type, title, description, affected_services, maintenance_type, linked_faults,
-        status, requester, assignee, plan, plan_hash, plan_revision, approvals_required, approved, window,
-        start_authorisation, implementation_started_at, rolled_back, failed, review, closed, created_at],
-    lists: [approvals, rejections, rollout, notes, links]);
+members: [id, number, change_type, title, description, affected_services, maintenance_type, linked_faults,
+    status, requester, assignee, plan, plan_hash, plan_revision, approvals_required, approved, window,
+    start_authorisation, implementation_started_at, rolled_back, failed, review, closed, created_at],
+lists: [approvals, rejections, rollout, notes, links],
+// Not: a plan assessed, amended, approved or rejected (each recounts the
+// approvals), an unlink.
+appends: |e: &ChangeEvent| matches!(
+    e,
+    ChangeEvent::Drafted(_)
+        | ChangeEvent::Amended(_)
+        | ChangeEvent::Submitted(_)
+        | ChangeEvent::Assigned(_)
+        | ChangeEvent::Scheduled(_)
+        | ChangeEvent::Unscheduled(_)
+        | ChangeEvent::StartAuthorised(_)
+        | ChangeEvent::ImplementationStarted(_)
+        | ChangeEvent::RolloutStepRecorded(_)
+        | ChangeEvent::Completed(_)
+        | ChangeEvent::RolledBack(_)
+        | ChangeEvent::Failed(_)
+        | ChangeEvent::Reviewed(_)
+        | ChangeEvent::Closed(_)
+        | ChangeEvent::NoteAdded(_)
+        | ChangeEvent::Linked(_)
+));
 
 /// Members every view has that change with every event.
 pub const BOOKKEEPING: [&str; 2] = ["version", "updated_at"];
