@@ -395,6 +395,22 @@ mod tests {
     }
 
     #[test]
+    fn every_problem_kind_has_its_title_in_both_languages_and_the_english_one_is_the_title_sent() {
+        use crate::http::i18n::{self, Language, Parameters};
+        let catalogue = i18n::catalogue();
+        for (problem_type, _, title) in ApiError::catalogue() {
+            let kind = problem_type.trim_start_matches("urn:opsledger:problem:");
+            let id = format!("problem-{kind}");
+            assert_eq!(
+                catalogue.render(Language::En, &id, &Parameters::new()).as_deref(),
+                Some(title),
+                "{id}"
+            );
+            assert!(catalogue.has(Language::ZhCn, &id), "{id} has no Chinese title");
+        }
+    }
+
+    #[test]
     fn validation_problem_lists_every_field() {
         let e = ApiError::Validation(vec![
             FieldError::new("/title", "empty"),

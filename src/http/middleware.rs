@@ -13,6 +13,7 @@ use actix_web::{HttpMessage, HttpRequest, ResponseError};
 use tracing::Instrument;
 
 use super::error::{ApiError, PROBLEM_JSON};
+use super::i18n::{self, Language};
 use super::request::RequestIds;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -55,7 +56,8 @@ pub async fn request_context(
         let method = method_label(req.method());
         let response = next.call(req).await?;
         let route = route_label(response.request());
-        let mut response = problem_fallback(response);
+        let response = problem_fallback(response);
+        let mut response = localize_problem(response).await;
         if let Ok(value) = HeaderValue::from_str(&ids.id) {
             response.headers_mut().insert(REQUEST_ID, value);
         }
@@ -105,6 +107,58 @@ fn method_label(method: &Method) -> &'static str {
 /// which holds ids; `unmatched` when no route matched.
 fn route_label(req: &HttpRequest) -> String {
     req.match_pattern().unwrap_or_else(|| "unmatched".to_owned())
+}
+
+/// Puts a problem document in the language the request asks for: its
+/// `title`, and its `detail` where the kind's detail is the same sentence
+/// every time; `type` and the members stay as they are. Every problem says
+/// its language in `Content-Language`. (The details the domain words case
+/// by case, such as which rule refused a command, are English still.)
+async fn localize_problem(response: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(PROBLEM_JSON));
+    if !is_problem {
+        return response;
+    }
+    let default = response
+        .request()
+        .app_data::<actix_web::web::Data<super::AppState>>()
+        .map_or(Language::En, |state| state.language);
+    let language = Language::of_request(response.request(), default);
+    let (req, mut res) = response.into_parts();
+    res.headers_mut()
+        .insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(language.tag()));
+    if language == Language::En {
+        return ServiceResponse::new(req, res);
+    }
+    let (head, body) = res.into_parts();
+    let Ok(bytes) = actix_web::body::to_bytes(body).await else {
+        return ServiceResponse::new(req, head.set_body(BoxBody::new(())));
+    };
+    let localized = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|mut problem| {
+            let kind = problem["type"]
+                .as_str()?
+                .strip_prefix("urn:opsledger:problem:")?
+                .to_owned();
+            let catalogue = i18n::catalogue();
+            let mut parameters = i18n::Parameters::new();
+            let count = problem["errors"].as_array().map_or(0, Vec::len);
+            parameters.insert("count".to_owned(), count.to_string());
+            if let Some(title) = catalogue.render(language, &format!("problem-{kind}"), &parameters) {
+                problem["title"] = title.into();
+            }
+            if let Some(detail) = catalogue.render(language, &format!("problem-{kind}-detail"), &parameters) {
+                problem["detail"] = detail.into();
+            }
+            serde_json::to_vec(&problem).ok()
+        })
+        .unwrap_or_else(|| bytes.to_vec());
+    ServiceResponse::new(req, head.set_body(BoxBody::new(localized)))
 }
 
 /// Rewrites error responses that are not problem documents yet (actix's own

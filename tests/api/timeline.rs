@@ -296,3 +296,48 @@ async fn a_correction_reads_in_the_timeline_with_its_reason_and_what_it_replaced
         "agent-1 changed the priority from P2 to P1: 客户是医院，断网影响急诊"
     );
 }
+
+#[tokio::test]
+async fn a_problem_speaks_the_requests_language_and_keeps_its_type() {
+    let app = spawn_app().await;
+    let bad = json!({"title": "", "description": "", "channel": "phone", "category": "x", "priority": "P2",
+                     "complainant": {"name": "张伟"}});
+    let send = |language: &'static str| {
+        let app = &app;
+        let bad = bad.clone();
+        async move {
+            app.http
+                .post(app.url("/v1/complaints"))
+                .bearer_auth(agent())
+                .header("Accept-Language", language)
+                .json(&bad)
+                .send()
+                .await
+                .expect("request")
+        }
+    };
+    let response = send("zh-CN").await;
+    assert_eq!(
+        response.headers().get("content-language").and_then(|v| v.to_str().ok()),
+        Some("zh-CN")
+    );
+    let body = problem(response, 422, "validation-failed").await;
+    assert_eq!(body["title"], "请求无效");
+    let fields = body["errors"].as_array().expect("errors").len();
+    assert_eq!(body["detail"], format!("请求中有 {fields} 个字段无效"));
+
+    let body = problem(send("en").await, 422, "validation-failed").await;
+    assert_eq!(body["title"], "Invalid request");
+
+    // The framework's own errors too.
+    let response = app
+        .http
+        .get(app.url("/v1/no-such-thing"))
+        .bearer_auth(agent())
+        .header("Accept-Language", "zh")
+        .send()
+        .await
+        .expect("request");
+    let body = problem(response, 404, "not-found").await;
+    assert_eq!(body["title"], "未找到");
+}

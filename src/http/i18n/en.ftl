@@ -99,3 +99,35 @@ event-freeze-lifted = { $actor } lifted freeze window { $id }: { $reason }
 event-subject-erased = { $actor } erased a data subject's personal data: { $reason }
 event-subject-merged = { $actor } merged a data subject into another: { $reason }
 event-subject-repaired = { $actor } repaired a data subject: { $reason }
+
+## Problems: the title of each kind (`problem-<kind>`), and the detail of the
+## kinds whose detail is the same sentence every time (`problem-<kind>-detail`)
+
+problem-bad-request = Bad request
+problem-malformed-body = Malformed request body
+problem-invalid-query = Invalid query parameters
+problem-invalid-query-detail = the query has { $count } invalid parameter(s)
+problem-unauthenticated = Authentication required
+problem-forbidden = Not permitted
+problem-not-found = Not found
+problem-method-not-allowed = Method not allowed
+problem-method-not-allowed-detail = the method is not allowed on this resource
+problem-invalid-transition = Not allowed in the current state
+problem-rule-violated = Refused by a business rule
+problem-schedule-conflict = The window is taken
+problem-outside-change-window = Outside the change's window
+problem-change-frozen = Inside a freeze window
+problem-precondition-failed = The ticket has changed
+problem-payload-too-large = Request body too large
+problem-unsupported-media-type = Unsupported media type
+problem-validation-failed = Invalid request
+problem-validation-failed-detail = the request has { $count } invalid field(s)
+problem-idempotency-key-reused = Idempotency key reused
+problem-idempotency-key-reused-detail = this Idempotency-Key was already used for a different request
+problem-idempotency-in-progress = Request in progress
+problem-idempotency-in-progress-detail = a request with this Idempotency-Key is still in progress; retry shortly
+problem-precondition-required = If-Match required
+problem-precondition-required-detail = this request changes state and must carry If-Match with the ticket's current ETag
+problem-unavailable = Service unavailable
+problem-internal = Internal server error
+problem-internal-detail = an internal error occurred

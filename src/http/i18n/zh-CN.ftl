@@ -148,3 +148,34 @@ event-freeze-lifted = { $actor } 解除了冻结窗口 { $id }：{ $reason }
 event-subject-erased = { $actor } 删除了一位数据主体的个人数据：{ $reason }
 event-subject-merged = { $actor } 将一位数据主体合并到另一位：{ $reason }
 event-subject-repaired = { $actor } 修复了一位数据主体：{ $reason }
+
+## 错误（problem）的标题与固定的说明
+
+problem-bad-request = 请求有误
+problem-malformed-body = 请求体格式错误
+problem-invalid-query = 查询参数无效
+problem-invalid-query-detail = 查询中有 { $count } 个参数无效
+problem-unauthenticated = 需要身份认证
+problem-forbidden = 无权执行此操作
+problem-not-found = 未找到
+problem-method-not-allowed = 不支持该方法
+problem-method-not-allowed-detail = 该资源不支持此 HTTP 方法
+problem-invalid-transition = 当前状态不允许此操作
+problem-rule-violated = 违反业务规则
+problem-schedule-conflict = 时间窗口已被占用
+problem-outside-change-window = 不在变更窗口内
+problem-change-frozen = 处于冻结期
+problem-precondition-failed = 工单已被修改
+problem-payload-too-large = 请求体过大
+problem-unsupported-media-type = 不支持的媒体类型
+problem-validation-failed = 请求无效
+problem-validation-failed-detail = 请求中有 { $count } 个字段无效
+problem-idempotency-key-reused = 幂等键已被使用
+problem-idempotency-key-reused-detail = 此 Idempotency-Key 已用于另一个不同的请求
+problem-idempotency-in-progress = 请求仍在处理中
+problem-idempotency-in-progress-detail = 使用此 Idempotency-Key 的请求仍在处理中，请稍后重试
+problem-precondition-required = 需要 If-Match
+problem-precondition-required-detail = 此请求会改变状态，必须携带 If-Match（工单当前的 ETag）
+problem-unavailable = 服务不可用
+problem-internal = 服务器内部错误
+problem-internal-detail = 服务器内部发生错误
