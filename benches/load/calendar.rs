@@ -248,7 +248,10 @@ async fn measure_round(store: &mut Store, present: DateTime<Utc>, slice: Duratio
 
     let from = (present + TimeDelta::days(10)).to_rfc3339();
     let to = (present + TimeDelta::days(40)).to_rfc3339();
-    let path = format!("/v1/changes/calendar?from={}&to={}", urlencode(&from), urlencode(&to));
+    // The URL type encodes the `+` of the offsets; the API takes the path.
+    let url = reqwest::Url::parse_with_params("http://calendar/v1/changes/calendar", [("from", &from), ("to", &to)])
+        .expect("a valid URL");
+    let path = format!("{}?{}", url.path(), url.query().unwrap_or_default());
     let until = Instant::now() + slice;
     while Instant::now() < until {
         let began = Instant::now();
@@ -384,10 +387,6 @@ struct Mover {
     id: String,
     etag: String,
     away: bool,
-}
-
-fn urlencode(s: &str) -> String {
-    s.replace('+', "%2B").replace(':', "%3A")
 }
 
 /// Lets the store settle before a measurement, as a live one is between

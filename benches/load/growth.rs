@@ -413,30 +413,14 @@ async fn load(client: &mut tokio_postgres::Client, batch: Batch, master_id: &str
         }),
     )
     .await?;
+    let copy_tickets = format!(
+        "COPY tickets ({}) FROM STDIN (FORMAT binary)",
+        opsledger::projections::tickets::stored_column_list(None)
+    );
     copy_rows(
         &tx,
-        "COPY tickets (id, number, kind, status, priority, team, assignee, channel, created_at, updated_at, version, \
-         view, head_hash, subject_id, severity, complaint_linked, window_start, window_end) FROM STDIN (FORMAT binary)",
-        &[
-            Type::UUID,
-            Type::TEXT,
-            Type::TEXT,
-            Type::TEXT,
-            Type::TEXT,
-            Type::TEXT,
-            Type::TEXT,
-            Type::TEXT,
-            Type::TIMESTAMPTZ,
-            Type::TIMESTAMPTZ,
-            Type::INT8,
-            Type::JSONB,
-            Type::BYTEA,
-            Type::UUID,
-            Type::INT2,
-            Type::BOOL,
-            Type::TIMESTAMPTZ,
-            Type::TIMESTAMPTZ,
-        ],
+        &copy_tickets,
+        &opsledger::projections::tickets::STORED_COLUMN_TYPES,
         batch.tickets.into_iter().map(|(t, head)| {
             let row: Vec<Box<dyn ToSql + Sync + Send>> = vec![
                 Box::new(t.id),

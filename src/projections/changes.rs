@@ -215,77 +215,21 @@ members: [id, number, subject, status, title, description, channel, complainant,
     assignee, created_at, created_by, acknowledged_at, first_response, waiting_reason, resolution,
     satisfaction, closed_at, reopen_count, escalated_to],
 lists: [notes, linked_fault_resolutions, links, corrections],
-// Not: a linked fault reopened (sets its resolution aside), an unlink,
-// a reseal or a correction (both reseal values already in the lists).
-appends: |e: &ComplaintEvent| matches!(
-    e,
-    ComplaintEvent::Filed(_)
-        | ComplaintEvent::Acknowledged(_)
-        | ComplaintEvent::Assigned(_)
-        | ComplaintEvent::NoteAdded(_)
-        | ComplaintEvent::WaitingOnCustomer(_)
-        | ComplaintEvent::Resumed(_)
-        | ComplaintEvent::Resolved(_)
-        | ComplaintEvent::SatisfactionRecorded(_)
-        | ComplaintEvent::Closed(_)
-        | ComplaintEvent::Reopened(_)
-        | ComplaintEvent::Escalated(_)
-        | ComplaintEvent::LinkedFaultResolved(_)
-        | ComplaintEvent::Linked(_)
-        | ComplaintEvent::PriorityChanged(_)
-));
+appends: ComplaintEvent::only_adds_to_lists);
 
 diffable!(Fault,
 members: [id, number, status, title, description, affected_service, detected_by, escalated_from, severity,
     evaluator, evaluation, technician, workaround, mitigated_at, resolution, person_minutes, review,
     created_at, created_by, triaged_at, closed_at, reopen_count],
 lists: [repairs, notes, links, affected_service_corrections],
-// Not: a repair voided (marks one), an unlink.
-appends: |e: &FaultEvent| matches!(
-    e,
-    FaultEvent::Reported(_)
-        | FaultEvent::Triaged(_)
-        | FaultEvent::Evaluated(_)
-        | FaultEvent::TechnicianAssigned(_)
-        | FaultEvent::InvestigationStarted(_)
-        | FaultEvent::Mitigated(_)
-        | FaultEvent::Resolved(_)
-        | FaultEvent::Closed(_)
-        | FaultEvent::Reopened(_)
-        | FaultEvent::RepairLogged(_)
-        | FaultEvent::ReviewWritten(_)
-        | FaultEvent::ActionItemCompleted(_)
-        | FaultEvent::NoteAdded(_)
-        | FaultEvent::Linked(_)
-        | FaultEvent::AffectedServiceCorrected(_)
-));
+appends: FaultEvent::only_adds_to_lists);
 
 diffable!(Change,
 members: [id, number, change_type, title, description, affected_services, maintenance_type, linked_faults,
     status, requester, assignee, plan, plan_hash, plan_revision, approvals_required, approved, window,
     start_authorisation, implementation_started_at, rolled_back, failed, review, closed, created_at],
 lists: [approvals, rejections, rollout, notes, links],
-// Not: a plan assessed, amended, approved or rejected (each recounts the
-// approvals), an unlink.
-appends: |e: &ChangeEvent| matches!(
-    e,
-    ChangeEvent::Drafted(_)
-        | ChangeEvent::Amended(_)
-        | ChangeEvent::Submitted(_)
-        | ChangeEvent::Assigned(_)
-        | ChangeEvent::Scheduled(_)
-        | ChangeEvent::Unscheduled(_)
-        | ChangeEvent::StartAuthorised(_)
-        | ChangeEvent::ImplementationStarted(_)
-        | ChangeEvent::RolloutStepRecorded(_)
-        | ChangeEvent::Completed(_)
-        | ChangeEvent::RolledBack(_)
-        | ChangeEvent::Failed(_)
-        | ChangeEvent::Reviewed(_)
-        | ChangeEvent::Closed(_)
-        | ChangeEvent::NoteAdded(_)
-        | ChangeEvent::Linked(_)
-));
+appends: ChangeEvent::only_adds_to_lists);
 
 /// Members every view has that change with every event.
 pub const BOOKKEEPING: [&str; 2] = ["version", "updated_at"];

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
-use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, GenericClient, IsolationLevel, Transaction};
 use uuid::Uuid;
 
@@ -39,7 +39,7 @@ use crate::store::{self, EventScan, ScannedEvent, StoreError, Streams};
 
 use super::fold::Projected;
 use super::schedules;
-use super::tickets::{TicketRow, stored_column_list};
+use super::tickets::{STORED_COLUMN_TYPES, TicketRow, stored_column_list};
 
 /// What a rebuild found and did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -264,7 +264,7 @@ where
                 stored_column_list(None)
             ))
             .await?;
-        let mut writer = pin!(BinaryCopyInWriter::new(sink, &COLUMN_TYPES));
+        let mut writer = pin!(BinaryCopyInWriter::new(sink, &STORED_COLUMN_TYPES));
         let mut written = 0u64;
         while let Some(view) = folded.recv().await {
             copy_view(writer.as_mut(), &view).await?;
@@ -342,28 +342,6 @@ where
     client.batch_execute("COMMIT").await?;
     Ok(events)
 }
-
-/// The types of [`stored_column_list`], for binary `COPY`.
-const COLUMN_TYPES: [Type; 18] = [
-    Type::UUID,
-    Type::TEXT,
-    Type::TEXT,
-    Type::TEXT,
-    Type::TEXT,
-    Type::TEXT,
-    Type::TEXT,
-    Type::TEXT,
-    Type::TIMESTAMPTZ,
-    Type::TIMESTAMPTZ,
-    Type::INT8,
-    Type::JSONB,
-    Type::BYTEA,
-    Type::UUID,
-    Type::INT2,
-    Type::BOOL,
-    Type::TIMESTAMPTZ,
-    Type::TIMESTAMPTZ,
-];
 
 fn version_of(row: &TicketRow) -> Result<i64, StoreError> {
     i64::try_from(row.version).map_err(|_| StoreError::Corrupt("version overflow".into()))

@@ -253,6 +253,32 @@ pub const STORED_COLUMNS: [&str; 18] = [
     "window_end",
 ];
 
+/// The PostgreSQL types of [`STORED_COLUMNS`], in order: what a binary
+/// `COPY` of whole rows (the rebuild, the growth benchmark's preload) sends.
+pub const STORED_COLUMN_TYPES: [tokio_postgres::types::Type; 18] = {
+    use tokio_postgres::types::Type;
+    [
+        Type::UUID,
+        Type::TEXT,
+        Type::TEXT,
+        Type::TEXT,
+        Type::TEXT,
+        Type::TEXT,
+        Type::TEXT,
+        Type::TEXT,
+        Type::TIMESTAMPTZ,
+        Type::TIMESTAMPTZ,
+        Type::INT8,
+        Type::JSONB,
+        Type::BYTEA,
+        Type::UUID,
+        Type::INT2,
+        Type::BOOL,
+        Type::TIMESTAMPTZ,
+        Type::TIMESTAMPTZ,
+    ]
+};
+
 /// [`STORED_COLUMNS`] as a list, each qualified by `alias` when given.
 pub fn stored_column_list(alias: Option<&str>) -> String {
     STORED_COLUMNS

@@ -261,20 +261,7 @@ pub(super) async fn reseal_complaint(
     let mut values = Vec::new();
     for event in store::read_stream(tx, ticket).await? {
         for (pointer, sealed) in render::sealed_values(&event.envelope.payload, old.subject) {
-            if sealed.key_id != old.key_id {
-                return Err(CommandError::Corrupt(format!(
-                    "{ticket} v{}: a value sealed under a key the subject does not have",
-                    event.envelope.version
-                )));
-            }
-            let clear = crypto::open(&old.key, &sealed)
-                .map_err(|e| CommandError::Corrupt(format!("{ticket} v{}: {e}", event.envelope.version)))?;
-            values.push(ResealedValue {
-                version: event.envelope.version,
-                pointer,
-                replaces: sealed.nonce,
-                value: Personal::Clear(clear),
-            });
+            values.push(reopened(ticket, event.envelope.version, pointer, sealed, old)?);
         }
     }
     let cmd = ResealPersonalData {
@@ -351,24 +338,34 @@ fn values_to_reseal(
             }
         }
         for (pointer, sealed) in render::sealed_values(payload, old.subject) {
-            if contacts.contains(&sealed.nonce) {
-                continue;
+            if !contacts.contains(&sealed.nonce) {
+                values.push(reopened(ticket, event.envelope.version, pointer, sealed, old)?);
             }
-            if sealed.key_id != old.key_id {
-                return Err(CommandError::Corrupt(format!(
-                    "{ticket} v{}: a value sealed under a key the subject does not have",
-                    event.envelope.version
-                )));
-            }
-            let clear = crypto::open(&old.key, &sealed)
-                .map_err(|e| CommandError::Corrupt(format!("{ticket} v{}: {e}", event.envelope.version)))?;
-            values.push(ResealedValue {
-                version: event.envelope.version,
-                pointer,
-                replaces: sealed.nonce,
-                value: Personal::Clear(clear),
-            });
         }
     }
     Ok(values)
+}
+
+/// A value of event `version` of complaint `ticket`, sealed under `old`,
+/// opened to be sealed anew: what a reseal records of it.
+fn reopened(
+    ticket: Uuid,
+    version: u64,
+    pointer: String,
+    sealed: Sealed,
+    old: &SubjectKey,
+) -> Result<ResealedValue, CommandError> {
+    if sealed.key_id != old.key_id {
+        return Err(CommandError::Corrupt(format!(
+            "{ticket} v{version}: a value sealed under a key the subject does not have"
+        )));
+    }
+    let clear =
+        crypto::open(&old.key, &sealed).map_err(|e| CommandError::Corrupt(format!("{ticket} v{version}: {e}")))?;
+    Ok(ResealedValue {
+        version,
+        pointer,
+        replaces: sealed.nonce,
+        value: Personal::Clear(clear),
+    })
 }

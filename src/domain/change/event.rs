@@ -365,6 +365,36 @@ impl ChangeEvent {
     }
 }
 
+impl ChangeEvent {
+    /// Whether the event only adds to the lists of the view (notes, links,
+    /// …), never changing or removing what they hold: the timeline then
+    /// compares only past their old end. Listed type by type, so that a type
+    /// added later counts as changing them until someone says otherwise.
+    /// Not: a plan assessed, amended, approved or rejected (each recounts the
+    /// approvals), an unlink.
+    pub fn only_adds_to_lists(&self) -> bool {
+        matches!(
+            self,
+            ChangeEvent::Drafted(_)
+                | ChangeEvent::Amended(_)
+                | ChangeEvent::Submitted(_)
+                | ChangeEvent::Assigned(_)
+                | ChangeEvent::Scheduled(_)
+                | ChangeEvent::Unscheduled(_)
+                | ChangeEvent::StartAuthorised(_)
+                | ChangeEvent::ImplementationStarted(_)
+                | ChangeEvent::RolloutStepRecorded(_)
+                | ChangeEvent::Completed(_)
+                | ChangeEvent::RolledBack(_)
+                | ChangeEvent::Failed(_)
+                | ChangeEvent::Reviewed(_)
+                | ChangeEvent::Closed(_)
+                | ChangeEvent::NoteAdded(_)
+                | ChangeEvent::Linked(_)
+        )
+    }
+}
+
 impl crate::domain::DomainEvent for ChangeEvent {
     fn event_type(&self) -> &'static str {
         ChangeEvent::event_type(self)

@@ -474,6 +474,34 @@ impl ComplaintEvent {
     }
 }
 
+impl ComplaintEvent {
+    /// Whether the event only adds to the lists of the view (notes, links,
+    /// …), never changing or removing what they hold: the timeline then
+    /// compares only past their old end. Listed type by type, so that a type
+    /// added later counts as changing them until someone says otherwise.
+    /// Not: a linked fault reopened (sets its resolution aside), an unlink,
+    /// a reseal or a correction (both reseal values already in the lists).
+    pub fn only_adds_to_lists(&self) -> bool {
+        matches!(
+            self,
+            ComplaintEvent::Filed(_)
+                | ComplaintEvent::Acknowledged(_)
+                | ComplaintEvent::Assigned(_)
+                | ComplaintEvent::NoteAdded(_)
+                | ComplaintEvent::WaitingOnCustomer(_)
+                | ComplaintEvent::Resumed(_)
+                | ComplaintEvent::Resolved(_)
+                | ComplaintEvent::SatisfactionRecorded(_)
+                | ComplaintEvent::Closed(_)
+                | ComplaintEvent::Reopened(_)
+                | ComplaintEvent::Escalated(_)
+                | ComplaintEvent::LinkedFaultResolved(_)
+                | ComplaintEvent::Linked(_)
+                | ComplaintEvent::PriorityChanged(_)
+        )
+    }
+}
+
 impl crate::domain::DomainEvent for ComplaintEvent {
     fn event_type(&self) -> &'static str {
         ComplaintEvent::event_type(self)

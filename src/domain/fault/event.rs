@@ -335,6 +335,34 @@ impl FaultEvent {
     }
 }
 
+impl FaultEvent {
+    /// Whether the event only adds to the lists of the view (notes, links,
+    /// …), never changing or removing what they hold: the timeline then
+    /// compares only past their old end. Listed type by type, so that a type
+    /// added later counts as changing them until someone says otherwise.
+    /// Not: a repair voided (marks one), an unlink.
+    pub fn only_adds_to_lists(&self) -> bool {
+        matches!(
+            self,
+            FaultEvent::Reported(_)
+                | FaultEvent::Triaged(_)
+                | FaultEvent::Evaluated(_)
+                | FaultEvent::TechnicianAssigned(_)
+                | FaultEvent::InvestigationStarted(_)
+                | FaultEvent::Mitigated(_)
+                | FaultEvent::Resolved(_)
+                | FaultEvent::Closed(_)
+                | FaultEvent::Reopened(_)
+                | FaultEvent::RepairLogged(_)
+                | FaultEvent::ReviewWritten(_)
+                | FaultEvent::ActionItemCompleted(_)
+                | FaultEvent::NoteAdded(_)
+                | FaultEvent::Linked(_)
+                | FaultEvent::AffectedServiceCorrected(_)
+        )
+    }
+}
+
 impl crate::domain::DomainEvent for FaultEvent {
     fn event_type(&self) -> &'static str {
         FaultEvent::event_type(self)
