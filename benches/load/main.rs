@@ -666,7 +666,14 @@ async fn analyze(url: &str) {
     }
 }
 
+/// Drops the benchmark's database, unless `OPSLEDGER_BENCH_KEEP_DATABASE`
+/// is set: then it is kept (and named) for profiling, e.g. timing
+/// `opsledger rebuild` again and again on a growth store loaded once.
 async fn drop_database(db: &Database) {
+    if std::env::var_os("OPSLEDGER_BENCH_KEEP_DATABASE").is_some() {
+        eprintln!("bench: kept the database {}", db.name);
+        return;
+    }
     let mut admin = db.admin.clone();
     admin.dbname("postgres");
     if let Ok(client) = connect(&admin).await {

@@ -31,15 +31,38 @@ pub trait DomainEvent {
     fn event_type(&self) -> &'static str;
     fn schema_version(&self) -> u32;
     fn payload_json(&self) -> serde_json::Value;
-    fn from_stored(event_type: &str, schema_version: u32, payload: serde_json::Value) -> Result<Self, StreamCorrupt>
+    fn from_stored(event_type: &str, schema_version: u32, payload: impl StoredPayload) -> Result<Self, StreamCorrupt>
     where
         Self: Sized;
+}
+
+/// A stored payload on its way into an event struct: either a parsed JSON
+/// tree (as-of reads, the timeline, which keep the tree for other uses) or
+/// the stored JSON text itself, which decodes without building a tree (a
+/// rebuild decodes every event of the log, and building the tree first
+/// was a large share of its time, docs/performance.md).
+pub trait StoredPayload {
+    fn decode<T: serde::de::DeserializeOwned>(self) -> serde_json::Result<T>;
+}
+
+impl StoredPayload for serde_json::Value {
+    fn decode<T: serde::de::DeserializeOwned>(self) -> serde_json::Result<T> {
+        serde_json::from_value(self)
+    }
+}
+
+impl StoredPayload for &serde_json::value::RawValue {
+    fn decode<T: serde::de::DeserializeOwned>(self) -> serde_json::Result<T> {
+        serde_json::from_str(self.get())
+    }
 }
 
 /// Decodes a stored payload into its event struct.
 pub(crate) fn decode<T: serde::de::DeserializeOwned>(
     event_type: &str,
-    payload: serde_json::Value,
+    payload: impl StoredPayload,
 ) -> Result<T, StreamCorrupt> {
-    serde_json::from_value(payload).map_err(|e| StreamCorrupt(format!("{event_type} payload does not decode: {e}")))
+    payload
+        .decode()
+        .map_err(|e| StreamCorrupt(format!("{event_type} payload does not decode: {e}")))
 }

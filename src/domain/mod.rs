@@ -22,5 +22,5 @@ pub mod zoned;
 
 pub use actor::{Actor, Role};
 pub use error::{DomainError, FieldError, Validator};
-pub use event::{DomainEvent, EventMeta, StreamCorrupt};
+pub use event::{DomainEvent, EventMeta, StoredPayload, StreamCorrupt};
 pub use personal::{Personal, PersonalField};

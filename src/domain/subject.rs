@@ -138,7 +138,7 @@ impl SubjectEvent {
     pub fn from_stored(
         event_type: &str,
         schema_version: u32,
-        payload: serde_json::Value,
+        payload: impl super::event::StoredPayload,
     ) -> Result<SubjectEvent, StreamCorrupt> {
         match (event_type, schema_version) {
             (ERASED, 1) => super::event::decode(event_type, payload).map(SubjectEvent::Erased),
@@ -165,7 +165,7 @@ impl super::DomainEvent for SubjectEvent {
     fn from_stored(
         event_type: &str,
         schema_version: u32,
-        payload: serde_json::Value,
+        payload: impl super::event::StoredPayload,
     ) -> Result<SubjectEvent, StreamCorrupt> {
         SubjectEvent::from_stored(event_type, schema_version, payload)
     }

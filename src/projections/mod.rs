@@ -6,6 +6,7 @@
 
 pub mod changes;
 pub mod fold;
+pub mod jsonb_text;
 pub mod rebuild;
 pub mod schedules;
 pub mod tickets;

@@ -7,24 +7,36 @@
 //! shared by several connections that each fold a range of the streams
 //! (`pg_export_snapshot()` / `SET TRANSACTION SNAPSHOT`), while the
 //! connection that exported it copies the views in: parsing and folding
-//! are most of a rebuild's work, and they run on every core. The fresh
-//! table is then swapped in: in one transaction that holds off writers
-//! (readers carry on), streams that changed while the rebuild was reading
-//! are folded again, and `tickets` is made equal to the fresh table row by
-//! row. Rows that were already right are not touched, so after a rebuild
-//! that finds nothing wrong the swap costs one comparison, and every index,
-//! grant and constraint of `tickets` stays as the migrations made it.
+//! are most of a rebuild's work, and they run on every core.
+//!
+//! Each folding connection first reads, in the same snapshot, what
+//! `tickets` holds for its streams: the columns, and the SHA-256 of each
+//! view's text as PostgreSQL prints it (see [`super::jsonb_text`]). A
+//! folded view whose columns and digest match its row is right, and only
+//! its id, version and the row's `xmin` are kept; the others go into the
+//! fresh table whole, to be compared as `jsonb` at the swap. So a rebuild
+//! that finds little wrong sends the database little to parse.
+//!
+//! The swap runs in one transaction that holds off writers (readers carry
+//! on): streams whose row changed since the snapshot (another version, or
+//! another `xmin`: an erasure's scrub, a hand's repair) are folded again,
+//! and `tickets` is made equal to the fold row by row. Rows that were
+//! already right are not touched, and every index, grant and constraint of
+//! `tickets` stays as the migrations made it.
 //!
 //! Another view refilled by a rebuild would get its own fresh table, filled
 //! in the snapshot, and its own catch-up and comparison in the swap
 //! transaction, under the same lock.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::Deref;
 use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use chrono::{DateTime, Utc};
+use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, GenericClient, IsolationLevel, Transaction};
@@ -38,6 +50,7 @@ use crate::privacy::render;
 use crate::store::{self, EventScan, ScannedEvent, StoreError, Streams};
 
 use super::fold::Projected;
+use super::jsonb_text::jsonb_text;
 use super::schedules;
 use super::tickets::{STORED_COLUMN_TYPES, TicketRow, stored_column_list};
 
@@ -58,6 +71,9 @@ pub struct RebuildReport {
     pub removed: u64,
     /// Streams that changed while the rebuild read, folded again at the swap.
     pub caught_up: u64,
+    /// Views that did not match their row by digest in the snapshot (or
+    /// were folded again), compared as `jsonb` at the swap.
+    pub compared_in_full: u64,
     /// The change calendars and freeze windows, refilled after the tickets.
     pub schedules: schedules::RefillReport,
 }
@@ -72,8 +88,11 @@ pub struct Folded {
 const BATCH: usize = 500;
 /// Folded views in flight from the folding connections to the writing one.
 const IN_FLIGHT: usize = 256;
-/// The fresh table, private to the rebuild's session.
+/// The fresh table, private to the rebuild's session: the views that may
+/// differ from their rows.
 const FRESH: &str = "tickets_rebuild";
+/// Every stream the rebuild folded into a view, private to its session.
+const FOLDED: &str = "tickets_rebuild_folded";
 
 /// How many connections fold the log in `opsledger rebuild`: two per core
 /// of this machine, where parsing and folding run, so that one folds a
@@ -107,7 +126,9 @@ where
         .batch_execute(&format!(
             "CREATE TEMP TABLE {FRESH} (LIKE tickets INCLUDING DEFAULTS);
              ALTER TABLE {FRESH} ADD PRIMARY KEY (id);
-             ALTER TABLE {FRESH} ALTER COLUMN view SET STORAGE EXTERNAL;"
+             ALTER TABLE {FRESH} ALTER COLUMN view SET STORAGE EXTERNAL;
+             CREATE TEMP TABLE {FOLDED} (id uuid PRIMARY KEY, version bigint NOT NULL,
+                                         subject_id uuid, seen_xmin bigint);"
         ))
         .await?;
 
@@ -120,6 +141,7 @@ where
     // folded as if no subject were erased, and the views of the subjects
     // this snapshot has erased are scrubbed afterwards: finding the erased
     // subjects first would read all of `events` once more.
+    let started = std::time::Instant::now();
     let tx = client
         .build_transaction()
         .isolation_level(IsolationLevel::RepeatableRead)
@@ -128,13 +150,17 @@ where
         .await?;
     let (events, tickets) = if workers.is_empty() {
         let (_, total) = store::scan::split(&tx, 1).await?;
-        fold_all(&tx, Streams::ALL, &HashSet::new(), FRESH, &|read| progress(read, total)).await?
+        fold_alone(&tx, &|read| progress(read, total)).await?
     } else {
         fold_parallel(&tx, workers, progress).await?
     };
-    let erased = erased_among(&tx, &[FRESH]).await?;
-    scrub_views(&tx, FRESH, &erased).await?;
+    // The views of erased subjects are folded again, scrubbed, into the
+    // fresh table: their rows may hold them scrubbed or (when damaged) not.
+    let erased = erased_among(&tx, &[FOLDED]).await?;
+    let mut views_of_erased = streams_of_subjects(&tx, &erased).await?;
+    refold_streams(&tx, &mut views_of_erased, &erased).await?;
     tx.commit().await?;
+    tracing::info!(events, tickets, elapsed = ?started.elapsed(), "rebuild: the log is folded");
     let mut report = RebuildReport {
         events,
         tickets,
@@ -145,11 +171,16 @@ where
     let tx = client.transaction().await?;
     tx.batch_execute("LOCK TABLE tickets IN SHARE ROW EXCLUSIVE MODE")
         .await?;
-    let stale: Vec<Uuid> = tx
+    // Rows written since the snapshot (a new version, an erasure's scrub,
+    // anything that gave the row a new xmin), rows added since, and rows
+    // without a folded stream are folded again; a stream that has no
+    // events folds to nothing, and its row is removed below.
+    let mut again: Vec<Uuid> = tx
         .query(
             &format!(
-                "SELECT t.id FROM tickets t LEFT JOIN {FRESH} n ON n.id = t.id
-                 WHERE n.id IS NULL OR n.version <> t.version"
+                "SELECT t.id FROM tickets t LEFT JOIN {FOLDED} f ON f.id = t.id
+                 WHERE f.id IS NULL OR f.version <> t.version
+                    OR f.seen_xmin IS DISTINCT FROM t.xmin::text::bigint"
             ),
             &[],
         )
@@ -157,35 +188,22 @@ where
         .iter()
         .map(|r| r.try_get(0))
         .collect::<Result<_, _>>()?;
-    // An erasure scrubs `tickets` in place (under a lock this one holds
-    // off), without a new version: the views of subjects erased since the
-    // snapshot are folded again, scrubbed.
-    let erased_now = erased_among(&tx, &["tickets", FRESH]).await?;
-    let newly_erased: Vec<Uuid> = erased_now.difference(&erased).copied().collect();
-    let mut again: Vec<Uuid> = stale;
-    if !newly_erased.is_empty() {
-        let rows = tx
-            .query(
-                &format!("SELECT id FROM {FRESH} WHERE subject_id = ANY($1)"),
-                &[&newly_erased],
-            )
-            .await?;
-        for r in rows {
-            again.push(r.try_get(0)?);
-        }
-    }
-    // A stream both stale and newly erased is folded once.
-    again.sort_unstable();
-    again.dedup();
-    if !again.is_empty() {
-        tx.execute(&format!("DELETE FROM {FRESH} WHERE id = ANY($1)"), &[&again])
-            .await?;
-        let (_, refolded) = fold_all(&tx, Streams::Only(again), &erased_now, FRESH, &|_| {}).await?;
-        report.caught_up = refolded;
-    }
+    let erased_now = erased_among(&tx, &["tickets", FOLDED]).await?;
+    let newly_erased: HashSet<Uuid> = erased_now.difference(&erased).copied().collect();
+    again.extend(streams_of_subjects(&tx, &newly_erased).await?);
+    report.caught_up = refold_streams(&tx, &mut again, &erased_now).await?;
+    report.compared_in_full = tx
+        .query_one(&format!("SELECT count(*) FROM {FRESH}"), &[])
+        .await?
+        .try_get::<_, i64>(0)?
+        .try_into()
+        .unwrap_or_default();
     report.removed = tx
         .execute(
-            &format!("DELETE FROM tickets t WHERE NOT EXISTS (SELECT 1 FROM {FRESH} n WHERE n.id = t.id)"),
+            &format!(
+                "DELETE FROM tickets t WHERE NOT EXISTS (SELECT 1 FROM {FOLDED} f WHERE f.id = t.id)
+                                         AND NOT EXISTS (SELECT 1 FROM {FRESH} n WHERE n.id = t.id)"
+            ),
             &[],
         )
         .await?;
@@ -213,8 +231,11 @@ where
         )
         .await?;
     tx.commit().await?;
+    tracing::info!(elapsed = ?started.elapsed(), "rebuild: the views are swapped in");
     client
-        .batch_execute(&format!("DROP TABLE IF EXISTS pg_temp.{FRESH}"))
+        .batch_execute(&format!(
+            "DROP TABLE IF EXISTS pg_temp.{FRESH}; DROP TABLE IF EXISTS pg_temp.{FOLDED}"
+        ))
         .await?;
     // The calendars and freezes are a few small streams: folded and
     // compared in one transaction of their own.
@@ -223,6 +244,82 @@ where
     tx.commit().await?;
     report.unchanged = report.tickets.saturating_sub(report.replaced + report.added);
     Ok(report)
+}
+
+/// The folded streams whose views carry one of `subjects`' data.
+async fn streams_of_subjects(tx: &Transaction<'_>, subjects: &HashSet<Uuid>) -> Result<Vec<Uuid>, StoreError> {
+    if subjects.is_empty() {
+        return Ok(Vec::new());
+    }
+    let subjects: Vec<Uuid> = subjects.iter().copied().collect();
+    tx.query(
+        &format!("SELECT id FROM {FOLDED} WHERE subject_id = ANY($1)"),
+        &[&subjects],
+    )
+    .await?
+    .iter()
+    .map(|r| Ok(r.try_get(0)?))
+    .collect()
+}
+
+/// Folds `streams` again into the fresh table, replacing what it held of
+/// them, with the views of `erased` subjects scrubbed. Returns how many
+/// views that made.
+async fn refold_streams(
+    tx: &Transaction<'_>,
+    streams: &mut Vec<Uuid>,
+    erased: &HashSet<Uuid>,
+) -> Result<u64, StoreError> {
+    // A stream both stale and newly erased is folded once.
+    streams.sort_unstable();
+    streams.dedup();
+    if streams.is_empty() {
+        return Ok(0);
+    }
+    tx.execute(&format!("DELETE FROM {FRESH} WHERE id = ANY($1)"), &[&*streams])
+        .await?;
+    let (_, refolded) = fold_all(tx, Streams::Only(std::mem::take(streams)), erased, FRESH, &|_| {}).await?;
+    Ok(refolded)
+}
+
+/// Folds the snapshot of `tx` on `tx` alone: what [`fold_parallel`] does
+/// without other connections. Returns (events read, views folded).
+async fn fold_alone(tx: &Transaction<'_>, progress: &dyn Fn(u64)) -> Result<(u64, u64), StoreError> {
+    let mut judge = Judge::read(tx, &Streams::ALL).await?;
+    let mut scan = EventScan::new(Streams::ALL);
+    let mut fold = StreamFold::default();
+    let (mut events, mut views) = (0u64, 0u64);
+    let mut changed: Vec<Folded> = Vec::with_capacity(BATCH);
+    let mut seen: Vec<Seen> = Vec::new();
+    let mut keep = |found: Found, changed: &mut Vec<Folded>| {
+        views += 1;
+        match found {
+            Found::Unchanged(s) => seen.push(s),
+            Found::Changed(view, s) => {
+                seen.push(s);
+                changed.push(view);
+            }
+        }
+    };
+    while let Some(chunk) = scan.next_chunk(tx).await? {
+        events += chunk.len() as u64;
+        for event in chunk {
+            if let Some(view) = fold.push(event, &HashSet::new())? {
+                keep(judge.judge(view)?, &mut changed);
+            }
+        }
+        if changed.len() >= BATCH {
+            insert_rows(tx, FRESH, &changed).await?;
+            changed.clear();
+        }
+        progress(events);
+    }
+    if let Some(view) = fold.finish(&HashSet::new())? {
+        keep(judge.judge(view)?, &mut changed);
+    }
+    insert_rows(tx, FRESH, &changed).await?;
+    copy_seen(tx, &seen).await?;
+    Ok((events, views))
 }
 
 /// Folds the snapshot of `tx` on `workers`, each over its own range of
@@ -239,7 +336,7 @@ where
     let snapshot: String = tx.query_one("SELECT pg_export_snapshot()", &[]).await?.try_get(0)?;
     let (ranges, total) = store::scan::split(tx, workers.len()).await?;
     let read = Arc::new(AtomicU64::new(0));
-    let (sender, mut folded) = tokio::sync::mpsc::channel::<Folded>(IN_FLIGHT);
+    let (sender, mut folded) = tokio::sync::mpsc::channel::<Found>(IN_FLIGHT);
     // Tasks, not futures joined here: parsing and folding are most of the
     // work, and tasks spread it over the runtime's threads.
     let tasks: Vec<_> = workers
@@ -265,14 +362,20 @@ where
             ))
             .await?;
         let mut writer = pin!(BinaryCopyInWriter::new(sink, &STORED_COLUMN_TYPES));
-        let mut written = 0u64;
-        while let Some(view) = folded.recv().await {
-            copy_view(writer.as_mut(), &view).await?;
-            written += 1;
+        let mut seen = Vec::new();
+        while let Some(found) = folded.recv().await {
+            match found {
+                Found::Unchanged(s) => seen.push(s),
+                Found::Changed(view, s) => {
+                    copy_view(writer.as_mut(), &view).await?;
+                    seen.push(s);
+                }
+            }
             progress(read.load(Ordering::Relaxed), total);
         }
         writer.finish().await?;
-        Ok::<u64, StoreError>(written)
+        copy_seen(tx, &seen).await?;
+        Ok::<u64, StoreError>(seen.len() as u64)
     }
     .await;
     // Stop the folds if writing failed (they would wait on a full channel).
@@ -295,13 +398,14 @@ where
     Ok((events, views))
 }
 
-/// One folding connection: folds `streams` in the exported `snapshot` and
-/// sends each view to the writer. Returns how many events it read.
+/// One folding connection: folds `streams` in the exported `snapshot`,
+/// judges each view against its row, and sends the verdict to the writer.
+/// Returns how many events it read.
 async fn fold_range<W>(
     client: W,
     snapshot: String,
     streams: Streams,
-    views: tokio::sync::mpsc::Sender<Folded>,
+    views: tokio::sync::mpsc::Sender<Found>,
     read: Arc<AtomicU64>,
 ) -> Result<u64, StoreError>
 where
@@ -318,6 +422,7 @@ where
         ))
         .await?;
     let no_erasures = HashSet::new();
+    let mut judge = Judge::read(&*client, &streams).await?;
     let mut scan = EventScan::new(streams);
     let mut fold = StreamFold::default();
     let mut events = 0u64;
@@ -332,15 +437,186 @@ where
         read.fetch_add(chunk.len() as u64, Ordering::Relaxed);
         for event in chunk {
             if let Some(view) = fold.push(event, &no_erasures)? {
-                send(view).await?;
+                send(judge.judge(view)?).await?;
             }
         }
     }
     if let Some(view) = fold.finish(&no_erasures)? {
-        send(view).await?;
+        send(judge.judge(view)?).await?;
     }
     client.batch_execute("COMMIT").await?;
     Ok(events)
+}
+
+/// What a fold found for one stream: its view matches its row, or it may
+/// not and goes to the fresh table whole.
+// Most views are unchanged; a changed one is sent once, and boxing it
+// would cost an allocation for nothing.
+#[allow(clippy::large_enum_variant)]
+enum Found {
+    Unchanged(Seen),
+    Changed(Folded, Seen),
+}
+
+/// A folded stream, as [`FOLDED`] records it.
+struct Seen {
+    id: Uuid,
+    version: i64,
+    subject: Option<Uuid>,
+    /// The `xmin` of its `tickets` row in the snapshot, if it had one: the
+    /// swap folds again any row written since.
+    seen_xmin: Option<i64>,
+}
+
+/// The columns of a `tickets` row as stored, but the view.
+#[derive(Debug, PartialEq)]
+struct Columns {
+    number: String,
+    kind: String,
+    status: String,
+    priority: Option<String>,
+    team: Option<String>,
+    assignee: Option<String>,
+    channel: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    version: i64,
+    head_hash: Vec<u8>,
+    subject: Option<Uuid>,
+    severity: Option<i16>,
+    complaint_linked: bool,
+    window_start: Option<DateTime<Utc>>,
+    window_end: Option<DateTime<Utc>>,
+}
+
+impl Columns {
+    /// The columns a folded view would be stored with.
+    fn of(view: &Folded) -> Result<Columns, StoreError> {
+        let row = &view.row;
+        Ok(Columns {
+            number: row.number.clone(),
+            kind: row.kind.as_str().to_owned(),
+            status: row.status.as_str().to_owned(),
+            priority: row.priority.map(|p| p.as_str().to_owned()),
+            team: row.team.clone(),
+            assignee: row.assignee.clone(),
+            channel: row.channel.map(|c| c.as_str().to_owned()),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            version: version_of(row)?,
+            head_hash: view.head_hash.to_vec(),
+            subject: row.subject,
+            severity: row.severity,
+            complaint_linked: row.complaint_linked,
+            window_start: row.window.map(|w| w.0),
+            window_end: row.window.map(|w| w.1),
+        })
+    }
+}
+
+/// What `tickets` held for a stream in the snapshot.
+struct Held {
+    columns: Columns,
+    /// SHA-256 of `view::text`.
+    view_digest: Vec<u8>,
+    xmin: i64,
+}
+
+/// Tells folded views that match their rows from those that may not.
+struct Judge {
+    held: HashMap<Uuid, Held>,
+}
+
+impl Judge {
+    /// Reads what `tickets` holds for `streams`, in the snapshot of `client`.
+    async fn read(client: &impl GenericClient, streams: &Streams) -> Result<Judge, StoreError> {
+        const SELECT: &str = "SELECT id, xmin::text::bigint, number, kind, status, priority, team, assignee, channel,
+                                     created_at, updated_at, version, head_hash, subject_id, severity,
+                                     complaint_linked, window_start, window_end,
+                                     sha256(convert_to(view::text, 'UTF8'))
+                              FROM tickets";
+        let rows = match streams {
+            Streams::Range { from, to } => {
+                let sql = format!("{SELECT} WHERE ($1::uuid IS NULL OR id >= $1) AND ($2::uuid IS NULL OR id < $2)");
+                client.query(&sql, &[from, to]).await?
+            }
+            Streams::Only(ids) => client.query(&format!("{SELECT} WHERE id = ANY($1)"), &[ids]).await?,
+        };
+        let mut held = HashMap::with_capacity(rows.len());
+        for r in rows {
+            held.insert(
+                r.try_get(0)?,
+                Held {
+                    xmin: r.try_get(1)?,
+                    columns: Columns {
+                        number: r.try_get(2)?,
+                        kind: r.try_get(3)?,
+                        status: r.try_get(4)?,
+                        priority: r.try_get(5)?,
+                        team: r.try_get(6)?,
+                        assignee: r.try_get(7)?,
+                        channel: r.try_get(8)?,
+                        created_at: r.try_get(9)?,
+                        updated_at: r.try_get(10)?,
+                        version: r.try_get(11)?,
+                        head_hash: r.try_get(12)?,
+                        subject: r.try_get(13)?,
+                        severity: r.try_get(14)?,
+                        complaint_linked: r.try_get(15)?,
+                        window_start: r.try_get(16)?,
+                        window_end: r.try_get(17)?,
+                    },
+                    view_digest: r.try_get(18)?,
+                },
+            );
+        }
+        Ok(Judge { held })
+    }
+
+    /// Whether `view` matches its row: every column equal, and the digest
+    /// of its view's `jsonb` text equal to the stored one's.
+    fn judge(&mut self, view: Folded) -> Result<Found, StoreError> {
+        let held = self.held.remove(&view.row.id);
+        let seen = Seen {
+            id: view.row.id,
+            version: version_of(&view.row)?,
+            subject: view.row.subject,
+            seen_xmin: held.as_ref().map(|h| h.xmin),
+        };
+        let columns = Columns::of(&view)?;
+        let matches = held.is_some_and(|held| {
+            held.columns == columns
+                && jsonb_text(&view.row.view)
+                    .is_some_and(|text| Sha256::digest(text.as_bytes())[..] == held.view_digest[..])
+        });
+        Ok(if matches {
+            Found::Unchanged(seen)
+        } else {
+            Found::Changed(view, seen)
+        })
+    }
+}
+
+/// Records every folded stream in [`FOLDED`].
+async fn copy_seen(tx: &Transaction<'_>, seen: &[Seen]) -> Result<(), StoreError> {
+    use tokio_postgres::types::Type;
+    let sink = tx
+        .copy_in(&format!(
+            "COPY {FOLDED} (id, version, subject_id, seen_xmin) FROM STDIN (FORMAT binary)"
+        ))
+        .await?;
+    let mut writer = pin!(BinaryCopyInWriter::new(
+        sink,
+        &[Type::UUID, Type::INT8, Type::UUID, Type::INT8]
+    ));
+    for s in seen {
+        writer
+            .as_mut()
+            .write(&[&s.id, &s.version, &s.subject, &s.seen_xmin])
+            .await?;
+    }
+    writer.finish().await?;
+    Ok(())
 }
 
 fn version_of(row: &TicketRow) -> Result<i64, StoreError> {
@@ -496,30 +772,6 @@ async fn erased_among(client: &impl GenericClient, tables: &[&str]) -> Result<Ha
     rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
 }
 
-/// Scrubs the views in `table` of the `erased` subjects, as an erasure
-/// scrubs `tickets`.
-async fn scrub_views(tx: &Transaction<'_>, table: &str, erased: &HashSet<Uuid>) -> Result<(), StoreError> {
-    if erased.is_empty() {
-        return Ok(());
-    }
-    let subjects: Vec<Uuid> = erased.iter().copied().collect();
-    let rows = tx
-        .query(
-            &format!("SELECT id, subject_id, view FROM {table} WHERE subject_id = ANY($1)"),
-            &[&subjects],
-        )
-        .await?;
-    for row in rows {
-        let (id, subject, mut view): (Uuid, Uuid, serde_json::Value) =
-            (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
-        if render::scrub(&mut view, subject) {
-            tx.execute(&format!("UPDATE {table} SET view = $2 WHERE id = $1"), &[&id, &view])
-                .await?;
-        }
-    }
-    Ok(())
-}
-
 /// Folds the streams read in (stream, version) order one event at a time,
 /// keeping only the state of the stream at hand.
 #[derive(Default)]
@@ -547,7 +799,7 @@ enum State {
 impl StreamFold {
     /// Folds `event`; returns the view of the stream before it when `event`
     /// starts another.
-    fn push(&mut self, mut event: ScannedEvent, erased: &HashSet<Uuid>) -> Result<Option<Folded>, StoreError> {
+    fn push(&mut self, event: ScannedEvent, erased: &HashSet<Uuid>) -> Result<Option<Folded>, StoreError> {
         let done = if self.stream != Some(event.stream_id) {
             let done = self.finish(erased)?;
             self.stream = Some(event.stream_id);
@@ -555,11 +807,10 @@ impl StreamFold {
         } else {
             None
         };
-        let payload = std::mem::take(&mut event.payload);
         let e = Step {
             event_type: &event.event_type,
             schema_version: event.schema_version,
-            payload,
+            payload: &event.payload,
             meta: EventMeta {
                 recorded_at: event.recorded_at,
                 actor: &event.actor,
@@ -605,11 +856,11 @@ impl StreamFold {
     }
 }
 
-/// One event to fold, its payload moved out of the parsed envelope.
+/// One event to fold, its payload the stored JSON text.
 struct Step<'a> {
     event_type: &'a str,
     schema_version: u32,
-    payload: serde_json::Value,
+    payload: &'a RawValue,
     meta: EventMeta<'a>,
 }
 

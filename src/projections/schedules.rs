@@ -260,7 +260,7 @@ fn fold_schedule(
     if first.stream_id == FREEZE_STREAM_ID {
         let mut state = None;
         for e in events {
-            let event = FreezeEvent::from_stored(&e.event_type, e.schema_version, e.payload).map_err(corrupt)?;
+            let event = FreezeEvent::from_stored(&e.event_type, e.schema_version, &*e.payload).map_err(corrupt)?;
             let meta = EventMeta {
                 recorded_at: e.recorded_at,
                 actor: &e.actor,
@@ -273,7 +273,7 @@ fn fold_schedule(
     } else {
         let mut state = None;
         for e in events {
-            let event = CalendarEvent::from_stored(&e.event_type, e.schema_version, e.payload).map_err(corrupt)?;
+            let event = CalendarEvent::from_stored(&e.event_type, e.schema_version, &*e.payload).map_err(corrupt)?;
             let meta = EventMeta {
                 recorded_at: e.recorded_at,
                 actor: &e.actor,

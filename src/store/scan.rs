@@ -16,7 +16,7 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 use tokio_postgres::GenericClient;
 use uuid::Uuid;
 
@@ -46,7 +46,9 @@ impl Streams {
 
 /// An event as a fold reads it: what `evolve` and its `EventMeta` need, and
 /// nothing else of the envelope (its ids, its copy of the time, the rest of
-/// the metadata are skipped while parsing, not built and dropped).
+/// the metadata are skipped while parsing, not built and dropped). The
+/// payload stays JSON text, which the event decodes from directly
+/// (`StoredPayload`): no tree is built for it.
 #[derive(Debug, Clone)]
 pub struct ScannedEvent {
     pub stream_id: Uuid,
@@ -54,7 +56,7 @@ pub struct ScannedEvent {
     pub event_type: String,
     pub schema_version: u32,
     pub actor: String,
-    pub payload: Value,
+    pub payload: Box<RawValue>,
     pub recorded_at: DateTime<Utc>,
     pub hash: [u8; 32],
 }
@@ -69,7 +71,8 @@ struct FoldEnvelope<'a> {
     schema_version: u32,
     #[serde(borrow)]
     metadata: FoldMetadata<'a>,
-    payload: Value,
+    #[serde(borrow)]
+    payload: &'a RawValue,
 }
 
 #[derive(Deserialize)]
@@ -163,7 +166,7 @@ fn scanned(row: &tokio_postgres::Row) -> Result<ScannedEvent, StoreError> {
         event_type: envelope.event_type.into_owned(),
         schema_version: envelope.schema_version,
         actor: envelope.metadata.actor.into_owned(),
-        payload: envelope.payload,
+        payload: envelope.payload.to_owned(),
         recorded_at: row.try_get(2)?,
         hash: to_hash(row.try_get(3)?)?,
     })

@@ -452,11 +452,18 @@ struct Sample {
 impl Sample {
     fn of<E: DomainEvent + PartialEq + std::fmt::Debug>(event: &E, schema: (Value, BTreeMap<String, Value>)) -> Sample {
         let payload = event.payload_json();
-        let round_trip = match E::from_stored(event.event_type(), event.schema_version(), payload.clone()) {
+        // Both ways a payload is decoded: from a parsed tree (reads) and
+        // from the stored JSON text (a rebuild).
+        let text = serde_json::value::to_raw_value(&payload).expect("a payload is JSON");
+        let decoded = [
+            E::from_stored(event.event_type(), event.schema_version(), payload.clone()),
+            E::from_stored(event.event_type(), event.schema_version(), &*text),
+        ];
+        let round_trip = decoded.into_iter().try_for_each(|decoded| match decoded {
             Ok(back) if &back == event => Ok(()),
             Ok(back) => Err(format!("decodes to {back:?}")),
             Err(e) => Err(e.to_string()),
-        };
+        });
         Sample {
             event_type: event.event_type(),
             version: event.schema_version(),

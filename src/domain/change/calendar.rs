@@ -10,7 +10,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::domain::event::decode;
+use crate::domain::event::{StoredPayload, decode};
 use crate::domain::link::TicketRef;
 use crate::domain::{EventMeta, StreamCorrupt};
 
@@ -87,7 +87,11 @@ impl CalendarEvent {
     }
 
     /// Rebuilds an event from its stored parts; upcasters go here.
-    pub fn from_stored(event_type: &str, schema_version: u32, payload: Value) -> Result<CalendarEvent, StreamCorrupt> {
+    pub fn from_stored(
+        event_type: &str,
+        schema_version: u32,
+        payload: impl StoredPayload,
+    ) -> Result<CalendarEvent, StreamCorrupt> {
         match (event_type, schema_version) {
             (BOOKED, 1) => decode(event_type, payload).map(CalendarEvent::Booked),
             (RELEASED, 1) => decode(event_type, payload).map(CalendarEvent::Released),
@@ -112,7 +116,11 @@ impl crate::domain::DomainEvent for CalendarEvent {
         CalendarEvent::payload_json(self)
     }
 
-    fn from_stored(event_type: &str, schema_version: u32, payload: Value) -> Result<CalendarEvent, StreamCorrupt> {
+    fn from_stored(
+        event_type: &str,
+        schema_version: u32,
+        payload: impl StoredPayload,
+    ) -> Result<CalendarEvent, StreamCorrupt> {
         CalendarEvent::from_stored(event_type, schema_version, payload)
     }
 }

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::command::FollowUpAction;
 use super::{ChangeType, ReviewOutcome, Risk, RolloutStepKind};
 use crate::domain::StreamCorrupt;
-use crate::domain::event::decode;
+use crate::domain::event::{StoredPayload, decode};
 use crate::domain::link::{TicketLinked, TicketRef, TicketUnlinked};
 use crate::domain::maintenance::MaintenanceType;
 
@@ -334,7 +334,11 @@ impl ChangeEvent {
 
     /// Rebuilds an event from its stored parts; upcasters go here (see
     /// the fault's events).
-    pub fn from_stored(event_type: &str, schema_version: u32, payload: Value) -> Result<ChangeEvent, StreamCorrupt> {
+    pub fn from_stored(
+        event_type: &str,
+        schema_version: u32,
+        payload: impl StoredPayload,
+    ) -> Result<ChangeEvent, StreamCorrupt> {
         match (event_type, schema_version) {
             (DRAFTED, 1) => decode(event_type, payload).map(ChangeEvent::Drafted),
             (AMENDED, 1) => decode(event_type, payload).map(ChangeEvent::Amended),
@@ -408,7 +412,11 @@ impl crate::domain::DomainEvent for ChangeEvent {
         ChangeEvent::payload_json(self)
     }
 
-    fn from_stored(event_type: &str, schema_version: u32, payload: Value) -> Result<ChangeEvent, StreamCorrupt> {
+    fn from_stored(
+        event_type: &str,
+        schema_version: u32,
+        payload: impl StoredPayload,
+    ) -> Result<ChangeEvent, StreamCorrupt> {
         ChangeEvent::from_stored(event_type, schema_version, payload)
     }
 }

@@ -8,7 +8,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::domain::event::decode;
+use crate::domain::event::{StoredPayload, decode};
 use crate::domain::text::{self, LABEL, LONG_TEXT};
 use crate::domain::zoned;
 use crate::domain::{DomainError, EventMeta, StreamCorrupt, Validator};
@@ -143,7 +143,11 @@ impl FreezeEvent {
     }
 
     /// Rebuilds an event from its stored parts; upcasters go here.
-    pub fn from_stored(event_type: &str, schema_version: u32, payload: Value) -> Result<FreezeEvent, StreamCorrupt> {
+    pub fn from_stored(
+        event_type: &str,
+        schema_version: u32,
+        payload: impl StoredPayload,
+    ) -> Result<FreezeEvent, StreamCorrupt> {
         match (event_type, schema_version) {
             (DECLARED, 1) => decode(event_type, payload).map(FreezeEvent::Declared),
             (LIFTED, 1) => decode(event_type, payload).map(FreezeEvent::Lifted),
@@ -168,7 +172,11 @@ impl crate::domain::DomainEvent for FreezeEvent {
         FreezeEvent::payload_json(self)
     }
 
-    fn from_stored(event_type: &str, schema_version: u32, payload: Value) -> Result<FreezeEvent, StreamCorrupt> {
+    fn from_stored(
+        event_type: &str,
+        schema_version: u32,
+        payload: impl StoredPayload,
+    ) -> Result<FreezeEvent, StreamCorrupt> {
         FreezeEvent::from_stored(event_type, schema_version, payload)
     }
 }

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{Channel, ComplainantRecord, NoteVisibility, Priority, ResealCause, ResealedValue, SubjectJoin};
-use crate::domain::event::decode;
+use crate::domain::event::{StoredPayload, decode};
 use crate::domain::link::{TicketLinked, TicketRef, TicketUnlinked};
 use crate::domain::{Personal, PersonalField, StreamCorrupt};
 
@@ -446,7 +446,11 @@ impl ComplaintEvent {
     /// This is where upcasters go: when a payload changes shape, its type
     /// gets a new schema version, and an arm here turns the older version
     /// into the current struct, so that old streams still fold.
-    pub fn from_stored(event_type: &str, schema_version: u32, payload: Value) -> Result<ComplaintEvent, StreamCorrupt> {
+    pub fn from_stored(
+        event_type: &str,
+        schema_version: u32,
+        payload: impl StoredPayload,
+    ) -> Result<ComplaintEvent, StreamCorrupt> {
         match (event_type, schema_version) {
             (FILED, 1) => decode(event_type, payload).map(ComplaintEvent::Filed),
             (ACKNOWLEDGED, 1) => decode(event_type, payload).map(ComplaintEvent::Acknowledged),
@@ -515,7 +519,11 @@ impl crate::domain::DomainEvent for ComplaintEvent {
         ComplaintEvent::payload_json(self)
     }
 
-    fn from_stored(event_type: &str, schema_version: u32, payload: Value) -> Result<ComplaintEvent, StreamCorrupt> {
+    fn from_stored(
+        event_type: &str,
+        schema_version: u32,
+        payload: impl StoredPayload,
+    ) -> Result<ComplaintEvent, StreamCorrupt> {
         ComplaintEvent::from_stored(event_type, schema_version, payload)
     }
 }

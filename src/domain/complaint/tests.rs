@@ -1443,7 +1443,7 @@ fn chinese_text_round_trips_unchanged() {
     let stored = ComplaintEvent::from_stored(
         event.event_type(),
         event.schema_version(),
-        serde_json::from_str(&event.payload_json().to_string()).unwrap(),
+        serde_json::from_str::<serde_json::Value>(&event.payload_json().to_string()).unwrap(),
     );
     assert_eq!(stored, Ok(event.clone()));
 

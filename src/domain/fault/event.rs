@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::DetectedBy;
 use crate::domain::StreamCorrupt;
-use crate::domain::event::decode;
+use crate::domain::event::{StoredPayload, decode};
 use crate::domain::link::{TicketLinked, TicketRef, TicketUnlinked};
 use crate::domain::maintenance::MaintenanceType;
 
@@ -308,7 +308,11 @@ impl FaultEvent {
     /// This is where upcasters go: when a payload changes shape, its type
     /// gets a new schema version, and an arm here turns the older version
     /// into the current struct, so that old streams still fold.
-    pub fn from_stored(event_type: &str, schema_version: u32, payload: Value) -> Result<FaultEvent, StreamCorrupt> {
+    pub fn from_stored(
+        event_type: &str,
+        schema_version: u32,
+        payload: impl StoredPayload,
+    ) -> Result<FaultEvent, StreamCorrupt> {
         match (event_type, schema_version) {
             (REPORTED, 1) => decode(event_type, payload).map(FaultEvent::Reported),
             (TRIAGED, 1) => decode(event_type, payload).map(FaultEvent::Triaged),
@@ -376,7 +380,11 @@ impl crate::domain::DomainEvent for FaultEvent {
         FaultEvent::payload_json(self)
     }
 
-    fn from_stored(event_type: &str, schema_version: u32, payload: Value) -> Result<FaultEvent, StreamCorrupt> {
+    fn from_stored(
+        event_type: &str,
+        schema_version: u32,
+        payload: impl StoredPayload,
+    ) -> Result<FaultEvent, StreamCorrupt> {
         FaultEvent::from_stored(event_type, schema_version, payload)
     }
 }
