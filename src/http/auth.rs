@@ -28,6 +28,7 @@ use crate::domain::permissions::{self, Permission};
 use crate::domain::{Actor, Role};
 
 use super::error::ApiError;
+use super::messages;
 
 pub const MAX_LEEWAY_SECS: u64 = 30;
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -87,11 +88,7 @@ impl Principal {
         if self.can(permission) {
             Ok(())
         } else {
-            let name = permissions::MATRIX
-                .iter()
-                .find(|g| g.permission == permission)
-                .map_or("do this", |g| g.name);
-            Err(ApiError::Forbidden(name))
+            Err(ApiError::Forbidden(permission))
         }
     }
 }
@@ -242,26 +239,31 @@ impl Verifier {
 
     /// Verifies a compact JWS in full, without the cache.
     fn verify_uncached(&self, token: &str) -> Result<Principal, ApiError> {
-        let invalid = |why: String| ApiError::Unauthenticated(format!("the bearer token is invalid: {why}"));
+        // The library names what failed (`ExpiredSignature`, …); the
+        // catalogues word the names a client can cause.
+        let invalid = |e: jsonwebtoken::errors::Error| ApiError::Unauthenticated(messages::token_invalid(e));
         let key = match &self.keys {
             Keys::Single(key) => key,
             Keys::ByKid(keys) => {
-                let header = jsonwebtoken::decode_header(token).map_err(|e| invalid(e.to_string()))?;
-                let kid = header.kid.ok_or_else(|| invalid("the token has no kid".into()))?;
-                keys.get(&kid).ok_or_else(|| invalid(format!("unknown kid {kid:?}")))?
+                let header = jsonwebtoken::decode_header(token).map_err(invalid)?;
+                let kid = header
+                    .kid
+                    .ok_or_else(|| ApiError::Unauthenticated(messages::token_without_kid()))?;
+                keys.get(&kid)
+                    .ok_or_else(|| ApiError::Unauthenticated(messages::token_unknown_kid(kid)))?
             }
         };
-        let data = jsonwebtoken::decode::<Value>(token, key, &self.validation).map_err(|e| invalid(e.to_string()))?;
+        let data = jsonwebtoken::decode::<Value>(token, key, &self.validation).map_err(invalid)?;
         let claims = data.claims;
         let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
         let subject = text("sub")
             .filter(|s| !s.is_empty())
-            .ok_or_else(|| invalid("empty sub".into()))?;
-        let issuer = text("iss").ok_or_else(|| invalid("missing iss".into()))?;
+            .ok_or_else(|| ApiError::Unauthenticated(messages::token_empty_sub()))?;
+        let issuer = text("iss").ok_or_else(|| ApiError::Unauthenticated(messages::token_without_iss()))?;
         let expires_at = claims
             .get("exp")
             .and_then(Value::as_i64)
-            .ok_or_else(|| invalid("exp is not an integer".into()))?;
+            .ok_or_else(|| ApiError::Unauthenticated(messages::token_exp_not_integer()))?;
         let roles = strings_at(&claims, &self.roles_claim)
             .iter()
             .filter_map(|r| Role::parse(r))
@@ -356,18 +358,19 @@ fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
 
 /// The token of the request's `Authorization: Bearer` header.
 pub(crate) fn bearer_token(req: &HttpRequest) -> Result<&str, ApiError> {
-    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
-        ApiError::Unauthenticated("the Authorization header is missing: send `Authorization: Bearer <token>`".into())
-    })?;
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::Unauthenticated(messages::authorization_missing()))?;
     let value = value
         .to_str()
-        .map_err(|_| ApiError::Unauthenticated("the Authorization header is not valid text".into()))?;
+        .map_err(|_| ApiError::Unauthenticated(messages::authorization_not_text()))?;
     value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| ApiError::Unauthenticated("the Authorization header must use the Bearer scheme".into()))
+        .ok_or_else(|| ApiError::Unauthenticated(messages::authorization_not_bearer()))
 }
 
 #[cfg(test)]
