@@ -153,6 +153,31 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_command_is_worded_by_its_aggregate_state_and_command() {
+        let catalogue = i18n::catalogue();
+        let refused = super::invalid_transition("complaint", "filed", "record satisfaction for");
+        assert_eq!(
+            catalogue.say(Language::En, &refused),
+            "cannot record satisfaction for a complaint that is filed"
+        );
+        assert_eq!(
+            catalogue.say(Language::ZhCn, &refused),
+            "投诉当前为“已登记”状态，不能记录满意度"
+        );
+        let refused = super::invalid_transition("change", "scheduled", "authorise an out-of-window start of");
+        assert_eq!(
+            catalogue.say(Language::ZhCn, &refused),
+            "变更当前为“已排期”状态，不能授权在窗口之外开始实施"
+        );
+        // A state or command the catalogue does not know reads as the code names it.
+        let refused = super::invalid_transition("change", "paused", "resume");
+        assert_eq!(
+            catalogue.say(Language::ZhCn, &refused),
+            "变更当前为“paused”状态，不能恢复处理"
+        );
+    }
+
+    #[test]
     fn the_permission_names_are_the_permission_matrix_s_in_english_and_translated_in_chinese() {
         let catalogue = i18n::catalogue();
         for grant in MATRIX {

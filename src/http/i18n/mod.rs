@@ -6,6 +6,10 @@
 //! and the HTTP layer refuse a request with (their registries:
 //! [`crate::domain::messages`], [`crate::http::messages`]).
 //!
+//! A translation may choose its words by a parameter that is a phrase of
+//! the code's (such as the refused command, `record satisfaction for`):
+//! `KEY($command)` makes it a variant key (`record_satisfaction_for`).
+//!
 //! Rendering is lenient about parameters on purpose: a message may name a
 //! payload member that an event leaves out (an optional one), and gets
 //! `none` for it, which its selectors test; the tests hold every
@@ -140,10 +144,22 @@ impl Messages {
         // CSV cells and logs, where the isolation marks would be noise.
         bundle.set_use_isolating(false);
         bundle
+            .add_function("KEY", |positional, _| match positional {
+                [FluentValue::String(phrase)] => FluentValue::from(variant_key(phrase)),
+                _ => FluentValue::Error,
+            })
+            .unwrap_or_else(|e| panic!("{language} catalogue: {e:?}"));
+        bundle
             .add_resource(resource)
             .unwrap_or_else(|errors| panic!("{language} catalogue has duplicate messages: {errors:?}"));
         Messages { bundle, parameters }
     }
+}
+
+/// A phrase as a Fluent variant key: lower case, with underscores for the
+/// spaces and hyphens a key may not hold.
+fn variant_key(phrase: &str) -> String {
+    phrase.to_lowercase().replace([' ', '-'], "_")
 }
 
 /// What a pattern names: variables, through selectors and term arguments,

@@ -162,12 +162,73 @@ problem-not-found = 未找到
 problem-method-not-allowed = 不支持该方法
 problem-method-not-allowed-detail = 该资源不支持此 HTTP 方法
 problem-invalid-transition = 当前状态不允许此操作
-problem-invalid-transition-detail = 状态为 { $state } 的{ $aggregate ->
+problem-invalid-transition-detail = { $aggregate ->
     [complaint] 投诉
     [fault] 故障
     [change] 变更
    *[other] { $aggregate }
-}不能执行 { $command }
+}当前为“{ $state ->
+    [filed] 已登记
+    [acknowledged] 已受理
+    [in_progress] 处理中
+    [waiting_on_customer] 等待客户回复
+    [resolved] 已解决
+    [closed] 已关闭
+    [reported] 已报告
+    [triaged] 已定级
+    [investigating] 调查中
+    [mitigated] 已缓解
+    [draft] 草稿
+    [submitted] 已提交
+    [assessed] 已评估
+    [approved] 已批准
+    [rejected] 已驳回
+    [scheduled] 已排期
+    [implementing] 实施中
+    [completed] 已完成
+    [rolled_back] 已回滚
+    [failed] 已失败
+    [reviewed] 已评审
+   *[other] { $state }
+}”状态，不能{ KEY($command) ->
+    [acknowledge] 受理
+    [assign] 分派
+    [add_a_note_to] 添加备注
+    [wait_on_the_customer_for] 等待客户回复
+    [resume] 恢复处理
+    [resolve] 解决
+    [record_satisfaction_for] 记录满意度
+    [close] 关闭
+    [reopen] 重新打开
+    [change_the_priority_of] 调整优先级
+    [escalate] 升级为故障
+    [triage] 定级
+    [evaluate] 评估
+    [assign_a_technician_to] 指派技术员
+    [start_investigating] 开始调查
+    [mitigate] 缓解
+    [log_a_repair_on] 记录维修
+    [write_a_review_of] 撰写复盘
+    [complete_an_action_item_of] 完成改进措施
+    [void_a_repair_of] 作废维修记录
+    [correct_the_affected_service_of] 更正受影响的服务
+    [amend] 修改
+    [submit] 提交
+    [assess] 评估
+    [amend_the_plan_of] 修改实施计划
+    [approve] 批准
+    [reject] 驳回
+    [authorise_an_out_of_window_start_of] 授权在窗口之外开始实施
+    [record_a_rollout_step_of] 记录发布步骤
+    [complete] 完成
+    [roll_back] 回滚
+    [fail] 标记为失败
+    [review] 评审
+    [schedule] 排期
+    [start_implementing] 开始实施
+    [unschedule] 取消排期
+   *[other] { $command }
+}
 problem-rule-violated = 违反业务规则
 problem-schedule-conflict = 时间窗口已被占用
 problem-outside-change-window = 不在变更窗口内
