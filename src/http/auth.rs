@@ -25,7 +25,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::domain::permissions::{self, Permission};
-use crate::domain::{Actor, Role};
+use crate::domain::{Actor, Message, Role};
 
 use super::error::ApiError;
 use super::messages;
@@ -239,9 +239,7 @@ impl Verifier {
 
     /// Verifies a compact JWS in full, without the cache.
     fn verify_uncached(&self, token: &str) -> Result<Principal, ApiError> {
-        // The library names what failed (`ExpiredSignature`, …); the
-        // catalogues word the names a client can cause.
-        let invalid = |e: jsonwebtoken::errors::Error| ApiError::Unauthenticated(messages::token_invalid(e));
+        let invalid = |e: jsonwebtoken::errors::Error| ApiError::Unauthenticated(token_refusal(&e));
         let key = match &self.keys {
             Keys::Single(key) => key,
             Keys::ByKid(keys) => {
@@ -276,6 +274,19 @@ impl Verifier {
             scopes: strings_at(&claims, &self.scopes_claim),
             expires_at,
         })
+    }
+}
+
+/// Why the token library refused a token. It names most reasons
+/// (`ExpiredSignature`, …), which the catalogues word; a missing claim is
+/// named with the claim, and a token that does not decode with the
+/// decoder's own words.
+fn token_refusal(e: &jsonwebtoken::errors::Error) -> Message {
+    use jsonwebtoken::errors::ErrorKind;
+    match e.kind() {
+        ErrorKind::MissingRequiredClaim(claim) => messages::token_without_claim(claim),
+        ErrorKind::Base64(_) | ErrorKind::Json(_) | ErrorKind::Utf8(_) => messages::token_undecodable(e),
+        _ => messages::token_invalid(e),
     }
 }
 
@@ -439,6 +450,45 @@ mod tests {
             c[field] = value;
             assert!(v.verify(&token(c, Algorithm::HS256, SECRET)).is_err(), "bad {field}");
         }
+    }
+
+    #[test]
+    fn a_refused_token_is_told_why_in_chinese_as_well() {
+        use crate::http::i18n::Language;
+        let v = Verifier::new(&settings()).expect("verifier");
+        let why = |token: String| match v.verify(&token) {
+            Err(refused) => refused.problem(Language::ZhCn).detail,
+            Ok(p) => panic!("{p:?} accepted"),
+        };
+        let now = chrono::Utc::now().timestamp();
+        let with = |field: &str, value: Value| {
+            let mut c = claims();
+            c[field] = value;
+            token(c, Algorithm::HS256, SECRET)
+        };
+        assert_eq!(why(with("exp", (now - 60).into())), "持有者令牌无效：令牌已过期");
+        assert_eq!(why(with("nbf", (now + 60).into())), "持有者令牌无效：令牌尚未生效");
+        assert_eq!(
+            why(with("iss", "https://evil.example".into())),
+            "持有者令牌无效：签发者不被接受"
+        );
+        assert_eq!(why(with("aud", "someone-else".into())), "持有者令牌无效：受众不符");
+        assert_eq!(
+            why(token(
+                claims(),
+                Algorithm::HS256,
+                b"another secret, just as long as ours"
+            )),
+            "持有者令牌无效：签名不正确"
+        );
+        let mut c = claims();
+        c.as_object_mut().expect("object").remove("exp");
+        assert_eq!(
+            why(token(c, Algorithm::HS256, SECRET)),
+            "持有者令牌无效：缺少必需的声明 exp"
+        );
+        assert!(why("a.b.c".to_owned()).starts_with("持有者令牌无效：无法解码"));
+        assert_eq!(why("not-a-token".to_owned()), "持有者令牌无效：格式不正确");
     }
 
     #[test]

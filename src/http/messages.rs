@@ -45,6 +45,8 @@ messages! {
     /// `reason` is the token library's name for what failed, such as
     /// `ExpiredSignature`; the catalogues word the common ones.
     token_invalid = "unauthenticated-token-invalid" (reason);
+    token_without_claim = "unauthenticated-token-without-claim" (claim);
+    token_undecodable = "unauthenticated-token-undecodable" (cause);
     token_without_kid = "unauthenticated-token-without-kid";
     token_unknown_kid = "unauthenticated-token-unknown-kid" (kid);
     token_empty_sub = "unauthenticated-token-empty-sub";

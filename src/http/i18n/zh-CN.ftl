@@ -319,6 +319,8 @@ unauthenticated-token-invalid = 持有者令牌无效：{ $reason ->
     [InvalidToken] 格式不正确
    *[other] { $reason }
 }
+unauthenticated-token-without-claim = 持有者令牌无效：缺少必需的声明 { $claim }
+unauthenticated-token-undecodable = 持有者令牌无效：无法解码（{ $cause }）
 unauthenticated-token-without-kid = 持有者令牌无效：令牌没有 kid
 unauthenticated-token-unknown-kid = 持有者令牌无效：未知的 kid“{ $kid }”
 unauthenticated-token-empty-sub = 持有者令牌无效：sub 为空
