@@ -242,41 +242,42 @@ impl ApiError {
     /// Every problem kind with its status and English title, for the
     /// documentation.
     pub fn catalogue() -> Vec<(String, u16, String)> {
-        let nothing = messages::internal;
+        // The catalogue lists kinds, not cases: any detail will do.
+        let any_detail = messages::internal;
         let samples = [
-            ApiError::BadRequest(nothing()),
-            ApiError::MalformedBody(nothing()),
+            ApiError::BadRequest(any_detail()),
+            ApiError::MalformedBody(any_detail()),
             ApiError::InvalidQuery(Vec::new()),
-            ApiError::Unauthenticated(nothing()),
+            ApiError::Unauthenticated(any_detail()),
             ApiError::Forbidden(Permission::TicketRead),
-            ApiError::NotFound(nothing()),
+            ApiError::NotFound(any_detail()),
             ApiError::MethodNotAllowed,
             ApiError::InvalidTransition {
                 aggregate: "",
                 state: "",
                 command: "",
             },
-            ApiError::RuleViolated(nothing()),
+            ApiError::RuleViolated(any_detail()),
             ApiError::ScheduleConflict {
-                detail: nothing(),
+                detail: any_detail(),
                 conflicts: Vec::new(),
             },
             ApiError::OutsideChangeWindow {
-                detail: nothing(),
+                detail: any_detail(),
                 window: Box::new(no_window()),
             },
             ApiError::ChangeFrozen {
-                detail: nothing(),
+                detail: any_detail(),
                 window: Box::new(no_window()),
             },
-            ApiError::PreconditionFailed(nothing()),
+            ApiError::PreconditionFailed(any_detail()),
             ApiError::PayloadTooLarge(0),
-            ApiError::UnsupportedMediaType(nothing()),
+            ApiError::UnsupportedMediaType(any_detail()),
             ApiError::Validation(Vec::new()),
             ApiError::IdempotencyKeyReused,
             ApiError::IdempotencyInProgress,
             ApiError::PreconditionRequired,
-            ApiError::Unavailable(nothing()),
+            ApiError::Unavailable(any_detail()),
             ApiError::Internal(String::new()),
         ];
         samples

@@ -3,8 +3,11 @@
 # event's payload as parameters (nested members joined with `_`, lists as
 # `<name>_count`, a member left out or null as `none`), `$actor` (who
 # caused it) and `$number` (the ticket);
-# then the titles and details of problems (`problem-<kind>`).
-# zh-CN.ftl has the same messages with the same parameters; a test checks.
+# then the titles of problems (`problem-<kind>`) and every message a
+# problem's `detail` or an invalid field's `detail` says, each declared in
+# the code with its parameters (`domain::messages`, `http::messages`).
+# zh-CN.ftl has the same messages with the same parameters; tests check
+# both against the code.
 
 ## Complaints
 

@@ -1,5 +1,6 @@
 # 中文消息：与 en.ftl 一一对应，参数相同（测试会检查）。
-# (Fluent 的术语只接受字面量参数，所以枚举值的译名直接写在各条消息的选择器里。)
+# (Fluent 的术语只接受字面量参数，所以枚举值的译名直接写在各条消息的选择器里；
+# 代码给出的短语用 KEY() 变成选择器的键，例如 KEY($command)：record satisfaction for → record_satisfaction_for。)
 
 ## 投诉
 
