@@ -1,27 +1,25 @@
-use serde::Serialize;
-use utoipa::ToSchema;
-
 use super::change::RefusingWindow;
 use super::link::TicketRef;
+use super::message::Message;
 
 /// One invalid field of a command, addressed by a JSON Pointer (RFC 6901)
 /// into the request body that carried it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
     /// Where the invalid value is: a JSON Pointer (RFC 6901) into the request
     /// body, e.g. `/complainant/phone`, or, for `invalid-query`, `/` followed
     /// by the query parameter's name; the empty string when the problem is the
     /// body or query as a whole.
     pub pointer: String,
-    /// What is wrong with the value, in words.
-    pub detail: String,
+    /// What is wrong with the value.
+    pub message: Message,
 }
 
 impl FieldError {
-    pub fn new(pointer: impl Into<String>, detail: impl Into<String>) -> FieldError {
+    pub fn new(pointer: impl Into<String>, message: Message) -> FieldError {
         FieldError {
             pointer: pointer.into(),
-            detail: detail.into(),
+            message,
         }
     }
 }
@@ -43,24 +41,24 @@ pub enum DomainError {
     /// The command is well formed and the state allows it, but a business
     /// rule forbids it (for example, a second satisfaction rating).
     #[error("{0}")]
-    RuleViolated(String),
+    RuleViolated(Message),
     /// The requested schedule overlaps other changes' bookings; the caller
     /// may retry with an override and a reason. Kept apart from
     /// `RuleViolated` so the caller can list the conflicting changes.
     #[error("{detail}")]
-    ScheduleConflict { detail: String, conflicts: Vec<TicketRef> },
+    ScheduleConflict { detail: Message, conflicts: Vec<TicketRef> },
     /// The change may not start now: it is outside the window it was
     /// scheduled for, and no manager authorised an out-of-window start.
     /// Names the window.
     #[error("{detail}")]
     OutsideWindow {
-        detail: String,
+        detail: Message,
         window: Box<RefusingWindow>,
     },
     /// A freeze window forbids the work now. Names the window.
     #[error("{detail}")]
     Frozen {
-        detail: String,
+        detail: Message,
         window: Box<RefusingWindow>,
     },
 }
@@ -76,13 +74,13 @@ impl Validator {
         Validator::default()
     }
 
-    pub fn push(&mut self, pointer: impl Into<String>, detail: impl Into<String>) {
-        self.errors.push(FieldError::new(pointer, detail));
+    pub fn push(&mut self, pointer: impl Into<String>, message: Message) {
+        self.errors.push(FieldError::new(pointer, message));
     }
 
-    pub fn check(&mut self, ok: bool, pointer: &str, detail: &str) {
+    pub fn check(&mut self, ok: bool, pointer: &str, message: Message) {
         if !ok {
-            self.push(pointer, detail);
+            self.push(pointer, message);
         }
     }
 

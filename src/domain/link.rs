@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::text::{self, LONG_TEXT};
 use super::ticket::TicketKind;
-use super::{DomainError, EventMeta, Validator};
+use super::{DomainError, EventMeta, Validator, messages};
 
 /// How one ticket relates to another, read as "this ticket {relation} the other".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -184,11 +184,10 @@ pub fn link_pair(
     if !cmd.relation.is_requestable() {
         v.push(
             "/relation",
-            format!(
-                "must be one of {}; {} is recorded on the other ticket, ask for {} from there",
+            messages::field_relation_not_requestable(
                 requestable_list(),
                 cmd.relation.as_str(),
-                cmd.relation.inverse().as_str()
+                cmd.relation.inverse().as_str(),
             ),
         );
     }
@@ -196,9 +195,7 @@ pub fn link_pair(
     v.finish()?;
 
     if this.id == other.id {
-        return Err(DomainError::RuleViolated(
-            "a ticket cannot be linked to itself".to_owned(),
-        ));
+        return Err(DomainError::RuleViolated(messages::rule_link_to_itself()));
     }
     // Checked on both sides: the two streams are written together, but a
     // view may lag behind its stream, and one side is enough to know.
@@ -215,11 +212,10 @@ pub fn link_pair(
     if let Some(relation) = existing {
         // One link per pair: a second relation between the same tickets
         // would contradict or repeat the first.
-        return Err(DomainError::RuleViolated(format!(
-            "the tickets are already linked as {} {} {}",
-            this.number,
+        return Err(DomainError::RuleViolated(messages::rule_already_linked(
+            &this.number,
             relation.as_str(),
-            other.number
+            &other.number,
         )));
     }
 
@@ -288,9 +284,9 @@ pub fn unlink_pair(
     v.finish()?;
     let linked = this_links.iter().any(|l| l.other.id == other.id) || other_links.iter().any(|l| l.other.id == this.id);
     if !linked {
-        return Err(DomainError::RuleViolated(format!(
-            "{} and {} are not linked",
-            this.number, other.number
+        return Err(DomainError::RuleViolated(messages::rule_not_linked(
+            &this.number,
+            &other.number,
         )));
     }
     Ok((
@@ -363,7 +359,7 @@ mod tests {
             reason: reason.to_owned(),
         };
         let refused = unlink_pair(&complaint(), &[], &fault(), &[], &unlink("made in error"));
-        assert!(matches!(refused, Err(DomainError::RuleViolated(m)) if m.contains("not linked")));
+        assert!(matches!(refused, Err(DomainError::RuleViolated(m)) if m.id() == "rule-not-linked"));
         match unlink_pair(&complaint(), &[], &fault(), &[], &unlink("")) {
             Err(DomainError::Validation(errors)) => assert_eq!(errors[0].pointer, "/reason"),
             other => panic!("expected a validation error, got {other:?}"),
@@ -501,8 +497,7 @@ mod tests {
             errors,
             [FieldError::new(
                 "/relation",
-                "must be one of relates_to, caused_by, duplicates; causes is recorded on the other ticket, ask for \
-                 caused_by from there"
+                messages::field_relation_not_requestable("relates_to, caused_by, duplicates", "causes", "caused_by")
             )]
         );
     }
@@ -532,9 +527,7 @@ mod tests {
     fn a_ticket_cannot_be_linked_to_itself() {
         assert_eq!(
             link_pair(&fault(), &[], &fault(), &[], &cmd(LinkRelation::RelatesTo, None)),
-            Err(DomainError::RuleViolated(
-                "a ticket cannot be linked to itself".to_owned()
-            ))
+            Err(DomainError::RuleViolated(messages::rule_link_to_itself()))
         );
     }
 
@@ -550,9 +543,11 @@ mod tests {
                 &[],
                 &cmd(LinkRelation::CausedBy, None)
             ),
-            Err(DomainError::RuleViolated(
-                "the tickets are already linked as CMP-2026-000001 relates_to FLT-2026-000002".to_owned()
-            ))
+            Err(DomainError::RuleViolated(messages::rule_already_linked(
+                "CMP-2026-000001",
+                "relates_to",
+                "FLT-2026-000002"
+            )))
         );
         // Seen only on the other side: reported as seen from this one.
         let other_links = [link_to(complaint(), LinkRelation::Causes)];
@@ -564,9 +559,11 @@ mod tests {
                 &other_links,
                 &cmd(LinkRelation::Duplicates, None)
             ),
-            Err(DomainError::RuleViolated(
-                "the tickets are already linked as CMP-2026-000001 caused_by FLT-2026-000002".to_owned()
-            ))
+            Err(DomainError::RuleViolated(messages::rule_already_linked(
+                "CMP-2026-000001",
+                "caused_by",
+                "FLT-2026-000002"
+            )))
         );
         // Links to third tickets do not count.
         let third = TicketRef {

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::complaint::SubjectJoin;
 use super::text::{self, LONG_TEXT};
-use super::{DomainError, StreamCorrupt, Validator};
+use super::{DomainError, StreamCorrupt, Validator, messages};
 
 /// Erase a subject's personal data (the right to erasure). A subject is
 /// erased once.
@@ -173,7 +173,7 @@ impl super::DomainEvent for SubjectEvent {
 
 /// The refusal of a second erasure of one subject.
 pub fn erased_already() -> DomainError {
-    DomainError::RuleViolated("this subject's personal data has already been erased".into())
+    DomainError::RuleViolated(messages::rule_subject_already_erased())
 }
 
 /// Decides an erasure. A subject is erased once; asking again is refused
@@ -205,7 +205,7 @@ impl ValidMerge {
     pub fn check(subject: Uuid, cmd: &MergeSubjects) -> Result<ValidMerge, DomainError> {
         let mut v = Validator::new();
         text::check(&mut v, "/reason", &cmd.reason, LONG_TEXT);
-        v.check(cmd.into != subject, "/into", "name another subject than the one merged");
+        v.check(cmd.into != subject, "/into", messages::field_merge_into_itself());
         v.finish()?;
         Ok(ValidMerge {
             subject,

@@ -10,6 +10,7 @@
 //! [`check`] accepts.
 
 use super::error::Validator;
+use super::messages;
 
 /// Inclusive character bounds for one text field.
 #[derive(Debug, Clone, Copy)]
@@ -44,18 +45,15 @@ pub fn char_len(s: &str) -> usize {
 pub fn check(v: &mut Validator, pointer: &str, value: &str, limit: Limit) {
     let len = char_len(value);
     if value.trim().is_empty() && limit.min > 0 {
-        v.push(pointer, "must not be empty");
+        v.push(pointer, messages::field_empty());
     } else if len < limit.min || len > limit.max {
-        v.push(
-            pointer,
-            format!("must be {} to {} characters long (is {len})", limit.min, limit.max),
-        );
+        v.push(pointer, messages::field_length(limit.min, limit.max, len));
     }
     if value
         .chars()
         .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
     {
-        v.push(pointer, "must not contain control characters");
+        v.push(pointer, messages::field_control_characters());
     }
 }
 

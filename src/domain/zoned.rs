@@ -6,7 +6,7 @@
 use chrono::{DateTime, LocalResult, NaiveDateTime, SecondsFormat, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use super::Validator;
+use super::{Message, Validator, messages};
 
 /// The zone local times are read in when a command names none: the
 /// operators this server was built for work in China Standard Time.
@@ -41,10 +41,7 @@ pub fn parse_zone(v: &mut Validator, pointer: &str, name: Option<&str>) -> Optio
     match name.parse::<Tz>() {
         Ok(zone) => Some(zone),
         Err(_) => {
-            v.push(
-                pointer,
-                format!("{name:?} is not an IANA time zone name (such as Asia/Shanghai or Europe/Berlin)"),
-            );
+            v.push(pointer, messages::field_unknown_time_zone(name));
             None
         }
     }
@@ -62,11 +59,7 @@ pub fn parse_instant(v: &mut Validator, pointer: &str, input: &str, zone: Tz) ->
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(input, f).ok())
     else {
-        v.push(
-            pointer,
-            "must be an RFC 3339 time with an offset (2026-03-01T10:00:00+08:00) or a local time \
-             (2026-03-01T10:00) in the command's time_zone",
-        );
+        v.push(pointer, messages::field_time_shape());
         return None;
     };
     match zone.from_local_datetime(&naive) {
@@ -74,23 +67,17 @@ pub fn parse_instant(v: &mut Validator, pointer: &str, input: &str, zone: Tz) ->
         LocalResult::Ambiguous(a, b) => {
             v.push(
                 pointer,
-                format!(
-                    "{input} happens twice in {} (the clocks go back): give an offset, {} or {}",
+                messages::field_time_ambiguous(
+                    input,
                     zone.name(),
                     a.to_rfc3339_opts(SecondsFormat::Secs, false),
-                    b.to_rfc3339_opts(SecondsFormat::Secs, false)
+                    b.to_rfc3339_opts(SecondsFormat::Secs, false),
                 ),
             );
             None
         }
         LocalResult::None => {
-            v.push(
-                pointer,
-                format!(
-                    "{input} does not exist in {} (the clocks go forward): give a time with an offset",
-                    zone.name()
-                ),
-            );
+            v.push(pointer, messages::field_time_skipped(input, zone.name()));
             None
         }
     }
@@ -112,18 +99,18 @@ pub fn parse_window(
     (start, end, zone): (&str, &str, Option<&str>),
     now: DateTime<Utc>,
     max: TimeDelta,
-    ended: &str,
+    ended: Message,
 ) -> Option<Window> {
     let zone = parse_zone(v, "/time_zone", zone)?;
     let start = parse_instant(v, "/start", start, zone);
     let end = parse_instant(v, "/end", end, zone);
     let (start, end) = (start?, end?);
     if end <= start {
-        v.push("/end", "must be after start");
+        v.push("/end", messages::field_end_not_after_start());
     } else if end <= now {
         v.push("/end", ended);
     } else if end - start > max {
-        v.push("/end", format!("must be at most {} days after start", max.num_days()));
+        v.push("/end", messages::field_window_too_long(max.num_days()));
     } else {
         return Some(Window { zone, start, end });
     }
@@ -206,8 +193,15 @@ mod tests {
         let errors = parse("2026-10-25T02:30", "Europe/Berlin").unwrap_err();
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].pointer, "/start");
-        assert!(errors[0].detail.contains("give an offset"), "{}", errors[0].detail);
-        assert!(errors[0].detail.contains("+02:00") && errors[0].detail.contains("+01:00"));
+        assert_eq!(
+            errors[0].message,
+            messages::field_time_ambiguous(
+                "2026-10-25T02:30",
+                "Europe/Berlin",
+                "2026-10-25T02:30:00+02:00",
+                "2026-10-25T02:30:00+01:00"
+            )
+        );
     }
 
     #[test]
@@ -215,7 +209,7 @@ mod tests {
         // Berlin skips from 02:00 to 03:00 on 29 March 2026.
         let errors = parse("2026-03-29T02:30", "Europe/Berlin").unwrap_err();
         assert_eq!(errors[0].pointer, "/start");
-        assert!(errors[0].detail.contains("offset"), "{}", errors[0].detail);
+        assert_eq!(errors[0].message.id(), "field-time-skipped");
     }
 
     #[test]

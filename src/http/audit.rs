@@ -6,13 +6,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::domain::FieldError;
+use crate::domain::{FieldError, messages as domain_messages};
 use crate::privacy::access_log::{self, AccessQuery, AccessRecord};
 use crate::store::StoreError;
 use crate::store::verify::{VerifyReport, verify_all};
 
 use super::AppState;
 use super::error::ApiError;
+use super::messages;
 use super::query::Query;
 use super::request::parse_instant;
 
@@ -65,7 +66,7 @@ pub async fn pii_access(params: Query<AccessParams>, state: web::Data<AppState>)
         Some(s) => match Uuid::parse_str(s) {
             Ok(id) => Some(id),
             Err(_) => {
-                errors.push(FieldError::new("/subject", "must be a UUID"));
+                errors.push(FieldError::new("/subject", messages::field_uuid()));
                 None
             }
         },
@@ -74,7 +75,7 @@ pub async fn pii_access(params: Query<AccessParams>, state: web::Data<AppState>)
     let to = parse_instant(&mut errors, "to", &params.to);
     let limit = params.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
-        errors.push(FieldError::new("/limit", "must be 1 to 500"));
+        errors.push(FieldError::new("/limit", domain_messages::field_range(1, 500)));
     }
     if !errors.is_empty() {
         return Err(ApiError::InvalidQuery(errors));

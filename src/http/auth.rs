@@ -25,9 +25,10 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::domain::permissions::{self, Permission};
-use crate::domain::{Actor, Role};
+use crate::domain::{Actor, Message, Role};
 
 use super::error::ApiError;
+use super::messages;
 
 pub const MAX_LEEWAY_SECS: u64 = 30;
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -87,11 +88,7 @@ impl Principal {
         if self.can(permission) {
             Ok(())
         } else {
-            let name = permissions::MATRIX
-                .iter()
-                .find(|g| g.permission == permission)
-                .map_or("do this", |g| g.name);
-            Err(ApiError::Forbidden(name))
+            Err(ApiError::Forbidden(permission))
         }
     }
 }
@@ -242,26 +239,29 @@ impl Verifier {
 
     /// Verifies a compact JWS in full, without the cache.
     fn verify_uncached(&self, token: &str) -> Result<Principal, ApiError> {
-        let invalid = |why: String| ApiError::Unauthenticated(format!("the bearer token is invalid: {why}"));
+        let invalid = |e: jsonwebtoken::errors::Error| ApiError::Unauthenticated(token_refusal(&e));
         let key = match &self.keys {
             Keys::Single(key) => key,
             Keys::ByKid(keys) => {
-                let header = jsonwebtoken::decode_header(token).map_err(|e| invalid(e.to_string()))?;
-                let kid = header.kid.ok_or_else(|| invalid("the token has no kid".into()))?;
-                keys.get(&kid).ok_or_else(|| invalid(format!("unknown kid {kid:?}")))?
+                let header = jsonwebtoken::decode_header(token).map_err(invalid)?;
+                let kid = header
+                    .kid
+                    .ok_or_else(|| ApiError::Unauthenticated(messages::token_without_kid()))?;
+                keys.get(&kid)
+                    .ok_or_else(|| ApiError::Unauthenticated(messages::token_unknown_kid(kid)))?
             }
         };
-        let data = jsonwebtoken::decode::<Value>(token, key, &self.validation).map_err(|e| invalid(e.to_string()))?;
+        let data = jsonwebtoken::decode::<Value>(token, key, &self.validation).map_err(invalid)?;
         let claims = data.claims;
         let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
         let subject = text("sub")
             .filter(|s| !s.is_empty())
-            .ok_or_else(|| invalid("empty sub".into()))?;
-        let issuer = text("iss").ok_or_else(|| invalid("missing iss".into()))?;
+            .ok_or_else(|| ApiError::Unauthenticated(messages::token_empty_sub()))?;
+        let issuer = text("iss").ok_or_else(|| ApiError::Unauthenticated(messages::token_without_iss()))?;
         let expires_at = claims
             .get("exp")
             .and_then(Value::as_i64)
-            .ok_or_else(|| invalid("exp is not an integer".into()))?;
+            .ok_or_else(|| ApiError::Unauthenticated(messages::token_exp_not_integer()))?;
         let roles = strings_at(&claims, &self.roles_claim)
             .iter()
             .filter_map(|r| Role::parse(r))
@@ -274,6 +274,19 @@ impl Verifier {
             scopes: strings_at(&claims, &self.scopes_claim),
             expires_at,
         })
+    }
+}
+
+/// Why the token library refused a token. It names most reasons
+/// (`ExpiredSignature`, …), which the catalogues word; a missing claim is
+/// named with the claim, and a token that does not decode with the
+/// decoder's own words.
+fn token_refusal(e: &jsonwebtoken::errors::Error) -> Message {
+    use jsonwebtoken::errors::ErrorKind;
+    match e.kind() {
+        ErrorKind::MissingRequiredClaim(claim) => messages::token_without_claim(claim),
+        ErrorKind::Base64(_) | ErrorKind::Json(_) | ErrorKind::Utf8(_) => messages::token_undecodable(e),
+        _ => messages::token_invalid(e),
     }
 }
 
@@ -356,18 +369,19 @@ fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
 
 /// The token of the request's `Authorization: Bearer` header.
 pub(crate) fn bearer_token(req: &HttpRequest) -> Result<&str, ApiError> {
-    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
-        ApiError::Unauthenticated("the Authorization header is missing: send `Authorization: Bearer <token>`".into())
-    })?;
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::Unauthenticated(messages::authorization_missing()))?;
     let value = value
         .to_str()
-        .map_err(|_| ApiError::Unauthenticated("the Authorization header is not valid text".into()))?;
+        .map_err(|_| ApiError::Unauthenticated(messages::authorization_not_text()))?;
     value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| ApiError::Unauthenticated("the Authorization header must use the Bearer scheme".into()))
+        .ok_or_else(|| ApiError::Unauthenticated(messages::authorization_not_bearer()))
 }
 
 #[cfg(test)]
@@ -436,6 +450,45 @@ mod tests {
             c[field] = value;
             assert!(v.verify(&token(c, Algorithm::HS256, SECRET)).is_err(), "bad {field}");
         }
+    }
+
+    #[test]
+    fn a_refused_token_is_told_why_in_chinese_as_well() {
+        use crate::http::i18n::Language;
+        let v = Verifier::new(&settings()).expect("verifier");
+        let why = |token: String| match v.verify(&token) {
+            Err(refused) => refused.problem(Language::ZhCn).detail,
+            Ok(p) => panic!("{p:?} accepted"),
+        };
+        let now = chrono::Utc::now().timestamp();
+        let with = |field: &str, value: Value| {
+            let mut c = claims();
+            c[field] = value;
+            token(c, Algorithm::HS256, SECRET)
+        };
+        assert_eq!(why(with("exp", (now - 60).into())), "持有者令牌无效：令牌已过期");
+        assert_eq!(why(with("nbf", (now + 60).into())), "持有者令牌无效：令牌尚未生效");
+        assert_eq!(
+            why(with("iss", "https://evil.example".into())),
+            "持有者令牌无效：签发者不被接受"
+        );
+        assert_eq!(why(with("aud", "someone-else".into())), "持有者令牌无效：受众不符");
+        assert_eq!(
+            why(token(
+                claims(),
+                Algorithm::HS256,
+                b"another secret, just as long as ours"
+            )),
+            "持有者令牌无效：签名不正确"
+        );
+        let mut c = claims();
+        c.as_object_mut().expect("object").remove("exp");
+        assert_eq!(
+            why(token(c, Algorithm::HS256, SECRET)),
+            "持有者令牌无效：缺少必需的声明 exp"
+        );
+        assert!(why("a.b.c".to_owned()).starts_with("持有者令牌无效：无法解码"));
+        assert_eq!(why("not-a-token".to_owned()), "持有者令牌无效：格式不正确");
     }
 
     #[test]

@@ -15,9 +15,10 @@ use futures_util::StreamExt;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use crate::domain::FieldError;
+use crate::domain::{FieldError, Message};
 
 use super::error::ApiError;
+use super::messages;
 
 /// The configured maximum body size, in bytes.
 #[derive(Debug, Clone, Copy)]
@@ -43,7 +44,7 @@ pub async fn read<T: DeserializeOwned>(req: &HttpRequest, mut payload: web::Payl
     }
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("the request body could not be read: {e}")))?;
+        let chunk = chunk.map_err(|e| ApiError::BadRequest(messages::body_unreadable(e)))?;
         if body.len() + chunk.len() > limit {
             return Err(ApiError::PayloadTooLarge(limit));
         }
@@ -64,12 +65,10 @@ fn check_content_type(req: &HttpRequest) -> Result<(), ApiError> {
     if essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json")) {
         Ok(())
     } else if value.is_empty() {
-        Err(ApiError::UnsupportedMediaType(
-            "the request has no Content-Type; send application/json".into(),
-        ))
+        Err(ApiError::UnsupportedMediaType(messages::content_type_missing()))
     } else {
-        Err(ApiError::UnsupportedMediaType(format!(
-            "Content-Type {value:?} is not supported; send application/json"
+        Err(ApiError::UnsupportedMediaType(messages::content_type_unsupported(
+            value,
         )))
     }
 }
@@ -92,8 +91,104 @@ pub fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
             pointer.push('/');
             pointer.push_str(&escape(field));
         }
-        ApiError::Validation(vec![FieldError::new(pointer, detail)])
+        ApiError::Validation(vec![FieldError::new(pointer, serde_message(&detail))])
     })
+}
+
+/// serde's words for a value of the wrong shape, read back into a message
+/// of their own. serde gives its errors only as English text, in the few
+/// fixed shapes of `serde::de::Error`'s provided methods; anything else is
+/// a type's own words (a date, say), kept as they are.
+pub fn serde_message(text: &str) -> Message {
+    // `name` and what follows it.
+    let quoted = |s: &str| -> Option<(String, String)> {
+        let (name, rest) = s.strip_prefix('`')?.split_once('`')?;
+        Some((name.to_owned(), rest.to_owned()))
+    };
+    // serde's `OneOf`: "`a`", "`a` or `b`", "one of `a`, `b`, `c`".
+    let allowed = |s: &str| s.strip_prefix("one of ").unwrap_or(s).replace("` or `", "`, `");
+    if let Some((field, rest)) = text.strip_prefix("missing field ").and_then(quoted)
+        && rest.is_empty()
+    {
+        return messages::field_missing(field);
+    }
+    if let Some((field, rest)) = text.strip_prefix("duplicate field ").and_then(quoted)
+        && rest.is_empty()
+    {
+        return messages::field_duplicate(field);
+    }
+    if let Some((field, rest)) = text.strip_prefix("unknown field ").and_then(quoted) {
+        if rest == ", there are no fields" {
+            return messages::field_unknown_none_expected(field);
+        }
+        if let Some(expected) = rest.strip_prefix(", expected ") {
+            return messages::field_unknown(field, allowed(expected));
+        }
+    }
+    if let Some((variant, rest)) = text.strip_prefix("unknown variant ").and_then(quoted)
+        && let Some(expected) = rest.strip_prefix(", expected ")
+    {
+        return messages::field_unknown_variant(variant, allowed(expected));
+    }
+    // What was found may quote the client's text; what was expected is
+    // the type's, so the last ", expected " divides them.
+    let found_and_expected = |prefix: &str| text.strip_prefix(prefix)?.rsplit_once(", expected ");
+    if let Some((found, expected)) = found_and_expected("invalid type: ") {
+        return messages::field_invalid_type(found, expected);
+    }
+    if let Some((found, expected)) = found_and_expected("invalid value: ") {
+        return messages::field_invalid_value(found, expected);
+    }
+    if let Some((length, expected)) = found_and_expected("invalid length ") {
+        return messages::field_invalid_length(length, expected);
+    }
+    if let Some(cause) = text.strip_prefix("UUID parsing failed: ") {
+        return messages::field_not_uuid(cause);
+    }
+    messages::field_unreadable(text)
+}
+
+/// serde_json's syntax errors, each with the code the catalogues word it
+/// by (the `reason` of `malformed-body-not-json`).
+pub const JSON_SYNTAX_ERRORS: [(&str, &str); 21] = [
+    ("EOF while parsing a list", "eof-list"),
+    ("EOF while parsing an object", "eof-object"),
+    ("EOF while parsing a string", "eof-string"),
+    ("EOF while parsing a value", "eof-value"),
+    ("expected `:`", "expected-colon"),
+    ("expected `,` or `]`", "expected-comma-or-bracket"),
+    ("expected `,` or `}`", "expected-comma-or-brace"),
+    ("expected ident", "expected-ident"),
+    ("expected value", "expected-value"),
+    ("expected `\"`", "expected-quote"),
+    ("invalid escape", "invalid-escape"),
+    ("invalid number", "invalid-number"),
+    ("number out of range", "number-out-of-range"),
+    ("invalid unicode code point", "invalid-unicode-code-point"),
+    (
+        "control character (\\u0000-\\u001F) found while parsing a string",
+        "control-character",
+    ),
+    ("key must be a string", "key-must-be-a-string"),
+    ("lone leading surrogate in hex escape", "lone-leading-surrogate"),
+    ("trailing comma", "trailing-comma"),
+    ("trailing characters", "trailing-characters"),
+    ("unexpected end of hex escape", "unexpected-end-of-hex-escape"),
+    ("recursion limit exceeded", "recursion-limit-exceeded"),
+];
+
+/// Why `raw` is not JSON, and where.
+fn not_json(e: &serde_json::Error) -> Message {
+    let (line, column) = (e.line(), e.column());
+    let text = e.to_string();
+    let said = text
+        .strip_suffix(&format!(" at line {line} column {column}"))
+        .unwrap_or(&text);
+    let reason = JSON_SYNTAX_ERRORS
+        .iter()
+        .find(|(words, _)| *words == said)
+        .map_or(said, |(_, code)| code);
+    messages::body_not_json(reason, line, column)
 }
 
 /// The JSON value of `raw`, built in the one pass that also looks for
@@ -110,12 +205,9 @@ fn parse_unique(raw: &[u8]) -> Result<Value, ApiError> {
             path.reverse();
             let name = path.last().cloned().unwrap_or_default();
             let pointer: String = path.iter().map(|segment| format!("/{}", escape(segment))).collect();
-            ApiError::Validation(vec![FieldError::new(
-                pointer,
-                format!("the member {name:?} is given more than once"),
-            )])
+            ApiError::Validation(vec![FieldError::new(pointer, messages::field_member_given_twice(name))])
         }
-        None => ApiError::MalformedBody(format!("the request body is not valid JSON: {e}")),
+        None => ApiError::MalformedBody(not_json(&e)),
     })
 }
 
@@ -247,6 +339,7 @@ fn pointer_of(path: &serde_path_to_error::Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::i18n::{self, Language};
     use serde::Deserialize;
 
     #[derive(Debug, Deserialize)]
@@ -286,9 +379,78 @@ mod tests {
             other => panic!("{other:?}"),
         }
         match problem(r#"{"inner": {"n": 1}, "extra": true}"#) {
-            ApiError::Validation(errors) => assert!(errors[0].detail.contains("extra")),
+            ApiError::Validation(errors) => assert_eq!(errors[0].message, messages::field_unknown("extra", "`inner`")),
             other => panic!("{other:?}"),
         }
+    }
+
+    /// serde's words, in the language asked for.
+    fn said(raw: &str, language: Language) -> String {
+        match problem(raw) {
+            ApiError::Validation(errors) => i18n::catalogue().say(language, &errors[0].message),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn serde_s_words_are_read_back_into_messages_that_keep_them_in_english() {
+        let cases = [
+            (r#"{"inner": {"n": 300}}"#, "invalid value: integer `300`, expected u8"),
+            (r#"{"inner": {"n": "x"}}"#, r#"invalid type: string "x", expected u8"#),
+            (r#"{"inner": {}}"#, "missing field `n`"),
+            (
+                r#"{"inner": {"n": 1}, "extra": true}"#,
+                "unknown field `extra`, expected one of `inner`",
+            ),
+            (
+                r#"{"inner": []}"#,
+                "invalid length 0, expected struct Inner with 1 element",
+            ),
+        ];
+        for (raw, english) in cases {
+            assert_eq!(said(raw, Language::En), english, "{raw}");
+            assert!(!said(raw, Language::ZhCn).contains("expected"), "{raw}");
+        }
+        assert_eq!(
+            said(r#"{"inner": {"n": "x"}}"#, Language::ZhCn),
+            r#"类型不符：应为 u8，实际为 string "x""#
+        );
+        assert_eq!(
+            serde_message("unknown variant `fax`, expected one of `phone`, `email`"),
+            messages::field_unknown_variant("fax", "`phone`, `email`")
+        );
+        assert_eq!(
+            serde_message("unknown variant `fax`, expected `phone` or `email`"),
+            messages::field_unknown_variant("fax", "`phone`, `email`")
+        );
+        assert_eq!(
+            serde_message("premature end of input"),
+            messages::field_unreadable("premature end of input")
+        );
+    }
+
+    #[test]
+    fn json_syntax_errors_keep_serde_json_s_words_in_english_and_are_worded_in_chinese() {
+        for (words, code) in JSON_SYNTAX_ERRORS {
+            let message = messages::body_not_json(code, 1, 7);
+            assert_eq!(
+                i18n::catalogue().say(Language::En, &message),
+                format!("the request body is not valid JSON: {words} at line 1 column 7")
+            );
+            let chinese = i18n::catalogue().say(Language::ZhCn, &message);
+            assert!(
+                !chinese.contains(code) && chinese.contains("第 1 行第 7 列"),
+                "{chinese}"
+            );
+        }
+        let ApiError::MalformedBody(message) = problem("{\"inner\":") else {
+            panic!("not JSON");
+        };
+        assert_eq!(
+            i18n::catalogue().say(Language::En, &message),
+            "the request body is not valid JSON: EOF while parsing a value at line 1 column 9"
+        );
+        assert_eq!(message.arg("reason"), Some("eof-value"));
     }
 
     fn duplicate_pointer(raw: &str) -> String {

@@ -25,6 +25,7 @@ use super::body;
 use super::commands::{CommutingAnswers, TransitionAnswers};
 use super::commands::{act_on, run, send_document};
 use super::error::{ApiError, Problem};
+use super::messages;
 use super::query::Query;
 use super::request::command_context;
 use super::tickets::{PRIVATE, TicketDoc};
@@ -705,7 +706,7 @@ pub async fn calendar(params: Query<CalendarParams>, state: web::Data<AppState>)
     if to <= from || to - from > TimeDelta::days(366) {
         return Err(ApiError::InvalidQuery(vec![FieldError::new(
             "/to",
-            "must be after `from` and at most 366 days later",
+            messages::field_calendar_span(),
         )]));
     }
 

@@ -1,6 +1,8 @@
 //! The one mapping from everything that can go wrong to an HTTP answer:
 //! RFC 9457 `application/problem+json` with a stable `type` per kind.
 
+use std::fmt;
+
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
@@ -9,14 +11,19 @@ use utoipa::ToSchema;
 
 use crate::app::commands::CommandError;
 use crate::domain::change::RefusingWindow;
-use crate::domain::{DomainError, FieldError};
+use crate::domain::permissions::Permission;
+use crate::domain::{DomainError, FieldError, Message, messages as domain_messages};
 use crate::http::i18n::{self, Language};
+use crate::http::messages;
 use crate::privacy::PrivacyError;
 use crate::store::StoreError;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// An RFC 9457 problem details document.
+/// An RFC 9457 problem details document. `title`, `detail` and the
+/// `detail` of each of `errors` are in the language of the request
+/// (`Accept-Language`, named again in `Content-Language`); every other
+/// member is the same in every language.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
     /// Stable identifier of the kind of problem; clients switch on this.
@@ -33,7 +40,7 @@ pub struct Problem {
     /// Every invalid field, for `validation-failed` (pointers into the body)
     /// and `invalid-query` (pointers name query parameters).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub errors: Option<Vec<FieldError>>,
+    pub errors: Option<Vec<InvalidField>>,
     /// The ticket's state when a command was refused, for `invalid-transition`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
@@ -49,63 +56,72 @@ pub struct Problem {
     pub window: Option<RefusingWindow>,
 }
 
-#[derive(Debug, thiserror::Error)]
+/// One invalid field of a command, addressed by a JSON Pointer (RFC 6901)
+/// into the request body that carried it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = FieldError)]
+pub struct InvalidField {
+    /// Where the invalid value is: a JSON Pointer (RFC 6901) into the request
+    /// body, e.g. `/complainant/phone`, or, for `invalid-query`, `/` followed
+    /// by the query parameter's name; the empty string when the problem is the
+    /// body or query as a whole.
+    pub pointer: String,
+    /// What is wrong with the value, in words.
+    pub detail: String,
+}
+
+/// Everything that can go wrong, as the HTTP layer answers it. Each
+/// variant's words are a [`Message`], put into the request's language
+/// only when the problem is written ([`ApiError::problem`]); `Display`
+/// gives them in English, for logs.
+#[derive(Debug, Clone)]
 pub enum ApiError {
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("{0}")]
-    MalformedBody(String),
-    #[error("the query has {} invalid parameter(s)", .0.len())]
+    BadRequest(Message),
+    MalformedBody(Message),
     InvalidQuery(Vec<FieldError>),
-    #[error("{0}")]
-    Unauthenticated(String),
-    #[error("this requires the permission to {0}")]
-    Forbidden(&'static str),
-    #[error("{0}")]
-    NotFound(String),
-    #[error("the method is not allowed on this resource")]
+    Unauthenticated(Message),
+    /// The caller lacks this permission.
+    Forbidden(Permission),
+    NotFound(Message),
     MethodNotAllowed,
-    #[error("cannot {command} a {aggregate} that is {state}")]
     InvalidTransition {
         aggregate: &'static str,
         state: &'static str,
         command: &'static str,
     },
-    #[error("{0}")]
-    RuleViolated(String),
-    #[error("{detail}")]
+    RuleViolated(Message),
     ScheduleConflict {
-        detail: String,
+        detail: Message,
         conflicts: Vec<crate::domain::link::TicketRef>,
     },
-    #[error("{detail}")]
     OutsideChangeWindow {
-        detail: String,
+        detail: Message,
         window: Box<RefusingWindow>,
     },
-    #[error("{detail}")]
     ChangeFrozen {
-        detail: String,
+        detail: Message,
         window: Box<RefusingWindow>,
     },
-    #[error("{0}")]
-    PreconditionFailed(String),
-    #[error("the request body exceeds the limit of {0} bytes")]
+    PreconditionFailed(Message),
+    /// The limit, in bytes.
     PayloadTooLarge(usize),
-    #[error("{0}")]
-    UnsupportedMediaType(String),
-    #[error("the request has {} invalid field(s)", .0.len())]
+    UnsupportedMediaType(Message),
     Validation(Vec<FieldError>),
-    #[error("this Idempotency-Key was already used for a different request")]
     IdempotencyKeyReused,
-    #[error("a request with this Idempotency-Key is still in progress; retry shortly")]
     IdempotencyInProgress,
-    #[error("this request changes state and must carry If-Match with the ticket's current ETag")]
     PreconditionRequired,
-    #[error("{0}")]
-    Unavailable(String),
-    #[error("an internal error occurred")]
+    Unavailable(Message),
+    /// The cause, for the log only: the client learns that something
+    /// failed, not what.
     Internal(String),
+}
+
+impl std::error::Error for ApiError {}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&i18n::catalogue().say(Language::En, &self.detail()))
+    }
 }
 
 impl ApiError {
@@ -147,16 +163,58 @@ impl ApiError {
             .unwrap_or_else(|| kind.to_owned())
     }
 
-    pub fn problem(&self) -> Problem {
+    /// What went wrong this time, to be put into words.
+    pub fn detail(&self) -> Message {
+        match self {
+            ApiError::BadRequest(detail)
+            | ApiError::MalformedBody(detail)
+            | ApiError::Unauthenticated(detail)
+            | ApiError::NotFound(detail)
+            | ApiError::RuleViolated(detail)
+            | ApiError::ScheduleConflict { detail, .. }
+            | ApiError::OutsideChangeWindow { detail, .. }
+            | ApiError::ChangeFrozen { detail, .. }
+            | ApiError::PreconditionFailed(detail)
+            | ApiError::UnsupportedMediaType(detail)
+            | ApiError::Unavailable(detail) => detail.clone(),
+            ApiError::InvalidQuery(errors) => messages::invalid_query(errors.len()),
+            ApiError::Validation(errors) => messages::validation_failed(errors.len()),
+            ApiError::Forbidden(permission) => messages::forbidden(permission.key()),
+            ApiError::MethodNotAllowed => messages::method_not_allowed(),
+            ApiError::InvalidTransition {
+                aggregate,
+                state,
+                command,
+            } => messages::invalid_transition(aggregate, state, command),
+            ApiError::PayloadTooLarge(limit) => messages::payload_too_large(limit),
+            ApiError::IdempotencyKeyReused => messages::idempotency_key_reused(),
+            ApiError::IdempotencyInProgress => messages::idempotency_in_progress(),
+            ApiError::PreconditionRequired => messages::precondition_required(),
+            ApiError::Internal(_) => messages::internal(),
+        }
+    }
+
+    /// The problem document in `language`.
+    pub fn problem(&self, language: Language) -> Problem {
+        let catalogue = i18n::catalogue();
         let kind = self.kind();
-        let title = self.title(Language::En);
-        let detail = self.to_string();
-        let (errors, state, command) = match self {
-            ApiError::Validation(errors) | ApiError::InvalidQuery(errors) => (Some(errors.clone()), None, None),
+        let errors = match self {
+            ApiError::Validation(errors) | ApiError::InvalidQuery(errors) => Some(
+                errors
+                    .iter()
+                    .map(|e| InvalidField {
+                        pointer: e.pointer.clone(),
+                        detail: catalogue.say(language, &e.message),
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        };
+        let (state, command) = match self {
             ApiError::InvalidTransition { state, command, .. } => {
-                (None, Some((*state).to_owned()), Some((*command).to_owned()))
+                (Some((*state).to_owned()), Some((*command).to_owned()))
             }
-            _ => (None, None, None),
+            _ => (None, None),
         };
         let conflicts = match self {
             ApiError::ScheduleConflict { conflicts, .. } => Some(conflicts.clone()),
@@ -170,9 +228,9 @@ impl ApiError {
         };
         Problem {
             problem_type: format!("urn:opsledger:problem:{kind}"),
-            title,
+            title: self.title(language),
             status: self.status_code().as_u16(),
-            detail,
+            detail: catalogue.say(language, &self.detail()),
             errors,
             state,
             command,
@@ -184,40 +242,42 @@ impl ApiError {
     /// Every problem kind with its status and English title, for the
     /// documentation.
     pub fn catalogue() -> Vec<(String, u16, String)> {
+        // The catalogue lists kinds, not cases: any detail will do.
+        let any_detail = messages::internal;
         let samples = [
-            ApiError::BadRequest(String::new()),
-            ApiError::MalformedBody(String::new()),
+            ApiError::BadRequest(any_detail()),
+            ApiError::MalformedBody(any_detail()),
             ApiError::InvalidQuery(Vec::new()),
-            ApiError::Unauthenticated(String::new()),
-            ApiError::Forbidden(""),
-            ApiError::NotFound(String::new()),
+            ApiError::Unauthenticated(any_detail()),
+            ApiError::Forbidden(Permission::TicketRead),
+            ApiError::NotFound(any_detail()),
             ApiError::MethodNotAllowed,
             ApiError::InvalidTransition {
                 aggregate: "",
                 state: "",
                 command: "",
             },
-            ApiError::RuleViolated(String::new()),
+            ApiError::RuleViolated(any_detail()),
             ApiError::ScheduleConflict {
-                detail: String::new(),
+                detail: any_detail(),
                 conflicts: Vec::new(),
             },
             ApiError::OutsideChangeWindow {
-                detail: String::new(),
+                detail: any_detail(),
                 window: Box::new(no_window()),
             },
             ApiError::ChangeFrozen {
-                detail: String::new(),
+                detail: any_detail(),
                 window: Box::new(no_window()),
             },
-            ApiError::PreconditionFailed(String::new()),
+            ApiError::PreconditionFailed(any_detail()),
             ApiError::PayloadTooLarge(0),
-            ApiError::UnsupportedMediaType(String::new()),
+            ApiError::UnsupportedMediaType(any_detail()),
             ApiError::Validation(Vec::new()),
             ApiError::IdempotencyKeyReused,
             ApiError::IdempotencyInProgress,
             ApiError::PreconditionRequired,
-            ApiError::Unavailable(String::new()),
+            ApiError::Unavailable(any_detail()),
             ApiError::Internal(String::new()),
         ];
         samples
@@ -283,7 +343,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Unauthenticated(detail) => {
                 // RFC 6750 §3: tell the client which scheme and why.
-                let error = if detail.contains("missing") {
+                let error = if detail.id() == messages::authorization_missing().id() {
                     ""
                 } else {
                     ", error=\"invalid_token\""
@@ -300,7 +360,10 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
-        let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
+        // English here; the middleware puts the problem into the language
+        // the request asks for, from the error it finds beside it.
+        let body = serde_json::to_vec(&self.problem(Language::En)).unwrap_or_default();
+        response.extensions_mut().insert(self.clone());
         response.body(body)
     }
 }
@@ -340,15 +403,11 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
-            StoreError::Unavailable(detail) => ApiError::Unavailable(format!("the database is unavailable: {detail}")),
+            StoreError::Unavailable(cause) => ApiError::Unavailable(messages::database_unavailable(cause)),
             // Only reached when a caller did not handle the race itself.
-            StoreError::VersionConflict => {
-                ApiError::PreconditionFailed("the ticket was changed by another request; reload it and retry".into())
-            }
+            StoreError::VersionConflict => ApiError::PreconditionFailed(messages::changed_by_another_request()),
             StoreError::IdempotencyRace => ApiError::IdempotencyInProgress,
-            StoreError::LockTimeout => {
-                ApiError::Unavailable("the database is busy: a lock was not granted in time".into())
-            }
+            StoreError::LockTimeout => ApiError::Unavailable(messages::database_busy()),
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -359,28 +418,22 @@ impl From<CommandError> for ApiError {
         match e {
             CommandError::Domain(d) => d.into(),
             CommandError::Store(s) => s.into(),
-            CommandError::NotFound => ApiError::NotFound("no such ticket".into()),
-            CommandError::NoFreezeWindow(id) => ApiError::NotFound(format!("no freeze window {id}")),
-            CommandError::NoSubject(id) => ApiError::NotFound(format!("no data subject {id}")),
-            e @ CommandError::SubjectGone { .. } => ApiError::RuleViolated(e.to_string()),
-            CommandError::OtherNotFound(named) => {
-                ApiError::NotFound(format!("there is no ticket {named:?} that you may read"))
+            CommandError::NotFound => ApiError::NotFound(messages::no_such_ticket()),
+            CommandError::NoFreezeWindow(id) => ApiError::NotFound(messages::no_freeze_window(id)),
+            CommandError::NoSubject(id) => ApiError::NotFound(domain_messages::no_such_subject(id)),
+            CommandError::SubjectGone { subject, marker } => {
+                ApiError::RuleViolated(domain_messages::subject_gone(subject, marker))
             }
+            CommandError::OtherNotFound(named) => ApiError::NotFound(messages::no_readable_ticket_named(named)),
             CommandError::BadReference { pointer, detail } => {
-                ApiError::Validation(vec![crate::domain::FieldError::new(pointer, detail)])
+                ApiError::Validation(vec![FieldError::new(pointer, detail)])
             }
-            CommandError::WrongKind { expected } => ApiError::NotFound(format!("no such {expected}")),
-            CommandError::Stale => ApiError::PreconditionFailed(
-                "If-Match does not name the ticket's current version; reload it and retry".into(),
-            ),
-            CommandError::LostRace => {
-                ApiError::PreconditionFailed("another request changed the ticket first; reload it and retry".into())
-            }
+            CommandError::WrongKind { expected } => ApiError::NotFound(messages::no_such_kind(expected)),
+            CommandError::Stale => ApiError::PreconditionFailed(messages::stale_if_match()),
+            CommandError::LostRace => ApiError::PreconditionFailed(messages::lost_race()),
             CommandError::IdempotencyKeyReused => ApiError::IdempotencyKeyReused,
             CommandError::Corrupt(detail) => ApiError::Internal(detail),
-            CommandError::SubjectErased => ApiError::RuleViolated(
-                "the complainant's personal data was erased; no new personal data can be recorded about them".into(),
-            ),
+            CommandError::SubjectErased => ApiError::RuleViolated(domain_messages::rule_subject_erased()),
             CommandError::Privacy(p) => p.into(),
             // The ticket's ETag is added where the caller is known
             // (`http::commands`); the refusal itself is the inner error.
@@ -421,18 +474,44 @@ mod tests {
             assert!(catalogue.has(Language::ZhCn, &id), "{id} has no Chinese title");
             assert_ne!(title, kind, "{id}");
         }
-        assert_eq!(ApiError::Validation(Vec::new()).problem().title, "Invalid request");
+        assert_eq!(
+            ApiError::Validation(Vec::new()).problem(Language::En).title,
+            "Invalid request"
+        );
     }
 
     #[test]
-    fn validation_problem_lists_every_field() {
+    fn validation_problem_lists_every_field_in_the_language_asked_for() {
         let e = ApiError::Validation(vec![
-            FieldError::new("/title", "empty"),
-            FieldError::new("/rating", "1 to 5"),
+            FieldError::new("/title", domain_messages::field_empty()),
+            FieldError::new("/rating", domain_messages::field_between(1, 5)),
         ]);
-        let p = serde_json::to_value(e.problem()).expect("json");
-        assert_eq!(p["status"], 422);
-        assert_eq!(p["type"], "urn:opsledger:problem:validation-failed");
-        assert_eq!(p["errors"][1]["pointer"], "/rating");
+        let en = serde_json::to_value(e.problem(Language::En)).expect("json");
+        assert_eq!(en["status"], 422);
+        assert_eq!(en["type"], "urn:opsledger:problem:validation-failed");
+        assert_eq!(en["detail"], "the request has 2 invalid field(s)");
+        assert_eq!(en["errors"][1]["pointer"], "/rating");
+        assert_eq!(en["errors"][1]["detail"], "must be between 1 and 5");
+
+        let zh = serde_json::to_value(e.problem(Language::ZhCn)).expect("json");
+        assert_eq!(zh["type"], en["type"]);
+        assert_eq!(zh["detail"], "请求中有 2 个字段无效");
+        assert_eq!(zh["errors"][0]["pointer"], "/title");
+        assert_eq!(zh["errors"][0]["detail"], "不能为空");
+        assert_eq!(zh["errors"][1]["detail"], "必须在 1 到 5 之间");
+    }
+
+    #[test]
+    fn display_is_the_english_detail() {
+        let e = ApiError::from(DomainError::InvalidTransition {
+            aggregate: "complaint",
+            state: "closed",
+            command: "acknowledge",
+        });
+        assert_eq!(e.to_string(), "cannot acknowledge a complaint that is closed");
+        assert_eq!(
+            ApiError::Forbidden(Permission::ComplaintFile).to_string(),
+            "this requires the permission to file a complaint"
+        );
     }
 }

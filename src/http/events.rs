@@ -22,9 +22,9 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::domain::FieldError;
 use crate::domain::permissions::{FeedView, Permission};
 use crate::domain::subject::SubjectEvent;
+use crate::domain::{FieldError, messages as domain_messages};
 use crate::projections::tickets;
 use crate::store::{StoreError, log};
 
@@ -32,6 +32,8 @@ use super::AppState;
 use super::auth::Principal;
 use super::error::ApiError;
 use super::history::HistoryEntry;
+use super::i18n::Language;
+use super::messages;
 use super::query::Query;
 use super::tickets::reveal;
 
@@ -102,9 +104,8 @@ pub struct FeedParams {
 
 /// The caller's view of the feed, or 403.
 fn feed_view(principal: &Principal) -> Result<FeedView, ApiError> {
-    FeedView::of(&principal.roles, &principal.scopes).ok_or(ApiError::Forbidden(
-        "following the event feed needs permission to read tickets, or events:read",
-    ))
+    // Any ticket reader may follow it too; the permission says so.
+    FeedView::of(&principal.roles, &principal.scopes).ok_or(ApiError::Forbidden(Permission::EventsRead))
 }
 
 /// Up to `limit` positions after `after`, the events among them the caller
@@ -182,10 +183,10 @@ pub async fn page(
     let limit = params.limit.unwrap_or(100);
     let mut errors = Vec::new();
     if after < 0 {
-        errors.push(FieldError::new("/after", "must be 0 or more"));
+        errors.push(FieldError::new("/after", messages::field_zero_or_more()));
     }
     if !(1..=1000).contains(&limit) {
-        errors.push(FieldError::new("/limit", "must be 1 to 1000"));
+        errors.push(FieldError::new("/limit", domain_messages::field_range(1, 1000)));
     }
     if !errors.is_empty() {
         return Err(ApiError::InvalidQuery(errors));
@@ -272,7 +273,8 @@ impl Follower {
                 Err(e) => {
                     // The client reconnects with Last-Event-ID and loses nothing.
                     self.done = true;
-                    let problem = serde_json::to_string(&e.problem()).unwrap_or_default();
+                    let language = Language::of_request(&self.req, self.state.language);
+                    let problem = serde_json::to_string(&e.problem(language)).unwrap_or_default();
                     return Some((Ok(Bytes::from(format!("event: error\ndata: {problem}\n\n"))), self));
                 }
             }
@@ -329,14 +331,14 @@ pub async fn stream(
                 .ok()
                 .and_then(|s| s.trim().parse::<i64>().ok())
                 .filter(|p| *p >= 0)
-                .ok_or_else(|| ApiError::BadRequest("Last-Event-ID must be a position (0 or more)".into()))?,
+                .ok_or_else(|| ApiError::BadRequest(messages::last_event_id()))?,
         ),
     };
     let position = last_event_id.or(params.after).unwrap_or(0);
     if position < 0 {
         return Err(ApiError::InvalidQuery(vec![FieldError::new(
             "/after",
-            "must be 0 or more",
+            messages::field_zero_or_more(),
         )]));
     }
     if req.method() == actix_web::http::Method::HEAD {

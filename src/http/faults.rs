@@ -8,12 +8,12 @@ use serde_json::Value;
 use utoipa::IntoParams;
 
 use crate::app::commands::{Action, TicketCommand};
-use crate::domain::FieldError;
 use crate::domain::fault::{
     AddNote, AssignTechnician, Close, CompleteActionItem, CorrectAffectedService, EscalateComplaint, Evaluate,
     FaultCommand, LogRepair, Mitigate, Reopen, ReportFault, Resolve, StartInvestigation, Triage, ValidReport,
     VoidRepair, WriteReview,
 };
+use crate::domain::{FieldError, messages as domain_messages};
 use crate::projections::tickets;
 use crate::store;
 
@@ -23,6 +23,7 @@ use super::body;
 use super::commands::{CommutingAnswers, TransitionAnswers};
 use super::commands::{act_on, run};
 use super::error::{ApiError, Problem};
+use super::messages;
 use super::query::Query;
 use super::request::command_context;
 use super::tickets::{PRIVATE, TicketDoc, TicketPage};
@@ -471,7 +472,7 @@ pub async fn queue(params: Query<QueueParams>, state: web::Data<AppState>) -> Re
     if !(1..=500).contains(&limit) {
         return Err(ApiError::InvalidQuery(vec![FieldError::new(
             "/limit",
-            "must be 1 to 500",
+            domain_messages::field_range(1, 500),
         )]));
     }
     let after = params
@@ -479,7 +480,7 @@ pub async fn queue(params: Query<QueueParams>, state: web::Data<AppState>) -> Re
         .as_deref()
         .map(|c| {
             tickets::QueueCursor::decode(c, &state.cursor_key).ok_or_else(|| {
-                ApiError::InvalidQuery(vec![FieldError::new("/cursor", "is not a cursor of this queue")])
+                ApiError::InvalidQuery(vec![FieldError::new("/cursor", messages::field_foreign_queue_cursor())])
             })
         })
         .transpose()?;

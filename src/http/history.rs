@@ -21,7 +21,7 @@ use crate::domain::change::Change;
 use crate::domain::complaint::Complaint;
 use crate::domain::fault::Fault;
 use crate::domain::ticket::TicketKind;
-use crate::domain::{EventMeta, FieldError, Role};
+use crate::domain::{EventMeta, FieldError, Role, messages as domain_messages};
 use crate::privacy::render::may_hold_personal_data;
 use crate::projections::changes::{Diffable, ViewChange, changes_of};
 use crate::projections::tickets;
@@ -31,6 +31,7 @@ use super::AppState;
 use super::auth::Principal;
 use super::error::{ApiError, Problem};
 use super::i18n::Language;
+use super::messages;
 use super::query::Query;
 use super::tickets::{PRIVATE, may_name_a_ticket, may_read_kind, parse_lookup, reveal};
 use super::timeline;
@@ -216,18 +217,18 @@ pub async fn history(
     if !(1..=PAGE_MAX).contains(&limit) {
         return Err(ApiError::InvalidQuery(vec![FieldError::new(
             "/limit",
-            "must be 1 to 1000",
+            domain_messages::field_range(1, PAGE_MAX),
         )]));
     }
     let after = i32::try_from(page.after_version.unwrap_or(0))
-        .map_err(|_| ApiError::InvalidQuery(vec![FieldError::new("/after_version", "is too large")]))?;
+        .map_err(|_| ApiError::InvalidQuery(vec![FieldError::new("/after_version", messages::field_too_large())]))?;
     let target = parse_lookup(&id)?;
     let language = Language::of_request(&req, state.language);
     let client = state.pool.get().await.map_err(store::StoreError::from)?;
     let ticket = tickets::identify(&client, &target)
         .await?
         .filter(|t| may_read_kind(&principal, t.kind, t.complaint_linked))
-        .ok_or_else(|| ApiError::NotFound(format!("no ticket {id:?}")))?;
+        .ok_or_else(|| ApiError::NotFound(messages::no_ticket_named(&id)))?;
     // One row more than the page tells whether another page follows.
     let rows = store::read_stream_page(&client, ticket.id, after, Some(i64::from(limit) + 1)).await?;
     let mut entries = rows.entries()?;

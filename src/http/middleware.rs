@@ -13,7 +13,8 @@ use actix_web::{HttpMessage, HttpRequest, ResponseError};
 use tracing::Instrument;
 
 use super::error::{ApiError, PROBLEM_JSON};
-use super::i18n::{self, Language};
+use super::i18n::Language;
+use super::messages;
 use super::request::RequestIds;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -57,7 +58,7 @@ pub async fn request_context(
         let response = next.call(req).await?;
         let route = route_label(response.request());
         let response = problem_fallback(response);
-        let mut response = localize_problem(response).await;
+        let mut response = localize_problem(response);
         if let Ok(value) = HeaderValue::from_str(&ids.id) {
             response.headers_mut().insert(REQUEST_ID, value);
         }
@@ -109,12 +110,12 @@ fn route_label(req: &HttpRequest) -> String {
     req.match_pattern().unwrap_or_else(|| "unmatched".to_owned())
 }
 
-/// Puts a problem document in the language the request asks for: its
-/// `title`, and its `detail` where the kind's detail is the same sentence
-/// every time; `type` and the members stay as they are. Every problem says
-/// its language in `Content-Language`. (The details the domain words case
-/// by case, such as which rule refused a command, are English still.)
-async fn localize_problem(response: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+/// Puts a problem document into the language the request asks for: every
+/// member in words (`title`, `detail`, each `errors[].detail`), from the
+/// error it was made from, which [`ApiError`]'s response carries beside its
+/// English body; `type`, pointers and the other members stay as they are.
+/// Every problem says its language in `Content-Language`.
+fn localize_problem(response: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
     let is_problem = response
         .headers()
         .get(header::CONTENT_TYPE)
@@ -134,31 +135,14 @@ async fn localize_problem(response: ServiceResponse<BoxBody>) -> ServiceResponse
     if language == Language::En {
         return ServiceResponse::new(req, res);
     }
-    let (head, body) = res.into_parts();
-    let Ok(bytes) = actix_web::body::to_bytes(body).await else {
-        return ServiceResponse::new(req, head.set_body(BoxBody::new(())));
-    };
-    let localized = serde_json::from_slice::<serde_json::Value>(&bytes)
-        .ok()
-        .and_then(|mut problem| {
-            let kind = problem["type"]
-                .as_str()?
-                .strip_prefix("urn:opsledger:problem:")?
-                .to_owned();
-            let catalogue = i18n::catalogue();
-            let mut parameters = i18n::Parameters::new();
-            let count = problem["errors"].as_array().map_or(0, Vec::len);
-            parameters.insert("count".to_owned(), count.to_string());
-            if let Some(title) = catalogue.render(language, &format!("problem-{kind}"), &parameters) {
-                problem["title"] = title.into();
-            }
-            if let Some(detail) = catalogue.render(language, &format!("problem-{kind}-detail"), &parameters) {
-                problem["detail"] = detail.into();
-            }
-            serde_json::to_vec(&problem).ok()
-        })
-        .unwrap_or_else(|| bytes.to_vec());
-    ServiceResponse::new(req, head.set_body(BoxBody::new(localized)))
+    let localized = res
+        .extensions()
+        .get::<ApiError>()
+        .and_then(|error| serde_json::to_vec(&error.problem(language)).ok());
+    match localized {
+        Some(body) => ServiceResponse::new(req, res.set_body(BoxBody::new(body))),
+        None => ServiceResponse::new(req, res),
+    }
 }
 
 /// Rewrites error responses that are not problem documents yet (actix's own
@@ -174,15 +158,15 @@ fn problem_fallback<B: MessageBody + 'static>(response: ServiceResponse<B>) -> S
         return response.map_into_boxed_body();
     }
     let error = match status.as_u16() {
-        404 => ApiError::NotFound("no such resource".into()),
+        404 => ApiError::NotFound(messages::no_such_resource()),
         405 => ApiError::MethodNotAllowed,
         413 => ApiError::PayloadTooLarge(0),
-        415 => ApiError::UnsupportedMediaType("unsupported media type".into()),
+        415 => ApiError::UnsupportedMediaType(messages::media_type_unsupported()),
         400..=499 => ApiError::BadRequest(match response.response().error() {
-            Some(e) => e.to_string(),
-            None => "the request is invalid".into(),
+            Some(e) => messages::framework_refused(e),
+            None => messages::request_invalid(),
         }),
-        503 => ApiError::Unavailable("the service is unavailable".into()),
+        503 => ApiError::Unavailable(messages::service_unavailable()),
         _ => ApiError::Internal(format!("unhandled status {status}")),
     };
     let (req, _) = response.into_parts();

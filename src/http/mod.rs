@@ -14,6 +14,7 @@ pub mod faults;
 pub mod history;
 pub mod i18n;
 pub mod links;
+pub mod messages;
 pub mod middleware;
 pub mod openapi;
 pub mod ops;
@@ -53,23 +54,25 @@ pub struct AppState {
 /// handlers.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // Handlers take `query::Query`, which also refuses control characters;
-    // this renders the errors of a bare `web::Query` the same way.
-    cfg.app_data(web::QueryConfig::default().error_handler(|e, _| {
-        error::ApiError::InvalidQuery(vec![crate::domain::FieldError::new("", e.to_string())]).into()
-    }))
-    .app_data(web::PathConfig::default().error_handler(|e, _| error::ApiError::NotFound(e.to_string()).into()))
-    .configure(routes::configure)
-    .service(
-        SwaggerUi::new("/docs/{_:.*}")
-            .url("/openapi.json", openapi::document())
-            .config(utoipa_swagger_ui::Config::from("/openapi.json").validator_url("none")),
-    )
-    .route(
-        "/docs",
-        web::get().to(|| async {
-            HttpResponse::PermanentRedirect()
-                .insert_header(("Location", "/docs/"))
-                .finish()
-        }),
-    );
+    // this renders the errors of a bare `web::Query` the same way. A path
+    // segment that does not parse names no resource.
+    cfg.app_data(web::QueryConfig::default().error_handler(|e, _| query::malformed(&e).into()))
+        .app_data(
+            web::PathConfig::default()
+                .error_handler(|_, _| error::ApiError::NotFound(messages::no_such_resource()).into()),
+        )
+        .configure(routes::configure)
+        .service(
+            SwaggerUi::new("/docs/{_:.*}")
+                .url("/openapi.json", openapi::document())
+                .config(utoipa_swagger_ui::Config::from("/openapi.json").validator_url("none")),
+        )
+        .route(
+            "/docs",
+            web::get().to(|| async {
+                HttpResponse::PermanentRedirect()
+                    .insert_header(("Location", "/docs/"))
+                    .finish()
+            }),
+        );
 }

@@ -9,6 +9,7 @@ use crate::store;
 
 use super::AppState;
 use super::error::{ApiError, Problem};
+use super::messages;
 
 /// Whether the process is alive, or ready to serve.
 #[derive(Serialize, ToSchema)]
@@ -35,9 +36,9 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     let client = state.pool.get().await.map_err(store::StoreError::from)?;
     let current = store::migrations::is_current(&client)
         .await
-        .map_err(|e| ApiError::Unavailable(format!("cannot read the migration history: {e}")))?;
+        .map_err(|e| ApiError::Unavailable(messages::migration_history_unreadable(e)))?;
     if !current {
-        return Err(ApiError::Unavailable("database migrations are pending".into()));
+        return Err(ApiError::Unavailable(messages::migrations_pending()));
     }
     Ok(HttpResponse::Ok().json(Health { status: "ok" }))
 }
@@ -74,9 +75,7 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
     if let Some(token) = &state.metrics_token
         && !token.admits(super::auth::bearer_token(&req)?)
     {
-        return Err(ApiError::Unauthenticated(
-            "/metrics requires the metrics bearer token".into(),
-        ));
+        return Err(ApiError::Unauthenticated(messages::metrics_token_required()));
     }
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

@@ -14,7 +14,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use serde::de::DeserializeOwned;
 
-use crate::domain::FieldError;
+use crate::domain::{FieldError, messages as domain_messages};
 
 use super::error::ApiError;
 
@@ -43,10 +43,21 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
     }
 }
 
+/// A query string that does not parse as `T`, as a problem about the query
+/// as a whole, in serde's words (see [`super::body::serde_message`]).
+pub fn malformed(e: &actix_web::error::QueryPayloadError) -> ApiError {
+    let actix_web::error::QueryPayloadError::Deserialize(cause) = e else {
+        return ApiError::InvalidQuery(vec![FieldError::new("", super::messages::framework_refused(e))]);
+    };
+    ApiError::InvalidQuery(vec![FieldError::new(
+        "",
+        super::body::serde_message(&cause.to_string()),
+    )])
+}
+
 /// Parses a raw query string into `T`.
 pub fn parse<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
-    let malformed =
-        |e: actix_web::error::QueryPayloadError| ApiError::InvalidQuery(vec![FieldError::new("", e.to_string())]);
+    let malformed = |e: actix_web::error::QueryPayloadError| malformed(&e);
     let pairs = web::Query::<Vec<(String, String)>>::from_query(query).map_err(malformed)?;
     let errors: Vec<FieldError> = pairs
         .iter()
@@ -54,7 +65,7 @@ pub fn parse<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
         .map(|(name, _)| {
             FieldError::new(
                 format!("/{}", name.replace('~', "~0").replace('/', "~1")),
-                "must not contain control characters",
+                domain_messages::field_control_characters(),
             )
         })
         .collect();

@@ -9,6 +9,7 @@ use crate::domain::permissions::Reader;
 
 use super::auth::Principal;
 use super::error::ApiError;
+use super::messages;
 
 /// The ids of the current request, set by the request-id middleware.
 #[derive(Debug, Clone)]
@@ -42,16 +43,14 @@ fn header_text(req: &HttpRequest, name: &str) -> Result<Option<String>, ApiError
         Some(v) => v
             .to_str()
             .map(|s| Some(s.trim().to_owned()))
-            .map_err(|_| ApiError::BadRequest(format!("the {name} header is not valid text"))),
+            .map_err(|_| ApiError::BadRequest(messages::header_not_text(name))),
     }
 }
 
 /// An opaque client-chosen token: 1 to 255 visible ASCII characters.
 fn check_token(name: &str, value: &str) -> Result<(), ApiError> {
     if value.is_empty() || value.len() > MAX_KEY_LEN || !value.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ApiError::BadRequest(format!(
-            "the {name} header must be 1 to {MAX_KEY_LEN} visible ASCII characters"
-        )));
+        return Err(ApiError::BadRequest(messages::header_token_shape(name, MAX_KEY_LEN)));
     }
     Ok(())
 }
@@ -114,9 +113,7 @@ pub fn precondition(req: &HttpRequest, commutes: bool) -> Result<Precondition, A
     if !tags.is_empty() {
         if tags.iter().any(|t| t.starts_with("W/")) {
             // RFC 9110 §13.1.1: If-Match uses the strong comparison.
-            return Err(ApiError::PreconditionFailed(
-                "weak entity tags never match If-Match".into(),
-            ));
+            return Err(ApiError::PreconditionFailed(messages::weak_entity_tag()));
         }
         Ok(Precondition::IfMatch(tags))
     } else if commutes {
@@ -139,7 +136,7 @@ pub fn parse_instant(
         Err(_) => {
             errors.push(crate::domain::FieldError::new(
                 format!("/{name}"),
-                "must be an RFC 3339 instant",
+                messages::field_instant(),
             ));
             None
         }

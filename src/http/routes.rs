@@ -91,7 +91,13 @@ impl Route {
         }
         route.wrap(from_fn(
             move |mut req: ServiceRequest, next: Next<BoxBody>| async move {
-                authorize(&mut req, requires).await?;
+                // Answered here rather than returned as an error, which
+                // would pass the outer middleware by: the refusal carries
+                // the request's ids and language and is counted like every
+                // other answer.
+                if let Err(refused) = authorize(&mut req, requires).await {
+                    return Ok(req.error_response(refused));
+                }
                 next.call(req).await
             },
         ))

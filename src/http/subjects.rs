@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use crate::app::commands::Merge;
 use crate::app::subjects::Erasure;
-use crate::domain::FieldError;
 use crate::domain::subject::{EraseSubject, MergeSubjects, ValidMerge};
+use crate::domain::{FieldError, messages as domain_messages};
 use crate::privacy::access_log::{self, AccessQuery, AccessRecord};
 use crate::privacy::crypto::IndexKind;
 use crate::privacy::render::Gone;
@@ -24,12 +24,13 @@ use super::body;
 use super::commands::send_document;
 use super::error::{ApiError, Problem};
 use super::history::HistoryEntry;
+use super::messages;
 use super::request::command_context;
 use super::tickets::record_reads;
 use crate::projections::tickets::with_kind;
 
 fn parse_subject(id: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(id).map_err(|_| ApiError::NotFound(format!("no data subject {id:?}")))
+    Uuid::parse_str(id).map_err(|_| ApiError::NotFound(domain_messages::no_such_subject(id)))
 }
 
 /// Erase a data subject's personal data.
@@ -139,7 +140,7 @@ pub async fn export(
         .subjects
         .records(subject)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no data subject {subject}")))?;
+        .ok_or_else(|| ApiError::NotFound(domain_messages::no_such_subject(subject)))?;
     let client = state.pool.get().await.map_err(StoreError::from)?;
     let mut docs: Vec<Value> = Vec::new();
     for (ticket, events) in &records.tickets {
@@ -268,7 +269,7 @@ pub async fn find(
     let [(kind, value)] = given[..] else {
         return Err(ApiError::InvalidQuery(vec![FieldError::new(
             "",
-            "give exactly one of phone, email or customer_ref",
+            messages::field_give_one_contact(),
         )]));
     };
     let found = state.subjects.by_contact(kind, value).await?;

@@ -9,13 +9,13 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::app::etag;
-use crate::domain::FieldError;
 use crate::domain::change::Change;
 use crate::domain::complaint::{Channel, Complaint, Priority};
 use crate::domain::fault::Fault;
 use crate::domain::permissions::Permission;
 use crate::domain::permissions::{FaultReach, ReadScope};
 use crate::domain::ticket::{TicketKind, TicketStatus};
+use crate::domain::{FieldError, messages as domain_messages};
 use crate::privacy::crypto::IndexKind;
 use crate::privacy::keys;
 use crate::privacy::render::Reveal;
@@ -25,6 +25,7 @@ use crate::store;
 use super::AppState;
 use super::auth::Principal;
 use super::error::{ApiError, Problem};
+use super::messages;
 use super::query::Query;
 use super::request::{client_request_id, parse_instant, request_id};
 
@@ -94,7 +95,7 @@ pub(crate) fn may_read_kind(principal: &Principal, kind: TicketKind, complaint_l
 /// so its existence does not leak.
 fn readable(principal: &Principal, row: Option<TicketRow>, id: &str) -> Result<TicketRow, ApiError> {
     row.filter(|r| may_read(principal, r))
-        .ok_or_else(|| ApiError::NotFound(format!("no ticket {id:?}")))
+        .ok_or_else(|| ApiError::NotFound(messages::no_ticket_named(id)))
 }
 
 /// Responses that may carry personal data are never stored by caches.
@@ -256,7 +257,7 @@ pub(crate) async fn record_reads(
 
 /// The ticket a path names by id or number.
 pub(crate) fn parse_lookup(id: &str) -> Result<TicketLookup, ApiError> {
-    TicketLookup::parse(id).ok_or_else(|| ApiError::NotFound(format!("no ticket {id:?}")))
+    TicketLookup::parse(id).ok_or_else(|| ApiError::NotFound(messages::no_ticket_named(id)))
 }
 
 /// Which past state of a ticket to read: give at most one of `as_of`,
@@ -286,12 +287,12 @@ fn cut_of(p: &AsOfParams) -> Result<Option<Cut>, ApiError> {
     if given.iter().filter(|g| **g).count() > 1 {
         return Err(ApiError::InvalidQuery(vec![FieldError::new(
             "",
-            "give at most one of as_of, version and position",
+            messages::field_give_at_most_one_cut(),
         )]));
     }
     if let Some(t) = &p.as_of {
         let t = DateTime::parse_from_rfc3339(t)
-            .map_err(|_| ApiError::InvalidQuery(vec![FieldError::new("/as_of", "must be an RFC 3339 instant")]))?;
+            .map_err(|_| ApiError::InvalidQuery(vec![FieldError::new("/as_of", messages::field_instant())]))?;
         return Ok(Some(Cut::Instant(t.with_timezone(&Utc))));
     }
     Ok(p.version.map(Cut::Version).or(p.position.map(Cut::Position)))
@@ -377,7 +378,7 @@ async fn as_of_view(
         .map(|(e, _)| e)
         .collect();
     if prefix.is_empty() {
-        return Err(ApiError::NotFound("the ticket did not exist yet at that point".into()));
+        return Err(ApiError::NotFound(messages::no_ticket_yet()));
     }
     let view = crate::projections::fold::fold_view(row.kind, &prefix)
         .map_err(|e| ApiError::Internal(e.to_string()))?
@@ -476,7 +477,7 @@ fn one_of<T: Copy>(
         let names: Vec<&str> = allowed.iter().map(|a| spell(*a)).collect();
         errors.push(FieldError::new(
             format!("/{name}"),
-            format!("must be one of {}", names.join(", ")),
+            messages::field_one_of(names.join(", ")),
         ));
     }
     found
@@ -500,17 +501,17 @@ fn list_filter(
         Some(c) => match Cursor::decode(c, cursor_key) {
             Some(c) => Some(c),
             None => {
-                errors.push(FieldError::new("/cursor", "is not a cursor this server issued"));
+                errors.push(FieldError::new("/cursor", messages::field_foreign_cursor()));
                 None
             }
         },
     };
     if p.severity.is_some_and(|s| !(1..=4).contains(&s)) {
-        errors.push(FieldError::new("/severity", "must be 1 to 4"));
+        errors.push(FieldError::new("/severity", domain_messages::field_range(1, 4)));
     }
     let limit = p.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
-        errors.push(FieldError::new("/limit", "must be 1 to 200"));
+        errors.push(FieldError::new("/limit", domain_messages::field_range(1, 200)));
     }
     if !errors.is_empty() {
         return Err(ApiError::InvalidQuery(errors));

@@ -1500,3 +1500,62 @@ fn every_event_type_has_a_sentence_in_both_languages_from_its_own_members() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// Every message a problem can say is declared in the code with its
+/// parameters (`domain::messages`, `http::messages`), said in both
+/// languages with exactly those parameters, and every problem message of
+/// the catalogues is one of them or a kind's title: no sentence lacks a
+/// translation, none is left behind that nothing says.
+#[test]
+fn every_problem_message_is_declared_and_said_in_both_languages_with_its_own_parameters() {
+    use opsledger::domain::messages as domain_messages;
+    use opsledger::http::error::ApiError;
+    use opsledger::http::i18n::{self, Language, Parameters};
+    use opsledger::http::messages as http_messages;
+
+    let catalogue = i18n::catalogue();
+    let mut problems = Vec::new();
+    let mut declared = BTreeSet::new();
+    for message in domain_messages::ALL.iter().chain(http_messages::ALL) {
+        if !declared.insert(message.id) {
+            problems.push(format!("{} is declared twice", message.id));
+        }
+        let parameters: BTreeSet<String> = message.parameters.iter().map(|p| (*p).to_owned()).collect();
+        let arguments: Parameters = message
+            .parameters
+            .iter()
+            .map(|p| ((*p).to_owned(), format!("<{p}>")))
+            .collect();
+        for language in Language::ALL {
+            let tag = language.tag();
+            match catalogue.parameters(language, message.id) {
+                None => problems.push(format!("{} has no {tag} sentence", message.id)),
+                Some(named) if *named != parameters => problems.push(format!(
+                    "{} ({tag}) names {named:?}, the code gives {parameters:?}",
+                    message.id
+                )),
+                Some(_) => {
+                    let said = catalogue.render(language, message.id, &arguments).unwrap_or_default();
+                    if said.is_empty() || said.contains('{') {
+                        problems.push(format!("{} ({tag}) renders as {said:?}", message.id));
+                    }
+                }
+            }
+        }
+    }
+    let titles: BTreeSet<String> = ApiError::catalogue()
+        .iter()
+        .map(|(problem_type, _, _)| problem_type.replace("urn:opsledger:problem:", "problem-"))
+        .collect();
+    for language in Language::ALL {
+        for id in catalogue.ids(language).filter(|id| !id.starts_with("event-")) {
+            if !declared.contains(id) && !titles.contains(id) {
+                problems.push(format!(
+                    "{id} ({}) is neither a problem's title nor a declared message",
+                    language.tag()
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -29,6 +29,7 @@ mod global_log;
 mod metrics;
 mod personal_data;
 mod pii_access_log;
+mod problems;
 mod read_rules;
 mod readme_walkthrough;
 mod routes;

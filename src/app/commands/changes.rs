@@ -28,6 +28,7 @@ use crate::domain::change::{
 };
 use crate::domain::fault::{Fault, FaultEvent};
 use crate::domain::link::{self, LinkRelation, LinkTickets};
+use crate::domain::messages;
 use crate::domain::ticket::TicketKind;
 use crate::projections::fold;
 use crate::projections::schedules;
@@ -62,7 +63,7 @@ impl Commands {
             .map(|(i, r)| {
                 TicketLookup::parse(r).ok_or_else(|| CommandError::BadReference {
                     pointer: format!("/linked_faults/{i}"),
-                    detail: format!("{r:?} is neither a ticket id nor a ticket number"),
+                    detail: messages::field_not_a_ticket_reference(r),
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -88,7 +89,7 @@ impl Commands {
                 if row.kind != TicketKind::Fault {
                     return Err(CommandError::BadReference {
                         pointer: format!("/linked_faults/{i}"),
-                        detail: format!("{} is a {}, not a fault", row.number, row.kind.as_str()),
+                        detail: messages::field_not_a_fault(&row.number, row.kind.as_str()),
                     });
                 }
                 let state: Fault = state_of(&row)?;

@@ -5,6 +5,7 @@ use crate::domain::change::{Change, ChangeEvent};
 use crate::domain::complaint::{Complaint, ComplaintEvent};
 use crate::domain::fault::{Fault, FaultEvent};
 use crate::domain::link::{self, Link, LinkTickets, TicketLinked, TicketRef, TicketUnlinked, UnlinkTickets};
+use crate::domain::messages;
 use crate::domain::ticket::TicketKind;
 use crate::projections::tickets::{TicketLookup, TicketRow};
 use crate::store::StreamHead;
@@ -119,7 +120,7 @@ impl Commands {
         // one that could, but names none the caller may read, is missing.
         let other_ref = TicketLookup::parse(named).ok_or_else(|| CommandError::BadReference {
             pointer: "/target".to_owned(),
-            detail: format!("{named:?} is neither a ticket id nor a ticket number"),
+            detail: messages::field_not_a_ticket_reference(named),
         })?;
         let (other_row, other_head) = self.lock_named(tx, ctx, &other_ref, named).await?;
         let this = Linkable::new(row, head)?;

@@ -34,7 +34,7 @@ use crate::domain::complaint::{ComplaintCommand, CorrectDetails, ValidFiling};
 use crate::domain::fault::{EscalateComplaint, FaultCommand, ValidReport};
 use crate::domain::permissions::Reader;
 use crate::domain::ticket::TicketKind;
-use crate::domain::{Actor, DomainError, Role};
+use crate::domain::{Actor, DomainError, Message, Role, messages};
 use crate::privacy::{Privacy, PrivacyError};
 use crate::projections::fold::{self, Projected};
 use crate::projections::schedules;
@@ -100,7 +100,7 @@ pub enum CommandError {
     /// A field of the command names a ticket that does not exist or is of
     /// the wrong kind.
     #[error("{detail}")]
-    BadReference { pointer: String, detail: String },
+    BadReference { pointer: String, detail: Message },
     #[error("the ticket is not a {expected}")]
     WrongKind { expected: &'static str },
     #[error("If-Match does not name the current version")]
@@ -158,9 +158,13 @@ impl CommandError {
     /// client's mistake at `pointer` (422), not a missing resource (404).
     pub(crate) fn named_at(self, pointer: &str) -> CommandError {
         match self {
-            e @ (CommandError::NoSubject(_) | CommandError::SubjectGone { .. }) => CommandError::BadReference {
+            CommandError::NoSubject(subject) => CommandError::BadReference {
                 pointer: pointer.to_owned(),
-                detail: e.to_string(),
+                detail: messages::no_such_subject(subject),
+            },
+            CommandError::SubjectGone { subject, marker } => CommandError::BadReference {
+                pointer: pointer.to_owned(),
+                detail: messages::subject_gone(subject, marker),
             },
             other => other,
         }

@@ -16,7 +16,7 @@ use super::{ChangeType, RefusingWindow, RefusingWindowKind, RolloutStepKind};
 use crate::domain::link::TicketRef;
 use crate::domain::text::{self, LABEL, LONG_TEXT, TITLE};
 use crate::domain::ticket::TicketKind;
-use crate::domain::{DomainError, Validator, zoned};
+use crate::domain::{DomainError, Message, Validator, messages, zoned};
 
 use ChangeStatus::{
     Approved, Assessed, Closed, Completed, Draft, Failed, Implementing, Rejected, Reviewed, RolledBack, Submitted,
@@ -57,10 +57,7 @@ impl ValidDraft {
         if linked_faults.len() > MAX_LINKED_FAULTS {
             v.push(
                 "/linked_faults",
-                format!(
-                    "must have at most {MAX_LINKED_FAULTS} items (has {})",
-                    linked_faults.len()
-                ),
+                messages::field_too_many_items(MAX_LINKED_FAULTS, linked_faults.len()),
             );
         }
         for (i, fault) in linked_faults.iter().enumerate() {
@@ -68,10 +65,10 @@ impl ValidDraft {
             if fault.kind != TicketKind::Fault {
                 v.push(
                     &pointer,
-                    format!("{} is a {}, not a fault", fault.number, fault.kind.as_str()),
+                    messages::field_not_a_fault(&fault.number, fault.kind.as_str()),
                 );
             } else if linked_faults[..i].iter().any(|f| f.id == fault.id) {
-                v.push(&pointer, format!("{} is listed twice", fault.number));
+                v.push(&pointer, messages::field_listed_twice(&fault.number));
             }
         }
         v.finish()?;
@@ -127,9 +124,7 @@ pub fn decide(
     let emergency = state.change_type == ChangeType::Emergency;
     if matches!(cmd, ChangeCommand::Approve(_) | ChangeCommand::Reject(_)) && state.change_type == ChangeType::Standard
     {
-        return Err(DomainError::RuleViolated(
-            "standard changes are pre-approved".to_owned(),
-        ));
+        return Err(DomainError::RuleViolated(messages::rule_standard_change_pre_approved()));
     }
     let allowed = match cmd {
         ChangeCommand::Amend(_) => matches!(status, Draft | Submitted),
@@ -178,15 +173,13 @@ pub fn decide(
         ChangeCommand::Assess(c) => ChangeEvent::Assessed(planned(c)),
         ChangeCommand::AmendPlan(c) => ChangeEvent::PlanAmended(planned(c)),
         ChangeCommand::Approve(c) => {
-            let plan_hash = judge(state, actor, "approve")?;
+            let plan_hash = judge(state, actor, messages::rule_requester_cannot_approve())?;
             let again = state
                 .approvals
                 .iter()
                 .any(|a| a.by == actor && a.plan_hash == plan_hash);
             if again {
-                return Err(DomainError::RuleViolated(
-                    "you have already approved this plan; a second approval needs someone else".to_owned(),
-                ));
+                return Err(DomainError::RuleViolated(messages::rule_already_approved_by_you()));
             }
             ChangeEvent::Approved(ChangeApproved {
                 comment: c.comment.clone(),
@@ -195,15 +188,14 @@ pub fn decide(
         }
         ChangeCommand::Reject(c) => ChangeEvent::Rejected(ChangeRejected {
             comment: c.comment.clone(),
-            plan_hash: judge(state, actor, "reject")?,
+            plan_hash: judge(state, actor, messages::rule_requester_cannot_reject())?,
         }),
         ChangeCommand::Assign(c) => {
             if state.assignee.as_deref() == Some(c.assignee.as_str()) {
                 // An event that changes nothing would only add noise to the
                 // history and make retries look like real reassignments.
-                return Err(DomainError::RuleViolated(format!(
-                    "{} is already the change's assignee",
-                    c.assignee
+                return Err(DomainError::RuleViolated(messages::rule_already_the_assignee(
+                    &c.assignee,
                 )));
             }
             ChangeEvent::Assigned(ChangeAssigned {
@@ -213,21 +205,18 @@ pub fn decide(
         ChangeCommand::AuthoriseStart(c) => {
             if emergency {
                 return Err(DomainError::RuleViolated(
-                    "an emergency change may start at once; it needs no authorisation".to_owned(),
+                    messages::rule_emergency_needs_no_authorisation(),
                 ));
             }
             // Four eyes, as for approvals: whoever asked for the change does
             // not also waive its window.
             if actor == state.requester {
-                return Err(DomainError::RuleViolated(
-                    "the requester cannot authorise an out-of-window start of their own change".to_owned(),
-                ));
+                return Err(DomainError::RuleViolated(messages::rule_requester_cannot_authorise()));
             }
             if let Some(given) = &state.start_authorisation {
-                return Err(DomainError::RuleViolated(format!(
-                    "an out-of-window start was already authorised by {} at {}",
-                    given.by,
-                    given.at.to_rfc3339()
+                return Err(DomainError::RuleViolated(messages::rule_start_already_authorised(
+                    &given.by,
+                    given.at.to_rfc3339(),
                 )));
             }
             let window = scheduled_window(state)?;
@@ -239,9 +228,8 @@ pub fn decide(
         }
         ChangeCommand::RecordRolloutStep(c) => {
             if let Some(last) = state.rollout.last().filter(|s| s.kind.is_final()) {
-                return Err(DomainError::RuleViolated(format!(
-                    "the rollout already ended with {}; nothing may follow a final step",
-                    last.kind.as_str()
+                return Err(DomainError::RuleViolated(messages::rule_rollout_ended(
+                    last.kind.as_str(),
                 )));
             }
             let previous = state
@@ -253,8 +241,8 @@ pub fn decide(
             if let (Some(previous), Some(percent)) = (previous, c.percent)
                 && percent <= previous
             {
-                return Err(DomainError::RuleViolated(format!(
-                    "a canary step must reach more than the {previous}% already rolled out (got {percent}%)"
+                return Err(DomainError::RuleViolated(messages::rule_canary_must_grow(
+                    previous, percent,
                 )));
             }
             ChangeEvent::RolloutStepRecorded(ChangeRolloutStepRecorded {
@@ -265,10 +253,7 @@ pub fn decide(
         }
         ChangeCommand::Complete(_) => {
             if !state.rollout.last().is_some_and(|s| s.kind.is_final()) {
-                return Err(DomainError::RuleViolated(
-                    "a change is complete only after a final rollout step (blue_green_switch or full_rollout)"
-                        .to_owned(),
-                ));
+                return Err(DomainError::RuleViolated(messages::rule_complete_needs_final_step()));
             }
             ChangeEvent::Completed(ChangeCompleted {})
         }
@@ -286,14 +271,13 @@ pub fn decide(
         }),
         ChangeCommand::Close(c) => {
             if matches!(status, Completed | RolledBack | Failed) && state.requires_review() {
-                return Err(DomainError::RuleViolated(format!(
-                    "a {} change needs a post-implementation review before it is closed",
-                    state.change_type.as_str()
+                return Err(DomainError::RuleViolated(messages::rule_close_needs_change_review(
+                    state.change_type.as_str(),
                 )));
             }
             if emergency && state.implementation_started_at.is_some() && !state.is_approved() {
                 return Err(DomainError::RuleViolated(
-                    "an implemented emergency change cannot be closed before its retrospective approval".to_owned(),
+                    messages::rule_emergency_close_needs_approval(),
                 ));
             }
             ChangeEvent::Closed(ChangeClosed {
@@ -336,14 +320,11 @@ impl ValidSchedule {
             (&cmd.start, &cmd.end, cmd.time_zone.as_deref()),
             now,
             MAX_WINDOW,
-            "must be in the future",
+            messages::field_window_over(),
         );
         text::check_opt(&mut v, "/override_reason", cmd.override_reason.as_deref(), LONG_TEXT);
         if cmd.override_conflicts && cmd.override_reason.is_none() {
-            v.push(
-                "/override_reason",
-                "is required with override_conflicts: say why the overlap is acceptable",
-            );
+            v.push("/override_reason", messages::field_override_needs_reason());
         }
         v.finish()?;
         let Some(zoned::Window { zone, start, end }) = window else {
@@ -391,18 +372,12 @@ impl ValidSchedule {
             frozen.iter().map(|w| w.id).collect()
         } else {
             let w = frozen[0];
-            return Err(DomainError::RuleViolated(format!(
-                "the window falls in freeze window {} ({}), from {} to {}{}; only emergency changes may be \
-                 scheduled in a freeze",
-                w.id,
-                w.reason,
-                w.start_local,
-                w.end_local,
-                w.service
-                    .as_ref()
-                    .map(|s| format!(" on {s}"))
-                    .unwrap_or_else(|| " on every service".to_owned()),
-            )));
+            return Err(DomainError::RuleViolated(match &w.service {
+                Some(service) => {
+                    messages::window_in_freeze_on_service(w.id, &w.reason, &w.start_local, &w.end_local, service)
+                }
+                None => messages::window_in_freeze_everywhere(w.id, &w.reason, &w.start_local, &w.end_local),
+            }));
         };
 
         // Conflicts per service, in the order of the affected services; the
@@ -429,11 +404,7 @@ impl ValidSchedule {
         if !conflicts.is_empty() && !cmd.override_conflicts {
             let numbers: Vec<&str> = conflicts.iter().map(|c| c.number.as_str()).collect();
             return Err(DomainError::ScheduleConflict {
-                detail: format!(
-                    "the window overlaps the bookings of {}; set override_conflicts and give an override_reason to \
-                     book it anyway",
-                    numbers.join(", ")
-                ),
+                detail: messages::window_taken(numbers.join(", ")),
                 conflicts,
             });
         }
@@ -501,17 +472,14 @@ pub fn start_implementation(
     let window = scheduled_window(state)?;
     let inside = window.start <= now && now < window.end;
     if !inside && state.start_authorisation.is_none() {
-        let when = if now < window.start { "before" } else { "after" };
+        let (change, start, end, zone) = (&state.number, &window.start_local, &window.end_local, &window.time_zone);
+        let now_local = zoned::local(now, zone);
         return Err(DomainError::OutsideWindow {
-            detail: format!(
-                "{} is scheduled from {} to {} ({}); it is now {}, {when} that window. Start it inside the window, \
-                 reschedule it, or have a manager authorise an out-of-window start",
-                state.number,
-                window.start_local,
-                window.end_local,
-                window.time_zone,
-                zoned::local(now, &window.time_zone),
-            ),
+            detail: if now < window.start {
+                messages::window_not_yet_open(change, start, end, zone, now_local)
+            } else {
+                messages::window_closed(change, start, end, zone, now_local)
+            },
             window: Box::new(RefusingWindow {
                 kind: RefusingWindowKind::Change,
                 freeze_id: None,
@@ -531,29 +499,33 @@ pub fn start_implementation(
     {
         // Shown in the change's zone, which the people starting it work in.
         let zone = &window.time_zone;
+        let (start_local, end_local) = (zoned::local(freeze.start, zone), zoned::local(freeze.end, zone));
         return Err(DomainError::Frozen {
-            detail: format!(
-                "freeze window {} ({}) forbids changes {} from {} to {}; {} cannot start before it ends. \
-                 Reschedule the change, or have the freeze lifted",
-                freeze.id,
-                freeze.reason,
-                freeze
-                    .service
-                    .as_ref()
-                    .map(|s| format!("on {s}"))
-                    .unwrap_or_else(|| "on every service".to_owned()),
-                zoned::local(freeze.start, zone),
-                zoned::local(freeze.end, zone),
-                state.number,
-            ),
+            detail: match &freeze.service {
+                Some(service) => messages::window_frozen_on_service(
+                    freeze.id,
+                    &freeze.reason,
+                    service,
+                    &start_local,
+                    &end_local,
+                    &state.number,
+                ),
+                None => messages::window_frozen_everywhere(
+                    freeze.id,
+                    &freeze.reason,
+                    &start_local,
+                    &end_local,
+                    &state.number,
+                ),
+            },
             window: Box::new(RefusingWindow {
                 kind: RefusingWindowKind::Freeze,
                 freeze_id: Some(freeze.id),
                 start: freeze.start,
                 end: freeze.end,
                 time_zone: zone.clone(),
-                start_local: zoned::local(freeze.start, zone),
-                end_local: zoned::local(freeze.end, zone),
+                start_local,
+                end_local,
                 reason: Some(freeze.reason.clone()),
             }),
         });
@@ -574,7 +546,7 @@ fn scheduled_window(state: &Change) -> Result<&ScheduledWindow, DomainError> {
     state
         .window
         .as_ref()
-        .ok_or_else(|| DomainError::RuleViolated(format!("{} is scheduled but has no window", state.number)))
+        .ok_or_else(|| DomainError::RuleViolated(messages::rule_scheduled_without_window(&state.number)))
 }
 
 /// Takes a scheduled change off the calendars: the change's event plus one
@@ -606,20 +578,19 @@ pub fn unschedule(state: &Change, cmd: &Unschedule) -> Result<(Vec<ChangeEvent>,
     ))
 }
 
-/// The checks approving and rejecting share; returns the current plan's hash.
-fn judge(state: &Change, actor: &str, verb: &str) -> Result<String, DomainError> {
+/// The checks approving and rejecting share; returns the current plan's
+/// hash. `own_change` is the refusal of a requester judging their own change.
+fn judge(state: &Change, actor: &str, own_change: Message) -> Result<String, DomainError> {
     // Four eyes: whoever asked for the change cannot also let it through.
     if actor == state.requester {
-        return Err(DomainError::RuleViolated(format!(
-            "the requester cannot {verb} their own change"
-        )));
+        return Err(DomainError::RuleViolated(own_change));
     }
     // Assessment always records a plan; only a view folded from a tampered
     // stream could lack one here.
     state
         .plan_hash
         .clone()
-        .ok_or_else(|| DomainError::RuleViolated("the change has no plan; assess it first".to_owned()))
+        .ok_or_else(|| DomainError::RuleViolated(messages::rule_change_has_no_plan()))
 }
 
 fn planned(c: &Assess) -> ChangePlanned {
@@ -658,10 +629,7 @@ fn validate(state: &Change, cmd: &ChangeCommand) -> Result<(), DomainError> {
                 && c.affected_services.is_none()
                 && c.maintenance_type.is_none()
             {
-                v.push(
-                    "",
-                    "give at least one of title, description, affected_services, maintenance_type",
-                );
+                v.push("", messages::field_give_amendment());
             }
         }
         ChangeCommand::Submit(_) | ChangeCommand::Complete(_) => {}
@@ -678,14 +646,11 @@ fn validate(state: &Change, cmd: &ChangeCommand) -> Result<(), DomainError> {
         ChangeCommand::Assign(c) => text::check(&mut v, "/assignee", &c.assignee, LABEL),
         ChangeCommand::RecordRolloutStep(c) => {
             match (c.kind, c.percent) {
-                (RolloutStepKind::Canary, None) => v.push("/percent", "a canary step needs a percent"),
+                (RolloutStepKind::Canary, None) => v.push("/percent", messages::field_canary_needs_percent()),
                 (RolloutStepKind::Canary, Some(p)) => {
-                    v.check((1..=99).contains(&p), "/percent", "must be between 1 and 99");
+                    v.check((1..=99).contains(&p), "/percent", messages::field_between(1, 99));
                 }
-                (kind, Some(_)) => v.push(
-                    "/percent",
-                    format!("only canary steps take a percent; {} is all of it", kind.as_str()),
-                ),
+                (kind, Some(_)) => v.push("/percent", messages::field_percent_only_for_canary(kind.as_str())),
                 (_, None) => {}
             }
             text::check_opt(&mut v, "/note", c.note.as_deref(), LONG_TEXT);
@@ -698,10 +663,7 @@ fn validate(state: &Change, cmd: &ChangeCommand) -> Result<(), DomainError> {
             if c.follow_up_actions.len() > MAX_FOLLOW_UP_ACTIONS {
                 v.push(
                     "/follow_up_actions",
-                    format!(
-                        "must have at most {MAX_FOLLOW_UP_ACTIONS} items (has {})",
-                        c.follow_up_actions.len()
-                    ),
+                    messages::field_too_many_items(MAX_FOLLOW_UP_ACTIONS, c.follow_up_actions.len()),
                 );
             }
             for (i, a) in c.follow_up_actions.iter().enumerate() {
@@ -718,7 +680,7 @@ fn validate(state: &Change, cmd: &ChangeCommand) -> Result<(), DomainError> {
             text::check_opt(&mut v, "/reason", c.reason.as_deref(), LONG_TEXT);
             let withdrawal = matches!(state.status, Draft | Submitted | Assessed | Approved | Rejected);
             if withdrawal && c.reason.is_none() {
-                v.push("/reason", "is required to withdraw a change that was never implemented");
+                v.push("/reason", messages::field_withdrawal_needs_reason());
             }
         }
         ChangeCommand::AddNote(c) => text::check(&mut v, "/body", &c.body, LONG_TEXT),
@@ -731,14 +693,14 @@ fn check_services(v: &mut Validator, services: &[String]) {
     if services.is_empty() || services.len() > MAX_AFFECTED_SERVICES {
         v.push(
             "/affected_services",
-            format!("must have 1 to {MAX_AFFECTED_SERVICES} items (has {})", services.len()),
+            messages::field_item_count(1, MAX_AFFECTED_SERVICES, services.len()),
         );
     }
     for (i, service) in services.iter().enumerate() {
         let pointer = format!("/affected_services/{i}");
         text::check(v, &pointer, service, LABEL);
         if services[..i].contains(service) {
-            v.push(&pointer, format!("{service} is listed twice"));
+            v.push(&pointer, messages::field_listed_twice(service));
         }
     }
 }

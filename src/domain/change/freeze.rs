@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::domain::event::{StoredPayload, decode};
 use crate::domain::text::{self, LABEL, LONG_TEXT};
 use crate::domain::zoned;
-use crate::domain::{DomainError, EventMeta, StreamCorrupt, Validator};
+use crate::domain::{DomainError, EventMeta, StreamCorrupt, Validator, messages};
 
 /// The one stream that holds every freeze window. Fixed forever.
 pub const FREEZE_STREAM_ID: Uuid = Uuid::from_u128(0x6f70_736c_6564_4000_8000_0066_7265_657a);
@@ -259,7 +259,7 @@ pub fn declare_freeze(id: Uuid, cmd: &DeclareFreeze, now: DateTime<Utc>) -> Resu
         (&cmd.start, &cmd.end, cmd.time_zone.as_deref()),
         now,
         MAX_FREEZE,
-        "must be in the future: a freeze that is over protects nothing",
+        messages::field_freeze_over(),
     );
     v.finish()?;
     let Some(zoned::Window { zone, start, end }) = window else {
@@ -281,12 +281,10 @@ pub fn lift_freeze(state: &FreezeCalendar, id: Uuid, cmd: &LiftFreeze) -> Result
     text::check(&mut v, "/reason", &cmd.reason, LONG_TEXT);
     v.finish()?;
     let Some(window) = state.windows.iter().find(|w| w.id == id) else {
-        return Err(DomainError::RuleViolated(format!("there is no freeze window {id}")));
+        return Err(DomainError::RuleViolated(messages::rule_no_such_freeze(id)));
     };
     if window.lifted.is_some() {
-        return Err(DomainError::RuleViolated(format!(
-            "freeze window {id} has already been lifted"
-        )));
+        return Err(DomainError::RuleViolated(messages::rule_freeze_already_lifted(id)));
     }
     Ok(vec![FreezeEvent::Lifted(FreezeLifted {
         id,
@@ -413,9 +411,7 @@ mod tests {
         assert_eq!(cal.windows[0].lifted.as_ref().map(|l| l.by.as_str()), Some(ADMIN));
         assert_eq!(
             lift_freeze(&cal, ID, &lift),
-            Err(DomainError::RuleViolated(format!(
-                "freeze window {ID} has already been lifted"
-            )))
+            Err(DomainError::RuleViolated(messages::rule_freeze_already_lifted(ID)))
         );
     }
 

@@ -12,7 +12,7 @@ use crate::domain::link::{LinkRelation, TicketLinked, TicketRef, TicketUnlinked}
 use crate::domain::maintenance::MaintenanceType;
 use crate::domain::test_clock::at;
 use crate::domain::ticket::TicketKind;
-use crate::domain::{DomainError, EventMeta, StreamCorrupt};
+use crate::domain::{DomainError, EventMeta, Message, StreamCorrupt, messages};
 
 // ---------------------------------------------------------------- fixtures
 
@@ -261,7 +261,7 @@ fn pointers<T: std::fmt::Debug>(result: Result<T, DomainError>) -> Vec<String> {
     }
 }
 
-fn rule<T: std::fmt::Debug>(result: Result<T, DomainError>) -> String {
+fn rule<T: std::fmt::Debug>(result: Result<T, DomainError>) -> Message {
     match result {
         Err(DomainError::RuleViolated(detail)) => detail,
         other => panic!("expected a rule violation, got {other:?}"),
@@ -503,11 +503,11 @@ fn requester_cannot_approve_own_change() {
     let l = Ledger::assessed(ChangeType::Normal, Risk::Low);
     assert_eq!(
         rule(l.try_as(REQUESTER, approve())),
-        "the requester cannot approve their own change"
+        messages::rule_requester_cannot_approve()
     );
     assert_eq!(
         rule(l.try_as(REQUESTER, reject())),
-        "the requester cannot reject their own change"
+        messages::rule_requester_cannot_reject()
     );
     let l = Ledger::assessed(ChangeType::Emergency, Risk::Low);
     assert!(matches!(
@@ -538,7 +538,10 @@ fn the_same_person_cannot_approve_the_same_plan_twice() {
     let mut l = Ledger::assessed(ChangeType::Normal, Risk::High);
     l.run_as(APPROVER, approve());
     assert_eq!(l.view.status, ChangeStatus::Assessed);
-    assert!(rule(l.try_as(APPROVER, approve())).contains("already approved this plan"));
+    assert_eq!(
+        rule(l.try_as(APPROVER, approve())),
+        messages::rule_already_approved_by_you()
+    );
 }
 
 #[test]
@@ -620,8 +623,14 @@ fn an_approval_counts_by_stored_hash_so_refolding_keeps_it() {
 fn standard_changes_are_pre_approved_and_schedule_straight_from_assessed() {
     let mut l = Ledger::assessed(ChangeType::Standard, Risk::Medium);
     assert!(l.view.is_approved() && l.view.approved);
-    assert_eq!(rule(l.try_as(APPROVER, approve())), "standard changes are pre-approved");
-    assert_eq!(rule(l.try_as(APPROVER, reject())), "standard changes are pre-approved");
+    assert_eq!(
+        rule(l.try_as(APPROVER, approve())),
+        messages::rule_standard_change_pre_approved()
+    );
+    assert_eq!(
+        rule(l.try_as(APPROVER, reject())),
+        messages::rule_standard_change_pre_approved()
+    );
     l.schedule(&window(1000, 1060), &FreezeCalendar::default(), &[])
         .unwrap();
     assert_eq!(l.view.status, ChangeStatus::Scheduled);
@@ -692,7 +701,10 @@ fn assigning_is_allowed_in_any_open_status() {
     };
     l.run_as(APPROVER, assign(ENGINEER));
     assert_eq!(l.view.assignee.as_deref(), Some(ENGINEER));
-    assert!(rule(l.try_as(APPROVER, assign(ENGINEER))).contains("already"));
+    assert_eq!(
+        rule(l.try_as(APPROVER, assign(ENGINEER))),
+        messages::rule_already_the_assignee(ENGINEER)
+    );
     assert_eq!(pointers(l.try_as(APPROVER, assign(""))), ["/assignee"]);
     l.run_as(REQUESTER, close(Some("No longer needed.")));
     assert_eq!(invalid(l.try_as(APPROVER, assign("bob"))), ("closed", "assign"));
@@ -774,11 +786,9 @@ fn freeze_window_refuses_scheduling_except_for_emergencies() {
     let mut l = Ledger::approved();
     let detail = rule(l.schedule(&window(1000, 1060), &freezes, &[]));
     let w = &freezes.windows[0];
-    assert!(detail.contains(&w.id.to_string()), "{detail}");
-    assert!(detail.contains("Quarter-end close"), "{detail}");
-    assert!(
-        detail.contains(&w.start_local) && detail.contains(&w.end_local),
-        "{detail}"
+    assert_eq!(
+        detail,
+        messages::window_in_freeze_on_service(w.id, "Quarter-end close", &w.start_local, &w.end_local, "dns")
     );
     // Outside the freeze, or on other services, it is fine.
     l.schedule(&window(1100, 1160), &freezes, &[]).unwrap();
@@ -810,10 +820,7 @@ fn overlap_with_another_change_is_a_conflict_unless_overridden_with_a_reason() {
         panic!("an overlap must conflict");
     };
     assert_eq!(conflicts, [other_change(7), other_change(8)]);
-    assert!(
-        detail.contains("CHG-2026-000007") && detail.contains("CHG-2026-000008"),
-        "{detail}"
-    );
+    assert_eq!(detail, messages::window_taken("CHG-2026-000007, CHG-2026-000008"));
 
     // Back to back is no overlap.
     let mut ok = Ledger::approved();
@@ -911,14 +918,14 @@ fn implementation_starts_only_from_scheduled() {
 }
 
 /// The window of a refused start, for tests that expect one.
-fn outside(result: Result<Vec<ChangeEvent>, DomainError>) -> (String, RefusingWindow) {
+fn outside(result: Result<Vec<ChangeEvent>, DomainError>) -> (Message, RefusingWindow) {
     match result {
         Err(DomainError::OutsideWindow { detail, window }) => (detail, *window),
         other => panic!("expected a start outside the window, got {other:?}"),
     }
 }
 
-fn frozen(result: Result<Vec<ChangeEvent>, DomainError>) -> (String, RefusingWindow) {
+fn frozen(result: Result<Vec<ChangeEvent>, DomainError>) -> (Message, RefusingWindow) {
     match result {
         Err(DomainError::Frozen { detail, window }) => (detail, *window),
         other => panic!("expected a start inside a freeze, got {other:?}"),
@@ -941,10 +948,16 @@ fn a_change_starts_only_inside_its_window_which_the_refusal_names() {
         assert_eq!(window.kind, RefusingWindowKind::Change);
         assert_eq!((window.start, window.end), (at(1000), at(1060)));
         assert_eq!(window.freeze_id, None);
-        assert!(detail.contains(NUMBER), "{detail}");
-        assert!(
-            detail.contains(&window.start_local) && detail.contains(&window.end_local),
-            "{detail}"
+        let expected = if minute < 1000 {
+            "window-not-yet-open"
+        } else {
+            "window-closed"
+        };
+        assert_eq!(detail.id(), expected);
+        assert_eq!(detail.arg("change"), Some(NUMBER));
+        assert_eq!(
+            (detail.arg("start"), detail.arg("end")),
+            (Some(window.start_local.as_str()), Some(window.end_local.as_str()))
         );
         assert_eq!(l.view.status, ChangeStatus::Scheduled);
     }
@@ -963,16 +976,20 @@ fn an_emergency_change_starts_at_once_even_inside_a_freeze() {
     assert_eq!(e.view.status, ChangeStatus::Implementing);
     // There is nothing to authorise.
     let e = Ledger::assessed(ChangeType::Emergency, Risk::High).scheduled();
-    let detail = rule(e.try_as(APPROVER, authorise("Now")));
-    assert!(detail.contains("at once"), "{detail}");
+    assert_eq!(
+        rule(e.try_as(APPROVER, authorise("Now"))),
+        messages::rule_emergency_needs_no_authorisation()
+    );
 }
 
 #[test]
 fn a_manager_authorises_an_out_of_window_start_once_per_window() {
     let mut l = Ledger::approved().scheduled();
     // Four eyes; a reason is required.
-    let detail = rule(l.try_as(REQUESTER, authorise("I am in a hurry")));
-    assert!(detail.contains("requester"), "{detail}");
+    assert_eq!(
+        rule(l.try_as(REQUESTER, authorise("I am in a hurry"))),
+        messages::rule_requester_cannot_authorise()
+    );
     assert_eq!(pointers(l.try_as(APPROVER, authorise(" "))), ["/reason"]);
 
     let events = l.run_as(APPROVER, authorise("Traffic is low tonight"));
@@ -989,7 +1006,10 @@ fn a_manager_authorises_an_out_of_window_start_once_per_window() {
         (given.by.as_str(), given.reason.as_str()),
         (APPROVER, "Traffic is low tonight")
     );
-    assert!(rule(l.try_as(SECOND_APPROVER, authorise("again"))).contains("already authorised"));
+    assert_eq!(
+        rule(l.try_as(SECOND_APPROVER, authorise("again"))).id(),
+        "rule-start-already-authorised"
+    );
 
     // Rescheduling voids it: the new window needs its own.
     let mut moved = l.clone_as_is();
@@ -1020,10 +1040,9 @@ fn a_start_inside_a_freeze_declared_after_scheduling_is_refused_naming_it() {
     assert_eq!(window.freeze_id, Some(w.id));
     assert_eq!((window.start, window.end), (at(1030), at(1100)));
     assert_eq!(window.reason.as_deref(), Some("Quarter-end close"));
-    assert!(
-        detail.contains(&w.id.to_string()) && detail.contains("on dns"),
-        "{detail}"
-    );
+    assert_eq!(detail.id(), "window-frozen-on-service");
+    assert_eq!(detail.arg("id"), Some(w.id.to_string().as_str()));
+    assert_eq!(detail.arg("service"), Some("dns"));
     assert_eq!(l.view.status, ChangeStatus::Scheduled);
 
     // Other services' freezes and lifted ones do not count.
@@ -1066,7 +1085,10 @@ fn canary_percentages_must_increase() {
     let mut l = Ledger::approved().scheduled().implementing();
     l.run_as(ENGINEER, step(RolloutStepKind::Canary, Some(5)));
     l.run_as(ENGINEER, step(RolloutStepKind::Canary, Some(25)));
-    assert!(rule(l.try_as(ENGINEER, step(RolloutStepKind::Canary, Some(25)))).contains("more than the 25%"));
+    assert_eq!(
+        rule(l.try_as(ENGINEER, step(RolloutStepKind::Canary, Some(25)))),
+        messages::rule_canary_must_grow(25, 25)
+    );
     assert!(matches!(
         l.try_as(ENGINEER, step(RolloutStepKind::Canary, Some(10))),
         Err(DomainError::RuleViolated(_))
@@ -1082,7 +1104,10 @@ fn nothing_may_follow_a_final_rollout_step() {
     for last in [RolloutStepKind::BlueGreenSwitch, RolloutStepKind::FullRollout] {
         let mut l = Ledger::approved().scheduled().implementing();
         l.run_as(ENGINEER, step(last, None));
-        assert!(rule(l.try_as(ENGINEER, step(RolloutStepKind::Canary, Some(10)))).contains("final"));
+        assert_eq!(
+            rule(l.try_as(ENGINEER, step(RolloutStepKind::Canary, Some(10)))),
+            messages::rule_rollout_ended(last.as_str())
+        );
         assert!(matches!(
             l.try_as(ENGINEER, step(RolloutStepKind::FullRollout, None)),
             Err(DomainError::RuleViolated(_))
@@ -1103,7 +1128,10 @@ fn rollout_steps_are_recorded_only_while_implementing() {
 fn completing_needs_a_final_rollout_step() {
     let mut l = Ledger::approved().scheduled().implementing();
     let complete = ChangeCommand::Complete(Complete {});
-    assert!(rule(l.try_as(ENGINEER, complete.clone())).contains("final rollout step"));
+    assert_eq!(
+        rule(l.try_as(ENGINEER, complete.clone())),
+        messages::rule_complete_needs_final_step()
+    );
     l.run_as(ENGINEER, step(RolloutStepKind::Canary, Some(10)));
     assert!(matches!(
         l.try_as(ENGINEER, complete.clone()),
@@ -1180,7 +1208,7 @@ fn normal_change_needs_a_review_before_closing() {
     assert!(l.view.requires_review());
     assert_eq!(
         rule(l.try_as(ENGINEER, close(None))),
-        "a normal change needs a post-implementation review before it is closed"
+        messages::rule_close_needs_change_review("normal")
     );
     l.run_as(ENGINEER, review());
     l.run_as(ENGINEER, close(None));
@@ -1240,7 +1268,7 @@ fn emergency_change_closes_only_after_retrospective_approval() {
     l.run_as(ENGINEER, review());
     assert_eq!(
         rule(l.try_as(ENGINEER, close(None))),
-        "an implemented emergency change cannot be closed before its retrospective approval"
+        messages::rule_emergency_close_needs_approval()
     );
     l.run_as(APPROVER, approve());
     assert!(matches!(

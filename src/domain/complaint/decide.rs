@@ -14,7 +14,7 @@ use super::{Complainant, ComplainantCorrection, ComplainantRecord, NoteVisibilit
 use crate::domain::Personal;
 use crate::domain::link::TicketRef;
 use crate::domain::text::{self, LABEL, LONG_TEXT, NAME, TITLE};
-use crate::domain::{DomainError, Validator};
+use crate::domain::{DomainError, Validator, messages};
 
 use ComplaintStatus::{Acknowledged, Closed, Filed, InProgress, Resolved, WaitingOnCustomer};
 
@@ -153,9 +153,7 @@ pub fn decide(
             if team == state.team && assignee == state.assignee {
                 // An event that changes nothing would only add noise to the
                 // history and make retries look like real reassignments.
-                return Err(DomainError::RuleViolated(
-                    "the complaint is already assigned to that team and person".to_owned(),
-                ));
+                return Err(DomainError::RuleViolated(messages::rule_complaint_already_assigned()));
             }
             ComplaintEvent::Assigned(ComplaintAssigned { team, assignee })
         }
@@ -174,9 +172,7 @@ pub fn decide(
         ComplaintCommand::RecordSatisfaction(c) => {
             // Reopening clears the rating, so this is "once per resolution".
             if state.satisfaction.is_some() {
-                return Err(DomainError::RuleViolated(
-                    "satisfaction has already been recorded for this resolution".to_owned(),
-                ));
+                return Err(DomainError::RuleViolated(messages::rule_satisfaction_already_recorded()));
             }
             ComplaintEvent::SatisfactionRecorded(ComplaintSatisfactionRecorded {
                 rating: c.rating,
@@ -191,9 +187,8 @@ pub fn decide(
         }),
         ComplaintCommand::ChangePriority(c) => {
             if c.priority == state.priority {
-                return Err(DomainError::RuleViolated(format!(
-                    "the complaint's priority is {} already",
-                    c.priority.as_str()
+                return Err(DomainError::RuleViolated(messages::rule_priority_unchanged(
+                    c.priority.as_str(),
                 )));
             }
             ComplaintEvent::PriorityChanged(ComplaintPriorityChanged {
@@ -212,21 +207,15 @@ pub fn decide(
 pub fn reseal(state: &Complaint, cmd: &ResealPersonalData) -> Result<Vec<ComplaintEvent>, DomainError> {
     let mut v = Validator::new();
     text::check(&mut v, "/reason", &cmd.reason, LONG_TEXT);
-    v.check(
-        !cmd.values.is_empty(),
-        "/values",
-        "name at least one value to seal anew",
-    );
+    v.check(!cmd.values.is_empty(), "/values", messages::field_reseal_nothing());
     for (i, value) in cmd.values.iter().enumerate() {
         if cmd.values[..i].iter().any(|earlier| earlier.replaces == value.replaces) {
-            v.push(format!("/values/{i}/replaces"), "replaces a value named before");
+            v.push(format!("/values/{i}/replaces"), messages::field_reseal_replaces_twice());
         }
     }
     v.finish()?;
     if cmd.subject == state.subject {
-        return Err(DomainError::RuleViolated(
-            "the complaint's personal data is already sealed under that subject".to_owned(),
-        ));
+        return Err(DomainError::RuleViolated(messages::rule_already_sealed_under_subject()));
     }
     Ok(vec![ComplaintEvent::PersonalDataResealed(
         ComplaintPersonalDataResealed {
@@ -264,37 +253,31 @@ pub fn check_correction(cmd: &CorrectDetails) -> Result<(), DomainError> {
     text::check_opt(&mut v, "/category", cmd.category.as_deref(), LABEL);
     if cmd.category.is_none() && cmd.channel.is_none() && cmd.complainant.is_none() {
         // "" is the JSON Pointer to the whole body.
-        v.push("", "give category, channel or complainant");
+        v.push("", messages::field_give_correction());
     }
     match &cmd.complainant {
         Some(c) if cmd.another_person => {
             // Another person is recorded whole, by the rules of a filing.
             match &c.name {
                 Some(_) => {}
-                None => v.push("/complainant/name", "another person is recorded with their name"),
+                None => v.push("/complainant/name", messages::field_another_person_name()),
             }
             check_contacts(&mut v, c);
             if c.phone.is_none() && c.email.is_none() && c.customer_ref.is_none() {
-                v.push("/complainant", "give at least one of phone, email or customer_ref");
+                v.push("/complainant", messages::field_give_contact());
             }
         }
         Some(c) => {
             check_contacts(&mut v, c);
             if c.name.is_none() && c.phone.is_none() && c.email.is_none() && c.customer_ref.is_none() {
-                v.push(
-                    "/complainant",
-                    "give at least one of name, phone, email or customer_ref",
-                );
+                v.push("/complainant", messages::field_give_name_or_contact());
             }
         }
-        None if cmd.another_person => v.push("/complainant", "another person needs their details"),
+        None if cmd.another_person => v.push("/complainant", messages::field_another_person_details()),
         None => {}
     }
     if cmd.subject.is_some() && !cmd.another_person {
-        v.push(
-            "/subject",
-            "a subject is named only for another person (another_person)",
-        );
+        v.push("/subject", messages::field_subject_only_for_another_person());
     }
     v.finish()
 }
@@ -376,7 +359,7 @@ pub fn correct_details(
             // The application always looks the complainant up for a
             // command that corrects them; reaching here is its bug.
             return Err(DomainError::RuleViolated(
-                "the complainant's recorded details were not available to compare with".to_owned(),
+                messages::rule_complainant_record_unavailable(),
             ));
         }
         (None, _) => None,
@@ -384,9 +367,7 @@ pub fn correct_details(
     if category.is_none() && channel.is_none() && corrected.is_none() {
         // An event that changes nothing would only add noise to the history
         // and make a retry look like a second correction.
-        return Err(DomainError::RuleViolated(
-            "the correction changes nothing: every value given is the one recorded".to_owned(),
-        ));
+        return Err(DomainError::RuleViolated(messages::rule_correction_changes_nothing()));
     }
     Ok(vec![ComplaintEvent::DetailsCorrected(ComplaintDetailsCorrected {
         category,
@@ -430,7 +411,7 @@ fn validate(cmd: &ComplaintCommand) -> Result<(), DomainError> {
         ComplaintCommand::Assign(c) => {
             if c.team.is_none() && c.assignee.is_none() {
                 // "" is the JSON Pointer to the whole body.
-                v.push("", "give team, assignee or both");
+                v.push("", messages::field_give_team_or_assignee());
             }
             text::check_opt(&mut v, "/team", c.team.as_deref(), LABEL);
             text::check_opt(&mut v, "/assignee", c.assignee.as_deref(), LABEL);
@@ -447,7 +428,7 @@ fn validate(cmd: &ComplaintCommand) -> Result<(), DomainError> {
             text::check_opt(&mut v, "/root_cause", c.root_cause.as_deref(), LONG_TEXT);
         }
         ComplaintCommand::RecordSatisfaction(c) => {
-            v.check((1..=5).contains(&c.rating), "/rating", "must be between 1 and 5");
+            v.check((1..=5).contains(&c.rating), "/rating", messages::field_between(1, 5));
             text::check_opt(&mut v, "/comment", c.comment.as_deref(), LONG_TEXT);
         }
         ComplaintCommand::Close(c) => {
@@ -464,7 +445,7 @@ fn check_complainant(v: &mut Validator, c: &Complainant) {
     check_phone_and_email(v, c.phone.as_deref(), c.email.as_deref());
     text::check_opt(v, "/complainant/customer_ref", c.customer_ref.as_deref(), LABEL);
     if c.phone.is_none() && c.email.is_none() && c.customer_ref.is_none() {
-        v.push("/complainant", "give at least one of phone, email or customer_ref");
+        v.push("/complainant", messages::field_give_contact());
     }
 }
 
@@ -472,25 +453,14 @@ fn check_complainant(v: &mut Validator, c: &Complainant) {
 /// and in a correction.
 fn check_phone_and_email(v: &mut Validator, phone: Option<&str>, email: Option<&str>) {
     if let Some(phone) = phone {
-        v.check(
-            is_phone(phone),
-            "/complainant/phone",
-            "must be 3 to 32 characters of digits, spaces and + - ( ) ., with at least 3 digits",
-        );
+        v.check(is_phone(phone), "/complainant/phone", messages::field_phone());
     }
     if let Some(email) = email {
         let len = text::char_len(email);
         if len > MAX_EMAIL {
-            v.push(
-                "/complainant/email",
-                format!("must be at most {MAX_EMAIL} characters long (is {len})"),
-            );
+            v.push("/complainant/email", messages::field_email_length(MAX_EMAIL, len));
         } else {
-            v.check(
-                is_email(email),
-                "/complainant/email",
-                "must be an email address such as name@example.com",
-            );
+            v.check(is_email(email), "/complainant/email", messages::field_email());
         }
     }
 }

@@ -8,7 +8,7 @@ use super::*;
 use crate::domain::link::{Link, LinkRelation, TicketLinked, TicketRef, TicketUnlinked};
 use crate::domain::test_clock::{at, meta};
 use crate::domain::ticket::TicketKind;
-use crate::domain::{DomainError, FieldError, Personal, PersonalField, StreamCorrupt};
+use crate::domain::{DomainError, FieldError, Personal, PersonalField, StreamCorrupt, messages};
 
 // ---------------------------------------------------------------- fixtures
 
@@ -578,7 +578,7 @@ fn a_partial_assignment_keeps_the_other_half_and_the_event_states_both() {
 fn an_assignment_that_changes_nothing_is_refused() {
     let mut l = Ledger::filed();
     l.run(assign(Some("billing"), Some("carol")));
-    let same = DomainError::RuleViolated("the complaint is already assigned to that team and person".to_owned());
+    let same = DomainError::RuleViolated(messages::rule_complaint_already_assigned());
     assert_eq!(l.try_run(assign(Some("billing"), Some("carol"))), Err(same.clone()));
     // Giving only one half that matches also changes nothing.
     assert_eq!(l.try_run(assign(Some("billing"), None)), Err(same.clone()));
@@ -903,7 +903,7 @@ fn satisfaction_is_recorded_once_per_resolution() {
     let mut l = ledger_in(ComplaintStatus::Resolved);
     l.run(rate(2, None));
 
-    let twice = DomainError::RuleViolated("satisfaction has already been recorded for this resolution".to_owned());
+    let twice = DomainError::RuleViolated(messages::rule_satisfaction_already_recorded());
     assert_eq!(l.try_run(rate(5, None)), Err(twice.clone()));
     l.run(close(None));
     assert_eq!(
@@ -1072,10 +1072,7 @@ fn limits_count_characters_not_bytes() {
 
     cmd.title.push('款');
     let errors = field_errors(file(ID, "CMP-1", SUBJECT, &cmd, at(0)));
-    assert_eq!(
-        errors,
-        [FieldError::new("/title", "must be 1 to 200 characters long (is 201)")]
-    );
+    assert_eq!(errors, [FieldError::new("/title", messages::field_length(1, 200, 201))]);
 }
 
 #[test]
@@ -1169,10 +1166,7 @@ fn a_complainant_must_be_reachable_or_identified() {
     cmd.complainant.customer_ref = None;
     assert_eq!(
         field_errors(file(ID, "CMP-1", SUBJECT, &cmd, at(0))),
-        [FieldError::new(
-            "/complainant",
-            "give at least one of phone, email or customer_ref"
-        )]
+        [FieldError::new("/complainant", messages::field_give_contact())]
     );
 
     // Any one of the three is enough.
@@ -1196,8 +1190,8 @@ fn every_bad_field_is_reported_at_once() {
     assert_eq!(
         field_errors(l.try_run(rate(9, Some("")))),
         [
-            FieldError::new("/rating", "must be between 1 and 5"),
-            FieldError::new("/comment", "must not be empty"),
+            FieldError::new("/rating", messages::field_between(1, 5)),
+            FieldError::new("/comment", messages::field_empty()),
         ]
     );
     assert_eq!(
@@ -2078,9 +2072,7 @@ fn a_priority_change_needs_a_reason_and_a_new_priority_on_an_open_complaint() {
     assert_eq!(pointers(l.try_run(change_priority(Priority::P1, " "))), ["/reason"]);
     assert_eq!(
         l.try_run(change_priority(Priority::P2, "again")),
-        Err(DomainError::RuleViolated(
-            "the complaint's priority is P2 already".to_owned()
-        ))
+        Err(DomainError::RuleViolated(messages::rule_priority_unchanged("P2")))
     );
     let err = ledger_in(ComplaintStatus::Closed)
         .try_run(change_priority(Priority::P1, "late"))
@@ -2144,9 +2136,7 @@ fn a_correction_records_only_what_changes_and_refuses_one_that_changes_nothing()
     };
     assert_eq!(
         l.try_correct(&unchanged, SUBJECT),
-        Err(DomainError::RuleViolated(
-            "the correction changes nothing: every value given is the one recorded".to_owned()
-        ))
+        Err(DomainError::RuleViolated(messages::rule_correction_changes_nothing()))
     );
 
     let only_the_email = CorrectDetails {

@@ -15,7 +15,7 @@ use crate::domain::complaint::{Complaint, ComplaintEscalated, ComplaintEvent, Co
 use crate::domain::link::TicketRef;
 use crate::domain::text::{self, LABEL, LONG_TEXT, TITLE};
 use crate::domain::ticket::TicketKind;
-use crate::domain::{DomainError, FieldError, Validator};
+use crate::domain::{DomainError, FieldError, Validator, messages};
 
 use FaultStatus::{Closed, Investigating, Mitigated, Reported, Resolved, Triaged};
 
@@ -104,9 +104,8 @@ impl Escalation {
             });
         }
         if let Some(fault) = &complaint.escalated_to {
-            return Err(DomainError::RuleViolated(format!(
-                "the complaint has already been escalated to fault {}",
-                fault.number
+            return Err(DomainError::RuleViolated(messages::rule_already_escalated(
+                &fault.number,
             )));
         }
         Ok(Escalation {
@@ -211,16 +210,12 @@ pub fn decide(
             match state.evaluator.as_deref() {
                 Some(evaluator) if evaluator == actor => {}
                 Some(evaluator) => {
-                    return Err(DomainError::RuleViolated(format!(
-                        "only the evaluator named at triage ({evaluator}) may evaluate this fault"
-                    )));
+                    return Err(DomainError::RuleViolated(messages::rule_not_the_evaluator(evaluator)));
                 }
                 // Triage always names one; only a view folded from a
                 // tampered stream could lack it.
                 None => {
-                    return Err(DomainError::RuleViolated(
-                        "the fault has no evaluator; triage it first".to_owned(),
-                    ));
+                    return Err(DomainError::RuleViolated(messages::rule_fault_has_no_evaluator()));
                 }
             }
             FaultEvent::Evaluated(FaultEvaluated {
@@ -233,9 +228,8 @@ pub fn decide(
             if state.technician.as_deref() == Some(c.technician.as_str()) {
                 // An event that changes nothing would only add noise to the
                 // history and make retries look like real reassignments.
-                return Err(DomainError::RuleViolated(format!(
-                    "{} is already the fault's technician",
-                    c.technician
+                return Err(DomainError::RuleViolated(messages::rule_already_the_technician(
+                    &c.technician,
                 )));
             }
             FaultEvent::TechnicianAssigned(FaultTechnicianAssigned {
@@ -245,7 +239,7 @@ pub fn decide(
         FaultCommand::StartInvestigation(c) => {
             if state.technician.is_none() {
                 return Err(DomainError::RuleViolated(
-                    "assign a technician before starting the investigation".to_owned(),
+                    messages::rule_investigation_needs_technician(),
                 ));
             }
             FaultEvent::InvestigationStarted(FaultInvestigationStarted { note: c.note.clone() })
@@ -259,9 +253,7 @@ pub fn decide(
         }),
         FaultCommand::Close(c) => {
             if matches!(state.severity, Some(1 | 2)) && state.review.is_none() {
-                return Err(DomainError::RuleViolated(
-                    "a severity 1 or 2 fault cannot be closed without a post-incident review".to_owned(),
-                ));
+                return Err(DomainError::RuleViolated(messages::rule_close_needs_fault_review()));
             }
             FaultEvent::Closed(FaultClosed {
                 comment: c.comment.clone(),
@@ -282,9 +274,7 @@ pub fn decide(
         }),
         FaultCommand::WriteReview(c) => {
             if state.review.is_some() {
-                return Err(DomainError::RuleViolated(
-                    "the fault already has a post-incident review".to_owned(),
-                ));
+                return Err(DomainError::RuleViolated(messages::rule_fault_review_written()));
             }
             FaultEvent::ReviewWritten(FaultReviewWritten {
                 summary: c.summary.clone(),
@@ -305,25 +295,16 @@ pub fn decide(
         }
         FaultCommand::CompleteActionItem(c) => {
             let Some(review) = &state.review else {
-                return Err(DomainError::RuleViolated(
-                    "the fault has no post-incident review, so no action items".to_owned(),
-                ));
+                return Err(DomainError::RuleViolated(messages::rule_no_fault_review()));
             };
             let Some(item) = review.action_items.iter().find(|a| a.item == c.item) else {
                 return Err(DomainError::Validation(vec![FieldError::new(
                     "/item",
-                    format!(
-                        "the review has no action item {} (it has {})",
-                        c.item,
-                        review.action_items.len()
-                    ),
+                    messages::field_no_such_action_item(c.item, review.action_items.len()),
                 )]));
             };
             if item.done.is_some() {
-                return Err(DomainError::RuleViolated(format!(
-                    "action item {} is already done",
-                    c.item
-                )));
+                return Err(DomainError::RuleViolated(messages::rule_action_item_done(c.item)));
             }
             FaultEvent::ActionItemCompleted(FaultActionItemCompleted {
                 item: c.item,
@@ -335,16 +316,14 @@ pub fn decide(
             // A rule on the fault, not on the body: any ordinal is a
             // well-formed one, and which exist depends on the fault.
             let Some(repair) = state.repairs.iter().find(|r| r.repair == c.repair) else {
-                return Err(DomainError::RuleViolated(format!(
-                    "the fault has no repair {} (it has {})",
+                return Err(DomainError::RuleViolated(messages::rule_no_such_repair(
                     c.repair,
-                    state.repairs.len()
+                    state.repairs.len(),
                 )));
             };
             if repair.voided.is_some() {
-                return Err(DomainError::RuleViolated(format!(
-                    "repair {} is already voided",
-                    c.repair
+                return Err(DomainError::RuleViolated(messages::rule_repair_already_voided(
+                    c.repair,
                 )));
             }
             FaultEvent::RepairVoided(FaultRepairVoided {
@@ -354,9 +333,8 @@ pub fn decide(
         }
         FaultCommand::CorrectAffectedService(c) => {
             if c.affected_service == state.affected_service {
-                return Err(DomainError::RuleViolated(format!(
-                    "the fault's affected service is {} already",
-                    c.affected_service
+                return Err(DomainError::RuleViolated(messages::rule_affected_service_unchanged(
+                    &c.affected_service,
                 )));
             }
             FaultEvent::AffectedServiceCorrected(FaultAffectedServiceCorrected {
@@ -381,10 +359,7 @@ fn validate(state: &Fault, cmd: &FaultCommand, now: DateTime<Utc>) -> Result<(),
             text::check_opt(&mut v, "/technician", c.technician.as_deref(), LABEL);
             // A critical fault must never sit in a queue with nobody on it.
             if c.severity == 1 && c.technician.is_none() && state.technician.is_none() {
-                v.push(
-                    "/technician",
-                    "a severity 1 fault needs a technician: give one, or assign one first",
-                );
+                v.push("/technician", messages::field_severity_one_needs_technician());
             }
         }
         FaultCommand::Evaluate(c) => {
@@ -392,7 +367,7 @@ fn validate(state: &Fault, cmd: &FaultCommand, now: DateTime<Utc>) -> Result<(),
             v.check(
                 c.estimated_effort_minutes > 0,
                 "/estimated_effort_minutes",
-                "must be more than 0",
+                messages::field_more_than_zero(),
             );
             check_severity(&mut v, "/proposed_priority", c.proposed_priority);
         }
@@ -413,17 +388,18 @@ fn validate(state: &Fault, cmd: &FaultCommand, now: DateTime<Utc>) -> Result<(),
             text::check(&mut v, "/technician", &c.technician, LABEL);
             text::check(&mut v, "/action_taken", &c.action_taken, LONG_TEXT);
             if c.ended_at <= c.started_at {
-                v.push("/ended_at", "must be after started_at");
+                v.push("/ended_at", messages::field_repair_ends_before_start());
             } else if now
                 .checked_add_signed(REPAIR_CLOCK_SKEW)
                 .is_some_and(|latest| c.ended_at > latest)
             {
-                v.push(
-                    "/ended_at",
-                    "must not be in the future: only work that has finished can be logged",
-                );
+                v.push("/ended_at", messages::field_repair_in_future());
             }
-            v.check(c.person_minutes > 0, "/person_minutes", "must be more than 0");
+            v.check(
+                c.person_minutes > 0,
+                "/person_minutes",
+                messages::field_more_than_zero(),
+            );
             check_list(&mut v, "/parts", &c.parts, MAX_PARTS, LABEL);
         }
         FaultCommand::WriteReview(c) => {
@@ -439,10 +415,7 @@ fn validate(state: &Fault, cmd: &FaultCommand, now: DateTime<Utc>) -> Result<(),
             if c.action_items.len() > MAX_ACTION_ITEMS {
                 v.push(
                     "/action_items",
-                    format!(
-                        "must have at most {MAX_ACTION_ITEMS} items (has {})",
-                        c.action_items.len()
-                    ),
+                    messages::field_too_many_items(MAX_ACTION_ITEMS, c.action_items.len()),
                 );
             }
             for (i, a) in c.action_items.iter().enumerate() {
@@ -460,13 +433,13 @@ fn validate(state: &Fault, cmd: &FaultCommand, now: DateTime<Utc>) -> Result<(),
             v.check(
                 c.item > 0 && usize::try_from(c.item).is_ok_and(|item| item <= MAX_ACTION_ITEMS),
                 "/item",
-                &format!("must be 1 to {MAX_ACTION_ITEMS}"),
+                messages::field_range(1, MAX_ACTION_ITEMS),
             );
             text::check_opt(&mut v, "/note", c.note.as_deref(), LONG_TEXT);
         }
         FaultCommand::AddNote(c) => text::check(&mut v, "/body", &c.body, LONG_TEXT),
         FaultCommand::VoidRepair(c) => {
-            v.check(c.repair > 0, "/repair", "must be 1 or more");
+            v.check(c.repair > 0, "/repair", messages::field_one_or_more());
             text::check(&mut v, "/reason", &c.reason, LONG_TEXT);
         }
         FaultCommand::CorrectAffectedService(c) => {
@@ -478,13 +451,13 @@ fn validate(state: &Fault, cmd: &FaultCommand, now: DateTime<Utc>) -> Result<(),
 }
 
 fn check_severity(v: &mut Validator, pointer: &str, value: u8) {
-    v.check((1..=4).contains(&value), pointer, "must be between 1 and 4");
+    v.check((1..=4).contains(&value), pointer, messages::field_between(1, 4));
 }
 
 /// Checks the length of a list and each of its items.
 fn check_list(v: &mut Validator, pointer: &str, items: &[String], max: usize, limit: text::Limit) {
     if items.len() > max {
-        v.push(pointer, format!("must have at most {max} items (has {})", items.len()));
+        v.push(pointer, messages::field_too_many_items(max, items.len()));
     }
     for (i, item) in items.iter().enumerate() {
         text::check(v, &format!("{pointer}/{i}"), item, limit);

@@ -14,7 +14,7 @@ use crate::domain::link::{self, Link, LinkRelation, LinkTickets, TicketLinked, T
 use crate::domain::maintenance::MaintenanceType;
 use crate::domain::test_clock::{at, meta};
 use crate::domain::ticket::TicketKind;
-use crate::domain::{DomainError, FieldError, StreamCorrupt};
+use crate::domain::{DomainError, FieldError, Message, StreamCorrupt, messages};
 
 // ---------------------------------------------------------------- fixtures
 
@@ -259,8 +259,8 @@ fn pointers<T: std::fmt::Debug>(result: Result<T, DomainError>) -> Vec<String> {
     field_errors(result).into_iter().map(|e| e.pointer).collect()
 }
 
-fn rule(message: &str) -> DomainError {
-    DomainError::RuleViolated(message.to_owned())
+fn rule(message: Message) -> DomainError {
+    DomainError::RuleViolated(message)
 }
 
 fn complaint_ref() -> TicketRef {
@@ -600,9 +600,7 @@ fn a_complaint_is_escalated_at_most_once() {
     let other_id = Uuid::from_u128(0x0f02);
     assert_eq!(
         escalate(&complaint, other_id, "FLT-2026-000008", &escalation(None), at(9)),
-        Err(rule(
-            "the complaint has already been escalated to fault FLT-2026-000007"
-        ))
+        Err(rule(messages::rule_already_escalated("FLT-2026-000007")))
     );
 }
 
@@ -650,7 +648,7 @@ fn severity_1_triage_without_a_technician_is_refused() {
         field_errors(l.try_run(triage(1, None))),
         [FieldError::new(
             "/technician",
-            "a severity 1 fault needs a technician: give one, or assign one first"
+            messages::field_severity_one_needs_technician()
         )]
     );
     // Reported together with the other bad fields.
@@ -742,9 +740,7 @@ fn only_the_evaluator_named_at_triage_may_evaluate() {
     let mut l = fault_in(FaultStatus::Triaged);
     assert_eq!(
         l.try_run_as(DISPATCHER, evaluate()),
-        Err(rule(
-            "only the evaluator named at triage (https://idp.example|erin) may evaluate this fault"
-        ))
+        Err(rule(messages::rule_not_the_evaluator("https://idp.example|erin")))
     );
 
     let events = l.run_as(EVALUATOR, evaluate());
@@ -810,7 +806,7 @@ fn assigning_the_same_technician_again_is_refused() {
     let l = fault_in(FaultStatus::Investigating);
     assert_eq!(
         l.try_run(assign(TECH)),
-        Err(rule("tom is already the fault's technician"))
+        Err(rule(messages::rule_already_the_technician("tom")))
     );
 }
 
@@ -820,7 +816,7 @@ fn an_investigation_needs_a_technician() {
     l.run(triage(3, None));
     assert_eq!(
         l.try_run(start()),
-        Err(rule("assign a technician before starting the investigation"))
+        Err(rule(messages::rule_investigation_needs_technician()))
     );
     l.run(assign(TECH));
     let events = l.run(FaultCommand::StartInvestigation(StartInvestigation {
@@ -913,12 +909,7 @@ fn a_severity_3_fault_closes_without_a_review() {
 fn a_severity_1_or_2_fault_closes_only_after_a_review() {
     for severity in [1, 2] {
         let mut l = fault_with(severity, FaultStatus::Resolved);
-        assert_eq!(
-            l.try_run(close()),
-            Err(rule(
-                "a severity 1 or 2 fault cannot be closed without a post-incident review"
-            ))
-        );
+        assert_eq!(l.try_run(close()), Err(rule(messages::rule_close_needs_fault_review())));
         l.run(review());
         l.run(close());
         assert_eq!(l.view.status, FaultStatus::Closed);
@@ -1020,7 +1011,7 @@ fn a_repair_cannot_end_before_it_started() {
     cmd.ended_at = cmd.started_at - TimeDelta::minutes(1);
     assert_eq!(
         field_errors(l.try_run(FaultCommand::LogRepair(cmd.clone()))),
-        [FieldError::new("/ended_at", "must be after started_at")]
+        [FieldError::new("/ended_at", messages::field_repair_ends_before_start())]
     );
     cmd.ended_at = cmd.started_at;
     assert_eq!(pointers(l.try_run(FaultCommand::LogRepair(cmd))), ["/ended_at"]);
@@ -1033,10 +1024,7 @@ fn a_repair_cannot_be_recorded_as_finished_in_the_future() {
     cmd.ended_at = l.now() + TimeDelta::minutes(6);
     assert_eq!(
         field_errors(l.try_run(FaultCommand::LogRepair(cmd.clone()))),
-        [FieldError::new(
-            "/ended_at",
-            "must not be in the future: only work that has finished can be logged"
-        )]
+        [FieldError::new("/ended_at", messages::field_repair_in_future())]
     );
     // Clocks disagree a little; five minutes ahead is tolerated.
     cmd.ended_at = l.now() + TimeDelta::minutes(5);
@@ -1048,7 +1036,7 @@ fn a_repair_takes_some_person_minutes() {
     let l = fault_in(FaultStatus::Investigating);
     assert_eq!(
         field_errors(l.try_run(repair(MaintenanceType::Corrective, 0))),
-        [FieldError::new("/person_minutes", "must be more than 0")]
+        [FieldError::new("/person_minutes", messages::field_more_than_zero())]
     );
 }
 
@@ -1070,7 +1058,7 @@ fn repair_fields_and_parts_are_checked() {
     cmd.parts.push("one too many".to_owned());
     assert_eq!(
         field_errors(l.try_run(FaultCommand::LogRepair(cmd))),
-        [FieldError::new("/parts", "must have at most 50 items (has 51)")]
+        [FieldError::new("/parts", messages::field_too_many_items(50, 51))]
     );
 }
 
@@ -1148,17 +1136,11 @@ fn a_review_can_be_written_after_closing() {
 fn a_second_review_is_refused() {
     let mut l = fault_in(FaultStatus::Resolved);
     l.run(review());
-    assert_eq!(
-        l.try_run(review()),
-        Err(rule("the fault already has a post-incident review"))
-    );
+    assert_eq!(l.try_run(review()), Err(rule(messages::rule_fault_review_written())));
     // Reopening keeps the review, so it is still one per fault.
     l.run(reopen());
     l.run(resolve());
-    assert_eq!(
-        l.try_run(review()),
-        Err(rule("the fault already has a post-incident review"))
-    );
+    assert_eq!(l.try_run(review()), Err(rule(messages::rule_fault_review_written())));
 }
 
 #[test]
@@ -1185,8 +1167,8 @@ fn review_fields_are_checked_with_pointers_into_the_lists() {
     assert_eq!(
         field_errors(l.try_run(FaultCommand::WriteReview(cmd))),
         [
-            FieldError::new("/contributing_factors", "must have at most 50 items (has 51)"),
-            FieldError::new("/action_items", "must have at most 100 items (has 101)"),
+            FieldError::new("/contributing_factors", messages::field_too_many_items(50, 51)),
+            FieldError::new("/action_items", messages::field_too_many_items(100, 101)),
         ]
     );
 
@@ -1219,7 +1201,10 @@ fn completing_an_action_item_once() {
         })
     );
 
-    assert_eq!(l.try_run(complete(2, None)), Err(rule("action item 2 is already done")));
+    assert_eq!(
+        l.try_run(complete(2, None)),
+        Err(rule(messages::rule_action_item_done(2)))
+    );
 }
 
 #[test]
@@ -1228,13 +1213,13 @@ fn completing_an_unknown_action_item_is_refused() {
     l.run(review());
     assert_eq!(
         field_errors(l.try_run(complete(3, None))),
-        [FieldError::new("/item", "the review has no action item 3 (it has 2)")]
+        [FieldError::new("/item", messages::field_no_such_action_item(3, 2))]
     );
     // Numbers no review can have are malformed, whatever the review holds.
     for item in [0, 101] {
         assert_eq!(
             field_errors(l.try_run(complete(item, None))),
-            [FieldError::new("/item", "must be 1 to 100")]
+            [FieldError::new("/item", messages::field_range(1, 100))]
         );
     }
 }
@@ -1244,7 +1229,7 @@ fn action_items_need_a_review_and_then_work_in_any_status() {
     let l = fault_in(FaultStatus::Resolved);
     assert_eq!(
         l.try_run(complete(1, None)),
-        Err(rule("the fault has no post-incident review, so no action items"))
+        Err(rule(messages::rule_no_fault_review()))
     );
 
     let mut l = fault_with(1, FaultStatus::Closed);
@@ -1351,9 +1336,11 @@ fn links_fold_into_the_views_on_both_sides() {
     );
     assert_eq!(
         again,
-        Err(rule(
-            "the tickets are already linked as FLT-2026-000007 causes CMP-2026-000042"
-        ))
+        Err(rule(messages::rule_already_linked(
+            "FLT-2026-000007",
+            "causes",
+            "CMP-2026-000042"
+        )))
     );
 
     // Unlinked from the fault's side: both views lose the link, and the
@@ -2011,10 +1998,13 @@ fn a_repair_is_voided_once_and_must_exist() {
     let mut l = fault_in(FaultStatus::Resolved);
     l.run(repair(MaintenanceType::Adaptive, 30));
     l.run(void(1, "Wrong fault."));
-    assert_eq!(l.try_run(void(1, "Again.")), Err(rule("repair 1 is already voided")));
+    assert_eq!(
+        l.try_run(void(1, "Again.")),
+        Err(rule(messages::rule_repair_already_voided(1)))
+    );
     assert_eq!(
         l.try_run(void(2, "Which?")),
-        Err(rule("the fault has no repair 2 (it has 1)"))
+        Err(rule(messages::rule_no_such_repair(2, 1)))
     );
     assert_eq!(pointers(l.try_run(void(0, ""))), ["/repair", "/reason"]);
     // Person-minutes are reported on closed faults too.
@@ -2051,7 +2041,7 @@ fn correcting_the_affected_service_records_both_after_triage() {
 
     assert_eq!(
         l.try_run(correct_service("broadband-south")),
-        Err(rule("the fault's affected service is broadband-south already"))
+        Err(rule(messages::rule_affected_service_unchanged("broadband-south")))
     );
     let err = fault_in(FaultStatus::Reported)
         .try_run(correct_service("broadband-south"))

@@ -1,8 +1,14 @@
 //! The languages the API speaks: English and Chinese (zh-CN), chosen per
 //! request by `Accept-Language` (q-values honoured), with a configurable
 //! default. Messages are Project Fluent (`en.ftl`, `zh-CN.ftl`, compiled
-//! in): one sentence per event type for the timeline (`event-<type>`) and
-//! the titles of problems (`problem-<kind>`).
+//! in): one sentence per event type for the timeline (`event-<type>`), the
+//! titles of problems (`problem-<kind>`), and every [`Message`] the domain
+//! and the HTTP layer refuse a request with (their registries:
+//! [`crate::domain::messages`], [`crate::http::messages`]).
+//!
+//! A translation may choose its words by a parameter that is a phrase of
+//! the code's (such as the refused command, `record satisfaction for`):
+//! `KEY($command)` makes it a variant key (`record_satisfaction_for`).
 //!
 //! Rendering is lenient about parameters on purpose: a message may name a
 //! payload member that an event leaves out (an optional one), and gets
@@ -18,6 +24,8 @@ use actix_web::http::header::{AcceptLanguage, Header, Preference};
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use fluent_syntax::ast;
+
+use crate::domain::Message;
 
 /// A language the API speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -101,20 +109,46 @@ impl Messages {
     fn load(source: &'static str, language: unic_langid::LanguageIdentifier) -> Messages {
         let resource = FluentResource::try_new(source.to_owned())
             .unwrap_or_else(|(_, errors)| panic!("{language} catalogue does not parse: {errors:?}"));
-        let mut parameters = HashMap::new();
+        let mut named = HashMap::new();
         for entry in resource.entries() {
             if let ast::Entry::Message(m) = entry {
-                let mut names = BTreeSet::new();
+                let mut names = Names::default();
                 if let Some(pattern) = &m.value {
                     pattern_variables(pattern, &mut names);
                 }
-                parameters.insert(m.id.name.to_owned(), names);
+                named.insert(m.id.name.to_owned(), names);
             }
         }
+        // A message that refers to another gives it its own arguments, so
+        // it names the other's parameters too.
+        let parameters = named
+            .keys()
+            .map(|id| {
+                let mut variables = BTreeSet::new();
+                let mut seen = BTreeSet::new();
+                let mut pending = vec![id.as_str()];
+                while let Some(next) = pending.pop() {
+                    if !seen.insert(next) {
+                        continue;
+                    }
+                    if let Some(names) = named.get(next) {
+                        variables.extend(names.variables.iter().cloned());
+                        pending.extend(names.messages.iter().map(String::as_str));
+                    }
+                }
+                (id.clone(), variables)
+            })
+            .collect();
         let mut bundle = FluentBundle::new_concurrent(vec![language.clone()]);
         // Plain text, not bidirectional-isolated: sentences go into JSON,
         // CSV cells and logs, where the isolation marks would be noise.
         bundle.set_use_isolating(false);
+        bundle
+            .add_function("KEY", |positional, _| match positional {
+                [FluentValue::String(phrase)] => FluentValue::from(variant_key(phrase)),
+                _ => FluentValue::Error,
+            })
+            .unwrap_or_else(|e| panic!("{language} catalogue: {e:?}"));
         bundle
             .add_resource(resource)
             .unwrap_or_else(|errors| panic!("{language} catalogue has duplicate messages: {errors:?}"));
@@ -122,8 +156,21 @@ impl Messages {
     }
 }
 
-/// The variables a pattern names, through selectors and term arguments.
-fn pattern_variables(pattern: &ast::Pattern<&str>, out: &mut BTreeSet<String>) {
+/// A phrase as a Fluent variant key: lower case, with underscores for the
+/// spaces and hyphens a key may not hold.
+fn variant_key(phrase: &str) -> String {
+    phrase.to_lowercase().replace([' ', '-'], "_")
+}
+
+/// What a pattern names: variables, through selectors and term arguments,
+/// and other messages.
+#[derive(Default)]
+struct Names {
+    variables: BTreeSet<String>,
+    messages: BTreeSet<String>,
+}
+
+fn pattern_variables(pattern: &ast::Pattern<&str>, out: &mut Names) {
     for element in &pattern.elements {
         if let ast::PatternElement::Placeable { expression } = element {
             expression_variables(expression, out);
@@ -131,7 +178,7 @@ fn pattern_variables(pattern: &ast::Pattern<&str>, out: &mut BTreeSet<String>) {
     }
 }
 
-fn expression_variables(expression: &ast::Expression<&str>, out: &mut BTreeSet<String>) {
+fn expression_variables(expression: &ast::Expression<&str>, out: &mut Names) {
     match expression {
         ast::Expression::Select { selector, variants } => {
             inline_variables(selector, out);
@@ -143,10 +190,13 @@ fn expression_variables(expression: &ast::Expression<&str>, out: &mut BTreeSet<S
     }
 }
 
-fn inline_variables(inline: &ast::InlineExpression<&str>, out: &mut BTreeSet<String>) {
+fn inline_variables(inline: &ast::InlineExpression<&str>, out: &mut Names) {
     match inline {
         ast::InlineExpression::VariableReference { id } => {
-            out.insert(id.name.to_owned());
+            out.variables.insert(id.name.to_owned());
+        }
+        ast::InlineExpression::MessageReference { id, .. } => {
+            out.messages.insert(id.name.to_owned());
         }
         ast::InlineExpression::FunctionReference { arguments, .. }
         | ast::InlineExpression::TermReference {
@@ -203,6 +253,19 @@ impl Catalogue {
         let mut errors = Vec::new();
         let text = messages.bundle.format_pattern(pattern, Some(&args), &mut errors);
         Some(text.into_owned())
+    }
+
+    /// `message` in `language`: its sentence, with its arguments. One the
+    /// catalogue lacks (the tests hold every declared message to be there)
+    /// reads as its id and arguments rather than as nothing.
+    pub fn say(&self, language: Language, message: &Message) -> String {
+        let parameters: Parameters = message
+            .args()
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), value.clone()))
+            .collect();
+        self.render(language, message.id(), &parameters)
+            .unwrap_or_else(|| message.to_string())
     }
 
     /// Every message id of `language`.
