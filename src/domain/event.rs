@@ -51,6 +51,13 @@ impl StoredPayload for serde_json::Value {
     }
 }
 
+/// Decoded in place, without copying the tree (the timeline keeps it).
+impl StoredPayload for &serde_json::Value {
+    fn decode<T: serde::de::DeserializeOwned>(self) -> serde_json::Result<T> {
+        T::deserialize(self)
+    }
+}
+
 impl StoredPayload for &serde_json::value::RawValue {
     fn decode<T: serde::de::DeserializeOwned>(self) -> serde_json::Result<T> {
         serde_json::from_str(self.get())

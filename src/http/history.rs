@@ -462,11 +462,10 @@ fn fold_changes<A: Diffable>(
     let mut actors = Vec::with_capacity(stream.len());
     let mut decoded = Vec::with_capacity(stream.len());
     for (e, actor, payload) in stream {
-        // A payload of the page is borrowed from the parsed page and copied
-        // once here; an earlier one is moved.
-        let event =
-            <A::Event as crate::domain::DomainEvent>::from_stored(e.event_type, e.schema_version, payload.into_owned())
-                .map_err(|err| err.to_string())?;
+        // Decoded from the parsed payload in place: the page's payloads are
+        // written out afterwards.
+        let event = <A::Event as crate::domain::DomainEvent>::from_stored(e.event_type, e.schema_version, &*payload)
+            .map_err(|err| err.to_string())?;
         actors.push(actor);
         decoded.push((e, event));
     }
