@@ -3,6 +3,8 @@
 
 use actix_web::HttpRequest;
 use actix_web::http::header::{Accept, Header};
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use super::i18n::{self, Language, Parameters};
@@ -15,16 +17,60 @@ use super::i18n::{self, Language, Parameters};
 /// it holds only text), `actor` (the subject part of the actor id) and
 /// `number` (the ticket's).
 pub fn summary(language: Language, event_type: &str, payload: &Value, actor: &str, number: &str) -> String {
-    let parameters = parameters(payload, actor, number);
     let id = i18n::event_message_id(event_type);
     i18n::catalogue()
-        .render(language, &id, &parameters)
+        .render_with(language, &id, |name| parameter(payload, name, actor, number))
         // Only a type this build does not know (a newer server wrote it)
         // has no sentence; the entry still carries its type and payload.
         .unwrap_or_else(|| event_type.to_owned())
 }
 
-/// The parameters of an event's sentence.
+/// One parameter of an event's sentence, as [`parameters`] names it: only
+/// what the sentence uses is worked out (a history of a thousand notes
+/// would otherwise copy every note's text into a map it mostly ignores).
+pub fn parameter<'a>(payload: &'a Value, name: &str, actor: &'a str, number: &'a str) -> Option<Cow<'a, str>> {
+    match name {
+        "actor" => return Some(Cow::Borrowed(short_actor(actor))),
+        "number" => return Some(Cow::Borrowed(number)),
+        _ => {}
+    }
+    member_parameter(payload, name, 0)
+}
+
+/// `name` among the members of `payload`, flattened as [`flatten`] does.
+fn member_parameter<'a>(payload: &'a Value, name: &str, depth: usize) -> Option<Cow<'a, str>> {
+    let Value::Object(members) = payload else {
+        return None;
+    };
+    if let Some(value) = members.get(name) {
+        match value {
+            Value::String(s) => return Some(Cow::Borrowed(s)),
+            Value::Bool(_) | Value::Number(_) => return Some(Cow::Owned(value.to_string())),
+            Value::Array(items) => {
+                let texts: Option<Vec<&str>> = items.iter().map(Value::as_str).collect();
+                if let Some(texts) = texts {
+                    return Some(Cow::Owned(texts.join(", ")));
+                }
+            }
+            Value::Null | Value::Object(_) => {}
+        }
+    }
+    if let Some(Value::Array(items)) = name.strip_suffix("_count").and_then(|list| members.get(list)) {
+        return Some(Cow::Owned(items.len().to_string()));
+    }
+    if depth > 0 {
+        return None;
+    }
+    // `<member>_<inner>`: a nested object's member (names hold `_` too,
+    // so every split is tried).
+    name.match_indices('_').find_map(|(at, _)| {
+        let inner = members.get(&name[..at]).filter(|v| v.is_object())?;
+        member_parameter(inner, &name[at + 1..], depth + 1)
+    })
+}
+
+/// The parameters of an event's sentence, all of them (the contract test
+/// lists them; [`summary`] asks [`parameter`] for those it uses).
 pub fn parameters(payload: &Value, actor: &str, number: &str) -> Parameters {
     let mut out = Parameters::new();
     out.insert("actor".to_owned(), short_actor(actor).to_owned());
@@ -174,6 +220,31 @@ mod tests {
         assert_eq!((p["parts"].as_str(), p["parts_count"].as_str()), ("a, b", "2"));
         assert_eq!(p["rating"], "4");
         assert!(!p.contains_key("gone") && !p.contains_key("deep_inner_x"));
+    }
+
+    #[test]
+    fn a_parameter_asked_for_alone_is_the_one_the_flattened_map_holds() {
+        let payload = json!({"fault": {"id": "x", "number": "FLT-1", "tags": ["p", "q"]}, "parts": ["a", "b"],
+                             "rating": 4, "gone": null, "maintenance_type": "corrective", "ok": true,
+                             "deep": {"inner": {"x": 1}}, "mixed": [1, "a"]});
+        let all = parameters(&payload, "https://idp|li.na", "CMP-1");
+        for (name, value) in &all {
+            assert_eq!(
+                parameter(&payload, name, "https://idp|li.na", "CMP-1").as_deref(),
+                Some(value.as_str()),
+                "{name}"
+            );
+        }
+        for absent in [
+            "gone",
+            "deep_inner_x",
+            "deep_inner",
+            "mixed",
+            "nothing",
+            "fault_nothing",
+        ] {
+            assert_eq!(parameter(&payload, absent, "a", "n"), None, "{absent}");
+        }
     }
 
     #[test]

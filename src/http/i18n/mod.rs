@@ -16,6 +16,7 @@
 //! parameter a message names to the members its event type can have, in
 //! both languages.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::OnceLock;
 
@@ -243,11 +244,26 @@ impl Catalogue {
     /// that is not given reads [`NONE`]. `None` when there is no such
     /// message.
     pub fn render(&self, language: Language, id: &str, parameters: &Parameters) -> Option<String> {
+        self.render_with(language, id, |name| {
+            parameters.get(name).map(|v| Cow::Borrowed(v.as_str()))
+        })
+    }
+
+    /// Message `id` in `language`, each parameter it names asked of
+    /// `parameter` (so a caller works out only the values the sentence
+    /// uses); one that gives nothing reads [`NONE`]. `None` when there is
+    /// no such message.
+    pub fn render_with<'p>(
+        &self,
+        language: Language,
+        id: &str,
+        parameter: impl Fn(&str) -> Option<Cow<'p, str>>,
+    ) -> Option<String> {
         let messages = self.messages(language);
         let pattern = messages.bundle.get_message(id)?.value()?;
         let mut args = FluentArgs::new();
         for name in messages.parameters.get(id).into_iter().flatten() {
-            let value = parameters.get(name).map_or(NONE, String::as_str);
+            let value = parameter(name).unwrap_or(Cow::Borrowed(NONE));
             args.set(name.as_str(), FluentValue::from(value));
         }
         let mut errors = Vec::new();
