@@ -28,7 +28,15 @@ use serde_json::Value;
 /// cannot be sure of PostgreSQL's text.
 pub fn jsonb_text(value: &Value) -> Option<String> {
     let mut out = String::with_capacity(256);
-    write_value(value, &mut out).then_some(out)
+    write_jsonb_text(value, &mut out).then_some(out)
+}
+
+/// Writes `value` as [`jsonb_text`] does into `out` (cleared first), so a
+/// caller that writes many reuses one buffer; `false` when this module
+/// cannot be sure of PostgreSQL's text.
+pub fn write_jsonb_text(value: &Value, out: &mut String) -> bool {
+    out.clear();
+    write_value(value, out)
 }
 
 fn write_value(value: &Value, out: &mut String) -> bool {

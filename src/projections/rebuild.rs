@@ -50,7 +50,7 @@ use crate::privacy::render;
 use crate::store::{self, EventScan, ScannedEvent, StoreError, Streams};
 
 use super::fold::Projected;
-use super::jsonb_text::jsonb_text;
+use super::jsonb_text::write_jsonb_text;
 use super::schedules;
 use super::tickets::{STORED_COLUMN_TYPES, TicketRow, stored_column_list};
 
@@ -529,6 +529,8 @@ struct Held {
 /// Tells folded views that match their rows from those that may not.
 struct Judge {
     held: HashMap<Uuid, Held>,
+    /// The `jsonb` text of the view at hand, its allocation reused.
+    text: String,
 }
 
 impl Judge {
@@ -574,7 +576,10 @@ impl Judge {
                 },
             );
         }
-        Ok(Judge { held })
+        Ok(Judge {
+            held,
+            text: String::new(),
+        })
     }
 
     /// Whether `view` matches its row: every column equal, and the digest
@@ -588,10 +593,11 @@ impl Judge {
             seen_xmin: held.as_ref().map(|h| h.xmin),
         };
         let columns = Columns::of(&view)?;
+        let text = &mut self.text;
         let matches = held.is_some_and(|held| {
             held.columns == columns
-                && jsonb_text(&view.row.view)
-                    .is_some_and(|text| Sha256::digest(text.as_bytes())[..] == held.view_digest[..])
+                && write_jsonb_text(&view.row.view, text)
+                && Sha256::digest(text.as_bytes())[..] == held.view_digest[..]
         });
         Ok(if matches {
             Found::Unchanged(seen)
