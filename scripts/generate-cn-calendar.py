@@ -72,19 +72,22 @@ def generate(years):
     for year in years:
         if not any(h["date"].startswith(str(year)) for h in holidays):
             sys.exit(f"{PACKAGE} {PACKAGE_VERSION} has no holidays for {year}; pick a newer release")
+    # The body of POST /v1/business-calendars, as the server loads it.
     calendar = {
         "code": "CN",
-        "name": "Mainland China office hours and public holidays",
-        "time_zone": "Asia/Shanghai",
-        "weekly_hours": {day: (OFFICE_HOURS if i < 5 else []) for i, day in enumerate(WEEKDAYS)},
-        "holidays": holidays,
-        "workdays": workdays,
-        "covers_until": last.isoformat(),
-        "source": {
-            "registry": "PyPI",
-            "package": PACKAGE,
-            "version": PACKAGE_VERSION,
-            "generated_by": "scripts/generate-cn-calendar.py " + " ".join(str(y) for y in years),
+        "definition": {
+            "name": "Mainland China office hours and public holidays",
+            "time_zone": "Asia/Shanghai",
+            "weekly_hours": {day: (OFFICE_HOURS if i < 5 else []) for i, day in enumerate(WEEKDAYS)},
+            "holidays": holidays,
+            "workdays": workdays,
+            "covers_until": last.isoformat(),
+            "source": {
+                "registry": "PyPI",
+                "package": PACKAGE,
+                "version": PACKAGE_VERSION,
+                "generated_by": "scripts/generate-cn-calendar.py " + " ".join(str(y) for y in years),
+            },
         },
     }
     with open(OUTPUT, "w", encoding="utf-8") as out:
