@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use chrono::{DateTime, Days, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Days, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 
 /// Minutes in a day; an interval may end at `24:00`, the next midnight.
@@ -320,20 +320,6 @@ impl WeekdayIndex for NaiveDate {
         use chrono::Datelike;
         self.weekday().num_days_from_monday() as usize
     }
-}
-
-/// The weekday at index `i` of a calendar's weekly hours (Monday = 0).
-pub fn weekday_at(i: usize) -> Weekday {
-    const WEEK: [Weekday; 7] = [
-        Weekday::Mon,
-        Weekday::Tue,
-        Weekday::Wed,
-        Weekday::Thu,
-        Weekday::Fri,
-        Weekday::Sat,
-        Weekday::Sun,
-    ];
-    WEEK[i % 7]
 }
 
 /// The day after `day`; the end of chrono's calendar is a day no calendar
