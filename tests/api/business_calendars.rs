@@ -90,12 +90,28 @@ async fn an_admin_defines_a_calendar_and_amends_it_into_version_two() {
 }
 
 #[tokio::test]
-async fn only_an_admin_may_define_a_calendar() {
+async fn only_an_admin_may_define_or_amend_a_calendar() {
     let app = spawn_app().await;
     let refused = app
         .post("/v1/business-calendars", &manager("mgr-1"), &shanghai_office())
         .await;
     assert_eq!(refused.status(), 403);
+
+    let defined = app
+        .created("/v1/business-calendars", &admin(), &shanghai_office())
+        .await;
+    let path = format!("/v1/business-calendars/{}", defined["id"].as_str().expect("id"));
+    let amend = |token: String, path: String| {
+        let body = shanghai_office()["definition"].clone();
+        app.http.put(app.url(&path)).bearer_auth(token).json(&body).send()
+    };
+    let refused = amend(manager("mgr-1"), path).await.expect("request");
+    assert_eq!(refused.status(), 403);
+
+    // An admin amending a calendar that does not exist is told so.
+    let unknown = "/v1/business-calendars/0193a1b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b".to_owned();
+    let missing = amend(admin(), unknown).await.expect("request");
+    problem(missing, 404, "not-found").await;
 }
 
 #[tokio::test]
