@@ -5,7 +5,7 @@ use clap::Parser;
 use opsledger::domain::Role;
 use opsledger::http::auth::{DevToken, mint_dev_token};
 use opsledger::infra::database;
-use opsledger::startup::config::{Cli, Command, LogFormat, SubjectsCommand};
+use opsledger::startup::config::{CalendarsCommand, Cli, Command, LogFormat, SubjectsCommand};
 use opsledger::startup::{auth_config, maintenance, server::Application, telemetry};
 
 /// See docs/performance.md: the allocator is a measured choice.
@@ -70,6 +70,11 @@ fn main() -> ExitCode {
         Command::Subjects(SubjectsCommand::Repair(args)) => run_blocking(async move {
             let report = maintenance::repair_subjects(&args).await?;
             println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
+            Ok(())
+        }),
+        Command::Calendars(CalendarsCommand::Load(args)) => run_blocking(async move {
+            let defined = maintenance::load_calendars(&args).await?;
+            println!("{}", serde_json::to_string(&defined).map_err(|e| e.to_string())?);
             Ok(())
         }),
         Command::RotateMasterKey(args) => run_blocking(async move {

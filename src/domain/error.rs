@@ -84,6 +84,16 @@ impl Validator {
         }
     }
 
+    /// How many field errors are collected so far; a check compares it
+    /// before and after to learn whether its own part was valid.
+    pub fn len(&self) -> usize {
+        self.errors.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+
     pub fn extend(&mut self, errors: impl IntoIterator<Item = FieldError>) {
         self.errors.extend(errors);
     }

@@ -99,6 +99,16 @@ messages! {
     window_frozen_on_service = "window-frozen-on-service" (id, reason, service, start, end, change);
     window_frozen_everywhere = "window-frozen-everywhere" (id, reason, start, end, change);
 
+    // Business calendars.
+    field_calendar_code = "field-calendar-code";
+    field_time_of_day = "field-time-of-day";
+    field_hours_overlap = "field-hours-overlap" (start);
+    field_calendar_never_works = "field-calendar-never-works";
+    field_workday_is_holiday = "field-workday-is-holiday" (date);
+    field_after_covers_until = "field-after-covers-until" (covers_until);
+    rule_calendar_unchanged = "rule-calendar-unchanged";
+    rule_calendar_code_taken = "rule-calendar-code-taken" (code);
+
     // Links between tickets, and the tickets a command names.
     field_relation_not_requestable = "field-relation-not-requestable" (allowed, relation, inverse);
     field_not_a_ticket_reference = "field-not-a-ticket-reference" (reference);

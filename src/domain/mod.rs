@@ -4,6 +4,7 @@
 pub mod actor;
 #[cfg(test)]
 pub(crate) mod body_limits;
+pub mod business_calendar;
 pub mod change;
 pub mod complaint;
 pub mod error;

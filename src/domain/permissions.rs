@@ -62,6 +62,9 @@ pub enum Permission {
     ChangeImplement,
     /// Declare and lift freeze windows.
     FreezeManage,
+    /// Define and amend business calendars, the working time service
+    /// levels are counted in.
+    BusinessCalendarManage,
 }
 
 /// One row of the matrix: the roles granted a permission, and the scope an
@@ -220,6 +223,12 @@ pub const MATRIX: &[Grant] = &[
         roles: &[Admin],
         integration_scope: None,
     },
+    Grant {
+        permission: Permission::BusinessCalendarManage,
+        name: "define and amend business calendars (working hours, holidays, make-up workdays)",
+        roles: &[Admin],
+        integration_scope: None,
+    },
 ];
 
 impl Permission {
@@ -251,6 +260,7 @@ impl Permission {
             Permission::ChangeSchedule => "change_schedule",
             Permission::ChangeImplement => "change_implement",
             Permission::FreezeManage => "freeze_manage",
+            Permission::BusinessCalendarManage => "business_calendar_manage",
         }
     }
 
@@ -419,7 +429,7 @@ pub fn render_markdown() -> String {
 mod tests {
     use super::*;
 
-    const EVERY_PERMISSION: [Permission; 24] = [
+    const EVERY_PERMISSION: [Permission; 25] = [
         Permission::TicketRead,
         Permission::FaultRead,
         Permission::FaultReadLinked,
@@ -444,6 +454,7 @@ mod tests {
         Permission::ChangeSchedule,
         Permission::ChangeImplement,
         Permission::FreezeManage,
+        Permission::BusinessCalendarManage,
     ];
 
     #[test]

@@ -420,6 +420,7 @@ impl From<CommandError> for ApiError {
             CommandError::Store(s) => s.into(),
             CommandError::NotFound => ApiError::NotFound(messages::no_such_ticket()),
             CommandError::NoFreezeWindow(id) => ApiError::NotFound(messages::no_freeze_window(id)),
+            CommandError::NoBusinessCalendar(id) => ApiError::NotFound(messages::no_business_calendar(id)),
             CommandError::NoSubject(id) => ApiError::NotFound(domain_messages::no_such_subject(id)),
             CommandError::SubjectGone { subject, marker } => {
                 ApiError::RuleViolated(domain_messages::subject_gone(subject, marker))

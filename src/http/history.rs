@@ -43,6 +43,7 @@ pub struct EventType;
 
 impl utoipa::PartialSchema for EventType {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use crate::domain::business_calendar::BusinessCalendarEvent;
         use crate::domain::change::calendar::CalendarEvent;
         use crate::domain::change::freeze::FreezeEvent;
         use crate::domain::{change::ChangeEvent, complaint::ComplaintEvent, fault::FaultEvent, subject::SubjectEvent};
@@ -53,6 +54,7 @@ impl utoipa::PartialSchema for EventType {
             CalendarEvent::EVENT_TYPES,
             FreezeEvent::EVENT_TYPES,
             SubjectEvent::EVENT_TYPES,
+            BusinessCalendarEvent::EVENT_TYPES,
         ]
         .concat();
         utoipa::openapi::schema::ObjectBuilder::new()

@@ -30,6 +30,7 @@ messages! {
     no_such_kind = "not-found-kind" (kind);
     no_ticket_yet = "not-found-ticket-not-yet";
     no_freeze_window = "not-found-freeze-window" (id);
+    no_business_calendar = "not-found-business-calendar" (id);
     no_such_resource = "not-found-resource";
 
     // Preconditions.

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod auth;
 pub mod body;
+pub mod business_calendars;
 pub mod changes;
 pub mod commands;
 pub mod complaints;

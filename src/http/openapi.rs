@@ -34,6 +34,7 @@ mod shared;
         (name = "complaints", description = "Customer complaints, from filing to the customer's satisfaction"),
         (name = "faults", description = "Faults: report, triage, evaluation, repairs, resolution, post-incident review"),
         (name = "changes", description = "Change requests: assessment, approvals, scheduling around freeze windows, staged rollout, review"),
+        (name = "business calendars", description = "Working hours, public holidays and make-up workdays that service levels are counted in"),
         (name = "tickets", description = "Current views, lists and histories of every kind of ticket"),
         (name = "events", description = "The gap-free global log: pages by position and a live SSE stream"),
         (name = "audit", description = "Tamper evidence: recompute every hash chain"),

@@ -30,7 +30,7 @@ use crate::domain::permissions::Permission::{self, *};
 
 use super::auth::Principal;
 use super::error::ApiError;
-use super::{audit, changes, complaints, events, faults, history, links, ops, subjects, tickets};
+use super::{audit, business_calendars, changes, complaints, events, faults, history, links, ops, subjects, tickets};
 
 /// One operation of the API.
 pub struct Route {
@@ -203,6 +203,10 @@ pub fn table() -> Vec<Route> {
         route!(changes::calendar, &[ChangeRead]),
         route!(changes::declare_freeze, &[FreezeManage]),
         route!(changes::lift_freeze, &[FreezeManage]),
+        route!(business_calendars::define, &[BusinessCalendarManage]),
+        route!(business_calendars::list, &[TicketRead]),
+        route!(business_calendars::amend, &[BusinessCalendarManage]),
+        route!(business_calendars::get, &[TicketRead]),
         route!(links::link as "tickets_link", &[TicketLink]),
         route!(links::unlink as "tickets_unlink", &[TicketLink]),
         route!(tickets::get_ticket as "tickets_get", &[TicketRead]),

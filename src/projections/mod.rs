@@ -4,6 +4,7 @@
 //! transaction as the events it reflects, so a client reads its own write.
 //! Every view is a pure fold of its own stream with the domain's `evolve`.
 
+pub mod business_calendars;
 pub mod changes;
 pub mod fold;
 pub mod jsonb_text;

@@ -44,6 +44,10 @@ pub enum Command {
     /// joined across different people (stores written before 2026-12).
     #[command(subcommand)]
     Subjects(SubjectsCommand),
+    /// Business calendars: `load` defines the shipped ones (`24x7`, `CN`)
+    /// that the store does not have yet.
+    #[command(subcommand)]
+    Calendars(CalendarsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -53,6 +57,21 @@ pub enum SubjectsCommand {
     /// filings sharing a strong identifier) is sealed anew under a subject
     /// of its own, the index is rebuilt, and the merged key is destroyed.
     Repair(RepairArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CalendarsCommand {
+    /// Define the shipped business calendars the store does not have yet
+    /// (from `calendars/*.json`, compiled in); a second run defines none.
+    Load(LoadCalendarsArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LoadCalendarsArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub master: MasterKeyArgs,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -5,7 +5,10 @@ use crate::privacy::keys;
 use crate::store::verify::{VerifyReport, verify_all};
 use crate::store::{checkpoint, log};
 
-use super::config::{CheckpointArgs, DatabaseArgs, RepairArgs, RotateArgs, RotateEtagKeyArgs, VerifyArgs};
+use super::config::{
+    CheckpointArgs, DatabaseArgs, LoadCalendarsArgs, MasterKeyArgs, RepairArgs, RotateArgs, RotateEtagKeyArgs,
+    VerifyArgs,
+};
 use super::master_key;
 use crate::app::commands::{CommandContext, Commands, RepairReport};
 use crate::infra::database;
@@ -103,30 +106,7 @@ pub async fn rotate_master_key(args: &RotateArgs) -> Result<String, String> {
 /// [`Commands::repair_subjects`]). Runs beside a serving server: each
 /// subject is repaired in a transaction of its own, under row locks.
 pub async fn repair_subjects(args: &RepairArgs) -> Result<RepairReport, String> {
-    let dev_mode = args.database.database_url.is_none();
-    let master = master_key::load(&args.master, &args.database.data_dir, dev_mode).map_err(|e| e.to_string())?;
-    let (pool, _embedded) = database::owner_pool(&args.database).await.map_err(|e| e.to_string())?;
-    let privacy = {
-        let client = pool.get().await.map_err(|e| e.to_string())?;
-        crate::privacy::Privacy::open(&client, master)
-            .await
-            .map_err(|e| e.to_string())?
-            .with_strong_identifiers(args.strong.kinds())
-    };
-    let etag_key = {
-        let client = pool.get().await.map_err(|e| e.to_string())?;
-        let key = keys::system_key(&client, privacy.master(), keys::SystemKey::Etag)
-            .await
-            .map_err(|e| e.to_string())?;
-        crate::app::etag::EtagKey::new(&key).map_err(|e| e.to_string())?
-    };
-    let commands = Commands::new(
-        pool,
-        std::sync::Arc::new(privacy),
-        Default::default(),
-        etag_key,
-        crate::app::clock::SystemClock::shared(),
-    );
+    let (commands, _embedded) = commands_on(&args.database, &args.master, args.strong.kinds()).await?;
     let request = uuid::Uuid::now_v7().to_string();
     let actor = crate::domain::Actor {
         id: "opsledger|subjects-repair".to_owned(),
@@ -145,6 +125,49 @@ pub async fn repair_subjects(args: &RepairArgs) -> Result<RepairReport, String> 
         .repair_subjects(&ctx, args.dry_run)
         .await
         .map_err(|e| e.to_string())
+}
+
+/// `opsledger calendars load`: defines the shipped business calendars
+/// (`24x7`, `CN`) that the store does not have yet, and answers the codes it
+/// defined; a second run defines none. Runs beside a serving server.
+pub async fn load_calendars(args: &LoadCalendarsArgs) -> Result<Vec<String>, String> {
+    let (commands, _embedded) = commands_on(&args.database, &args.master, Vec::new()).await?;
+    commands.load_shipped_calendars().await.map_err(|e| e.to_string())
+}
+
+/// The commands a maintenance subcommand runs, on the owner's pool, with
+/// the store's personal-data and ETag keys; the embedded cluster, if one
+/// was started, lives as long as the second value.
+async fn commands_on(
+    database_args: &DatabaseArgs,
+    master_args: &MasterKeyArgs,
+    strong: Vec<crate::privacy::crypto::IndexKind>,
+) -> Result<(Commands, Option<crate::infra::embedded_pg::EmbeddedPostgres>), String> {
+    let dev_mode = database_args.database_url.is_none();
+    let master = master_key::load(master_args, &database_args.data_dir, dev_mode).map_err(|e| e.to_string())?;
+    let (pool, embedded) = database::owner_pool(database_args).await.map_err(|e| e.to_string())?;
+    let privacy = {
+        let client = pool.get().await.map_err(|e| e.to_string())?;
+        crate::privacy::Privacy::open(&client, master)
+            .await
+            .map_err(|e| e.to_string())?
+            .with_strong_identifiers(strong)
+    };
+    let etag_key = {
+        let client = pool.get().await.map_err(|e| e.to_string())?;
+        let key = keys::system_key(&client, privacy.master(), keys::SystemKey::Etag)
+            .await
+            .map_err(|e| e.to_string())?;
+        crate::app::etag::EtagKey::new(&key).map_err(|e| e.to_string())?
+    };
+    let commands = Commands::new(
+        pool,
+        std::sync::Arc::new(privacy),
+        Default::default(),
+        etag_key,
+        crate::app::clock::SystemClock::shared(),
+    );
+    Ok((commands, embedded))
 }
 
 /// `opsledger rotate-etag-key`: replaces the key of ETags. Servers read it

@@ -19,6 +19,9 @@ use uuid::Uuid;
 
 use opsledger::domain::DomainEvent;
 use opsledger::domain::Personal;
+use opsledger::domain::business_calendar::BusinessCalendarEvent;
+use opsledger::domain::business_calendar::aggregate::{BusinessCalendarAmended, BusinessCalendarDefined};
+use opsledger::domain::business_calendar::shipped::shipped_calendars;
 use opsledger::domain::change::calendar::{CalendarBooked, CalendarEvent, CalendarReleased};
 use opsledger::domain::change::freeze::{FreezeDeclared, FreezeEvent, FreezeLifted};
 use opsledger::domain::change::{
@@ -488,6 +491,11 @@ fn samples() -> Vec<Sample> {
         .chain(calendars.iter().map(|e| Sample::of(e, calendar_schema(e))))
         .chain(freezes.iter().map(|e| Sample::of(e, freeze_schema(e))))
         .chain(subject_samples().iter().map(|e| Sample::of(e, subject_schema(e))))
+        .chain(
+            business_calendar_samples()
+                .iter()
+                .map(|e| Sample::of(e, business_calendar_schema(e))),
+        )
         .collect()
 }
 
@@ -1137,6 +1145,33 @@ fn calendar_samples() -> (Vec<CalendarEvent>, Vec<FreezeEvent>) {
     )
 }
 
+/// Samples of the business-calendar events: the shipped CN calendar as
+/// defined, and the 24x7 one as amended.
+fn business_calendar_samples() -> Vec<BusinessCalendarEvent> {
+    let shipped = shipped_calendars().expect("the shipped calendars read");
+    let mut samples = Vec::new();
+    for calendar in shipped {
+        let id = opsledger::domain::business_calendar::business_calendar_id(&calendar.code);
+        samples.push(BusinessCalendarEvent::Defined(BusinessCalendarDefined {
+            id,
+            code: calendar.code.clone(),
+            definition: calendar.definition.clone(),
+        }));
+        samples.push(BusinessCalendarEvent::Amended(BusinessCalendarAmended {
+            id,
+            definition: calendar.definition,
+        }));
+    }
+    samples
+}
+
+fn business_calendar_schema(event: &BusinessCalendarEvent) -> (Value, BTreeMap<String, Value>) {
+    match event {
+        BusinessCalendarEvent::Defined(_) => payload_schema::<BusinessCalendarDefined>(),
+        BusinessCalendarEvent::Amended(_) => payload_schema::<BusinessCalendarAmended>(),
+    }
+}
+
 fn calendar_schema(event: &CalendarEvent) -> (Value, BTreeMap<String, Value>) {
     match event {
         CalendarEvent::Booked(_) => payload_schema::<CalendarBooked>(),
@@ -1300,6 +1335,7 @@ fn assert_covers_every_event_type(events: &[Sample]) {
         .chain(CalendarEvent::EVENT_TYPES)
         .chain(FreezeEvent::EVENT_TYPES)
         .chain(SubjectEvent::EVENT_TYPES)
+        .chain(BusinessCalendarEvent::EVENT_TYPES)
         .copied()
         .collect();
     assert_eq!(sampled, known, "the samples must cover exactly the known event types");

@@ -13,6 +13,7 @@ mod helpers;
 
 mod auth_keys;
 mod backup_rebuild;
+mod business_calendars;
 mod changes;
 mod complaints;
 mod conformance;

@@ -12,6 +12,7 @@
 //! written in the same transaction, so either every stream has its events or
 //! none has.
 
+mod business_calendars;
 mod changes;
 mod complaints;
 mod faults;
@@ -94,6 +95,8 @@ pub enum CommandError {
     NotFound,
     #[error("no freeze window {0}")]
     NoFreezeWindow(Uuid),
+    #[error("no business calendar {0}")]
+    NoBusinessCalendar(Uuid),
     /// A ticket the command names besides its target does not exist.
     #[error("no ticket {0:?}")]
     OtherNotFound(String),

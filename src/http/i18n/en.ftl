@@ -99,6 +99,8 @@ event-calendar-booked = { $actor } booked { $change_number } on { $service } fro
 event-calendar-released = { $actor } released { $change_number } from { $service }: { $reason }
 event-freeze-declared = { $actor } declared a freeze from { $start } to { $end } ({ $time_zone }): { $reason }
 event-freeze-lifted = { $actor } lifted freeze window { $id }: { $reason }
+event-business-calendar-defined = { $actor } defined business calendar { $code }, “{ $definition_name }” in { $definition_time_zone }, with { $definition_holidays_count } holidays and { $definition_workdays_count } make-up workdays
+event-business-calendar-amended = { $actor } amended business calendar “{ $definition_name }” in { $definition_time_zone }: now { $definition_holidays_count } holidays and { $definition_workdays_count } make-up workdays
 event-subject-erased = { $actor } erased a data subject's personal data: { $reason }
 event-subject-merged = { $actor } merged a data subject into another: { $reason }
 event-subject-repaired = { $actor } repaired a data subject: { $reason }
@@ -168,6 +170,7 @@ permission-name = { $permission ->
     [change_schedule] schedule, unschedule, assign a change; authorise a start outside its window
     [change_implement] implement, roll out, complete, roll back, fail, review, close a change
     [freeze_manage] declare and lift freeze windows
+    [business_calendar_manage] define and amend business calendars (working hours, holidays, make-up workdays)
    *[other] { $permission }
 }
 
@@ -179,6 +182,7 @@ not-found-readable-ticket-named = there is no ticket "{ $reference }" that you m
 not-found-kind = no such { $kind }
 not-found-ticket-not-yet = the ticket did not exist yet at that point
 not-found-freeze-window = no freeze window { $id }
+not-found-business-calendar = no business calendar { $id }
 not-found-resource = no such resource
 no-such-subject = no data subject { $subject }
 
@@ -273,6 +277,12 @@ field-end-not-after-start = must be after start
 field-window-too-long = must be at most { $days } days after start
 field-window-over = must be in the future
 field-freeze-over = must be in the future: a freeze that is over protects nothing
+field-calendar-code = must be 1 to 32 letters, digits, _ or -, starting with a letter or digit (such as CN or 24x7)
+field-time-of-day = must be a time of day HH:MM, from 00:00 to 23:59 (an end may be 24:00)
+field-hours-overlap = starts at { $start }, before the previous interval of the day ends: list a day's intervals in order, without overlaps
+field-calendar-never-works = must give working hours on at least one day: a calendar without any would never let a target fall due
+field-workday-is-holiday = { $date } is also listed as a holiday: a day is either a holiday or a make-up workday
+field-after-covers-until = must not be after covers_until ({ $covers_until }): the calendar claims no data past that day
 field-calendar-span = must be after `from` and at most 366 days later
 field-foreign-cursor = is not a cursor this server issued
 field-foreign-queue-cursor = is not a cursor of this queue
@@ -359,6 +369,8 @@ rule-emergency-close-needs-approval = an implemented emergency change cannot be 
 rule-scheduled-without-window = { $change } is scheduled but has no window
 rule-no-such-freeze = there is no freeze window { $id }
 rule-freeze-already-lifted = freeze window { $id } has already been lifted
+rule-calendar-unchanged = the new definition is the same as the calendar's current one
+rule-calendar-code-taken = a business calendar with the code { $code } already exists: amend it instead
 window-in-freeze-on-service = the window falls in freeze window { $id } ({ $reason }), from { $start } to { $end } on { $service }; only emergency changes may be scheduled in a freeze
 window-in-freeze-everywhere = the window falls in freeze window { $id } ({ $reason }), from { $start } to { $end } on every service; only emergency changes may be scheduled in a freeze
 window-taken = the window overlaps the bookings of { $changes }; set override_conflicts and give an override_reason to book it anyway

@@ -146,6 +146,8 @@ event-calendar-booked = { $actor } 在 { $service } 上为 { $change_number } �
 event-calendar-released = { $actor } 释放了 { $change_number } 在 { $service } 上的预订：{ $reason }
 event-freeze-declared = { $actor } 宣布了 { $start } 至 { $end }（{ $time_zone }）的冻结期：{ $reason }
 event-freeze-lifted = { $actor } 解除了冻结窗口 { $id }：{ $reason }
+event-business-calendar-defined = { $actor } 定义了工作日历 { $code }“{ $definition_name }”（{ $definition_time_zone }），含 { $definition_holidays_count } 个节假日和 { $definition_workdays_count } 个调休工作日
+event-business-calendar-amended = { $actor } 修改了工作日历“{ $definition_name }”（{ $definition_time_zone }）：现含 { $definition_holidays_count } 个节假日和 { $definition_workdays_count } 个调休工作日
 event-subject-erased = { $actor } 删除了一位数据主体的个人数据：{ $reason }
 event-subject-merged = { $actor } 将一位数据主体合并到另一位：{ $reason }
 event-subject-repaired = { $actor } 修复了一位数据主体：{ $reason }
@@ -277,6 +279,7 @@ permission-name = { $permission ->
     [change_schedule] 为变更排期、取消排期、分派负责人；授权在窗口之外开始实施
     [change_implement] 实施、发布、完成、回滚、标记失败、评审、关闭变更
     [freeze_manage] 宣布和解除冻结窗口
+    [business_calendar_manage] 定义和修改工作日历（工作时间、节假日、调休工作日）
    *[other] { $permission }
 }
 
@@ -293,6 +296,7 @@ not-found-kind = 没有这个{ $kind ->
 }
 not-found-ticket-not-yet = 工单在该时间点尚不存在
 not-found-freeze-window = 没有冻结窗口 { $id }
+not-found-business-calendar = 没有工作日历 { $id }
 not-found-resource = 没有这个资源
 no-such-subject = 没有数据主体 { $subject }
 
@@ -398,6 +402,12 @@ field-end-not-after-start = 必须晚于 start
 field-window-too-long = 最多只能比 start 晚 { $days } 天
 field-window-over = 必须是将来的时间
 field-freeze-over = 必须是将来的时间：已经结束的冻结期不起任何保护作用
+field-calendar-code = 必须是 1 到 32 个字母、数字、_ 或 -，并以字母或数字开头（例如 CN 或 24x7）
+field-time-of-day = 必须是 HH:MM 格式的时刻，00:00 至 23:59（结束时刻可以是 24:00）
+field-hours-overlap = 从 { $start } 开始，早于当天上一个时段的结束：请按顺序列出当天的时段，且不可重叠
+field-calendar-never-works = 至少要有一天给出工作时间：没有任何工作时间的日历永远不会让目标到期
+field-workday-is-holiday = { $date } 也被列为节假日：一天要么是节假日，要么是调休工作日
+field-after-covers-until = 不能晚于 covers_until（{ $covers_until }）：日历在那天之后没有数据
 field-calendar-span = 必须晚于 `from`，且最多晚 366 天
 field-foreign-cursor = 不是本服务器签发的游标
 field-foreign-queue-cursor = 不是此队列的游标
@@ -493,6 +503,8 @@ rule-emergency-close-needs-approval = 已实施的紧急变更在补批之前不
 rule-scheduled-without-window = { $change } 已排期，但没有时间窗口
 rule-no-such-freeze = 没有冻结窗口 { $id }
 rule-freeze-already-lifted = 冻结窗口 { $id } 已经解除
+rule-calendar-unchanged = 新定义与日历当前的定义相同
+rule-calendar-code-taken = 代码为 { $code } 的工作日历已经存在：请修改它
 window-in-freeze-on-service = 该时间窗口落在冻结窗口 { $id }（{ $reason }）内，冻结期为 { $start } 至 { $end }，涉及 { $service }；冻结期内只能排期紧急变更
 window-in-freeze-everywhere = 该时间窗口落在冻结窗口 { $id }（{ $reason }）内，冻结期为 { $start } 至 { $end }，涉及所有服务；冻结期内只能排期紧急变更
 window-taken = 该时间窗口与 { $changes } 的预订重叠；如仍要预订，请设置 override_conflicts 并给出 override_reason
