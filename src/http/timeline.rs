@@ -37,7 +37,7 @@ pub fn parameter<'a>(payload: &'a Value, name: &str, actor: &'a str, number: &'a
     member_parameter(payload, name, 0)
 }
 
-/// `name` among the members of `payload`, flattened as [`flatten`] does.
+/// `name` among the members of `payload`, as [`parameter_names`] names them.
 fn member_parameter<'a>(payload: &'a Value, name: &str, depth: usize) -> Option<Cow<'a, str>> {
     let Value::Object(members) = payload else {
         return None;
@@ -70,38 +70,40 @@ fn member_parameter<'a>(payload: &'a Value, name: &str, depth: usize) -> Option<
 }
 
 /// The parameters of an event's sentence, all of them (the contract test
-/// lists them; [`summary`] asks [`parameter`] for those it uses).
+/// lists them; [`summary`] asks [`parameter`] for those it uses). The
+/// names are listed here; every value comes from [`parameter`].
 pub fn parameters(payload: &Value, actor: &str, number: &str) -> Parameters {
-    let mut out = Parameters::new();
-    out.insert("actor".to_owned(), short_actor(actor).to_owned());
-    out.insert("number".to_owned(), number.to_owned());
+    let mut names = vec!["actor".to_owned(), "number".to_owned()];
     if let Value::Object(members) = payload {
         for (name, value) in members {
-            flatten(name, value, 0, &mut out);
+            parameter_names(name, value, 0, &mut names);
         }
     }
-    out
+    names
+        .into_iter()
+        .filter_map(|name| {
+            let value = parameter(payload, &name, actor, number)?.into_owned();
+            Some((name, value))
+        })
+        .collect()
 }
 
-fn flatten(name: &str, value: &Value, depth: usize, out: &mut Parameters) {
+/// The names a member gives parameters: its own (a list's only when it
+/// holds text), `<member>_count` for a list, `<member>_<inner>` for the
+/// members of an object one level down.
+fn parameter_names(name: &str, value: &Value, depth: usize, out: &mut Vec<String>) {
     match value {
         Value::Null => {}
-        Value::String(s) => {
-            out.insert(name.to_owned(), s.clone());
-        }
-        Value::Bool(_) | Value::Number(_) => {
-            out.insert(name.to_owned(), value.to_string());
-        }
+        Value::String(_) | Value::Bool(_) | Value::Number(_) => out.push(name.to_owned()),
         Value::Array(items) => {
-            out.insert(format!("{name}_count"), items.len().to_string());
-            let texts: Option<Vec<&str>> = items.iter().map(Value::as_str).collect();
-            if let Some(texts) = texts {
-                out.insert(name.to_owned(), texts.join(", "));
+            out.push(format!("{name}_count"));
+            if items.iter().all(Value::is_string) {
+                out.push(name.to_owned());
             }
         }
         Value::Object(members) if depth == 0 => {
             for (inner, value) in members {
-                flatten(&format!("{name}_{inner}"), value, depth + 1, out);
+                parameter_names(&format!("{name}_{inner}"), value, depth + 1, out);
             }
         }
         Value::Object(_) => {}
@@ -223,18 +225,31 @@ mod tests {
     }
 
     #[test]
-    fn a_parameter_asked_for_alone_is_the_one_the_flattened_map_holds() {
+    fn every_parameter_named_has_a_value_and_nothing_else_does() {
         let payload = json!({"fault": {"id": "x", "number": "FLT-1", "tags": ["p", "q"]}, "parts": ["a", "b"],
                              "rating": 4, "gone": null, "maintenance_type": "corrective", "ok": true,
                              "deep": {"inner": {"x": 1}}, "mixed": [1, "a"]});
-        let all = parameters(&payload, "https://idp|li.na", "CMP-1");
-        for (name, value) in &all {
-            assert_eq!(
-                parameter(&payload, name, "https://idp|li.na", "CMP-1").as_deref(),
-                Some(value.as_str()),
-                "{name}"
-            );
-        }
+        let all: std::collections::BTreeMap<String, String> =
+            parameters(&payload, "https://idp|li.na", "CMP-1").into_iter().collect();
+        let expected = [
+            ("actor", "li.na"),
+            ("fault_id", "x"),
+            ("fault_number", "FLT-1"),
+            ("fault_tags", "p, q"),
+            ("fault_tags_count", "2"),
+            ("maintenance_type", "corrective"),
+            ("mixed_count", "2"),
+            ("number", "CMP-1"),
+            ("ok", "true"),
+            ("parts", "a, b"),
+            ("parts_count", "2"),
+            ("rating", "4"),
+        ];
+        let expected: std::collections::BTreeMap<String, String> = expected
+            .into_iter()
+            .map(|(n, v)| (n.to_owned(), v.to_owned()))
+            .collect();
+        assert_eq!(all, expected);
         for absent in [
             "gone",
             "deep_inner_x",
