@@ -82,7 +82,10 @@ impl Commands {
         for cmd in &shipped {
             match self.define_business_calendar(ctx, cmd).await {
                 Ok(_) => defined.push(cmd.code.clone()),
-                Err(CommandError::Domain(DomainError::RuleViolated(_))) => {}
+                // Only "this code is taken" means it was loaded before;
+                // any other refusal of a shipped calendar is reported.
+                Err(CommandError::Domain(DomainError::RuleViolated(refusal)))
+                    if refusal.id() == messages::rule_calendar_code_taken(&cmd.code).id() => {}
                 Err(other) => return Err(other),
             }
         }
