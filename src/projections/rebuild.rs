@@ -43,7 +43,7 @@ use tokio_postgres::{Client, GenericClient, IsolationLevel, Transaction};
 use uuid::Uuid;
 
 use crate::domain::change::Change;
-use crate::domain::complaint::{Channel, Complaint, Priority};
+use crate::domain::complaint::Complaint;
 use crate::domain::fault::Fault;
 use crate::domain::{DomainEvent, EventMeta, subject};
 use crate::privacy::render;
@@ -635,30 +635,26 @@ fn version_of(row: &TicketRow) -> Result<i64, StoreError> {
 
 /// Writes one view, its columns in the order of [`stored_column_list`].
 async fn copy_view(writer: std::pin::Pin<&mut BinaryCopyInWriter>, view: &Folded) -> Result<(), StoreError> {
-    let row = &view.row;
-    let version = version_of(row)?;
-    let priority = row.priority.map(Priority::as_str);
-    let channel = row.channel.map(Channel::as_str);
-    let (start, end) = (row.window.map(|w| w.0), row.window.map(|w| w.1));
+    let c = Columns::of(view)?;
     let values: [&(dyn ToSql + Sync); 18] = [
-        &row.id,
-        &row.number,
-        &row.kind.as_str(),
-        &row.status.as_str(),
-        &priority,
-        &row.team,
-        &row.assignee,
-        &channel,
-        &row.created_at,
-        &row.updated_at,
-        &version,
-        &row.view,
-        &&view.head_hash[..],
-        &row.subject,
-        &row.severity,
-        &row.complaint_linked,
-        &start,
-        &end,
+        &view.row.id,
+        &c.number,
+        &c.kind,
+        &c.status,
+        &c.priority,
+        &c.team,
+        &c.assignee,
+        &c.channel,
+        &c.created_at,
+        &c.updated_at,
+        &c.version,
+        &view.row.view,
+        &c.head_hash,
+        &c.subject,
+        &c.severity,
+        &c.complaint_linked,
+        &c.window_start,
+        &c.window_end,
     ];
     writer.write(&values).await?;
     Ok(())
@@ -669,44 +665,9 @@ async fn insert_rows(client: &impl GenericClient, table: &str, rows: &[Folded]) 
     if rows.is_empty() {
         return Ok(());
     }
-    let mut ids = Vec::with_capacity(rows.len());
-    let mut numbers = Vec::with_capacity(rows.len());
-    let mut kinds = Vec::with_capacity(rows.len());
-    let mut statuses = Vec::with_capacity(rows.len());
-    let mut priorities = Vec::with_capacity(rows.len());
-    let mut teams = Vec::with_capacity(rows.len());
-    let mut assignees = Vec::with_capacity(rows.len());
-    let mut channels = Vec::with_capacity(rows.len());
-    let mut created = Vec::with_capacity(rows.len());
-    let mut updated = Vec::with_capacity(rows.len());
-    let mut versions = Vec::with_capacity(rows.len());
-    let mut views = Vec::with_capacity(rows.len());
-    let mut heads = Vec::with_capacity(rows.len());
-    let mut subjects = Vec::with_capacity(rows.len());
-    let mut severities = Vec::with_capacity(rows.len());
-    let mut linked = Vec::with_capacity(rows.len());
-    let mut starts = Vec::with_capacity(rows.len());
-    let mut ends = Vec::with_capacity(rows.len());
-    for Folded { row, head_hash } in rows {
-        ids.push(row.id);
-        numbers.push(row.number.as_str());
-        kinds.push(row.kind.as_str());
-        statuses.push(row.status.as_str());
-        priorities.push(row.priority.map(Priority::as_str));
-        teams.push(row.team.as_deref());
-        assignees.push(row.assignee.as_deref());
-        channels.push(row.channel.map(Channel::as_str));
-        created.push(row.created_at);
-        updated.push(row.updated_at);
-        versions.push(version_of(row)?);
-        views.push(&row.view);
-        heads.push(&head_hash[..]);
-        subjects.push(row.subject);
-        severities.push(row.severity);
-        linked.push(row.complaint_linked);
-        starts.push(row.window.map(|w| w.0));
-        ends.push(row.window.map(|w| w.1));
-    }
+    let columns: Vec<Columns> = rows.iter().map(Columns::of).collect::<Result<_, _>>()?;
+    let ids: Vec<Uuid> = rows.iter().map(|f| f.row.id).collect();
+    let views: Vec<&serde_json::Value> = rows.iter().map(|f| &f.row.view).collect();
     let sql = format!(
         "INSERT INTO {table} ({columns})
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
@@ -720,23 +681,23 @@ async fn insert_rows(client: &impl GenericClient, table: &str, rows: &[Folded]) 
             &sql,
             &[
                 &ids,
-                &numbers,
-                &kinds,
-                &statuses,
-                &priorities,
-                &teams,
-                &assignees,
-                &channels,
-                &created,
-                &updated,
-                &versions,
+                &columns.iter().map(|c| c.number.as_str()).collect::<Vec<_>>(),
+                &columns.iter().map(|c| c.kind.as_str()).collect::<Vec<_>>(),
+                &columns.iter().map(|c| c.status.as_str()).collect::<Vec<_>>(),
+                &columns.iter().map(|c| c.priority.as_deref()).collect::<Vec<_>>(),
+                &columns.iter().map(|c| c.team.as_deref()).collect::<Vec<_>>(),
+                &columns.iter().map(|c| c.assignee.as_deref()).collect::<Vec<_>>(),
+                &columns.iter().map(|c| c.channel.as_deref()).collect::<Vec<_>>(),
+                &columns.iter().map(|c| c.created_at).collect::<Vec<_>>(),
+                &columns.iter().map(|c| c.updated_at).collect::<Vec<_>>(),
+                &columns.iter().map(|c| c.version).collect::<Vec<_>>(),
                 &views,
-                &heads,
-                &subjects,
-                &severities,
-                &linked,
-                &starts,
-                &ends,
+                &columns.iter().map(|c| c.head_hash.as_slice()).collect::<Vec<_>>(),
+                &columns.iter().map(|c| c.subject).collect::<Vec<_>>(),
+                &columns.iter().map(|c| c.severity).collect::<Vec<_>>(),
+                &columns.iter().map(|c| c.complaint_linked).collect::<Vec<_>>(),
+                &columns.iter().map(|c| c.window_start).collect::<Vec<_>>(),
+                &columns.iter().map(|c| c.window_end).collect::<Vec<_>>(),
             ],
         )
         .await?;
