@@ -21,7 +21,18 @@ pub trait Projected: Sized + Serialize + DeserializeOwned {
     const KIND: TicketKind;
 
     fn evolve(state: Option<Self>, event: &Self::Event, meta: &EventMeta) -> Result<Self, StreamCorrupt>;
-    fn row(&self) -> Result<TicketRow, serde_json::Error>;
+
+    /// Its `tickets` row with the view left `null`: the columns alone (a
+    /// rebuild judges most views from their text, and never needs a tree
+    /// of those).
+    fn columns(&self) -> TicketRow;
+
+    /// Its `tickets` row.
+    fn row(&self) -> Result<TicketRow, serde_json::Error> {
+        let mut row = self.columns();
+        row.view = serde_json::to_value(self)?;
+        Ok(row)
+    }
 }
 
 /// Folds `events` onto `state`.
@@ -72,8 +83,8 @@ impl Projected for Complaint {
         complaint::evolve(state, event, meta)
     }
 
-    fn row(&self) -> Result<TicketRow, serde_json::Error> {
-        Ok(TicketRow {
+    fn columns(&self) -> TicketRow {
+        TicketRow {
             id: self.id,
             number: self.number.clone(),
             kind: Self::KIND,
@@ -87,10 +98,10 @@ impl Projected for Complaint {
             created_at: self.created_at,
             updated_at: self.updated_at,
             version: self.version,
-            view: serde_json::to_value(self)?,
+            view: Value::Null,
             subject: Some(self.subject),
             window: None,
-        })
+        }
     }
 }
 
@@ -102,8 +113,8 @@ impl Projected for Fault {
         fault::evolve(state, event, meta)
     }
 
-    fn row(&self) -> Result<TicketRow, serde_json::Error> {
-        Ok(TicketRow {
+    fn columns(&self) -> TicketRow {
+        TicketRow {
             id: self.id,
             number: self.number.clone(),
             kind: Self::KIND,
@@ -117,10 +128,10 @@ impl Projected for Fault {
             created_at: self.created_at,
             updated_at: self.updated_at,
             version: self.version,
-            view: serde_json::to_value(self)?,
+            view: Value::Null,
             subject: None,
             window: None,
-        })
+        }
     }
 }
 
@@ -132,8 +143,8 @@ impl Projected for Change {
         change::evolve(state, event, meta)
     }
 
-    fn row(&self) -> Result<TicketRow, serde_json::Error> {
-        Ok(TicketRow {
+    fn columns(&self) -> TicketRow {
+        TicketRow {
             id: self.id,
             number: self.number.clone(),
             kind: Self::KIND,
@@ -147,9 +158,9 @@ impl Projected for Change {
             created_at: self.created_at,
             updated_at: self.updated_at,
             version: self.version,
-            view: serde_json::to_value(self)?,
+            view: Value::Null,
             subject: None,
             window: self.window.as_ref().map(|w| (w.start, w.end)),
-        })
+        }
     }
 }

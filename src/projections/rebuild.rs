@@ -11,7 +11,10 @@
 //!
 //! Each folding connection first reads, in the same snapshot, what
 //! `tickets` holds for its streams: the columns, and the SHA-256 of each
-//! view's text as PostgreSQL prints it (see [`super::jsonb_text`]). A
+//! view's text as PostgreSQL prints it (see [`super::jsonb_text`]), which
+//! the database keeps with each view as it is written (`view_digest`:
+//! printing every stored view here was the largest cost of a rebuild in
+//! PostgreSQL, docs/performance.md). A
 //! folded view whose columns and digest match its row is right, and only
 //! its id, version and the row's `xmin` are kept; the others go into the
 //! fresh table whole, to be compared as `jsonb` at the swap. So a rebuild
@@ -35,7 +38,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
-use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::ToSql;
@@ -45,7 +47,7 @@ use uuid::Uuid;
 use crate::domain::change::Change;
 use crate::domain::complaint::Complaint;
 use crate::domain::fault::Fault;
-use crate::domain::{DomainEvent, EventMeta, subject};
+use crate::domain::{EventMeta, subject};
 use crate::privacy::render;
 use crate::store::{self, EventScan, ScannedEvent, StoreError, Streams};
 
@@ -307,8 +309,8 @@ async fn fold_alone(tx: &Transaction<'_>, progress: &dyn Fn(u64)) -> Result<(u64
     while let Some(chunk) = scan.next_chunk(tx).await? {
         events += chunk.len() as u64;
         for event in chunk {
-            if let Some(view) = fold.push(event, &HashSet::new())? {
-                keep(judge.judge(view)?, &mut changed);
+            if let Some(stream) = fold.push(event)? {
+                keep(judge.judge(stream)?, &mut changed);
             }
         }
         if changed.len() >= BATCH {
@@ -317,8 +319,8 @@ async fn fold_alone(tx: &Transaction<'_>, progress: &dyn Fn(u64)) -> Result<(u64
         }
         progress(events);
     }
-    if let Some(view) = fold.finish(&HashSet::new())? {
-        keep(judge.judge(view)?, &mut changed);
+    if let Some(stream) = fold.finish() {
+        keep(judge.judge(stream)?, &mut changed);
     }
     insert_rows(tx, FRESH, &changed).await?;
     copy_seen(tx, &seen).await?;
@@ -425,7 +427,6 @@ where
              SET LOCAL jit = off" // as on the snapshot's connection
         ))
         .await?;
-    let no_erasures = HashSet::new();
     let mut judge = Judge::read(&*client, &streams).await?;
     let mut scan = EventScan::new(streams);
     let mut fold = StreamFold::default();
@@ -440,13 +441,13 @@ where
         events += chunk.len() as u64;
         read.fetch_add(chunk.len() as u64, Ordering::Relaxed);
         for event in chunk {
-            if let Some(view) = fold.push(event, &no_erasures)? {
-                send(judge.judge(view)?).await?;
+            if let Some(stream) = fold.push(event)? {
+                send(judge.judge(stream)?).await?;
             }
         }
     }
-    if let Some(view) = fold.finish(&no_erasures)? {
-        send(judge.judge(view)?).await?;
+    if let Some(stream) = fold.finish() {
+        send(judge.judge(stream)?).await?;
     }
     client.batch_execute("COMMIT").await?;
     Ok(events)
@@ -495,8 +496,7 @@ struct Columns {
 
 impl Columns {
     /// The columns a folded view would be stored with.
-    fn of(view: &Folded) -> Result<Columns, StoreError> {
-        let row = &view.row;
+    fn of(row: &TicketRow, head_hash: &[u8; 32]) -> Result<Columns, StoreError> {
         Ok(Columns {
             number: row.number.clone(),
             kind: row.kind.as_str().to_owned(),
@@ -508,7 +508,7 @@ impl Columns {
             created_at: row.created_at,
             updated_at: row.updated_at,
             version: version_of(row)?,
-            head_hash: view.head_hash.to_vec(),
+            head_hash: head_hash.to_vec(),
             subject: row.subject,
             severity: row.severity,
             complaint_linked: row.complaint_linked,
@@ -521,7 +521,8 @@ impl Columns {
 /// What `tickets` held for a stream in the snapshot.
 struct Held {
     columns: Columns,
-    /// SHA-256 of `view::text`.
+    /// SHA-256 of `view::text`, kept by the database with the view
+    /// (`view_digest`, migration V14).
     view_digest: Vec<u8>,
     xmin: i64,
 }
@@ -538,8 +539,7 @@ impl Judge {
     async fn read(client: &impl GenericClient, streams: &Streams) -> Result<Judge, StoreError> {
         const SELECT: &str = "SELECT id, xmin::text::bigint, number, kind, status, priority, team, assignee, channel,
                                      created_at, updated_at, version, head_hash, subject_id, severity,
-                                     complaint_linked, window_start, window_end,
-                                     sha256(convert_to(view::text, 'UTF8'))
+                                     complaint_linked, window_start, window_end, view_digest
                               FROM tickets";
         let rows = match streams {
             Streams::Range { from, to } => {
@@ -584,25 +584,27 @@ impl Judge {
 
     /// Whether `view` matches its row: every column equal, and the digest
     /// of its view's `jsonb` text equal to the stored one's.
-    fn judge(&mut self, view: Folded) -> Result<Found, StoreError> {
-        let held = self.held.remove(&view.row.id);
+    fn judge(&mut self, stream: FoldedStream) -> Result<Found, StoreError> {
+        let row = stream.columns();
+        let held = self.held.remove(&row.id);
         let seen = Seen {
-            id: view.row.id,
-            version: version_of(&view.row)?,
-            subject: view.row.subject,
+            id: row.id,
+            version: version_of(&row)?,
+            subject: row.subject,
             seen_xmin: held.as_ref().map(|h| h.xmin),
         };
-        let columns = Columns::of(&view)?;
+        let columns = Columns::of(&row, &stream.head_hash)?;
         let text = &mut self.text;
         let matches = held.is_some_and(|held| {
             held.columns == columns
-                && write_jsonb_text(&view.row.view, text)
+                && stream.write_view_text(text)
                 && Sha256::digest(text.as_bytes())[..] == held.view_digest[..]
         });
         Ok(if matches {
             Found::Unchanged(seen)
         } else {
-            Found::Changed(view, seen)
+            // The snapshot's erasures are folded again afterwards.
+            Found::Changed(stream.into_folded(&HashSet::new())?, seen)
         })
     }
 }
@@ -635,7 +637,7 @@ fn version_of(row: &TicketRow) -> Result<i64, StoreError> {
 
 /// Writes one view, its columns in the order of [`stored_column_list`].
 async fn copy_view(writer: std::pin::Pin<&mut BinaryCopyInWriter>, view: &Folded) -> Result<(), StoreError> {
-    let c = Columns::of(view)?;
+    let c = Columns::of(&view.row, &view.head_hash)?;
     let values: [&(dyn ToSql + Sync); 18] = [
         &view.row.id,
         &c.number,
@@ -665,7 +667,10 @@ async fn insert_rows(client: &impl GenericClient, table: &str, rows: &[Folded]) 
     if rows.is_empty() {
         return Ok(());
     }
-    let columns: Vec<Columns> = rows.iter().map(Columns::of).collect::<Result<_, _>>()?;
+    let columns: Vec<Columns> = rows
+        .iter()
+        .map(|f| Columns::of(&f.row, &f.head_hash))
+        .collect::<Result<_, _>>()?;
     let ids: Vec<Uuid> = rows.iter().map(|f| f.row.id).collect();
     let views: Vec<&serde_json::Value> = rows.iter().map(|f| &f.row.view).collect();
     let sql = format!(
@@ -768,51 +773,88 @@ enum State {
 }
 
 impl StreamFold {
-    /// Folds `event`; returns the view of the stream before it when `event`
+    /// Folds `event`; returns the stream before it, folded, when `event`
     /// starts another.
-    fn push(&mut self, event: ScannedEvent, erased: &HashSet<Uuid>) -> Result<Option<Folded>, StoreError> {
+    fn push(&mut self, event: ScannedEvent) -> Result<Option<FoldedStream>, StoreError> {
         let done = if self.stream != Some(event.stream_id) {
-            let done = self.finish(erased)?;
+            let done = self.finish();
             self.stream = Some(event.stream_id);
             done
         } else {
             None
         };
-        let e = Step {
-            event_type: &event.event_type,
-            schema_version: event.schema_version,
-            payload: &event.payload,
-            meta: EventMeta {
-                recorded_at: event.recorded_at,
-                actor: &event.actor,
-                version: event.version,
-                hash: &event.hash,
-            },
-        };
         let state = std::mem::take(&mut self.state);
         self.state = match state {
-            State::Empty => match e.event_type.split('.').next().unwrap_or_default() {
-                "complaint" => State::Complaint(e.fold(None)?),
-                "fault" => State::Fault(e.fold(None)?),
-                "change" => State::Change(e.fold(None)?),
+            State::Empty => match event.event_type().split('.').next().unwrap_or_default() {
+                "complaint" => State::Complaint(fold_one(None, &event)?),
+                "fault" => State::Fault(fold_one(None, &event)?),
+                "change" => State::Change(fold_one(None, &event)?),
                 _ => State::Other,
             },
-            State::Complaint(c) => State::Complaint(e.fold(Some(c))?),
-            State::Fault(f) => State::Fault(e.fold(Some(f))?),
-            State::Change(c) => State::Change(e.fold(Some(c))?),
+            State::Complaint(c) => State::Complaint(fold_one(Some(c), &event)?),
+            State::Fault(f) => State::Fault(fold_one(Some(f), &event)?),
+            State::Change(c) => State::Change(fold_one(Some(c), &event)?),
             State::Other => State::Other,
         };
         self.head_hash = event.hash;
         Ok(done)
     }
 
-    /// The view of the stream at hand, if it is a ticket; starts afresh.
-    fn finish(&mut self, erased: &HashSet<Uuid>) -> Result<Option<Folded>, StoreError> {
-        let row = match std::mem::take(&mut self.state) {
-            State::Complaint(c) => c.row(),
-            State::Fault(f) => f.row(),
-            State::Change(c) => c.row(),
-            State::Empty | State::Other => return Ok(None),
+    /// The stream at hand folded, if it is a ticket; starts afresh.
+    fn finish(&mut self) -> Option<FoldedStream> {
+        let ticket = match std::mem::take(&mut self.state) {
+            State::Complaint(c) => Ticket::Complaint(c),
+            State::Fault(f) => Ticket::Fault(f),
+            State::Change(c) => Ticket::Change(c),
+            State::Empty | State::Other => return None,
+        };
+        Some(FoldedStream {
+            ticket,
+            head_hash: self.head_hash,
+        })
+    }
+}
+
+/// A ticket stream folded to its end.
+struct FoldedStream {
+    ticket: Ticket,
+    head_hash: [u8; 32],
+}
+
+// As `State`: one at a time per fold, moved, never stored in bulk.
+#[allow(clippy::large_enum_variant)]
+enum Ticket {
+    Complaint(Complaint),
+    Fault(Fault),
+    Change(Change),
+}
+
+impl FoldedStream {
+    /// Its row, but the view.
+    fn columns(&self) -> TicketRow {
+        match &self.ticket {
+            Ticket::Complaint(c) => c.columns(),
+            Ticket::Fault(f) => f.columns(),
+            Ticket::Change(c) => c.columns(),
+        }
+    }
+
+    /// Writes its view as PostgreSQL prints it as `jsonb`, from the
+    /// aggregate itself (see [`write_jsonb_text`]).
+    fn write_view_text(&self, out: &mut String) -> bool {
+        match &self.ticket {
+            Ticket::Complaint(c) => write_jsonb_text(c, out),
+            Ticket::Fault(f) => write_jsonb_text(f, out),
+            Ticket::Change(c) => write_jsonb_text(c, out),
+        }
+    }
+
+    /// Its whole row, with the view scrubbed if its subject is `erased`.
+    fn into_folded(self, erased: &HashSet<Uuid>) -> Result<Folded, StoreError> {
+        let row = match &self.ticket {
+            Ticket::Complaint(c) => c.row(),
+            Ticket::Fault(f) => f.row(),
+            Ticket::Change(c) => c.row(),
         };
         let mut row = row.map_err(|e| StoreError::Corrupt(e.to_string()))?;
         if let Some(subject) = row.subject
@@ -820,29 +862,24 @@ impl StreamFold {
         {
             render::scrub(&mut row.view, subject);
         }
-        Ok(Some(Folded {
+        Ok(Folded {
             row,
             head_hash: self.head_hash,
-        }))
+        })
     }
 }
 
-/// One event to fold, its payload the stored JSON text.
-struct Step<'a> {
-    event_type: &'a str,
-    schema_version: u32,
-    payload: &'a RawValue,
-    meta: EventMeta<'a>,
-}
-
-impl Step<'_> {
-    /// Decodes the event for aggregate `A` and folds it with `A::evolve`,
-    /// as `fold::fold` does (which decodes a copy of the payload).
-    fn fold<A: Projected>(self, state: Option<A>) -> Result<A, StoreError> {
-        let corrupt = |e: crate::domain::StreamCorrupt| StoreError::Corrupt(e.to_string());
-        let event = A::Event::from_stored(self.event_type, self.schema_version, self.payload).map_err(corrupt)?;
-        A::evolve(state, &event, &self.meta).map_err(corrupt)
-    }
+/// Decodes `event` for aggregate `A` (in one pass over its stored
+/// envelope) and folds it with `A::evolve`, as `fold::fold` does.
+fn fold_one<A: Projected>(state: Option<A>, event: &ScannedEvent) -> Result<A, StoreError> {
+    let decoded = event.decode::<A::Event>()?;
+    let meta = EventMeta {
+        recorded_at: event.recorded_at,
+        actor: &decoded.actor,
+        version: event.version,
+        hash: &event.hash,
+    };
+    A::evolve(state, &decoded.event, &meta).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 /// Reads `streams` in (stream, version) order within `tx`, folds each
@@ -862,8 +899,8 @@ pub async fn fold_all(
     while let Some(chunk) = scan.next_chunk(tx).await? {
         read += chunk.len() as u64;
         for event in chunk {
-            if let Some(view) = fold.push(event, erased)? {
-                batch.push(view);
+            if let Some(stream) = fold.push(event)? {
+                batch.push(stream.into_folded(erased)?);
             }
         }
         if batch.len() >= BATCH {
@@ -873,8 +910,8 @@ pub async fn fold_all(
         }
         progress(read);
     }
-    if let Some(view) = fold.finish(erased)? {
-        batch.push(view);
+    if let Some(stream) = fold.finish() {
+        batch.push(stream.into_folded(erased)?);
     }
     insert_rows(tx, table, &batch).await?;
     written += batch.len() as u64;

@@ -260,27 +260,27 @@ fn fold_schedule(
     if first.stream_id == FREEZE_STREAM_ID {
         let mut state = None;
         for e in events {
-            let event = FreezeEvent::from_stored(&e.event_type, e.schema_version, &*e.payload).map_err(corrupt)?;
+            let decoded = e.decode::<FreezeEvent>()?;
             let meta = EventMeta {
                 recorded_at: e.recorded_at,
-                actor: &e.actor,
+                actor: &decoded.actor,
                 version: e.version,
                 hash: &e.hash,
             };
-            state = Some(evolve_freezes(state, &event, &meta).map_err(corrupt)?);
+            state = Some(evolve_freezes(state, &decoded.event, &meta).map_err(corrupt)?);
         }
         windows.extend(state.map(|c| c.windows).unwrap_or_default());
     } else {
         let mut state = None;
         for e in events {
-            let event = CalendarEvent::from_stored(&e.event_type, e.schema_version, &*e.payload).map_err(corrupt)?;
+            let decoded = e.decode::<CalendarEvent>()?;
             let meta = EventMeta {
                 recorded_at: e.recorded_at,
-                actor: &e.actor,
+                actor: &decoded.actor,
                 version: e.version,
                 hash: &e.hash,
             };
-            state = Some(evolve_calendar(state, &event, &meta).map_err(corrupt)?);
+            state = Some(evolve_calendar(state, &decoded.event, &meta).map_err(corrupt)?);
         }
         if let Some(calendar) = state {
             bookings.extend(calendar.bookings.into_iter().map(|b| (calendar.service.clone(), b)));

@@ -35,7 +35,7 @@ pub enum Command {
     /// Write a signed checkpoint of the global log's head, to keep outside the database.
     Checkpoint(CheckpointArgs),
     /// Replay the log into fresh views and swap them in while the server keeps serving.
-    Rebuild(DatabaseArgs),
+    Rebuild(RebuildArgs),
     /// Write the whole log, the wrapped keys and the access log to a compressed backup file.
     Export(ExportArgs),
     /// Load a backup into an empty database: verify every chain, honour every erasure, rebuild the views.
@@ -129,6 +129,16 @@ pub struct ExportArgs {
     /// The backup file to write (gzip-compressed NDJSON); refused if it exists.
     #[arg(long)]
     pub to: PathBuf,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RebuildArgs {
+    /// Connections that fold the log at once, each a range of the streams
+    /// (default: two per core, at most 16).
+    #[arg(long, env = "OPSLEDGER_REBUILD_WORKERS", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub workers: Option<u16>,
     #[command(flatten)]
     pub database: DatabaseArgs,
 }

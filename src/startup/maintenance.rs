@@ -6,8 +6,8 @@ use crate::store::verify::{VerifyReport, verify_all};
 use crate::store::{checkpoint, log};
 
 use super::config::{
-    CheckpointArgs, DatabaseArgs, LoadCalendarsArgs, MasterKeyArgs, RepairArgs, RotateArgs, RotateEtagKeyArgs,
-    VerifyArgs,
+    CheckpointArgs, DatabaseArgs, LoadCalendarsArgs, MasterKeyArgs, RebuildArgs, RepairArgs, RotateArgs,
+    RotateEtagKeyArgs, VerifyArgs,
 };
 use super::master_key;
 use crate::app::commands::{CommandContext, Commands, RepairReport};
@@ -190,9 +190,9 @@ pub async fn rotate_etag_key(args: &RotateEtagKeyArgs) -> Result<String, String>
 /// `opsledger rebuild`: replays the log into fresh views and swaps them in,
 /// with a progress bar on standard error. One connection holds the snapshot
 /// and writes the views; [`rebuild::default_workers`] more fold the log.
-pub async fn rebuild(args: &DatabaseArgs) -> Result<rebuild::RebuildReport, String> {
-    let (pool, _embedded) = database::owner_pool(args).await.map_err(|e| e.to_string())?;
-    let workers = rebuild::default_workers();
+pub async fn rebuild(args: &RebuildArgs) -> Result<rebuild::RebuildReport, String> {
+    let (pool, _embedded) = database::owner_pool(&args.database).await.map_err(|e| e.to_string())?;
+    let workers = args.workers.map_or_else(rebuild::default_workers, usize::from);
     pool.resize(workers + 1);
     let mut client = pool.get().await.map_err(|e| e.to_string())?;
     let mut folders = Vec::with_capacity(workers);

@@ -13,17 +13,20 @@
 //! [`split`] draws ranges of about as many events each.
 
 use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use serde_json::value::RawValue;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use tokio_postgres::GenericClient;
 use uuid::Uuid;
 
 use super::{StoreError, to_hash};
+use crate::domain::{DomainEvent, StoredPayload};
 
 /// Events a scan fetches per statement.
-const CHUNK: i64 = 5_000;
+const CHUNK: i64 = 20_000;
 /// Streams of an [`Streams::Only`] scan read per statement.
 const ONLY_CHUNK: usize = 200;
 /// Pages of `events` that [`split`] samples.
@@ -44,41 +47,219 @@ impl Streams {
     pub const ALL: Streams = Streams::Range { from: None, to: None };
 }
 
-/// An event as a fold reads it: what `evolve` and its `EventMeta` need, and
-/// nothing else of the envelope (its ids, its copy of the time, the rest of
-/// the metadata are skipped while parsing, not built and dropped). The
-/// payload stays JSON text, which the event decodes from directly
-/// (`StoredPayload`): no tree is built for it.
-#[derive(Debug, Clone)]
+/// An event as a fold reads it: its row, with the columns a fold pages
+/// and dispatches by (stream, version, type, schema version, time, hash)
+/// read out, and the stored envelope left as bytes until
+/// [`ScannedEvent::decode`] parses it, once, straight into the event type
+/// the fold wants.
+///
+/// The event type and schema version are columns, copied from the
+/// envelope on append, so the payload's decoder is known before the
+/// envelope is read: its payload is decoded where the parser meets it,
+/// with nothing built for the rest of the envelope but the actor. Reading
+/// the envelope into a borrowed payload first and decoding that text again
+/// lexed every payload twice (a rebuild reads the whole log, and its
+/// envelopes were a quarter of its client's time, docs/performance.md).
+#[derive(Debug)]
 pub struct ScannedEvent {
+    row: tokio_postgres::Row,
+    /// Read out of the row once: a fold asks for it several times.
+    event_type: Box<str>,
     pub stream_id: Uuid,
     pub version: u64,
-    pub event_type: String,
     pub schema_version: u32,
-    pub actor: String,
-    pub payload: Box<RawValue>,
     pub recorded_at: DateTime<Utc>,
     pub hash: [u8; 32],
 }
 
-/// The members of a stored envelope that a fold uses.
-#[derive(Deserialize)]
-struct FoldEnvelope<'a> {
-    stream_id: Uuid,
-    version: u64,
-    #[serde(rename = "type", borrow)]
-    event_type: Cow<'a, str>,
+/// The columns a scan reads, in the order [`ScannedEvent`] takes them.
+const COLUMNS: &str = "SELECT stream_id, version, recorded_at, hash, event_type, schema_version, stored FROM events";
+const EVENT_TYPE: usize = 4;
+const STORED: usize = 6;
+
+/// A decoded event and who recorded it.
+#[derive(Debug)]
+pub struct Decoded<'a, E> {
+    pub event: E,
+    pub actor: Cow<'a, str>,
+}
+
+impl ScannedEvent {
+    fn of(row: tokio_postgres::Row) -> Result<ScannedEvent, StoreError> {
+        let version: i32 = row.try_get(1)?;
+        let schema_version: i32 = row.try_get(5)?;
+        let stream_id = row.try_get(0)?;
+        let corrupt = |what: &str| StoreError::Corrupt(format!("stream {stream_id}: {what}"));
+        Ok(ScannedEvent {
+            stream_id,
+            version: u64::try_from(version).map_err(|_| corrupt("a negative version"))?,
+            schema_version: u32::try_from(schema_version).map_err(|_| corrupt("a negative schema version"))?,
+            recorded_at: row.try_get(2)?,
+            hash: to_hash(row.try_get(3)?)?,
+            event_type: row.try_get::<_, &str>(EVENT_TYPE)?.into(),
+            row,
+        })
+    }
+
+    /// The event's type, as its column holds it.
+    pub fn event_type(&self) -> &str {
+        &self.event_type
+    }
+
+    /// Parses the stored envelope, decoding its payload into `E` in the
+    /// same pass. The envelope must agree with the columns it was appended
+    /// with (stream, version, type, schema version): paging and dispatch
+    /// follow the columns, the fold the envelope.
+    pub fn decode<E: DomainEvent>(&self) -> Result<Decoded<'_, E>, StoreError> {
+        let stored: &[u8] = self.row.try_get(STORED)?;
+        let seed = EnvelopeSeed::<E> {
+            event_type: self.event_type(),
+            schema_version: self.schema_version,
+            decoded: PhantomData,
+        };
+        // Checked as UTF-8 once, whole: parsed from bytes, every string in
+        // it would be checked on its own (a tenth of a rebuild's client).
+        let stored = std::str::from_utf8(stored).map_err(|e| self.corrupt(&e.to_string()))?;
+        let mut parser = serde_json::Deserializer::from_str(stored);
+        let read = seed
+            .deserialize(&mut parser)
+            .and_then(|read| parser.end().map(|()| read))
+            .map_err(|e| self.corrupt(&e.to_string()))?;
+        let (event, actor) = match (read.event, read.actor) {
+            (Some(event), Some(actor)) => (event, actor),
+            _ => return Err(self.corrupt("the envelope lacks its payload or its actor")),
+        };
+        if read.stream_id != Some(self.stream_id)
+            || read.version != Some(self.version)
+            || read.event_type.as_deref() != Some(self.event_type())
+            || read.schema_version != Some(self.schema_version)
+        {
+            return Err(self.corrupt(&format!(
+                "the stored envelope says stream {:?} version {:?} type {:?} schema version {:?}",
+                read.stream_id, read.version, read.event_type, read.schema_version
+            )));
+        }
+        Ok(Decoded { event, actor })
+    }
+
+    fn corrupt(&self, what: &str) -> StoreError {
+        StoreError::Corrupt(format!(
+            "stream {} version {} ({}): {what}",
+            self.stream_id,
+            self.version,
+            self.event_type()
+        ))
+    }
+}
+
+/// The envelope's members, as its parse found them.
+struct EnvelopeRead<'a, E> {
+    event: Option<E>,
+    actor: Option<Cow<'a, str>>,
+    stream_id: Option<Uuid>,
+    version: Option<u64>,
+    event_type: Option<Cow<'a, str>>,
+    schema_version: Option<u32>,
+}
+
+/// Parses an envelope whose payload decodes as `E` under the given type and
+/// schema version (from the columns).
+struct EnvelopeSeed<'c, E> {
+    event_type: &'c str,
     schema_version: u32,
-    #[serde(borrow)]
-    metadata: FoldMetadata<'a>,
-    #[serde(borrow)]
-    payload: &'a RawValue,
+    decoded: PhantomData<E>,
+}
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "snake_case")]
+enum EnvelopeMember {
+    StreamId,
+    Version,
+    #[serde(rename = "type")]
+    Type,
+    SchemaVersion,
+    Metadata,
+    Payload,
+    #[serde(other)]
+    Other,
 }
 
 #[derive(Deserialize)]
 struct FoldMetadata<'a> {
     #[serde(borrow)]
     actor: Cow<'a, str>,
+}
+
+impl<'de, E: DomainEvent> DeserializeSeed<'de> for EnvelopeSeed<'_, E> {
+    type Value = EnvelopeRead<'de, E>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de, E: DomainEvent> Visitor<'de> for EnvelopeSeed<'_, E> {
+    type Value = EnvelopeRead<'de, E>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an event envelope")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut read = EnvelopeRead {
+            event: None,
+            actor: None,
+            stream_id: None,
+            version: None,
+            event_type: None,
+            schema_version: None,
+        };
+        while let Some(member) = map.next_key::<EnvelopeMember>()? {
+            match member {
+                EnvelopeMember::Payload => {
+                    read.event = Some(map.next_value_seed(PayloadSeed::<E> {
+                        event_type: self.event_type,
+                        schema_version: self.schema_version,
+                        decoded: PhantomData,
+                    })?)
+                }
+                EnvelopeMember::Metadata => read.actor = Some(map.next_value::<FoldMetadata>()?.actor),
+                EnvelopeMember::StreamId => read.stream_id = Some(map.next_value()?),
+                EnvelopeMember::Version => read.version = Some(map.next_value()?),
+                EnvelopeMember::Type => read.event_type = Some(map.next_value()?),
+                EnvelopeMember::SchemaVersion => read.schema_version = Some(map.next_value()?),
+                EnvelopeMember::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(read)
+    }
+}
+
+/// Decodes a payload with `E::from_stored`, from the parser itself.
+struct PayloadSeed<'c, E> {
+    event_type: &'c str,
+    schema_version: u32,
+    decoded: PhantomData<E>,
+}
+
+impl<'de, E: DomainEvent> DeserializeSeed<'de> for PayloadSeed<'_, E> {
+    type Value = E;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<E, D::Error> {
+        E::from_stored(self.event_type, self.schema_version, InParser(deserializer))
+            .map_err(|corrupt| serde::de::Error::custom(corrupt.0))
+    }
+}
+
+/// A payload still in the parser, decoded as it is read.
+struct InParser<D>(D);
+
+impl<'de, D: Deserializer<'de>> StoredPayload for InParser<D> {
+    fn decode<T: serde::de::DeserializeOwned>(self) -> serde_json::Result<T> {
+        T::deserialize(self.0).map_err(serde::de::Error::custom)
+    }
 }
 
 /// A read of [`Streams`] in (stream, version) order, a chunk at a time.
@@ -108,7 +289,6 @@ impl EventScan {
         if self.done {
             return Ok(None);
         }
-        const COLUMNS: &str = "SELECT stream_id, version, recorded_at, hash, stored FROM events";
         let rows = match &self.streams {
             Streams::Only(ids) => {
                 let chunk = &ids[self.done_streams..ids.len().min(self.done_streams + ONLY_CHUNK)];
@@ -142,34 +322,11 @@ impl EventScan {
                 rows
             }
         };
-        rows.iter().map(scanned).collect::<Result<_, _>>().map(Some)
+        rows.into_iter()
+            .map(ScannedEvent::of)
+            .collect::<Result<_, _>>()
+            .map(Some)
     }
-}
-
-fn scanned(row: &tokio_postgres::Row) -> Result<ScannedEvent, StoreError> {
-    let stream: Uuid = row.try_get(0)?;
-    let version: i32 = row.try_get(1)?;
-    let stored: &[u8] = row.try_get(4)?;
-    let envelope: FoldEnvelope =
-        serde_json::from_slice(stored).map_err(|e| StoreError::Corrupt(format!("stream {stream}: {e}")))?;
-    // The columns are copied from the envelope when the event is appended;
-    // paging follows the columns and the fold the envelope, so they must agree.
-    if envelope.stream_id != stream || u64::try_from(version).ok() != Some(envelope.version) {
-        return Err(StoreError::Corrupt(format!(
-            "stream {stream} version {version}: the stored envelope says stream {} version {}",
-            envelope.stream_id, envelope.version
-        )));
-    }
-    Ok(ScannedEvent {
-        stream_id: envelope.stream_id,
-        version: envelope.version,
-        event_type: envelope.event_type.into_owned(),
-        schema_version: envelope.schema_version,
-        actor: envelope.metadata.actor.into_owned(),
-        payload: envelope.payload.to_owned(),
-        recorded_at: row.try_get(2)?,
-        hash: to_hash(row.try_get(3)?)?,
-    })
 }
 
 /// Splits the streams into at most `parts` ranges of about as many events
