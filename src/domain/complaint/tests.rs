@@ -466,6 +466,7 @@ fn filing_records_the_complaint_and_starts_the_view() {
             linked_fault_resolutions: vec![],
             links: vec![],
             corrections: vec![],
+            sla: None,
         }
     );
     assert_eq!(

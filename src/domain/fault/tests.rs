@@ -482,6 +482,7 @@ fn reporting_records_the_fault_and_starts_the_view() {
             closed_at: None,
             reopen_count: 0,
             affected_service_corrections: vec![],
+            sla: None,
         }
     );
     assert_eq!(view.ticket_ref(), fault_ref());
