@@ -202,6 +202,7 @@ fn start_server(
         idempotency_retention_hours: 24,
         metrics_token_file: None,
         default_language: Default::default(),
+        sla: Default::default(),
         strong: Default::default(),
         database: DatabaseArgs {
             database_url: Some(url_of(&db.admin, Some("opsledger_app"))),

@@ -532,6 +532,27 @@ pub async fn of_subject(client: &impl GenericClient, subject: Uuid, lock: bool) 
     rows.iter().map(from_row).collect()
 }
 
+/// Open complaints and faults whose view has no service-level clocks,
+/// oldest first: what the SLA upgrade looks at. (A fault not yet triaged
+/// is among them and gets none.)
+pub async fn open_without_clocks(client: &impl GenericClient) -> Result<Vec<(Uuid, TicketKind)>, StoreError> {
+    let rows = client
+        .query(
+            "SELECT id, kind FROM tickets
+             WHERE kind IN ('complaint', 'fault') AND status NOT IN ('resolved', 'closed')
+               AND coalesce(view->'sla', 'null'::jsonb) = 'null'::jsonb
+             ORDER BY created_at, id",
+            &[],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let id = r.try_get(0)?;
+            Ok((id, kind_of(id, r.try_get(1)?)?))
+        })
+        .collect()
+}
+
 /// Data subjects whose personal data more than one ticket carries, oldest
 /// first.
 pub async fn shared_subjects(client: &impl GenericClient) -> Result<Vec<Uuid>, StoreError> {

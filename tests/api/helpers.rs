@@ -128,6 +128,7 @@ pub fn serve_args(db: &TestDatabase) -> ServeArgs {
         idempotency_retention_hours: 24,
         metrics_token_file: None,
         default_language: Default::default(),
+        sla: opsledger::startup::config::SlaSwitch::Off,
         strong: Default::default(),
         database: DatabaseArgs {
             database_url: Some(url_of(&db.admin, Some("opsledger_app"))),

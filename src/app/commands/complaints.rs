@@ -57,6 +57,7 @@ impl Commands {
             for event in &mut events {
                 privacy::seal_fields(event.personal_mut(), &subject)?;
             }
+            let events = self.with_clocks::<Complaint>(tx, ctx, None, events, now).await?;
             Plan::single(StreamWrite::new::<Complaint>(id, None, None, events, ctx, now)?)
         })
         .await
@@ -119,6 +120,7 @@ impl Commands {
         let now = self.now_after(Some(&locked.head));
         let mut events = complaint::decide(&locked.state, cmd, now)?;
         self.seal_personal(tx, locked.state.subject, &mut events).await?;
+        let events = self.with_clocks(tx, ctx, Some(&locked.state), events, now).await?;
         Plan::single(StreamWrite::new(
             locked.row.id,
             Some(locked.state),

@@ -71,6 +71,7 @@ impl Commands {
     ) -> Result<Plan, CommandError> {
         let now = self.now_after(Some(&locked.head));
         let events = fault::decide(&locked.state, cmd, &ctx.actor.id, now)?;
+        let events = self.with_clocks(tx, ctx, Some(&locked.state), events, now).await?;
         // What the complaints must learn of: a resolution, or that one
         // no longer holds.
         let news = events.iter().find_map(|e| match e {

@@ -18,10 +18,12 @@ mod complaints;
 mod faults;
 mod links;
 mod receipt;
+mod sla;
 mod subjects;
 pub use links::LinkCommand;
 pub use receipt::{Answer, Receipt, TicketAnswer};
 pub(crate) use receipt::{Document, Record};
+pub use sla::current_policy;
 pub use subjects::{Merge, RepairReport, SplitSubject};
 
 use std::sync::Arc;
@@ -327,6 +329,9 @@ pub struct Commands {
     appended: AppendSignal,
     etag_key: etag::EtagKey,
     clock: SharedClock,
+    /// Where service-level clocks get their policy and calendars; `None`
+    /// when clocks are off (`OPSLEDGER_SLA=off`).
+    sla: Option<crate::projections::sla::SlaSources>,
 }
 
 /// One stream's share of a command: its sealed events and, for a ticket,
@@ -437,8 +442,15 @@ impl Commands {
             appended,
             etag_key,
             clock,
+            sla: Some(crate::projections::sla::SlaSources::default()),
         }
     }
+    /// The same commands with service-level clocks on or off.
+    pub fn with_sla(mut self, on: bool) -> Commands {
+        self.sla = on.then(crate::projections::sla::SlaSources::default);
+        self
+    }
+
 
     /// Now, as this service's clock says, but never before `head`.
     fn now_after(&self, head: Option<&StreamHead>) -> DateTime<Utc> {
