@@ -29,9 +29,10 @@ pub async fn policy(client: &impl GenericClient) -> Result<(SlaPolicyView, Optio
         hash: last.hash,
         recorded_at: last.recorded_at,
     });
-    let view = fold::fold_with::<SlaPolicyView, SlaPolicyEvent>(Some(SlaPolicyView::shipped()), &events, policy::evolve)
-        .map_err(|e| StoreError::Corrupt(format!("SLA policy: {e}")))?
-        .unwrap_or_else(SlaPolicyView::shipped);
+    let view =
+        fold::fold_with::<SlaPolicyView, SlaPolicyEvent>(Some(SlaPolicyView::shipped()), &events, policy::evolve)
+            .map_err(|e| StoreError::Corrupt(format!("SLA policy: {e}")))?
+            .unwrap_or_else(SlaPolicyView::shipped);
     Ok((view, head))
 }
 

@@ -451,7 +451,6 @@ impl Commands {
         self
     }
 
-
     /// Now, as this service's clock says, but never before `head`.
     fn now_after(&self, head: Option<&StreamHead>) -> DateTime<Utc> {
         now_after(self.clock.as_ref(), head)

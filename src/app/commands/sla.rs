@@ -101,8 +101,8 @@ impl Commands {
         let Some(sources) = &self.sla else {
             return Ok(events);
         };
-        let after = preview(before.cloned(), &events, &ctx.actor.id, now)
-            .map_err(|e| CommandError::Corrupt(e.to_string()))?;
+        let after =
+            preview(before.cloned(), &events, &ctx.actor.id, now).map_err(|e| CommandError::Corrupt(e.to_string()))?;
         let Some(after) = after else {
             return Ok(events);
         };
@@ -141,9 +141,10 @@ impl Commands {
             let events = sla_policy::amend(&state, cmd)?;
             let now = now_after(self.clock.as_ref(), head.as_ref());
             let write = StreamWrite::without_view(sla::sla_policy_id(), head.as_ref(), &events, ctx, now)?;
-            let after = fold::fold_with::<SlaPolicyView, SlaPolicyEvent>(Some(state), &write.sealed, sla_policy::evolve)
-                .map_err(|e| CommandError::Corrupt(e.to_string()))?
-                .ok_or_else(|| CommandError::Corrupt("an amendment left no policy".into()))?;
+            let after =
+                fold::fold_with::<SlaPolicyView, SlaPolicyEvent>(Some(state), &write.sealed, sla_policy::evolve)
+                    .map_err(|e| CommandError::Corrupt(e.to_string()))?
+                    .ok_or_else(|| CommandError::Corrupt("an amendment left no policy".into()))?;
             Ok(Plan {
                 writes: vec![write],
                 response: after,
@@ -232,7 +233,14 @@ impl Commands {
         if events.is_empty() || facts.key.is_none() {
             return Ok(None);
         }
-        Ok(Some(StreamWrite::new(row.id, Some(state), Some(head), events, ctx, now)?))
+        Ok(Some(StreamWrite::new(
+            row.id,
+            Some(state),
+            Some(head),
+            events,
+            ctx,
+            now,
+        )?))
     }
 }
 

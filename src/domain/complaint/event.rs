@@ -10,8 +10,10 @@ use uuid::Uuid;
 
 use super::{Channel, ComplainantRecord, NoteVisibility, Priority, ResealCause, ResealedValue, SubjectJoin};
 use crate::domain::event::{StoredPayload, decode};
-use crate::domain::sla::clock::{self, ClockEvent, SlaClockStopped, SlaClocksPaused, SlaClocksPinned, SlaClocksResumed};
 use crate::domain::link::{TicketLinked, TicketRef, TicketUnlinked};
+use crate::domain::sla::clock::{
+    self, ClockEvent, SlaClockStopped, SlaClocksPaused, SlaClocksPinned, SlaClocksResumed,
+};
 use crate::domain::{Personal, PersonalField, StreamCorrupt};
 
 /// A complaint was filed. Always the first event of its stream.

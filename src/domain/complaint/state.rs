@@ -9,8 +9,8 @@ use uuid::Uuid;
 use super::event::{ChannelCorrection, ComplaintEvent, PriorityCorrection, TextCorrection};
 use super::{Channel, ComplainantRecord, NoteVisibility, Priority};
 use crate::domain::link::{Link, TicketRef};
-use crate::domain::ticket::TicketKind;
 use crate::domain::sla::{self, Clocks, PolicyKey, TicketFacts};
+use crate::domain::ticket::TicketKind;
 use crate::domain::{EventMeta, Personal, StreamCorrupt};
 
 /// Where a complaint is in its life.

@@ -13,9 +13,11 @@ use uuid::Uuid;
 use super::DetectedBy;
 use crate::domain::StreamCorrupt;
 use crate::domain::event::{StoredPayload, decode};
-use crate::domain::sla::clock::{self, ClockEvent, SlaClockStopped, SlaClocksPaused, SlaClocksPinned, SlaClocksResumed};
 use crate::domain::link::{TicketLinked, TicketRef, TicketUnlinked};
 use crate::domain::maintenance::MaintenanceType;
+use crate::domain::sla::clock::{
+    self, ClockEvent, SlaClockStopped, SlaClocksPaused, SlaClocksPinned, SlaClocksResumed,
+};
 
 /// A fault was reported. Always the first event of its stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -10,8 +10,8 @@ use super::DetectedBy;
 use super::event::FaultEvent;
 use crate::domain::link::{Link, TicketRef};
 use crate::domain::maintenance::MaintenanceType;
-use crate::domain::ticket::TicketKind;
 use crate::domain::sla::{self, Clocks, PolicyKey, TicketFacts};
+use crate::domain::ticket::TicketKind;
 use crate::domain::{EventMeta, StreamCorrupt};
 
 /// Where a fault is in its life.

@@ -524,7 +524,8 @@ fn pinned(
         Some(t) => t.running(),
         None => current.is_none() && !after.responded,
     };
-    let first_response = (response_owed && cause != PinCause::Reopened).then(|| target(targets.first_response_minutes, 1));
+    let first_response =
+        (response_owed && cause != PinCause::Reopened).then(|| target(targets.first_response_minutes, 1));
     let resolution_owed = match cause {
         PinCause::Reopened => true,
         _ => current

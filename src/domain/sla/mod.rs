@@ -21,7 +21,7 @@ pub mod clock;
 pub mod policy;
 
 pub use clock::{
-    CalendarAt, CalendarRef, ClockEvent, Clocks, NeedsInputs, PinCause, QueueColumns, SlaClockStopped,
-    SlaClocksPaused, SlaClocksPinned, SlaClocksResumed, SlaInputs, Target, TargetClock, TicketFacts, react,
+    CalendarAt, CalendarRef, ClockEvent, Clocks, NeedsInputs, PinCause, QueueColumns, SlaClockStopped, SlaClocksPaused,
+    SlaClocksPinned, SlaClocksResumed, SlaInputs, Target, TargetClock, TicketFacts, react,
 };
 pub use policy::{AmendSlaPolicy, PolicyKey, PolicyTable, SlaPolicyEvent, SlaPolicyView, default_table, sla_policy_id};

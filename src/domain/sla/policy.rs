@@ -93,7 +93,6 @@ pub struct FaultTargets {
 /// The whole policy: every kind and urgency has its targets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!(default_table()))]
 pub struct PolicyTable {
     /// Complaints, by priority.
     pub complaint: ComplaintTargets,
@@ -102,18 +101,69 @@ pub struct PolicyTable {
 }
 
 /// What a clock is pinned for: a complaint of a priority or a fault of a
-/// severity. A fault has none until its first triage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+/// severity. A fault has none until its first triage. Written as one string,
+/// `complaint/P1` … `complaint/P4`, `fault/1` … `fault/4`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PolicyKey {
     /// A complaint of this priority.
     Complaint { priority: Priority },
     /// A fault of this severity, 1 (critical) to 4 (low).
-    Fault {
-        #[schema(minimum = 1, maximum = 4)]
-        severity: u8,
-    },
+    Fault { severity: u8 },
 }
+
+impl PolicyKey {
+    /// Every key a policy table has an entry for.
+    pub const ALL: [PolicyKey; 8] = [
+        PolicyKey::Complaint { priority: Priority::P1 },
+        PolicyKey::Complaint { priority: Priority::P2 },
+        PolicyKey::Complaint { priority: Priority::P3 },
+        PolicyKey::Complaint { priority: Priority::P4 },
+        PolicyKey::Fault { severity: 1 },
+        PolicyKey::Fault { severity: 2 },
+        PolicyKey::Fault { severity: 3 },
+        PolicyKey::Fault { severity: 4 },
+    ];
+
+    /// The JSON spelling, such as `complaint/P1` or `fault/2`.
+    pub fn as_string(self) -> String {
+        match self {
+            PolicyKey::Complaint { priority } => format!("complaint/{}", priority.as_str()),
+            PolicyKey::Fault { severity } => format!("fault/{severity}"),
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PolicyKey> {
+        PolicyKey::ALL.into_iter().find(|k| k.as_string() == s)
+    }
+}
+
+impl Serialize for PolicyKey {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.as_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for PolicyKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<PolicyKey, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        PolicyKey::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("unknown policy key {text:?}")))
+    }
+}
+
+impl utoipa::PartialSchema for PolicyKey {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let keys: Vec<String> = PolicyKey::ALL.iter().map(|k| k.as_string()).collect();
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(keys))
+            .description(Some(
+                "The kind and urgency of ticket targets apply to: `complaint/P1` to `complaint/P4`, `fault/1` (critical) to `fault/4`.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for PolicyKey {}
 
 impl PolicyTable {
     /// The targets for `key`; `None` only for a severity outside 1–4,
@@ -204,6 +254,7 @@ pub fn default_table() -> PolicyTable {
 /// A new table for the policy, with the reason for it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({"table": default_table(), "reason": "New contract: P2 complaints answered within the hour"})))]
 pub struct AmendSlaPolicy {
     /// The whole new table; it replaces the current one.
     pub table: PolicyTable,
@@ -400,7 +451,10 @@ mod tests {
             .targets(PolicyKey::Complaint { priority: Priority::P1 })
             .expect("P1");
         assert_eq!((p1.first_response_minutes, p1.calendar.as_str()), (30, "CN"));
-        assert!(validate(&amend_to(table.clone())).is_ok(), "the defaults are a valid table");
+        assert!(
+            validate(&amend_to(table.clone())).is_ok(),
+            "the defaults are a valid table"
+        );
         assert_eq!(table.calendars(), ["24x7", "CN"]);
         assert_eq!(table.targets(PolicyKey::Fault { severity: 5 }), None);
     }

@@ -3,11 +3,11 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::*;
+use crate::domain::Validator;
 use crate::domain::business_calendar::aggregate::check_definition;
 use crate::domain::business_calendar::shipped::shipped_calendars;
 use crate::domain::complaint::Priority;
 use crate::domain::sla::policy::{PolicyKey, SlaPolicyView};
-use crate::domain::Validator;
 
 fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).expect("instant").with_timezone(&Utc)
@@ -60,9 +60,7 @@ fn step(
         version: 2,
         hash: &hash,
     };
-    let folded = events
-        .iter()
-        .fold(clocks, |c, e| Some(evolve(c, e, &meta)));
+    let folded = events.iter().fold(clocks, |c, e| Some(evolve(c, e, &meta)));
     (folded, events)
 }
 
@@ -72,11 +70,21 @@ fn a_p1_complaint_filed_the_friday_before_spring_festival_counts_the_make_up_sat
     // workday, 15 to 23 February are the holiday.
     let filed = at("2026-02-13T17:50:00+08:00");
     let (clocks, events) = step(None, None, &complaint(Priority::P1, filed), filed);
-    assert!(matches!(&events[..], [ClockEvent::Pinned(p)] if p.cause == PinCause::Filed && p.policy_version == 0 && p.calendar.code == "CN"));
+    assert!(
+        matches!(&events[..], [ClockEvent::Pinned(p)] if p.cause == PinCause::Filed && p.policy_version == 0 && p.calendar.code == "CN")
+    );
     let clocks = clocks.expect("pinned");
     let response = clocks.first_response.expect("response");
-    assert_eq!(response.due_at, Some(at("2026-02-14T09:20:00+08:00")), "10 minutes Friday, 20 on the make-up Saturday");
-    assert_eq!(response.warn_at, Some(at("2026-02-14T09:14:00+08:00")), "80 % of 30 minutes");
+    assert_eq!(
+        response.due_at,
+        Some(at("2026-02-14T09:20:00+08:00")),
+        "10 minutes Friday, 20 on the make-up Saturday"
+    );
+    assert_eq!(
+        response.warn_at,
+        Some(at("2026-02-14T09:14:00+08:00")),
+        "80 % of 30 minutes"
+    );
     let resolution = clocks.resolution.expect("resolution");
     assert_eq!(
         resolution.due_at,
@@ -107,8 +115,14 @@ fn a_severity_1_fault_triaged_ten_minutes_after_its_report_is_due_five_minutes_a
     let (clocks, events) = step(None, Some(&untriaged), &triaged, triage);
     assert!(matches!(&events[..], [ClockEvent::Pinned(p)] if p.cause == PinCause::Triaged));
     let clocks = clocks.expect("pinned");
-    assert_eq!(clocks.first_response.expect("response").due_at, Some(triage + Duration::minutes(5)));
-    assert_eq!(clocks.resolution.expect("resolution").due_at, Some(reported + Duration::hours(4)));
+    assert_eq!(
+        clocks.first_response.expect("response").due_at,
+        Some(triage + Duration::minutes(5))
+    );
+    assert_eq!(
+        clocks.resolution.expect("resolution").due_at,
+        Some(reported + Duration::hours(4))
+    );
 }
 
 #[test]
@@ -137,8 +151,13 @@ fn waiting_on_the_customer_pauses_and_the_resume_moves_due_at_by_the_business_ti
         ..open.clone()
     };
     let (clocks, events) = step(clocks, Some(&open), &responded, at("2026-03-02T09:30:00+08:00"));
-    assert!(matches!(&events[..], [ClockEvent::Stopped(s)] if s.target == Target::FirstResponse && s.met == Some(true)));
-    let due_before = clocks.as_ref().and_then(|c| c.resolution.as_ref()).and_then(|r| r.due_at);
+    assert!(
+        matches!(&events[..], [ClockEvent::Stopped(s)] if s.target == Target::FirstResponse && s.met == Some(true))
+    );
+    let due_before = clocks
+        .as_ref()
+        .and_then(|c| c.resolution.as_ref())
+        .and_then(|r| r.due_at);
     assert_eq!(due_before, Some(at("2026-03-04T18:00:00+08:00")), "three business days");
     let waiting = TicketFacts {
         waiting: true,
@@ -148,7 +167,11 @@ fn waiting_on_the_customer_pauses_and_the_resume_moves_due_at_by_the_business_ti
     assert!(matches!(&events[..], [ClockEvent::Paused(_)]));
     let paused = clocks.as_ref().and_then(|c| c.resolution.clone()).expect("resolution");
     assert!(paused.paused);
-    assert_eq!(clocks.as_ref().and_then(|c| c.queue_columns().due_at), None, "nothing burns while paused");
+    assert_eq!(
+        clocks.as_ref().and_then(|c| c.queue_columns().due_at),
+        None,
+        "nothing burns while paused"
+    );
     assert!(clocks.as_ref().is_some_and(|c| c.queue_columns().paused));
     // The customer answers the next morning at 10:00: eight business hours
     // waited (seven on Monday after 10:00, one on Tuesday), so the
@@ -157,7 +180,11 @@ fn waiting_on_the_customer_pauses_and_the_resume_moves_due_at_by_the_business_ti
     assert!(matches!(&events[..], [ClockEvent::Resumed(_)]));
     let resumed = clocks.and_then(|c| c.resolution).expect("resolution");
     assert!(!resumed.paused);
-    assert_eq!(resumed.due_at, Some(at("2026-03-05T18:00:00+08:00")), "eight business hours later than before");
+    assert_eq!(
+        resumed.due_at,
+        Some(at("2026-03-05T18:00:00+08:00")),
+        "eight business hours later than before"
+    );
 }
 
 #[test]
@@ -174,11 +201,20 @@ fn resolving_stops_the_clock_and_a_reopen_starts_cycle_two_from_the_reopen() {
     };
     let (clocks, events) = step(clocks, Some(&open), &resolved, at("2026-03-03T09:00:00+08:00"));
     assert!(matches!(&events[..], [ClockEvent::Stopped(s)] if s.target == Target::Resolution && s.met == Some(true)));
-    assert!(clocks.as_ref().is_some_and(|c| c.queue_columns() == QueueColumns::default()));
-    let reopened = TicketFacts { cycle: 2, ..open.clone() };
+    assert!(
+        clocks
+            .as_ref()
+            .is_some_and(|c| c.queue_columns() == QueueColumns::default())
+    );
+    let reopened = TicketFacts {
+        cycle: 2,
+        ..open.clone()
+    };
     let reopen = at("2026-03-04T09:00:00+08:00");
     let (clocks, events) = step(clocks, Some(&resolved), &reopened, reopen);
-    assert!(matches!(&events[..], [ClockEvent::Pinned(p)] if p.cause == PinCause::Reopened && p.first_response.is_none()));
+    assert!(
+        matches!(&events[..], [ClockEvent::Pinned(p)] if p.cause == PinCause::Reopened && p.first_response.is_none())
+    );
     let resolution = clocks.and_then(|c| c.resolution).expect("resolution");
     assert_eq!((resolution.cycle, resolution.runs_from), (2, reopen));
     assert_eq!(resolution.stopped_at, None);
@@ -194,7 +230,10 @@ fn a_calendar_without_data_for_the_day_flags_the_clock_instead_of_guessing() {
     assert!(resolution.calendar_data_missing);
     assert_eq!(resolution.due_at, None);
     let response = clocks.first_response.expect("response");
-    assert!(response.calendar_data_missing, "480 minutes do not fit in the last hour of 2026");
+    assert!(
+        response.calendar_data_missing,
+        "480 minutes do not fit in the last hour of 2026"
+    );
 }
 
 #[test]
@@ -203,9 +242,21 @@ fn a_policy_naming_a_calendar_nobody_defined_flags_its_clocks() {
     inputs.policy.table.complaint.p1.calendar = "nowhere".into();
     let filed = at("2026-03-02T09:00:00+08:00");
     let events = react(None, None, &complaint(Priority::P1, filed), filed, Some(&inputs)).expect("inputs");
-    let [ClockEvent::Pinned(p)] = &events[..] else { panic!("pinned") };
-    assert_eq!(p.calendar, CalendarRef { code: "nowhere".into(), version: 0 });
-    assert!(p.first_response.as_ref().is_some_and(|t| t.calendar_data_missing && t.due_at.is_none()));
+    let [ClockEvent::Pinned(p)] = &events[..] else {
+        panic!("pinned")
+    };
+    assert_eq!(
+        p.calendar,
+        CalendarRef {
+            code: "nowhere".into(),
+            version: 0
+        }
+    );
+    assert!(
+        p.first_response
+            .as_ref()
+            .is_some_and(|t| t.calendar_data_missing && t.due_at.is_none())
+    );
 }
 
 #[test]
@@ -217,8 +268,14 @@ fn inputs_are_asked_for_only_when_an_instant_is_computed() {
     // A note changes nothing the clocks follow.
     assert_eq!(react(clocks.as_ref(), Some(&open), &open, filed, None), Ok(Vec::new()));
     // A stop needs no calendar.
-    let responded = TicketFacts { responded: true, ..open.clone() };
-    assert!(matches!(react(clocks.as_ref(), Some(&open), &responded, filed, None).as_deref(), Ok([ClockEvent::Stopped(_)])));
+    let responded = TicketFacts {
+        responded: true,
+        ..open.clone()
+    };
+    assert!(matches!(
+        react(clocks.as_ref(), Some(&open), &responded, filed, None).as_deref(),
+        Ok([ClockEvent::Stopped(_)])
+    ));
 }
 
 mod properties {

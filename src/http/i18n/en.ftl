@@ -101,6 +101,18 @@ event-freeze-declared = { $actor } declared a freeze from { $start } to { $end }
 event-freeze-lifted = { $actor } lifted freeze window { $id }: { $reason }
 event-business-calendar-defined = { $actor } defined business calendar { $code }, “{ $definition_name }” in { $definition_time_zone }, with { $definition_holidays_count } holidays and { $definition_workdays_count } make-up workdays
 event-business-calendar-amended = { $actor } amended business calendar “{ $definition_name }” in { $definition_time_zone }: now { $definition_holidays_count } holidays and { $definition_workdays_count } make-up workdays
+
+## Service levels
+
+event-sla-clocks-pinned = Service-level clocks pinned ({ $cause }) under policy version { $policy_version } on calendar { $calendar_code } (version { $calendar_version }): first response due { $first_response_due_at }, resolution due { $resolution_due_at }
+event-sla-clocks-paused = Service-level clocks paused while waiting on the customer (calendar { $calendar_code })
+event-sla-clocks-resumed = Service-level clocks resumed: first response due { $first_response_due_at }, resolution due { $resolution_due_at }
+event-sla-clock-stopped = { $met ->
+    [true] The { $target } clock (cycle { $cycle }) stopped within its target
+    [false] The { $target } clock (cycle { $cycle }) stopped after its target
+   *[other] The { $target } clock (cycle { $cycle }) stopped
+}
+event-sla-policy-amended = { $actor } amended the service-level policy: { $reason }
 event-subject-erased = { $actor } erased a data subject's personal data: { $reason }
 event-subject-merged = { $actor } merged a data subject into another: { $reason }
 event-subject-repaired = { $actor } repaired a data subject: { $reason }
@@ -171,6 +183,7 @@ permission-name = { $permission ->
     [change_implement] implement, roll out, complete, roll back, fail, review, close a change
     [freeze_manage] declare and lift freeze windows
     [business_calendar_manage] define and amend business calendars (working hours, holidays, make-up workdays)
+    [sla_policy_manage] amend the service-level policy (response and resolution targets, calendars, warning thresholds)
    *[other] { $permission }
 }
 

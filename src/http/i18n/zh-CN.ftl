@@ -148,6 +148,18 @@ event-freeze-declared = { $actor } 宣布了 { $start } 至 { $end }（{ $time_z
 event-freeze-lifted = { $actor } 解除了冻结窗口 { $id }：{ $reason }
 event-business-calendar-defined = { $actor } 定义了工作日历 { $code }“{ $definition_name }”（{ $definition_time_zone }），含 { $definition_holidays_count } 个节假日和 { $definition_workdays_count } 个调休工作日
 event-business-calendar-amended = { $actor } 修改了工作日历“{ $definition_name }”（{ $definition_time_zone }）：现含 { $definition_holidays_count } 个节假日和 { $definition_workdays_count } 个调休工作日
+
+## 服务级别
+
+event-sla-clocks-pinned = 已固定服务级别计时（{ $cause }），策略版本 { $policy_version }，日历 { $calendar_code }（版本 { $calendar_version }）：首次响应截止 { $first_response_due_at }，解决截止 { $resolution_due_at }
+event-sla-clocks-paused = 等待客户期间服务级别计时暂停（日历 { $calendar_code }）
+event-sla-clocks-resumed = 服务级别计时恢复：首次响应截止 { $first_response_due_at }，解决截止 { $resolution_due_at }
+event-sla-clock-stopped = { $met ->
+    [true] { $target } 计时（第 { $cycle } 轮）已停止，未超出目标
+    [false] { $target } 计时（第 { $cycle } 轮）已停止，已超出目标
+   *[other] { $target } 计时（第 { $cycle } 轮）已停止
+}
+event-sla-policy-amended = { $actor } 修改了服务级别策略：{ $reason }
 event-subject-erased = { $actor } 删除了一位数据主体的个人数据：{ $reason }
 event-subject-merged = { $actor } 将一位数据主体合并到另一位：{ $reason }
 event-subject-repaired = { $actor } 修复了一位数据主体：{ $reason }
@@ -280,6 +292,7 @@ permission-name = { $permission ->
     [change_implement] 实施、发布、完成、回滚、标记失败、评审、关闭变更
     [freeze_manage] 宣布和解除冻结窗口
     [business_calendar_manage] 定义和修改工作日历（工作时间、节假日、调休工作日）
+    [sla_policy_manage] 修改服务级别策略（响应和解决目标、日历、预警阈值）
    *[other] { $permission }
 }
 
