@@ -327,6 +327,13 @@ fn one_of_each_event() -> Vec<ComplaintEvent> {
             reason: "Refund already issued.".to_owned(),
         }),
     ]
+    .into_iter()
+    .chain(
+        crate::domain::sla::clock::one_of_each()
+            .into_iter()
+            .map(ComplaintEvent::from_clock),
+    )
+    .collect()
 }
 
 fn fault_ref() -> TicketRef {
@@ -1541,6 +1548,10 @@ fn internal_notes_and_staff_text_are_not_personal() {
             ("complaint.personal_data_resealed", 1),
             ("complaint.details_corrected", 2),
             ("complaint.priority_changed", 0),
+            ("sla.clocks_pinned", 0),
+            ("sla.clocks_paused", 0),
+            ("sla.clocks_resumed", 0),
+            ("sla.clock_stopped", 0),
         ]
     );
 }

@@ -430,6 +430,13 @@ fn one_of_each_event() -> Vec<FaultEvent> {
             reason: "Southern ring.".to_owned(),
         }),
     ]
+    .into_iter()
+    .chain(
+        crate::domain::sla::clock::one_of_each()
+            .into_iter()
+            .map(FaultEvent::from_clock),
+    )
+    .collect()
 }
 
 // ------------------------------------------------------------------ report

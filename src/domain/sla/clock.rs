@@ -708,6 +708,53 @@ fn empty(_meta: &EventMeta) -> Clocks {
     }
 }
 
+/// One event of each `sla.*` type, in the order of [`EVENT_TYPES`]: for
+/// the tests of the streams that carry them.
+#[cfg(test)]
+pub(crate) fn one_of_each() -> Vec<ClockEvent> {
+    let at = DateTime::<Utc>::UNIX_EPOCH;
+    let cn = CalendarRef {
+        code: "CN".to_owned(),
+        version: 0,
+    };
+    vec![
+        ClockEvent::Pinned(SlaClocksPinned {
+            cause: PinCause::Filed,
+            key: PolicyKey::Fault { severity: 1 },
+            policy_version: 0,
+            calendar: cn.clone(),
+            warning_percent: 80,
+            first_response: None,
+            resolution: Some(PinnedTarget {
+                minutes: 240,
+                runs_from: at,
+                due_at: Some(at + TimeDelta::hours(4)),
+                warn_at: None,
+                cycle: 1,
+                calendar_data_missing: true,
+            }),
+        }),
+        ClockEvent::Paused(SlaClocksPaused {
+            calendar: cn.clone(),
+            first_response: None,
+            resolution: Some(Remaining {
+                due_seconds: Some(60),
+                warn_seconds: None,
+            }),
+        }),
+        ClockEvent::Resumed(SlaClocksResumed {
+            calendar: cn,
+            first_response: None,
+            resolution: None,
+        }),
+        ClockEvent::Stopped(SlaClockStopped {
+            target: Target::Resolution,
+            cycle: 1,
+            met: None,
+        }),
+    ]
+}
+
 #[cfg(test)]
 #[path = "tests.rs"]
 mod tests;
