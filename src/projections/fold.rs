@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::domain::change::{self, Change, ChangeEvent};
 use crate::domain::complaint::{self, Complaint, ComplaintEvent};
 use crate::domain::fault::{self, Fault, FaultEvent};
+use crate::domain::sla::{Clocks, QueueColumns};
 use crate::domain::ticket::{TicketKind, TicketStatus};
 use crate::domain::{DomainEvent, EventMeta, StreamCorrupt};
 use crate::store::StoredEvent;
@@ -90,6 +91,7 @@ impl Projected for Complaint {
             view: serde_json::to_value(self)?,
             subject: Some(self.subject),
             window: None,
+            sla: self.sla.as_ref().map(Clocks::queue_columns).unwrap_or_default(),
         })
     }
 }
@@ -120,6 +122,7 @@ impl Projected for Fault {
             view: serde_json::to_value(self)?,
             subject: None,
             window: None,
+            sla: self.sla.as_ref().map(Clocks::queue_columns).unwrap_or_default(),
         })
     }
 }
@@ -150,6 +153,7 @@ impl Projected for Change {
             view: serde_json::to_value(self)?,
             subject: None,
             window: self.window.as_ref().map(|w| (w.start, w.end)),
+            sla: QueueColumns::default(),
         })
     }
 }

@@ -451,6 +451,12 @@ impl Commands {
         self
     }
 
+    /// Now, as this service's clock says: what reads that depend on the
+    /// time (the SLA state of a ticket) compare with.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
     /// Now, as this service's clock says, but never before `head`.
     fn now_after(&self, head: Option<&StreamHead>) -> DateTime<Utc> {
         now_after(self.clock.as_ref(), head)
