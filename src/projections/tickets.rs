@@ -649,7 +649,8 @@ impl SlaState {
         }
     }
 
-    /// The SQL condition, with `$n` the instant compared with.
+    /// The SQL condition, with `$n` the instant compared with (unused when
+    /// paused).
     fn clause(self, n: usize) -> String {
         match self {
             SlaState::OnTrack => format!("sla_due_at IS NOT NULL AND coalesce(sla_warn_at, sla_due_at) > ${n}"),
@@ -806,7 +807,10 @@ pub async fn list(
         clauses.push(format!("subject_id = ANY(${})", params.len()));
     }
     if let Some((state, now)) = filter.sla {
-        params.push(Box::new(now));
+        // Paused does not depend on the time; the others compare with it.
+        if state != SlaState::Paused {
+            params.push(Box::new(now));
+        }
         clauses.push(state.clause(params.len()));
     }
     let order_by = match order {
