@@ -238,7 +238,7 @@ async fn waiting_on_the_customer_pauses_the_clocks_and_the_resume_moves_due_at_b
         "as pinned, until the resume"
     );
     assert_eq!(view["sla"]["first_response"]["met"], true);
-    assert_eq!(ids_of(&app, "sla_state=paused").await, [id.clone()]);
+    assert_eq!(ids_of(&app, "sla_state=paused").await, vec![id.clone()]);
     assert!(ids_of(&app, "sla_state=on_track").await.is_empty());
 
     // The customer answers at 10:00 the next day: eight business hours later.
@@ -248,7 +248,7 @@ async fn waiting_on_the_customer_pauses_the_clocks_and_the_resume_moves_due_at_b
     let resolution = &view["sla"]["resolution"];
     assert_eq!(resolution["paused"], false);
     assert_eq!(resolution["due_at"], shown("2026-03-05T18:00:00+08:00"));
-    assert_eq!(ids_of(&app, "sla_state=on_track").await, [id.clone()]);
+    assert_eq!(ids_of(&app, "sla_state=on_track").await, vec![id.clone()]);
     let types = history_types(&app, &id).await;
     assert_eq!(
         types[types.len() - 4..],
@@ -314,7 +314,7 @@ async fn a_priority_raised_mid_flight_runs_from_the_change_and_does_not_breach_a
     assert_eq!(view["sla"]["key"], "complaint/P1");
     assert_eq!(response["runs_from"], shown("2026-03-05T10:00:00+08:00"));
     assert_eq!(response["due_at"], shown("2026-03-05T10:30:00+08:00"));
-    assert_eq!(ids_of(&app, "sla_state=on_track").await, [id.clone()]);
+    assert_eq!(ids_of(&app, "sla_state=on_track").await, vec![id.clone()]);
     assert!(ids_of(&app, "sla_state=breached").await.is_empty());
 }
 

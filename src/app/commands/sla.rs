@@ -72,10 +72,9 @@ fn preview<A: Projected>(
     now: DateTime<Utc>,
 ) -> Result<Option<A>, StreamCorrupt> {
     let hash = [0u8; 32];
-    let mut version = 0;
     let mut state = state;
-    for event in events {
-        version += 1;
+    // The versions are provisional too: nothing the clocks follow reads them.
+    for (version, event) in (1..).zip(events) {
         let meta = EventMeta {
             recorded_at: now,
             actor,
