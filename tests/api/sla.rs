@@ -117,7 +117,14 @@ async fn a_p1_complaint_filed_the_friday_before_spring_festival_skips_the_holida
     );
     assert!(view.get("time_remaining").is_none() && response.get("remaining").is_none());
     assert_eq!(view["version"], 2, "the clocks are an event of the ticket's own stream");
-    assert_eq!(history_types(&app, &id).await, ["complaint.filed", "sla.clocks_pinned"]);
+    let history = json_of(app.get(&format!("/v1/tickets/{id}/history"), &auditor()).await, 200).await;
+    assert_eq!(event_types(&history), ["complaint.filed", "sla.clocks_pinned"]);
+    let (filed, pinned) = (&history["events"][0], &history["events"][1]);
+    assert_eq!(
+        (pinned["actor"].as_str(), &pinned["request_id"]),
+        (Some("opsledger|system"), &filed["request_id"]),
+        "the system pins the clocks, in the filing's request"
+    );
 
     // The admin loads CN and then declares Tuesday 24 a holiday as well.
     let cn = shipped_calendars()

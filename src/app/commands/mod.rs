@@ -360,6 +360,43 @@ impl StreamWrite {
         Ok(StreamWrite { sealed, row: Some(row) })
     }
 
+    /// Seals `events` as the caller's and then `clocks`, the service-level
+    /// clock events they imply, as the system's (caused by the request),
+    /// and folds them all onto `state`.
+    fn with_clocks<A: Projected>(
+        stream_id: Uuid,
+        state: Option<A>,
+        head: Option<&StreamHead>,
+        events: Vec<A::Event>,
+        clocks: Vec<A::Event>,
+        ctx: &CommandContext,
+        now: DateTime<Utc>,
+    ) -> Result<StreamWrite, CommandError> {
+        let new_events = events.iter().map(NewEvent::from_domain).collect();
+        let mut sealed = store::seal(stream_id, head, new_events, &metadata(ctx), now)?;
+        if !clocks.is_empty() {
+            let after = sealed.last().map(|last| StreamHead {
+                version: last.envelope.version,
+                hash: last.hash,
+                recorded_at: last.recorded_at,
+            });
+            let clock_events = clocks.iter().map(NewEvent::from_domain).collect();
+            let system = system_metadata(ctx);
+            sealed.extend(store::seal(
+                stream_id,
+                after.as_ref().or(head),
+                clock_events,
+                &system,
+                now,
+            )?);
+        }
+        let view = fold::fold(state, &sealed)
+            .map_err(|e| CommandError::Corrupt(e.to_string()))?
+            .ok_or_else(|| CommandError::Corrupt("a command produced no view".into()))?;
+        let row = view.row().map_err(|e| CommandError::Corrupt(e.to_string()))?;
+        Ok(StreamWrite { sealed, row: Some(row) })
+    }
+
     /// Seals `events` of a stream that has no ticket view.
     fn without_view(
         stream_id: Uuid,
@@ -744,6 +781,22 @@ async fn replay_after_race<R: Record>(
     replay::<R>(client, ctx)
         .await?
         .ok_or(CommandError::Store(StoreError::IdempotencyRace))
+}
+
+/// The envelope of events the system appends because of a request (the
+/// service-level clocks a command implies): the system acts, the request
+/// is the cause.
+pub(crate) fn system_metadata(ctx: &CommandContext) -> Metadata {
+    let system = Actor::system();
+    Metadata {
+        actor: system.id,
+        roles: Vec::new(),
+        request_id: ctx.request_id.clone(),
+        client_request_id: None,
+        correlation_id: ctx.correlation_id.clone(),
+        causation_id: Some(ctx.request_id.clone()),
+        idempotency_key: None,
+    }
 }
 
 pub(crate) fn metadata(ctx: &CommandContext) -> Metadata {

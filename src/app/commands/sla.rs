@@ -87,23 +87,23 @@ fn preview<A: Projected>(
 }
 
 impl Commands {
-    /// `events` followed by the clock events they imply, when SLA clocks
-    /// are on.
-    pub(super) async fn with_clocks<A: Timed>(
+    /// The clock events that `events` imply, when SLA clocks are on (see
+    /// `StreamWrite::with_clocks`, which seals them as the system's).
+    pub(super) async fn clock_events<A: Timed>(
         &self,
         client: &impl GenericClient,
         ctx: &CommandContext,
         before: Option<&A>,
-        mut events: Vec<A::Event>,
+        events: &[A::Event],
         now: DateTime<Utc>,
     ) -> Result<Vec<A::Event>, CommandError> {
         let Some(sources) = &self.sla else {
-            return Ok(events);
+            return Ok(Vec::new());
         };
         let after =
-            preview(before.cloned(), &events, &ctx.actor.id, now).map_err(|e| CommandError::Corrupt(e.to_string()))?;
+            preview(before.cloned(), events, &ctx.actor.id, now).map_err(|e| CommandError::Corrupt(e.to_string()))?;
         let Some(after) = after else {
-            return Ok(events);
+            return Ok(Vec::new());
         };
         let before_facts = before.map(Timed::facts);
         let facts = after.facts();
@@ -116,8 +116,7 @@ impl Commands {
                     .map_err(|NeedsInputs| CommandError::Corrupt("clocks needed inputs they were given".into()))?
             }
         };
-        events.extend(reaction.into_iter().map(A::wrap));
-        Ok(events)
+        Ok(reaction.into_iter().map(A::wrap).collect())
     }
 
     /// Replaces the policy's table; its version grows by one. Clocks
@@ -228,15 +227,16 @@ impl Commands {
             return Ok(None);
         }
         let facts = state.facts();
-        let events = self.with_clocks(tx, ctx, Some(&state), Vec::new(), now).await?;
-        if events.is_empty() || facts.key.is_none() {
+        let clocks = self.clock_events(tx, ctx, Some(&state), &[], now).await?;
+        if clocks.is_empty() || facts.key.is_none() {
             return Ok(None);
         }
-        Ok(Some(StreamWrite::new(
+        Ok(Some(StreamWrite::with_clocks(
             row.id,
             Some(state),
             Some(head),
-            events,
+            Vec::new(),
+            clocks,
             ctx,
             now,
         )?))
