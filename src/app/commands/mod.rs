@@ -785,17 +785,18 @@ async fn replay_after_race<R: Record>(
 
 /// The envelope of events the system appends because of a request (the
 /// service-level clocks a command implies): the system acts, the request
-/// is the cause.
+/// is the cause. They are written by that request, so they keep its ids
+/// and idempotency key: a retry with the key replays them with the rest.
 pub(crate) fn system_metadata(ctx: &CommandContext) -> Metadata {
     let system = Actor::system();
     Metadata {
         actor: system.id,
         roles: Vec::new(),
         request_id: ctx.request_id.clone(),
-        client_request_id: None,
+        client_request_id: ctx.client_request_id.clone(),
         correlation_id: ctx.correlation_id.clone(),
         causation_id: Some(ctx.request_id.clone()),
-        idempotency_key: None,
+        idempotency_key: ctx.idempotency.as_ref().map(|i| i.key.clone()),
     }
 }
 
