@@ -85,27 +85,39 @@ impl SlaSources {
     /// of every calendar it names, and of `also` (the calendars a ticket's
     /// clocks run on), read in the caller's transaction.
     pub async fn load(&self, client: &impl GenericClient, also: &[String]) -> Result<SlaInputs, StoreError> {
+        // One round trip in the usual case: the versions of the policy and
+        // of every calendar the cached policy and `also` name.
         let cached_policy = self.lock().policy.clone();
         let policy_id = sla_policy_id();
-        let versions = store::stream_versions(client, &[policy_id]).await?;
+        let codes_of = |policy: Option<&SlaPolicyView>| {
+            let mut codes: Vec<String> = policy
+                .map(|p| p.table.calendars().into_iter().map(str::to_owned).collect())
+                .unwrap_or_default();
+            codes.extend(also.iter().cloned());
+            codes.sort();
+            codes.dedup();
+            codes
+        };
+        let mut codes = codes_of(cached_policy.as_ref());
+        let mut ids: Vec<uuid::Uuid> = codes.iter().map(|c| business_calendar_id(c)).collect();
+        ids.push(policy_id);
+        let mut versions = store::stream_versions(client, &ids).await?;
         let policy_version = versions.get(&policy_id).copied().unwrap_or(0);
         let policy = match cached_policy.filter(|p| p.version == policy_version) {
             Some(p) => p,
             None => {
                 let (p, _) = policy(client).await?;
                 self.lock().policy = Some(p.clone());
+                // Another policy may name other calendars.
+                codes = codes_of(Some(&p));
+                let ids: Vec<uuid::Uuid> = codes.iter().map(|c| business_calendar_id(c)).collect();
+                versions = store::stream_versions(client, &ids).await?;
                 p
             }
         };
-        let mut codes: Vec<String> = policy.table.calendars().into_iter().map(str::to_owned).collect();
-        codes.extend(also.iter().cloned());
-        codes.sort();
-        codes.dedup();
-        let ids: Vec<uuid::Uuid> = codes.iter().map(|c| business_calendar_id(c)).collect();
-        let versions = store::stream_versions(client, &ids).await?;
         let mut calendars = Vec::with_capacity(codes.len());
-        for (code, id) in codes.iter().zip(&ids) {
-            let version = versions.get(id).copied().unwrap_or(0);
+        for code in &codes {
+            let version = versions.get(&business_calendar_id(code)).copied().unwrap_or(0);
             let cached = self
                 .lock()
                 .calendars
