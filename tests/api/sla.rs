@@ -217,7 +217,7 @@ async fn a_severity_1_fault_triaged_ten_minutes_after_its_report_is_due_five_min
 
     // The investigation starts three minutes later: the response is met.
     clock.advance(Duration::minutes(3));
-    let (fault, _) = app
+    let (fault, etag) = app
         .ok(
             &format!("/v1/faults/{id}/investigate"),
             &engineer("tech-7"),
@@ -229,6 +229,28 @@ async fn a_severity_1_fault_triaged_ten_minutes_after_its_report_is_due_five_min
     assert_eq!(response["stopped_at"], shown("2026-03-02T03:13:00Z"));
     assert_eq!(response["met"], true);
     assert_eq!(fault["sla"]["resolution"]["stopped_at"], Value::Null, "still running");
+
+    // Re-triaged as severity 2 at 04:00: the resolution runs anew from the
+    // change, on severity 2's eight hours; the response stays met.
+    clock.advance(Duration::minutes(47));
+    let (fault, _) = app
+        .ok(
+            &format!("/v1/faults/{id}/triage"),
+            &manager("mgr-1"),
+            &etag,
+            json!({"severity": 2, "evaluator": actor_id("eng-1")}),
+        )
+        .await;
+    let sla = &fault["sla"];
+    assert_eq!(sla["key"], "fault/2");
+    assert_eq!(sla["resolution"]["runs_from"], shown("2026-03-02T04:00:00Z"));
+    assert_eq!(sla["resolution"]["due_at"], shown("2026-03-02T12:00:00Z"));
+    assert_eq!(sla["first_response"]["met"], true);
+    assert_eq!(
+        sla["first_response"]["due_at"],
+        shown("2026-03-02T03:15:00Z"),
+        "not pinned again"
+    );
 }
 
 #[tokio::test]
