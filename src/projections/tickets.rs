@@ -553,14 +553,15 @@ pub async fn of_subject(client: &impl GenericClient, subject: Uuid, lock: bool) 
     rows.iter().map(from_row).collect()
 }
 
-/// Open complaints and faults whose view has no service-level clocks,
-/// oldest first: what the SLA upgrade looks at. (A fault not yet triaged
-/// is among them and gets none.)
+/// Open complaints and triaged faults whose view has no service-level
+/// clocks, oldest first: what the SLA upgrade looks at. (A fault not yet
+/// triaged has no severity to pin clocks for; its triage pins them.)
 pub async fn open_without_clocks(client: &impl GenericClient) -> Result<Vec<(Uuid, TicketKind)>, StoreError> {
     let rows = client
         .query(
             "SELECT id, kind FROM tickets
-             WHERE kind IN ('complaint', 'fault') AND status NOT IN ('resolved', 'closed')
+             WHERE (kind = 'complaint' OR (kind = 'fault' AND severity IS NOT NULL))
+               AND status NOT IN ('resolved', 'closed')
                AND coalesce(view->'sla', 'null'::jsonb) = 'null'::jsonb
              ORDER BY created_at, id",
             &[],

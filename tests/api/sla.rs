@@ -480,6 +480,16 @@ async fn open_tickets_from_before_clocks_get_them_once_by_the_system() {
         .transition(&closed, "resolve", &etag, json!({"resolution": "done"}))
         .await;
     assert_eq!(status, 200);
+    let (fault, etag) = report_fault(&app).await;
+    let (triaged, _) = app
+        .ok(
+            &format!("/v1/faults/{fault}/triage"),
+            &manager("mgr-1"),
+            &etag,
+            json!({"severity": 3, "evaluator": actor_id("eng-1")}),
+        )
+        .await;
+    let (untriaged, _) = report_fault(&app).await;
     let before = app.count_events().await;
 
     // The upgrade runs as a server with clocks starts.
@@ -505,11 +515,16 @@ async fn open_tickets_from_before_clocks_get_them_once_by_the_system() {
     );
     let (resolved, _) = app.view(&closed, &agent()).await;
     assert_eq!(resolved["sla"], Value::Null, "a resolved ticket needs no clocks");
-    assert_eq!(app.count_events().await, before + 1);
+    let (fault_view, _) = app.view(&fault, &engineer("eng-1")).await;
+    assert_eq!(fault_view["sla"]["key"], "fault/3");
+    assert_eq!(fault_view["sla"]["resolution"]["runs_from"], triaged["created_at"]);
+    let (untriaged_view, _) = app.view(&untriaged, &engineer("eng-1")).await;
+    assert_eq!(untriaged_view["sla"], Value::Null, "no severity, nothing to pin");
+    assert_eq!(app.count_events().await, before + 2);
 
     // Another instance starting finds nothing to do.
     let (_base, again) = start_server_on(&app.db, |args| args.sla = SlaSwitch::On, clock).await;
-    assert_eq!(app.count_events().await, before + 1);
+    assert_eq!(app.count_events().await, before + 2);
     again.stop(true).await;
     handle.stop(true).await;
 }
