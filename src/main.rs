@@ -5,7 +5,7 @@ use clap::Parser;
 use opsledger::domain::Role;
 use opsledger::http::auth::{DevToken, mint_dev_token};
 use opsledger::infra::database;
-use opsledger::startup::config::{CalendarsCommand, Cli, Command, LogFormat, SubjectsCommand};
+use opsledger::startup::config::{CalendarsCommand, Cli, Command, LogFormat, SlaCommand, SubjectsCommand};
 use opsledger::startup::{auth_config, maintenance, server::Application, telemetry};
 
 /// See docs/performance.md: the allocator is a measured choice.
@@ -75,6 +75,11 @@ fn main() -> ExitCode {
         Command::Calendars(CalendarsCommand::Load(args)) => run_blocking(async move {
             let defined = maintenance::load_calendars(&args).await?;
             println!("{}", serde_json::to_string(&defined).map_err(|e| e.to_string())?);
+            Ok(())
+        }),
+        Command::Sla(SlaCommand::Upgrade(args)) => run_blocking(async move {
+            let upgraded = maintenance::upgrade_clocks(&args).await?;
+            println!("{upgraded}");
             Ok(())
         }),
         Command::RotateMasterKey(args) => run_blocking(async move {

@@ -441,6 +441,9 @@ async fn load(client: &mut tokio_postgres::Client, batch: Batch, master_id: &str
                 Box::new(t.complaint_linked),
                 Box::new(t.window.map(|w| w.0)),
                 Box::new(t.window.map(|w| w.1)),
+                Box::new(t.sla.due_at),
+                Box::new(t.sla.warn_at),
+                Box::new(t.sla.paused),
             ];
             row
         }),

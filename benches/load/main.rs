@@ -9,6 +9,11 @@
 //! that replay the statements the server issues for the same request, and
 //! prints one table (also written to target/bench/load-report.md).
 //!
+//! The `file` row files with service-level clocks on (the default); the
+//! `file_sla_off` row files the same complaints through a second server on
+//! the same database with `OPSLEDGER_SLA=off`, and the report ends with
+//! the ratio of the two (issue 20's target: on ≥ 90 % of off).
+//!
 //! `-- --growth --events 10000000` runs the growth mode instead (see
 //! `growth.rs`): append and history medians on the empty store and after a
 //! bulk preload of that many events, and a full replay of the log and the
@@ -57,7 +62,7 @@ struct Args {
     /// Client counts to measure.
     #[arg(long, value_delimiter = ',', default_value = "1,8,32,64")]
     clients: Vec<u32>,
-    /// Only these scenarios (file, lifecycle, get, list, history).
+    /// Only these scenarios (file, file_sla_off, lifecycle, get, list, history).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Skip the pgbench ceiling.
@@ -193,6 +198,16 @@ fn start_server(
     pool: usize,
     clock: opsledger::app::clock::SharedClock,
 ) -> (String, actix_web::dev::ServerHandle) {
+    start_server_with(db, pool, clock, opsledger::startup::config::SlaSwitch::On)
+}
+
+/// [`start_server`], with service-level clocks on or off.
+fn start_server_with(
+    db: &Database,
+    pool: usize,
+    clock: opsledger::app::clock::SharedClock,
+    sla: opsledger::startup::config::SlaSwitch,
+) -> (String, actix_web::dev::ServerHandle) {
     let args = ServeArgs {
         listen: "127.0.0.1:0".into(),
         max_body_bytes: 64 * 1024,
@@ -202,6 +217,7 @@ fn start_server(
         idempotency_retention_hours: 24,
         metrics_token_file: None,
         default_language: Default::default(),
+        sla,
         strong: Default::default(),
         database: DatabaseArgs {
             database_url: Some(url_of(&db.admin, Some("opsledger_app"))),
@@ -549,8 +565,20 @@ async fn run(args: Args) {
     let warmup = Duration::from_secs(args.warmup);
     let seconds = Duration::from_secs(args.seconds);
     let mut rows = Vec::new();
-    let scenarios: [(&'static str, &'static str); 5] = [
+    // The same filings through a server with clocks off, for the SLA row.
+    let (base_off, handle_off) = start_server_with(
+        &db,
+        args.pool,
+        opsledger::app::clock::SystemClock::shared(),
+        opsledger::startup::config::SlaSwitch::Off,
+    );
+    let api_off = Api {
+        base: Arc::new(base_off),
+        ..api.clone()
+    };
+    let scenarios: [(&'static str, &'static str); 6] = [
         ("file", "filings/s"),
+        ("file_sla_off", "filings/s"),
         ("lifecycle", "lifecycles/s (4 requests each)"),
         ("get", "requests/s"),
         ("list", "requests/s"),
@@ -572,6 +600,14 @@ async fn run(args: Args) {
             let history_id = history_id.clone();
             let http = match scenario {
                 "file" => {
+                    measure(clients, warmup, seconds, move |_| {
+                        let api = api.clone();
+                        async move { api.file().await.map(|_| ()) }
+                    })
+                    .await
+                }
+                "file_sla_off" => {
+                    let api = api_off.clone();
                     measure(clients, warmup, seconds, move |_| {
                         let api = api.clone();
                         async move { api.file().await.map(|_| ()) }
@@ -618,6 +654,8 @@ async fn run(args: Args) {
                 }
             };
             let pgbench = match &pgbench_bin {
+                // The ceiling of filing is the `file` row's.
+                _ if scenario == "file_sla_off" => None,
                 None => None,
                 Some(bin) => {
                     let script = pgbench::script(&format!("{scenario}.sql"));
@@ -650,6 +688,7 @@ async fn run(args: Args) {
         }
     }
     handle.stop(true).await;
+    handle_off.stop(true).await;
     report(&args, &rows);
     drop_database(&db).await;
 }
@@ -719,6 +758,19 @@ fn report(args: &Args, rows: &[Row]) {
             mean,
             ratio
         ));
+    }
+    for on in rows.iter().filter(|r| r.scenario == "file") {
+        if let Some(off) = rows
+            .iter()
+            .find(|r| r.scenario == "file_sla_off" && r.clients == on.clients)
+        {
+            let ratio = 100.0 * on.http.ops_per_sec / off.http.ops_per_sec.max(f64::MIN_POSITIVE);
+            out.push_str(&format!(
+                "\nFiling with SLA clocks on at {} clients: {ratio:.0} % of the throughput with them off (target ≥ 90 %: {}).\n",
+                on.clients,
+                if ratio >= 90.0 { "PASS" } else { "FAIL" }
+            ));
+        }
     }
     for r in rows.iter().filter(|r| r.http.errors > 0) {
         out.push_str(&format!(

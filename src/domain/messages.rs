@@ -109,6 +109,11 @@ messages! {
     rule_calendar_unchanged = "rule-calendar-unchanged";
     rule_calendar_code_taken = "rule-calendar-code-taken" (code);
 
+    // Service-level policies.
+    field_sla_resolution_before_response = "field-sla-resolution-before-response" (first_response_minutes);
+    field_sla_unknown_calendar = "field-sla-unknown-calendar" (code);
+    rule_sla_policy_unchanged = "rule-sla-policy-unchanged";
+
     // Links between tickets, and the tickets a command names.
     field_relation_not_requestable = "field-relation-not-requestable" (allowed, relation, inverse);
     field_not_a_ticket_reference = "field-not-a-ticket-reference" (reference);

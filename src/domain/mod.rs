@@ -16,6 +16,7 @@ pub mod message;
 pub mod messages;
 pub mod permissions;
 pub mod personal;
+pub mod sla;
 pub mod subject;
 #[cfg(test)]
 mod test_clock;

@@ -65,6 +65,9 @@ pub enum Permission {
     /// Define and amend business calendars, the working time service
     /// levels are counted in.
     BusinessCalendarManage,
+    /// Amend the service-level policy: the targets and calendars clocks
+    /// are pinned with.
+    SlaPolicyManage,
 }
 
 /// One row of the matrix: the roles granted a permission, and the scope an
@@ -229,6 +232,12 @@ pub const MATRIX: &[Grant] = &[
         roles: &[Admin],
         integration_scope: None,
     },
+    Grant {
+        permission: Permission::SlaPolicyManage,
+        name: "amend the service-level policy (response and resolution targets, calendars, warning thresholds)",
+        roles: &[Admin],
+        integration_scope: None,
+    },
 ];
 
 impl Permission {
@@ -261,6 +270,7 @@ impl Permission {
             Permission::ChangeImplement => "change_implement",
             Permission::FreezeManage => "freeze_manage",
             Permission::BusinessCalendarManage => "business_calendar_manage",
+            Permission::SlaPolicyManage => "sla_policy_manage",
         }
     }
 
@@ -429,7 +439,7 @@ pub fn render_markdown() -> String {
 mod tests {
     use super::*;
 
-    const EVERY_PERMISSION: [Permission; 25] = [
+    const EVERY_PERMISSION: [Permission; 26] = [
         Permission::TicketRead,
         Permission::FaultRead,
         Permission::FaultReadLinked,
@@ -455,6 +465,7 @@ mod tests {
         Permission::ChangeImplement,
         Permission::FreezeManage,
         Permission::BusinessCalendarManage,
+        Permission::SlaPolicyManage,
     ];
 
     #[test]

@@ -47,7 +47,7 @@ impl utoipa::PartialSchema for EventType {
         use crate::domain::change::calendar::CalendarEvent;
         use crate::domain::change::freeze::FreezeEvent;
         use crate::domain::{change::ChangeEvent, complaint::ComplaintEvent, fault::FaultEvent, subject::SubjectEvent};
-        let types: Vec<&str> = [
+        let mut types: Vec<&str> = [
             ComplaintEvent::EVENT_TYPES,
             FaultEvent::EVENT_TYPES,
             ChangeEvent::EVENT_TYPES,
@@ -55,8 +55,12 @@ impl utoipa::PartialSchema for EventType {
             FreezeEvent::EVENT_TYPES,
             SubjectEvent::EVENT_TYPES,
             BusinessCalendarEvent::EVENT_TYPES,
+            crate::domain::sla::SlaPolicyEvent::EVENT_TYPES,
         ]
         .concat();
+        // Complaints and faults share the `sla.*` types; each is listed once.
+        let mut seen = std::collections::HashSet::new();
+        types.retain(|t| seen.insert(*t));
         utoipa::openapi::schema::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
             .enum_values(Some(types))

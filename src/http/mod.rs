@@ -22,6 +22,7 @@ pub mod ops;
 pub mod query;
 pub mod request;
 pub mod routes;
+pub mod sla_policy;
 pub mod subjects;
 pub mod tickets;
 pub mod timeline;

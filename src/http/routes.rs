@@ -30,7 +30,9 @@ use crate::domain::permissions::Permission::{self, *};
 
 use super::auth::Principal;
 use super::error::ApiError;
-use super::{audit, business_calendars, changes, complaints, events, faults, history, links, ops, subjects, tickets};
+use super::{
+    audit, business_calendars, changes, complaints, events, faults, history, links, ops, sla_policy, subjects, tickets,
+};
 
 /// One operation of the API.
 pub struct Route {
@@ -207,6 +209,8 @@ pub fn table() -> Vec<Route> {
         route!(business_calendars::list, &[TicketRead]),
         route!(business_calendars::amend, &[BusinessCalendarManage]),
         route!(business_calendars::get, &[TicketRead]),
+        route!(sla_policy::get as "sla_policy_get", &[TicketRead]),
+        route!(sla_policy::amend as "sla_policy_amend", &[SlaPolicyManage]),
         route!(links::link as "tickets_link", &[TicketLink]),
         route!(links::unlink as "tickets_unlink", &[TicketLink]),
         route!(tickets::get_ticket as "tickets_get", &[TicketRead]),

@@ -19,7 +19,9 @@ use crate::domain::{FieldError, messages as domain_messages};
 use crate::privacy::crypto::IndexKind;
 use crate::privacy::keys;
 use crate::privacy::render::Reveal;
-use crate::projections::tickets::{self, Cursor, CursorKey, ListFilter, TicketLookup, TicketRow, with_kind};
+use crate::projections::tickets::{
+    self, Cursor, CursorKey, DueCursor, ListFilter, ListOrder, SlaState, TicketLookup, TicketRow, with_kind,
+};
 use crate::store;
 
 use super::AppState;
@@ -443,11 +445,63 @@ pub struct ListParams {
     /// Exact customer reference of the complainant; needs the right to see
     /// personal data.
     pub customer_ref: Option<String>,
-    /// The `next_cursor` of the previous page.
+    /// Only tickets whose service-level clocks are, at the time of the
+    /// request: `on_track` (the earliest running target not yet at its
+    /// warning threshold), `at_risk` (past a warning threshold, not yet
+    /// due), `breached` (past a `due_at`) or `paused` (waiting on the
+    /// customer). Tickets without running clocks are in none.
+    #[param(inline, value_type = Option<SlaStateName>)]
+    pub sla_state: Option<String>,
+    /// `created_at` (newest first, the default) or `due_at`: what burns
+    /// first, the earliest `due_at` of a running, unpaused target first,
+    /// tickets without one last, ties broken by id.
+    #[param(inline, value_type = Option<SortName>)]
+    pub sort: Option<String>,
+    /// The `next_cursor` of the previous page (of the same `sort`).
     pub cursor: Option<String>,
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+}
+
+/// Where a ticket's service-level clocks stand.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[schema(as = SlaState)]
+#[serde(rename_all = "snake_case")]
+pub enum SlaStateName {
+    OnTrack,
+    AtRisk,
+    Breached,
+    Paused,
+}
+
+/// The order of a ticket list.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[schema(as = TicketSort)]
+#[serde(rename_all = "snake_case")]
+pub enum SortName {
+    CreatedAt,
+    DueAt,
+}
+
+/// How a list is sorted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sort {
+    CreatedAt,
+    DueAt,
+}
+
+impl Sort {
+    const ALL: [Sort; 2] = [Sort::CreatedAt, Sort::DueAt];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Sort::CreatedAt => "created_at",
+            Sort::DueAt => "due_at",
+        }
+    }
 }
 
 /// A page of tickets.
@@ -456,7 +510,8 @@ pub struct ListParams {
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct TicketPage {
-    /// Newest first; ties broken by id, so the order is stable.
+    /// In the order asked for (newest first by default); ties broken by id,
+    /// so the order is stable.
     pub items: Vec<TicketDoc>,
     /// Pass as `cursor` for the next page; absent on the last page.
     pub next_cursor: Option<String>,
@@ -488,7 +543,8 @@ fn list_filter(
     p: &ListParams,
     scope: ReadScope,
     cursor_key: &CursorKey,
-) -> Result<(ListFilter, Option<Cursor>, u32), ApiError> {
+    now: DateTime<Utc>,
+) -> Result<(ListFilter, ListOrder, u32), ApiError> {
     let mut errors = Vec::new();
     let kind = one_of(&mut errors, "kind", &p.kind, &TicketKind::ALL, TicketKind::as_str);
     let status = one_of(&mut errors, "status", &p.status, &TicketStatus::names(), |s| s);
@@ -496,15 +552,20 @@ fn list_filter(
     let channel = one_of(&mut errors, "channel", &p.channel, &Channel::ALL, Channel::as_str);
     let created_from = parse_instant(&mut errors, "created_from", &p.created_from);
     let created_to = parse_instant(&mut errors, "created_to", &p.created_to);
-    let cursor = match &p.cursor {
-        None => None,
-        Some(c) => match Cursor::decode(c, cursor_key) {
-            Some(c) => Some(c),
-            None => {
-                errors.push(FieldError::new("/cursor", messages::field_foreign_cursor()));
-                None
-            }
-        },
+    let sla_state = one_of(&mut errors, "sla_state", &p.sla_state, &SlaState::ALL, SlaState::as_str);
+    let sort = one_of(&mut errors, "sort", &p.sort, &Sort::ALL, Sort::as_str).unwrap_or(Sort::CreatedAt);
+    let mut foreign = || errors.push(FieldError::new("/cursor", messages::field_foreign_cursor()));
+    let order = match (sort, &p.cursor) {
+        (Sort::CreatedAt, None) => ListOrder::Newest(None),
+        (Sort::DueAt, None) => ListOrder::DueFirst(None),
+        (Sort::CreatedAt, Some(c)) => ListOrder::Newest(Cursor::decode(c, cursor_key).or_else(|| {
+            foreign();
+            None
+        })),
+        (Sort::DueAt, Some(c)) => ListOrder::DueFirst(DueCursor::decode(c, cursor_key).or_else(|| {
+            foreign();
+            None
+        })),
     };
     if p.severity.is_some_and(|s| !(1..=4).contains(&s)) {
         errors.push(FieldError::new("/severity", domain_messages::field_range(1, 4)));
@@ -527,12 +588,15 @@ fn list_filter(
         created_to,
         severity: p.severity,
         subjects: None,
+        sla: sla_state.map(|state| (state, now)),
         scope,
     };
-    Ok((filter, cursor, limit))
+    Ok((filter, order, limit))
 }
 
-/// List tickets, newest first, with filters and keyset pagination.
+/// List tickets, newest first or what burns first (`sort=due_at`), with
+/// filters (among them `sla_state`, judged at the time of the request) and
+/// keyset pagination.
 #[utoipa::path(
     get,
     path = "/v1/tickets",
@@ -549,7 +613,7 @@ pub async fn list(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let scope = ReadScope::of(&principal.roles, &principal.scopes);
-    let (mut filter, cursor, limit) = list_filter(&params, scope, &state.cursor_key)?;
+    let (mut filter, order, limit) = list_filter(&params, scope, &state.cursor_key, state.commands.now())?;
     let client = state.pool.get().await.map_err(store::StoreError::from)?;
     let contacts = [
         (IndexKind::Phone, &params.phone),
@@ -567,7 +631,7 @@ pub async fn list(
             });
         }
     }
-    let (rows, next) = tickets::list(&client, &filter, cursor, limit).await?;
+    let (rows, next) = tickets::list(&client, &filter, order, limit).await?;
     let mut items: Vec<Value> = rows.into_iter().map(TicketRow::into_client_view).collect();
     reveal(
         &req,

@@ -213,14 +213,14 @@ macro_rules! diffable {
 diffable!(Complaint,
 members: [id, number, subject, status, title, description, channel, complainant, category, priority, team,
     assignee, created_at, created_by, acknowledged_at, first_response, waiting_reason, resolution,
-    satisfaction, closed_at, reopen_count, escalated_to],
+    satisfaction, closed_at, reopen_count, escalated_to, sla],
 lists: [notes, linked_fault_resolutions, links, corrections],
 appends: ComplaintEvent::only_adds_to_lists);
 
 diffable!(Fault,
 members: [id, number, status, title, description, affected_service, detected_by, escalated_from, severity,
     evaluator, evaluation, technician, workaround, mitigated_at, resolution, person_minutes, review,
-    created_at, created_by, triaged_at, closed_at, reopen_count],
+    created_at, created_by, triaged_at, closed_at, reopen_count, sla],
 lists: [repairs, notes, links, affected_service_corrections],
 appends: FaultEvent::only_adds_to_lists);
 

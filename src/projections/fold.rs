@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::domain::change::{self, Change, ChangeEvent};
 use crate::domain::complaint::{self, Complaint, ComplaintEvent};
 use crate::domain::fault::{self, Fault, FaultEvent};
+use crate::domain::sla::{Clocks, QueueColumns};
 use crate::domain::ticket::{TicketKind, TicketStatus};
 use crate::domain::{DomainEvent, EventMeta, StreamCorrupt};
 use crate::store::StoredEvent;
@@ -101,6 +102,7 @@ impl Projected for Complaint {
             view: Value::Null,
             subject: Some(self.subject),
             window: None,
+            sla: self.sla.as_ref().map(Clocks::queue_columns).unwrap_or_default(),
         }
     }
 }
@@ -131,6 +133,7 @@ impl Projected for Fault {
             view: Value::Null,
             subject: None,
             window: None,
+            sla: self.sla.as_ref().map(Clocks::queue_columns).unwrap_or_default(),
         }
     }
 }
@@ -161,6 +164,7 @@ impl Projected for Change {
             view: Value::Null,
             subject: None,
             window: self.window.as_ref().map(|w| (w.start, w.end)),
+            sla: QueueColumns::default(),
         }
     }
 }

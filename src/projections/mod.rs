@@ -10,4 +10,5 @@ pub mod fold;
 pub mod jsonb_text;
 pub mod rebuild;
 pub mod schedules;
+pub mod sla;
 pub mod tickets;

@@ -492,6 +492,9 @@ struct Columns {
     complaint_linked: bool,
     window_start: Option<DateTime<Utc>>,
     window_end: Option<DateTime<Utc>>,
+    sla_due_at: Option<DateTime<Utc>>,
+    sla_warn_at: Option<DateTime<Utc>>,
+    sla_paused: bool,
 }
 
 impl Columns {
@@ -514,6 +517,9 @@ impl Columns {
             complaint_linked: row.complaint_linked,
             window_start: row.window.map(|w| w.0),
             window_end: row.window.map(|w| w.1),
+            sla_due_at: row.sla.due_at,
+            sla_warn_at: row.sla.warn_at,
+            sla_paused: row.sla.paused,
         })
     }
 }
@@ -539,7 +545,8 @@ impl Judge {
     async fn read(client: &impl GenericClient, streams: &Streams) -> Result<Judge, StoreError> {
         const SELECT: &str = "SELECT id, xmin::text::bigint, number, kind, status, priority, team, assignee, channel,
                                      created_at, updated_at, version, head_hash, subject_id, severity,
-                                     complaint_linked, window_start, window_end, view_digest
+                                     complaint_linked, window_start, window_end, view_digest,
+                                     sla_due_at, sla_warn_at, sla_paused
                               FROM tickets";
         let rows = match streams {
             Streams::Range { from, to } => {
@@ -571,6 +578,9 @@ impl Judge {
                         complaint_linked: r.try_get(15)?,
                         window_start: r.try_get(16)?,
                         window_end: r.try_get(17)?,
+                        sla_due_at: r.try_get(19)?,
+                        sla_warn_at: r.try_get(20)?,
+                        sla_paused: r.try_get(21)?,
                     },
                     view_digest: r.try_get(18)?,
                 },
@@ -638,7 +648,7 @@ fn version_of(row: &TicketRow) -> Result<i64, StoreError> {
 /// Writes one view, its columns in the order of [`stored_column_list`].
 async fn copy_view(writer: std::pin::Pin<&mut BinaryCopyInWriter>, view: &Folded) -> Result<(), StoreError> {
     let c = Columns::of(&view.row, &view.head_hash)?;
-    let values: [&(dyn ToSql + Sync); 18] = [
+    let values: [&(dyn ToSql + Sync); 21] = [
         &view.row.id,
         &c.number,
         &c.kind,
@@ -657,6 +667,9 @@ async fn copy_view(writer: std::pin::Pin<&mut BinaryCopyInWriter>, view: &Folded
         &c.complaint_linked,
         &c.window_start,
         &c.window_end,
+        &c.sla_due_at,
+        &c.sla_warn_at,
+        &c.sla_paused,
     ];
     writer.write(&values).await?;
     Ok(())
@@ -678,7 +691,7 @@ async fn insert_rows(client: &impl GenericClient, table: &str, rows: &[Folded]) 
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                               $8::text[], $9::timestamptz[], $10::timestamptz[], $11::bigint[], $12::jsonb[],
                               $13::bytea[], $14::uuid[], $15::smallint[], $16::bool[], $17::timestamptz[],
-                              $18::timestamptz[])",
+                              $18::timestamptz[], $19::timestamptz[], $20::timestamptz[], $21::bool[])",
         columns = stored_column_list(None),
     );
     client
@@ -703,6 +716,9 @@ async fn insert_rows(client: &impl GenericClient, table: &str, rows: &[Folded]) 
                 &columns.iter().map(|c| c.complaint_linked).collect::<Vec<_>>(),
                 &columns.iter().map(|c| c.window_start).collect::<Vec<_>>(),
                 &columns.iter().map(|c| c.window_end).collect::<Vec<_>>(),
+                &columns.iter().map(|c| c.sla_due_at).collect::<Vec<_>>(),
+                &columns.iter().map(|c| c.sla_warn_at).collect::<Vec<_>>(),
+                &columns.iter().map(|c| c.sla_paused).collect::<Vec<_>>(),
             ],
         )
         .await?;

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::domain::complaint::{Channel, Priority};
 use crate::domain::permissions::{FaultReach, ReadScope};
+use crate::domain::sla::QueueColumns;
 use crate::domain::ticket::{TicketKind, TicketStatus};
 use crate::privacy::crypto::{CryptoError, DataKey, TagKey};
 use crate::store::{StoreError, StreamHead, to_hash};
@@ -60,6 +61,8 @@ pub struct TicketRow {
     pub subject: Option<Uuid>,
     /// A scheduled change's window, start and end.
     pub window: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// What the SLA queue reads of the view's clocks.
+    pub sla: QueueColumns,
 }
 
 /// A view as clients read it: with its `kind`, which says its shape.
@@ -89,7 +92,8 @@ impl TicketRow {
 }
 
 const COLUMNS: &str = "t.id, t.number, t.kind, t.status, t.priority, t.team, t.assignee, t.channel, t.created_at, t.updated_at, \
-     t.version, t.view, t.subject_id, t.severity, t.complaint_linked, t.window_start, t.window_end";
+     t.version, t.view, t.subject_id, t.severity, t.complaint_linked, t.window_start, t.window_end, \
+     t.sla_due_at, t.sla_warn_at, t.sla_paused";
 
 /// A column's text parsed with `parse`; text it does not know is corrupt.
 fn parsed<T>(id: Uuid, column: &str, text: &str, parse: impl FnOnce(&str) -> Option<T>) -> Result<T, StoreError> {
@@ -130,6 +134,11 @@ fn from_row(row: &tokio_postgres::Row) -> Result<TicketRow, StoreError> {
         window: match (row.try_get(15)?, row.try_get(16)?) {
             (Some(start), Some(end)) => Some((start, end)),
             _ => None,
+        },
+        sla: QueueColumns {
+            due_at: row.try_get(17)?,
+            warn_at: row.try_get(18)?,
+            paused: row.try_get(19)?,
         },
     })
 }
@@ -219,7 +228,7 @@ pub async fn lock_with_head(
         None => Ok(None),
         Some(row) => {
             let ticket = from_row(&row)?;
-            let hash: Vec<u8> = row.try_get(17)?;
+            let hash: Vec<u8> = row.try_get(20)?;
             let head = StreamHead {
                 version: ticket.version,
                 hash: to_hash(&hash)?,
@@ -232,7 +241,7 @@ pub async fn lock_with_head(
 
 /// Every column of a `tickets` row, in the order [`upsert`] writes them.
 /// Whatever copies whole rows (the rebuild) takes its column list from here.
-pub const STORED_COLUMNS: [&str; 18] = [
+pub const STORED_COLUMNS: [&str; 21] = [
     "id",
     "number",
     "kind",
@@ -251,11 +260,14 @@ pub const STORED_COLUMNS: [&str; 18] = [
     "complaint_linked",
     "window_start",
     "window_end",
+    "sla_due_at",
+    "sla_warn_at",
+    "sla_paused",
 ];
 
 /// The PostgreSQL types of [`STORED_COLUMNS`], in order: what a binary
 /// `COPY` of whole rows (the rebuild, the growth benchmark's preload) sends.
-pub const STORED_COLUMN_TYPES: [tokio_postgres::types::Type; 18] = {
+pub const STORED_COLUMN_TYPES: [tokio_postgres::types::Type; 21] = {
     use tokio_postgres::types::Type;
     [
         Type::UUID,
@@ -276,6 +288,9 @@ pub const STORED_COLUMN_TYPES: [tokio_postgres::types::Type; 18] = {
         Type::BOOL,
         Type::TIMESTAMPTZ,
         Type::TIMESTAMPTZ,
+        Type::TIMESTAMPTZ,
+        Type::TIMESTAMPTZ,
+        Type::BOOL,
     ]
 };
 
@@ -296,14 +311,15 @@ pub fn stored_column_list(alias: Option<&str>) -> String {
 pub async fn upsert(client: &impl GenericClient, t: &TicketRow, head_hash: &[u8; 32]) -> Result<(), StoreError> {
     let statement = client
         .prepare_cached(
-            "INSERT INTO tickets (id, number, kind, status, priority, team, assignee, channel, created_at, updated_at, version, view, head_hash, subject_id, severity, complaint_linked, window_start, window_end)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+            "INSERT INTO tickets (id, number, kind, status, priority, team, assignee, channel, created_at, updated_at, version, view, head_hash, subject_id, severity, complaint_linked, window_start, window_end, sla_due_at, sla_warn_at, sla_paused)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
              ON CONFLICT (id) DO UPDATE SET
                 status = EXCLUDED.status, priority = EXCLUDED.priority, team = EXCLUDED.team,
                 assignee = EXCLUDED.assignee, channel = EXCLUDED.channel, updated_at = EXCLUDED.updated_at,
                 version = EXCLUDED.version, view = EXCLUDED.view, head_hash = EXCLUDED.head_hash,
                 severity = EXCLUDED.severity, complaint_linked = EXCLUDED.complaint_linked, subject_id = EXCLUDED.subject_id,
-                window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end
+                window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end,
+                sla_due_at = EXCLUDED.sla_due_at, sla_warn_at = EXCLUDED.sla_warn_at, sla_paused = EXCLUDED.sla_paused
              WHERE tickets.version < EXCLUDED.version",
         )
         .await?;
@@ -330,6 +346,9 @@ pub async fn upsert(client: &impl GenericClient, t: &TicketRow, head_hash: &[u8;
                 &t.complaint_linked,
                 &t.window.map(|w| w.0),
                 &t.window.map(|w| w.1),
+                &t.sla.due_at,
+                &t.sla.warn_at,
+                &t.sla.paused,
             ],
         )
         .await?;
@@ -485,6 +504,7 @@ impl QueueCursor {
 pub struct CursorKey {
     list: TagKey,
     queue: TagKey,
+    due: TagKey,
 }
 
 impl CursorKey {
@@ -492,6 +512,7 @@ impl CursorKey {
         Ok(CursorKey {
             list: TagKey::new(key, "opsledger ticket list cursor v1")?,
             queue: TagKey::new(key, "opsledger fault queue cursor v1")?,
+            due: TagKey::new(key, "opsledger ticket list due-first cursor v1")?,
         })
     }
 }
@@ -530,6 +551,28 @@ pub async fn of_subject(client: &impl GenericClient, subject: Uuid, lock: bool) 
     );
     let rows = client.query(&sql, &[&subject]).await?;
     rows.iter().map(from_row).collect()
+}
+
+/// Open complaints and triaged faults whose view has no service-level
+/// clocks, oldest first: what the SLA upgrade looks at. (A fault not yet
+/// triaged has no severity to pin clocks for; its triage pins them.)
+pub async fn open_without_clocks(client: &impl GenericClient) -> Result<Vec<(Uuid, TicketKind)>, StoreError> {
+    let rows = client
+        .query(
+            "SELECT id, kind FROM tickets
+             WHERE (kind = 'complaint' OR (kind = 'fault' AND severity IS NOT NULL))
+               AND status NOT IN ('resolved', 'closed')
+               AND coalesce(view->'sla', 'null'::jsonb) = 'null'::jsonb
+             ORDER BY created_at, id",
+            &[],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let id = r.try_get(0)?;
+            Ok((id, kind_of(id, r.try_get(1)?)?))
+        })
+        .collect()
 }
 
 /// Data subjects whose personal data more than one ticket carries, oldest
@@ -571,8 +614,110 @@ pub struct ListFilter {
     pub severity: Option<i16>,
     /// Only tickets of these data subjects (from a blind-index lookup).
     pub subjects: Option<Vec<Uuid>>,
+    /// Only tickets whose clocks are in this state at the instant given.
+    pub sla: Option<(SlaState, DateTime<Utc>)>,
     /// What the caller may read at all.
     pub scope: ReadScope,
+}
+
+/// Where a ticket's service-level clocks stand at an instant, from the
+/// queue columns: `breached` once the earliest burning `due_at` has
+/// passed, else `at_risk` once the earliest `warn_at` has, else
+/// `on_track`; `paused` while a running target waits on the customer and
+/// none burns. A ticket without running clocks is in no state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlaState {
+    OnTrack,
+    AtRisk,
+    Breached,
+    Paused,
+}
+
+impl SlaState {
+    pub const ALL: [SlaState; 4] = [
+        SlaState::OnTrack,
+        SlaState::AtRisk,
+        SlaState::Breached,
+        SlaState::Paused,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SlaState::OnTrack => "on_track",
+            SlaState::AtRisk => "at_risk",
+            SlaState::Breached => "breached",
+            SlaState::Paused => "paused",
+        }
+    }
+
+    /// The SQL condition, with `$n` the instant compared with (unused when
+    /// paused).
+    fn clause(self, n: usize) -> String {
+        match self {
+            SlaState::OnTrack => format!("sla_due_at IS NOT NULL AND coalesce(sla_warn_at, sla_due_at) > ${n}"),
+            SlaState::AtRisk => {
+                format!("sla_due_at > ${n} AND sla_warn_at <= ${n}")
+            }
+            SlaState::Breached => format!("sla_due_at <= ${n}"),
+            SlaState::Paused => "sla_paused AND sla_due_at IS NULL".to_owned(),
+        }
+    }
+}
+
+/// The order of a list and where its page starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListOrder {
+    /// Newest first (the default), after this cursor.
+    Newest(Option<Cursor>),
+    /// What burns first: earliest SLA `due_at` first, tickets without a
+    /// burning clock last; ties broken by id.
+    DueFirst(Option<DueCursor>),
+}
+
+/// The start of the next page of a list, in its order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextPage {
+    Newest(Cursor),
+    DueFirst(DueCursor),
+}
+
+impl NextPage {
+    pub fn encode(&self, key: &CursorKey) -> String {
+        match self {
+            NextPage::Newest(c) => c.encode(key),
+            NextPage::DueFirst(c) => c.encode(key),
+        }
+    }
+}
+
+/// Where a page of the due-first order starts: just after this
+/// (due_at, id); a ticket without a due time sorts after every one with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DueCursor {
+    pub due_at: Option<DateTime<Utc>>,
+    pub id: Uuid,
+}
+
+impl DueCursor {
+    pub fn encode(&self, key: &CursorKey) -> String {
+        let mut bytes = vec![u8::from(self.due_at.is_some())];
+        bytes.extend_from_slice(&self.due_at.map_or(0, |d| d.timestamp_micros()).to_be_bytes());
+        bytes.extend_from_slice(self.id.as_bytes());
+        sign(&key.due, bytes)
+    }
+
+    pub fn decode(s: &str, key: &CursorKey) -> Option<DueCursor> {
+        let bytes = open_signed(&key.due, s, 25)?;
+        let due_at = match bytes[0] {
+            0 => None,
+            1 => Some(storable_instant(i64::from_be_bytes(bytes[1..9].try_into().ok()?))?),
+            _ => return None,
+        };
+        Some(DueCursor {
+            due_at,
+            id: Uuid::from_slice(&bytes[9..]).ok()?,
+        })
+    }
 }
 
 /// Where a page starts: just after this (created_at, id) in newest-first order.
@@ -621,13 +766,13 @@ fn scope_clause(scope: &ReadScope) -> Option<String> {
     }
 }
 
-/// One page, newest first, and the cursor of the next page if there is one.
+/// One page in `order`, and where the next page starts if there is one.
 pub async fn list(
     client: &impl GenericClient,
     filter: &ListFilter,
-    after: Option<Cursor>,
+    order: ListOrder,
     limit: u32,
-) -> Result<(Vec<TicketRow>, Option<Cursor>), StoreError> {
+) -> Result<(Vec<TicketRow>, Option<NextPage>), StoreError> {
     let mut clauses: Vec<String> = Vec::new();
     let mut params: Vec<Box<dyn ToSql + Sync + Send>> = Vec::new();
     let mut add = |column: &str, op: &str, value: Box<dyn ToSql + Sync + Send>| {
@@ -662,14 +807,45 @@ pub async fn list(
         params.push(Box::new(subjects.clone()));
         clauses.push(format!("subject_id = ANY(${})", params.len()));
     }
-    if let Some(c) = after {
-        params.push(Box::new(c.created_at));
-        params.push(Box::new(c.id));
-        clauses.push(format!("(created_at, id) < (${}, ${})", params.len() - 1, params.len()));
+    if let Some((state, now)) = filter.sla {
+        // Paused does not depend on the time; the others compare with it.
+        if state != SlaState::Paused {
+            params.push(Box::new(now));
+        }
+        clauses.push(state.clause(params.len()));
     }
+    let order_by = match order {
+        ListOrder::Newest(after) => {
+            if let Some(c) = after {
+                params.push(Box::new(c.created_at));
+                params.push(Box::new(c.id));
+                clauses.push(format!("(created_at, id) < (${}, ${})", params.len() - 1, params.len()));
+            }
+            "created_at DESC, id DESC"
+        }
+        ListOrder::DueFirst(after) => {
+            // NULLS LAST, as the tickets_sla_due index orders: after a
+            // ticket with a due time come later due times, then every
+            // ticket without one; after one without, only those.
+            match after {
+                Some(DueCursor { due_at: Some(due), id }) => {
+                    params.push(Box::new(due));
+                    params.push(Box::new(id));
+                    let (d, i) = (params.len() - 1, params.len());
+                    clauses.push(format!("((sla_due_at, id) > (${d}, ${i}) OR sla_due_at IS NULL)"));
+                }
+                Some(DueCursor { due_at: None, id }) => {
+                    params.push(Box::new(id));
+                    clauses.push(format!("(sla_due_at IS NULL AND id > ${})", params.len()));
+                }
+                None => {}
+            }
+            "sla_due_at ASC NULLS LAST, id ASC"
+        }
+    };
     params.push(Box::new(i64::from(limit) + 1));
     let sql = format!(
-        "SELECT {COLUMNS} FROM tickets t {} ORDER BY created_at DESC, id DESC LIMIT ${}",
+        "SELECT {COLUMNS} FROM tickets t {} ORDER BY {order_by} LIMIT ${}",
         if clauses.is_empty() {
             String::new()
         } else {
@@ -683,9 +859,15 @@ pub async fn list(
     let mut tickets = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
     let next = if tickets.len() > limit as usize {
         tickets.truncate(limit as usize);
-        tickets.last().map(|t| Cursor {
-            created_at: t.created_at,
-            id: t.id,
+        tickets.last().map(|t| match order {
+            ListOrder::Newest(_) => NextPage::Newest(Cursor {
+                created_at: t.created_at,
+                id: t.id,
+            }),
+            ListOrder::DueFirst(_) => NextPage::DueFirst(DueCursor {
+                due_at: t.sla.due_at,
+                id: t.id,
+            }),
         })
     } else {
         None

@@ -48,6 +48,19 @@ pub enum Command {
     /// that the store does not have yet.
     #[command(subcommand)]
     Calendars(CalendarsCommand),
+    /// Service levels: `upgrade` pins clocks on open tickets that have none.
+    #[command(subcommand)]
+    Sla(SlaCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SlaCommand {
+    /// Pin service-level clocks, as the system and under the policy in
+    /// force, on every open complaint and triaged fault that has none
+    /// (tickets from before clocks were kept, or from a time the server ran
+    /// with SLA off). `serve` does the same at start-up when clocks are on;
+    /// a second run pins none.
+    Upgrade(LoadCalendarsArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -273,6 +286,14 @@ pub struct AuthArgs {
     pub jwt_scopes_claim: String,
 }
 
+/// Whether service-level clocks are kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum SlaSwitch {
+    #[default]
+    On,
+    Off,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Text,
@@ -310,6 +331,12 @@ pub struct ServeArgs {
     /// `Accept-Language` names none the server speaks.
     #[arg(long, env = "OPSLEDGER_DEFAULT_LANGUAGE", value_enum, default_value = "en")]
     pub default_language: DefaultLanguage,
+    /// Service-level clocks: `on` pins `sla.*` events on each ticket's
+    /// stream as it is filed, triaged, answered, paused and resolved, and
+    /// upgrades open tickets without clocks at start-up; `off` keeps none
+    /// (for comparing filing throughput, see benches/load).
+    #[arg(long, env = "OPSLEDGER_SLA", value_enum, default_value = "on")]
+    pub sla: SlaSwitch,
     #[command(flatten)]
     pub strong: StrongIdentifierArgs,
     #[command(flatten)]

@@ -135,6 +135,14 @@ pub async fn load_calendars(args: &LoadCalendarsArgs) -> Result<Vec<String>, Str
     commands.load_shipped_calendars().await.map_err(|e| e.to_string())
 }
 
+/// `opsledger sla upgrade`: pins clocks on open tickets that have none and
+/// answers how many got them; a second run pins none. Runs beside a
+/// serving server (each ticket is locked while it is looked at).
+pub async fn upgrade_clocks(args: &LoadCalendarsArgs) -> Result<u64, String> {
+    let (commands, _embedded) = commands_on(&args.database, &args.master, Vec::new()).await?;
+    commands.upgrade_clocks().await.map_err(|e| e.to_string())
+}
+
 /// The commands a maintenance subcommand runs, on the owner's pool, with
 /// the store's personal-data and ETag keys; the embedded cluster, if one
 /// was started, lives as long as the second value.

@@ -20,7 +20,7 @@ use crate::store::sequencer::{AppendSignal, Sequencer};
 use tokio::sync::watch;
 
 use super::auth_config;
-use super::config::{DefaultLanguage, ServeArgs};
+use super::config::{DefaultLanguage, ServeArgs, SlaSwitch};
 use crate::app::clock::{SharedClock, SystemClock};
 use crate::app::commands::Commands;
 use crate::app::etag::EtagKey;
@@ -105,16 +105,25 @@ impl Application {
             database.pool.clone(),
             Duration::from_secs(args.idempotency_retention_hours * 3600),
         );
+        let commands = Commands::new(
+            database.pool.clone(),
+            privacy.clone(),
+            appended.clone(),
+            etag_key.clone(),
+            clock.clone(),
+        )
+        .with_sla(args.sla == SlaSwitch::On);
+        // Open tickets from before clocks were kept get theirs before the
+        // first request (idempotent; see `opsledger sla upgrade`).
+        match commands.upgrade_clocks().await {
+            Ok(0) => {}
+            Ok(upgraded) => tracing::info!(upgraded, "pinned service-level clocks on open tickets"),
+            Err(e) => tracing::error!(error = %e, "could not pin service-level clocks on open tickets"),
+        }
         let state = web::Data::new(AppState {
             log_head,
             pool: database.pool.clone(),
-            commands: Commands::new(
-                database.pool.clone(),
-                privacy.clone(),
-                appended.clone(),
-                etag_key.clone(),
-                clock.clone(),
-            ),
+            commands,
             subjects: Subjects::new(database.pool.clone(), privacy.clone(), appended.clone(), clock),
             privacy,
             access_log: AccessLog::start(database.pool.clone()),

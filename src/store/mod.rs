@@ -389,6 +389,27 @@ impl StreamPage {
     }
 }
 
+/// The version of each of `streams` that has events; one index probe each.
+pub async fn stream_versions(
+    client: &impl GenericClient,
+    streams: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, u64>, StoreError> {
+    let statement = client
+        .prepare_cached(
+            "SELECT DISTINCT ON (stream_id) stream_id, version FROM events
+             WHERE stream_id = ANY($1) ORDER BY stream_id, version DESC",
+        )
+        .await?;
+    let rows = client.query(&statement, &[&streams]).await?;
+    rows.iter()
+        .map(|row| {
+            let version: i32 = row.try_get(1)?;
+            let version = u64::try_from(version).map_err(|_| StoreError::Corrupt(format!("version {version}")))?;
+            Ok((row.try_get(0)?, version))
+        })
+        .collect()
+}
+
 /// The type of the latest event of each of `streams` that has any.
 pub async fn last_event_types(
     client: &impl GenericClient,

@@ -44,6 +44,12 @@ use opsledger::domain::fault::{
 };
 use opsledger::domain::link::{LinkRelation, TicketLinked, TicketRef, TicketUnlinked};
 use opsledger::domain::maintenance::MaintenanceType;
+use opsledger::domain::sla::clock::{PinnedTarget, Remaining, ResumedTarget};
+use opsledger::domain::sla::policy::SlaPolicyAmended;
+use opsledger::domain::sla::{
+    CalendarRef, PinCause, PolicyKey, SlaClockStopped, SlaClocksPaused, SlaClocksPinned, SlaClocksResumed,
+    SlaPolicyEvent, Target, default_table,
+};
 use opsledger::domain::subject::{SubjectErased, SubjectEvent, SubjectMerged, SubjectRepaired};
 use opsledger::domain::ticket::TicketKind;
 
@@ -496,6 +502,7 @@ fn samples() -> Vec<Sample> {
                 .iter()
                 .map(|e| Sample::of(e, business_calendar_schema(e))),
         )
+        .chain(sla_policy_samples().iter().map(|e| Sample::of(e, sla_policy_schema(e))))
         .collect()
 }
 
@@ -764,6 +771,108 @@ fn complaint_samples() -> Vec<ComplaintEvent> {
             reason: "客户经营诊所，依赖该线路".to_owned(),
         }),
     ]
+    .into_iter()
+    .chain(sla_samples().into_iter().map(ComplaintEvent::from_clock))
+    .collect()
+}
+
+/// Samples of the `sla.*` events, which complaint and fault streams share:
+/// a P1 complaint filed the Friday evening before Spring Festival 2026.
+fn sla_samples() -> Vec<opsledger::domain::sla::ClockEvent> {
+    use opsledger::domain::sla::ClockEvent;
+    let at = |s: &str| s.parse::<chrono::DateTime<chrono::Utc>>().expect("a valid instant");
+    let cn = CalendarRef {
+        code: "CN".to_owned(),
+        version: 0,
+    };
+    vec![
+        ClockEvent::Pinned(SlaClocksPinned {
+            cause: PinCause::Filed,
+            key: PolicyKey::Complaint { priority: Priority::P1 },
+            policy_version: 0,
+            calendar: cn.clone(),
+            warning_percent: 80,
+            first_response: Some(PinnedTarget {
+                minutes: 30,
+                runs_from: at("2026-02-13T09:50:00Z"),
+                due_at: Some(at("2026-02-14T01:20:00Z")),
+                warn_at: Some(at("2026-02-14T01:14:00Z")),
+                cycle: 1,
+                calendar_data_missing: false,
+            }),
+            resolution: Some(PinnedTarget {
+                minutes: 960,
+                runs_from: at("2026-02-13T09:50:00Z"),
+                due_at: Some(at("2026-02-24T09:50:00Z")),
+                warn_at: Some(at("2026-02-24T06:38:00Z")),
+                cycle: 1,
+                calendar_data_missing: false,
+            }),
+        }),
+        ClockEvent::Pinned(SlaClocksPinned {
+            cause: PinCause::Reopened,
+            key: PolicyKey::Fault { severity: 4 },
+            policy_version: 3,
+            calendar: CalendarRef {
+                code: "CN".to_owned(),
+                version: 2,
+            },
+            warning_percent: 80,
+            first_response: None,
+            resolution: Some(PinnedTarget {
+                minutes: 4800,
+                runs_from: at("2026-12-30T02:00:00Z"),
+                due_at: None,
+                warn_at: None,
+                cycle: 2,
+                calendar_data_missing: true,
+            }),
+        }),
+        ClockEvent::Paused(SlaClocksPaused {
+            calendar: cn.clone(),
+            first_response: None,
+            resolution: Some(Remaining {
+                due_seconds: Some(27_600),
+                warn_seconds: Some(16_080),
+            }),
+        }),
+        ClockEvent::Resumed(SlaClocksResumed {
+            calendar: cn,
+            first_response: Some(ResumedTarget {
+                due_at: Some(at("2026-02-24T01:40:00Z")),
+                warn_at: Some(at("2026-02-24T01:34:00Z")),
+                calendar_data_missing: false,
+            }),
+            resolution: Some(ResumedTarget {
+                due_at: Some(at("2026-02-25T09:40:00Z")),
+                warn_at: Some(at("2026-02-25T06:28:00Z")),
+                calendar_data_missing: false,
+            }),
+        }),
+        ClockEvent::Stopped(SlaClockStopped {
+            target: Target::FirstResponse,
+            cycle: 1,
+            met: Some(true),
+        }),
+        ClockEvent::Stopped(SlaClockStopped {
+            target: Target::Resolution,
+            cycle: 2,
+            met: None,
+        }),
+    ]
+}
+
+fn sla_policy_samples() -> Vec<SlaPolicyEvent> {
+    vec![SlaPolicyEvent::Amended(SlaPolicyAmended {
+        table: default_table(),
+        reason: "投诉响应目标按新合同调整".to_owned(),
+    })]
+}
+
+fn sla_policy_schema(event: &SlaPolicyEvent) -> (Value, BTreeMap<String, Value>) {
+    match event {
+        SlaPolicyEvent::Amended(_) => payload_schema::<SlaPolicyAmended>(),
+    }
 }
 
 /// At least one realistic sample of every fault event type, with optional
@@ -917,6 +1026,10 @@ fn fault_schema(event: &FaultEvent) -> (Value, BTreeMap<String, Value>) {
         FaultEvent::Unlinked(_) => payload_schema::<TicketUnlinked>(),
         FaultEvent::RepairVoided(_) => payload_schema::<FaultRepairVoided>(),
         FaultEvent::AffectedServiceCorrected(_) => payload_schema::<FaultAffectedServiceCorrected>(),
+        FaultEvent::SlaClocksPinned(_) => payload_schema::<SlaClocksPinned>(),
+        FaultEvent::SlaClocksPaused(_) => payload_schema::<SlaClocksPaused>(),
+        FaultEvent::SlaClocksResumed(_) => payload_schema::<SlaClocksResumed>(),
+        FaultEvent::SlaClockStopped(_) => payload_schema::<SlaClockStopped>(),
     }
 }
 
@@ -1216,6 +1329,10 @@ fn complaint_schema(event: &ComplaintEvent) -> (Value, BTreeMap<String, Value>) 
         ComplaintEvent::PersonalDataResealed(_) => payload_schema::<ComplaintPersonalDataResealed>(),
         ComplaintEvent::DetailsCorrected(_) => payload_schema::<ComplaintDetailsCorrected>(),
         ComplaintEvent::PriorityChanged(_) => payload_schema::<ComplaintPriorityChanged>(),
+        ComplaintEvent::SlaClocksPinned(_) => payload_schema::<SlaClocksPinned>(),
+        ComplaintEvent::SlaClocksPaused(_) => payload_schema::<SlaClocksPaused>(),
+        ComplaintEvent::SlaClocksResumed(_) => payload_schema::<SlaClocksResumed>(),
+        ComplaintEvent::SlaClockStopped(_) => payload_schema::<SlaClockStopped>(),
     }
 }
 
@@ -1336,6 +1453,7 @@ fn assert_covers_every_event_type(events: &[Sample]) {
         .chain(FreezeEvent::EVENT_TYPES)
         .chain(SubjectEvent::EVENT_TYPES)
         .chain(BusinessCalendarEvent::EVENT_TYPES)
+        .chain(SlaPolicyEvent::EVENT_TYPES)
         .copied()
         .collect();
     assert_eq!(sampled, known, "the samples must cover exactly the known event types");

@@ -35,5 +35,6 @@ mod read_rules;
 mod readme_walkthrough;
 mod routes;
 mod security_review;
+mod sla;
 mod spec_client;
 mod timeline;

@@ -57,7 +57,10 @@ impl Commands {
             for event in &mut events {
                 privacy::seal_fields(event.personal_mut(), &subject)?;
             }
-            Plan::single(StreamWrite::new::<Complaint>(id, None, None, events, ctx, now)?)
+            let clocks = self.clock_events::<Complaint>(tx, ctx, None, &events, now).await?;
+            Plan::single(StreamWrite::with_clocks::<Complaint>(
+                id, None, None, events, clocks, ctx, now,
+            )?)
         })
         .await
     }
@@ -119,11 +122,13 @@ impl Commands {
         let now = self.now_after(Some(&locked.head));
         let mut events = complaint::decide(&locked.state, cmd, now)?;
         self.seal_personal(tx, locked.state.subject, &mut events).await?;
-        Plan::single(StreamWrite::new(
+        let clocks = self.clock_events(tx, ctx, Some(&locked.state), &events, now).await?;
+        Plan::single(StreamWrite::with_clocks(
             locked.row.id,
             Some(locked.state),
             Some(&locked.head),
             events,
+            clocks,
             ctx,
             now,
         )?)

@@ -18,10 +18,12 @@ mod complaints;
 mod faults;
 mod links;
 mod receipt;
+mod sla;
 mod subjects;
 pub use links::LinkCommand;
 pub use receipt::{Answer, Receipt, TicketAnswer};
 pub(crate) use receipt::{Document, Record};
+pub use sla::current_policy;
 pub use subjects::{Merge, RepairReport, SplitSubject};
 
 use std::sync::Arc;
@@ -327,6 +329,9 @@ pub struct Commands {
     appended: AppendSignal,
     etag_key: etag::EtagKey,
     clock: SharedClock,
+    /// Where service-level clocks get their policy and calendars; `None`
+    /// when clocks are off (`OPSLEDGER_SLA=off`).
+    sla: Option<crate::projections::sla::SlaSources>,
 }
 
 /// One stream's share of a command: its sealed events and, for a ticket,
@@ -348,6 +353,43 @@ impl StreamWrite {
     ) -> Result<StreamWrite, CommandError> {
         let new_events = events.iter().map(NewEvent::from_domain).collect();
         let sealed = store::seal(stream_id, head, new_events, &metadata(ctx), now)?;
+        let view = fold::fold(state, &sealed)
+            .map_err(|e| CommandError::Corrupt(e.to_string()))?
+            .ok_or_else(|| CommandError::Corrupt("a command produced no view".into()))?;
+        let row = view.row().map_err(|e| CommandError::Corrupt(e.to_string()))?;
+        Ok(StreamWrite { sealed, row: Some(row) })
+    }
+
+    /// Seals `events` as the caller's and then `clocks`, the service-level
+    /// clock events they imply, as the system's (caused by the request),
+    /// and folds them all onto `state`.
+    fn with_clocks<A: Projected>(
+        stream_id: Uuid,
+        state: Option<A>,
+        head: Option<&StreamHead>,
+        events: Vec<A::Event>,
+        clocks: Vec<A::Event>,
+        ctx: &CommandContext,
+        now: DateTime<Utc>,
+    ) -> Result<StreamWrite, CommandError> {
+        let new_events = events.iter().map(NewEvent::from_domain).collect();
+        let mut sealed = store::seal(stream_id, head, new_events, &metadata(ctx), now)?;
+        if !clocks.is_empty() {
+            let after = sealed.last().map(|last| StreamHead {
+                version: last.envelope.version,
+                hash: last.hash,
+                recorded_at: last.recorded_at,
+            });
+            let clock_events = clocks.iter().map(NewEvent::from_domain).collect();
+            let system = system_metadata(ctx);
+            sealed.extend(store::seal(
+                stream_id,
+                after.as_ref().or(head),
+                clock_events,
+                &system,
+                now,
+            )?);
+        }
         let view = fold::fold(state, &sealed)
             .map_err(|e| CommandError::Corrupt(e.to_string()))?
             .ok_or_else(|| CommandError::Corrupt("a command produced no view".into()))?;
@@ -437,7 +479,19 @@ impl Commands {
             appended,
             etag_key,
             clock,
+            sla: Some(crate::projections::sla::SlaSources::default()),
         }
+    }
+    /// The same commands with service-level clocks on or off.
+    pub fn with_sla(mut self, on: bool) -> Commands {
+        self.sla = on.then(crate::projections::sla::SlaSources::default);
+        self
+    }
+
+    /// Now, as this service's clock says: what reads that depend on the
+    /// time (the SLA state of a ticket) compare with.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     /// Now, as this service's clock says, but never before `head`.
@@ -727,6 +781,23 @@ async fn replay_after_race<R: Record>(
     replay::<R>(client, ctx)
         .await?
         .ok_or(CommandError::Store(StoreError::IdempotencyRace))
+}
+
+/// The envelope of events the system appends because of a request (the
+/// service-level clocks a command implies): the system acts, the request
+/// is the cause. They are written by that request, so they keep its ids
+/// and idempotency key: a retry with the key replays them with the rest.
+pub(crate) fn system_metadata(ctx: &CommandContext) -> Metadata {
+    let system = Actor::system();
+    Metadata {
+        actor: system.id,
+        roles: Vec::new(),
+        request_id: ctx.request_id.clone(),
+        client_request_id: ctx.client_request_id.clone(),
+        correlation_id: ctx.correlation_id.clone(),
+        causation_id: Some(ctx.request_id.clone()),
+        idempotency_key: ctx.idempotency.as_ref().map(|i| i.key.clone()),
+    }
 }
 
 pub(crate) fn metadata(ctx: &CommandContext) -> Metadata {

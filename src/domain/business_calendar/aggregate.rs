@@ -444,7 +444,8 @@ pub fn evolve(
     }
 }
 
-fn is_code(code: &str) -> bool {
+/// Whether `code` has the shape of a calendar code ([`CODE_PATTERN`]).
+pub fn is_code(code: &str) -> bool {
     let mut chars = code.chars();
     let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
     first_ok && code.len() <= 32 && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')

@@ -198,8 +198,19 @@ impl BusinessCalendar {
         start: DateTime<Utc>,
         minutes: u32,
     ) -> Result<DateTime<Utc>, CalendarDataMissing> {
-        let mut remaining = TimeDelta::minutes(i64::from(minutes));
-        if remaining.is_zero() {
+        self.add_business_time(start, TimeDelta::minutes(i64::from(minutes)))
+    }
+
+    /// [`Self::add_business_minutes`] for any span of business time (a
+    /// paused clock's remainder is kept to the second); a span that is not
+    /// positive is due at `start`.
+    pub fn add_business_time(
+        &self,
+        start: DateTime<Utc>,
+        time: TimeDelta,
+    ) -> Result<DateTime<Utc>, CalendarDataMissing> {
+        let mut remaining = time;
+        if remaining <= TimeDelta::zero() {
             return Ok(start);
         }
         let mut cursor = start;

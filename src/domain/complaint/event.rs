@@ -11,6 +11,9 @@ use uuid::Uuid;
 use super::{Channel, ComplainantRecord, NoteVisibility, Priority, ResealCause, ResealedValue, SubjectJoin};
 use crate::domain::event::{StoredPayload, decode};
 use crate::domain::link::{TicketLinked, TicketRef, TicketUnlinked};
+use crate::domain::sla::clock::{
+    self, ClockEvent, SlaClockStopped, SlaClocksPaused, SlaClocksPinned, SlaClocksResumed,
+};
 use crate::domain::{Personal, PersonalField, StreamCorrupt};
 
 /// A complaint was filed. Always the first event of its stream.
@@ -292,6 +295,14 @@ pub enum ComplaintEvent {
     DetailsCorrected(ComplaintDetailsCorrected),
     #[serde(rename = "complaint.priority_changed")]
     PriorityChanged(ComplaintPriorityChanged),
+    #[serde(rename = "sla.clocks_pinned")]
+    SlaClocksPinned(SlaClocksPinned),
+    #[serde(rename = "sla.clocks_paused")]
+    SlaClocksPaused(SlaClocksPaused),
+    #[serde(rename = "sla.clocks_resumed")]
+    SlaClocksResumed(SlaClocksResumed),
+    #[serde(rename = "sla.clock_stopped")]
+    SlaClockStopped(SlaClockStopped),
 }
 
 const FILED: &str = "complaint.filed";
@@ -334,6 +345,10 @@ impl ComplaintEvent {
         PERSONAL_DATA_RESEALED,
         DETAILS_CORRECTED,
         PRIORITY_CHANGED,
+        clock::CLOCKS_PINNED,
+        clock::CLOCKS_PAUSED,
+        clock::CLOCKS_RESUMED,
+        clock::CLOCK_STOPPED,
     ];
 
     /// The stored type name; equal to the `type` tag of the JSON form.
@@ -357,6 +372,10 @@ impl ComplaintEvent {
             ComplaintEvent::PersonalDataResealed(_) => PERSONAL_DATA_RESEALED,
             ComplaintEvent::DetailsCorrected(_) => DETAILS_CORRECTED,
             ComplaintEvent::PriorityChanged(_) => PRIORITY_CHANGED,
+            ComplaintEvent::SlaClocksPinned(_) => clock::CLOCKS_PINNED,
+            ComplaintEvent::SlaClocksPaused(_) => clock::CLOCKS_PAUSED,
+            ComplaintEvent::SlaClocksResumed(_) => clock::CLOCKS_RESUMED,
+            ComplaintEvent::SlaClockStopped(_) => clock::CLOCK_STOPPED,
         }
     }
 
@@ -386,6 +405,10 @@ impl ComplaintEvent {
             ComplaintEvent::PersonalDataResealed(p) => serde_json::to_value(p),
             ComplaintEvent::DetailsCorrected(p) => serde_json::to_value(p),
             ComplaintEvent::PriorityChanged(p) => serde_json::to_value(p),
+            ComplaintEvent::SlaClocksPinned(p) => serde_json::to_value(p),
+            ComplaintEvent::SlaClocksPaused(p) => serde_json::to_value(p),
+            ComplaintEvent::SlaClocksResumed(p) => serde_json::to_value(p),
+            ComplaintEvent::SlaClockStopped(p) => serde_json::to_value(p),
         };
         // Serializing to a Value only fails for non-string map keys or a
         // failing custom Serialize; payloads are plain structs of strings,
@@ -436,7 +459,11 @@ impl ComplaintEvent {
             | ComplaintEvent::LinkedFaultReopened(_)
             | ComplaintEvent::Linked(_)
             | ComplaintEvent::Unlinked(_)
-            | ComplaintEvent::PriorityChanged(_) => {}
+            | ComplaintEvent::PriorityChanged(_)
+            | ComplaintEvent::SlaClocksPinned(_)
+            | ComplaintEvent::SlaClocksPaused(_)
+            | ComplaintEvent::SlaClocksResumed(_)
+            | ComplaintEvent::SlaClockStopped(_) => {}
         }
         out
     }
@@ -470,6 +497,10 @@ impl ComplaintEvent {
             (PERSONAL_DATA_RESEALED, 1) => decode(event_type, payload).map(ComplaintEvent::PersonalDataResealed),
             (DETAILS_CORRECTED, 1) => decode(event_type, payload).map(ComplaintEvent::DetailsCorrected),
             (PRIORITY_CHANGED, 1) => decode(event_type, payload).map(ComplaintEvent::PriorityChanged),
+            (clock::CLOCKS_PINNED, 1) => decode(event_type, payload).map(ComplaintEvent::SlaClocksPinned),
+            (clock::CLOCKS_PAUSED, 1) => decode(event_type, payload).map(ComplaintEvent::SlaClocksPaused),
+            (clock::CLOCKS_RESUMED, 1) => decode(event_type, payload).map(ComplaintEvent::SlaClocksResumed),
+            (clock::CLOCK_STOPPED, 1) => decode(event_type, payload).map(ComplaintEvent::SlaClockStopped),
             (known, version) if ComplaintEvent::EVENT_TYPES.contains(&known) => Err(StreamCorrupt(format!(
                 "{known} has schema version {version}, which this build does not understand"
             ))),
@@ -525,5 +556,28 @@ impl crate::domain::DomainEvent for ComplaintEvent {
         payload: impl StoredPayload,
     ) -> Result<ComplaintEvent, StreamCorrupt> {
         ComplaintEvent::from_stored(event_type, schema_version, payload)
+    }
+}
+
+impl ComplaintEvent {
+    /// The ticket's share of a clock event.
+    pub fn from_clock(event: ClockEvent) -> ComplaintEvent {
+        match event {
+            ClockEvent::Pinned(e) => ComplaintEvent::SlaClocksPinned(e),
+            ClockEvent::Paused(e) => ComplaintEvent::SlaClocksPaused(e),
+            ClockEvent::Resumed(e) => ComplaintEvent::SlaClocksResumed(e),
+            ClockEvent::Stopped(e) => ComplaintEvent::SlaClockStopped(e),
+        }
+    }
+
+    /// The clock event this is, if it is one.
+    pub fn clock(&self) -> Option<ClockEvent> {
+        match self {
+            ComplaintEvent::SlaClocksPinned(e) => Some(ClockEvent::Pinned(e.clone())),
+            ComplaintEvent::SlaClocksPaused(e) => Some(ClockEvent::Paused(e.clone())),
+            ComplaintEvent::SlaClocksResumed(e) => Some(ClockEvent::Resumed(e.clone())),
+            ComplaintEvent::SlaClockStopped(e) => Some(ClockEvent::Stopped(e.clone())),
+            _ => None,
+        }
     }
 }

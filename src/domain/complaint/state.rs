@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::event::{ChannelCorrection, ComplaintEvent, PriorityCorrection, TextCorrection};
 use super::{Channel, ComplainantRecord, NoteVisibility, Priority};
 use crate::domain::link::{Link, TicketRef};
+use crate::domain::sla::{self, Clocks, PolicyKey, TicketFacts};
 use crate::domain::ticket::TicketKind;
 use crate::domain::{EventMeta, Personal, StreamCorrupt};
 
@@ -239,6 +240,11 @@ pub struct Complaint {
     /// oldest first; empty when there are none.
     #[serde(default)]
     pub corrections: Vec<Correction>,
+    /// The service-level clocks, pinned at filing; `null` when SLA clocks
+    /// are off, or for a complaint filed before they were kept and not yet
+    /// upgraded.
+    #[serde(default)]
+    pub sla: Option<Clocks>,
 }
 
 impl Complaint {
@@ -266,6 +272,21 @@ impl Complaint {
                             .chain(r.customer_ref.iter_mut())
                     }),
             )
+    }
+
+    /// What the complaint's service-level clocks follow.
+    pub fn sla_facts(&self) -> TicketFacts {
+        let resolved = matches!(self.status, ComplaintStatus::Resolved | ComplaintStatus::Closed);
+        TicketFacts {
+            key: Some(PolicyKey::Complaint {
+                priority: self.priority,
+            }),
+            reported_at: self.created_at,
+            responded: self.acknowledged_at.is_some(),
+            resolved,
+            waiting: self.status == ComplaintStatus::WaitingOnCustomer,
+            cycle: self.reopen_count.saturating_add(1),
+        }
     }
 
     /// How other tickets' events refer to this complaint.
@@ -316,6 +337,7 @@ pub fn evolve(state: Option<Complaint>, event: &ComplaintEvent, meta: &EventMeta
                 linked_fault_resolutions: Vec::new(),
                 links: Vec::new(),
                 corrections: Vec::new(),
+                sla: None,
             });
         }
         (None, other) => {
@@ -336,6 +358,14 @@ pub fn evolve(state: Option<Complaint>, event: &ComplaintEvent, meta: &EventMeta
     match event {
         // Handled above; kept explicit so a new variant forces a decision here.
         ComplaintEvent::Filed(_) => {}
+        ComplaintEvent::SlaClocksPinned(_)
+        | ComplaintEvent::SlaClocksPaused(_)
+        | ComplaintEvent::SlaClocksResumed(_)
+        | ComplaintEvent::SlaClockStopped(_) => {
+            if let Some(clock) = event.clock() {
+                c.sla = Some(sla::clock::evolve(c.sla.take(), &clock, meta));
+            }
+        }
         ComplaintEvent::Acknowledged(e) => {
             c.status = ComplaintStatus::Acknowledged;
             c.acknowledged_at = Some(meta.recorded_at);

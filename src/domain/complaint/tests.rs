@@ -327,6 +327,13 @@ fn one_of_each_event() -> Vec<ComplaintEvent> {
             reason: "Refund already issued.".to_owned(),
         }),
     ]
+    .into_iter()
+    .chain(
+        crate::domain::sla::clock::one_of_each()
+            .into_iter()
+            .map(ComplaintEvent::from_clock),
+    )
+    .collect()
 }
 
 fn fault_ref() -> TicketRef {
@@ -466,6 +473,7 @@ fn filing_records_the_complaint_and_starts_the_view() {
             linked_fault_resolutions: vec![],
             links: vec![],
             corrections: vec![],
+            sla: None,
         }
     );
     assert_eq!(
@@ -1540,6 +1548,10 @@ fn internal_notes_and_staff_text_are_not_personal() {
             ("complaint.personal_data_resealed", 1),
             ("complaint.details_corrected", 2),
             ("complaint.priority_changed", 0),
+            ("sla.clocks_pinned", 0),
+            ("sla.clocks_paused", 0),
+            ("sla.clocks_resumed", 0),
+            ("sla.clock_stopped", 0),
         ]
     );
 }

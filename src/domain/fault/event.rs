@@ -15,6 +15,9 @@ use crate::domain::StreamCorrupt;
 use crate::domain::event::{StoredPayload, decode};
 use crate::domain::link::{TicketLinked, TicketRef, TicketUnlinked};
 use crate::domain::maintenance::MaintenanceType;
+use crate::domain::sla::clock::{
+    self, ClockEvent, SlaClockStopped, SlaClocksPaused, SlaClocksPinned, SlaClocksResumed,
+};
 
 /// A fault was reported. Always the first event of its stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -206,6 +209,14 @@ pub enum FaultEvent {
     RepairVoided(FaultRepairVoided),
     #[serde(rename = "fault.affected_service_corrected")]
     AffectedServiceCorrected(FaultAffectedServiceCorrected),
+    #[serde(rename = "sla.clocks_pinned")]
+    SlaClocksPinned(SlaClocksPinned),
+    #[serde(rename = "sla.clocks_paused")]
+    SlaClocksPaused(SlaClocksPaused),
+    #[serde(rename = "sla.clocks_resumed")]
+    SlaClocksResumed(SlaClocksResumed),
+    #[serde(rename = "sla.clock_stopped")]
+    SlaClockStopped(SlaClockStopped),
 }
 
 const REPORTED: &str = "fault.reported";
@@ -246,6 +257,10 @@ impl FaultEvent {
         UNLINKED,
         REPAIR_VOIDED,
         AFFECTED_SERVICE_CORRECTED,
+        clock::CLOCKS_PINNED,
+        clock::CLOCKS_PAUSED,
+        clock::CLOCKS_RESUMED,
+        clock::CLOCK_STOPPED,
     ];
 
     /// The stored type name; equal to the `type` tag of the JSON form.
@@ -268,6 +283,10 @@ impl FaultEvent {
             FaultEvent::Unlinked(_) => UNLINKED,
             FaultEvent::RepairVoided(_) => REPAIR_VOIDED,
             FaultEvent::AffectedServiceCorrected(_) => AFFECTED_SERVICE_CORRECTED,
+            FaultEvent::SlaClocksPinned(_) => clock::CLOCKS_PINNED,
+            FaultEvent::SlaClocksPaused(_) => clock::CLOCKS_PAUSED,
+            FaultEvent::SlaClocksResumed(_) => clock::CLOCKS_RESUMED,
+            FaultEvent::SlaClockStopped(_) => clock::CLOCK_STOPPED,
         }
     }
 
@@ -296,6 +315,10 @@ impl FaultEvent {
             FaultEvent::Unlinked(p) => serde_json::to_value(p),
             FaultEvent::RepairVoided(p) => serde_json::to_value(p),
             FaultEvent::AffectedServiceCorrected(p) => serde_json::to_value(p),
+            FaultEvent::SlaClocksPinned(p) => serde_json::to_value(p),
+            FaultEvent::SlaClocksPaused(p) => serde_json::to_value(p),
+            FaultEvent::SlaClocksResumed(p) => serde_json::to_value(p),
+            FaultEvent::SlaClockStopped(p) => serde_json::to_value(p),
         };
         // Serializing to a Value only fails for non-string map keys or a
         // failing custom Serialize; payloads are plain structs of strings,
@@ -331,6 +354,10 @@ impl FaultEvent {
             (UNLINKED, 1) => decode(event_type, payload).map(FaultEvent::Unlinked),
             (REPAIR_VOIDED, 1) => decode(event_type, payload).map(FaultEvent::RepairVoided),
             (AFFECTED_SERVICE_CORRECTED, 1) => decode(event_type, payload).map(FaultEvent::AffectedServiceCorrected),
+            (clock::CLOCKS_PINNED, 1) => decode(event_type, payload).map(FaultEvent::SlaClocksPinned),
+            (clock::CLOCKS_PAUSED, 1) => decode(event_type, payload).map(FaultEvent::SlaClocksPaused),
+            (clock::CLOCKS_RESUMED, 1) => decode(event_type, payload).map(FaultEvent::SlaClocksResumed),
+            (clock::CLOCK_STOPPED, 1) => decode(event_type, payload).map(FaultEvent::SlaClockStopped),
             (known, version) if FaultEvent::EVENT_TYPES.contains(&known) => Err(StreamCorrupt(format!(
                 "{known} has schema version {version}, which this build does not understand"
             ))),
@@ -386,5 +413,28 @@ impl crate::domain::DomainEvent for FaultEvent {
         payload: impl StoredPayload,
     ) -> Result<FaultEvent, StreamCorrupt> {
         FaultEvent::from_stored(event_type, schema_version, payload)
+    }
+}
+
+impl FaultEvent {
+    /// The ticket's share of a clock event.
+    pub fn from_clock(event: ClockEvent) -> FaultEvent {
+        match event {
+            ClockEvent::Pinned(e) => FaultEvent::SlaClocksPinned(e),
+            ClockEvent::Paused(e) => FaultEvent::SlaClocksPaused(e),
+            ClockEvent::Resumed(e) => FaultEvent::SlaClocksResumed(e),
+            ClockEvent::Stopped(e) => FaultEvent::SlaClockStopped(e),
+        }
+    }
+
+    /// The clock event this is, if it is one.
+    pub fn clock(&self) -> Option<ClockEvent> {
+        match self {
+            FaultEvent::SlaClocksPinned(e) => Some(ClockEvent::Pinned(e.clone())),
+            FaultEvent::SlaClocksPaused(e) => Some(ClockEvent::Paused(e.clone())),
+            FaultEvent::SlaClocksResumed(e) => Some(ClockEvent::Resumed(e.clone())),
+            FaultEvent::SlaClockStopped(e) => Some(ClockEvent::Stopped(e.clone())),
+            _ => None,
+        }
     }
 }

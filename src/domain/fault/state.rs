@@ -10,6 +10,7 @@ use super::DetectedBy;
 use super::event::FaultEvent;
 use crate::domain::link::{Link, TicketRef};
 use crate::domain::maintenance::MaintenanceType;
+use crate::domain::sla::{self, Clocks, PolicyKey, TicketFacts};
 use crate::domain::ticket::TicketKind;
 use crate::domain::{EventMeta, StreamCorrupt};
 
@@ -316,10 +317,28 @@ pub struct Fault {
     /// are none. (`default`: views stored before corrections still read.)
     #[serde(default)]
     pub affected_service_corrections: Vec<AffectedServiceCorrection>,
+    /// The service-level clocks, pinned at the first triage; `null` before
+    /// it (a fault has no severity when reported) and when SLA clocks are
+    /// off.
+    #[serde(default)]
+    pub sla: Option<Clocks>,
 }
 
 impl Fault {
     /// How other tickets' events refer to this fault.
+    pub fn sla_facts(&self) -> TicketFacts {
+        TicketFacts {
+            key: self.severity.map(|severity| PolicyKey::Fault { severity }),
+            reported_at: self.created_at,
+            // The first response to a fault is someone working on it: the
+            // investigation started (or, sooner, a mitigation or fix).
+            responded: !matches!(self.status, FaultStatus::Reported | FaultStatus::Triaged),
+            resolved: matches!(self.status, FaultStatus::Resolved | FaultStatus::Closed),
+            waiting: false,
+            cycle: self.reopen_count.saturating_add(1),
+        }
+    }
+
     pub fn ticket_ref(&self) -> TicketRef {
         TicketRef {
             id: self.id,
@@ -380,6 +399,7 @@ pub fn evolve(state: Option<Fault>, event: &FaultEvent, meta: &EventMeta) -> Res
                 closed_at: None,
                 reopen_count: 0,
                 affected_service_corrections: Vec::new(),
+                sla: None,
             });
         }
         (None, other) => {
@@ -400,6 +420,14 @@ pub fn evolve(state: Option<Fault>, event: &FaultEvent, meta: &EventMeta) -> Res
     match event {
         // Handled above; kept explicit so a new variant forces a decision here.
         FaultEvent::Reported(_) => {}
+        FaultEvent::SlaClocksPinned(_)
+        | FaultEvent::SlaClocksPaused(_)
+        | FaultEvent::SlaClocksResumed(_)
+        | FaultEvent::SlaClockStopped(_) => {
+            if let Some(clock) = event.clock() {
+                f.sla = Some(sla::clock::evolve(f.sla.take(), &clock, meta));
+            }
+        }
         FaultEvent::Triaged(e) => {
             // A re-triage changes severity and evaluator, not where the work is.
             if f.status == FaultStatus::Reported {

@@ -430,6 +430,13 @@ fn one_of_each_event() -> Vec<FaultEvent> {
             reason: "Southern ring.".to_owned(),
         }),
     ]
+    .into_iter()
+    .chain(
+        crate::domain::sla::clock::one_of_each()
+            .into_iter()
+            .map(FaultEvent::from_clock),
+    )
+    .collect()
 }
 
 // ------------------------------------------------------------------ report
@@ -482,6 +489,7 @@ fn reporting_records_the_fault_and_starts_the_view() {
             closed_at: None,
             reopen_count: 0,
             affected_service_corrections: vec![],
+            sla: None,
         }
     );
     assert_eq!(view.ticket_ref(), fault_ref());

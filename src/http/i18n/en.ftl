@@ -101,6 +101,18 @@ event-freeze-declared = { $actor } declared a freeze from { $start } to { $end }
 event-freeze-lifted = { $actor } lifted freeze window { $id }: { $reason }
 event-business-calendar-defined = { $actor } defined business calendar { $code }, “{ $definition_name }” in { $definition_time_zone }, with { $definition_holidays_count } holidays and { $definition_workdays_count } make-up workdays
 event-business-calendar-amended = { $actor } amended business calendar “{ $definition_name }” in { $definition_time_zone }: now { $definition_holidays_count } holidays and { $definition_workdays_count } make-up workdays
+
+## Service levels
+
+event-sla-clocks-pinned = Service-level clocks pinned ({ $cause }) under policy version { $policy_version } on calendar { $calendar_code } (version { $calendar_version }): first response due { $first_response_due_at }, resolution due { $resolution_due_at }
+event-sla-clocks-paused = Service-level clocks paused while waiting on the customer (calendar { $calendar_code })
+event-sla-clocks-resumed = Service-level clocks resumed: first response due { $first_response_due_at }, resolution due { $resolution_due_at }
+event-sla-clock-stopped = { $met ->
+    [true] The { $target } clock (cycle { $cycle }) stopped within its target
+    [false] The { $target } clock (cycle { $cycle }) stopped after its target
+   *[other] The { $target } clock (cycle { $cycle }) stopped
+}
+event-sla-policy-amended = { $actor } amended the service-level policy: { $reason }
 event-subject-erased = { $actor } erased a data subject's personal data: { $reason }
 event-subject-merged = { $actor } merged a data subject into another: { $reason }
 event-subject-repaired = { $actor } repaired a data subject: { $reason }
@@ -171,6 +183,7 @@ permission-name = { $permission ->
     [change_implement] implement, roll out, complete, roll back, fail, review, close a change
     [freeze_manage] declare and lift freeze windows
     [business_calendar_manage] define and amend business calendars (working hours, holidays, make-up workdays)
+    [sla_policy_manage] amend the service-level policy (response and resolution targets, calendars, warning thresholds)
    *[other] { $permission }
 }
 
@@ -281,6 +294,8 @@ field-calendar-code = must be 1 to 32 letters, digits, _ or -, starting with a l
 field-time-of-day = must be a time of day HH:MM, from 00:00 to 23:59 (an end may be 24:00)
 field-hours-overlap = starts at { $start }, before the previous interval of the day ends: list a day's intervals in order, without overlaps
 field-calendar-never-works = must give working hours on at least one day: a calendar without any would never let a target fall due
+field-sla-resolution-before-response = must be at least the first-response target ({ $first_response_minutes } minutes)
+field-sla-unknown-calendar = names no business calendar: { $code } is neither defined nor shipped
 field-workday-is-holiday = { $date } is also listed as a holiday: a day is either a holiday or a make-up workday
 field-after-covers-until = must not be after covers_until ({ $covers_until }): the calendar claims no data past that day
 field-calendar-span = must be after `from` and at most 366 days later
@@ -371,6 +386,7 @@ rule-no-such-freeze = there is no freeze window { $id }
 rule-freeze-already-lifted = freeze window { $id } has already been lifted
 rule-calendar-unchanged = the new definition is the same as the calendar's current one
 rule-calendar-code-taken = a business calendar with the code { $code } already exists: amend it instead
+rule-sla-policy-unchanged = the new table is the same as the policy's current one
 window-in-freeze-on-service = the window falls in freeze window { $id } ({ $reason }), from { $start } to { $end } on { $service }; only emergency changes may be scheduled in a freeze
 window-in-freeze-everywhere = the window falls in freeze window { $id } ({ $reason }), from { $start } to { $end } on every service; only emergency changes may be scheduled in a freeze
 window-taken = the window overlaps the bookings of { $changes }; set override_conflicts and give an override_reason to book it anyway

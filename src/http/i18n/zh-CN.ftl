@@ -148,6 +148,18 @@ event-freeze-declared = { $actor } 宣布了 { $start } 至 { $end }（{ $time_z
 event-freeze-lifted = { $actor } 解除了冻结窗口 { $id }：{ $reason }
 event-business-calendar-defined = { $actor } 定义了工作日历 { $code }“{ $definition_name }”（{ $definition_time_zone }），含 { $definition_holidays_count } 个节假日和 { $definition_workdays_count } 个调休工作日
 event-business-calendar-amended = { $actor } 修改了工作日历“{ $definition_name }”（{ $definition_time_zone }）：现含 { $definition_holidays_count } 个节假日和 { $definition_workdays_count } 个调休工作日
+
+## 服务级别
+
+event-sla-clocks-pinned = 已固定服务级别计时（{ $cause }），策略版本 { $policy_version }，日历 { $calendar_code }（版本 { $calendar_version }）：首次响应截止 { $first_response_due_at }，解决截止 { $resolution_due_at }
+event-sla-clocks-paused = 等待客户期间服务级别计时暂停（日历 { $calendar_code }）
+event-sla-clocks-resumed = 服务级别计时恢复：首次响应截止 { $first_response_due_at }，解决截止 { $resolution_due_at }
+event-sla-clock-stopped = { $met ->
+    [true] { $target } 计时（第 { $cycle } 轮）已停止，未超出目标
+    [false] { $target } 计时（第 { $cycle } 轮）已停止，已超出目标
+   *[other] { $target } 计时（第 { $cycle } 轮）已停止
+}
+event-sla-policy-amended = { $actor } 修改了服务级别策略：{ $reason }
 event-subject-erased = { $actor } 删除了一位数据主体的个人数据：{ $reason }
 event-subject-merged = { $actor } 将一位数据主体合并到另一位：{ $reason }
 event-subject-repaired = { $actor } 修复了一位数据主体：{ $reason }
@@ -280,6 +292,7 @@ permission-name = { $permission ->
     [change_implement] 实施、发布、完成、回滚、标记失败、评审、关闭变更
     [freeze_manage] 宣布和解除冻结窗口
     [business_calendar_manage] 定义和修改工作日历（工作时间、节假日、调休工作日）
+    [sla_policy_manage] 修改服务级别策略（响应和解决目标、日历、预警阈值）
    *[other] { $permission }
 }
 
@@ -406,6 +419,8 @@ field-calendar-code = 必须是 1 到 32 个字母、数字、_ 或 -，并以�
 field-time-of-day = 必须是 HH:MM 格式的时刻，00:00 至 23:59（结束时刻可以是 24:00）
 field-hours-overlap = 从 { $start } 开始，早于当天上一个时段的结束：请按顺序列出当天的时段，且不可重叠
 field-calendar-never-works = 至少要有一天给出工作时间：没有任何工作时间的日历永远不会让目标到期
+field-sla-resolution-before-response = 不能少于首次响应目标（{ $first_response_minutes } 分钟）
+field-sla-unknown-calendar = 没有这个工作日历：{ $code } 既未定义也不是内置日历
 field-workday-is-holiday = { $date } 也被列为节假日：一天要么是节假日，要么是调休工作日
 field-after-covers-until = 不能晚于 covers_until（{ $covers_until }）：日历在那天之后没有数据
 field-calendar-span = 必须晚于 `from`，且最多晚 366 天
@@ -505,6 +520,7 @@ rule-no-such-freeze = 没有冻结窗口 { $id }
 rule-freeze-already-lifted = 冻结窗口 { $id } 已经解除
 rule-calendar-unchanged = 新定义与日历当前的定义相同
 rule-calendar-code-taken = 代码为 { $code } 的工作日历已经存在：请修改它
+rule-sla-policy-unchanged = 新的目标表与当前策略相同
 window-in-freeze-on-service = 该时间窗口落在冻结窗口 { $id }（{ $reason }）内，冻结期为 { $start } 至 { $end }，涉及 { $service }；冻结期内只能排期紧急变更
 window-in-freeze-everywhere = 该时间窗口落在冻结窗口 { $id }（{ $reason }）内，冻结期为 { $start } 至 { $end }，涉及所有服务；冻结期内只能排期紧急变更
 window-taken = 该时间窗口与 { $changes } 的预订重叠；如仍要预订，请设置 override_conflicts 并给出 override_reason

@@ -1,0 +1,249 @@
+//! Service levels in the command path: the clocks a ticket command's events
+//! imply are appended in the same transaction, on the ticket's own stream;
+//! the policy is amended like a calendar; and an upgrade pins clocks on
+//! open tickets that have none.
+//!
+//! The domain decides ([`sla::react`]); this layer previews the ticket's
+//! new state, loads the policy and calendars only when an instant is to be
+//! computed, and passes in `now` from the injectable clock.
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
+use uuid::Uuid;
+
+use crate::domain::complaint::{Complaint, ComplaintEvent};
+use crate::domain::fault::{Fault, FaultEvent};
+use crate::domain::permissions::Reader;
+use crate::domain::sla::clock::calendars_of;
+use crate::domain::sla::policy::{self as sla_policy, SlaPolicyEvent};
+use crate::domain::sla::{self, AmendSlaPolicy, ClockEvent, Clocks, NeedsInputs, SlaPolicyView, TicketFacts};
+use crate::domain::ticket::TicketKind;
+use crate::domain::{Actor, EventMeta, StreamCorrupt};
+use crate::projections::fold::{self, Projected};
+use crate::projections::sla as sources;
+use crate::projections::tickets::{self, TicketLookup, TicketRow};
+
+use super::receipt::Document;
+use super::{Answer, CommandContext, CommandError, Commands, Outcome, Plan, StreamWrite, now_after, state_of};
+
+impl Document for SlaPolicyView {}
+
+/// A ticket aggregate that keeps service-level clocks.
+pub(crate) trait Timed: Projected + Clone {
+    fn facts(&self) -> TicketFacts;
+    fn clocks(&self) -> Option<&Clocks>;
+    fn wrap(event: ClockEvent) -> Self::Event;
+}
+
+impl Timed for Complaint {
+    fn facts(&self) -> TicketFacts {
+        self.sla_facts()
+    }
+
+    fn clocks(&self) -> Option<&Clocks> {
+        self.sla.as_ref()
+    }
+
+    fn wrap(event: ClockEvent) -> ComplaintEvent {
+        ComplaintEvent::from_clock(event)
+    }
+}
+
+impl Timed for Fault {
+    fn facts(&self) -> TicketFacts {
+        self.sla_facts()
+    }
+
+    fn clocks(&self) -> Option<&Clocks> {
+        self.sla.as_ref()
+    }
+
+    fn wrap(event: ClockEvent) -> FaultEvent {
+        FaultEvent::from_clock(event)
+    }
+}
+
+/// The state `events` would leave `state` in, folded with a provisional
+/// envelope (the real one is sealed afterwards, with the clock events).
+fn preview<A: Projected>(
+    state: Option<A>,
+    events: &[A::Event],
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<A>, StreamCorrupt> {
+    let hash = [0u8; 32];
+    let mut state = state;
+    // The versions are provisional too: nothing the clocks follow reads them.
+    for (version, event) in (1..).zip(events) {
+        let meta = EventMeta {
+            recorded_at: now,
+            actor,
+            version,
+            hash: &hash,
+        };
+        state = Some(A::evolve(state, event, &meta)?);
+    }
+    Ok(state)
+}
+
+impl Commands {
+    /// The clock events that `events` imply, when SLA clocks are on (see
+    /// `StreamWrite::with_clocks`, which seals them as the system's).
+    pub(super) async fn clock_events<A: Timed>(
+        &self,
+        client: &impl GenericClient,
+        ctx: &CommandContext,
+        before: Option<&A>,
+        events: &[A::Event],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<A::Event>, CommandError> {
+        let Some(sources) = &self.sla else {
+            return Ok(Vec::new());
+        };
+        let after =
+            preview(before.cloned(), events, &ctx.actor.id, now).map_err(|e| CommandError::Corrupt(e.to_string()))?;
+        let Some(after) = after else {
+            return Ok(Vec::new());
+        };
+        let before_facts = before.map(Timed::facts);
+        let facts = after.facts();
+        let clocks = after.clocks();
+        let reaction = match sla::react(clocks, before_facts.as_ref(), &facts, now, None) {
+            Ok(reaction) => reaction,
+            Err(NeedsInputs) => {
+                let inputs = sources.load(client, &calendars_of(clocks)).await?;
+                sla::react(clocks, before_facts.as_ref(), &facts, now, Some(&inputs))
+                    .map_err(|NeedsInputs| CommandError::Corrupt("clocks needed inputs they were given".into()))?
+            }
+        };
+        Ok(reaction.into_iter().map(A::wrap).collect())
+    }
+
+    /// Replaces the policy's table; its version grows by one. Clocks
+    /// already pinned keep the version they were pinned under.
+    pub async fn amend_sla_policy(
+        &self,
+        ctx: &CommandContext,
+        cmd: &AmendSlaPolicy,
+    ) -> Result<Answer<SlaPolicyView>, CommandError> {
+        sla_policy::validate(cmd)?;
+        self.execute(ctx, true, async |tx| {
+            let mut known = Vec::new();
+            for code in cmd.table.calendars() {
+                if sources::calendar_exists(tx, code).await? {
+                    known.push(code.to_owned());
+                }
+            }
+            sla_policy::check_calendars(cmd, |code| known.iter().any(|k| k == code))?;
+            let (state, head) = sources::policy(tx).await?;
+            let events = sla_policy::amend(&state, cmd)?;
+            let now = now_after(self.clock.as_ref(), head.as_ref());
+            let write = StreamWrite::without_view(sla::sla_policy_id(), head.as_ref(), &events, ctx, now)?;
+            let after =
+                fold::fold_with::<SlaPolicyView, SlaPolicyEvent>(Some(state), &write.sealed, sla_policy::evolve)
+                    .map_err(|e| CommandError::Corrupt(e.to_string()))?
+                    .ok_or_else(|| CommandError::Corrupt("an amendment left no policy".into()))?;
+            Ok(Plan {
+                writes: vec![write],
+                response: after,
+            })
+        })
+        .await
+        .map(Outcome::into_answer)
+    }
+
+    /// Pins clocks, as the system and under the policy in force, on every
+    /// open complaint and triaged fault that has none (tickets from before
+    /// clocks were kept, or from a time the server ran with SLA off); they
+    /// run from when the ticket was reported. Idempotent: each ticket is
+    /// locked and looked at again, so a second run, or another instance
+    /// running at the same time, finds the clocks and appends nothing (and
+    /// the stream's version check refuses a double append regardless).
+    /// Answers how many tickets got clocks.
+    pub async fn upgrade_clocks(&self) -> Result<u64, CommandError> {
+        if self.sla.is_none() {
+            return Ok(0);
+        }
+        let ids = {
+            let client = self.pool.get().await.map_err(crate::store::StoreError::from)?;
+            tickets::open_without_clocks(&client).await?
+        };
+        let actor = Actor::system();
+        let request = Uuid::now_v7().to_string();
+        let ctx = &CommandContext {
+            reader: Reader::new(&actor.roles, &[], actor.id.clone()),
+            actor,
+            request_id: request.clone(),
+            client_request_id: None,
+            correlation_id: request,
+            causation_id: None,
+            idempotency: None,
+        };
+        let mut upgraded = 0;
+        for (id, kind) in ids {
+            // Set by the attempt that commits.
+            let wrote = std::cell::Cell::new(false);
+            self.execute(ctx, true, async |tx| {
+                wrote.set(false);
+                let (row, head) = tickets::lock_with_head(tx, &TicketLookup::Id(id))
+                    .await?
+                    .ok_or(CommandError::NotFound)?;
+                let now = now_after(self.clock.as_ref(), Some(&head));
+                let write = match kind {
+                    TicketKind::Complaint => self.upgraded::<Complaint>(tx, ctx, &row, &head, now).await?,
+                    TicketKind::Fault => self.upgraded::<Fault>(tx, ctx, &row, &head, now).await?,
+                    TicketKind::Change => None,
+                };
+                match write {
+                    Some(write) => {
+                        wrote.set(true);
+                        Plan::single(write)
+                    }
+                    // Upgraded meanwhile, or nothing to pin: write nothing.
+                    None => Ok(Plan {
+                        writes: Vec::new(),
+                        response: row,
+                    }),
+                }
+            })
+            .await?;
+            upgraded += u64::from(wrote.get());
+        }
+        Ok(upgraded)
+    }
+
+    /// The clocks a locked ticket without any gets, as a write; `None` when
+    /// it has clocks already, or nothing to pin them for.
+    async fn upgraded<A: Timed>(
+        &self,
+        tx: &deadpool_postgres::Transaction<'_>,
+        ctx: &CommandContext,
+        row: &TicketRow,
+        head: &crate::store::StreamHead,
+        now: DateTime<Utc>,
+    ) -> Result<Option<StreamWrite>, CommandError> {
+        let state: A = state_of(row)?;
+        if state.clocks().is_some() {
+            return Ok(None);
+        }
+        let facts = state.facts();
+        let clocks = self.clock_events(tx, ctx, Some(&state), &[], now).await?;
+        if clocks.is_empty() || facts.key.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(StreamWrite::with_clocks(
+            row.id,
+            Some(state),
+            Some(head),
+            Vec::new(),
+            clocks,
+            ctx,
+            now,
+        )?))
+    }
+}
+
+/// The policy in force, read in `client`'s snapshot.
+pub async fn current_policy(client: &impl GenericClient) -> Result<SlaPolicyView, CommandError> {
+    Ok(sources::policy(client).await?.0)
+}
