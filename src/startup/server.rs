@@ -71,6 +71,7 @@ impl Application {
         }
         let settings = auth_config::settings(&args.auth, &args.database.data_dir, dev_mode)?;
         let verifier = web::Data::new(Verifier::new(&settings)?);
+        let dev_login = web::Data::new(crate::http::console::DevLogin::of(&settings));
         let master = super::master_key::load(&args.master, &args.database.data_dir, dev_mode)?;
         let metrics_token = args.metrics_token_file.as_deref().map(metrics_token).transpose()?;
         let database = database::open(&args.database).await?;
@@ -136,6 +137,7 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(verifier.clone())
+                .app_data(dev_login.clone())
                 .app_data(limit)
                 .wrap(from_fn(http::middleware::request_context))
                 .configure(http::configure)

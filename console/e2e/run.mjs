@@ -1,0 +1,307 @@
+// Browser tests of the console: Debian's Chromium driven headless by
+// playwright-core, against a real server that the Rust test
+// (tests/api/console/browser.rs) starts and names in OPSLEDGER_BASE.
+//
+//   node e2e/run.mjs <scenario>     scenarios: see SCENARIOS below
+//
+// Environment: OPSLEDGER_BASE (required), CHROMIUM (default
+// /usr/bin/chromium), OPSLEDGER_SCREENSHOTS (a directory: save the main
+// screens there as PNG). Exits non-zero with the reason on any failure.
+// No assertion depends on timing: every wait is for something to appear.
+
+import { readFileSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { chromium } from "playwright-core";
+
+const require = createRequire(import.meta.url);
+const BASE = process.env.OPSLEDGER_BASE;
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const SHOTS = process.env.OPSLEDGER_SCREENSHOTS || "";
+const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+if (!BASE) fail("OPSLEDGER_BASE is not set");
+
+function fail(message) {
+  console.error(`FAIL: ${message}`);
+  process.exit(1);
+}
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+/** A development token for `role` straight from the server, as another user's tool would get one. */
+async function tokenFor(role, subject) {
+  const response = await fetch(`${BASE}/console/dev-login`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ role, subject }),
+  });
+  check(response.ok, `dev-login ${response.status}`);
+  return (await response.json()).token;
+}
+
+/** Files a complaint through the API as `subject` (not through the console). */
+async function fileByApi(subject, complaint) {
+  const token = await tokenFor("agent", subject);
+  const response = await fetch(`${BASE}/v1/complaints`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+    body: JSON.stringify(complaint),
+  });
+  const body = await response.text();
+  check(response.status === 201, `filing by API: ${response.status} ${body}`);
+  return JSON.parse(body);
+}
+
+const sample = (title) => ({
+  title,
+  description: "客户反映家中宽带每晚八点后断线，已持续一周。",
+  channel: "phone",
+  category: "broadband",
+  priority: "P2",
+  complainant: { name: "张伟", phone: "+86 138 0013 8000" },
+});
+
+/** A page in its own browser context (its own memory, so its own login), in `locale`. */
+async function newPage(browser, locale) {
+  const context = await browser.newContext({ locale, viewport: { width: 1200, height: 900 } });
+  const page = await context.newPage();
+  page.violations = [];
+  page.errors = [];
+  page.on("pageerror", (e) => page.errors.push(String(e)));
+  page.on("console", (m) => {
+    // A refused request (the 422 of an invalid form, say) is logged by
+    // the browser as a failed resource; the console shows those itself.
+    if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) page.errors.push(m.text());
+  });
+  // Any Content-Security-Policy violation is recorded by the page itself.
+  await page.addInitScript(() => {
+    window.__violations = [];
+    document.addEventListener("securitypolicyviolation", (e) =>
+      window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`),
+    );
+  });
+  return page;
+}
+
+async function signIn(page, role, user) {
+  await page.goto(`${BASE}/console/`);
+  await page.locator("#role").waitFor();
+  await page.selectOption("#role", role);
+  await page.fill("#user", user);
+  await page.locator("form button[type=submit]").click();
+  await page.locator("#queue-table table, #queue-empty").first().waitFor();
+}
+
+/** Runs axe-core (from node_modules, evaluated in the page) and fails on any violation. */
+async function accessible(page, screen) {
+  await page.evaluate(AXE);
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] } });
+    return r.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join("; ")})`);
+  });
+  check(result.length === 0, `accessibility of ${screen}:\n  ${result.join("\n  ")}`);
+}
+
+async function shot(page, name) {
+  if (!SHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+}
+
+async function runCommand(page, command, fill = {}) {
+  await page.locator(`button[data-command=${command}]`).click();
+  const form = page.locator("#command-form form");
+  await form.waitFor();
+  for (const [name, value] of Object.entries(fill)) {
+    const control = form.locator(`[name=${name}]`).first();
+    const tag = await control.evaluate((el) => el.tagName);
+    if (tag === "SELECT") await control.selectOption(value);
+    else if ((await control.getAttribute("type")) === "radio") await form.locator(`[name=${name}][value=${value}]`).check();
+    else await control.fill(value);
+  }
+  await form.locator("button[type=submit]").click();
+}
+
+async function expectStatus(page, text) {
+  await page.locator("#ticket-status", { hasText: text }).waitFor();
+}
+
+function clean(page) {
+  return page.evaluate(() => window.__violations).then((violations) => {
+    check(violations.length === 0, `CSP violations: ${violations.join(", ")}`);
+    check(page.errors.length === 0, `errors in the page: ${page.errors.join(" | ")}`);
+  });
+}
+
+const SCENARIOS = {
+  /** An agent files, acknowledges, escalates, resolves and closes a complaint, in Chinese; every page passes axe. */
+  async "chinese-lifecycle"(browser) {
+    const page = await newPage(browser, "zh-CN");
+    await page.goto(`${BASE}/console/`);
+    await page.locator("h1", { hasText: "登录" }).waitFor();
+    await accessible(page, "login");
+    await shot(page, "login");
+    await signIn(page, "agent", "agent-1");
+    await page.locator("h1", { hasText: "投诉队列" }).waitFor();
+    await accessible(page, "queue");
+
+    // File: an empty form is refused, each error at its field.
+    await page.keyboard.press("f");
+    await page.locator("h1", { hasText: "登记投诉" }).waitFor();
+    await accessible(page, "filing form");
+    await page.getByRole("button", { name: "提交投诉" }).click();
+    await page.locator("#file-title-error:not(:empty)").waitFor();
+    check(await page.locator("#file-title").getAttribute("aria-invalid") === "true", "the title is marked invalid");
+    await page.locator("#file-name-error:not(:empty)").waitFor();
+    await accessible(page, "filing form with errors");
+    await shot(page, "file-errors");
+    await page.getByLabel("标题").fill("宽带每晚断线");
+    await page.getByLabel("描述").fill("客户反映家中宽带每晚八点后断线。");
+    await page.getByLabel("类别").fill("宽带");
+    await page.getByLabel("姓名").fill("张伟");
+    await page.getByLabel(/^电话/).fill("+86 138 0013 8000");
+    await page.getByRole("button", { name: "提交投诉" }).click();
+    await expectStatus(page, "已登记");
+    const number = (await page.locator("h1 .number").textContent()).trim();
+    check(/^CMP-\d{4}-\d{6}$/.test(number), `a complaint number, not ${number}`);
+    await accessible(page, "ticket");
+    await shot(page, "ticket-filed");
+
+    await runCommand(page, "acknowledge", { message: "您好，已收到您的投诉。" });
+    await expectStatus(page, "已受理");
+    await runCommand(page, "note", { body: "已预约技术人员周二上门", visibility: "complainant" });
+    await page.locator(".note", { hasText: "已预约技术人员周二上门" }).waitFor();
+    await runCommand(page, "escalate", { description: "七区光纤每晚中断", affected_service: "宽带" });
+    await page.locator("dd a", { hasText: /^FLT-/ }).waitFor();
+    await page.keyboard.press("r");
+    await page.locator("#command-form [name=resolution]").fill("更换了光猫");
+    await page.locator("#command-form button[type=submit]").click();
+    await expectStatus(page, "已解决");
+    await runCommand(page, "satisfaction", { rating: "5", comment: "很快解决了" });
+    await page.locator("dd", { hasText: "5/5" }).waitFor();
+    await accessible(page, "ticket with a command form");
+    await runCommand(page, "close", {});
+    await expectStatus(page, "已关闭");
+    await accessible(page, "closed ticket");
+    await shot(page, "ticket-closed");
+
+    // Find by number from the header; then the fault it was escalated to.
+    await page.keyboard.press("q");
+    await page.locator("h1", { hasText: "投诉队列" }).waitFor();
+    await page.keyboard.press("/");
+    await page.keyboard.type(number);
+    await page.keyboard.press("Enter");
+    await expectStatus(page, "已关闭");
+    await page.locator("dd a", { hasText: /^FLT-/ }).click();
+    await page.locator("h1 .number", { hasText: /^FLT-/ }).waitFor();
+    await accessible(page, "fault");
+    await clean(page);
+  },
+
+  /** Two agents edit one ticket; the second is told the ticket changed, and sees its new state. */
+  async conflict(browser) {
+    const filed = await fileByApi("agent-3", sample("两人同时处理"));
+    const first = await newPage(browser, "en-US");
+    const second = await newPage(browser, "en-US");
+    await signIn(first, "agent", "agent-1");
+    await signIn(second, "agent", "agent-2");
+    for (const page of [first, second]) {
+      await page.goto(`${BASE}/console/#/ticket/${filed.number}`);
+      await expectStatus(page, "Filed");
+    }
+    // The second agent starts to acknowledge; the first acknowledges before them.
+    await second.locator("button[data-command=acknowledge]").click();
+    await second.locator("#command-form [name=message]").fill("Hello from agent 2");
+    await runCommand(first, "acknowledge", { message: "Hello from agent 1" });
+    await expectStatus(first, "Acknowledged");
+    await second.locator("#command-form button[type=submit]").click();
+    await second.locator("#ticket-banner", { hasText: "changed while you were editing" }).waitFor();
+    await expectStatus(second, "Acknowledged");
+    check((await second.locator("dd", { hasText: "Hello from agent 1" }).count()) === 1, "the new state shows the first answer");
+    await accessible(second, "ticket after a conflict");
+    await shot(second, "conflict");
+    // The first agent's answer stands: exactly one acknowledgement.
+    const token = await tokenFor("auditor", "aud-1");
+    const history = await (await fetch(`${BASE}/v1/tickets/${filed.id}/history`, { headers: { Authorization: `Bearer ${token}` } })).json();
+    const acks = history.events.filter((e) => e.type === "complaint.acknowledged");
+    check(acks.length === 1, `one acknowledgement, not ${acks.length}`);
+    await clean(first);
+    await clean(second);
+  },
+
+  /** The queue shows a complaint another user files, without a reload. */
+  async "live-queue"(browser) {
+    const page = await newPage(browser, "en-US");
+    await signIn(page, "agent", "agent-1");
+    await page.locator("#live-state.on").waitFor();
+    await page.evaluate(() => (window.__sameDocument = true));
+    const filed = await fileByApi("agent-9", sample("Filed by a colleague"));
+    await page.locator(`tr[data-number="${filed.number}"]`).waitFor();
+    check(await page.evaluate(() => window.__sameDocument === true), "the queue updated without reloading");
+    await accessible(page, "live queue");
+    await shot(page, "queue");
+    await clean(page);
+  },
+
+  /** Complaint text full of markup and script is shown as text and executes nothing. */
+  async "stored-script"(browser) {
+    const payloads = [
+      `<script>window.__pwned = "script"</script>`,
+      `<img src=x onerror="window.__pwned='img'">`,
+      `"><svg onload="window.__pwned='svg'"></svg>`,
+      `<a href="javascript:window.__pwned='link'">click</a>`,
+      `<iframe srcdoc="<script>parent.__pwned='iframe'</script>"></iframe>`,
+    ];
+    const text = payloads.join("\n");
+    const filed = await fileByApi("agent-1", {
+      ...sample(`<b onmouseover="window.__pwned='title'">标题</b><script>window.__pwned=1</script>`),
+      description: text,
+      category: `<img src=x onerror=alert(1)>`,
+      complainant: { name: `<svg/onload=alert(1)>`, email: "x@example.cn" },
+    });
+    const token = await tokenFor("agent", "agent-1");
+    await fetch(`${BASE}/v1/complaints/${filed.id}/notes`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+      body: JSON.stringify({ body: text, visibility: "internal" }),
+    });
+    const page = await newPage(browser, "en-US");
+    await signIn(page, "agent", "agent-1");
+    await page.locator(`tr[data-number="${filed.number}"]`).waitFor();
+    await page.goto(`${BASE}/console/#/ticket/${filed.number}`);
+    await page.locator(".note").waitFor();
+    check((await page.locator("#ticket-description").textContent()) === text, "the description is shown exactly, as text");
+    for (const tag of ["script", "img", "svg", "iframe", "b"]) {
+      const count = await page.locator(`main ${tag}`).count();
+      check(count === 0, `${count} <${tag}> made from stored text`);
+    }
+    check(await page.evaluate(() => window.__pwned === undefined), "no stored script ran");
+    await page.locator("h1 .title").hover();
+    check(await page.evaluate(() => window.__pwned === undefined), "no stored handler ran");
+    await shot(page, "stored-script");
+    await clean(page);
+  },
+};
+
+const name = process.argv[2];
+const scenario = SCENARIOS[name];
+if (!scenario) fail(`no scenario ${name}; one of ${Object.keys(SCENARIOS).join(", ")}`);
+const started = Date.now();
+const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
+try {
+  await scenario(browser);
+  console.log(`ok: ${name} in ${Date.now() - started} ms`);
+} catch (e) {
+  console.error(`FAIL: ${name}: ${e?.stack || e}`);
+  process.exitCode = 1;
+  // What each page showed when it failed, for the reader of the log.
+  for (const [i, page] of browser.contexts().flatMap((c) => c.pages()).entries()) {
+    const text = await page.locator("body").innerText().catch(() => "");
+    console.error(`--- page ${i} (${page.url()}):\n${text}`);
+  }
+} finally {
+  await browser.close();
+}
