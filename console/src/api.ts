@@ -114,11 +114,15 @@ export function listTickets(query: TicketListQuery): Promise<Answer<TicketPage>>
   return send("GET", `/v1/tickets?${params}`);
 }
 
+export function faultQueue(): Promise<Answer<TicketPage>> {
+  return send("GET", "/v1/faults/queue?limit=200");
+}
+
 export function fileComplaint(body: FileComplaint): Promise<Answer<Complaint>> {
   return send("POST", "/v1/complaints", body);
 }
 
-/** The paths of the complaint commands the ticket page offers. */
+/** The paths of the commands the ticket page offers. */
 export type CommandPath =
   | "/v1/complaints/{id}/acknowledge"
   | "/v1/complaints/{id}/notes"
@@ -129,7 +133,15 @@ export type CommandPath =
   | "/v1/complaints/{id}/resolve"
   | "/v1/complaints/{id}/satisfaction"
   | "/v1/complaints/{id}/close"
-  | "/v1/complaints/{id}/reopen";
+  | "/v1/complaints/{id}/reopen"
+  | "/v1/faults/{id}/triage"
+  | "/v1/faults/{id}/evaluate"
+  | "/v1/faults/{id}/investigate"
+  | "/v1/faults/{id}/repairs"
+  | "/v1/faults/{id}/mitigate"
+  | "/v1/faults/{id}/resolve"
+  | "/v1/faults/{id}/close"
+  | "/v1/faults/{id}/notes";
 
 export type CommandBody<P extends CommandPath> = paths[P]["post"]["requestBody"] extends
   | { content: { "application/json": infer B } }

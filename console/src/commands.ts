@@ -1,10 +1,10 @@
-// The complaint commands the ticket page offers: which ones the user's
-// role and the complaint's state allow (the same rules as
-// src/domain/complaint/decide.rs and the permission matrix; the server
-// still decides, and its refusal is shown), their fields, and how a filled
-// form becomes the command's body.
+// The commands the ticket page offers: which ones the user's role and the
+// ticket's state allow (the same rules as src/domain/complaint/decide.rs,
+// src/domain/fault/decide.rs and the permission matrix; the server still
+// decides, and its refusal is shown), their fields, and how a filled form
+// becomes the command's body.
 
-import { type Answer, type CommandBody, type CommandPath, type Complaint, type Role, type TicketDoc, command } from "./api";
+import { type Answer, type CommandBody, type CommandPath, type Complaint, type Fault, type Role, type TicketDoc, command } from "./api";
 import { t } from "./i18n";
 
 export type CommandName = keyof typeof t.commands;
@@ -14,10 +14,12 @@ export interface Field {
   /** The JSON Pointer of the body member the field fills; where a problem's error lands. */
   pointer: string;
   label: () => string;
-  kind: "text" | "textarea" | "select" | "radio" | "number" | "tel" | "email";
+  kind: "text" | "textarea" | "select" | "radio" | "number" | "tel" | "email" | "datetime-local" | "lines";
   required?: boolean;
   max?: number;
   min?: number;
+  /** Sent as a number (`number` fields and numeric selects). */
+  numeric?: boolean;
   initial?: string;
   options?: () => [string, string][];
 }
@@ -97,6 +99,7 @@ const SPECS: CommandSpec[] = [
         kind: "select",
         required: true,
         initial: "5",
+        numeric: true,
         options: () => ["5", "4", "3", "2", "1"].map((n) => [n, n] as [string, string]),
       },
       text("comment"),
@@ -109,11 +112,103 @@ const SPECS: CommandSpec[] = [
 const HANDLERS: Role[] = ["agent", "manager", "admin"];
 const NOTE_TAKERS: Role[] = ["agent", "engineer", "manager", "admin"];
 
+const FAULT_TRIAGERS: Role[] = ["manager", "admin"];
+const FAULT_WORKERS: Role[] = ["engineer", "manager", "admin"];
+
+const number = (name: string, required = true, min = 0): Field => ({ ...text(name, required, "number"), min });
+
+const FAULT_SPECS: CommandSpec[] = [
+  {
+    name: "triage",
+    path: "/v1/faults/{id}/triage",
+    key: "t",
+    ifMatch: true,
+    fields: [
+      {
+        name: "severity",
+        pointer: "/severity",
+        label: () => t.fields.severity,
+        kind: "select",
+        required: true,
+        numeric: true,
+        initial: "3",
+        options: () => ["1", "2", "3", "4"].map((n) => [n, (t.severities as Record<string, string>)[n] ?? n] as [string, string]),
+      },
+      text("evaluator", true, "text"),
+      text("technician", false, "text"),
+    ],
+  },
+  {
+    name: "evaluate",
+    path: "/v1/faults/{id}/evaluate",
+    key: "v",
+    ifMatch: true,
+    fields: [text("nature", true), number("estimated_effort_minutes", true, 1), number("proposed_priority", true, 1)],
+  },
+  { name: "investigate", path: "/v1/faults/{id}/investigate", key: "i", ifMatch: true, fields: [text("note")] },
+  {
+    name: "repair",
+    path: "/v1/faults/{id}/repairs",
+    key: "l",
+    ifMatch: false,
+    fields: [
+      text("technician", true, "text"),
+      text("action_taken", true),
+      text("started_at", true, "datetime-local"),
+      text("ended_at", true, "datetime-local"),
+      number("person_minutes", true, 1),
+      {
+        name: "maintenance_type",
+        pointer: "/maintenance_type",
+        label: () => t.fields.maintenance_type,
+        kind: "select",
+        required: true,
+        options: () => Object.entries(t.maintenanceTypes),
+      },
+      text("parts", false, "lines"),
+    ],
+  },
+  { name: "mitigate", path: "/v1/faults/{id}/mitigate", key: "x", ifMatch: true, fields: [text("workaround", true)] },
+  {
+    name: "resolveFault",
+    path: "/v1/faults/{id}/resolve",
+    key: "r",
+    ifMatch: true,
+    fields: [text("resolution", true), text("root_cause", true)],
+  },
+  { name: "closeFault", path: "/v1/faults/{id}/close", key: "c", ifMatch: true, fields: [text("comment")] },
+  { name: "faultNote", path: "/v1/faults/{id}/notes", key: "m", ifMatch: false, fields: [text("body", true)] },
+];
+
+/** The commands `role` may run on `f` as it stands. */
+export function faultCommandsFor(f: Fault, role: Role): CommandSpec[] {
+  const s = f.status;
+  const work = FAULT_WORKERS.includes(role);
+  const allowed: Partial<Record<CommandName, boolean>> = {
+    triage: FAULT_TRIAGERS.includes(role) && (s === "reported" || s === "triaged" || s === "investigating" || s === "mitigated"),
+    evaluate: work && (s === "triaged" || s === "investigating" || s === "mitigated"),
+    investigate: work && s === "triaged",
+    repair: work && (s === "triaged" || s === "investigating" || s === "mitigated" || s === "resolved"),
+    mitigate: work && s === "investigating",
+    resolveFault: work && (s === "investigating" || s === "mitigated"),
+    closeFault: work && s === "resolved",
+    faultNote: work,
+  };
+  return FAULT_SPECS.filter((spec) => allowed[spec.name]);
+}
+
+/** The commands `role` may run on `ticket` as it stands. */
+export function commandsForTicket(ticket: TicketDoc, role: Role): CommandSpec[] {
+  if (ticket.kind === "complaint") return commandsFor(ticket, role);
+  if (ticket.kind === "fault") return faultCommandsFor(ticket, role);
+  return [];
+}
+
 /** The commands `role` may run on `c` as it stands. */
 export function commandsFor(c: Complaint, role: Role): CommandSpec[] {
   const s = c.status;
   const open = s === "filed" || s === "acknowledged" || s === "in_progress" || s === "waiting_on_customer";
-  const allowed: Record<CommandName, boolean> = {
+  const allowed: Partial<Record<CommandName, boolean>> = {
     acknowledge: HANDLERS.includes(role) && s === "filed",
     note: NOTE_TAKERS.includes(role),
     assign: HANDLERS.includes(role) && open,
@@ -132,13 +227,26 @@ export function commandsFor(c: Complaint, role: Role): CommandSpec[] {
   );
 }
 
-/** The body of a command from its form: empty optional fields left out, the rating a number. */
+/**
+ * The body of a command from its form: empty optional fields left out,
+ * numbers as numbers, local date-times as UTC instants, lines as a list.
+ * A value that does not convert is sent as typed, for the API to refuse
+ * at its field.
+ */
 export function bodyOf(spec: CommandSpec, data: FormData): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   for (const field of spec.fields) {
     const raw = String(data.get(field.name) ?? "").trim();
     if (!raw && !field.required) continue;
-    body[field.name] = field.name === "rating" ? Number(raw) : raw;
+    if ((field.numeric || field.kind === "number") && raw && Number.isFinite(Number(raw))) {
+      body[field.name] = Number(raw);
+    } else if (field.kind === "datetime-local" && raw && !Number.isNaN(Date.parse(raw))) {
+      body[field.name] = new Date(raw).toISOString().replace(/\.000Z$/, "Z");
+    } else if (field.kind === "lines") {
+      body[field.name] = raw.split("\n").map((l) => l.trim()).filter(Boolean);
+    } else {
+      body[field.name] = raw;
+    }
   }
   return body;
 }
@@ -165,4 +273,20 @@ export const typedBodies: { [P in CommandPath]: CommandBody<P> } = {
   "/v1/complaints/{id}/satisfaction": { rating: 5, comment: "" },
   "/v1/complaints/{id}/close": { comment: "" },
   "/v1/complaints/{id}/reopen": { reason: "" },
+  "/v1/faults/{id}/triage": { severity: 3, evaluator: "", technician: "" },
+  "/v1/faults/{id}/evaluate": { nature: "", estimated_effort_minutes: 1, proposed_priority: 1 },
+  "/v1/faults/{id}/investigate": { note: "" },
+  "/v1/faults/{id}/repairs": {
+    technician: "",
+    action_taken: "",
+    started_at: "",
+    ended_at: "",
+    person_minutes: 1,
+    maintenance_type: "corrective",
+    parts: [],
+  },
+  "/v1/faults/{id}/mitigate": { workaround: "" },
+  "/v1/faults/{id}/resolve": { resolution: "", root_cause: "" },
+  "/v1/faults/{id}/close": { comment: "" },
+  "/v1/faults/{id}/notes": { body: "" },
 };

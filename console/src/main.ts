@@ -14,6 +14,7 @@ import {
   type TicketListQuery,
   currentSession,
   devLogin,
+  faultQueue,
   fileComplaint,
   followFeed,
   getTicket,
@@ -23,7 +24,7 @@ import {
 } from "./api";
 import { h, replace } from "./dom";
 import { LANGS, type Lang, browserLanguage, fill, language, setLanguage, t } from "./i18n";
-import { type CommandName, type Field, commandsFor, runCommand } from "./commands";
+import { type CommandName, type Field, commandsForTicket, runCommand } from "./commands";
 
 const app = document.getElementById("app") as HTMLElement;
 /** Polite announcements for screen readers (and tests): what just happened. */
@@ -60,6 +61,7 @@ function layout(): void {
           { "aria-label": t.appName },
           h("a", { href: "#/queue", "aria-keyshortcuts": "q" }, t.queue),
           h("a", { href: "#/new", "aria-keyshortcuts": "f" }, t.newComplaint),
+          readsFaults(s.role) ? h("a", { href: "#/faults", "aria-keyshortcuts": "k" }, t.faultQueue) : null,
         )
       : null,
     s
@@ -123,6 +125,8 @@ async function route(): Promise<void> {
       return loginScreen();
     case "new":
       return fileScreen();
+    case "faults":
+      return faultQueueScreen();
     case "ticket":
       return ticketScreen(decodeURIComponent(arg ?? ""));
     default:
@@ -166,7 +170,8 @@ function loginScreen(): void {
         error.textContent = t.devLoginMissing;
         return;
       }
-      location.hash = sessionAfterLogin === "#/login" ? "#/queue" : sessionAfterLogin;
+      const home = roleSelect.value === "engineer" ? "#/faults" : "#/queue";
+      location.hash = sessionAfterLogin === "#/login" || sessionAfterLogin === "#/queue" ? home : sessionAfterLogin;
     } catch (failure) {
       error.textContent = failure instanceof Error ? failure.message : String(failure);
     }
@@ -342,16 +347,87 @@ function queueTable(items: TicketDoc[]): HTMLElement {
         h(
           "tr",
           { "data-number": ticket.number },
-          h("td", {}, h("a", { href: `#/ticket/${ticket.number}` }, ticket.number)),
+          h("td", { class: "nowrap" }, h("a", { href: `#/ticket/${ticket.number}` }, ticket.number)),
           h("td", {}, ticket.title),
-          h("td", {}, statusLabel(ticket.status)),
+          h("td", { class: "nowrap" }, statusLabel(ticket.status)),
           h("td", {}, ticket.kind === "complaint" ? ticket.priority : ""),
           h("td", {}, ticket.kind === "complaint" ? (ticket.team ?? "") : ""),
           h("td", {}, ticket.kind === "complaint" ? (ticket.assignee ?? "") : ""),
-          h("td", {}, h("time", { datetime: ticket.created_at, title: when(ticket.created_at) }, age(ticket.created_at))),
+          h("td", { class: "nowrap" }, h("time", { datetime: ticket.created_at, title: when(ticket.created_at) }, age(ticket.created_at))),
         ),
       ),
     ),
+  );
+}
+
+function readsFaults(role: Role): boolean {
+  return role === "engineer" || role === "manager" || role === "auditor" || role === "admin";
+}
+
+/** Open faults in the API's working order: untriaged first, then by severity, oldest first. */
+function faultQueueScreen(): void {
+  document.title = `${t.faultQueue} · ${t.appName}`;
+  const liveState = h("span", { class: "live", id: "live-state" }, t.liveOff);
+  const table = h("div", { id: "queue-table" }, h("p", {}, t.loading));
+  replace(main, h("h1", {}, t.faultQueue, " ", liveState), h("p", { class: "hint" }, t.faultQueueOrder), table);
+  async function load(): Promise<void> {
+    try {
+      const page = await faultQueue();
+      const items = page.body.items.filter((x): x is Fault => x.kind === "fault");
+      replace(
+        table,
+        items.length === 0
+          ? h("p", { id: "queue-empty" }, t.noTickets)
+          : h(
+              "table",
+              { class: "queue" },
+              h("caption", { class: "visually-hidden" }, t.faultQueue),
+              h(
+                "thead",
+                {},
+                h(
+                  "tr",
+                  {},
+                  [t.number, t.title, t.status, t.severity, t.affectedService, t.technician, t.age].map((c) => h("th", { scope: "col" }, c)),
+                ),
+              ),
+              h(
+                "tbody",
+                {},
+                items.map((f) =>
+                  h(
+                    "tr",
+                    { "data-number": f.number },
+                    h("td", { class: "nowrap" }, h("a", { href: `#/ticket/${f.number}` }, f.number)),
+                    h("td", {}, f.title),
+                    h("td", { class: "nowrap" }, statusLabel(f.status)),
+                    h("td", { class: "nowrap" }, f.severity ? (t.severities[String(f.severity)] ?? String(f.severity)) : "—"),
+                    h("td", {}, f.affected_service),
+                    h("td", {}, f.technician ?? ""),
+                    h("td", { class: "nowrap" }, h("time", { datetime: f.created_at, title: when(f.created_at) }, age(f.created_at))),
+                  ),
+                ),
+              ),
+            ),
+      );
+    } catch (failure) {
+      replace(table, h("p", { class: "error", role: "alert" }, failure instanceof Error ? failure.message : String(failure)));
+    }
+  }
+  void load();
+  stopFollowing = new AbortController();
+  let timer: number | undefined;
+  void followFeed(
+    (event: FeedEvent) => {
+      if (!event.type.startsWith("fault.")) return;
+      clearTimeout(timer);
+      timer = window.setTimeout(() => void load().then(() => announce(t.queueUpdated)), 150);
+    },
+    (connected) => {
+      liveState.textContent = connected ? t.live : t.liveOff;
+      liveState.classList.toggle("on", connected);
+    },
+    stopFollowing.signal,
   );
 }
 
@@ -592,12 +668,11 @@ function ticketScreen(id: string): void {
 
   function renderActions(): void {
     const s = currentSession();
-    if (!ticket || ticket.kind !== "complaint" || !s) {
+    if (!ticket || !s) {
       replace(actions);
       return;
     }
-    const complaint = ticket;
-    const available = commandsFor(complaint, s.role);
+    const available = commandsForTicket(ticket, s.role);
     screenShortcuts = new Map(available.map((c) => [c.key, () => openForm(c.name)]));
     replace(
       actions,
@@ -629,8 +704,8 @@ function ticketScreen(id: string): void {
 
   function openForm(name: CommandName): void {
     const s = currentSession();
-    if (!ticket || ticket.kind !== "complaint" || !s) return;
-    const spec = commandsFor(ticket, s.role).find((c) => c.name === name);
+    if (!ticket || !s) return;
+    const spec = commandsForTicket(ticket, s.role).find((c) => c.name === name);
     if (!spec) return;
     open = { name, basedOn: etag };
     const summary = h("div", { class: "error", role: "alert", id: "command-errors" });
@@ -660,6 +735,9 @@ function ticketScreen(id: string): void {
       ),
     );
     replace(formArea, form);
+    // Who logs a repair is, most often, the person at the keyboard.
+    const technician = name === "repair" ? form.querySelector<HTMLInputElement>("[name=technician]") : null;
+    if (technician && !technician.value) technician.value = s.actor;
     renderActions();
     (form.querySelector("input,textarea,select,button[type=submit]") as HTMLElement | null)?.focus();
 
@@ -796,24 +874,81 @@ function complaintView(c: Complaint): HTMLElement {
 }
 
 function faultView(f: Fault): HTMLElement {
+  const row = (label: string, value: string | Node | null | undefined) =>
+    value === null || value === undefined || value === "" ? null : [h("dt", {}, label), h("dd", {}, value)];
+  const minutes = f.person_minutes;
   return h(
     "article",
-    { class: "ticket" },
+    { class: "ticket", "data-status": f.status },
     h("h1", {}, h("span", { class: "number" }, f.number), " ", h("span", { class: "title" }, f.title)),
-    h("p", { class: "status-line" }, h("span", { class: `badge status-${f.status}`, id: "ticket-status" }, statusLabel(f.status))),
     h(
-      "dl",
-      { class: "details" },
-      h("dt", {}, t.description),
-      h("dd", { class: "pre" }, f.description),
-      h("dt", {}, t.affectedService),
-      h("dd", {}, f.affected_service ?? ""),
-      h("dt", {}, t.severity),
-      h("dd", {}, f.severity === null || f.severity === undefined ? "—" : String(f.severity)),
-      h("dt", {}, t.createdAt),
-      h("dd", {}, when(f.created_at)),
+      "p",
+      { class: "status-line" },
+      h("span", { class: `badge status-${f.status}`, id: "ticket-status" }, statusLabel(f.status)),
+      " ",
+      f.severity ? (t.severities[String(f.severity)] ?? String(f.severity)) : "",
     ),
-    h("p", { class: "hint" }, t.faultReadOnly),
+    h(
+      "section",
+      { "aria-labelledby": "details-title" },
+      h("h2", { id: "details-title" }, t.details),
+      h(
+        "dl",
+        { class: "details" },
+        row(t.description, h("span", { class: "pre", id: "ticket-description" }, f.description)),
+        row(t.affectedService, f.affected_service),
+        row(t.evaluator, f.evaluator ?? ""),
+        row(t.technician, f.technician ?? ""),
+        row(
+          t.evaluation,
+          f.evaluation ? `${f.evaluation.nature} · ${fill(t.minutes, { n: f.evaluation.estimated_effort_minutes })} · P${f.evaluation.proposed_priority}` : "",
+        ),
+        row(t.workaround, f.workaround ?? ""),
+        row(t.resolution, f.resolution ? f.resolution.resolution : ""),
+        row(t.rootCause, f.resolution ? f.resolution.root_cause : ""),
+        row(t.escalatedFrom, f.escalated_from ? h("a", { href: `#/ticket/${f.escalated_from.number}` }, f.escalated_from.number) : ""),
+        row(t.personMinutesTotal, h("span", { id: "person-minutes" }, String(minutes.total))),
+        row(t.createdAt, when(f.created_at)),
+        row(t.createdBy, f.created_by),
+        row(t.version, String(f.version)),
+      ),
+    ),
+    h(
+      "section",
+      { "aria-labelledby": "repairs-title" },
+      h("h2", { id: "repairs-title" }, t.repairs),
+      f.repairs.length === 0
+        ? h("p", {}, t.noRepairs)
+        : h(
+            "ol",
+            { class: "notes", id: "repairs" },
+            f.repairs.map((r) =>
+              h(
+                "li",
+                { class: `note${r.voided ? " voided" : ""}` },
+                h(
+                  "p",
+                  { class: "meta" },
+                  `${t.maintenanceTypes[r.maintenance_type] ?? r.maintenance_type} · ${r.person_minutes} ${t.personMinutesTotal} · ${r.technician} · ${when(r.started_at)} – ${when(r.ended_at)}`,
+                ),
+                h("p", { class: "pre" }, r.action_taken),
+                r.parts.length ? h("p", {}, r.parts.join(", ")) : null,
+              ),
+            ),
+          ),
+    ),
+    h(
+      "section",
+      { "aria-labelledby": "notes-title" },
+      h("h2", { id: "notes-title" }, t.notes),
+      f.notes.length === 0
+        ? h("p", {}, t.noNotes)
+        : h(
+            "ol",
+            { class: "notes" },
+            f.notes.map((n) => h("li", { class: "note internal" }, h("p", { class: "meta" }, `${n.by} · ${when(n.at)}`), h("p", { class: "pre" }, n.body))),
+          ),
+    ),
   );
 }
 
@@ -832,6 +967,7 @@ function shortcut(e: KeyboardEvent): void {
     "/": () => document.getElementById("find")?.focus(),
     q: () => (location.hash = "#/queue"),
     f: () => (location.hash = "#/new"),
+    k: () => (location.hash = "#/faults"),
     "?": () => announce(`${t.shortcuts}: ${t.shortcutsHelp}`),
   };
   const action = screenShortcuts.get(e.key) ?? global[e.key];

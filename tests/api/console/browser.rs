@@ -43,6 +43,10 @@ fn missing() -> Option<String> {
     None
 }
 
+/// One browser at a time: the scenarios start several pages each, and on a
+/// machine of two cores six Chromiums at once mostly wait for each other.
+static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Runs one scenario against a fresh server; fails with the script's output.
 async fn scenario(name: &str) {
     if let Some(reason) = missing() {
@@ -52,6 +56,7 @@ async fn scenario(name: &str) {
         return;
     }
     let app = spawn_app().await;
+    let _turn = ONE_BROWSER.lock().await;
     let started = Instant::now();
     let mut command = tokio::process::Command::new("node");
     command
@@ -94,4 +99,14 @@ async fn the_queue_shows_a_complaint_another_user_files_without_reloading() {
 #[tokio::test]
 async fn stored_complaint_text_full_of_markup_and_script_executes_nothing() {
     scenario("stored-script").await;
+}
+
+#[tokio::test]
+async fn an_engineer_sees_the_complainant_masked_with_no_way_to_reveal_it() {
+    scenario("masked").await;
+}
+
+#[tokio::test]
+async fn a_manager_triages_and_an_engineer_logs_a_repair_and_closes_the_fault() {
+    scenario("engineer-repair").await;
 }
