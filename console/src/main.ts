@@ -540,7 +540,8 @@ export function fieldControl(f: Field, prefix: string): HTMLElement {
   let control: HTMLElement;
   switch (f.kind) {
     case "textarea":
-      control = h("textarea", { ...common, rows: 4 });
+    case "lines":
+      control = h("textarea", { ...common, rows: f.kind === "lines" ? 2 : 4 });
       break;
     case "select":
       control = h(
