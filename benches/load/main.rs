@@ -225,6 +225,7 @@ fn start_server(
             master_key: Some(MASTER_KEY.into()),
             master_key_file: None,
         },
+        console: Default::default(),
     };
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {

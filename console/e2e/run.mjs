@@ -310,6 +310,42 @@ const SCENARIOS = {
     await clean(page);
   },
 
+  /**
+   * Outside development mode: the console signs in at the OpenID Connect
+   * provider the server names (authorization code with PKCE), then works
+   * with the provider's token. The token is never in the address bar.
+   */
+  async "single-sign-on"(browser) {
+    const page = await newPage(browser, "zh-CN");
+    const addresses = [];
+    page.on("request", (request) => {
+      if (request.isNavigationRequest()) addresses.push(request.url());
+    });
+    await page.goto(`${BASE}/console/#/new`);
+    await page.locator("#single-sign-on").waitFor();
+    check((await page.locator("#role").count()) === 0, "no development login outside development mode");
+    await accessible(page, "single sign-on");
+    await shot(page, "single-sign-on");
+    await page.locator("#single-sign-on").click();
+    // Back from the provider, where the user was going: the filing form.
+    await page.locator("h1", { hasText: "登记投诉" }).waitFor();
+    check(!page.url().includes("code="), `the code left the address bar: ${page.url()}`);
+    check(addresses.some((a) => a.includes("/authorize?") && a.includes("code_challenge_method=S256")), "the provider was asked with PKCE");
+    check(!addresses.some((a) => /access_token|eyJ/.test(a)), `no token in any address: ${addresses.join(" ")}`);
+    check(await page.evaluate(() => sessionStorage.length === 0 && localStorage.length === 0), "nothing left in storage");
+    await page.locator(".who", { hasText: "李娜" }).waitFor();
+    // The provider's token works with the API: file a complaint.
+    await page.getByLabel("标题").fill("单点登录后登记");
+    await page.getByLabel("描述").fill("客户反映网速慢。");
+    await page.getByLabel("类别").fill("宽带");
+    await page.getByLabel("姓名").fill("王芳");
+    await page.getByLabel(/^电话/).fill("+86 139 0000 0000");
+    await page.getByRole("button", { name: "提交投诉" }).click();
+    await expectStatus(page, "已登记");
+    await page.locator("dd", { hasText: "|li.na" }).waitFor();
+    await clean(page);
+  },
+
   /** An engineer sees the complainant's personal data masked, with no way to reveal it. */
   async masked(browser) {
     const filed = await fileByApi("agent-1", sample("屏蔽个人信息"));

@@ -104,6 +104,109 @@ export async function devLogin(role: Role, subject: string): Promise<boolean> {
   }
 }
 
+/** How this server lets the console sign in (`GET /console/config.json`). */
+export interface ConsoleConfig {
+  dev_login: boolean;
+  oidc: { discovery_url: string; client_id: string; scope: string } | null;
+  roles_claim: string;
+}
+
+export async function consoleConfig(): Promise<ConsoleConfig> {
+  return (await send<ConsoleConfig>("GET", "/console/config.json")).body;
+}
+
+// Single sign-on: the authorization code flow with PKCE (RFC 7636), the
+// console being a public client. What must survive the round trip to the
+// provider (the PKCE verifier, the state, where to return) is kept in
+// sessionStorage under this key until the provider sends the user back,
+// then removed; it is not a token, and the verifier is useless without
+// the one-time code. The token itself stays in memory.
+const PKCE_KEY = "opsledger.console.pkce";
+
+function base64url(bytes: Uint8Array): string {
+  let text = "";
+  for (const b of bytes) text += String.fromCharCode(b);
+  return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function randomText(bytes: number): string {
+  return base64url(crypto.getRandomValues(new Uint8Array(bytes)));
+}
+
+function redirectUri(): string {
+  return `${location.origin}/console/`;
+}
+
+/** Sends the browser to the provider's login; it comes back to /console/ with a code. */
+export async function startSingleSignOn(oidc: NonNullable<ConsoleConfig["oidc"]>, returnTo: string): Promise<void> {
+  const discovery = (await (await fetch(oidc.discovery_url, { cache: "no-store" })).json()) as {
+    authorization_endpoint: string;
+    token_endpoint: string;
+  };
+  const verifier = randomText(32);
+  const challenge = base64url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier))));
+  const state = randomText(16);
+  sessionStorage.setItem(PKCE_KEY, JSON.stringify({ verifier, state, returnTo, tokenEndpoint: discovery.token_endpoint }));
+  const url = new URL(discovery.authorization_endpoint);
+  url.search = new URLSearchParams({
+    response_type: "code",
+    client_id: oidc.client_id,
+    redirect_uri: redirectUri(),
+    scope: oidc.scope,
+    state,
+    code_challenge: challenge,
+    code_challenge_method: "S256",
+  }).toString();
+  location.assign(url.toString());
+}
+
+/**
+ * Finishes a single sign-on when the provider has sent the browser back
+ * with `?code=…&state=…`: takes the code out of the address bar at once,
+ * checks the state, exchanges the code and the PKCE verifier for a token,
+ * and keeps it in memory. Returns where to go next, or `null` when this
+ * load is not a return from the provider.
+ */
+export async function finishSingleSignOn(config: ConsoleConfig): Promise<string | null> {
+  const params = new URLSearchParams(location.search);
+  const code = params.get("code");
+  const error = params.get("error");
+  if (!code && !error) return null;
+  history.replaceState(null, "", location.pathname);
+  const stored = sessionStorage.getItem(PKCE_KEY);
+  sessionStorage.removeItem(PKCE_KEY);
+  if (error) throw new Error(error);
+  const pending = stored ? (JSON.parse(stored) as { verifier: string; state: string; returnTo: string; tokenEndpoint: string }) : null;
+  if (!pending || pending.state !== params.get("state") || !config.oidc || !code) throw new Error("state");
+  const response = await fetch(pending.tokenEndpoint, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      grant_type: "authorization_code",
+      code,
+      redirect_uri: redirectUri(),
+      client_id: config.oidc.client_id,
+      code_verifier: pending.verifier,
+    }),
+    cache: "no-store",
+  });
+  if (!response.ok) throw new Error(`token endpoint ${response.status}`);
+  const token = ((await response.json()) as { access_token: string }).access_token;
+  const claims = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(token.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)))) as Record<string, unknown>;
+  let roles: unknown = claims;
+  for (const part of config.roles_claim.split(".")) roles = roles && typeof roles === "object" ? (roles as Record<string, unknown>)[part] : undefined;
+  const held = Array.isArray(roles) ? roles.map(String) : typeof roles === "string" ? roles.split(" ") : [];
+  const role = (["admin", "manager", "agent", "engineer", "auditor", "integration"] as Role[]).find((r) => held.includes(r)) ?? "auditor";
+  session = {
+    token,
+    actor: `${String(claims.iss)}|${String(claims.sub)}`,
+    subject: String(claims.name ?? claims.sub),
+    role,
+    expiresAt: Number(claims.exp),
+  };
+  return pending.returnTo;
+}
+
 export function getTicket(id: string): Promise<Answer<TicketDoc>> {
   return send("GET", `/v1/tickets/${encodeURIComponent(id)}`);
 }

@@ -12,7 +12,11 @@ import {
   type Role,
   type TicketDoc,
   type TicketListQuery,
+  type ConsoleConfig,
+  consoleConfig,
   currentSession,
+  finishSingleSignOn,
+  startSingleSignOn,
   devLogin,
   faultQueue,
   fileComplaint,
@@ -90,7 +94,20 @@ function skipToMain(e: Event): void {
 
 function switchLanguage(lang: Lang): void {
   setLanguage(lang);
-  void route();
+  /** Loads how to sign in, finishes a return from the identity provider, then shows the screen. */
+async function boot(): Promise<void> {
+  try {
+    config = await consoleConfig();
+    const back = await finishSingleSignOn(config);
+    if (back !== null) history.replaceState(null, "", `${location.pathname}${back === "#/login" ? "#/queue" : back}`);
+  } catch (failure) {
+    signOnFailure = failure instanceof Error ? failure.message : String(failure);
+    history.replaceState(null, "", `${location.pathname}#/login`);
+  }
+  await route();
+}
+
+void boot();
   document.getElementById("language")?.focus();
 }
 
@@ -141,10 +158,31 @@ window.addEventListener("keydown", shortcut);
 
 // ---------------------------------------------------------------- login
 
+let config: ConsoleConfig = { dev_login: false, oidc: null, roles_claim: "roles" };
+/** Why the last single sign-on failed, shown once on the login screen. */
+let signOnFailure = "";
+
 function loginScreen(): void {
   document.title = `${t.loginTitle} · ${t.appName}`;
   const roles: Role[] = ["agent", "engineer", "manager", "auditor", "admin"];
-  const error = h("p", { class: "error", role: "alert" });
+  const error = h("p", { class: "error", role: "alert" }, signOnFailure ? fill(t.singleSignOnFailed, { why: signOnFailure }) : "");
+  signOnFailure = "";
+  const oidc = config.oidc;
+  const sso = oidc
+    ? h(
+        "button",
+        {
+          type: "button",
+          class: "primary",
+          id: "single-sign-on",
+          onclick: () =>
+            void startSingleSignOn(oidc, sessionAfterLogin).catch((e: unknown) => {
+              error.textContent = fill(t.singleSignOnFailed, { why: e instanceof Error ? e.message : String(e) });
+            }),
+        },
+        t.singleSignOn,
+      )
+    : null;
   const form = h(
     "form",
     { class: "card", onsubmit: submit },
@@ -161,7 +199,14 @@ function loginScreen(): void {
   roleSelect.addEventListener("change", () => {
     if (/^[a-z]+-1$/.test(user.value)) user.value = `${roleSelect.value}-1`;
   });
-  replace(main, h("h1", {}, t.loginTitle), form);
+  replace(
+    main,
+    h("h1", {}, t.loginTitle),
+    sso ? h("div", { class: "card" }, sso) : null,
+    config.dev_login ? form : null,
+    !sso && !config.dev_login ? h("p", { class: "error", role: "alert" }, t.devLoginMissing) : null,
+    sso && !config.dev_login ? error : null,
+  );
   async function submit(e: Event): Promise<void> {
     e.preventDefault();
     try {
@@ -978,4 +1023,17 @@ function shortcut(e: KeyboardEvent): void {
   }
 }
 
-void route();
+/** Loads how to sign in, finishes a return from the identity provider, then shows the screen. */
+async function boot(): Promise<void> {
+  try {
+    config = await consoleConfig();
+    const back = await finishSingleSignOn(config);
+    if (back !== null) history.replaceState(null, "", `${location.pathname}${back === "#/login" ? "#/queue" : back}`);
+  } catch (failure) {
+    signOnFailure = failure instanceof Error ? failure.message : String(failure);
+    history.replaceState(null, "", `${location.pathname}#/login`);
+  }
+  await route();
+}
+
+void boot();

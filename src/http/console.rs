@@ -31,18 +31,97 @@ use super::messages;
 #[folder = "console/dist/"]
 struct Assets;
 
-/// The console's Content-Security-Policy. `connect-src` is the server
-/// itself: the development login and the API are same-origin, and an
-/// OpenID Connect login will exchange its code through the server (or add
-/// the provider's origin here) when it is built.
+/// The console's Content-Security-Policy without an identity provider:
+/// `connect-src` is the server itself (the API and the development login).
+/// With OpenID Connect configured, the provider's origin joins
+/// `connect-src` (see [`ConsoleConfig`]): the browser reads its discovery
+/// document and exchanges the code at its token endpoint.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
      img-src 'self'; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; \
      frame-ancestors 'none'; object-src 'none'";
 
-/// Registers `/console`, `/console/`, the console's files and the
-/// development login.
+/// How the console signs in, and the policy its responses carry; built
+/// once at start-up.
+pub struct ConsoleConfig {
+    dev_login: Option<DevLogin>,
+    oidc: Option<OidcClient>,
+    roles_claim: String,
+    policy: String,
+}
+
+/// The console as a public OpenID Connect client (authorization code with
+/// PKCE, no secret).
+struct OidcClient {
+    discovery_url: String,
+    client_id: String,
+    scope: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleConfigError {
+    #[error("the OpenID Connect discovery URL {0:?} is not an absolute http(s) URL with a plain host")]
+    DiscoveryUrl(String),
+    #[error("the OpenID Connect client id must be 1 to 200 visible ASCII characters")]
+    ClientId,
+}
+
+impl ConsoleConfig {
+    pub fn new(
+        settings: &super::auth::AuthSettings,
+        args: &crate::startup::config::ConsoleArgs,
+    ) -> Result<ConsoleConfig, ConsoleConfigError> {
+        let oidc = match (&args.oidc_discovery_url, &args.oidc_client_id) {
+            (Some(url), Some(client_id)) => {
+                let fits = (1..=200).contains(&client_id.len()) && client_id.bytes().all(|b| b.is_ascii_graphic());
+                if !fits {
+                    return Err(ConsoleConfigError::ClientId);
+                }
+                let origin = origin_of(url).ok_or_else(|| ConsoleConfigError::DiscoveryUrl(url.clone()))?;
+                let client = OidcClient {
+                    discovery_url: url.clone(),
+                    client_id: client_id.clone(),
+                    scope: args.oidc_scopes.clone().unwrap_or_else(|| "openid".to_owned()),
+                };
+                Some((origin, client))
+            }
+            _ => None,
+        };
+        let policy = match &oidc {
+            Some((origin, _)) => {
+                CONTENT_SECURITY_POLICY.replace("connect-src 'self'", &format!("connect-src 'self' {origin}"))
+            }
+            None => CONTENT_SECURITY_POLICY.to_owned(),
+        };
+        Ok(ConsoleConfig {
+            dev_login: DevLogin::of(settings),
+            oidc: oidc.map(|(_, client)| client),
+            roles_claim: settings.roles_claim.clone(),
+            policy,
+        })
+    }
+}
+
+/// `scheme://host[:port]` of an absolute http(s) URL, or `None` when the
+/// URL is not one or its host holds anything but letters, digits, `.`, `-`
+/// and a port (so that it can go into a header as it is).
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    if scheme != "https" && scheme != "http" {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let plain = !authority.is_empty()
+        && authority
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
+    plain.then(|| format!("{scheme}://{}", authority.to_ascii_lowercase()))
+}
+
+/// Registers `/console`, `/console/`, the console's files, its
+/// configuration and the development login.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/console", web::get().to(redirect_to_console))
+        .route("/console/config.json", web::get().to(config))
         .route("/console/dev-login", web::post().to(dev_login))
         .route("/console/", web::get().to(index))
         .route("/console/{file:[^/]+}", web::get().to(file));
@@ -60,6 +139,23 @@ async fn index(req: HttpRequest) -> Result<HttpResponse, ApiError> {
 
 async fn file(req: HttpRequest, name: web::Path<String>) -> Result<HttpResponse, ApiError> {
     serve(&req, &name)
+}
+
+/// What the console needs to know to sign in: whether the development
+/// login exists, and the OpenID Connect client.
+async fn config(req: HttpRequest) -> HttpResponse {
+    let console = req.app_data::<web::Data<ConsoleConfig>>();
+    let oidc = console
+        .and_then(|c| c.oidc.as_ref())
+        .map(|o| serde_json::json!({"discovery_url": o.discovery_url, "client_id": o.client_id, "scope": o.scope}));
+    let mut response = HttpResponse::Ok();
+    response.insert_header((header::CACHE_CONTROL, "no-store"));
+    security_headers(&req, &mut response);
+    response.json(serde_json::json!({
+        "dev_login": console.is_some_and(|c| c.dev_login.is_some()),
+        "oidc": oidc,
+        "roles_claim": console.map_or("roles", |c| c.roles_claim.as_str()),
+    }))
 }
 
 /// One embedded file with its type, caching headers and the policy; 304
@@ -81,7 +177,7 @@ fn serve(req: &HttpRequest, name: &str) -> Result<HttpResponse, ApiError> {
         .insert_header((header::CONTENT_TYPE, content_type(name)))
         .insert_header((header::CACHE_CONTROL, cache_control(name)))
         .insert_header((header::ETAG, etag));
-    security_headers(&mut response);
+    security_headers(req, &mut response);
     if fresh {
         return Ok(response.finish());
     }
@@ -89,9 +185,12 @@ fn serve(req: &HttpRequest, name: &str) -> Result<HttpResponse, ApiError> {
 }
 
 /// The headers every console response carries.
-fn security_headers(response: &mut actix_web::HttpResponseBuilder) {
+fn security_headers(req: &HttpRequest, response: &mut actix_web::HttpResponseBuilder) {
+    let policy = req
+        .app_data::<web::Data<ConsoleConfig>>()
+        .map_or(CONTENT_SECURITY_POLICY, |c| c.policy.as_str());
     response
-        .insert_header((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+        .insert_header((header::CONTENT_SECURITY_POLICY, policy))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::REFERRER_POLICY, "no-referrer"))
         .insert_header((header::X_FRAME_OPTIONS, "DENY"))
@@ -207,8 +306,8 @@ struct DevLoginResponse {
 /// access log records the path and status, never bodies).
 async fn dev_login(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
     let Some(login) = req
-        .app_data::<web::Data<Option<DevLogin>>>()
-        .and_then(|l| l.as_ref().clone())
+        .app_data::<web::Data<ConsoleConfig>>()
+        .and_then(|c| c.dev_login.clone())
     else {
         return Err(ApiError::NotFound(messages::no_such_resource()));
     };
@@ -232,7 +331,7 @@ async fn dev_login(req: HttpRequest, payload: web::Payload) -> Result<HttpRespon
     .map_err(|e| ApiError::Internal(format!("minting a development token: {e}")))?;
     let mut response = HttpResponse::Ok();
     response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
-    security_headers(&mut response);
+    security_headers(&req, &mut response);
     Ok(response.json(DevLoginResponse {
         token,
         expires_at: now + DEV_TOKEN_TTL_SECS,
@@ -263,6 +362,27 @@ mod tests {
         assert!(CONTENT_SECURITY_POLICY.contains("script-src 'self';"));
         assert!(CONTENT_SECURITY_POLICY.contains("frame-ancestors 'none'"));
         assert!(!CONTENT_SECURITY_POLICY.contains("http"));
+    }
+
+    #[test]
+    fn the_providers_origin_comes_from_a_plain_url_only() {
+        assert_eq!(
+            origin_of("https://IdP.example:8443/realms/x/.well-known/openid-configuration").as_deref(),
+            Some("https://idp.example:8443")
+        );
+        assert_eq!(
+            origin_of("http://127.0.0.1:9000").as_deref(),
+            Some("http://127.0.0.1:9000")
+        );
+        for bad in [
+            "idp.example/.well-known",
+            "ftp://idp.example/",
+            "https://idp.example;script-src */",
+            "https://user@idp.example/",
+            "https:///x",
+        ] {
+            assert_eq!(origin_of(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! (`console::browser::`) drive it in Chromium.
 
 mod browser;
+mod provider;
 
 use serde_json::{Value, json};
 
@@ -192,4 +193,37 @@ async fn outside_development_mode_there_is_no_development_login() {
     // The console itself is still served.
     let index = app.http.get(app.url("/console/")).send().await.expect("request");
     assert_eq!(index.status(), 200);
+}
+
+#[tokio::test]
+async fn with_an_identity_provider_configured_the_console_may_connect_to_it_and_knows_its_client() {
+    let idp = provider::start();
+    let app = spawn_app_with(|args| {
+        args.auth.dev_mode = false;
+        args.auth.jwt_secret = None;
+        args.auth.jwt_jwks_file = Some(provider::JWKS.into());
+        args.auth.jwt_issuer = idp.issuer.clone();
+        args.console.oidc_discovery_url = Some(idp.discovery_url());
+        args.console.oidc_client_id = Some(provider::CLIENT_ID.to_owned());
+    })
+    .await;
+    let response = app
+        .http
+        .get(app.url("/console/config.json"))
+        .send()
+        .await
+        .expect("request");
+    let policy = header(&response, "content-security-policy");
+    assert!(
+        policy.contains(&format!("connect-src 'self' {};", idp.issuer)),
+        "{policy}"
+    );
+    let config: Value = response.json().await.expect("json");
+    assert_eq!(config["dev_login"], false);
+    assert_eq!(config["oidc"]["client_id"], provider::CLIENT_ID);
+    assert_eq!(config["oidc"]["discovery_url"], idp.discovery_url().as_str());
+    assert_eq!(config["oidc"]["scope"], "openid");
+    // The index carries the same policy.
+    let index = app.http.get(app.url("/console/")).send().await.expect("request");
+    assert_eq!(header(&index, "content-security-policy"), policy);
 }

@@ -47,15 +47,27 @@ fn missing() -> Option<String> {
 /// machine of two cores six Chromiums at once mostly wait for each other.
 static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// Runs one scenario against a fresh server; fails with the script's output.
+/// Whether the browser tests can run; when not, fails under CI and prints
+/// why elsewhere.
+fn can_run(name: &str) -> bool {
+    let Some(reason) = missing() else {
+        return true;
+    };
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+    assert!(!ci, "browser test {name} cannot run under CI: {reason}");
+    eprintln!("SKIPPED browser test {name}: {reason}");
+    false
+}
+
+/// Runs one scenario against a fresh development-mode server.
 async fn scenario(name: &str) {
-    if let Some(reason) = missing() {
-        let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-        assert!(!ci, "browser test {name} cannot run under CI: {reason}");
-        eprintln!("SKIPPED browser test {name}: {reason}");
-        return;
+    if can_run(name) {
+        scenario_on(&spawn_app().await, name).await;
     }
-    let app = spawn_app().await;
+}
+
+/// Runs one scenario against `app`; fails with the script's output.
+async fn scenario_on(app: &crate::helpers::TestApp, name: &str) {
     let _turn = ONE_BROWSER.lock().await;
     let started = Instant::now();
     let mut command = tokio::process::Command::new("node");
@@ -109,4 +121,23 @@ async fn an_engineer_sees_the_complainant_masked_with_no_way_to_reveal_it() {
 #[tokio::test]
 async fn a_manager_triages_and_an_engineer_logs_a_repair_and_closes_the_fault() {
     scenario("engineer-repair").await;
+}
+
+#[tokio::test]
+async fn outside_development_mode_an_agent_signs_in_at_the_identity_provider_with_pkce() {
+    if !can_run("single-sign-on") {
+        return;
+    }
+    let idp = super::provider::start();
+    let app = crate::helpers::spawn_app_with(|args| {
+        args.auth.dev_mode = false;
+        args.auth.jwt_secret = None;
+        args.auth.jwt_jwks_file = Some(super::provider::JWKS.into());
+        args.auth.jwt_issuer = idp.issuer.clone();
+        args.console.oidc_discovery_url = Some(idp.discovery_url());
+        args.console.oidc_client_id = Some(super::provider::CLIENT_ID.to_owned());
+    })
+    .await;
+    scenario_on(&app, "single-sign-on").await;
+    assert_eq!(idp.refusals(), Vec::<String>::new(), "the provider refused nothing");
 }
