@@ -269,7 +269,7 @@ const SCENARIOS = {
     await accessible(manager, "fault queue");
     await manager.locator(`tr[data-number="${fault.number}"] a`).click();
     await expectStatus(manager, "已报告");
-    await submitCommand(manager, "triage", { severity: "3", evaluator: engineer.actor, technician: engineer.actor });
+    await submitCommand(manager, "triage", { severity: "2", evaluator: engineer.actor, technician: engineer.actor });
     await expectStatus(manager, "已分级");
 
     const page = await newPage(browser, "zh-CN");
@@ -302,6 +302,19 @@ const SCENARIOS = {
     await submitCommand(page, "mitigate", { workaround: "流量改走六区" });
     await submitCommand(page, "resolveFault", { resolution: "更换了分光器", root_cause: "机柜进水" });
     await expectStatus(page, "已解决");
+    // Severity 2 closes only after a post-incident review: refused, said at the form.
+    await runCommand(page, "closeFault", {});
+    await page.locator("#command-errors:not(:empty)").waitFor();
+    await page.keyboard.press("Escape");
+    await submitCommand(page, "review", {
+      summary: "七区连续一周晚间中断",
+      root_cause: "7-14 机柜进水",
+      contributing_factors: "机柜密封自 2023 年未检查",
+      action_items: `检查七区全部机柜密封 | ${engineer.actor} | 2027-02-01`,
+    });
+    await page.locator("#review li[data-item='1']").waitFor();
+    await submitCommand(page, "completeItem", { item: "1", note: "31 个机柜已全部检查" });
+    await page.locator("#review li.done[data-item='1']").waitFor();
     await submitCommand(page, "closeFault", {});
     await expectStatus(page, "已关闭");
     await accessible(page, "closed fault");

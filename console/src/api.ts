@@ -244,7 +244,10 @@ export type CommandPath =
   | "/v1/faults/{id}/mitigate"
   | "/v1/faults/{id}/resolve"
   | "/v1/faults/{id}/close"
-  | "/v1/faults/{id}/notes";
+  | "/v1/faults/{id}/notes"
+  | "/v1/faults/{id}/review"
+  | "/v1/faults/{id}/review/completed-items"
+  | "/v1/faults/{id}/reopen";
 
 export type CommandBody<P extends CommandPath> = paths[P]["post"]["requestBody"] extends
   | { content: { "application/json": infer B } }

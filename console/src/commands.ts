@@ -14,7 +14,7 @@ export interface Field {
   /** The JSON Pointer of the body member the field fills; where a problem's error lands. */
   pointer: string;
   label: () => string;
-  kind: "text" | "textarea" | "select" | "radio" | "number" | "tel" | "email" | "datetime-local" | "lines";
+  kind: "text" | "textarea" | "select" | "radio" | "number" | "tel" | "email" | "datetime-local" | "lines" | "items";
   required?: boolean;
   max?: number;
   min?: number;
@@ -178,6 +178,21 @@ const FAULT_SPECS: CommandSpec[] = [
   },
   { name: "closeFault", path: "/v1/faults/{id}/close", key: "c", ifMatch: true, fields: [text("comment")] },
   { name: "faultNote", path: "/v1/faults/{id}/notes", key: "m", ifMatch: false, fields: [text("body", true)] },
+  {
+    name: "review",
+    path: "/v1/faults/{id}/review",
+    key: "p",
+    ifMatch: true,
+    fields: [text("summary", true), text("root_cause", true), text("contributing_factors", false, "lines"), text("action_items", true, "items")],
+  },
+  {
+    name: "completeItem",
+    path: "/v1/faults/{id}/review/completed-items",
+    key: "d",
+    ifMatch: true,
+    fields: [number("item", true, 1), text("note")],
+  },
+  { name: "reopenFault", path: "/v1/faults/{id}/reopen", key: "o", ifMatch: true, fields: [text("reason", true)] },
 ];
 
 /** The commands `role` may run on `f` as it stands. */
@@ -193,6 +208,9 @@ export function faultCommandsFor(f: Fault, role: Role): CommandSpec[] {
     resolveFault: work && (s === "investigating" || s === "mitigated"),
     closeFault: work && s === "resolved",
     faultNote: work,
+    review: work && (s === "resolved" || s === "closed"),
+    completeItem: work && !!f.review && f.review.action_items.some((i) => !i.done),
+    reopenFault: work && (s === "resolved" || s === "closed"),
   };
   return FAULT_SPECS.filter((spec) => allowed[spec.name]);
 }
@@ -242,6 +260,19 @@ export function bodyOf(spec: CommandSpec, data: FormData): Record<string, unknow
       body[field.name] = Number(raw);
     } else if (field.kind === "datetime-local" && raw && !Number.isNaN(Date.parse(raw))) {
       body[field.name] = new Date(raw).toISOString().replace(/\.000Z$/, "Z");
+    } else if (field.kind === "items") {
+      // One action item a line: "description | owner | due date", split at
+      // " | " from the right (an actor id holds a bare "|").
+      body[field.name] = raw
+        .split("\n")
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .map((l) => {
+          const parts = l.split(" | ");
+          const due_on = parts.length > 2 ? (parts.pop() ?? "").trim() : "";
+          const owner = parts.length > 1 ? (parts.pop() ?? "").trim() : "";
+          return { description: parts.join(" | ").trim(), owner, due_on };
+        });
     } else if (field.kind === "lines") {
       body[field.name] = raw.split("\n").map((l) => l.trim()).filter(Boolean);
     } else {
@@ -289,4 +320,12 @@ export const typedBodies: { [P in CommandPath]: CommandBody<P> } = {
   "/v1/faults/{id}/resolve": { resolution: "", root_cause: "" },
   "/v1/faults/{id}/close": { comment: "" },
   "/v1/faults/{id}/notes": { body: "" },
+  "/v1/faults/{id}/review": {
+    summary: "",
+    root_cause: "",
+    contributing_factors: [],
+    action_items: [{ description: "", owner: "", due_on: "" }],
+  },
+  "/v1/faults/{id}/review/completed-items": { item: 1, note: "" },
+  "/v1/faults/{id}/reopen": { reason: "" },
 };

@@ -105,6 +105,9 @@ const en = {
     resolveFault: "Resolve",
     closeFault: "Close",
     faultNote: "Add note",
+    review: "Write review",
+    completeItem: "Action item done",
+    reopenFault: "Reopen",
   },
   fields: {
     message: "Message to the complainant",
@@ -135,6 +138,10 @@ const en = {
     maintenance_type: "Maintenance type",
     parts: "Parts (one per line)",
     workaround: "Workaround",
+    summary: "Summary",
+    contributing_factors: "Contributing factors (one per line)",
+    action_items: "Action items, one per line: description | owner | due date (YYYY-MM-DD)",
+    item: "Action item number",
   },
   statuses: {
     filed: "Filed", acknowledged: "Acknowledged", in_progress: "In progress", waiting_on_customer: "Waiting on customer",
@@ -154,6 +161,11 @@ const en = {
   evaluation: "Evaluation",
   workaround: "Workaround",
   escalatedFrom: "Escalated from",
+  review: "Post-incident review",
+  contributingFactors: "Contributing factors",
+  actionItems: "Action items",
+  due: "due {date}",
+  doneBy: "done by {who}",
 };
 
 export type Words = typeof en;
@@ -261,6 +273,9 @@ const zh: Words = {
     resolveFault: "解决",
     closeFault: "关闭",
     faultNote: "添加备注",
+    review: "撰写事后复盘",
+    completeItem: "完成改进项",
+    reopenFault: "重新打开",
   },
   fields: {
     message: "给投诉人的答复",
@@ -291,6 +306,10 @@ const zh: Words = {
     maintenance_type: "维护类型",
     parts: "备件（每行一项）",
     workaround: "临时解决办法",
+    summary: "概述",
+    contributing_factors: "促成因素（每行一项）",
+    action_items: "改进项，每行一项：描述 | 负责人 | 截止日期（YYYY-MM-DD）",
+    item: "改进项编号",
   },
   statuses: {
     filed: "已登记", acknowledged: "已受理", in_progress: "处理中", waiting_on_customer: "等待客户",
@@ -310,6 +329,11 @@ const zh: Words = {
   evaluation: "评估",
   workaround: "临时解决办法",
   escalatedFrom: "升级自",
+  review: "事后复盘",
+  contributingFactors: "促成因素",
+  actionItems: "改进项",
+  due: "截止 {date}",
+  doneBy: "已由 {who} 完成",
 };
 
 export type Lang = "en" | "zh-CN";

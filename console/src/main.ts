@@ -586,7 +586,8 @@ export function fieldControl(f: Field, prefix: string): HTMLElement {
   switch (f.kind) {
     case "textarea":
     case "lines":
-      control = h("textarea", { ...common, rows: f.kind === "lines" ? 2 : 4 });
+    case "items":
+      control = h("textarea", { ...common, rows: f.kind === "textarea" ? 4 : 3 });
       break;
     case "select":
       control = h(
@@ -983,6 +984,39 @@ function faultView(f: Fault): HTMLElement {
             ),
           ),
     ),
+    f.review
+      ? h(
+          "section",
+          { "aria-labelledby": "review-title", id: "review" },
+          h("h2", { id: "review-title" }, t.review),
+          h(
+            "dl",
+            { class: "details" },
+            h("dt", {}, t.fields.summary),
+            h("dd", { class: "pre" }, f.review.summary),
+            h("dt", {}, t.rootCause),
+            h("dd", { class: "pre" }, f.review.root_cause),
+            f.review.contributing_factors.length ? [h("dt", {}, t.contributingFactors), h("dd", {}, f.review.contributing_factors.join("; "))] : null,
+          ),
+          h("h3", {}, t.actionItems),
+          h(
+            "ol",
+            { class: "notes" },
+            f.review.action_items.map((i) =>
+              h(
+                "li",
+                { class: `note${i.done ? " done" : ""}`, "data-item": i.item },
+                h("p", {}, `${i.item}. ${i.description}`),
+                h(
+                  "p",
+                  { class: "meta" },
+                  `${i.owner} · ${fill(t.due, { date: i.due_on })}${i.done ? ` · ${fill(t.doneBy, { who: i.done.by })}` : ""}`,
+                ),
+              ),
+            ),
+          ),
+        )
+      : null,
     h(
       "section",
       { "aria-labelledby": "notes-title" },
