@@ -226,12 +226,24 @@ function loginScreen(): void {
 // ---------------------------------------------------------------- queue
 
 type Scope = "mine" | "unassigned" | "all";
-const filters: { scope: Scope; team: string; status: string; priority: string; channel: string } = {
+const filters: {
+  scope: Scope;
+  team: string;
+  assignee: string;
+  status: string;
+  priority: string;
+  channel: string;
+  created_from: string;
+  created_to: string;
+} = {
   scope: "all",
   team: "",
+  assignee: "",
   status: "",
   priority: "",
   channel: "",
+  created_from: "",
+  created_to: "",
 };
 
 /**
@@ -293,6 +305,12 @@ function queueScreen(): void {
       h("label", { for: "filter-team" }, t.team),
       h("input", { id: "filter-team", name: "team", value: filters.team }),
     ),
+    h(
+      "div",
+      { class: "field" },
+      h("label", { for: "filter-assignee" }, t.assignee),
+      h("input", { id: "filter-assignee", name: "assignee", value: filters.assignee }),
+    ),
     select(
       "status",
       t.status,
@@ -300,6 +318,18 @@ function queueScreen(): void {
     ),
     select("priority", t.priority, ["P1", "P2", "P3", "P4"].map((v) => [v, v])),
     select("channel", t.channel, Object.entries(t.channels)),
+    h(
+      "div",
+      { class: "field" },
+      h("label", { for: "filter-created_from" }, t.createdFrom),
+      h("input", { id: "filter-created_from", name: "created_from", type: "date", value: filters.created_from }),
+    ),
+    h(
+      "div",
+      { class: "field" },
+      h("label", { for: "filter-created_to" }, t.createdTo),
+      h("input", { id: "filter-created_to", name: "created_to", type: "date", value: filters.created_to }),
+    ),
     h("button", { type: "submit" }, t.apply),
   );
   replace(
@@ -314,6 +344,9 @@ function queueScreen(): void {
     const data = new FormData(form);
     filters.scope = (data.get("scope") as Scope | null) ?? "all";
     filters.team = String(data.get("team") ?? "").trim();
+    filters.assignee = String(data.get("assignee") ?? "").trim();
+    filters.created_from = String(data.get("created_from") ?? "");
+    filters.created_to = String(data.get("created_to") ?? "");
     filters.status = String(data.get("status") ?? "");
     filters.priority = String(data.get("priority") ?? "");
     filters.channel = String(data.get("channel") ?? "");
@@ -333,7 +366,11 @@ function queueScreen(): void {
         if (filters.status) query.status = filters.status as TicketListQuery["status"];
         if (filters.priority) query.priority = filters.priority as TicketListQuery["priority"];
         if (filters.channel) query.channel = filters.channel as TicketListQuery["channel"];
+        if (filters.assignee) query.assignee = filters.assignee;
         if (filters.scope === "mine" && s) query.assignee = s.actor;
+        // Dates are the user's local days: from the start of the first to the end of the last.
+        if (filters.created_from) query.created_from = new Date(`${filters.created_from}T00:00`).toISOString();
+        if (filters.created_to) query.created_to = new Date(new Date(`${filters.created_to}T00:00`).getTime() + 86_400_000).toISOString();
         const page = await listTickets(query);
         const items = page.body.items
           .filter((ticket) => filters.status || ticket.status !== "closed")
