@@ -249,18 +249,24 @@ const SCENARIOS = {
   /** A manager triages a fault; an engineer evaluates, investigates, logs a repair, mitigates, resolves and closes it. */
   async "engineer-repair"(browser) {
     const engineer = await loginFor("engineer", "eng-1");
-    const response = await fetch(`${BASE}/v1/faults`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Authorization: `Bearer ${engineer.token}` },
-      body: JSON.stringify({
-        title: "七区光纤中断",
-        description: "Fibre outage in district 7 every evening",
-        affected_service: "broadband",
-        detected_by: "monitoring",
-      }),
-    });
-    check(response.status === 201, `reporting a fault: ${response.status}`);
-    const fault = await response.json();
+    // The engineer reports the fault in the console.
+    const page = await newPage(browser, "zh-CN");
+    await page.goto(`${BASE}/console/`);
+    await page.locator("#role").waitFor();
+    await page.selectOption("#role", "engineer");
+    await page.fill("#user", "eng-1");
+    await page.locator("form button[type=submit]").click();
+    await page.locator("h1", { hasText: "故障队列" }).waitFor();
+    await page.getByRole("link", { name: "报告故障" }).click();
+    await page.locator("h1", { hasText: "报告故障" }).waitFor();
+    await accessible(page, "fault report form");
+    await page.getByLabel("标题").fill("七区光纤中断");
+    await page.getByLabel("描述").fill("七区每晚光纤中断");
+    await page.getByLabel("受影响的服务").fill("broadband");
+    await page.getByLabel("发现方式").selectOption("monitoring");
+    await page.getByRole("button", { name: "提交故障" }).click();
+    await expectStatus(page, "已报告");
+    const fault = { number: (await page.locator("h1 .number").textContent()).trim() };
 
     const manager = await newPage(browser, "zh-CN");
     await signIn(manager, "manager", "mgr-1");
@@ -272,14 +278,7 @@ const SCENARIOS = {
     await submitCommand(manager, "triage", { severity: "2", evaluator: engineer.actor, technician: engineer.actor });
     await expectStatus(manager, "已分级");
 
-    const page = await newPage(browser, "zh-CN");
-    await page.goto(`${BASE}/console/`);
-    await page.locator("#role").waitFor();
-    await page.selectOption("#role", "engineer");
-    await page.fill("#user", "eng-1");
-    await page.locator("form button[type=submit]").click();
-    await page.locator("h1", { hasText: "故障队列" }).waitFor();
-    await page.locator(`tr[data-number="${fault.number}"] a`).click();
+    // The engineer's page follows the fault live.
     await expectStatus(page, "已分级");
     await submitCommand(page, "evaluate", { nature: "分光器老化", estimated_effort_minutes: "120", proposed_priority: "2" });
     await submitCommand(page, "investigate", {});

@@ -221,6 +221,12 @@ export function faultQueue(): Promise<Answer<TicketPage>> {
   return send("GET", "/v1/faults/queue?limit=200");
 }
 
+export type ReportFault = Schemas["ReportFault"];
+
+export function reportFault(body: ReportFault): Promise<Answer<Fault>> {
+  return send("POST", "/v1/faults", body);
+}
+
 export function fileComplaint(body: FileComplaint): Promise<Answer<Complaint>> {
   return send("POST", "/v1/complaints", body);
 }

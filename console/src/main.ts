@@ -20,6 +20,8 @@ import {
   devLogin,
   faultQueue,
   fileComplaint,
+  reportFault,
+  type ReportFault,
   followFeed,
   getTicket,
   listTickets,
@@ -66,6 +68,7 @@ function layout(): void {
           h("a", { href: "#/queue", "aria-keyshortcuts": "q" }, t.queue),
           h("a", { href: "#/new", "aria-keyshortcuts": "f" }, t.newComplaint),
           readsFaults(s.role) ? h("a", { href: "#/faults", "aria-keyshortcuts": "k" }, t.faultQueue) : null,
+          reportsFaults(s.role) ? h("a", { href: "#/report" }, t.reportFault) : null,
         )
       : null,
     s
@@ -144,6 +147,8 @@ async function route(): Promise<void> {
       return fileScreen();
     case "faults":
       return faultQueueScreen();
+    case "report":
+      return reportScreen();
     case "ticket":
       return ticketScreen(decodeURIComponent(arg ?? ""));
     default:
@@ -440,6 +445,55 @@ function queueTable(items: TicketDoc[]): HTMLElement {
       ),
     ),
   );
+}
+
+function reportsFaults(role: Role): boolean {
+  return role === "engineer" || role === "manager" || role === "admin";
+}
+
+function reportScreen(): void {
+  document.title = `${t.reportFault} · ${t.appName}`;
+  const fields: Field[] = [
+    { name: "title", pointer: "/title", label: () => t.title, kind: "text", required: true, max: 200 },
+    { name: "description", pointer: "/description", label: () => t.description, kind: "textarea", required: true },
+    { name: "affected_service", pointer: "/affected_service", label: () => t.affectedService, kind: "text", required: true, max: 100 },
+    {
+      name: "detected_by",
+      pointer: "/detected_by",
+      label: () => t.detectedBy,
+      kind: "select",
+      required: true,
+      options: () => Object.entries(t.detectedByOptions),
+    },
+  ];
+  const summary = h("div", { class: "error", role: "alert", id: "form-errors" });
+  const form = h(
+    "form",
+    { class: "card wide", novalidate: true, onsubmit: submit },
+    summary,
+    fields.map((f) => fieldControl(f, "report")),
+    h("button", { type: "submit", class: "primary" }, t.report),
+  );
+  replace(main, h("h1", {}, t.reportFault), form);
+  (form.querySelector("input") as HTMLElement | null)?.focus();
+  async function submit(e: Event): Promise<void> {
+    e.preventDefault();
+    clearErrors(form, summary);
+    const value = (name: string) => String(new FormData(form).get(name) ?? "").trim();
+    const body: ReportFault = {
+      title: value("title"),
+      description: value("description"),
+      affected_service: value("affected_service"),
+      detected_by: value("detected_by") as ReportFault["detected_by"],
+    };
+    try {
+      const answer = await reportFault(body);
+      announce(fill(t.done, { what: t.reportFault }));
+      location.hash = `#/ticket/${answer.body.number}`;
+    } catch (failure) {
+      showErrors(form, summary, failure);
+    }
+  }
 }
 
 function readsFaults(role: Role): boolean {

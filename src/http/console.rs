@@ -17,7 +17,7 @@
 //! revalidated on every load (`no-cache` with a strong ETag).
 
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, guard, web};
 use serde::{Deserialize, Deserializer, Serialize, de};
 
 use crate::domain::Role;
@@ -120,11 +120,13 @@ fn origin_of(url: &str) -> Option<String> {
 /// Registers `/console`, `/console/`, the console's files, its
 /// configuration and the development login.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/console", web::get().to(redirect_to_console))
-        .route("/console/config.json", web::get().to(config))
+    // Every GET answers HEAD too, as the API's routes do.
+    let read = || web::route().guard(guard::Any(guard::Get()).or(guard::Head()));
+    cfg.route("/console", read().to(redirect_to_console))
+        .route("/console/config.json", read().to(config))
         .route("/console/dev-login", web::post().to(dev_login))
-        .route("/console/", web::get().to(index))
-        .route("/console/{file:[^/]+}", web::get().to(file));
+        .route("/console/", read().to(index))
+        .route("/console/{file:[^/]+}", read().to(file));
 }
 
 async fn redirect_to_console() -> HttpResponse {

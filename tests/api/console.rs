@@ -92,6 +92,10 @@ async fn the_console_and_its_bundles_are_served_from_the_binary_with_a_strict_po
         .expect("request");
     assert_eq!(bare.status(), 308);
     assert_eq!(header(&bare, "location"), "/console/");
+    let head = app.http.head(app.url("/console/")).send().await.expect("request");
+    assert_eq!(head.status(), 200);
+    assert_eq!(header(&head, "content-security-policy"), policy);
+    assert!(head.bytes().await.expect("body").is_empty(), "HEAD has no body");
     let missing = app
         .http
         .get(app.url("/console/nothing.js"))
