@@ -185,6 +185,25 @@ const SCENARIOS = {
     await expectStatus(page, "已受理");
     await runCommand(page, "note", { body: "已预约技术人员周二上门", visibility: "complainant" });
     await page.locator(".note", { hasText: "已预约技术人员周二上门" }).waitFor();
+    await runCommand(page, "wait", { reason: "等待客户提供光猫序列号" });
+    await expectStatus(page, "等待客户");
+    await runCommand(page, "resume", { note: "客户已提供序列号" });
+    await expectStatus(page, "处理中");
+    await page.locator("button[data-command=assign]").click();
+    await page.locator("#command-form [name=team]").fill("宽带支持");
+    await page.getByRole("button", { name: "分派给我" }).click();
+    await page.locator("#command-form button[type=submit]").click();
+    await page.locator("dd", { hasText: "宽带支持" }).waitFor();
+    // It is in the queue of what is assigned to me, and not among the unassigned.
+    const ticketAddress = page.url();
+    await page.keyboard.press("q");
+    await page.getByLabel("分配给我的").check();
+    await page.locator(`tr[data-number="${number}"]`).waitFor();
+    await page.getByLabel("未分配的").check();
+    await page.locator(`tr[data-number="${number}"]`).waitFor({ state: "detached" });
+    await page.getByLabel("全部未关闭").check();
+    await page.goto(ticketAddress);
+    await expectStatus(page, "处理中");
     await runCommand(page, "escalate", { description: "七区光纤每晚中断", affected_service: "宽带" });
     await page.locator("dd a", { hasText: /^FLT-/ }).waitFor();
     await page.keyboard.press("r");
