@@ -74,6 +74,11 @@ async function send<T>(method: string, path: string, body?: unknown, extra: Reco
   }
   const response = await fetch(path, init);
   const etag = response.headers.get("ETag") ?? "";
+  if (response.status === 401 && session && path !== "/console/dev-login") {
+    // The token expired or was refused: sign in again, then come back here.
+    session = null;
+    if (location.hash !== "#/login") location.hash = "#/login";
+  }
   if (!response.ok) {
     let problem: Problem | null = null;
     try {

@@ -251,6 +251,23 @@ const filters: {
   created_to: "",
 };
 
+/** The statuses of a complaint the desk still has to act on. */
+const OPEN_STATUSES = ["filed", "acknowledged", "in_progress", "waiting_on_customer", "resolved"];
+/** At most this many pages of 200 per status make the queue. */
+const QUEUE_PAGES = 10;
+
+async function allPages(query: TicketListQuery): Promise<{ items: TicketDoc[]; truncated: boolean }> {
+  const items: TicketDoc[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < QUEUE_PAGES; page++) {
+    const answer = await listTickets(cursor ? { ...query, cursor } : query);
+    items.push(...answer.body.items);
+    cursor = answer.body.next_cursor ?? undefined;
+    if (!cursor) return { items, truncated: false };
+  }
+  return { items, truncated: true };
+}
+
 /**
  * The order of the queue: what is due first. Until the SLA clocks land
  * (being built on another branch) that is the oldest first; this function
@@ -376,12 +393,17 @@ function queueScreen(): void {
         // Dates are the user's local days: from the start of the first to the end of the last.
         if (filters.created_from) query.created_from = new Date(`${filters.created_from}T00:00`).toISOString();
         if (filters.created_to) query.created_to = new Date(new Date(`${filters.created_to}T00:00`).getTime() + 86_400_000).toISOString();
-        const page = await listTickets(query);
-        const items = page.body.items
-          .filter((ticket) => filters.status || ticket.status !== "closed")
+        // The API lists newest first and filters one status at a time, and
+        // the queue shows the oldest first: so every open status is read
+        // in full (up to QUEUE_PAGES pages each), never just the newest page.
+        const statuses = filters.status ? [filters.status] : OPEN_STATUSES;
+        const pages = await Promise.all(statuses.map((status) => allPages({ ...query, status: status as TicketListQuery["status"] })));
+        const truncated = pages.some((p) => p.truncated);
+        const items = pages
+          .flatMap((p) => p.items)
           .filter((ticket) => filters.scope !== "unassigned" || (ticket.kind === "complaint" && !ticket.assignee))
           .sort(dueOrder);
-        replace(table, queueTable(items));
+        replace(table, queueTable(items), truncated ? h("p", { class: "hint", role: "note" }, fill(t.truncated, { n: items.length })) : null);
       } catch (failure) {
         replace(table, h("p", { class: "error", role: "alert" }, failure instanceof Error ? failure.message : String(failure)));
       }
