@@ -210,6 +210,11 @@ const SCENARIOS = {
     await page.locator("#command-form [name=resolution]").fill("更换了光猫");
     await page.locator("#command-form button[type=submit]").click();
     await expectStatus(page, "已解决");
+    // The customer disputes it: reopened, then resolved again.
+    await runCommand(page, "reopen", { reason: "客户说昨晚又断线了" });
+    await expectStatus(page, "处理中");
+    await runCommand(page, "resolve", { resolution: "更换了光猫和分光器" });
+    await expectStatus(page, "已解决");
     await runCommand(page, "satisfaction", { rating: "5", comment: "很快解决了" });
     await page.locator("dd", { hasText: "5/5" }).waitFor();
     await accessible(page, "ticket with a command form");
