@@ -322,6 +322,15 @@ const SCENARIOS = {
     await form.locator("button[type=submit]").click();
     await page.locator("#repairs li", { hasText: "更换七区 7-14 机柜的分光器" }).waitFor();
     check((await page.locator("#person-minutes").textContent()) === "60", "60 person-minutes");
+    // A second repair logged in error is voided, and counts no more.
+    await submitCommand(page, "repair", {
+      action_taken: "误登记", started_at: "2026-01-10T11:00", ended_at: "2026-01-10T11:30",
+      person_minutes: "30", maintenance_type: "preventive",
+    });
+    await page.locator("#person-minutes", { hasText: "90" }).waitFor();
+    await submitCommand(page, "voidRepair", { repair: "2", reason: "登记错了工单" });
+    await page.locator("#repairs li.voided").waitFor();
+    check((await page.locator("#person-minutes").textContent()) === "60", "the voided repair counts no more");
     await submitCommand(page, "mitigate", { workaround: "流量改走六区" });
     await submitCommand(page, "resolveFault", { resolution: "更换了分光器", root_cause: "机柜进水" });
     await expectStatus(page, "已解决");

@@ -258,7 +258,9 @@ export type CommandPath =
   | "/v1/faults/{id}/notes"
   | "/v1/faults/{id}/review"
   | "/v1/faults/{id}/review/completed-items"
-  | "/v1/faults/{id}/reopen";
+  | "/v1/faults/{id}/reopen"
+  | "/v1/faults/{id}/assign"
+  | "/v1/faults/{id}/repairs/voided";
 
 export type CommandBody<P extends CommandPath> = paths[P]["post"]["requestBody"] extends
   | { content: { "application/json": infer B } }

@@ -193,6 +193,14 @@ const FAULT_SPECS: CommandSpec[] = [
     fields: [number("item", true, 1), text("note")],
   },
   { name: "reopenFault", path: "/v1/faults/{id}/reopen", key: "o", ifMatch: true, fields: [text("reason", true)] },
+  { name: "assignTechnician", path: "/v1/faults/{id}/assign", key: "g", ifMatch: true, fields: [text("technician", true, "text")] },
+  {
+    name: "voidRepair",
+    path: "/v1/faults/{id}/repairs/voided",
+    key: "y",
+    ifMatch: true,
+    fields: [number("repair", true, 1), text("reason", true)],
+  },
 ];
 
 /** The commands `role` may run on `f` as it stands. */
@@ -211,6 +219,8 @@ export function faultCommandsFor(f: Fault, role: Role): CommandSpec[] {
     review: work && (s === "resolved" || s === "closed"),
     completeItem: work && !!f.review && f.review.action_items.some((i) => !i.done),
     reopenFault: work && (s === "resolved" || s === "closed"),
+    assignTechnician: FAULT_TRIAGERS.includes(role) && (s === "triaged" || s === "investigating" || s === "mitigated"),
+    voidRepair: work && f.repairs.some((r) => !r.voided),
   };
   return FAULT_SPECS.filter((spec) => allowed[spec.name]);
 }
@@ -328,4 +338,6 @@ export const typedBodies: { [P in CommandPath]: CommandBody<P> } = {
   },
   "/v1/faults/{id}/review/completed-items": { item: 1, note: "" },
   "/v1/faults/{id}/reopen": { reason: "" },
+  "/v1/faults/{id}/assign": { technician: "" },
+  "/v1/faults/{id}/repairs/voided": { repair: 1, reason: "" },
 };

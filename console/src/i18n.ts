@@ -111,6 +111,8 @@ const en = {
     review: "Write review",
     completeItem: "Action item done",
     reopenFault: "Reopen",
+    assignTechnician: "Assign technician",
+    voidRepair: "Void a repair",
   },
   fields: {
     message: "Message to the complainant",
@@ -145,6 +147,7 @@ const en = {
     contributing_factors: "Contributing factors (one per line)",
     action_items: "Action items, one per line: description | owner | due date (YYYY-MM-DD)",
     item: "Action item number",
+    repair: "Repair number",
   },
   statuses: {
     filed: "Filed", acknowledged: "Acknowledged", in_progress: "In progress", waiting_on_customer: "Waiting on customer",
@@ -286,6 +289,8 @@ const zh: Words = {
     review: "撰写事后复盘",
     completeItem: "完成改进项",
     reopenFault: "重新打开",
+    assignTechnician: "指派技术人员",
+    voidRepair: "作废维修记录",
   },
   fields: {
     message: "给投诉人的答复",
@@ -320,6 +325,7 @@ const zh: Words = {
     contributing_factors: "促成因素（每行一项）",
     action_items: "改进项，每行一项：描述 | 负责人 | 截止日期（YYYY-MM-DD）",
     item: "改进项编号",
+    repair: "维修记录编号",
   },
   statuses: {
     filed: "已登记", acknowledged: "已受理", in_progress: "处理中", waiting_on_customer: "等待客户",

@@ -1091,7 +1091,7 @@ function faultView(f: Fault): HTMLElement {
                   { class: "meta" },
                   `${t.maintenanceTypes[r.maintenance_type] ?? r.maintenance_type} · ${r.person_minutes} ${t.personMinutesTotal} · ${r.technician} · ${when(r.started_at)} – ${when(r.ended_at)}`,
                 ),
-                h("p", { class: "pre" }, r.action_taken),
+                h("p", { class: "pre" }, `${r.repair}. ${r.action_taken}`),
                 r.parts.length ? h("p", {}, r.parts.join(", ")) : null,
               ),
             ),
