@@ -72,7 +72,7 @@ async function newPage(browser, locale) {
   const context = await browser.newContext({ locale, viewport: { width: 1200, height: 900 } });
   // Generous: waits end when what they wait for appears, and a busy
   // machine must not fail a test that would pass.
-  context.setDefaultTimeout(60_000);
+  context.setDefaultTimeout(120_000);
   const page = await context.newPage();
   page.errors = [];
   page.on("pageerror", (e) => page.errors.push(String(e)));
