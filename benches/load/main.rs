@@ -241,6 +241,7 @@ fn start_server_with(
             master_key: Some(MASTER_KEY.into()),
             master_key_file: None,
         },
+        console: Default::default(),
     };
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {

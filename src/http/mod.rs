@@ -9,6 +9,7 @@ pub mod business_calendars;
 pub mod changes;
 pub mod commands;
 pub mod complaints;
+pub mod console;
 pub mod error;
 pub mod events;
 pub mod faults;
@@ -64,6 +65,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .error_handler(|_, _| error::ApiError::NotFound(messages::no_such_resource()).into()),
         )
         .configure(routes::configure)
+        .configure(console::configure)
         .service(
             SwaggerUi::new("/docs/{_:.*}")
                 .url("/openapi.json", openapi::document())

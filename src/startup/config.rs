@@ -345,6 +345,27 @@ pub struct ServeArgs {
     pub auth: AuthArgs,
     #[command(flatten)]
     pub master: MasterKeyArgs,
+    #[command(flatten)]
+    pub console: ConsoleArgs,
+}
+
+/// How the web console signs users in outside development mode.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConsoleArgs {
+    /// The OpenID Connect provider's discovery URL
+    /// (`https://idp.example/.well-known/openid-configuration`): the
+    /// console signs in there with the authorization code flow and PKCE,
+    /// and its Content-Security-Policy admits connections to that origin.
+    /// The provider's tokens are verified like any other (configure its
+    /// JWKS file, issuer and audience).
+    #[arg(long, env = "OPSLEDGER_OIDC_DISCOVERY_URL", requires = "oidc_client_id")]
+    pub oidc_discovery_url: Option<String>,
+    /// The console's client id at the provider (a public client: PKCE, no secret).
+    #[arg(long, env = "OPSLEDGER_OIDC_CLIENT_ID", requires = "oidc_discovery_url")]
+    pub oidc_client_id: Option<String>,
+    /// The scopes the console asks for (space-separated; default `openid`).
+    #[arg(long, env = "OPSLEDGER_OIDC_SCOPES")]
+    pub oidc_scopes: Option<String>,
 }
 
 /// The languages the server speaks, as configuration names them.

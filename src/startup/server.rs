@@ -42,6 +42,8 @@ pub enum StartupError {
     Privacy(#[from] crate::privacy::PrivacyError),
     #[error("cannot listen on {address}: {source}")]
     Listen { address: String, source: std::io::Error },
+    #[error("console: {0}")]
+    Console(#[from] crate::http::console::ConsoleConfigError),
     #[error("metrics token file {path}: {reason}")]
     MetricsToken { path: String, reason: String },
 }
@@ -71,6 +73,7 @@ impl Application {
         }
         let settings = auth_config::settings(&args.auth, &args.database.data_dir, dev_mode)?;
         let verifier = web::Data::new(Verifier::new(&settings)?);
+        let console = web::Data::new(crate::http::console::ConsoleConfig::new(&settings, &args.console)?);
         let master = super::master_key::load(&args.master, &args.database.data_dir, dev_mode)?;
         let metrics_token = args.metrics_token_file.as_deref().map(metrics_token).transpose()?;
         let database = database::open(&args.database).await?;
@@ -145,6 +148,7 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(verifier.clone())
+                .app_data(console.clone())
                 .app_data(limit)
                 .wrap(from_fn(http::middleware::request_context))
                 .configure(http::configure)

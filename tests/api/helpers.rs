@@ -146,6 +146,7 @@ pub fn serve_args(db: &TestDatabase) -> ServeArgs {
             master_key: Some(MASTER_KEY.to_owned()),
             master_key_file: None,
         },
+        console: Default::default(),
     }
 }
 

@@ -17,6 +17,7 @@ mod business_calendars;
 mod changes;
 mod complaints;
 mod conformance;
+mod console;
 mod contracts;
 mod corrections;
 mod data_subjects;
