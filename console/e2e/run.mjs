@@ -420,7 +420,6 @@ const SCENARIOS = {
     await page.locator(`tr[data-number="${filed.number}"]`).waitFor();
     check(await page.evaluate(() => window.__sameDocument === true), "the queue updated without reloading");
     await accessible(page, "live queue");
-    await shot(page, "queue");
     // The list filters the API has: a priority no ticket has empties the queue.
     await page.selectOption("#filter-priority", "P1");
     await page.getByRole("button", { name: "Apply filters" }).click();
@@ -436,7 +435,74 @@ const SCENARIOS = {
     await page.locator("h1", { hasText: "投诉队列" }).waitFor();
     await page.locator(`tr[data-number="${filed.number}"]`).waitFor();
     await accessible(page, "queue in Chinese");
+    await clean(page);
+  },
+
+  /**
+   * With SLA clocks on: the queue lists what is due first (a P1 before an
+   * older P4, whose response is due later), with the due time and state;
+   * the SLA filter; the ticket page shows its clocks, the response met.
+   */
+  async "sla-queue"(browser) {
+    const older = await fileByApi("agent-9", { ...sample("Older, low priority"), priority: "P4" });
+    const urgent = await fileByApi("agent-9", { ...sample("Newer, urgent"), priority: "P1" });
+    const due = urgent.sla?.first_response?.due_at;
+    check(due, `the P1 has a response due time: ${JSON.stringify(urgent.sla)}`);
+    const olderDue = older.sla?.first_response?.due_at;
+    check(!olderDue || Date.parse(due) < Date.parse(olderDue), `the P1 (${due}) is due before the P4 (${olderDue})`);
+    check(older.created_at < urgent.created_at, "the P4 is older");
+
+    const page = await newPage(browser, "en-US");
+    await signIn(page, "agent", "agent-1");
+    await page.locator(`tr[data-number="${older.number}"]`).waitFor();
+    await page.locator(`tr[data-number="${urgent.number}"]`).waitFor();
+    const order = await page.locator("#queue-table tbody tr").evaluateAll((trs) => trs.map((tr) => tr.dataset.number));
+    check(order.indexOf(urgent.number) === 0 && order.indexOf(older.number) === 1, `the P1 first, then the older P4: ${order.join(", ")}`);
+    const row = page.locator(`tr[data-number="${urgent.number}"]`);
+    const dueTime = row.locator("td.due time");
+    check((await dueTime.getAttribute("datetime")) === due, "the P1's due instant");
+    const shown = (await dueTime.textContent()).trim();
+    check(shown.length > 0 && !shown.includes("T"), `its due time, for people: ${shown}`);
+    const state = await row.getAttribute("data-sla");
+    check(state === "on_track" || state === "at_risk", `the P1's clock burns: ${state}`);
+    await row.locator(".badge", { hasText: state === "on_track" ? "On track" : "At risk" }).waitFor();
+    await accessible(page, "queue with SLA clocks");
+    await shot(page, "queue");
+
+    // The SLA filter: nothing is breached yet; the P1 is among those burning.
+    await page.selectOption("#filter-sla_state", "breached");
+    await page.getByRole("button", { name: "Apply filters" }).click();
+    await page.locator("#queue-empty").waitFor();
+    await page.selectOption("#filter-sla_state", state);
+    await page.getByRole("button", { name: "Apply filters" }).click();
+    await page.locator(`tr[data-number="${urgent.number}"]`).waitFor();
+    await page.selectOption("#filter-sla_state", "");
+    await page.getByRole("button", { name: "Apply filters" }).click();
+    await page.locator(`tr[data-number="${older.number}"]`).waitFor();
+
+    // In Chinese: the same order, the columns in Chinese.
+    await page.selectOption("#language", "zh-CN");
+    await page.locator("h1", { hasText: "投诉队列" }).waitFor();
+    await page.locator("th", { hasText: "到期" }).waitFor();
+    await page.locator(`tr[data-number="${older.number}"]`).waitFor();
+    const zhOrder = await page.locator("#queue-table tbody tr").evaluateAll((trs) => trs.map((tr) => tr.dataset.number));
+    check(zhOrder.indexOf(urgent.number) < zhOrder.indexOf(older.number), `in Chinese too: ${zhOrder.join(", ")}`);
+    await accessible(page, "queue with SLA clocks in Chinese");
     await shot(page, "queue-zh");
+    await page.selectOption("#language", "en");
+    await page.locator("h1", { hasText: "Complaint queue" }).waitFor();
+
+    // The ticket shows its clocks; acknowledging meets the response.
+    await page.goto(`${BASE}/console/#/ticket/${urgent.number}`);
+    await page.locator("#sla-response").waitFor();
+    check((await page.locator("#sla-response time").first().getAttribute("datetime")) === due, "the response's due instant on the ticket");
+    await page.locator("#sla-resolution").waitFor();
+    await accessible(page, "ticket with SLA clocks");
+    await runCommand(page, "acknowledge", { message: "We are on it." });
+    await page.locator("#sla-response[data-state=met]").waitFor();
+    await page.locator("#sla-response .badge", { hasText: "Met" }).waitFor();
+    await accessible(page, "ticket with the response met");
+    await shot(page, "ticket-sla");
     await clean(page);
   },
 

@@ -1109,6 +1109,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sla-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The service-level policy in force: for complaints by priority and faults
+         *     by severity, the first-response and resolution targets in business
+         *     minutes, the calendar they count on and the warning threshold. Version 0
+         *     is the shipped defaults.
+         */
+        get: operations["sla_policy_get"];
+        /**
+         * Amend the service-level policy: the whole table is replaced by the one
+         *     sent, and the version grows by one. Clocks pinned before keep the
+         *     version they were pinned under; clocks pinned from now on (filing,
+         *     triage, a priority change, a reopen) use the new one.
+         */
+        put: operations["sla_policy_amend"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/subjects": {
         parameters: {
             query?: never;
@@ -1217,7 +1245,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List tickets, newest first, with filters and keyset pagination. */
+        /**
+         * List tickets, newest first or what burns first (`sort=due_at`), with
+         *     filters (among them `sla_state`, judged at the time of the request) and
+         *     keyset pagination.
+         */
         get: operations["tickets_list"];
         put?: never;
         post?: never;
@@ -1470,6 +1502,72 @@ export interface components {
             maintenance_type?: null | components["schemas"]["MaintenanceType"];
             /** @description 1 to 200 characters (Unicode scalar values), not blank. */
             title?: string | null;
+        };
+        /**
+         * @description A new table for the policy, with the reason for it.
+         * @example {
+         *       "reason": "New contract: P2 complaints answered within the hour",
+         *       "table": {
+         *         "complaint": {
+         *           "P1": {
+         *             "calendar": "CN",
+         *             "first_response_minutes": 30,
+         *             "resolution_minutes": 960,
+         *             "warning_percent": 80
+         *           },
+         *           "P2": {
+         *             "calendar": "CN",
+         *             "first_response_minutes": 60,
+         *             "resolution_minutes": 1440,
+         *             "warning_percent": 80
+         *           },
+         *           "P3": {
+         *             "calendar": "CN",
+         *             "first_response_minutes": 240,
+         *             "resolution_minutes": 2400,
+         *             "warning_percent": 80
+         *           },
+         *           "P4": {
+         *             "calendar": "CN",
+         *             "first_response_minutes": 480,
+         *             "resolution_minutes": 4800,
+         *             "warning_percent": 80
+         *           }
+         *         },
+         *         "fault": {
+         *           "1": {
+         *             "calendar": "24x7",
+         *             "first_response_minutes": 15,
+         *             "resolution_minutes": 240,
+         *             "warning_percent": 80
+         *           },
+         *           "2": {
+         *             "calendar": "24x7",
+         *             "first_response_minutes": 30,
+         *             "resolution_minutes": 480,
+         *             "warning_percent": 80
+         *           },
+         *           "3": {
+         *             "calendar": "CN",
+         *             "first_response_minutes": 120,
+         *             "resolution_minutes": 1440,
+         *             "warning_percent": 80
+         *           },
+         *           "4": {
+         *             "calendar": "CN",
+         *             "first_response_minutes": 480,
+         *             "resolution_minutes": 4800,
+         *             "warning_percent": 80
+         *           }
+         *         }
+         *       }
+         *     }
+         */
+        AmendSlaPolicy: {
+            /** @description Why the targets change, 1 to 200 characters. */
+            reason: string;
+            /** @description The whole new table; it replaces the current one. */
+            table: components["schemas"]["PolicyTable"];
         };
         /** @description One approval, of the plan named by `plan_hash`. */
         Approval: {
@@ -1751,6 +1849,20 @@ export interface components {
             workdays?: components["schemas"]["MakeUpWorkday"][];
         };
         /**
+         * @description A business calendar at one version; version 0 is the definition compiled
+         *     into this build (`calendars/*.json`), used while the calendar's stream
+         *     is empty.
+         */
+        CalendarRef: {
+            /** @description The calendar's code, such as `CN`. */
+            code: string;
+            /**
+             * Format: int64
+             * @description The calendar's version; 0 for the shipped definition.
+             */
+            version: number;
+        };
+        /**
          * @description Where a calendar's holiday data came from, for calendars generated from
          *     a published package.
          */
@@ -1974,6 +2086,18 @@ export interface components {
             /** @description The channel from now on. */
             to: components["schemas"]["Channel"];
         };
+        /** @description A ticket's clocks (the `sla` member of its view). */
+        Clocks: {
+            first_response?: null | components["schemas"]["TargetClock"];
+            /** @description The kind and urgency the latest pin was for. */
+            key: components["schemas"]["PolicyKey"];
+            /**
+             * Format: date-time
+             * @description Since when the clocks wait on the customer; `null` while they run.
+             */
+            paused_since?: string | null;
+            resolution?: null | components["schemas"]["TargetClock"];
+        };
         /**
          * @description Closes a resolved complaint.
          * @example {
@@ -2152,6 +2276,7 @@ export interface components {
             reopen_count: number;
             resolution?: null | components["schemas"]["Resolution"];
             satisfaction?: null | components["schemas"]["Satisfaction"];
+            sla?: null | components["schemas"]["Clocks"];
             /** @description Where the complaint is in its life. */
             status: components["schemas"]["ComplaintStatus"];
             /**
@@ -2183,6 +2308,17 @@ export interface components {
          * @enum {string}
          */
         ComplaintStatus: "filed" | "acknowledged" | "in_progress" | "waiting_on_customer" | "resolved" | "closed";
+        /** @description The targets of complaints, by priority. */
+        ComplaintTargets: {
+            /** @description Targets of `P1` complaints. */
+            P1: components["schemas"]["Targets"];
+            /** @description Targets of `P2` complaints. */
+            P2: components["schemas"]["Targets"];
+            /** @description Targets of `P3` complaints. */
+            P3: components["schemas"]["Targets"];
+            /** @description Targets of `P4` complaints. */
+            P4: components["schemas"]["Targets"];
+        };
         /**
          * @description Completes a change whose last rollout step was final.
          * @example {}
@@ -2570,7 +2706,7 @@ export interface components {
          * @description The event's type, e.g. `complaint.filed`; its payload has the JSON Schema `schema/<type>.v<schema_version>.json`.
          * @enum {string}
          */
-        EventType: "complaint.filed" | "complaint.acknowledged" | "complaint.assigned" | "complaint.note_added" | "complaint.waiting_on_customer" | "complaint.resumed" | "complaint.resolved" | "complaint.satisfaction_recorded" | "complaint.closed" | "complaint.reopened" | "complaint.escalated" | "complaint.linked_fault_resolved" | "complaint.linked_fault_reopened" | "complaint.linked" | "complaint.unlinked" | "complaint.personal_data_resealed" | "complaint.details_corrected" | "complaint.priority_changed" | "fault.reported" | "fault.triaged" | "fault.evaluated" | "fault.technician_assigned" | "fault.investigation_started" | "fault.mitigated" | "fault.resolved" | "fault.closed" | "fault.reopened" | "fault.repair_logged" | "fault.review_written" | "fault.action_item_completed" | "fault.note_added" | "fault.linked" | "fault.unlinked" | "fault.repair_voided" | "fault.affected_service_corrected" | "change.drafted" | "change.amended" | "change.submitted" | "change.assessed" | "change.plan_amended" | "change.approved" | "change.rejected" | "change.assigned" | "change.scheduled" | "change.unscheduled" | "change.start_authorised" | "change.implementation_started" | "change.rollout_step_recorded" | "change.completed" | "change.rolled_back" | "change.failed" | "change.reviewed" | "change.closed" | "change.note_added" | "change.linked" | "change.unlinked" | "calendar.booked" | "calendar.released" | "freeze.declared" | "freeze.lifted" | "subject.erased" | "subject.merged" | "subject.repaired" | "business_calendar.defined" | "business_calendar.amended";
+        EventType: "complaint.filed" | "complaint.acknowledged" | "complaint.assigned" | "complaint.note_added" | "complaint.waiting_on_customer" | "complaint.resumed" | "complaint.resolved" | "complaint.satisfaction_recorded" | "complaint.closed" | "complaint.reopened" | "complaint.escalated" | "complaint.linked_fault_resolved" | "complaint.linked_fault_reopened" | "complaint.linked" | "complaint.unlinked" | "complaint.personal_data_resealed" | "complaint.details_corrected" | "complaint.priority_changed" | "sla.clocks_pinned" | "sla.clocks_paused" | "sla.clocks_resumed" | "sla.clock_stopped" | "fault.reported" | "fault.triaged" | "fault.evaluated" | "fault.technician_assigned" | "fault.investigation_started" | "fault.mitigated" | "fault.resolved" | "fault.closed" | "fault.reopened" | "fault.repair_logged" | "fault.review_written" | "fault.action_item_completed" | "fault.note_added" | "fault.linked" | "fault.unlinked" | "fault.repair_voided" | "fault.affected_service_corrected" | "change.drafted" | "change.amended" | "change.submitted" | "change.assessed" | "change.plan_amended" | "change.approved" | "change.rejected" | "change.assigned" | "change.scheduled" | "change.unscheduled" | "change.start_authorised" | "change.implementation_started" | "change.rollout_step_recorded" | "change.completed" | "change.rolled_back" | "change.failed" | "change.reviewed" | "change.closed" | "change.note_added" | "change.linked" | "change.unlinked" | "calendar.booked" | "calendar.released" | "freeze.declared" | "freeze.lifted" | "subject.erased" | "subject.merged" | "subject.repaired" | "business_calendar.defined" | "business_calendar.amended" | "sla_policy.amended";
         /** @description One ticket that holds the subject's personal data, as the export gives it. */
         ExportedTicket: {
             /**
@@ -2666,6 +2802,7 @@ export interface components {
              * @description 1 (critical) to 4 (low); set by triage.
              */
             severity?: number | null;
+            sla?: null | components["schemas"]["Clocks"];
             /** @description Where the fault is in its life. */
             status: components["schemas"]["FaultStatus"];
             /**
@@ -2794,6 +2931,17 @@ export interface components {
          * @enum {string}
          */
         FaultStatus: "reported" | "triaged" | "investigating" | "mitigated" | "resolved" | "closed";
+        /** @description The targets of faults, by severity. */
+        FaultTargets: {
+            /** @description Targets of severity 1 (critical) faults. */
+            1: components["schemas"]["Targets"];
+            /** @description Targets of severity 2 faults. */
+            2: components["schemas"]["Targets"];
+            /** @description Targets of severity 3 faults. */
+            3: components["schemas"]["Targets"];
+            /** @description Targets of severity 4 (low) faults. */
+            4: components["schemas"]["Targets"];
+        };
         /**
          * @description One event of the global log: the same entry a ticket's history shows,
          *     with its stream and its place in the log.
@@ -3422,6 +3570,18 @@ export interface components {
             /** @description How the change is tested. */
             test_plan: string;
         };
+        /**
+         * @description The kind and urgency of ticket targets apply to: `complaint/P1` to `complaint/P4`, `fault/1` (critical) to `fault/4`.
+         * @enum {string}
+         */
+        PolicyKey: "complaint/P1" | "complaint/P2" | "complaint/P3" | "complaint/P4" | "fault/1" | "fault/2" | "fault/3" | "fault/4";
+        /** @description The whole policy: every kind and urgency has its targets. */
+        PolicyTable: {
+            /** @description Complaints, by priority. */
+            complaint: components["schemas"]["ComplaintTargets"];
+            /** @description Faults, by severity. */
+            fault: components["schemas"]["FaultTargets"];
+        };
         /** @description The post-implementation review. */
         PostImplementationReview: {
             /**
@@ -3623,6 +3783,21 @@ export interface components {
              *     that carried it, as in the change's `plan_hash` at the time.
              */
             plan_hash: string;
+        };
+        /** @description The business time a running target had left when it was paused. */
+        Remaining: {
+            /**
+             * Format: int64
+             * @description Business seconds left until `due_at`; `null` when the calendar had
+             *     no data to tell.
+             */
+            due_seconds?: number | null;
+            /**
+             * Format: int64
+             * @description Business seconds left until `warn_at` (0 when past it); `null` as
+             *     for `due_seconds`.
+             */
+            warn_seconds?: number | null;
         };
         /**
          * @description Reopens a resolved complaint, typically because the customer disputes the
@@ -3885,6 +4060,27 @@ export interface components {
             /** @description IANA zone name the window was given in. */
             time_zone: string;
         };
+        /** @description The policy as clients read it and clocks are pinned under. */
+        SlaPolicyView: {
+            /**
+             * Format: date-time
+             * @description When it was last amended (RFC 3339 date-time, UTC); `null` for the
+             *     shipped defaults.
+             */
+            amended_at?: string | null;
+            /** @description Actor id of whoever last amended it; `null` for the shipped defaults. */
+            amended_by?: string | null;
+            /** @description Why it was last amended; `null` for the shipped defaults. */
+            reason?: string | null;
+            /** @description The targets. */
+            table: components["schemas"]["PolicyTable"];
+            /**
+             * Format: int64
+             * @description The policy's version: 0 for the shipped defaults, one more with each
+             *     amendment. Every clock names the version it was pinned under.
+             */
+            version: number;
+        };
         /** @description A manager's authorisation to start the change outside its window. */
         StartAuthorisation: {
             /**
@@ -4000,6 +4196,101 @@ export interface components {
          * @example {}
          */
         Submit: Record<string, never>;
+        /**
+         * @description One target's clock as a ticket view shows it: instants only, never a
+         *     time remaining (that changes every second while the view and its ETag
+         *     stay the same; clients compute it).
+         */
+        TargetClock: {
+            /**
+             * Format: date-time
+             * @description When the target was recorded as breached; always `null` until the
+             *     breach worker (a later issue) records it.
+             */
+            breached_at?: string | null;
+            /** @description The calendar and version its instants were last computed with. */
+            calendar: components["schemas"]["CalendarRef"];
+            /** @description The calendar has no data for a day this target needs. */
+            calendar_data_missing: boolean;
+            /**
+             * Format: int32
+             * @description The resolution cycle (1, one more with each reopen).
+             */
+            cycle: number;
+            /**
+             * Format: date-time
+             * @description When it is due; `null` while the calendar lacks data, and while
+             *     paused the instant it had when paused (`paused` says which).
+             */
+            due_at?: string | null;
+            left_when_paused?: null | components["schemas"]["Remaining"];
+            /** @description Whether it stopped by its `due_at`; `null` while it runs. */
+            met?: boolean | null;
+            /**
+             * Format: int32
+             * @description The target in business minutes.
+             */
+            minutes: number;
+            /** @description Whether it waits on the customer. */
+            paused: boolean;
+            /**
+             * Format: int64
+             * @description The SLA policy version the target comes from.
+             */
+            policy_version: number;
+            /**
+             * Format: date-time
+             * @description The instant the target counts from.
+             */
+            runs_from: string;
+            /**
+             * Format: date-time
+             * @description When the clock stopped (first response given, ticket resolved);
+             *     `null` while it runs.
+             */
+            stopped_at?: string | null;
+            /**
+             * Format: date-time
+             * @description When it is at risk.
+             */
+            warn_at?: string | null;
+            /**
+             * Format: date-time
+             * @description When the target was recorded as at risk; always `null` until the
+             *     breach worker (a later issue) records it.
+             */
+            warned_at?: string | null;
+            /**
+             * Format: int32
+             * @description The warning threshold, percent of the target.
+             */
+            warning_percent: number;
+        };
+        /** @description The targets for one kind and urgency of ticket. */
+        Targets: {
+            /**
+             * @description The code of the business calendar the minutes are counted on, such
+             *     as `CN` or `24x7`.
+             */
+            calendar: string;
+            /**
+             * Format: int32
+             * @description Business minutes (on `calendar`) until the first response is due:
+             *     a complaint's acknowledgement, a fault's start of investigation.
+             */
+            first_response_minutes: number;
+            /**
+             * Format: int32
+             * @description Business minutes (on `calendar`) until the resolution is due; at
+             *     least `first_response_minutes`.
+             */
+            resolution_minutes: number;
+            /**
+             * Format: int32
+             * @description How much of a target (in percent) may pass before it is at risk.
+             */
+            warning_percent: number;
+        };
         /** @description A value as recorded before a correction, and the value that replaces it. */
         TextCorrection: {
             /** @description The value recorded before. */
@@ -4016,7 +4307,10 @@ export interface components {
         TicketKind: "complaint" | "fault" | "change";
         /** @description A page of tickets. */
         TicketPage: {
-            /** @description Newest first; ties broken by id, so the order is stable. */
+            /**
+             * @description In the order asked for (newest first by default); ties broken by id,
+             *     so the order is stable.
+             */
             items: components["schemas"]["TicketDoc"][];
             /** @description Pass as `cursor` for the next page; absent on the last page. */
             next_cursor?: string | null;
@@ -10029,6 +10323,77 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    sla_policy_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policy */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlaPolicyView"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    sla_policy_amend: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AmendSlaPolicy"];
+            };
+        };
+        responses: {
+            /** @description Amended */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlaPolicyView"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description The table is unchanged (`rule-violated`); or a request with the same Idempotency-Key still in progress (`idempotency-in-progress`; retry shortly) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description Invalid fields (all listed, such as a resolution sooner than the first response or a calendar nobody defined) or a reused idempotency key */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
     subjects_find: {
         parameters: {
             query?: {
@@ -10264,7 +10629,21 @@ export interface operations {
                  *     personal data.
                  */
                 customer_ref?: string;
-                /** @description The `next_cursor` of the previous page. */
+                /**
+                 * @description Only tickets whose service-level clocks are, at the time of the
+                 *     request: `on_track` (the earliest running target not yet at its
+                 *     warning threshold), `at_risk` (past a warning threshold, not yet
+                 *     due), `breached` (past a `due_at`) or `paused` (waiting on the
+                 *     customer). Tickets without running clocks are in none.
+                 */
+                sla_state?: "on_track" | "at_risk" | "breached" | "paused";
+                /**
+                 * @description `created_at` (newest first, the default) or `due_at`: what burns
+                 *     first, the earliest `due_at` of a running, unpaused target first,
+                 *     tickets without one last, ties broken by id.
+                 */
+                sort?: "created_at" | "due_at";
+                /** @description The `next_cursor` of the previous page (of the same `sort`). */
                 cursor?: string;
                 /** @description Page size, 1 to 200 (default 50). */
                 limit?: number;

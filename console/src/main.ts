@@ -31,6 +31,7 @@ import {
 import { h, replace } from "./dom";
 import { LANGS, type Lang, browserLanguage, fill, language, setLanguage, t } from "./i18n";
 import { type CommandName, type Field, commandsForTicket, runCommand } from "./commands";
+import { type Clocks, type SlaState, type TargetClock, SLA_STATES, clocksOf, dueOrder, nextDue, slaState, targetState } from "./sla";
 
 const app = document.getElementById("app") as HTMLElement;
 /** Polite announcements for screen readers (and tests): what just happened. */
@@ -238,6 +239,7 @@ const filters: {
   status: string;
   priority: string;
   channel: string;
+  sla_state: string;
   created_from: string;
   created_to: string;
 } = {
@@ -247,6 +249,7 @@ const filters: {
   status: "",
   priority: "",
   channel: "",
+  sla_state: "",
   created_from: "",
   created_to: "",
 };
@@ -266,15 +269,6 @@ async function allPages(query: TicketListQuery): Promise<{ items: TicketDoc[]; t
     if (!cursor) return { items, truncated: false };
   }
   return { items, truncated: true };
-}
-
-/**
- * The order of the queue: what is due first. Until the SLA clocks land
- * (being built on another branch) that is the oldest first; this function
- * is the one place that will read a ticket's due time instead.
- */
-export function dueOrder(a: TicketDoc, b: TicketDoc): number {
-  return a.created_at.localeCompare(b.created_at) || a.number.localeCompare(b.number);
 }
 
 function queueScreen(): void {
@@ -340,6 +334,7 @@ function queueScreen(): void {
     ),
     select("priority", t.priority, ["P1", "P2", "P3", "P4"].map((v) => [v, v])),
     select("channel", t.channel, Object.entries(t.channels)),
+    select("sla_state", t.slaState, SLA_STATES.map((v) => [v, t.slaStates[v] ?? v])),
     h(
       "div",
       { class: "field" },
@@ -372,6 +367,7 @@ function queueScreen(): void {
     filters.status = String(data.get("status") ?? "");
     filters.priority = String(data.get("priority") ?? "");
     filters.channel = String(data.get("channel") ?? "");
+    filters.sla_state = String(data.get("sla_state") ?? "");
   }
 
   let loading: Promise<void> | null = null;
@@ -383,7 +379,10 @@ function queueScreen(): void {
     }
     loading = (async () => {
       try {
-        const query: TicketListQuery = { kind: "complaint", limit: 200 };
+        // What burns first comes first from the server too, so a list cut
+        // short at QUEUE_PAGES pages keeps the most urgent tickets.
+        const query: TicketListQuery = { kind: "complaint", limit: 200, sort: "due_at" };
+        if (filters.sla_state) query.sla_state = filters.sla_state as SlaState;
         if (filters.team) query.team = filters.team;
         if (filters.status) query.status = filters.status as TicketListQuery["status"];
         if (filters.priority) query.priority = filters.priority as TicketListQuery["priority"];
@@ -393,9 +392,9 @@ function queueScreen(): void {
         // Dates are the user's local days: from the start of the first to the end of the last.
         if (filters.created_from) query.created_from = new Date(`${filters.created_from}T00:00`).toISOString();
         if (filters.created_to) query.created_to = new Date(new Date(`${filters.created_to}T00:00`).getTime() + 86_400_000).toISOString();
-        // The API lists newest first and filters one status at a time, and
-        // the queue shows the oldest first: so every open status is read
-        // in full (up to QUEUE_PAGES pages each), never just the newest page.
+        // The API filters one status at a time: so every open status is
+        // read (up to QUEUE_PAGES pages each, what is due first) and the
+        // lists are merged in the same order, dueOrder.
         const statuses = filters.status ? [filters.status] : OPEN_STATUSES;
         const pages = await Promise.all(statuses.map((status) => allPages({ ...query, status: status as TicketListQuery["status"] })));
         const truncated = pages.some((p) => p.truncated);
@@ -403,7 +402,8 @@ function queueScreen(): void {
           .flatMap((p) => p.items)
           .filter((ticket) => filters.scope !== "unassigned" || (ticket.kind === "complaint" && !ticket.assignee))
           .sort(dueOrder);
-        replace(table, queueTable(items), truncated ? h("p", { class: "hint", role: "note" }, fill(t.truncated, { n: items.length })) : null);
+        shown = { items, truncated };
+        render();
       } catch (failure) {
         replace(table, h("p", { class: "error", role: "alert" }, failure instanceof Error ? failure.message : String(failure)));
       }
@@ -417,8 +417,18 @@ function queueScreen(): void {
     }
   }
 
+  /** What the queue shows; re-rendered each half minute, as the states are judged from the browser's clock. */
+  let shown: { items: TicketDoc[]; truncated: boolean } | null = null;
+  function render(): void {
+    if (!shown) return;
+    const { items, truncated } = shown;
+    replace(table, queueTable(items), truncated ? h("p", { class: "hint", role: "note" }, fill(t.truncated, { n: items.length })) : null);
+  }
+
   void load();
   stopFollowing = new AbortController();
+  const ticking = window.setInterval(render, 30_000);
+  stopFollowing.signal.addEventListener("abort", () => clearInterval(ticking));
   let timer: number | undefined;
   void followFeed(
     (event: FeedEvent) => {
@@ -435,6 +445,7 @@ function queueScreen(): void {
 }
 
 function queueTable(items: TicketDoc[]): HTMLElement {
+  const now = Date.now();
   if (items.length === 0) return h("p", { id: "queue-empty" }, t.noTickets);
   return h(
     "table",
@@ -446,26 +457,81 @@ function queueTable(items: TicketDoc[]): HTMLElement {
       h(
         "tr",
         {},
-        [t.number, t.title, t.status, t.priority, t.team, t.assignee, t.age].map((c) => h("th", { scope: "col" }, c)),
+        [t.number, t.title, t.status, t.priority, t.dueAt, t.slaState, t.team, t.assignee, t.age].map((c) => h("th", { scope: "col" }, c)),
       ),
     ),
     h(
       "tbody",
       {},
-      items.map((ticket) =>
-        h(
+      items.map((ticket) => {
+        const due = nextDue(ticket);
+        const state = slaState(ticket, now);
+        return h(
           "tr",
-          { "data-number": ticket.number },
+          { "data-number": ticket.number, "data-sla": state ?? "" },
           h("td", { class: "nowrap" }, h("a", { href: `#/ticket/${ticket.number}` }, ticket.number)),
           h("td", {}, ticket.title),
           h("td", { class: "nowrap" }, statusLabel(ticket.status)),
           h("td", {}, ticket.kind === "complaint" ? ticket.priority : ""),
+          h("td", { class: "nowrap due" }, due ? h("time", { datetime: due }, when(due)) : ""),
+          h("td", { class: "nowrap" }, state ? slaBadge(state) : ""),
           h("td", {}, ticket.kind === "complaint" ? (ticket.team ?? "") : ""),
           h("td", {}, ticket.kind === "complaint" ? (ticket.assignee ?? "") : ""),
           h("td", { class: "nowrap" }, h("time", { datetime: ticket.created_at, title: when(ticket.created_at) }, age(ticket.created_at))),
-        ),
-      ),
+        );
+      }),
     ),
+  );
+}
+
+function slaBadge(state: string): HTMLElement {
+  return h("span", { class: `badge sla-${state}` }, t.slaStates[state] ?? state);
+}
+
+/** A ticket's clocks: response and resolution, each with its due time and where it stands. */
+function clocksSection(c: Clocks | null): HTMLElement {
+  const now = Date.now();
+  const target = (id: string, label: string, x: TargetClock | null | undefined) => {
+    if (!x) return null;
+    const state = targetState(x, now);
+    const facts: (string | Node)[] = [];
+    if (x.due_at) facts.push(h("time", { datetime: x.due_at }, when(x.due_at)));
+    if (x.paused) facts.push(t.slaPausedKeeps);
+    if (x.calendar_data_missing) facts.push(h("strong", {}, t.slaCalendarMissing));
+    if (x.warned_at) facts.push(fill(t.slaWarnedAt, { at: when(x.warned_at) }));
+    if (x.breached_at) facts.push(fill(t.slaBreachedAt, { at: when(x.breached_at) }));
+    return h(
+      "tr",
+      { id: `sla-${id}`, "data-state": state },
+      h("th", { scope: "row" }, label),
+      h("td", {}, slaBadge(state)),
+      h("td", {}, facts.flatMap((f, i) => (i ? [" · ", f] : [f]))),
+      h("td", { class: "nowrap" }, x.warn_at && !x.stopped_at ? h("time", { datetime: x.warn_at }, when(x.warn_at)) : ""),
+      h("td", {}, String(x.cycle)),
+      h("td", { class: "nowrap" }, x.stopped_at ? h("time", { datetime: x.stopped_at }, when(x.stopped_at)) : ""),
+      h("td", {}, fill(t.slaBusinessMinutes, { n: x.minutes, calendar: x.calendar.code })),
+    );
+  };
+  return h(
+    "section",
+    { "aria-labelledby": "sla-title", id: "sla" },
+    h("h2", { id: "sla-title" }, t.serviceLevel),
+    !c
+      ? h("p", {}, t.noSla)
+      : [
+          c.paused_since ? h("p", {}, fill(t.slaPausedSince, { at: when(c.paused_since) })) : null,
+          h(
+            "table",
+            { class: "queue" },
+            h("caption", { class: "visually-hidden" }, t.serviceLevel),
+            h(
+              "thead",
+              {},
+              h("tr", {}, [t.slaTarget, t.slaState, t.dueAt, t.slaWarnAt, t.slaCycle, t.slaStoppedAt, t.slaBusinessMinutesHead].map((x) => h("th", { scope: "col" }, x))),
+            ),
+            h("tbody", {}, target("response", t.slaResponse, c.first_response), target("resolution", t.slaResolution, c.resolution)),
+          ),
+        ],
   );
 }
 
@@ -1011,6 +1077,7 @@ function complaintView(c: Complaint): HTMLElement {
         row(t.version, String(c.version)),
       ),
     ),
+    clocksSection(clocksOf(c)),
     h(
       "section",
       { "aria-labelledby": "notes-title" },
@@ -1073,6 +1140,7 @@ function faultView(f: Fault): HTMLElement {
         row(t.version, String(f.version)),
       ),
     ),
+    clocksSection(clocksOf(f)),
     h(
       "section",
       { "aria-labelledby": "repairs-title" },

@@ -124,6 +124,18 @@ async fn a_manager_triages_and_an_engineer_logs_a_repair_and_closes_the_fault() 
 }
 
 #[tokio::test]
+async fn with_sla_clocks_the_queue_lists_a_p1_before_an_older_p4_with_its_due_time() {
+    if !can_run("sla-queue") {
+        return;
+    }
+    let app = crate::helpers::spawn_app_with(|args| {
+        args.sla = opsledger::startup::config::SlaSwitch::On;
+    })
+    .await;
+    scenario_on(&app, "sla-queue").await;
+}
+
+#[tokio::test]
 async fn outside_development_mode_an_agent_signs_in_at_the_identity_provider_with_pkce() {
     if !can_run("single-sign-on") {
         return;
