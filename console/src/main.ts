@@ -98,20 +98,7 @@ function skipToMain(e: Event): void {
 
 function switchLanguage(lang: Lang): void {
   setLanguage(lang);
-  /** Loads how to sign in, finishes a return from the identity provider, then shows the screen. */
-async function boot(): Promise<void> {
-  try {
-    config = await consoleConfig();
-    const back = await finishSingleSignOn(config);
-    if (back !== null) history.replaceState(null, "", `${location.pathname}${back === "#/login" ? "#/queue" : back}`);
-  } catch (failure) {
-    signOnFailure = failure instanceof Error ? failure.message : String(failure);
-    history.replaceState(null, "", `${location.pathname}#/login`);
-  }
-  await route();
-}
-
-void boot();
+  void route();
   document.getElementById("language")?.focus();
 }
 
