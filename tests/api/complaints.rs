@@ -95,12 +95,17 @@ async fn a_complaint_goes_from_filing_to_closed_with_the_customers_rating() {
         event_types(&history),
         [
             "complaint.filed",
+            "sla.clocks_pinned",
             "complaint.acknowledged",
+            "sla.clock_stopped",
             "complaint.assigned",
             "complaint.note_added",
             "complaint.waiting_on_customer",
+            "sla.clocks_paused",
             "complaint.resumed",
+            "sla.clocks_resumed",
             "complaint.resolved",
+            "sla.clock_stopped",
             "complaint.satisfaction_recorded",
             "complaint.closed"
         ]
@@ -108,6 +113,9 @@ async fn a_complaint_goes_from_filing_to_closed_with_the_customers_rating() {
     let first = &history["events"][0];
     assert_eq!(first["actor"], format!("{ISSUER}|agent-1"));
     assert_eq!(first["version"], 1);
+    let clocks = &history["events"][1];
+    assert_eq!(clocks["actor"], "opsledger|system", "the clocks are the system's");
+    assert_eq!(clocks["version"], 2);
     assert_eq!(first["payload"]["complainant"]["name"], "张伟");
     assert_eq!(first["hash"].as_str().map(str::len), Some(64));
 }
@@ -301,7 +309,8 @@ async fn refused_requests_write_nothing() {
         .json()
         .await
         .expect("json");
-    assert_eq!(view["version"], 1);
+    // Filed, and its clocks pinned: nothing since.
+    assert_eq!(view["version"], 2);
 }
 
 #[tokio::test]
@@ -323,11 +332,18 @@ async fn of_two_writers_with_the_same_if_match_exactly_one_wins() {
         .json()
         .await
         .expect("json");
-    assert_eq!(
-        history["events"].as_array().map(Vec::len),
-        Some(2),
-        "nothing half-written"
-    );
+    // The winner's events, with the clocks they move, and nothing of the loser's.
+    let expected: &[&str] = if s1 == 200 {
+        &[
+            "complaint.filed",
+            "sla.clocks_pinned",
+            "complaint.acknowledged",
+            "sla.clock_stopped",
+        ]
+    } else {
+        &["complaint.filed", "sla.clocks_pinned", "complaint.assigned"]
+    };
+    assert_eq!(event_types(&history), expected, "nothing half-written");
 }
 
 #[tokio::test]
@@ -357,10 +373,11 @@ async fn concurrent_notes_all_land_without_if_match() {
         .json()
         .await
         .expect("json");
-    assert_eq!(view["version"], 13);
+    // Filed, its clocks pinned, and twelve notes (which move no clock).
+    assert_eq!(view["version"], 14);
     assert_eq!(view["notes"].as_array().map(Vec::len), Some(12));
 
-    // The history in pages of 5: versions 1-5, 6-10, 11-13, and the whole
+    // The history in pages of 5: versions 1-5, 6-10, 11-14, and the whole
     // history in one page when no limit is given.
     let mut versions = Vec::new();
     let mut after = 0;
@@ -387,14 +404,17 @@ async fn concurrent_notes_all_land_without_if_match() {
         }
     }
     assert_eq!(pages, 3);
-    assert_eq!(versions, (1..=13).collect::<Vec<u64>>());
+    assert_eq!(versions, (1..=14).collect::<Vec<u64>>());
     let whole: Value = app
         .get(&format!("/v1/tickets/{id}/history"), &agent())
         .await
         .json()
         .await
         .expect("json");
-    assert_eq!(whole["events"].as_array().map(Vec::len), Some(13));
+    assert_eq!(whole["events"].as_array().map(Vec::len), Some(14));
+    let mut expected = vec!["complaint.filed", "sla.clocks_pinned"];
+    expected.extend(["complaint.note_added"; 12]);
+    assert_eq!(event_types(&whole), expected);
     assert!(whole.get("next_after_version").is_none(), "one page holds it all");
     for bad in [
         "limit=0",
@@ -628,7 +648,15 @@ async fn concurrent_acknowledgements_sharing_a_key_apply_once_and_all_get_its_re
             .json()
             .await
             .expect("json");
-        assert_eq!(event_types(&history), ["complaint.filed", "complaint.acknowledged"]);
+        assert_eq!(
+            event_types(&history),
+            [
+                "complaint.filed",
+                "sla.clocks_pinned",
+                "complaint.acknowledged",
+                "sla.clock_stopped"
+            ]
+        );
     }
 }
 
@@ -922,7 +950,31 @@ async fn commands_happen_at_the_instant_the_servers_clock_says() {
     assert_eq!(status, 200);
     assert_eq!(acknowledged["acknowledged_at"], "2026-02-13T09:10:00Z");
     let history = json_of(app.get(&format!("/v1/tickets/{id}/history"), &agent()).await, 200).await;
-    assert_eq!(history["events"][1]["recorded_at"], "2026-02-13T09:10:00Z");
+    assert_eq!(
+        event_types(&history),
+        [
+            "complaint.filed",
+            "sla.clocks_pinned",
+            "complaint.acknowledged",
+            "sla.clock_stopped"
+        ]
+    );
+    // The clocks move at the instant of the command that moves them.
+    let recorded: Vec<&str> = history["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["recorded_at"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        recorded,
+        [
+            "2026-02-13T09:00:00Z",
+            "2026-02-13T09:00:00Z",
+            "2026-02-13T09:10:00Z",
+            "2026-02-13T09:10:00Z"
+        ]
+    );
 }
 
 /// A number is taken only for a ticket that will be recorded: filings,

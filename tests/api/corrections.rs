@@ -64,10 +64,11 @@ async fn a_corrected_category_channel_and_phone_show_with_what_they_replaced_mas
     assert_eq!(correction["complainant"]["from"]["phone"], "+86 138 0013 8000");
     assert_eq!(correction["complainant"]["to"]["phone"], "+86 139 0013 9000");
 
-    // The history holds the correction as its own event, with its reason.
+    // The history holds the correction as its own event, with its reason,
+    // after the filing and its clocks (a correction moves no clock).
     let event = last_event(&app, &id, &agent()).await;
     assert_eq!(event["type"], "complaint.details_corrected");
-    assert_eq!(event["version"], 2);
+    assert_eq!(event["version"], 3);
     assert_eq!(
         event["payload"]["reason"],
         "录入错误：客户通过在线客服联系，电话号码有误"
@@ -232,12 +233,25 @@ async fn a_priority_change_is_recorded_with_its_reason_while_the_complaint_is_op
         .await;
     assert_eq!(view["priority"], "P1");
     assert_eq!(view["corrections"][0]["priority"], json!({"from": "P2", "to": "P1"}));
-    let event = last_event(&app, &id, &agent()).await;
-    assert_eq!(event["type"], "complaint.priority_changed");
+    // The change is recorded with its reason, and the clocks are pinned
+    // again under the new priority, from the change.
+    let history = json_of(app.get(&format!("/v1/tickets/{id}/history"), &agent()).await, 200).await;
+    assert_eq!(
+        event_types(&history),
+        [
+            "complaint.filed",
+            "sla.clocks_pinned",
+            "complaint.priority_changed",
+            "sla.clocks_pinned"
+        ]
+    );
+    let event = &history["events"][2];
     assert_eq!(
         event["payload"],
         json!({"from": "P2", "to": "P1", "reason": "客户经营诊所，依赖该线路"})
     );
+    assert_eq!(history["events"][3]["payload"]["cause"], "priority_changed");
+    assert_eq!(view["sla"]["key"], "complaint/P1");
     let listed = json_of(app.get("/v1/tickets?priority=P1", &agent()).await, 200).await;
     assert_eq!(listed["items"][0]["id"], id.as_str());
 

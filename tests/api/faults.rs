@@ -251,12 +251,15 @@ async fn a_complaint_escalated_into_a_critical_fault_from_report_to_closure() {
         [
             "fault.reported",
             "fault.triaged",
+            "sla.clocks_pinned",
             "fault.evaluated",
             "fault.investigation_started",
+            "sla.clock_stopped",
             "fault.repair_logged",
             "fault.repair_logged",
             "fault.mitigated",
             "fault.resolved",
+            "sla.clock_stopped",
             "fault.review_written",
             "fault.action_item_completed",
             "fault.closed",
@@ -331,6 +334,7 @@ async fn reopening_a_fault_tells_its_complaints_that_the_resolution_no_longer_ho
         event_types(&history),
         [
             "complaint.filed",
+            "sla.clocks_pinned",
             "complaint.escalated",
             "complaint.linked_fault_resolved",
             "complaint.linked_fault_reopened",

@@ -32,7 +32,8 @@ async fn the_feed_pages_by_position_and_shows_personal_data_as_the_views_do() {
     let id = filed["id"].as_str().expect("id");
     app.transition(id, "acknowledge", &etag, json!({"message": "收到"}))
         .await;
-    wait_for_position(&app, 2).await;
+    // Each command's events, then the clocks they move.
+    wait_for_position(&app, 4).await;
 
     let page: Value = app
         .get("/v1/events?after=0&limit=1", &auditor())
@@ -54,17 +55,29 @@ async fn the_feed_pages_by_position_and_shows_personal_data_as_the_views_do() {
         .json()
         .await
         .expect("json");
-    assert_eq!(next["events"][0]["position"], 2);
-    assert_eq!(next["events"][0]["type"], "complaint.acknowledged");
-    assert_eq!(next["head"], 2);
+    let positions_and_types: Vec<(i64, &str)> = next["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| (e["position"].as_i64().unwrap_or(-1), e["type"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        positions_and_types,
+        [
+            (2, "sla.clocks_pinned"),
+            (3, "complaint.acknowledged"),
+            (4, "sla.clock_stopped")
+        ]
+    );
+    assert_eq!(next["head"], 4);
     let empty: Value = app
-        .get("/v1/events?after=2", &auditor())
+        .get("/v1/events?after=4", &auditor())
         .await
         .json()
         .await
         .expect("json");
     assert_eq!(empty["events"].as_array().map(Vec::len), Some(0));
-    assert_eq!(empty["next_after"], 2);
+    assert_eq!(empty["next_after"], 4);
 
     // An integration follows the events of the tickets it may read; with
     // pii:read it sees clear text. events:read alone shows no ticket, yet
@@ -79,7 +92,7 @@ async fn the_feed_pages_by_position_and_shows_personal_data_as_the_views_do() {
     let feed_only = token_with_scopes("crm", &[Role::Integration], &["events:read"]);
     let nothing: Value = app.get("/v1/events", &feed_only).await.json().await.expect("json");
     assert_eq!(nothing["events"].as_array().map(Vec::len), Some(0));
-    assert_eq!(nothing["next_after"], 2);
+    assert_eq!(nothing["next_after"], 4);
     let writer = token_with_scopes("crm", &[Role::Integration], &["faults:write"]);
     problem(app.get("/v1/events", &writer).await, 403, "forbidden").await;
     problem(
@@ -142,13 +155,19 @@ async fn the_live_stream_delivers_every_event_once_and_resumes_from_last_event_i
             .get("content-type")
             .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"))
     );
-    let first = read_events(&mut stream, 3).await;
-    assert_eq!(first.iter().map(|e| e.0).collect::<Vec<_>>(), [1, 2, 3]);
-    assert!(first.iter().all(|e| e.1 == "complaint.filed"));
+    // Each filing, then its clocks pinned.
+    let filing = |from: i64| {
+        vec![
+            (from, "complaint.filed".to_owned()),
+            (from + 1, "sla.clocks_pinned".to_owned()),
+        ]
+    };
+    let first = read_events(&mut stream, 6).await;
+    assert_eq!(first, [filing(1), filing(3), filing(5)].concat());
 
-    // Live: an event filed while following arrives without polling.
+    // Live: events filed while following arrive without polling.
     app.file_complaint().await;
-    assert_eq!(read_events(&mut stream, 1).await[0].0, 4);
+    assert_eq!(read_events(&mut stream, 2).await, filing(7));
     drop(stream);
 
     // Reconnecting with Last-Event-ID resumes right after it, overriding `after`.
@@ -157,12 +176,12 @@ async fn the_live_stream_delivers_every_event_once_and_resumes_from_last_event_i
         .http
         .get(app.url("/v1/events/stream?after=0"))
         .bearer_auth(auditor())
-        .header("Last-Event-ID", "3")
+        .header("Last-Event-ID", "6")
         .send()
         .await
         .expect("stream");
-    let rest = read_events(&mut resumed, 2).await;
-    assert_eq!(rest.iter().map(|e| e.0).collect::<Vec<_>>(), [4, 5]);
+    let rest = read_events(&mut resumed, 4).await;
+    assert_eq!(rest, [filing(7), filing(9)].concat());
 
     let bad = app
         .http
@@ -215,7 +234,9 @@ async fn a_ticket_reads_as_it_stood_at_a_version_an_instant_or_a_position() {
     tokio::time::sleep(Duration::from_millis(5)).await;
     let (_, _, etag) = app.transition(&id, "acknowledge", &etag, json!({})).await;
     app.transition(&id, "assign", &etag, json!({"team": "broadband"})).await;
-    wait_for_position(&app, 3).await;
+    // Filed (1), its clocks pinned (2), acknowledged (3), the first-response
+    // clock stopped (4), assigned (5).
+    wait_for_position(&app, 5).await;
 
     let at = |query: String| {
         let app = &app;
@@ -231,17 +252,28 @@ async fn a_ticket_reads_as_it_stood_at_a_version_an_instant_or_a_position() {
         v1["complainant"]["name"], "张伟",
         "as-of views render personal data as live views do"
     );
+    assert_eq!(v1["sla"], Value::Null, "the clocks come with the next event");
     let v2: Value = at("version=2".into()).await.json().await.expect("json");
-    assert_eq!(v2["status"], "acknowledged");
+    assert_eq!(
+        (v2["status"].as_str(), v2["sla"]["key"].as_str()),
+        (Some("filed"), Some("complaint/P2"))
+    );
+    let v3: Value = at("version=3".into()).await.json().await.expect("json");
+    assert_eq!(v3["status"], "acknowledged");
     let then: Value = at(format!("as_of={}", before_ack.to_rfc3339().replace('+', "%2B")))
         .await
         .json()
         .await
         .expect("json");
-    assert_eq!(then["version"], 1);
+    assert_eq!(then["version"], 2, "filed with its clocks, not yet acknowledged");
     let p3: Value = at("position=3".into()).await.json().await.expect("json");
     assert_eq!(
-        (p3["status"].as_str(), p3["team"].as_str()),
+        (p3["status"].as_str(), p3["version"].as_u64()),
+        (Some("acknowledged"), Some(3))
+    );
+    let p5: Value = at("position=5".into()).await.json().await.expect("json");
+    assert_eq!(
+        (p5["status"].as_str(), p5["team"].as_str()),
         (Some("in_progress"), Some("broadband"))
     );
     let now: Value = app
@@ -250,7 +282,7 @@ async fn a_ticket_reads_as_it_stood_at_a_version_an_instant_or_a_position() {
         .json()
         .await
         .expect("json");
-    assert_eq!(p3, now, "the fold up to the newest position is the live view");
+    assert_eq!(p5, now, "the fold up to the newest position is the live view");
 
     problem(at("as_of=2000-01-01T00:00:00Z".into()).await, 404, "not-found").await;
     problem(at("version=1&position=1".into()).await, 400, "invalid-query").await;

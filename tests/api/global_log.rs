@@ -222,7 +222,12 @@ async fn concurrent_appends_get_contiguous_positions_exactly_once_in_stream_orde
 
     let owner = app.db.connect_admin().await;
     let events = wait_until_sequenced(&owner).await;
-    assert_eq!(events, 4 + 40 * 5, "every accepted request appended exactly its event");
+    // A filing appends the complaint and its clocks; a note moves no clock.
+    assert_eq!(
+        events,
+        4 * 2 + 40 * (2 + 4),
+        "every accepted request appended exactly its events"
+    );
     let table = assert_log_is_contiguous_in_stream_order(&owner).await;
     assert_log_verifies(&owner, events).await;
 
@@ -393,7 +398,8 @@ async fn another_instance_takes_over_when_the_leader_dies() {
         }
     }
     let events = wait_until_sequenced(&owner).await;
-    assert_eq!(events, 2 + 6 * 2);
+    // A filing is two events (the complaint and its clocks), a note one.
+    assert_eq!(events, 2 * 2 + 6 * (2 + 1));
     let new_leader = wait_for_leader(&owner, Some(first_leader)).await;
     assert_ne!(new_leader, first_leader);
     assert_log_is_contiguous_in_stream_order(&owner).await;
@@ -402,7 +408,8 @@ async fn another_instance_takes_over_when_the_leader_dies() {
 
 // --- verification -----------------------------------------------------------
 
-/// A server with three complaints of three events each, all sequenced.
+/// A server with three complaints of four events each (filed, clocks
+/// pinned, two notes), all sequenced.
 async fn app_with_history() -> (TestApp, Client, i64) {
     let app = spawn_app().await;
     for c in 0..3 {
@@ -413,7 +420,7 @@ async fn app_with_history() -> (TestApp, Client, i64) {
     }
     let owner = app.db.connect_admin().await;
     let events = wait_until_sequenced(&owner).await;
-    assert_eq!(events, 9);
+    assert_eq!(events, 12);
     (app, owner, events)
 }
 

@@ -128,12 +128,9 @@ pub fn serve_args(db: &TestDatabase) -> ServeArgs {
         idempotency_retention_hours: 24,
         metrics_token_file: None,
         default_language: Default::default(),
-        // Off, so the positions and versions older tests assert hold;
-        // `OPSLEDGER_TEST_SLA=on` runs every test with clocks on.
-        sla: match std::env::var("OPSLEDGER_TEST_SLA").as_deref() {
-            Ok("on") => opsledger::startup::config::SlaSwitch::On,
-            _ => opsledger::startup::config::SlaSwitch::Off,
-        },
+        // On, as `opsledger serve` ships: tests see the `sla.*` events a
+        // desk sees. A test about a server without clocks turns them off.
+        sla: opsledger::startup::config::SlaSwitch::On,
         strong: Default::default(),
         database: DatabaseArgs {
             database_url: Some(url_of(&db.admin, Some("opsledger_app"))),

@@ -734,10 +734,11 @@ async fn the_feed_shows_each_principal_only_what_it_may_read_and_moves_past_the_
     )
     .await;
     let auditor = auditor();
-    // The sequencer gives positions just after commit: wait for all three.
+    // The sequencer gives positions just after commit: wait for all four
+    // (the complaint's filing and its clocks, the fault, the change).
     let mut whole = feed(&app, &auditor, 0).await;
     for _ in 0..100 {
-        if whole["events"].as_array().map(Vec::len) == Some(3) {
+        if whole["events"].as_array().map(Vec::len) == Some(4) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -746,7 +747,7 @@ async fn the_feed_shows_each_principal_only_what_it_may_read_and_moves_past_the_
     let head = whole["next_after"].as_i64().expect("next_after");
     assert_eq!(
         whole["events"].as_array().map(Vec::len),
-        Some(3),
+        Some(4),
         "auditors see every event, gap-free"
     );
 
@@ -759,10 +760,12 @@ async fn the_feed_shows_each_principal_only_what_it_may_read_and_moves_past_the_
             .collect()
     };
     let agent_page = feed(&app, &agent(), 0).await;
-    assert_eq!(streams(&agent_page), [complaint["id"].as_str().expect("id")]);
+    let complaint_id = complaint["id"].as_str().expect("id");
+    assert_eq!(streams(&agent_page), [complaint_id, complaint_id]);
+    assert_eq!(event_types(&agent_page), ["complaint.filed", "sla.clocks_pinned"]);
     assert_eq!(agent_page["next_after"], head, "past the hidden positions");
     let engineer_page = feed(&app, &engineer("eng-1"), 0).await;
-    assert_eq!(streams(&engineer_page).len(), 3);
+    assert_eq!(streams(&engineer_page).len(), 4);
     assert!(!engineer_page.to_string().contains("张伟"), "masked as in the views");
     let integration = token_with_scopes("crm", &[Role::Integration], &["events:read"]);
     let nothing = feed(&app, &integration, 0).await;

@@ -66,18 +66,21 @@ async fn a_tag_computed_by_the_client_does_not_pass_if_match() {
     let (complaint, etag) = app.file_complaint().await;
     let id = complaint["id"].as_str().expect("id");
 
-    // The client computes what the tag of version 1 would be, in both
-    // variants, and sends them instead of the tag it was given.
-    let guesses = [unkeyed_tag(id, 1, b"m"), unkeyed_tag(id, 1, b"c")];
+    // The client computes what the tag of version 2 (filed, and its clocks
+    // pinned) would be, in both variants, and sends them instead of the tag
+    // it was given.
+    assert_eq!(complaint["version"], 2);
+    let guesses = [unkeyed_tag(id, 2, b"m"), unkeyed_tag(id, 2, b"c")];
     assert!(!guesses.contains(&etag), "the served tag is not the unkeyed hash");
     let refused = acknowledge(&app.base, id, &guesses.join(", ")).await;
     problem(refused, 412, "precondition-failed").await;
 
     let accepted = acknowledge(&app.base, id, &etag).await;
     assert_eq!(accepted.status(), 200);
+    // Acknowledged (3), and the first-response clock stopped (4).
     assert_eq!(
         ticket_version(&accepted),
-        Some(2),
+        Some(4),
         "the version travels in clear, apart from the tag"
     );
 }
@@ -120,7 +123,8 @@ async fn every_instance_on_one_database_gives_the_same_tags_and_accepts_them() {
     let (other, other_handle) = start_server(&app.db, |_| {}).await;
     let response = read(&other, id).await;
     assert_eq!(etag_of(&response), etag);
-    assert_eq!(ticket_version(&response), Some(1));
+    // Filed, and its clocks pinned.
+    assert_eq!(ticket_version(&response), Some(2));
     let unchanged = reqwest::Client::new()
         .get(format!("{other}/v1/tickets/{id}"))
         .bearer_auth(agent())
@@ -129,7 +133,7 @@ async fn every_instance_on_one_database_gives_the_same_tags_and_accepts_them() {
         .await
         .expect("request");
     assert_eq!(unchanged.status(), 304);
-    assert_eq!(ticket_version(&unchanged), Some(1));
+    assert_eq!(ticket_version(&unchanged), Some(2));
 
     app.handle.stop(true).await;
     let acknowledged = acknowledge(&other, id, &etag).await;
@@ -170,7 +174,7 @@ async fn rotating_the_etag_key_makes_every_tag_stale_once() {
     let response = read(&rotated, id).await;
     let new_tag = etag_of(&response);
     assert_ne!(new_tag, old_tag, "another key, another tag for the same version");
-    assert_eq!(ticket_version(&response), Some(1), "the version is the same");
+    assert_eq!(ticket_version(&response), Some(2), "the version is the same");
     problem(acknowledge(&rotated, id, &old_tag).await, 412, "precondition-failed").await;
     assert_eq!(acknowledge(&rotated, id, &new_tag).await.status(), 200);
     handle.stop(true).await;

@@ -470,7 +470,7 @@ async fn the_policy_is_read_by_the_desk_and_amended_by_admins_under_a_new_versio
 #[tokio::test]
 async fn open_tickets_from_before_clocks_get_them_once_by_the_system() {
     // A server without clocks files two complaints and resolves one.
-    let app = spawn_app().await;
+    let app = spawn_app_with(|args| args.sla = SlaSwitch::Off).await;
     let (complaint, _) = app.file_complaint().await;
     let id = complaint["id"].as_str().expect("id").to_owned();
     assert_eq!(complaint["sla"], Value::Null);

@@ -80,11 +80,25 @@ async fn the_timeline_speaks_chinese_or_english_and_masks_what_the_view_masks() 
     // An agent (pii:read) in Chinese: the complainant by name.
     let (language, events) = timeline(&app, &id, &agent(), "zh-CN,zh;q=0.9,en;q=0.5").await;
     assert_eq!(language, "zh-CN");
+    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().expect("type")).collect();
+    assert_eq!(
+        types,
+        [
+            "complaint.filed",
+            "sla.clocks_pinned",
+            "complaint.acknowledged",
+            "sla.clock_stopped",
+            "complaint.assigned",
+            "complaint.resolved",
+            "sla.clock_stopped"
+        ]
+    );
     let said = summaries(&events);
     assert!(said[0].contains("登记了投诉") && said[0].contains("张伟"), "{said:?}");
     assert!(said[0].contains("电话"), "the channel in Chinese: {}", said[0]);
-    assert!(said[2].contains("宽带组"), "{}", said[2]);
-    assert_eq!(said[3], "agent-1 解决了投诉：更换光猫（根本原因：光猫老化）");
+    assert!(said[1].starts_with("已固定服务级别计时（filed）"), "{}", said[1]);
+    assert!(said[4].contains("宽带组"), "{}", said[4]);
+    assert_eq!(said[5], "agent-1 解决了投诉：更换光猫（根本原因：光猫老化）");
 
     // An auditor (no pii:read) in English, by q-value: no name, no phone,
     // in the sentences or the changes.
@@ -92,8 +106,13 @@ async fn the_timeline_speaks_chinese_or_english_and_masks_what_the_view_masks() 
     assert_eq!(language, "en");
     let said = summaries(&events);
     assert!(said[0].starts_with("agent-1 filed complaint CMP-"), "{}", said[0]);
+    assert!(
+        said[1].starts_with("Service-level clocks pinned (filed) under policy version"),
+        "{}",
+        said[1]
+    );
     assert_eq!(
-        said[3],
+        said[5],
         "agent-1 resolved the complaint: 更换光猫 (root cause: 光猫老化)"
     );
     let whole = serde_json::to_string(&events).expect("json");
@@ -105,7 +124,7 @@ async fn the_timeline_speaks_chinese_or_english_and_masks_what_the_view_masks() 
 
     // What each event changed, down to the element.
     assert!(paths(&events[0]).contains(&"/complainant"));
-    let resolved = &events[3];
+    let resolved = &events[5];
     assert!(paths(resolved).contains(&"/status"), "{resolved}");
     let status = resolved["changes"]
         .as_array()
@@ -155,13 +174,15 @@ async fn each_note_changes_one_element_and_a_later_page_folds_from_the_start() {
         .await;
     }
     let (_, events) = timeline(&app, &id, &agent(), "en").await;
-    assert_eq!(events.len(), 31);
-    for (n, event) in events[1..].iter().enumerate() {
+    // The filing, its clocks, then the notes (which move no clock).
+    assert_eq!(events.len(), 32);
+    assert_eq!(events[1]["type"], "sla.clocks_pinned");
+    for (n, event) in events[2..].iter().enumerate() {
         assert_eq!(paths(event), [format!("/notes/{n}").as_str()], "{event}");
         assert_eq!(event["changes"][0]["old"], Value::Null);
         assert_eq!(event["changes"][0]["new"]["body"], format!("巡检记录 {n}"));
     }
-    assert_eq!(events[30]["summary"], "agent-1 added an internal note: “巡检记录 29”");
+    assert_eq!(events[31]["summary"], "agent-1 added an internal note: “巡检记录 29”");
 
     // The second page names the same elements: the view before it is
     // folded from the stream's first event.
@@ -291,9 +312,17 @@ async fn a_correction_reads_in_the_timeline_with_its_reason_and_what_it_replaced
         .expect("the priority changed");
     assert_eq!((&priority["old"], &priority["new"]), (&json!("P2"), &json!("P1")));
     let (_, events) = timeline(&app, &id, &auditor(), "en").await;
+    // After the filing and its clocks; the clocks are pinned again after it.
     assert_eq!(
-        events[1]["summary"],
+        events[2]["summary"],
         "agent-1 changed the priority from P2 to P1: 客户是医院，断网影响急诊"
+    );
+    assert!(
+        events[3]["summary"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("Service-level clocks pinned (priority_changed)")),
+        "{}",
+        events[3]["summary"]
     );
 }
 
