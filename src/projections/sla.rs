@@ -76,8 +76,8 @@ pub struct SlaSources {
 
 #[derive(Default)]
 struct Cache {
-    policy: Option<SlaPolicyView>,
-    calendars: HashMap<String, CalendarAt>,
+    policy: Option<Arc<SlaPolicyView>>,
+    calendars: HashMap<String, Arc<CalendarAt>>,
 }
 
 impl SlaSources {
@@ -98,7 +98,7 @@ impl SlaSources {
             codes.dedup();
             codes
         };
-        let mut codes = codes_of(cached_policy.as_ref());
+        let mut codes = codes_of(cached_policy.as_deref());
         let mut ids: Vec<uuid::Uuid> = codes.iter().map(|c| business_calendar_id(c)).collect();
         ids.push(policy_id);
         let mut versions = store::stream_versions(client, &ids).await?;
@@ -106,8 +106,8 @@ impl SlaSources {
         let policy = match cached_policy.filter(|p| p.version == policy_version) {
             Some(p) => p,
             None => {
-                let (p, _) = policy(client).await?;
-                self.lock().policy = Some(p.clone());
+                let p = Arc::new(policy(client).await?.0);
+                self.lock().policy = Some(Arc::clone(&p));
                 // Another policy may name other calendars.
                 codes = codes_of(Some(&p));
                 let ids: Vec<uuid::Uuid> = codes.iter().map(|c| business_calendar_id(c)).collect();
@@ -127,8 +127,8 @@ impl SlaSources {
             let at = match cached {
                 Some(at) => at,
                 None => {
-                    let at = calendar(client, code, version).await?;
-                    self.lock().calendars.insert(code.clone(), at.clone());
+                    let at = Arc::new(calendar(client, code, version).await?);
+                    self.lock().calendars.insert(code.clone(), Arc::clone(&at));
                     at
                 }
             };

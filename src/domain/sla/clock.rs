@@ -25,6 +25,7 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use utoipa::ToSchema;
 
 use super::policy::{PolicyKey, SlaPolicyView, Targets};
@@ -333,21 +334,28 @@ pub struct CalendarAt {
 /// What the clocks are computed with: the policy in force and the current
 /// version of every calendar it or the ticket's clocks name.
 #[derive(Debug, Clone)]
+///
+/// Shared, not copied: the app layer keeps each policy and calendar version
+/// it has folded and hands the same ones to every command (the CN calendar
+/// holds years of holidays, and copying it per filing showed in the filing
+/// benchmark).
 pub struct SlaInputs {
-    pub policy: SlaPolicyView,
-    pub calendars: Vec<CalendarAt>,
+    pub policy: Arc<SlaPolicyView>,
+    pub calendars: Vec<Arc<CalendarAt>>,
 }
 
 impl SlaInputs {
-    fn calendar(&self, code: &str) -> CalendarAt {
+    fn calendar(&self, code: &str) -> Arc<CalendarAt> {
         self.calendars
             .iter()
             .find(|c| c.code == code)
             .cloned()
-            .unwrap_or_else(|| CalendarAt {
-                code: code.to_owned(),
-                version: 0,
-                calendar: None,
+            .unwrap_or_else(|| {
+                Arc::new(CalendarAt {
+                    code: code.to_owned(),
+                    version: 0,
+                    calendar: None,
+                })
             })
     }
 }

@@ -1,5 +1,7 @@
 //! The clocks' rules, told as small stories on the shipped calendars.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
 
 use super::*;
@@ -29,8 +31,8 @@ fn shipped(code: &str) -> CalendarAt {
 
 fn inputs() -> SlaInputs {
     SlaInputs {
-        policy: SlaPolicyView::shipped(),
-        calendars: vec![shipped("CN"), shipped("24x7")],
+        policy: Arc::new(SlaPolicyView::shipped()),
+        calendars: vec![Arc::new(shipped("CN")), Arc::new(shipped("24x7"))],
     }
 }
 
@@ -239,7 +241,7 @@ fn a_calendar_without_data_for_the_day_flags_the_clock_instead_of_guessing() {
 #[test]
 fn a_policy_naming_a_calendar_nobody_defined_flags_its_clocks() {
     let mut inputs = inputs();
-    inputs.policy.table.complaint.p1.calendar = "nowhere".into();
+    Arc::make_mut(&mut inputs.policy).table.complaint.p1.calendar = "nowhere".into();
     let filed = at("2026-03-02T09:00:00+08:00");
     let events = react(None, None, &complaint(Priority::P1, filed), filed, Some(&inputs)).expect("inputs");
     let [ClockEvent::Pinned(p)] = &events[..] else {
