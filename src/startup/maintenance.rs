@@ -107,20 +107,10 @@ pub async fn rotate_master_key(args: &RotateArgs) -> Result<String, String> {
 /// subject is repaired in a transaction of its own, under row locks.
 pub async fn repair_subjects(args: &RepairArgs) -> Result<RepairReport, String> {
     let (commands, _embedded) = commands_on(&args.database, &args.master, args.strong.kinds()).await?;
-    let request = uuid::Uuid::now_v7().to_string();
-    let actor = crate::domain::Actor {
+    let ctx = CommandContext::on_behalf_of(crate::domain::Actor {
         id: "opsledger|subjects-repair".to_owned(),
         roles: vec![crate::domain::Role::Admin],
-    };
-    let ctx = CommandContext {
-        reader: crate::domain::permissions::Reader::new(&actor.roles, &[], actor.id.clone()),
-        actor,
-        request_id: request.clone(),
-        client_request_id: None,
-        correlation_id: request,
-        causation_id: None,
-        idempotency: None,
-    };
+    });
     commands
         .repair_subjects(&ctx, args.dry_run)
         .await

@@ -10,7 +10,6 @@ use uuid::Uuid;
 use crate::domain::business_calendar::aggregate::{self, BusinessCalendarEvent, BusinessCalendarView};
 use crate::domain::business_calendar::shipped::shipped_calendars;
 use crate::domain::business_calendar::{CalendarDefinition, DefineBusinessCalendar, business_calendar_id};
-use crate::domain::permissions::Reader;
 use crate::domain::{Actor, DomainError, StreamCorrupt, messages};
 use crate::projections::{business_calendars, fold};
 use crate::store::{self, StreamHead};
@@ -66,17 +65,7 @@ impl Commands {
     /// yet, as the system; answers the codes it defined, so a second run
     /// defines nothing (`opsledger calendars load`).
     pub async fn load_shipped_calendars(&self) -> Result<Vec<String>, CommandError> {
-        let actor = Actor::system();
-        let request = Uuid::now_v7().to_string();
-        let ctx = &CommandContext {
-            reader: Reader::new(&actor.roles, &[], actor.id.clone()),
-            actor,
-            request_id: request.clone(),
-            client_request_id: None,
-            correlation_id: request,
-            causation_id: None,
-            idempotency: None,
-        };
+        let ctx = &CommandContext::on_behalf_of(Actor::system());
         let shipped = shipped_calendars().map_err(CommandError::Corrupt)?;
         let mut defined = Vec::new();
         for cmd in &shipped {

@@ -71,6 +71,25 @@ pub struct CommandContext {
     pub idempotency: Option<IdempotencyRequest>,
 }
 
+impl CommandContext {
+    /// What a command the server runs on its own behalf carries (loading
+    /// the shipped calendars, pinning clocks on an upgrade, a repair): the
+    /// actor, read rules that let it see what its roles may, and a fresh
+    /// request id that also names the correlation.
+    pub fn on_behalf_of(actor: Actor) -> CommandContext {
+        let request = Uuid::now_v7().to_string();
+        CommandContext {
+            reader: Reader::new(&actor.roles, &[], actor.id.clone()),
+            actor,
+            request_id: request.clone(),
+            client_request_id: None,
+            correlation_id: request,
+            causation_id: None,
+            idempotency: None,
+        }
+    }
+}
+
 /// An `Idempotency-Key` and the fingerprint of the request that carried it.
 #[derive(Debug, Clone)]
 pub struct IdempotencyRequest {

@@ -9,11 +9,9 @@
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
-use uuid::Uuid;
 
 use crate::domain::complaint::{Complaint, ComplaintEvent};
 use crate::domain::fault::{Fault, FaultEvent};
-use crate::domain::permissions::Reader;
 use crate::domain::sla::clock::calendars_of;
 use crate::domain::sla::policy::{self as sla_policy, SlaPolicyEvent};
 use crate::domain::sla::{self, AmendSlaPolicy, ClockEvent, Clocks, NeedsInputs, SlaPolicyView, TicketFacts};
@@ -168,17 +166,7 @@ impl Commands {
             let client = self.pool.get().await.map_err(crate::store::StoreError::from)?;
             tickets::open_without_clocks(&client).await?
         };
-        let actor = Actor::system();
-        let request = Uuid::now_v7().to_string();
-        let ctx = &CommandContext {
-            reader: Reader::new(&actor.roles, &[], actor.id.clone()),
-            actor,
-            request_id: request.clone(),
-            client_request_id: None,
-            correlation_id: request,
-            causation_id: None,
-            idempotency: None,
-        };
+        let ctx = &CommandContext::on_behalf_of(Actor::system());
         let mut upgraded = 0;
         for (id, kind) in ids {
             // Set by the attempt that commits.
