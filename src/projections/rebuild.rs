@@ -774,16 +774,13 @@ struct StreamFold {
 }
 
 /// The state of the stream being folded, by the kind its first event names.
-// One lives per folding task; boxing the views would cost an allocation
-// per event folded, for no saving.
+// As `Ticket`: one per folding task, never boxed.
 #[allow(clippy::large_enum_variant)]
 #[derive(Default)]
 enum State {
     #[default]
     Empty,
-    Complaint(Complaint),
-    Fault(Fault),
-    Change(Change),
+    Ticket(Ticket),
     /// Not a ticket (data subjects, calendars, freeze windows).
     Other,
 }
@@ -799,17 +796,14 @@ impl StreamFold {
         } else {
             None
         };
-        let state = std::mem::take(&mut self.state);
-        self.state = match state {
+        self.state = match std::mem::take(&mut self.state) {
             State::Empty => match event.event_type().split('.').next().unwrap_or_default() {
-                "complaint" => State::Complaint(fold_one(None, &event)?),
-                "fault" => State::Fault(fold_one(None, &event)?),
-                "change" => State::Change(fold_one(None, &event)?),
+                "complaint" => State::Ticket(Ticket::Complaint(fold_one(None, &event)?)),
+                "fault" => State::Ticket(Ticket::Fault(fold_one(None, &event)?)),
+                "change" => State::Ticket(Ticket::Change(fold_one(None, &event)?)),
                 _ => State::Other,
             },
-            State::Complaint(c) => State::Complaint(fold_one(Some(c), &event)?),
-            State::Fault(f) => State::Fault(fold_one(Some(f), &event)?),
-            State::Change(c) => State::Change(fold_one(Some(c), &event)?),
+            State::Ticket(ticket) => State::Ticket(ticket.fold(&event)?),
             State::Other => State::Other,
         };
         self.head_hash = event.hash;
@@ -818,16 +812,13 @@ impl StreamFold {
 
     /// The stream at hand folded, if it is a ticket; starts afresh.
     fn finish(&mut self) -> Option<FoldedStream> {
-        let ticket = match std::mem::take(&mut self.state) {
-            State::Complaint(c) => Ticket::Complaint(c),
-            State::Fault(f) => Ticket::Fault(f),
-            State::Change(c) => Ticket::Change(c),
-            State::Empty | State::Other => return None,
-        };
-        Some(FoldedStream {
-            ticket,
-            head_hash: self.head_hash,
-        })
+        match std::mem::take(&mut self.state) {
+            State::Ticket(ticket) => Some(FoldedStream {
+                ticket,
+                head_hash: self.head_hash,
+            }),
+            State::Empty | State::Other => None,
+        }
     }
 }
 
@@ -837,12 +828,25 @@ struct FoldedStream {
     head_hash: [u8; 32],
 }
 
-// As `State`: one at a time per fold, moved, never stored in bulk.
+/// A ticket's aggregate, of whichever kind.
+// One lives per folding task, moved, never stored in bulk; boxing it would
+// cost an allocation per event folded, for no saving.
 #[allow(clippy::large_enum_variant)]
 enum Ticket {
     Complaint(Complaint),
     Fault(Fault),
     Change(Change),
+}
+
+impl Ticket {
+    /// Folds one more event of its stream.
+    fn fold(self, event: &ScannedEvent) -> Result<Ticket, StoreError> {
+        Ok(match self {
+            Ticket::Complaint(c) => Ticket::Complaint(fold_one(Some(c), event)?),
+            Ticket::Fault(f) => Ticket::Fault(fold_one(Some(f), event)?),
+            Ticket::Change(c) => Ticket::Change(fold_one(Some(c), event)?),
+        })
+    }
 }
 
 impl FoldedStream {
