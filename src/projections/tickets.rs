@@ -562,6 +562,11 @@ pub async fn open_without_clocks(client: &impl GenericClient) -> Result<Vec<(Uui
             "SELECT id, kind FROM tickets
              WHERE (kind = 'complaint' OR (kind = 'fault' AND severity IS NOT NULL))
                AND status NOT IN ('resolved', 'closed')
+               -- A ticket with a clock running or paused has these set:
+               -- only the rest (none yet, or every target without a due
+               -- time) need their view read, and a store already upgraded
+               -- reads almost none at start-up.
+               AND sla_due_at IS NULL AND NOT sla_paused
                AND coalesce(view->'sla', 'null'::jsonb) = 'null'::jsonb
              ORDER BY created_at, id",
             &[],
