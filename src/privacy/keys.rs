@@ -357,10 +357,10 @@ pub async fn gone(client: &impl GenericClient, subjects: &[Uuid]) -> Result<Hash
     if subjects.is_empty() {
         return Ok(HashMap::new());
     }
-    let types = crate::store::last_event_types(client, subjects).await?;
-    Ok(types
+    let latest = crate::store::latest_events(client, subjects).await?;
+    Ok(latest
         .into_iter()
-        .filter_map(|(subject, event_type)| Gone::of(&event_type).map(|gone| (subject, gone)))
+        .filter_map(|(subject, latest)| Gone::of(&latest.event_type).map(|gone| (subject, gone)))
         .collect())
 }
 

@@ -101,7 +101,7 @@ impl SlaSources {
         let mut codes = codes_of(cached_policy.as_deref());
         let mut ids: Vec<uuid::Uuid> = codes.iter().map(|c| business_calendar_id(c)).collect();
         ids.push(policy_id);
-        let mut versions = store::stream_versions(client, &ids).await?;
+        let mut versions = versions_of(client, &ids).await?;
         let policy_version = versions.get(&policy_id).copied().unwrap_or(0);
         let policy = match cached_policy.filter(|p| p.version == policy_version) {
             Some(p) => p,
@@ -111,7 +111,7 @@ impl SlaSources {
                 // Another policy may name other calendars.
                 codes = codes_of(Some(&p));
                 let ids: Vec<uuid::Uuid> = codes.iter().map(|c| business_calendar_id(c)).collect();
-                versions = store::stream_versions(client, &ids).await?;
+                versions = versions_of(client, &ids).await?;
                 p
             }
         };
@@ -140,4 +140,16 @@ impl SlaSources {
     fn lock(&self) -> std::sync::MutexGuard<'_, Cache> {
         self.cache.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// The version of each of `streams` that has events.
+async fn versions_of(
+    client: &impl GenericClient,
+    streams: &[uuid::Uuid],
+) -> Result<HashMap<uuid::Uuid, u64>, StoreError> {
+    Ok(store::latest_events(client, streams)
+        .await?
+        .into_iter()
+        .map(|(stream, latest)| (stream, latest.version))
+        .collect())
 }

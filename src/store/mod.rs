@@ -389,14 +389,22 @@ impl StreamPage {
     }
 }
 
-/// The version of each of `streams` that has events; one index probe each.
-pub async fn stream_versions(
+/// The latest event of a stream: its version and type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LatestEvent {
+    pub version: u64,
+    pub event_type: String,
+}
+
+/// The latest event of each of `streams` that has any; one index probe
+/// each.
+pub async fn latest_events(
     client: &impl GenericClient,
     streams: &[Uuid],
-) -> Result<std::collections::HashMap<Uuid, u64>, StoreError> {
+) -> Result<std::collections::HashMap<Uuid, LatestEvent>, StoreError> {
     let statement = client
         .prepare_cached(
-            "SELECT DISTINCT ON (stream_id) stream_id, version FROM events
+            "SELECT DISTINCT ON (stream_id) stream_id, version, event_type FROM events
              WHERE stream_id = ANY($1) ORDER BY stream_id, version DESC",
         )
         .await?;
@@ -405,24 +413,15 @@ pub async fn stream_versions(
         .map(|row| {
             let version: i32 = row.try_get(1)?;
             let version = u64::try_from(version).map_err(|_| StoreError::Corrupt(format!("version {version}")))?;
-            Ok((row.try_get(0)?, version))
+            Ok((
+                row.try_get(0)?,
+                LatestEvent {
+                    version,
+                    event_type: row.try_get(2)?,
+                },
+            ))
         })
         .collect()
-}
-
-/// The type of the latest event of each of `streams` that has any.
-pub async fn last_event_types(
-    client: &impl GenericClient,
-    streams: &[Uuid],
-) -> Result<std::collections::HashMap<Uuid, String>, StoreError> {
-    let statement = client
-        .prepare_cached(
-            "SELECT DISTINCT ON (stream_id) stream_id, event_type FROM events
-             WHERE stream_id = ANY($1) ORDER BY stream_id, version DESC",
-        )
-        .await?;
-    let rows = client.query(&statement, &[&streams]).await?;
-    rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).collect()
 }
 
 /// Every event of one stream in version order, parsed from the stored bytes.
