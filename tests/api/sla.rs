@@ -308,13 +308,30 @@ async fn resolving_stops_the_clock_and_a_reopen_starts_resolution_cycle_two() {
     let (id, _, etag) = file(&app, "P3").await;
     let (_, _, etag) = app.transition(&id, "acknowledge", &etag, json!({})).await;
     clock.advance(Duration::hours(2));
+    let (burning, _, _) = file(&app, "P3").await;
     let (_, view, etag) = app
         .transition(&id, "resolve", &etag, json!({"resolution": "更换光猫"}))
         .await;
     assert_eq!(view["sla"]["resolution"]["met"], true);
-    assert!(ids_of(&app, "sort=due_at").await.contains(&id), "listed, last");
-    assert!(
-        ids_of(&app, "sla_state=on_track").await.is_empty(),
+    assert_eq!(
+        ids_of(&app, "sort=due_at").await,
+        [burning.clone(), id.clone()],
+        "a ticket with nothing burning is listed after every one that burns"
+    );
+    // Page by page, the cursor crosses from due times to none.
+    let first = json_of(app.get("/v1/tickets?sort=due_at&limit=1", &agent()).await, 200).await;
+    assert_eq!(first["items"][0]["id"], burning.as_str());
+    let cursor = first["next_cursor"].as_str().expect("a second page");
+    let second = json_of(
+        app.get(&format!("/v1/tickets?sort=due_at&limit=1&cursor={cursor}"), &agent())
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(second["items"][0]["id"], id.as_str());
+    assert_eq!(
+        ids_of(&app, "sla_state=on_track").await,
+        [burning],
         "a resolved ticket burns nothing"
     );
 
