@@ -47,11 +47,7 @@ pub async fn one_with_head(
     let Some(last) = events.last().filter(|_| is_calendar) else {
         return Ok(None);
     };
-    let head = StreamHead {
-        version: last.envelope.version,
-        hash: last.hash,
-        recorded_at: last.recorded_at,
-    };
+    let head = last.head();
     let calendar = fold::fold_with(None, &events, aggregate::evolve)
         .map_err(|e| StoreError::Corrupt(format!("business calendar {id}: {e}")))?;
     Ok(calendar.map(|calendar| (calendar, head)))

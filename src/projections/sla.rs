@@ -16,7 +16,7 @@ use crate::domain::business_calendar::business_calendar_id;
 use crate::domain::business_calendar::shipped::shipped_calendars;
 use crate::domain::sla::policy::{self, SlaPolicyEvent};
 use crate::domain::sla::{CalendarAt, SlaInputs, SlaPolicyView, sla_policy_id};
-use crate::store::{self, StoreError, StreamHead};
+use crate::store::{self, StoreError, StoredEvent, StreamHead};
 
 use super::{business_calendars, fold};
 
@@ -24,11 +24,7 @@ use super::{business_calendars, fold};
 /// while it is empty), and the stream's head for a command to append after.
 pub async fn policy(client: &impl GenericClient) -> Result<(SlaPolicyView, Option<StreamHead>), StoreError> {
     let events = store::read_stream(client, sla_policy_id()).await?;
-    let head = events.last().map(|last| StreamHead {
-        version: last.envelope.version,
-        hash: last.hash,
-        recorded_at: last.recorded_at,
-    });
+    let head = events.last().map(StoredEvent::head);
     let view =
         fold::fold_with::<SlaPolicyView, SlaPolicyEvent>(Some(SlaPolicyView::shipped()), &events, policy::evolve)
             .map_err(|e| StoreError::Corrupt(format!("SLA policy: {e}")))?

@@ -193,6 +193,18 @@ pub struct StoredEvent {
     pub hash: [u8; 32],
 }
 
+impl StoredEvent {
+    /// The head its stream has once it is stored: what the next append
+    /// follows.
+    pub fn head(&self) -> StreamHead {
+        StreamHead {
+            version: self.envelope.version,
+            hash: self.hash,
+            recorded_at: self.recorded_at,
+        }
+    }
+}
+
 /// Puts events into envelopes that follow `head`: versions continue from the
 /// loaded version (never from anything a client said), `recorded_at` never
 /// goes back in time within the stream, and each hash chains from the one

@@ -370,13 +370,7 @@ impl StreamWrite {
         ctx: &CommandContext,
         now: DateTime<Utc>,
     ) -> Result<StreamWrite, CommandError> {
-        let new_events = events.iter().map(NewEvent::from_domain).collect();
-        let sealed = store::seal(stream_id, head, new_events, &metadata(ctx), now)?;
-        let view = fold::fold(state, &sealed)
-            .map_err(|e| CommandError::Corrupt(e.to_string()))?
-            .ok_or_else(|| CommandError::Corrupt("a command produced no view".into()))?;
-        let row = view.row().map_err(|e| CommandError::Corrupt(e.to_string()))?;
-        Ok(StreamWrite { sealed, row: Some(row) })
+        Self::with_clocks(stream_id, state, head, events, Vec::new(), ctx, now)
     }
 
     /// Seals `events` as the caller's and then `clocks`, the service-level
@@ -394,11 +388,7 @@ impl StreamWrite {
         let new_events = events.iter().map(NewEvent::from_domain).collect();
         let mut sealed = store::seal(stream_id, head, new_events, &metadata(ctx), now)?;
         if !clocks.is_empty() {
-            let after = sealed.last().map(|last| StreamHead {
-                version: last.envelope.version,
-                hash: last.hash,
-                recorded_at: last.recorded_at,
-            });
+            let after = sealed.last().map(StoredEvent::head);
             let clock_events = clocks.iter().map(NewEvent::from_domain).collect();
             let system = system_metadata(ctx);
             sealed.extend(store::seal(

@@ -214,9 +214,9 @@ impl Commands {
         if state.clocks().is_some() {
             return Ok(None);
         }
-        let facts = state.facts();
+        // Nothing to pin (no priority or severity yet): `react` answers none.
         let clocks = self.clock_events(tx, ctx, Some(&state), &[], now).await?;
-        if clocks.is_empty() || facts.key.is_none() {
+        if clocks.is_empty() {
             return Ok(None);
         }
         Ok(Some(StreamWrite::with_clocks(
