@@ -114,10 +114,21 @@ export interface ConsoleConfig {
   dev_login: boolean;
   oidc: { discovery_url: string; client_id: string; scope: string } | null;
   roles_claim: string;
+  /** The server's permission matrix: the roles holding each permission. */
+  grants: Record<string, Role[]>;
 }
 
+let grants: Record<string, Role[]> = {};
+
 export async function consoleConfig(): Promise<ConsoleConfig> {
-  return (await send<ConsoleConfig>("GET", "/console/config.json")).body;
+  const config = (await send<ConsoleConfig>("GET", "/console/config.json")).body;
+  grants = config.grants;
+  return config;
+}
+
+/** Whether `role` holds `permission` in the server's one matrix. */
+export function may(role: Role, permission: string): boolean {
+  return grants[permission]?.includes(role) ?? false;
 }
 
 // Single sign-on: the authorization code flow with PKCE (RFC 7636), the

@@ -4,7 +4,7 @@
 // decides, and its refusal is shown), their fields, and how a filled form
 // becomes the command's body.
 
-import { type Answer, type CommandBody, type CommandPath, type Complaint, type Fault, type Role, type TicketDoc, command } from "./api";
+import { type Answer, type CommandBody, type CommandPath, type Complaint, type Fault, type Role, type TicketDoc, command, may } from "./api";
 import { t } from "./i18n";
 
 export type CommandName = keyof typeof t.commands;
@@ -109,12 +109,6 @@ const SPECS: CommandSpec[] = [
   { name: "reopen", path: "/v1/complaints/{id}/reopen", key: "o", ifMatch: true, fields: [text("reason", true)] },
 ];
 
-const HANDLERS: Role[] = ["agent", "manager", "admin"];
-const NOTE_TAKERS: Role[] = ["agent", "engineer", "manager", "admin"];
-
-const FAULT_TRIAGERS: Role[] = ["manager", "admin"];
-const FAULT_WORKERS: Role[] = ["engineer", "manager", "admin"];
-
 const number = (name: string, required = true, min = 0): Field => ({ ...text(name, required, "number"), min });
 
 const FAULT_SPECS: CommandSpec[] = [
@@ -206,9 +200,11 @@ const FAULT_SPECS: CommandSpec[] = [
 /** The commands `role` may run on `f` as it stands. */
 export function faultCommandsFor(f: Fault, role: Role): CommandSpec[] {
   const s = f.status;
-  const work = FAULT_WORKERS.includes(role);
+  // Who may: the server's matrix (`may`); when: the fault's state.
+  const work = may(role, "fault_work");
+  const triage = may(role, "fault_triage");
   const allowed: Partial<Record<CommandName, boolean>> = {
-    triage: FAULT_TRIAGERS.includes(role) && (s === "reported" || s === "triaged" || s === "investigating" || s === "mitigated"),
+    triage: triage && (s === "reported" || s === "triaged" || s === "investigating" || s === "mitigated"),
     evaluate: work && (s === "triaged" || s === "investigating" || s === "mitigated"),
     investigate: work && s === "triaged",
     repair: work && (s === "triaged" || s === "investigating" || s === "mitigated" || s === "resolved"),
@@ -219,7 +215,7 @@ export function faultCommandsFor(f: Fault, role: Role): CommandSpec[] {
     review: work && (s === "resolved" || s === "closed"),
     completeItem: work && !!f.review && f.review.action_items.some((i) => !i.done),
     reopenFault: work && (s === "resolved" || s === "closed"),
-    assignTechnician: FAULT_TRIAGERS.includes(role) && (s === "triaged" || s === "investigating" || s === "mitigated"),
+    assignTechnician: triage && (s === "triaged" || s === "investigating" || s === "mitigated"),
     voidRepair: work && f.repairs.some((r) => !r.voided),
   };
   return FAULT_SPECS.filter((spec) => allowed[spec.name]);
@@ -236,17 +232,19 @@ export function commandsForTicket(ticket: TicketDoc, role: Role): CommandSpec[] 
 export function commandsFor(c: Complaint, role: Role): CommandSpec[] {
   const s = c.status;
   const open = s === "filed" || s === "acknowledged" || s === "in_progress" || s === "waiting_on_customer";
+  // Who may: the server's matrix (`may`); when: the complaint's state.
+  const handle = may(role, "complaint_handle");
   const allowed: Partial<Record<CommandName, boolean>> = {
-    acknowledge: HANDLERS.includes(role) && s === "filed",
-    note: NOTE_TAKERS.includes(role),
-    assign: HANDLERS.includes(role) && open,
-    wait: HANDLERS.includes(role) && (s === "acknowledged" || s === "in_progress"),
-    resume: HANDLERS.includes(role) && s === "waiting_on_customer",
-    escalate: HANDLERS.includes(role) && open && !c.escalated_to,
-    resolve: HANDLERS.includes(role) && (s === "acknowledged" || s === "in_progress" || s === "waiting_on_customer"),
-    satisfaction: HANDLERS.includes(role) && (s === "resolved" || s === "closed") && !c.satisfaction,
-    close: HANDLERS.includes(role) && s === "resolved",
-    reopen: HANDLERS.includes(role) && s === "resolved",
+    acknowledge: handle && s === "filed",
+    note: may(role, "complaint_note"),
+    assign: may(role, "complaint_assign") && open,
+    wait: handle && (s === "acknowledged" || s === "in_progress"),
+    resume: handle && s === "waiting_on_customer",
+    escalate: may(role, "complaint_escalate") && open && !c.escalated_to,
+    resolve: handle && (s === "acknowledged" || s === "in_progress" || s === "waiting_on_customer"),
+    satisfaction: handle && (s === "resolved" || s === "closed") && !c.satisfaction,
+    close: handle && s === "resolved",
+    reopen: handle && s === "resolved",
   };
   return SPECS.filter((spec) => allowed[spec.name]).map((spec) =>
     spec.name === "note" && s === "closed"

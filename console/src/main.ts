@@ -25,6 +25,7 @@ import {
   followFeed,
   getTicket,
   listTickets,
+  may,
   personalText,
   signOut,
 } from "./api";
@@ -67,7 +68,7 @@ function layout(): void {
           "nav",
           { "aria-label": t.appName },
           h("a", { href: "#/queue", "aria-keyshortcuts": "q" }, t.queue),
-          h("a", { href: "#/new", "aria-keyshortcuts": "f" }, t.newComplaint),
+          may(s.role, "complaint_file") ? h("a", { href: "#/new", "aria-keyshortcuts": "f" }, t.newComplaint) : null,
           readsFaults(s.role) ? h("a", { href: "#/faults", "aria-keyshortcuts": "k" }, t.faultQueue) : null,
           reportsFaults(s.role) ? h("a", { href: "#/report" }, t.reportFault) : null,
         )
@@ -151,7 +152,7 @@ window.addEventListener("keydown", shortcut);
 
 // ---------------------------------------------------------------- login
 
-let config: ConsoleConfig = { dev_login: false, oidc: null, roles_claim: "roles" };
+let config: ConsoleConfig = { dev_login: false, oidc: null, roles_claim: "roles", grants: {} };
 /** Why the last single sign-on failed, shown once on the login screen. */
 let signOnFailure = "";
 
@@ -523,7 +524,7 @@ function clocksSection(c: Clocks | null): HTMLElement {
 }
 
 function reportsFaults(role: Role): boolean {
-  return role === "engineer" || role === "manager" || role === "admin";
+  return may(role, "fault_report");
 }
 
 function reportScreen(): void {
@@ -572,7 +573,7 @@ function reportScreen(): void {
 }
 
 function readsFaults(role: Role): boolean {
-  return role === "engineer" || role === "manager" || role === "auditor" || role === "admin";
+  return may(role, "fault_read");
 }
 
 /** Open faults in the API's working order: untriaged first, then by severity, oldest first. */

@@ -143,8 +143,8 @@ async fn file(req: HttpRequest, name: web::Path<String>) -> Result<HttpResponse,
     serve(&req, &name)
 }
 
-/// What the console needs to know to sign in: whether the development
-/// login exists, and the OpenID Connect client.
+/// What the console needs to know: whether the development login exists,
+/// the OpenID Connect client, and which roles hold each permission.
 async fn config(req: HttpRequest) -> HttpResponse {
     let console = req.app_data::<web::Data<ConsoleConfig>>();
     let oidc = console
@@ -153,10 +153,21 @@ async fn config(req: HttpRequest) -> HttpResponse {
     let mut response = HttpResponse::Ok();
     response.insert_header((header::CACHE_CONTROL, "no-store"));
     security_headers(&req, &mut response);
+    // Which roles hold each permission, from the one matrix: the console
+    // offers a command only to a role the server will let run it, and
+    // keeps no list of its own.
+    let grants: serde_json::Map<String, serde_json::Value> = crate::domain::permissions::MATRIX
+        .iter()
+        .map(|g| {
+            let roles = g.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>();
+            (g.permission.key().to_owned(), serde_json::json!(roles))
+        })
+        .collect();
     response.json(serde_json::json!({
         "dev_login": console.is_some_and(|c| c.dev_login.is_some()),
         "oidc": oidc,
         "roles_claim": console.map_or("roles", |c| c.roles_claim.as_str()),
+        "grants": grants,
     }))
 }
 

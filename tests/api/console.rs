@@ -227,6 +227,15 @@ async fn with_an_identity_provider_configured_the_console_may_connect_to_it_and_
     assert_eq!(config["oidc"]["client_id"], provider::CLIENT_ID);
     assert_eq!(config["oidc"]["discovery_url"], idp.discovery_url().as_str());
     assert_eq!(config["oidc"]["scope"], "openid");
+    // Who may do what is the server's one matrix, permission by permission.
+    for grant in opsledger::domain::permissions::MATRIX {
+        let roles: Vec<&str> = grant.roles.iter().map(|r| r.as_str()).collect();
+        assert_eq!(config["grants"][grant.permission.key()], serde_json::json!(roles));
+    }
+    assert_eq!(
+        config["grants"]["complaint_file"],
+        serde_json::json!(["agent", "manager", "admin"])
+    );
     // The index carries the same policy.
     let index = app.http.get(app.url("/console/")).send().await.expect("request");
     assert_eq!(header(&index, "content-security-policy"), policy);
