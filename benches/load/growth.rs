@@ -722,14 +722,17 @@ fn verdict(before: f64, after: f64) -> (f64, &'static str) {
 }
 
 /// The real `opsledger rebuild` against the loaded store, timed, with a
-/// progress line like the preload's: the same function, folding on as many
-/// connections as the command would (`--rebuild-workers` to change it).
-async fn rebuild(db: &Database, workers: usize) -> (Result<RebuildReport, String>, Duration) {
+/// progress line like the preload's: the same function, reading on one
+/// more connection and folding on as many tasks as the command would
+/// (`--rebuild-folds` to change it).
+async fn rebuild(db: &Database, folds: usize) -> (Result<RebuildReport, String>, Duration) {
     let mut client = connect(&db.admin).await.expect("connect as the owner");
-    let mut folders = Vec::with_capacity(workers);
-    for _ in 0..workers {
-        folders.push(Box::new(connect(&db.admin).await.expect("connect as the owner")));
-    }
+    let reader = Box::new(connect(&db.admin).await.expect("connect as the owner"));
+    let reading = opsledger::projections::rebuild::Reading::Dealt {
+        reader,
+        folds,
+        read_ahead: opsledger::projections::rebuild::READ_AHEAD,
+    };
     let started = Instant::now();
     let last_print = std::sync::Mutex::new(Instant::now() - Duration::from_secs(10));
     let progress = |read: u64, total: u64| {
@@ -744,7 +747,7 @@ async fn rebuild(db: &Database, workers: usize) -> (Result<RebuildReport, String
             duration(started.elapsed())
         );
     };
-    let report = opsledger::projections::rebuild::rebuild(&mut client, folders, &progress)
+    let report = opsledger::projections::rebuild::rebuild(&mut client, reading, &progress)
         .await
         .map_err(|e| e.to_string());
     let elapsed = started.elapsed();
@@ -879,11 +882,22 @@ pub async fn run(args: &Args, db: &Database, api: &Api) {
         .await
         .expect("count tickets")
         .get(0);
-    let workers = args
-        .rebuild_workers
-        .unwrap_or_else(opsledger::projections::rebuild::default_workers);
-    eprintln!("growth: opsledger rebuild, folding on {workers} connection(s)");
-    let (rebuilt, rebuild_time) = rebuild(db, workers).await;
+    let folds = args
+        .rebuild_folds
+        .unwrap_or_else(opsledger::projections::rebuild::default_folds);
+    eprintln!("growth: opsledger rebuild, folding on {folds} task(s)");
+    let (rebuilt, rebuild_time) = rebuild(db, folds).await;
+    let mut rounds = vec![(copy_time, rebuild_time)];
+    for round in 2..=args.rebuild_rounds {
+        eprintln!("growth: round {round}: COPY, then opsledger rebuild");
+        let (_, _, copy) = copy_out(&client).await;
+        let (again, rebuild) = rebuild(db, folds).await;
+        if let Err(e) = again {
+            eprintln!("growth: round {round}: the rebuild failed: {e}");
+            break;
+        }
+        rounds.push((copy, rebuild));
+    }
 
     let mut out = String::new();
     out.push_str(&format!(
@@ -944,7 +958,7 @@ pub async fn run(args: &Args, db: &Database, api: &Api) {
     }
     let rebuilt_events = rebuilt.as_ref().map(|r| r.events).unwrap_or_default();
     out.push_str(&format!(
-        "| `opsledger rebuild` (`projections::rebuild::rebuild`: fold every stream into a fresh table, swap; {workers} folding connection(s)) | {} | {} | {:.0} |\n",
+        "| `opsledger rebuild` (`projections::rebuild::rebuild`: fold every stream into a fresh table, swap; {folds} folding task(s)) | {} | {} | {:.0} |\n",
         rebuilt_events,
         duration(rebuild_time),
         rate(rebuilt_events, rebuild_time)
@@ -975,6 +989,26 @@ pub async fn run(args: &Args, db: &Database, api: &Api) {
         100.0 * copy_time.as_secs_f64() / rebuild_time.as_secs_f64().max(1e-9),
         rebuild_verdict(&rebuilt, tickets)
     ));
+    if rounds.len() > 1 {
+        out.push_str("\n| round | `COPY` | rebuild | rebuild ÷ `COPY` |\n|---|---|---|---|\n");
+        let mut ratios = Vec::new();
+        for (k, (copy, rebuilt)) in rounds.iter().enumerate() {
+            let ratio = rebuilt.as_secs_f64() / copy.as_secs_f64().max(1e-9);
+            ratios.push(ratio);
+            out.push_str(&format!(
+                "| {} | {} | {} | {ratio:.2} × |\n",
+                k + 1,
+                duration(*copy),
+                duration(*rebuilt)
+            ));
+        }
+        ratios.sort_by(f64::total_cmp);
+        out.push_str(&format!(
+            "\nMedian rebuild ÷ COPY over {} rounds: {:.2} × (target ≤ 2 ×).\n",
+            ratios.len(),
+            ratios[ratios.len() / 2]
+        ));
+    }
     if let Some(p) = &points {
         for (name, m) in [
             ("append, empty", &p.empty.append),

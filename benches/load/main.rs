@@ -90,10 +90,15 @@ struct Args {
     /// position order (minutes at 10 million events).
     #[arg(long)]
     rebuild_only: bool,
-    /// Growth mode: connections the rebuild folds on (default: as many as
+    /// Growth mode: tasks the rebuild folds on (default: as many as
     /// `opsledger rebuild` uses on this machine, one per core).
     #[arg(long)]
-    rebuild_workers: Option<usize>,
+    rebuild_folds: Option<usize>,
+    /// Growth mode: more rounds of `COPY` then rebuild on the same store
+    /// after the first, each reported with its ratio, and the median ratio
+    /// (pairs taken back to back weather a busy machine alike).
+    #[arg(long, default_value_t = 1)]
+    rebuild_rounds: usize,
     /// Peer mode: measure Request Tracker 5's REST2 API at this base URL
     /// (started by `benches/peer/rt-setup.sh`) instead of our server.
     #[arg(long)]

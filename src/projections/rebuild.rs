@@ -1,16 +1,29 @@
 //! Rebuilding the ticket views from the log alone.
 //!
-//! Every stream is read in (stream, version) order and folded with the same
-//! `evolve` that commands use, into a fresh table; the sealed values of
-//! erased data subjects are replaced by the erased marker, exactly as an
-//! erasure does to the live views. The read is one snapshot of the log,
-//! shared by several connections that each fold a range of the streams
-//! (`pg_export_snapshot()` / `SET TRANSACTION SNAPSHOT`), while the
-//! connection that exported it copies the views in: parsing and folding
-//! are most of a rebuild's work, and they run on every core.
+//! Every stream is folded in version order with the same `evolve` that
+//! commands use, into a fresh table; the sealed values of erased data
+//! subjects are replaced by the erased marker, exactly as an erasure does to
+//! the live views. The read is one snapshot of the log, shared by the
+//! connection that exported it (`pg_export_snapshot()`), which copies the
+//! views in, and a reading connection that imports it (`SET TRANSACTION
+//! SNAPSHOT`).
 //!
-//! Each folding connection first reads, in the same snapshot, what
-//! `tickets` holds for its streams: the columns, and the SHA-256 of each
+//! The reader reads the log as the table stores it, with one `COPY` (each
+//! page once, in order: as fast as the database can hand out the log), and
+//! deals the events by stream to folding tasks on every core: parsing and
+//! folding are most of a rebuild's work. A task keeps each of its streams
+//! open until the stream's last event in the snapshot, putting the rare
+//! event stored ahead of an earlier one back in order. It knows a ticket's
+//! last event from the ticket's row (its version), once the snapshot shows
+//! no later event of the stream (one index probe per row); a stream whose
+//! row lags is folded to the end of the log. Reading in (stream, version)
+//! order instead, through the index, cost the database an index entry and a
+//! heap fetch per event, and was half of a rebuild's time
+//! (docs/performance.md).
+//!
+//! The snapshot's connection first reads, in the same snapshot, what
+//! `tickets` holds, and deals each folding task the rows of its streams:
+//! the columns, and the SHA-256 of each
 //! view's text as PostgreSQL prints it (see [`super::jsonb_text`]), which
 //! the database keeps with each view as it is written (`view_digest`:
 //! printing every stored view here was the largest cost of a rebuild in
@@ -50,6 +63,8 @@ use crate::domain::fault::Fault;
 use crate::domain::{EventMeta, subject};
 use crate::privacy::render;
 use crate::store::{self, EventScan, ScannedEvent, StoreError, Streams};
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
 
 use super::fold::Projected;
 use super::jsonb_text::write_jsonb_text;
@@ -78,6 +93,9 @@ pub struct RebuildReport {
     pub compared_in_full: u64,
     /// The change calendars and freeze windows, refilled after the tickets.
     pub schedules: schedules::RefillReport,
+    /// Streams whose events came too far out of version order to be kept
+    /// in memory ([`READ_AHEAD`]), folded after the pass in version order.
+    pub put_aside: u64,
 }
 
 /// A folded view and the hash of its stream's latest event.
@@ -88,37 +106,52 @@ pub struct Folded {
 
 /// Views inserted per statement.
 const BATCH: usize = 500;
-/// Folded views in flight from the folding connections to the writing one.
+/// Folded views in flight from the folding tasks to the writing connection.
 const IN_FLIGHT: usize = 256;
+/// Events the reader deals to a folding task at a time.
+const DEALT: usize = 512;
+/// Batches of dealt events in flight to each folding task.
+const DEALT_IN_FLIGHT: usize = 8;
 /// The fresh table, private to the rebuild's session: the views that may
 /// differ from their rows.
 const FRESH: &str = "tickets_rebuild";
 /// Every stream the rebuild folded into a view, private to its session.
 const FOLDED: &str = "tickets_rebuild_folded";
 
-/// How many connections fold the log in `opsledger rebuild`: two per core
-/// of this machine, where parsing and folding run, so that one folds a
-/// chunk while the other waits for its next (at a million events on two
-/// cores, four folded a fifth faster than two, and eight no faster than
-/// four). At most 16; each is also a backend reading the log.
-pub fn default_workers() -> usize {
-    std::thread::available_parallelism()
-        .map_or(4, |n| 2 * n.get())
-        .clamp(2, 16)
+/// How many tasks fold the log in `opsledger rebuild`: one per core of
+/// this machine, where parsing and folding run. At most 16.
+pub fn default_folds() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 16)
 }
+
+/// How a rebuild reads the log.
+pub enum Reading<W> {
+    /// On the snapshot's own connection, in (stream, version) order,
+    /// folding as it reads: one core, for small stores and tests.
+    Alone,
+    /// On `reader`, another connection, in storage order, dealt by stream
+    /// to `folds` folding tasks, each keeping at most `read_ahead` events
+    /// read ahead of an earlier one of their stream ([`READ_AHEAD`]).
+    Dealt { reader: W, folds: usize, read_ahead: usize },
+}
+
+/// How many events a folding task keeps, at most, that were read before an
+/// earlier event of their stream. A store written by appends has few
+/// (an aborted insert's space reused), but a table rewritten in another
+/// order could have the whole log so; past the bound, the stream that
+/// would keep one more is put aside, its events read from then on are
+/// skipped, and it is folded after the pass, in (stream, version) order.
+pub const READ_AHEAD: usize = 100_000;
 
 /// Rebuilds `tickets` from the log while the server keeps serving.
 ///
-/// `client` holds the snapshot and writes the fresh views; each connection
-/// of `workers` folds a range of the streams (about as many events each)
-/// from that same snapshot, imported with `SET TRANSACTION SNAPSHOT`, so
-/// that reading, parsing and folding run on several connections and
-/// threads at once while `client` copies the views in. With no workers,
-/// `client` reads and folds alone. `progress(events_read, events_total)`
-/// is called as the log is read; the total is an estimate from a sample.
+/// `client` holds the snapshot and writes the fresh views; the log is read
+/// as `reading` says, in that same snapshot, while `client` copies the
+/// views in. `progress(events_read, events_total)` is called as the log is
+/// read; the total is an estimate from a sample.
 pub async fn rebuild<W>(
     client: &mut Client,
-    workers: Vec<W>,
+    reading: Reading<W>,
     progress: &dyn Fn(u64, u64),
 ) -> Result<RebuildReport, StoreError>
 where
@@ -153,11 +186,17 @@ where
     // The scans are many short statements whose plans never gain from
     // being compiled: JIT was a few per cent of the database's time.
     tx.batch_execute("SET LOCAL jit = off").await?;
-    let (events, tickets) = if workers.is_empty() {
-        let (_, total) = store::scan::split(&tx, 1).await?;
-        fold_alone(&tx, &|read| progress(read, total)).await?
-    } else {
-        fold_parallel(&tx, workers, progress).await?
+    let total = store::scan::estimate(&tx).await?;
+    let (events, tickets, put_aside) = match reading {
+        Reading::Alone => {
+            let (events, tickets) = fold_alone(&tx, &|read| progress(read, total)).await?;
+            (events, tickets, 0)
+        }
+        Reading::Dealt {
+            reader,
+            folds,
+            read_ahead,
+        } => fold_dealt(&tx, reader, folds.max(1), read_ahead, &|read| progress(read, total)).await?,
     };
     // The views of erased subjects are folded again, scrubbed, into the
     // fresh table: their rows may hold them scrubbed or (when damaged) not.
@@ -169,6 +208,7 @@ where
     let mut report = RebuildReport {
         events,
         tickets,
+        put_aside,
         ..RebuildReport::default()
     };
 
@@ -287,11 +327,23 @@ async fn refold_streams(
     Ok(refolded)
 }
 
-/// Folds the snapshot of `tx` on `tx` alone: what [`fold_parallel`] does
-/// without other connections. Returns (events read, views folded).
+/// Folds the snapshot of `tx` on `tx` alone: what [`fold_dealt`] does
+/// without another connection. Returns (events read, views folded).
 async fn fold_alone(tx: &Transaction<'_>, progress: &dyn Fn(u64)) -> Result<(u64, u64), StoreError> {
-    let mut judge = Judge::read(tx, &Streams::ALL).await?;
-    let mut scan = EventScan::new(Streams::ALL);
+    let judge = Judge::read(tx).await?;
+    fold_in_stream_order(tx, Streams::All, judge, progress).await
+}
+
+/// Folds `streams` of the snapshot of `tx` in (stream, version) order on
+/// `tx`, judging each view with `judge`. Returns (events read, views
+/// folded).
+async fn fold_in_stream_order(
+    tx: &Transaction<'_>,
+    streams: Streams,
+    mut judge: Judge,
+    progress: &dyn Fn(u64),
+) -> Result<(u64, u64), StoreError> {
+    let mut scan = EventScan::new(streams);
     let mut fold = StreamFold::default();
     let (mut events, mut views) = (0u64, 0u64);
     let mut changed: Vec<Folded> = Vec::with_capacity(BATCH);
@@ -327,37 +379,38 @@ async fn fold_alone(tx: &Transaction<'_>, progress: &dyn Fn(u64)) -> Result<(u64
     Ok((events, views))
 }
 
-/// Folds the snapshot of `tx` on `workers`, each over its own range of
-/// streams, and copies the views into the fresh table on `tx` as they come.
-/// Returns (events read, views written).
-async fn fold_parallel<W>(
+/// Folds the snapshot of `tx`: `reader` imports it and reads the log in
+/// storage order, dealing each stream's events to one of `folds` tasks,
+/// while the views are copied into the fresh table on `tx` as they come.
+/// Returns (events read, views written, streams put aside).
+async fn fold_dealt<W>(
     tx: &Transaction<'_>,
-    workers: Vec<W>,
-    progress: &dyn Fn(u64, u64),
-) -> Result<(u64, u64), StoreError>
+    reader: W,
+    folds: usize,
+    read_ahead: usize,
+    progress: &dyn Fn(u64),
+) -> Result<(u64, u64, u64), StoreError>
 where
     W: Deref<Target = Client> + Send + 'static,
 {
     let snapshot: String = tx.query_one("SELECT pg_export_snapshot()", &[]).await?.try_get(0)?;
-    let (ranges, total) = store::scan::split(tx, workers.len()).await?;
     let read = Arc::new(AtomicU64::new(0));
-    let (sender, mut folded) = tokio::sync::mpsc::channel::<Found>(IN_FLIGHT);
+    let (sender, mut folded) = mpsc::channel::<Found>(IN_FLIGHT);
+    let judges = Judge::read(tx).await?.deal(folds);
     // Tasks, not futures joined here: parsing and folding are most of the
     // work, and tasks spread it over the runtime's threads.
-    let tasks: Vec<_> = workers
+    let (dealers, tasks): (Vec<_>, Vec<_>) = judges
         .into_iter()
-        .zip(ranges)
-        .map(|(worker, range)| {
-            tokio::spawn(fold_range(
-                worker,
-                snapshot.clone(),
-                range,
-                sender.clone(),
-                Arc::clone(&read),
-            ))
+        .map(|judge| {
+            let (dealer, dealt) = mpsc::channel(DEALT_IN_FLIGHT);
+            (
+                dealer,
+                tokio::spawn(fold_streams(dealt, judge, read_ahead, sender.clone())),
+            )
         })
-        .collect();
+        .unzip();
     drop(sender);
+    let reading = tokio::spawn(read_in_storage_order(reader, snapshot, dealers, Arc::clone(&read)));
 
     let written = async {
         let sink = tx
@@ -376,43 +429,60 @@ where
                     seen.push(s);
                 }
             }
-            progress(read.load(Ordering::Relaxed), total);
+            progress(read.load(Ordering::Relaxed));
         }
         writer.finish().await?;
         copy_seen(tx, &seen).await?;
         Ok::<u64, StoreError>(seen.len() as u64)
     }
     .await;
-    // Stop the folds if writing failed (they would wait on a full channel).
+    // Stop the folds and the reader if writing failed (they would wait on
+    // a full channel).
     drop(folded);
-    let mut events = 0;
-    let mut failure = None;
+    let stopped = |e: tokio::task::JoinError| StoreError::Unavailable(format!("a fold stopped: {e}"));
+    // The reader's failure first: the folds then saw the log end early.
+    let mut failure = reading.await.map_err(stopped).and_then(|r| r).err();
+    let mut put_aside = HashSet::new();
+    let mut their_rows = HashMap::new();
     for task in tasks {
-        match task.await {
-            Ok(Ok(read)) => events += read,
-            Ok(Err(e)) => failure = failure.or(Some(e)),
-            Err(e) => failure = failure.or(Some(StoreError::Unavailable(format!("a fold stopped: {e}")))),
+        match task.await.map_err(stopped).and_then(|r| r) {
+            Ok(left) => {
+                put_aside.extend(left.put_aside);
+                their_rows.extend(left.judge.held);
+            }
+            Err(e) => failure = failure.or(Some(e)),
         }
     }
     // A fold fails of the writer's failure, never the other way round.
-    let views = written?;
+    let mut views = written?;
     if let Some(cause) = failure {
         return Err(cause);
     }
-    progress(events, events);
-    Ok((events, views))
+    let events = read.load(Ordering::Relaxed);
+    let aside = put_aside.len() as u64;
+    if !put_aside.is_empty() {
+        tracing::info!(streams = put_aside.len(), "rebuild: folding the streams put aside");
+        their_rows.retain(|id, _| put_aside.contains(id));
+        let judge = Judge {
+            held: their_rows,
+            text: String::new(),
+        };
+        let streams = Streams::Only(put_aside.into_iter().collect());
+        views += fold_in_stream_order(tx, streams, judge, &|_| {}).await?.1;
+    }
+    progress(events);
+    Ok((events, views, aside))
 }
 
-/// One folding connection: folds `streams` in the exported `snapshot`,
-/// judges each view against its row, and sends the verdict to the writer.
-/// Returns how many events it read.
-async fn fold_range<W>(
+/// The reading connection: reads every event of the exported `snapshot` in
+/// storage order and deals the events of ticket streams, by stream, to the
+/// folding tasks, a batch at a time.
+async fn read_in_storage_order<W>(
     client: W,
     snapshot: String,
-    streams: Streams,
-    views: tokio::sync::mpsc::Sender<Found>,
+    dealers: Vec<mpsc::Sender<Vec<ScannedEvent>>>,
     read: Arc<AtomicU64>,
-) -> Result<u64, StoreError>
+) -> Result<(), StoreError>
 where
     W: Deref<Target = Client>,
 {
@@ -427,30 +497,175 @@ where
              SET LOCAL jit = off" // as on the snapshot's connection
         ))
         .await?;
-    let mut judge = Judge::read(&*client, &streams).await?;
-    let mut scan = EventScan::new(streams);
-    let mut fold = StreamFold::default();
-    let mut events = 0u64;
-    let send = |view| async {
+    let folds = dealers.len();
+    let mut batches: Vec<Vec<ScannedEvent>> = (0..folds).map(|_| Vec::with_capacity(DEALT)).collect();
+    let deal = |batch: &mut Vec<ScannedEvent>, dealer: &mpsc::Sender<Vec<ScannedEvent>>| {
+        let batch = std::mem::replace(batch, Vec::with_capacity(DEALT));
+        let dealer = dealer.clone();
+        async move {
+            dealer
+                .send(batch)
+                .await
+                .map_err(|_| StoreError::Unavailable("a fold stopped taking events".into()))
+        }
+    };
+    {
+        let mut events = pin!(store::scan::in_storage_order(&client).await?);
+        let mut count = 0u64;
+        while let Some(event) = events.next().await {
+            let event = event?;
+            count += 1;
+            if count.is_multiple_of(DEALT as u64) {
+                read.store(count, Ordering::Relaxed);
+            }
+            // Subjects, calendars, freezes and the policy have no view.
+            if !Ticket::records(event.event_type()) {
+                continue;
+            }
+            let k = fold_of(event.stream_id, folds);
+            batches[k].push(event);
+            if batches[k].len() == DEALT {
+                deal(&mut batches[k], &dealers[k]).await?;
+            }
+        }
+        read.store(count, Ordering::Relaxed);
+    }
+    for (batch, dealer) in batches.iter_mut().zip(&dealers) {
+        if !batch.is_empty() {
+            deal(batch, dealer).await?;
+        }
+    }
+    client.batch_execute("COMMIT").await?;
+    Ok(())
+}
+
+/// Which of `folds` folding tasks folds `stream`: the same task for every
+/// event of a stream. Ids end in random bits (UUID v4 and v7 alike).
+fn fold_of(stream: Uuid, folds: usize) -> usize {
+    (stream.as_u128() as u64 % folds as u64) as usize
+}
+
+/// What a folding task leaves for after the pass: the streams it put aside
+/// ([`READ_AHEAD`]) and the rows they are judged against.
+struct Leftover {
+    put_aside: HashSet<Uuid>,
+    judge: Judge,
+}
+
+/// One folding task: folds the streams dealt to it, each in version order,
+/// judges each view against its row once its stream is folded to its last
+/// event in the snapshot, and sends the verdict to the writer.
+async fn fold_streams(
+    mut dealt: mpsc::Receiver<Vec<ScannedEvent>>,
+    mut judge: Judge,
+    read_ahead: usize,
+    views: mpsc::Sender<Found>,
+) -> Result<Leftover, StoreError> {
+    let send = |found| async {
         views
-            .send(view)
+            .send(found)
             .await
             .map_err(|_| StoreError::Unavailable("the rebuild stopped writing views".into()))
     };
-    while let Some(chunk) = scan.next_chunk(&*client).await? {
-        events += chunk.len() as u64;
-        read.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-        for event in chunk {
-            if let Some(stream) = fold.push(event)? {
-                send(judge.judge(stream)?).await?;
+    let mut open: HashMap<Uuid, OpenStream> = HashMap::new();
+    // Streams folded to their row's version, which the snapshot shows is
+    // their last: any later event of one would be a broken log.
+    let mut closed: HashSet<Uuid> = HashSet::new();
+    let mut put_aside: HashSet<Uuid> = HashSet::new();
+    // Events kept in `waiting`, over every open stream.
+    let mut waiting = 0usize;
+    while let Some(batch) = dealt.recv().await {
+        for event in batch {
+            let id = event.stream_id;
+            if put_aside.contains(&id) {
+                continue;
+            }
+            if closed.contains(&id) {
+                return Err(StoreError::Corrupt(format!(
+                    "stream {id}: version {} follows the version its row and the log end at",
+                    event.version
+                )));
+            }
+            let stream = open.entry(id).or_default();
+            waiting -= stream.waiting.len();
+            stream.place(event)?;
+            waiting += stream.waiting.len();
+            if waiting > read_ahead {
+                if let Some(aside) = open.remove(&id) {
+                    waiting -= aside.waiting.len();
+                }
+                put_aside.insert(id);
+                continue;
+            }
+            if stream.waiting.is_empty() && judge.is_last(id, stream.folded) {
+                let done = open.remove(&id).and_then(OpenStream::finish);
+                if let Some(done) = done {
+                    closed.insert(id);
+                    send(judge.judge(done)?).await?;
+                }
             }
         }
     }
-    if let Some(stream) = fold.finish() {
-        send(judge.judge(stream)?).await?;
+    // The end of the log: the streams still open end here.
+    for (id, stream) in open {
+        if let Some(version) = stream.waiting.keys().next() {
+            return Err(StoreError::Corrupt(format!(
+                "stream {id}: version {version} has no version {} before it",
+                stream.folded + 1
+            )));
+        }
+        if let Some(done) = stream.finish() {
+            send(judge.judge(done)?).await?;
+        }
     }
-    client.batch_execute("COMMIT").await?;
-    Ok(events)
+    Ok(Leftover { put_aside, judge })
+}
+
+/// A stream being folded from events read in storage order.
+#[derive(Default)]
+struct OpenStream {
+    state: State,
+    /// The version folded last (0 before any).
+    folded: u64,
+    head_hash: [u8; 32],
+    /// Events read ahead of an earlier one of their stream, by version.
+    waiting: std::collections::BTreeMap<u64, ScannedEvent>,
+}
+
+impl OpenStream {
+    /// Folds `event` if it is the next, with any that waited for it; keeps
+    /// it for later if an earlier one is still to come.
+    fn place(&mut self, event: ScannedEvent) -> Result<(), StoreError> {
+        if event.version != self.folded + 1 {
+            if event.version <= self.folded || self.waiting.insert(event.version, event).is_some() {
+                return Err(StoreError::Corrupt("an event was read twice".into()));
+            }
+            return Ok(());
+        }
+        self.fold(&event)?;
+        while let Some(next) = self.waiting.remove(&(self.folded + 1)) {
+            self.fold(&next)?;
+        }
+        Ok(())
+    }
+
+    fn fold(&mut self, event: &ScannedEvent) -> Result<(), StoreError> {
+        self.state = std::mem::take(&mut self.state).fold(event)?;
+        self.folded = event.version;
+        self.head_hash = event.hash;
+        Ok(())
+    }
+
+    /// The stream folded, if it is a ticket.
+    fn finish(self) -> Option<FoldedStream> {
+        match self.state {
+            State::Ticket(ticket) => Some(FoldedStream {
+                ticket,
+                head_hash: self.head_hash,
+            }),
+            State::Empty | State::Other => None,
+        }
+    }
 }
 
 /// What a fold found for one stream: its view matches its row, or it may
@@ -531,6 +746,10 @@ struct Held {
     /// (`view_digest`, migration V14).
     view_digest: Vec<u8>,
     xmin: i64,
+    /// Whether the log has events of the stream after the row's version
+    /// (a row damaged, or restored from elsewhere): its stream is then
+    /// folded to the end of the log, not to the row's version.
+    behind: bool,
 }
 
 /// Tells folded views that match their rows from those that may not.
@@ -541,25 +760,27 @@ struct Judge {
 }
 
 impl Judge {
-    /// Reads what `tickets` holds for `streams`, in the snapshot of `client`.
-    async fn read(client: &impl GenericClient, streams: &Streams) -> Result<Judge, StoreError> {
-        const SELECT: &str = "SELECT id, xmin::text::bigint, number, kind, status, priority, team, assignee, channel,
-                                     created_at, updated_at, version, head_hash, subject_id, severity,
-                                     complaint_linked, window_start, window_end, view_digest,
-                                     sla_due_at, sla_warn_at, sla_paused
-                              FROM tickets";
-        let rows = match streams {
-            Streams::Range { from, to } => {
-                let sql = format!("{SELECT} WHERE ($1::uuid IS NULL OR id >= $1) AND ($2::uuid IS NULL OR id < $2)");
-                client.query(&sql, &[from, to]).await?
-            }
-            Streams::Only(ids) => client.query(&format!("{SELECT} WHERE id = ANY($1)"), &[ids]).await?,
-        };
+    /// Reads what `tickets` holds, in the snapshot of `client`, and
+    /// whether the log goes on past each row's version (one probe of the
+    /// stream's index per row).
+    async fn read(client: &impl GenericClient) -> Result<Judge, StoreError> {
+        let rows = client
+            .query(
+                "SELECT id, xmin::text::bigint, number, kind, status, priority, team, assignee, channel,
+                        created_at, updated_at, version, head_hash, subject_id, severity,
+                        complaint_linked, window_start, window_end, view_digest,
+                        sla_due_at, sla_warn_at, sla_paused,
+                        EXISTS (SELECT 1 FROM events e WHERE e.stream_id = t.id AND e.version > t.version)
+                 FROM tickets t",
+                &[],
+            )
+            .await?;
         let mut held = HashMap::with_capacity(rows.len());
         for r in rows {
             held.insert(
                 r.try_get(0)?,
                 Held {
+                    behind: r.try_get(22)?,
                     xmin: r.try_get(1)?,
                     columns: Columns {
                         number: r.try_get(2)?,
@@ -590,6 +811,29 @@ impl Judge {
             held,
             text: String::new(),
         })
+    }
+
+    /// Deals the rows out to `folds` judges, each row to the judge of the
+    /// task that folds its stream ([`fold_of`]).
+    fn deal(self, folds: usize) -> Vec<Judge> {
+        let mut judges: Vec<Judge> = (0..folds)
+            .map(|_| Judge {
+                held: HashMap::with_capacity(self.held.len() / folds + 1),
+                text: String::new(),
+            })
+            .collect();
+        for (id, held) in self.held {
+            judges[fold_of(id, folds)].held.insert(id, held);
+        }
+        judges
+    }
+
+    /// Whether `version` is the last event of `stream` in the snapshot, as
+    /// its row says and the log confirms.
+    fn is_last(&self, stream: Uuid, version: u64) -> bool {
+        self.held
+            .get(&stream)
+            .is_some_and(|held| !held.behind && u64::try_from(held.columns.version) == Ok(version))
     }
 
     /// Whether `view` matches its row: every column equal, and the digest
@@ -735,7 +979,7 @@ pub async fn erased_subjects(client: &impl GenericClient) -> Result<HashSet<Uuid
 /// backup. Returns how many ticket views were written.
 pub async fn fold_into_empty(tx: &Transaction<'_>) -> Result<u64, StoreError> {
     let erased = erased_subjects(tx).await?;
-    let (_, written) = fold_all(tx, Streams::ALL, &erased, "tickets", &|_| {}).await?;
+    let (_, written) = fold_all(tx, Streams::All, &erased, "tickets", &|_| {}).await?;
     schedules::refill(tx).await?;
     Ok(written)
 }
@@ -796,16 +1040,7 @@ impl StreamFold {
         } else {
             None
         };
-        self.state = match std::mem::take(&mut self.state) {
-            State::Empty => match event.event_type().split('.').next().unwrap_or_default() {
-                "complaint" => State::Ticket(Ticket::Complaint(fold_one(None, &event)?)),
-                "fault" => State::Ticket(Ticket::Fault(fold_one(None, &event)?)),
-                "change" => State::Ticket(Ticket::Change(fold_one(None, &event)?)),
-                _ => State::Other,
-            },
-            State::Ticket(ticket) => State::Ticket(ticket.fold(&event)?),
-            State::Other => State::Other,
-        };
+        self.state = std::mem::take(&mut self.state).fold(&event)?;
         self.head_hash = event.hash;
         Ok(done)
     }
@@ -838,7 +1073,34 @@ enum Ticket {
     Change(Change),
 }
 
+impl State {
+    /// The state after one more event of the stream; the first event names
+    /// the stream's kind.
+    fn fold(self, event: &ScannedEvent) -> Result<State, StoreError> {
+        Ok(match self {
+            State::Empty => match event.event_type().split('.').next().unwrap_or_default() {
+                "complaint" => State::Ticket(Ticket::Complaint(fold_one(None, event)?)),
+                "fault" => State::Ticket(Ticket::Fault(fold_one(None, event)?)),
+                "change" => State::Ticket(Ticket::Change(fold_one(None, event)?)),
+                _ => State::Other,
+            },
+            State::Ticket(ticket) => State::Ticket(ticket.fold(event)?),
+            State::Other => State::Other,
+        })
+    }
+}
+
 impl Ticket {
+    /// Whether an event of `event_type` belongs to a ticket's stream: the
+    /// ticket's own, and the service-level clocks pinned on it (`sla.*`;
+    /// the policy's are `sla_policy.*`).
+    fn records(event_type: &str) -> bool {
+        matches!(
+            event_type.split('.').next(),
+            Some("complaint" | "fault" | "change" | "sla")
+        )
+    }
+
     /// Folds one more event of its stream.
     fn fold(self, event: &ScannedEvent) -> Result<Ticket, StoreError> {
         Ok(match self {

@@ -148,10 +148,11 @@ pub struct ExportArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct RebuildArgs {
-    /// Connections that fold the log at once, each a range of the streams
-    /// (default: two per core, at most 16).
-    #[arg(long, env = "OPSLEDGER_REBUILD_WORKERS", value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub workers: Option<u16>,
+    /// Tasks that fold the log at once, each the streams dealt to it
+    /// (default: one per core, at most 16). One connection reads the log
+    /// for all of them.
+    #[arg(long, env = "OPSLEDGER_REBUILD_FOLDS", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub folds: Option<u16>,
     #[command(flatten)]
     pub database: DatabaseArgs,
 }

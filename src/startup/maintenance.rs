@@ -187,21 +187,22 @@ pub async fn rotate_etag_key(args: &RotateEtagKeyArgs) -> Result<String, String>
 
 /// `opsledger rebuild`: replays the log into fresh views and swaps them in,
 /// with a progress bar on standard error. One connection holds the snapshot
-/// and writes the views; [`rebuild::default_workers`] more fold the log.
+/// and writes the views, another reads the log, and
+/// [`rebuild::default_folds`] tasks fold it.
 pub async fn rebuild(args: &RebuildArgs) -> Result<rebuild::RebuildReport, String> {
     let (pool, _embedded) = database::owner_pool(&args.database).await.map_err(|e| e.to_string())?;
-    let workers = args.workers.map_or_else(rebuild::default_workers, usize::from);
-    pool.resize(workers + 1);
+    let folds = args.folds.map_or_else(rebuild::default_folds, usize::from);
+    pool.resize(2);
     let mut client = pool.get().await.map_err(|e| e.to_string())?;
-    let mut folders = Vec::with_capacity(workers);
-    for _ in 0..workers {
-        // Taken out of the pool: each moves into the task that folds with it.
-        folders.push(deadpool_postgres::Object::take(
-            pool.get().await.map_err(|e| e.to_string())?,
-        ));
-    }
+    // Taken out of the pool: it moves into the task that reads with it.
+    let reader = deadpool_postgres::Object::take(pool.get().await.map_err(|e| e.to_string())?);
     let bar = progress_bar("replaying the log");
-    let report = rebuild::rebuild(&mut client, folders, &|read, total| {
+    let reading = rebuild::Reading::Dealt {
+        reader,
+        folds,
+        read_ahead: rebuild::READ_AHEAD,
+    };
+    let report = rebuild::rebuild(&mut client, reading, &|read, total| {
         bar.set_length(total.max(read));
         bar.set_position(read);
     })

@@ -1,25 +1,32 @@
-//! Reading many streams in (stream, version) order, for folds of the whole
-//! log (the rebuild, a restore's views).
+//! Reading many streams for folds of the whole log (the rebuild, a
+//! restore's views), in one of two orders.
 //!
-//! A scan pages through the `events_stream_version_key` index with a keyset
-//! (`(stream_id, version) > last read`), a chunk per statement, so that
-//! nothing holds the whole log in memory and PostgreSQL never sorts it: a
-//! cursor over `ORDER BY stream_id, version` is planned for the whole result
-//! and, on a large store, began with an external sort of every event
-//! (42 s of the first rebuild timed at 10 million events).
+//! [`EventScan`] reads in (stream, version) order: it pages through the
+//! `events_stream_version_key` index with a keyset (`(stream_id, version) >
+//! last read`), a chunk per statement, so that nothing holds the whole log
+//! in memory and PostgreSQL never sorts it: a cursor over `ORDER BY
+//! stream_id, version` is planned for the whole result and, on a large
+//! store, began with an external sort of every event (42 s of the first
+//! rebuild timed at 10 million events). Each event costs the database an
+//! index entry and a heap fetch.
 //!
-//! A scan can be limited to a range of stream ids, so that several
-//! connections sharing one snapshot fold disjoint parts of the log at once;
-//! [`split`] draws ranges of about as many events each.
+//! [`in_storage_order`] reads every event as the table stores it, with one
+//! `COPY ... TO STDOUT (FORMAT binary)`: each page once, in order, at the
+//! speed of `COPY` itself. A stream's events come interleaved with other
+//! streams', and (rarely: an aborted insert's space reused) not in version
+//! order; the fold puts them back in order (`projections::rebuild`).
 
 use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
 use chrono::{DateTime, Utc};
+use futures_util::{Stream, StreamExt};
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use tokio_postgres::GenericClient;
+use tokio_postgres::binary_copy::{BinaryCopyOutRow, BinaryCopyOutStream};
+use tokio_postgres::types::{FromSql, Type};
 use uuid::Uuid;
 
 use super::{StoreError, to_hash};
@@ -29,22 +36,16 @@ use crate::domain::{DomainEvent, StoredPayload};
 const CHUNK: i64 = 20_000;
 /// Streams of an [`Streams::Only`] scan read per statement.
 const ONLY_CHUNK: usize = 200;
-/// Pages of `events` that [`split`] samples.
+/// Pages of `events` that [`estimate`] samples.
 const SAMPLE_PAGES: i64 = 1_000;
 
 /// The streams a scan reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Streams {
-    /// Every stream whose id is at least `from` (when given) and below `to`
-    /// (when given).
-    Range { from: Option<Uuid>, to: Option<Uuid> },
+    /// Every stream.
+    All,
     /// These streams only.
     Only(Vec<Uuid>),
-}
-
-impl Streams {
-    /// Every stream.
-    pub const ALL: Streams = Streams::Range { from: None, to: None };
 }
 
 /// An event as a fold reads it: its row, with the columns a fold pages
@@ -62,7 +63,7 @@ impl Streams {
 /// envelopes were a quarter of its client's time, docs/performance.md).
 #[derive(Debug)]
 pub struct ScannedEvent {
-    row: tokio_postgres::Row,
+    row: Row,
     /// Read out of the row once: a fold asks for it several times.
     event_type: Box<str>,
     pub stream_id: Uuid,
@@ -72,8 +73,43 @@ pub struct ScannedEvent {
     pub hash: [u8; 32],
 }
 
+/// The row an event was read from: a statement's or a `COPY`'s.
+enum Row {
+    Query(tokio_postgres::Row),
+    Copy(BinaryCopyOutRow),
+}
+
+impl fmt::Debug for Row {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Row::Query(row) => row.fmt(f),
+            Row::Copy(_) => f.write_str("a row of COPY"),
+        }
+    }
+}
+
+impl Row {
+    fn try_get<'a, T: FromSql<'a>>(&'a self, index: usize) -> Result<T, tokio_postgres::Error> {
+        match self {
+            Row::Query(row) => row.try_get(index),
+            Row::Copy(row) => row.try_get(index),
+        }
+    }
+}
+
 /// The columns a scan reads, in the order [`ScannedEvent`] takes them.
+const COLUMN_LIST: &str = "stream_id, version, recorded_at, hash, event_type, schema_version, stored";
 const COLUMNS: &str = "SELECT stream_id, version, recorded_at, hash, event_type, schema_version, stored FROM events";
+/// Their types, for a binary `COPY`.
+const COLUMN_TYPES: [Type; 7] = [
+    Type::UUID,
+    Type::INT4,
+    Type::TIMESTAMPTZ,
+    Type::BYTEA,
+    Type::TEXT,
+    Type::INT4,
+    Type::BYTEA,
+];
 const EVENT_TYPE: usize = 4;
 const STORED: usize = 6;
 
@@ -85,7 +121,7 @@ pub struct Decoded<'a, E> {
 }
 
 impl ScannedEvent {
-    fn of(row: tokio_postgres::Row) -> Result<ScannedEvent, StoreError> {
+    fn of(row: Row) -> Result<ScannedEvent, StoreError> {
         let version: i32 = row.try_get(1)?;
         let schema_version: i32 = row.try_get(5)?;
         let stream_id = row.try_get(0)?;
@@ -96,7 +132,7 @@ impl ScannedEvent {
             schema_version: u32::try_from(schema_version).map_err(|_| corrupt("a negative schema version"))?,
             recorded_at: row.try_get(2)?,
             hash: to_hash(row.try_get(3)?)?,
-            event_type: row.try_get::<_, &str>(EVENT_TYPE)?.into(),
+            event_type: row.try_get::<&str>(EVENT_TYPE)?.into(),
             row,
         })
     }
@@ -297,24 +333,12 @@ impl EventScan {
                 let sql = format!("{COLUMNS} WHERE stream_id = ANY($1) ORDER BY stream_id, version");
                 client.query(&sql, &[&chunk]).await?
             }
-            Streams::Range { from, to } => {
-                // Versions start at 1, so (from, 0) excludes nothing of `from`.
-                let (stream, version) = self.after.unwrap_or((from.unwrap_or(Uuid::nil()), 0));
-                let rows = match to {
-                    Some(to) => {
-                        let sql = format!(
-                            "{COLUMNS} WHERE (stream_id, version) > ($1, $2) AND stream_id < $3
-                             ORDER BY stream_id, version LIMIT $4"
-                        );
-                        client.query(&sql, &[&stream, &version, to, &CHUNK]).await?
-                    }
-                    None => {
-                        let sql = format!(
-                            "{COLUMNS} WHERE (stream_id, version) > ($1, $2) ORDER BY stream_id, version LIMIT $3"
-                        );
-                        client.query(&sql, &[&stream, &version, &CHUNK]).await?
-                    }
-                };
+            Streams::All => {
+                // Versions start at 1, so (nil, 0) excludes no stream.
+                let (stream, version) = self.after.unwrap_or((Uuid::nil(), 0));
+                let sql =
+                    format!("{COLUMNS} WHERE (stream_id, version) > ($1, $2) ORDER BY stream_id, version LIMIT $3");
+                let rows = client.query(&sql, &[&stream, &version, &CHUNK]).await?;
                 self.done = rows.len() < CHUNK as usize;
                 if let Some(last) = rows.last() {
                     self.after = Some((last.try_get(0)?, last.try_get(1)?));
@@ -323,19 +347,32 @@ impl EventScan {
             }
         };
         rows.into_iter()
-            .map(ScannedEvent::of)
+            .map(|row| ScannedEvent::of(Row::Query(row)))
             .collect::<Result<_, _>>()
             .map(Some)
     }
 }
 
-/// Splits the streams into at most `parts` ranges of about as many events
-/// each, from a sample of `events` pages (`TABLESAMPLE SYSTEM`: a thousand
-/// pages at most, read at random, so this costs milliseconds however large
-/// the log). A stream is never split: ranges are of stream ids. Also
-/// returns an estimate of how many events there are (exact when the
-/// sample is the whole table), for progress reports.
-pub async fn split(client: &impl GenericClient, parts: usize) -> Result<(Vec<Streams>, u64), StoreError> {
+/// Every event of the snapshot of `client`'s transaction, as the table
+/// stores them: one `COPY`, each page read once, in order. The events of a
+/// stream come in version order but for the rare one written into space an
+/// aborted insert left; the caller puts them back in order.
+pub async fn in_storage_order(
+    client: &tokio_postgres::Client,
+) -> Result<impl Stream<Item = Result<ScannedEvent, StoreError>> + Send + 'static, StoreError> {
+    let copy = client
+        .copy_out(&format!(
+            "COPY (SELECT {COLUMN_LIST} FROM events) TO STDOUT (FORMAT binary)"
+        ))
+        .await?;
+    Ok(BinaryCopyOutStream::new(copy, &COLUMN_TYPES).map(|row| ScannedEvent::of(Row::Copy(row?))))
+}
+
+/// About how many events there are, from a sample of `events` pages
+/// (`TABLESAMPLE SYSTEM`: a thousand pages at most, read at random, so this
+/// costs milliseconds however large the log), for progress reports. Exact
+/// when the sample is the whole table.
+pub async fn estimate(client: &impl GenericClient) -> Result<u64, StoreError> {
     let pages: i64 = client
         .query_one(
             "SELECT greatest(pg_relation_size('events') / current_setting('block_size')::bigint, 1)",
@@ -344,29 +381,9 @@ pub async fn split(client: &impl GenericClient, parts: usize) -> Result<(Vec<Str
         .await?
         .try_get(0)?;
     let percent = (100.0 * SAMPLE_PAGES as f32 / pages as f32).min(100.0);
-    let mut sample: Vec<Uuid> = client
-        .query("SELECT stream_id FROM events TABLESAMPLE SYSTEM ($1)", &[&percent])
+    let sampled: i64 = client
+        .query_one("SELECT count(*) FROM events TABLESAMPLE SYSTEM ($1)", &[&percent])
         .await?
-        .iter()
-        .map(|r| r.try_get(0))
-        .collect::<Result<_, _>>()?;
-    let estimate = (sample.len() as f64 * 100.0 / f64::from(percent)).round() as u64;
-    sample.sort_unstable();
-    let parts = parts.max(1);
-    let mut bounds: Vec<Uuid> = (1..parts)
-        .filter_map(|k| sample.get(k * sample.len() / parts).copied())
-        .collect();
-    bounds.dedup();
-    let mut ranges = Vec::with_capacity(bounds.len() + 1);
-    let mut from = None;
-    for bound in bounds {
-        // The first sampled id is no bound: nothing sorts below the nil id.
-        if Some(bound) == from || bound == Uuid::nil() {
-            continue;
-        }
-        ranges.push(Streams::Range { from, to: Some(bound) });
-        from = Some(bound);
-    }
-    ranges.push(Streams::Range { from, to: None });
-    Ok((ranges, estimate))
+        .try_get(0)?;
+    Ok((sampled as f64 * 100.0 / f64::from(percent)).round() as u64)
 }

@@ -199,13 +199,20 @@ async fn schedule_snapshot(db: &TestDatabase) -> Vec<String> {
         .collect()
 }
 
-/// Connections for a rebuild to fold on.
-async fn folders(db: &TestDatabase, n: usize) -> Vec<Box<tokio_postgres::Client>> {
-    let mut connections = Vec::new();
-    for _ in 0..n {
-        connections.push(Box::new(db.connect_admin().await));
+/// A rebuild that reads the log on a connection of its own, in storage
+/// order, and folds it on `folds` tasks.
+async fn dealt(db: &TestDatabase, folds: usize) -> rebuild::Reading<Box<tokio_postgres::Client>> {
+    read_ahead(db, folds, rebuild::READ_AHEAD).await
+}
+
+/// [`dealt`], keeping at most `events` read ahead of an earlier one of
+/// their stream.
+async fn read_ahead(db: &TestDatabase, folds: usize, events: usize) -> rebuild::Reading<Box<tokio_postgres::Client>> {
+    rebuild::Reading::Dealt {
+        reader: Box::new(db.connect_admin().await),
+        folds,
+        read_ahead: events,
     }
-    connections
 }
 
 async fn wait_until_sequenced(db: &TestDatabase) -> (i64, String) {
@@ -267,7 +274,7 @@ async fn a_rebuild_restores_every_view_from_the_log_while_writes_go_on() {
         .expect("damage the calendars");
 
     let mut client = app.db.connect_admin().await;
-    let report = rebuild::rebuild(&mut client, folders(&app.db, 2).await, &|_, _| {})
+    let report = rebuild::rebuild(&mut client, dealt(&app.db, 2).await, &|_, _| {})
         .await
         .expect("rebuild");
     assert_eq!((report.replaced, report.added, report.removed), (1, 1, 1), "{report:?}");
@@ -303,7 +310,7 @@ async fn a_rebuild_restores_every_view_from_the_log_while_writes_go_on() {
     };
     let rebuilding = async {
         let mut client = app.db.connect_admin().await;
-        rebuild::rebuild(&mut client, folders(&app.db, 2).await, &|_, _| {})
+        rebuild::rebuild(&mut client, dealt(&app.db, 2).await, &|_, _| {})
             .await
             .expect("rebuild")
     };
@@ -318,7 +325,7 @@ async fn a_rebuild_restores_every_view_from_the_log_while_writes_go_on() {
     assert!(notes.len() >= 30, "{} notes", notes.len());
     let settled = snapshot(&app.db).await;
     let mut client = app.db.connect_admin().await;
-    let report = rebuild::rebuild(&mut client, folders(&app.db, 2).await, &|_, _| {})
+    let report = rebuild::rebuild(&mut client, dealt(&app.db, 2).await, &|_, _| {})
         .await
         .expect("rebuild");
     assert_eq!(
@@ -385,7 +392,7 @@ async fn the_v11_backfill_fills_the_calendars_as_the_projection_does() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_rebuild_folding_on_several_connections_makes_the_views_one_connection_makes() {
+async fn a_rebuild_folding_on_several_tasks_makes_the_views_one_connection_makes() {
     let app = spawn_app().await;
     generate_history(&app).await;
     let before = snapshot(&app.db).await;
@@ -396,19 +403,97 @@ async fn a_rebuild_folding_on_several_connections_makes_the_views_one_connection
     // Every view wrong, then rebuilt by the one connection alone.
     let damage = "UPDATE tickets SET status = 'closed', view = '{}'";
     client.batch_execute(damage).await.expect("damage");
-    let alone = rebuild::rebuild(&mut client, Vec::<Box<tokio_postgres::Client>>::new(), &|_, _| {})
-        .await
-        .expect("rebuild");
+    let alone = rebuild::rebuild(
+        &mut client,
+        rebuild::Reading::<Box<tokio_postgres::Client>>::Alone,
+        &|_, _| {},
+    )
+    .await
+    .expect("rebuild");
     assert_eq!(alone.replaced as usize, before.len(), "{alone:?}");
     assert_eq!(snapshot(&app.db).await, before);
 
-    // And again by three connections, each folding its range of streams.
+    // And again read in storage order and dealt to three folding tasks.
     client.batch_execute(damage).await.expect("damage");
-    let shared = rebuild::rebuild(&mut client, folders(&app.db, 3).await, &|_, _| {})
+    let shared = rebuild::rebuild(&mut client, dealt(&app.db, 3).await, &|_, _| {})
         .await
         .expect("rebuild");
     assert_eq!(shared, alone, "the same events read, the same views replaced");
     assert_eq!(snapshot(&app.db).await, before, "the same views, scrubbed alike");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebuild_puts_events_stored_out_of_order_back_in_version_order() {
+    let app = spawn_app().await;
+    generate_history(&app).await;
+    let before = snapshot(&app.db).await;
+    let mut client = app.db.connect_admin().await;
+    // The table rewritten newest events first, every stream interleaved
+    // with the others: the worst order a rebuild can read. CLUSTER writes
+    // the same rows anew; it updates and deletes no event.
+    client
+        .batch_execute(
+            "CREATE INDEX events_newest_first ON events (version DESC, stream_id);
+             CLUSTER events USING events_newest_first;
+             DROP INDEX events_newest_first;",
+        )
+        .await
+        .expect("reorder the table");
+    let stored_first: Vec<i32> = client
+        .query("SELECT version FROM events ORDER BY ctid LIMIT 2", &[])
+        .await
+        .expect("storage order")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(
+        stored_first[0] > 1 && stored_first[0] >= stored_first[1],
+        "{stored_first:?}"
+    );
+    // And one row that lags its stream: it says it ends at version 1.
+    let lagging: uuid::Uuid = client
+        .query_one(
+            "UPDATE tickets SET version = 1 WHERE id = (SELECT id FROM tickets ORDER BY version DESC, id LIMIT 1)
+             RETURNING id",
+            &[],
+        )
+        .await
+        .expect("damage a version")
+        .get(0);
+
+    let report = rebuild::rebuild(&mut client, dealt(&app.db, 3).await, &|_, _| {})
+        .await
+        .expect("rebuild");
+    assert_eq!(
+        (report.replaced, report.added, report.removed, report.unchanged),
+        (1, 0, 0, before.len() as u64 - 1),
+        "only the lagging row {lagging} is replaced: {report:?}"
+    );
+    assert_eq!(
+        snapshot(&app.db).await,
+        before,
+        "the views are the fold of the log again"
+    );
+
+    // Again, with room for only a few events read ahead: most streams are
+    // put aside and folded after the pass, in version order, to the same
+    // views.
+    client
+        .batch_execute("UPDATE tickets SET status = 'closed', view = '{}'")
+        .await
+        .expect("damage every view");
+    let aside = rebuild::rebuild(&mut client, read_ahead(&app.db, 2, 3).await, &|_, _| {})
+        .await
+        .expect("rebuild");
+    assert_eq!(aside.replaced as usize, before.len(), "{aside:?}");
+    assert!(aside.put_aside > 0 && report.put_aside == 0, "{aside:?} {report:?}");
+    assert_eq!(snapshot(&app.db).await, before, "the same views, whichever way folded");
+    let events: i64 = client
+        .query_one("SELECT count(*) FROM events", &[])
+        .await
+        .expect("count")
+        .get(0);
+    assert_eq!(report.events, events as u64, "every event read once");
 }
 
 #[tokio::test]

@@ -78,8 +78,12 @@ async fn ids_of(app: &TestApp, query: &str) -> Vec<String> {
 /// (columns of the queue included).
 async fn rebuild_finds_every_view_as_it_was(app: &TestApp) {
     let mut client = app.db.connect_admin().await;
-    let folders = vec![Box::new(app.db.connect_admin().await)];
-    let report = rebuild::rebuild(&mut client, folders, &|_, _| {})
+    let reading = rebuild::Reading::Dealt {
+        reader: Box::new(app.db.connect_admin().await),
+        folds: 1,
+        read_ahead: rebuild::READ_AHEAD,
+    };
+    let report = rebuild::rebuild(&mut client, reading, &|_, _| {})
         .await
         .expect("rebuild");
     assert_eq!((report.replaced, report.added, report.removed), (0, 0, 0), "{report:?}");
@@ -178,8 +182,12 @@ async fn a_p1_complaint_filed_the_friday_before_spring_festival_skips_the_holida
     let (live, _) = app.view(&id, &agent()).await;
     assert_eq!(live["sla"], view["sla"]);
     let mut client = app.db.connect_admin().await;
-    let folders = vec![Box::new(app.db.connect_admin().await)];
-    let report = rebuild::rebuild(&mut client, folders, &|_, _| {})
+    let reading = rebuild::Reading::Dealt {
+        reader: Box::new(app.db.connect_admin().await),
+        folds: 1,
+        read_ahead: rebuild::READ_AHEAD,
+    };
+    let report = rebuild::rebuild(&mut client, reading, &|_, _| {})
         .await
         .expect("rebuild");
     assert_eq!((report.replaced, report.added, report.removed), (0, 0, 0), "{report:?}");
