@@ -44,6 +44,7 @@
 //! in the snapshot, and its own catch-up and comparison in the swap
 //! transaction, under the same lock.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::ops::Deref;
 use std::pin::pin;
@@ -64,6 +65,7 @@ use crate::domain::{EventMeta, subject};
 use crate::privacy::render;
 use crate::store::{self, EventScan, ScannedEvent, StoreError, Streams};
 use futures_util::StreamExt;
+use rustc_hash::{FxHashMap, FxHashSet};
 use tokio::sync::mpsc;
 
 use super::fold::Projected;
@@ -567,26 +569,30 @@ async fn fold_streams(
             .await
             .map_err(|_| StoreError::Unavailable("the rebuild stopped writing views".into()))
     };
-    let mut open: HashMap<Uuid, OpenStream> = HashMap::new();
+    // Looked up once or more per event: hashed with FxHash, ids being
+    // random in their low bits (SipHash was a few per cent of a rebuild).
+    let mut open: FxHashMap<Uuid, OpenStream> = FxHashMap::default();
     // Streams folded to their row's version, which the snapshot shows is
     // their last: any later event of one would be a broken log.
-    let mut closed: HashSet<Uuid> = HashSet::new();
+    let mut closed: FxHashSet<Uuid> = FxHashSet::default();
     let mut put_aside: HashSet<Uuid> = HashSet::new();
     // Events kept in `waiting`, over every open stream.
     let mut waiting = 0usize;
     while let Some(batch) = dealt.recv().await {
         for event in batch {
             let id = event.stream_id;
-            if put_aside.contains(&id) {
-                continue;
-            }
-            if closed.contains(&id) {
-                return Err(StoreError::Corrupt(format!(
-                    "stream {id}: version {} follows the version its row and the log end at",
-                    event.version
-                )));
-            }
-            let stream = open.entry(id).or_default();
+            let stream = match open.entry(id) {
+                Entry::Occupied(stream) => stream.into_mut(),
+                // A stream's first event read, or one of a stream done with.
+                Entry::Vacant(_) if put_aside.contains(&id) => continue,
+                Entry::Vacant(_) if closed.contains(&id) => {
+                    return Err(StoreError::Corrupt(format!(
+                        "stream {id}: version {} follows the version its row and the log end at",
+                        event.version
+                    )));
+                }
+                Entry::Vacant(new) => new.insert(OpenStream::until(judge.last_of(id))),
+            };
             waiting -= stream.waiting.len();
             stream.place(event)?;
             waiting += stream.waiting.len();
@@ -597,7 +603,7 @@ async fn fold_streams(
                 put_aside.insert(id);
                 continue;
             }
-            if stream.waiting.is_empty() && judge.is_last(id, stream.folded) {
+            if stream.waiting.is_empty() && stream.last == Some(stream.folded) {
                 let done = open.remove(&id).and_then(OpenStream::finish);
                 if let Some(done) = done {
                     closed.insert(id);
@@ -622,17 +628,29 @@ async fn fold_streams(
 }
 
 /// A stream being folded from events read in storage order.
-#[derive(Default)]
 struct OpenStream {
     state: State,
     /// The version folded last (0 before any).
     folded: u64,
+    /// Its last version in the snapshot, when its row says so and the log
+    /// agrees; else it ends with the log.
+    last: Option<u64>,
     head_hash: [u8; 32],
     /// Events read ahead of an earlier one of their stream, by version.
     waiting: std::collections::BTreeMap<u64, ScannedEvent>,
 }
 
 impl OpenStream {
+    fn until(last: Option<u64>) -> OpenStream {
+        OpenStream {
+            state: State::Empty,
+            folded: 0,
+            last,
+            head_hash: [0; 32],
+            waiting: std::collections::BTreeMap::new(),
+        }
+    }
+
     /// Folds `event` if it is the next, with any that waited for it; keeps
     /// it for later if an earlier one is still to come.
     fn place(&mut self, event: ScannedEvent) -> Result<(), StoreError> {
@@ -828,12 +846,13 @@ impl Judge {
         judges
     }
 
-    /// Whether `version` is the last event of `stream` in the snapshot, as
-    /// its row says and the log confirms.
-    fn is_last(&self, stream: Uuid, version: u64) -> bool {
+    /// The last version of `stream` in the snapshot, as its row says and
+    /// the log confirms; none when it has no row or the log goes on.
+    fn last_of(&self, stream: Uuid) -> Option<u64> {
         self.held
             .get(&stream)
-            .is_some_and(|held| !held.behind && u64::try_from(held.columns.version) == Ok(version))
+            .filter(|held| !held.behind)
+            .and_then(|held| u64::try_from(held.columns.version).ok())
     }
 
     /// Whether `view` matches its row: every column equal, and the digest
