@@ -442,8 +442,13 @@ where
     // a full channel).
     drop(folded);
     let stopped = |e: tokio::task::JoinError| StoreError::Unavailable(format!("a fold stopped: {e}"));
-    // The reader's failure first: the folds then saw the log end early.
-    let mut failure = reading.await.map_err(stopped).and_then(|r| r).err();
+    // The reader's own failure first: the folds then saw the log end early,
+    // and may have found streams cut short. A reader stopped by a fold's
+    // failure leaves the cause to the fold.
+    let (mut failure, read_to_end) = match reading.await.map_err(stopped).and_then(|r| r) {
+        Ok(read_to_end) => (None, read_to_end),
+        Err(e) => (Some(e), false),
+    };
     let mut put_aside = HashSet::new();
     let mut their_rows = HashMap::new();
     for task in tasks {
@@ -459,6 +464,9 @@ where
     let mut views = written?;
     if let Some(cause) = failure {
         return Err(cause);
+    }
+    if !read_to_end {
+        return Err(StoreError::Unavailable("the log was not read to its end".into()));
     }
     let events = read.load(Ordering::Relaxed);
     let aside = put_aside.len() as u64;
@@ -478,13 +486,15 @@ where
 
 /// The reading connection: reads every event of the exported `snapshot` in
 /// storage order and deals the events of ticket streams, by stream, to the
-/// folding tasks, a batch at a time.
+/// folding tasks, a batch at a time. Returns whether it read to the end:
+/// it stops early, with no error of its own, when a fold stops taking
+/// events (the fold's error says why).
 async fn read_in_storage_order<W>(
     client: W,
     snapshot: String,
     dealers: Vec<mpsc::Sender<Vec<ScannedEvent>>>,
     read: Arc<AtomicU64>,
-) -> Result<(), StoreError>
+) -> Result<bool, StoreError>
 where
     W: Deref<Target = Client>,
 {
@@ -501,15 +511,11 @@ where
         .await?;
     let folds = dealers.len();
     let mut batches: Vec<Vec<ScannedEvent>> = (0..folds).map(|_| Vec::with_capacity(DEALT)).collect();
+    // Whether the fold took the batch.
     let deal = |batch: &mut Vec<ScannedEvent>, dealer: &mpsc::Sender<Vec<ScannedEvent>>| {
         let batch = std::mem::replace(batch, Vec::with_capacity(DEALT));
         let dealer = dealer.clone();
-        async move {
-            dealer
-                .send(batch)
-                .await
-                .map_err(|_| StoreError::Unavailable("a fold stopped taking events".into()))
-        }
+        async move { dealer.send(batch).await.is_ok() }
     };
     {
         let mut events = pin!(store::scan::in_storage_order(&client).await?);
@@ -526,19 +532,19 @@ where
             }
             let k = fold_of(event.stream_id, folds);
             batches[k].push(event);
-            if batches[k].len() == DEALT {
-                deal(&mut batches[k], &dealers[k]).await?;
+            if batches[k].len() == DEALT && !deal(&mut batches[k], &dealers[k]).await {
+                return Ok(false);
             }
         }
         read.store(count, Ordering::Relaxed);
     }
     for (batch, dealer) in batches.iter_mut().zip(&dealers) {
-        if !batch.is_empty() {
-            deal(batch, dealer).await?;
+        if !batch.is_empty() && !deal(batch, dealer).await {
+            return Ok(false);
         }
     }
     client.batch_execute("COMMIT").await?;
-    Ok(())
+    Ok(true)
 }
 
 /// Which of `folds` folding tasks folds `stream`: the same task for every

@@ -496,6 +496,50 @@ async fn a_rebuild_puts_events_stored_out_of_order_back_in_version_order() {
     assert_eq!(report.events, events as u64, "every event read once");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebuild_that_meets_an_unreadable_event_names_it_and_changes_no_view() {
+    let app = spawn_app().await;
+    generate_history(&app).await;
+    let before = snapshot(&app.db).await;
+    // A hand that switched the guard off: one event no longer parses.
+    let mut owner = app.db.connect_admin().await;
+    let tx = owner.transaction().await.expect("begin");
+    tx.batch_execute("ALTER TABLE events DISABLE TRIGGER events_refuse_update_delete")
+        .await
+        .expect("a superuser may");
+    let damaged: uuid::Uuid = tx
+        .query_one(
+            "UPDATE events SET stored = convert_to('{\"not\": \"an envelope\"}', 'UTF8')
+             WHERE event_id = (SELECT event_id FROM events WHERE event_type LIKE 'complaint.%'
+                               ORDER BY seq_id DESC LIMIT 1)
+             RETURNING stream_id",
+            &[],
+        )
+        .await
+        .expect("damage an event")
+        .get(0);
+    tx.batch_execute("ALTER TABLE events ENABLE ALWAYS TRIGGER events_refuse_update_delete")
+        .await
+        .expect("guard again");
+    tx.commit().await.expect("commit");
+
+    for reading in [dealt(&app.db, 2).await, rebuild::Reading::Alone] {
+        // Each on its own session: a failed rebuild leaves its session's
+        // temporary tables behind.
+        let mut client = app.db.connect_admin().await;
+        let refused = rebuild::rebuild(&mut client, reading, &|_, _| {})
+            .await
+            .expect_err("an unreadable event stops the rebuild");
+        let refused = refused.to_string();
+        assert!(refused.contains(&damaged.to_string()), "names the stream: {refused}");
+        assert!(
+            !refused.contains("stopped"),
+            "the fold's own error, not its echo: {refused}"
+        );
+    }
+    assert_eq!(snapshot(&app.db).await, before, "no view changed");
+}
+
 #[tokio::test]
 async fn an_exported_backup_imports_into_a_new_database_with_identical_views_and_head() {
     let app = spawn_app().await;
