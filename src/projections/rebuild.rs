@@ -159,9 +159,11 @@ pub async fn rebuild<W>(
 where
     W: Deref<Target = Client> + Send + 'static,
 {
+    // A rebuild that failed earlier on this session left its tables.
     client
         .batch_execute(&format!(
-            "CREATE TEMP TABLE {FRESH} (LIKE tickets INCLUDING DEFAULTS);
+            "DROP TABLE IF EXISTS pg_temp.{FRESH}; DROP TABLE IF EXISTS pg_temp.{FOLDED};
+             CREATE TEMP TABLE {FRESH} (LIKE tickets INCLUDING DEFAULTS);
              ALTER TABLE {FRESH} ADD PRIMARY KEY (id);
              ALTER TABLE {FRESH} ALTER COLUMN view SET STORAGE EXTERNAL;
              CREATE TEMP TABLE {FOLDED} (id uuid PRIMARY KEY, version bigint NOT NULL,

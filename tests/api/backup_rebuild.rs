@@ -523,10 +523,10 @@ async fn a_rebuild_that_meets_an_unreadable_event_names_it_and_changes_no_view()
         .expect("guard again");
     tx.commit().await.expect("commit");
 
+    // Both ways, one after the other on one session: the second is not
+    // stopped by what the first left behind.
+    let mut client = app.db.connect_admin().await;
     for reading in [dealt(&app.db, 2).await, rebuild::Reading::Alone] {
-        // Each on its own session: a failed rebuild leaves its session's
-        // temporary tables behind.
-        let mut client = app.db.connect_admin().await;
         let refused = rebuild::rebuild(&mut client, reading, &|_, _| {})
             .await
             .expect_err("an unreadable event stops the rebuild");
