@@ -58,9 +58,14 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, GenericClient, IsolationLevel, Transaction};
 use uuid::Uuid;
 
+use crate::domain::business_calendar::BusinessCalendarEvent;
 use crate::domain::change::Change;
+use crate::domain::change::calendar::CalendarEvent;
+use crate::domain::change::freeze::FreezeEvent;
 use crate::domain::complaint::Complaint;
 use crate::domain::fault::Fault;
+use crate::domain::sla::SlaPolicyEvent;
+use crate::domain::subject::SubjectEvent;
 use crate::domain::{EventMeta, subject};
 use crate::privacy::render;
 use crate::store::{self, EventScan, ScannedEvent, StoreError, Streams};
@@ -375,7 +380,7 @@ async fn fold_in_stream_order(
         }
         progress(events);
     }
-    if let Some(stream) = fold.finish() {
+    if let Some(stream) = fold.finish()? {
         keep(judge.judge(stream)?, &mut changed);
     }
     insert_rows(tx, FRESH, &changed).await?;
@@ -511,6 +516,19 @@ where
              SET LOCAL jit = off" // as on the snapshot's connection
         ))
         .await?;
+    // The types of the streams that have no ticket view (data subjects,
+    // change calendars, freezes, business calendars, the SLA policy), as the
+    // domain lists them. Every other event is dealt: an unknown type then
+    // stops the fold that meets it, where skipping it would fold its
+    // stream short.
+    let viewless: Vec<&str> = [
+        SubjectEvent::EVENT_TYPES,
+        CalendarEvent::EVENT_TYPES,
+        FreezeEvent::EVENT_TYPES,
+        BusinessCalendarEvent::EVENT_TYPES,
+        SlaPolicyEvent::EVENT_TYPES,
+    ]
+    .concat();
     let folds = dealers.len();
     let mut batches: Vec<Vec<ScannedEvent>> = (0..folds).map(|_| Vec::with_capacity(DEALT)).collect();
     // Whether the fold took the batch.
@@ -528,8 +546,7 @@ where
             if count.is_multiple_of(DEALT as u64) {
                 read.store(count, Ordering::Relaxed);
             }
-            // Subjects, calendars, freezes and the policy have no view.
-            if !Ticket::records(event.event_type()) {
+            if viewless.contains(&event.event_type()) {
                 continue;
             }
             let k = fold_of(event.stream_id, folds);
@@ -612,7 +629,10 @@ async fn fold_streams(
                 continue;
             }
             if stream.waiting.is_empty() && stream.last == Some(stream.folded) {
-                let done = open.remove(&id).and_then(OpenStream::finish);
+                let done = match open.remove(&id) {
+                    Some(stream) => stream.finish(id)?,
+                    None => None,
+                };
                 if let Some(done) = done {
                     closed.insert(id);
                     send(judge.judge(done)?).await?;
@@ -622,13 +642,7 @@ async fn fold_streams(
     }
     // The end of the log: the streams still open end here.
     for (id, stream) in open {
-        if let Some(version) = stream.waiting.keys().next() {
-            return Err(StoreError::Corrupt(format!(
-                "stream {id}: version {version} has no version {} before it",
-                stream.folded + 1
-            )));
-        }
-        if let Some(done) = stream.finish() {
+        if let Some(done) = stream.finish(id)? {
             send(judge.judge(done)?).await?;
         }
     }
@@ -682,15 +696,22 @@ impl OpenStream {
         Ok(())
     }
 
-    /// The stream folded, if it is a ticket.
-    fn finish(self) -> Option<FoldedStream> {
-        match self.state {
+    /// Stream `id` folded, if it is a ticket: at its end, so no event may
+    /// still wait for an earlier one.
+    fn finish(self, id: Uuid) -> Result<Option<FoldedStream>, StoreError> {
+        if let Some(version) = self.waiting.keys().next() {
+            return Err(StoreError::Corrupt(format!(
+                "stream {id}: version {version} has no version {} before it",
+                self.folded + 1
+            )));
+        }
+        Ok(match self.state {
             State::Ticket(ticket) => Some(FoldedStream {
                 ticket,
                 head_hash: self.head_hash,
             }),
             State::Empty | State::Other => None,
-        }
+        })
     }
 }
 
@@ -1039,9 +1060,7 @@ async fn erased_among(client: &impl GenericClient, tables: &[&str]) -> Result<Ha
 /// keeping only the state of the stream at hand.
 #[derive(Default)]
 struct StreamFold {
-    stream: Option<Uuid>,
-    state: State,
-    head_hash: [u8; 32],
+    at_hand: Option<(Uuid, OpenStream)>,
 }
 
 /// The state of the stream being folded, by the kind its first event names.
@@ -1060,26 +1079,25 @@ impl StreamFold {
     /// Folds `event`; returns the stream before it, folded, when `event`
     /// starts another.
     fn push(&mut self, event: ScannedEvent) -> Result<Option<FoldedStream>, StoreError> {
-        let done = if self.stream != Some(event.stream_id) {
-            let done = self.finish();
-            self.stream = Some(event.stream_id);
-            done
-        } else {
-            None
+        let done = match &self.at_hand {
+            Some((stream, _)) if *stream == event.stream_id => None,
+            _ => {
+                let done = self.finish()?;
+                self.at_hand = Some((event.stream_id, OpenStream::until(None)));
+                done
+            }
         };
-        self.state = std::mem::take(&mut self.state).fold(&event)?;
-        self.head_hash = event.hash;
+        if let Some((_, stream)) = &mut self.at_hand {
+            stream.place(event)?;
+        }
         Ok(done)
     }
 
     /// The stream at hand folded, if it is a ticket; starts afresh.
-    fn finish(&mut self) -> Option<FoldedStream> {
-        match std::mem::take(&mut self.state) {
-            State::Ticket(ticket) => Some(FoldedStream {
-                ticket,
-                head_hash: self.head_hash,
-            }),
-            State::Empty | State::Other => None,
+    fn finish(&mut self) -> Result<Option<FoldedStream>, StoreError> {
+        match self.at_hand.take() {
+            Some((id, stream)) => stream.finish(id),
+            None => Ok(None),
         }
     }
 }
@@ -1118,16 +1136,6 @@ impl State {
 }
 
 impl Ticket {
-    /// Whether an event of `event_type` belongs to a ticket's stream: the
-    /// ticket's own, and the service-level clocks pinned on it (`sla.*`;
-    /// the policy's are `sla_policy.*`).
-    fn records(event_type: &str) -> bool {
-        matches!(
-            event_type.split('.').next(),
-            Some("complaint" | "fault" | "change" | "sla")
-        )
-    }
-
     /// Folds one more event of its stream.
     fn fold(self, event: &ScannedEvent) -> Result<Ticket, StoreError> {
         Ok(match self {
@@ -1219,7 +1227,7 @@ pub async fn fold_all(
         }
         progress(read);
     }
-    if let Some(stream) = fold.finish() {
+    if let Some(stream) = fold.finish()? {
         batch.push(stream.into_folded(erased)?);
     }
     insert_rows(tx, table, &batch).await?;

@@ -99,7 +99,6 @@ impl Row {
 
 /// The columns a scan reads, in the order [`ScannedEvent`] takes them.
 const COLUMN_LIST: &str = "stream_id, version, recorded_at, hash, event_type, schema_version, stored";
-const COLUMNS: &str = "SELECT stream_id, version, recorded_at, hash, event_type, schema_version, stored FROM events";
 /// Their types, for a binary `COPY`.
 const COLUMN_TYPES: [Type; 7] = [
     Type::UUID,
@@ -330,14 +329,16 @@ impl EventScan {
                 let chunk = &ids[self.done_streams..ids.len().min(self.done_streams + ONLY_CHUNK)];
                 self.done_streams += chunk.len();
                 self.done = self.done_streams >= ids.len();
-                let sql = format!("{COLUMNS} WHERE stream_id = ANY($1) ORDER BY stream_id, version");
+                let sql =
+                    format!("SELECT {COLUMN_LIST} FROM events WHERE stream_id = ANY($1) ORDER BY stream_id, version");
                 client.query(&sql, &[&chunk]).await?
             }
             Streams::All => {
                 // Versions start at 1, so (nil, 0) excludes no stream.
                 let (stream, version) = self.after.unwrap_or((Uuid::nil(), 0));
-                let sql =
-                    format!("{COLUMNS} WHERE (stream_id, version) > ($1, $2) ORDER BY stream_id, version LIMIT $3");
+                let sql = format!(
+                    "SELECT {COLUMN_LIST} FROM events WHERE (stream_id, version) > ($1, $2) ORDER BY stream_id, version LIMIT $3"
+                );
                 let rows = client.query(&sql, &[&stream, &version, &CHUNK]).await?;
                 self.done = rows.len() < CHUNK as usize;
                 if let Some(last) = rows.last() {
