@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::helpers::postgres::TestDatabase;
+use crate::helpers::postgres::{TestDatabase, disable_guards, restore_guards};
 use crate::helpers::*;
 use opsledger::projections::jsonb_text::jsonb_text;
 use opsledger::projections::rebuild;
@@ -488,12 +488,7 @@ async fn a_rebuild_puts_events_stored_out_of_order_back_in_version_order() {
     assert_eq!(aside.replaced as usize, before.len(), "{aside:?}");
     assert!(aside.put_aside > 0 && report.put_aside == 0, "{aside:?} {report:?}");
     assert_eq!(snapshot(&app.db).await, before, "the same views, whichever way folded");
-    let events: i64 = client
-        .query_one("SELECT count(*) FROM events", &[])
-        .await
-        .expect("count")
-        .get(0);
-    assert_eq!(report.events, events as u64, "every event read once");
+    assert_eq!(report.events, app.count_events().await as u64, "every event read once");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -504,9 +499,7 @@ async fn a_rebuild_that_meets_an_unreadable_event_names_it_and_changes_no_view()
     // A hand that switched the guard off: one event no longer parses.
     let mut owner = app.db.connect_admin().await;
     let tx = owner.transaction().await.expect("begin");
-    tx.batch_execute("ALTER TABLE events DISABLE TRIGGER events_refuse_update_delete")
-        .await
-        .expect("a superuser may");
+    disable_guards(&tx).await;
     let damaged: uuid::Uuid = tx
         .query_one(
             "UPDATE events SET stored = convert_to('{\"not\": \"an envelope\"}', 'UTF8')
@@ -518,9 +511,7 @@ async fn a_rebuild_that_meets_an_unreadable_event_names_it_and_changes_no_view()
         .await
         .expect("damage an event")
         .get(0);
-    tx.batch_execute("ALTER TABLE events ENABLE ALWAYS TRIGGER events_refuse_update_delete")
-        .await
-        .expect("guard again");
+    restore_guards(&tx).await;
     tx.commit().await.expect("commit");
 
     // Both ways, one after the other on one session: the second is not

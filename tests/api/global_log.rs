@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::helpers::postgres::{TestDatabase, connect};
+use crate::helpers::postgres::{TestDatabase, connect, disable_guards, restore_guards};
 use crate::helpers::{
     TestApp, agent, auditor, sample_complaint, spawn_app, start_server, test_events, test_metadata, url_of,
 };
@@ -428,27 +428,6 @@ async fn verify_over_http(app: &TestApp) -> Value {
     let response = app.get("/v1/audit/verify", &auditor()).await;
     assert_eq!(response.status(), 200, "an auditor may verify");
     response.json().await.expect("json")
-}
-
-/// What only the owner or a superuser can do: switch off the append-only
-/// triggers of `events` and `event_log` inside the caller's transaction.
-async fn disable_guards(tx: &tokio_postgres::Transaction<'_>) {
-    tx.batch_execute(
-        "ALTER TABLE events DISABLE TRIGGER events_refuse_update_delete;
-         ALTER TABLE event_log DISABLE TRIGGER event_log_refuse_update_delete;",
-    )
-    .await
-    .expect("a superuser may disable the triggers");
-}
-
-/// Puts the triggers back as the migrations left them (ENABLE ALWAYS).
-async fn restore_guards(tx: &tokio_postgres::Transaction<'_>) {
-    tx.batch_execute(
-        "ALTER TABLE events ENABLE ALWAYS TRIGGER events_refuse_update_delete;
-         ALTER TABLE event_log ENABLE ALWAYS TRIGGER event_log_refuse_update_delete;",
-    )
-    .await
-    .expect("re-enable the triggers");
 }
 
 async fn assert_guards_restored(owner: &Client) {

@@ -386,3 +386,24 @@ fn describe(server: &Server) -> String {
         ServerSource::Embedded => format!("the shared embedded test cluster ({location})"),
     }
 }
+
+/// What only the owner or a superuser can do: switch off the append-only
+/// triggers of `events` and `event_log` inside the caller's transaction.
+pub async fn disable_guards(tx: &tokio_postgres::Transaction<'_>) {
+    tx.batch_execute(
+        "ALTER TABLE events DISABLE TRIGGER events_refuse_update_delete;
+         ALTER TABLE event_log DISABLE TRIGGER event_log_refuse_update_delete;",
+    )
+    .await
+    .expect("a superuser may disable the triggers");
+}
+
+/// Puts the triggers back as the migrations left them (ENABLE ALWAYS).
+pub async fn restore_guards(tx: &tokio_postgres::Transaction<'_>) {
+    tx.batch_execute(
+        "ALTER TABLE events ENABLE ALWAYS TRIGGER events_refuse_update_delete;
+         ALTER TABLE event_log ENABLE ALWAYS TRIGGER event_log_refuse_update_delete;",
+    )
+    .await
+    .expect("re-enable the triggers");
+}
