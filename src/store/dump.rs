@@ -51,7 +51,7 @@ pub async fn dump_events<E: From<StoreError>>(
     let sequenced = "SELECT l.position, l.global_hash, l.sequenced_at, e.hash, e.stored
                      FROM event_log l JOIN events e ON e.seq_id = l.seq_id ORDER BY l.position";
     let queued = "SELECT NULL::bigint, NULL::bytea, NULL::timestamptz, e.hash, e.stored
-                  FROM event_queue q JOIN events e ON e.seq_id = q.seq_id ORDER BY e.seq_id";
+                  FROM queued_events q JOIN events e ON e.seq_id = q.seq_id ORDER BY e.seq_id";
     for sql in [sequenced, queued] {
         for_each_row(tx, sql, |row| sink(dumped(row)?)).await?;
     }

@@ -86,9 +86,9 @@ pub async fn hash_at(client: &tokio_postgres::Client, position: i64) -> Result<O
 pub async fn lag(client: &impl GenericClient) -> Result<(i64, f64, i64), StoreError> {
     let row = client
         .query_one(
-            "SELECT (SELECT count(*) FROM event_queue),
+            "SELECT (SELECT count(*) FROM queued_events),
                     coalesce(extract(epoch FROM clock_timestamp() - (
-                        SELECT min(e.recorded_at) FROM event_queue q JOIN events e ON e.seq_id = q.seq_id
+                        SELECT min(e.recorded_at) FROM queued_events q JOIN events e ON e.seq_id = q.seq_id
                     ))::float8, 0),
                     (SELECT position FROM event_log_head WHERE id)",
             &[],

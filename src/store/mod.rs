@@ -326,12 +326,17 @@ pub async fn insert(client: &impl GenericClient, events: &[StoredEvent]) -> Resu
     let columns = EventColumns::of(events.iter())?;
     let statement = client
         .prepare_cached(
-            // One statement: the events and their queue entries for the
-            // sequencer commit together or not at all.
+            // One statement: the events and their queue entry for the
+            // sequencer commit together or not at all. One entry for the
+            // whole append (one per 100 events), keyed by its first
+            // `seq_id` (migration V17).
             concat!(
                 "WITH appended AS (",
                 insert_events_sql!(),
-                " RETURNING seq_id) INSERT INTO event_queue (seq_id) SELECT seq_id FROM appended"
+                " RETURNING seq_id),
+                 numbered AS (SELECT seq_id, (row_number() OVER (ORDER BY seq_id) - 1) / 100 AS part FROM appended)
+                 INSERT INTO event_queue (seq_id, seq_ids)
+                 SELECT min(seq_id), array_agg(seq_id ORDER BY seq_id) FROM numbered GROUP BY part"
             ),
         )
         .await?;
@@ -409,31 +414,43 @@ pub struct LatestEvent {
 }
 
 /// The latest event of each of `streams` that has any; one index probe
-/// each.
+/// each, four streams to a statement.
+///
+/// Four at a time because the statement's cost must not depend on its
+/// parameters: with `stream_id = ANY($1)` PostgreSQL estimated a generic
+/// plan for an array of unknown length as dearer than a plan for the array
+/// at hand, so it planned the statement afresh on every call, and a filing
+/// (which asks for the SLA policy's and calendars' versions) paid 0.1 ms of
+/// planning for a 10 µs probe (docs/performance.md, "Clocks on against
+/// off"). A short chunk repeats its first stream.
 pub async fn latest_events(
     client: &impl GenericClient,
     streams: &[Uuid],
 ) -> Result<std::collections::HashMap<Uuid, LatestEvent>, StoreError> {
     let statement = client
         .prepare_cached(
-            "SELECT DISTINCT ON (stream_id) stream_id, version, event_type FROM events
-             WHERE stream_id = ANY($1) ORDER BY stream_id, version DESC",
+            "SELECT s.id, e.version, e.event_type
+             FROM (VALUES ($1::uuid), ($2::uuid), ($3::uuid), ($4::uuid)) AS s (id)
+             CROSS JOIN LATERAL (SELECT version, event_type FROM events
+                                 WHERE stream_id = s.id ORDER BY version DESC LIMIT 1) AS e",
         )
         .await?;
-    let rows = client.query(&statement, &[&streams]).await?;
-    rows.iter()
-        .map(|row| {
+    let mut latest = std::collections::HashMap::with_capacity(streams.len());
+    for chunk in streams.chunks(4) {
+        let four: [&Uuid; 4] = std::array::from_fn(|i| chunk.get(i).unwrap_or(&chunk[0]));
+        for row in client.query(&statement, &[four[0], four[1], four[2], four[3]]).await? {
             let version: i32 = row.try_get(1)?;
             let version = u64::try_from(version).map_err(|_| StoreError::Corrupt(format!("version {version}")))?;
-            Ok((
+            latest.insert(
                 row.try_get(0)?,
                 LatestEvent {
                     version,
                     event_type: row.try_get(2)?,
                 },
-            ))
-        })
-        .collect()
+            );
+        }
+    }
+    Ok(latest)
 }
 
 /// Every event of one stream in version order, parsed from the stored bytes.

@@ -247,10 +247,10 @@ pub async fn verify_log(client: &Client) -> Result<LogVerdict, StoreError> {
     let row = client
         .query_one(
             "SELECT h.position, h.hash,
-                    (SELECT count(*) FROM event_queue),
+                    (SELECT count(*) FROM queued_events),
                     (SELECT count(*) FROM events),
                     (SELECT count(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM event_log l WHERE l.seq_id = e.seq_id)
-                                                     AND NOT EXISTS (SELECT 1 FROM event_queue q WHERE q.seq_id = e.seq_id))
+                                                     AND NOT EXISTS (SELECT 1 FROM queued_events q WHERE q.seq_id = e.seq_id))
              FROM event_log_head h WHERE h.id",
             &[],
         )

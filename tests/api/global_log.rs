@@ -353,6 +353,77 @@ async fn two_sequencers_never_fork_the_log() {
     );
 }
 
+/// Seals `n` test events after `head` on `stream` and appends them in one
+/// transaction; returns the new head.
+async fn append(pool: &deadpool_postgres::Pool, stream: Uuid, head: Option<&StreamHead>, n: usize) -> StreamHead {
+    let sealed = store::seal(stream, head, test_events(n), &test_metadata(), Utc::now()).expect("seal");
+    let mut client = pool.get().await.expect("pool");
+    let tx = client.transaction().await.expect("begin");
+    store::insert(&tx, &sealed).await.expect("insert");
+    tx.commit().await.expect("commit");
+    sealed.last().expect("sealed").head()
+}
+
+#[tokio::test]
+async fn an_append_is_one_queue_entry_and_entries_queued_one_per_event_are_sequenced_too() {
+    let db = TestDatabase::create().await;
+    database::migrate(&db.admin).await.expect("migrations apply");
+    let pool = database::pool(db.admin.clone(), 2).expect("pool");
+    let mut owner = db.connect_admin().await;
+    let stream = Uuid::now_v7();
+
+    // Three events appended together wait as one entry, keyed by the first.
+    let head = append(&pool, stream, None, 3).await;
+    let entries = owner
+        .query("SELECT seq_id, seq_ids FROM event_queue", &[])
+        .await
+        .expect("queue");
+    assert_eq!(entries.len(), 1, "one append, one entry");
+    let first: i64 = entries[0].get(0);
+    let all: Vec<i64> = entries[0].get(1);
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[0], first, "the entry is keyed by its first event");
+    assert!(all.windows(2).all(|w| w[0] < w[1]), "in seq_id order: {all:?}");
+    assert_eq!(count(&owner, "SELECT count(*) FROM queued_events").await, 3);
+
+    // Two more appends, the second queued as stores before migration V17
+    // queued: one entry per event, without `seq_ids`.
+    let head = append(&pool, stream, Some(&head), 2).await;
+    append(&pool, stream, Some(&head), 2).await;
+    owner
+        .batch_execute(
+            "WITH last AS (DELETE FROM event_queue WHERE seq_id = (SELECT max(seq_id) FROM event_queue) RETURNING seq_ids)
+             INSERT INTO event_queue (seq_id) SELECT unnest(seq_ids) FROM last",
+        )
+        .await
+        .expect("queue the last append one entry per event");
+    assert_eq!(count(&owner, "SELECT count(*) FROM event_queue").await, 4);
+    assert_eq!(count(&owner, "SELECT count(*) FROM queued_events").await, 7);
+
+    let (sequenced, head_position) = sequence_batch(&mut owner).await.expect("a batch");
+    assert_eq!((sequenced, head_position), (7, 7), "one batch places every event");
+    assert_eq!(count(&owner, "SELECT count(*) FROM event_queue").await, 0);
+    let table = assert_log_is_contiguous_in_stream_order(&owner).await;
+    assert_eq!(table.len(), 7);
+    assert_log_verifies(&owner, 7).await;
+
+    // A long append waits as one entry per hundred events, so that each
+    // entry fits in the queue's index.
+    let other = Uuid::now_v7();
+    append(&pool, other, None, 250).await;
+    let sizes: Vec<i32> = owner
+        .query("SELECT cardinality(seq_ids) FROM event_queue ORDER BY seq_id", &[])
+        .await
+        .expect("queue")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(sizes, [100, 100, 50]);
+    assert_eq!(sequence_batch(&mut owner).await.expect("a batch"), (250, 257));
+    assert_log_is_contiguous_in_stream_order(&owner).await;
+    assert_log_verifies(&owner, 257).await;
+}
+
 // --- leadership -------------------------------------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
