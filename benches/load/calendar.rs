@@ -469,8 +469,5 @@ fn report(args: &Args, stores: &[Store], slice: Duration, starts: usize) {
     }
     out.push_str(&format!("\n{}\n", if pass { "PASS" } else { "FAIL" }));
     let _ = args;
-    println!("{out}");
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench");
-    let _ = std::fs::create_dir_all(&dir);
-    let _ = std::fs::write(dir.join("calendar-report.md"), &out);
+    crate::publish("calendar-report.md", &out);
 }

@@ -1021,10 +1021,7 @@ pub async fn run(args: &Args, db: &Database, api: &Api) {
             }
         }
     }
-    println!("{out}");
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench");
-    let _ = std::fs::create_dir_all(&dir);
-    let _ = std::fs::write(dir.join("growth-report.md"), &out);
+    crate::publish("growth-report.md", &out);
     if replayed.is_some_and(|r| !r.mismatches.is_empty()) {
         eprintln!("growth: the preloaded store is inconsistent");
     }

@@ -879,10 +879,7 @@ fn report_pairs(pairs: &[(u32, Vec<(Half, Half)>)]) {
             if throughput >= 90.0 { "PASS" } else { "FAIL" }
         ));
     }
-    println!("{out}");
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench");
-    let _ = std::fs::create_dir_all(&dir);
-    let _ = std::fs::write(dir.join("sla-pairs-report.md"), &out);
+    publish("sla-pairs-report.md", &out);
 }
 
 fn report(args: &Args, rows: &[Row]) {
@@ -943,8 +940,13 @@ fn report(args: &Args, rows: &[Row]) {
             r.http.first_error.as_deref().unwrap_or("?")
         ));
     }
+    publish("load-report.md", &out);
+}
+
+/// Prints a report and keeps it as `target/bench/<file>`.
+fn publish(file: &str, out: &str) {
     println!("{out}");
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench");
     let _ = std::fs::create_dir_all(&dir);
-    let _ = std::fs::write(dir.join("load-report.md"), &out);
+    let _ = std::fs::write(dir.join(file), out);
 }

@@ -13,7 +13,6 @@
 //! - history: `GET /REST/2.0/ticket/{id}/history` of a ticket with
 //!   `--peer-history` comments (RT's default page of transactions).
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -336,8 +335,5 @@ pub(crate) async fn run(args: &Args, base: &str) {
             r.measured.first_error.as_deref().unwrap_or("?")
         ));
     }
-    println!("{out}");
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench");
-    let _ = std::fs::create_dir_all(&dir);
-    let _ = std::fs::write(dir.join("peer-rt-report.md"), &out);
+    crate::publish("peer-rt-report.md", &out);
 }

@@ -1065,3 +1065,49 @@ async fn a_refused_creation_takes_no_number() {
         "{change}"
     );
 }
+
+#[tokio::test]
+async fn a_long_complaint_s_view_and_receipt_are_compressed_with_lz4_where_postgres_has_it() {
+    let app = spawn_app().await;
+    // 3,000 characters of description make the view and the receipt longer
+    // than a row PostgreSQL keeps whole, so both are compressed.
+    let mut filing = sample_complaint();
+    filing["description"] = json!("宽带断线。".repeat(600));
+    let response = app
+        .http
+        .post(app.url("/v1/complaints"))
+        .bearer_auth(agent())
+        .header("Idempotency-Key", "long-complaint")
+        .json(&filing)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 201);
+    let id: uuid::Uuid = response.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("uuid");
+
+    let owner = app.db.connect_admin().await;
+    let has_lz4: bool = owner
+        .query_one(
+            "SELECT 'lz4' = ANY (enumvals) FROM pg_settings WHERE name = 'default_toast_compression'",
+            &[],
+        )
+        .await
+        .expect("settings")
+        .get(0);
+    let expected = if has_lz4 { "lz4" } else { "pglz" };
+    let row = owner
+        .query_one(
+            "SELECT pg_column_compression(t.view), pg_column_compression(k.body)
+             FROM tickets t, idempotency_keys k WHERE t.id = $1 AND k.key = 'long-complaint'",
+            &[&id],
+        )
+        .await
+        .expect("the view and the receipt");
+    let (view, receipt): (Option<String>, Option<String>) = (row.get(0), row.get(1));
+    assert_eq!(view.as_deref(), Some(expected), "the view");
+    assert_eq!(receipt.as_deref(), Some(expected), "the receipt");
+}

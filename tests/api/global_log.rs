@@ -43,6 +43,17 @@ async fn count(client: &Client, sql: &str) -> i64 {
     client.query_one(sql, &[]).await.expect(sql).get(0)
 }
 
+/// The first column of every row `sql` returns.
+async fn column<T: for<'a> tokio_postgres::types::FromSql<'a>>(client: &Client, sql: &str) -> Vec<T> {
+    client
+        .query(sql, &[])
+        .await
+        .expect(sql)
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
 /// Files the sample complaint through the server at `base`; returns its id.
 /// A 503 (the pool was busy for 5 s on a loaded machine) is retried: the
 /// log, not the pool, is under test here.
@@ -164,13 +175,7 @@ async fn assert_log_is_contiguous_in_stream_order(owner: &Client) -> Vec<(i64, U
     );
     let logged: HashSet<i64> = rows.iter().map(|r| r.get(1)).collect();
     assert_eq!(logged.len(), rows.len(), "no event has two positions");
-    let all: HashSet<i64> = owner
-        .query("SELECT seq_id FROM events", &[])
-        .await
-        .expect("events")
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let all: HashSet<i64> = column(owner, "SELECT seq_id FROM events").await.into_iter().collect();
     assert_eq!(logged, all, "every event has a position");
     let mut versions: HashMap<Uuid, i32> = HashMap::new();
     for row in &rows {
@@ -266,20 +271,21 @@ async fn write_stream(pool: deadpool_postgres::Pool, writer: usize, appends: usi
     let mut written = 0;
     for a in 0..appends {
         let n = (writer + a) % 3 + 1;
-        let sealed = store::seal(stream, head.as_ref(), test_events(n), &test_metadata(), Utc::now()).expect("seal");
-        let mut client = pool.get().await.expect("pool");
-        let tx = client.transaction().await.expect("begin");
-        store::insert(&tx, &sealed).await.expect("insert");
-        tx.commit().await.expect("commit");
-        let last = sealed.last().expect("sealed");
-        head = Some(StreamHead {
-            version: last.envelope.version,
-            hash: last.hash,
-            recorded_at: last.recorded_at,
-        });
+        head = Some(append(&pool, stream, head.as_ref(), n).await);
         written += n;
     }
     written
+}
+
+/// Seals `n` test events after `head` on `stream` and appends them in one
+/// transaction; returns the new head.
+async fn append(pool: &deadpool_postgres::Pool, stream: Uuid, head: Option<&StreamHead>, n: usize) -> StreamHead {
+    let sealed = store::seal(stream, head, test_events(n), &test_metadata(), Utc::now()).expect("seal");
+    let mut client = pool.get().await.expect("pool");
+    let tx = client.transaction().await.expect("begin");
+    store::insert(&tx, &sealed).await.expect("insert");
+    tx.commit().await.expect("commit");
+    sealed.last().expect("sealed").head()
 }
 
 /// A sequencer loop on its own connection, WITHOUT the advisory lock: keeps
@@ -353,17 +359,6 @@ async fn two_sequencers_never_fork_the_log() {
     );
 }
 
-/// Seals `n` test events after `head` on `stream` and appends them in one
-/// transaction; returns the new head.
-async fn append(pool: &deadpool_postgres::Pool, stream: Uuid, head: Option<&StreamHead>, n: usize) -> StreamHead {
-    let sealed = store::seal(stream, head, test_events(n), &test_metadata(), Utc::now()).expect("seal");
-    let mut client = pool.get().await.expect("pool");
-    let tx = client.transaction().await.expect("begin");
-    store::insert(&tx, &sealed).await.expect("insert");
-    tx.commit().await.expect("commit");
-    sealed.last().expect("sealed").head()
-}
-
 #[tokio::test]
 async fn an_append_is_one_queue_entry_and_entries_queued_one_per_event_are_sequenced_too() {
     let db = TestDatabase::create().await;
@@ -411,13 +406,7 @@ async fn an_append_is_one_queue_entry_and_entries_queued_one_per_event_are_seque
     // entry fits in the queue's index.
     let other = Uuid::now_v7();
     append(&pool, other, None, 250).await;
-    let sizes: Vec<i32> = owner
-        .query("SELECT cardinality(seq_ids) FROM event_queue ORDER BY seq_id", &[])
-        .await
-        .expect("queue")
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let sizes: Vec<i32> = column(&owner, "SELECT cardinality(seq_ids) FROM event_queue ORDER BY seq_id").await;
     assert_eq!(sizes, [100, 100, 50]);
     assert_eq!(sequence_batch(&mut owner).await.expect("a batch"), (250, 257));
     assert_log_is_contiguous_in_stream_order(&owner).await;
