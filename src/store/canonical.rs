@@ -22,11 +22,38 @@ pub enum CanonicalError {
 /// Serialises `value` canonically.
 pub fn to_canonical_bytes(value: &Value) -> Result<Vec<u8>, CanonicalError> {
     let mut out = String::with_capacity(256);
-    write_value(&mut out, value, &mut String::new())?;
+    write_value(&mut out, value)?;
     Ok(out.into_bytes())
 }
 
-fn write_value(out: &mut String, value: &Value, path: &mut String) -> Result<(), CanonicalError> {
+/// Appends `value` canonically to `out`. Every event is sealed through
+/// here, so it allocates nothing but `out`: the members of an object are
+/// only collected and sorted when the map's own order is not already the
+/// canonical one, and where a float sits is worked out only when one is
+/// found.
+pub fn write_value(out: &mut String, value: &Value) -> Result<(), CanonicalError> {
+    write_at(out, value).map_err(|float| CanonicalError::Float(float.pointer()))
+}
+
+/// Where a float was found, innermost segment first: filled in as the
+/// error returns through the arrays and objects that hold it.
+struct FloatAt(Vec<String>);
+
+impl FloatAt {
+    /// The JSON Pointer (RFC 6901) to the float.
+    fn pointer(self) -> String {
+        if self.0.is_empty() {
+            return "/".to_owned();
+        }
+        self.0.iter().rev().fold(String::new(), |mut p, segment| {
+            p.push('/');
+            p.push_str(&segment.replace('~', "~0").replace('/', "~1"));
+            p
+        })
+    }
+}
+
+fn write_at(out: &mut String, value: &Value) -> Result<(), FloatAt> {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(true) => out.push_str("true"),
@@ -37,11 +64,7 @@ fn write_value(out: &mut String, value: &Value, path: &mut String) -> Result<(),
             } else if let Some(u) = n.as_u64() {
                 let _ = write!(out, "{u}");
             } else {
-                return Err(CanonicalError::Float(if path.is_empty() {
-                    "/".to_owned()
-                } else {
-                    path.clone()
-                }));
+                return Err(FloatAt(Vec::new()));
             }
         }
         Value::String(s) => write_string(out, s),
@@ -51,28 +74,22 @@ fn write_value(out: &mut String, value: &Value, path: &mut String) -> Result<(),
                 if i > 0 {
                     out.push(',');
                 }
-                let len = path.len();
-                let _ = write!(path, "/{i}");
-                write_value(out, item, path)?;
-                path.truncate(len);
+                write_at(out, item).map_err(|mut at| {
+                    at.0.push(i.to_string());
+                    at
+                })?;
             }
             out.push(']');
         }
         Value::Object(map) => {
-            let mut members: Vec<(&String, &Value)> = map.iter().collect();
-            members.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
             out.push('{');
-            for (i, (name, member)) in members.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_string(out, name);
-                out.push(':');
-                let len = path.len();
-                path.push('/');
-                path.push_str(&name.replace('~', "~0").replace('/', "~1"));
-                write_value(out, member, path)?;
-                path.truncate(len);
+            let utf16 = |a: &str, b: &str| a.encode_utf16().cmp(b.encode_utf16());
+            if map.keys().is_sorted_by(|a, b| utf16(a, b).is_le()) {
+                write_members(out, map.iter())?;
+            } else {
+                let mut members: Vec<(&String, &Value)> = map.iter().collect();
+                members.sort_by(|a, b| utf16(a.0, b.0));
+                write_members(out, members.into_iter())?;
             }
             out.push('}');
         }
@@ -80,26 +97,51 @@ fn write_value(out: &mut String, value: &Value, path: &mut String) -> Result<(),
     Ok(())
 }
 
+fn write_members<'a>(out: &mut String, members: impl Iterator<Item = (&'a String, &'a Value)>) -> Result<(), FloatAt> {
+    for (i, (name, member)) in members.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_string(out, name);
+        out.push(':');
+        write_at(out, member).map_err(|mut at| {
+            at.0.push(name.clone());
+            at
+        })?;
+    }
+    Ok(())
+}
+
 /// RFC 8785 §3.2.2.2: escape `"` and `\`, use the short escapes for
 /// backspace, tab, line feed, form feed and carriage return, `\u00xx`
 /// (lower-case hex) for the other control characters, and nothing else.
-fn write_string(out: &mut String, s: &str) {
+pub fn write_string(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{08}' => out.push_str("\\b"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\u{0C}' => out.push_str("\\f"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
+    // Runs that need no escape are copied whole; every byte that needs one
+    // is ASCII, so a run never ends inside a character.
+    let mut run = 0;
+    for (i, byte) in s.bytes().enumerate() {
+        let escape = match byte {
+            b'"' => Some("\\\""),
+            b'\\' => Some("\\\\"),
+            0x08 => Some("\\b"),
+            b'\t' => Some("\\t"),
+            b'\n' => Some("\\n"),
+            0x0C => Some("\\f"),
+            b'\r' => Some("\\r"),
+            b if b < 0x20 => None,
+            _ => continue,
+        };
+        out.push_str(&s[run..i]);
+        match escape {
+            Some(short) => out.push_str(short),
+            None => {
+                let _ = write!(out, "\\u{byte:04x}");
             }
-            c => out.push(c),
         }
+        run = i + 1;
     }
+    out.push_str(&s[run..]);
     out.push('"');
 }
 

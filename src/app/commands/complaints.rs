@@ -46,7 +46,9 @@ impl Commands {
         .collect();
         let digests = keys::contact_digests(self.privacy.index_key(), &contacts);
         self.execute(ctx, false, async |tx| {
-            let number = next_number(tx, TicketKind::Complaint, now).await?;
+            // Pipelined: neither waits for the other's answer.
+            let (number, inputs) =
+                tokio::try_join!(next_number(tx, TicketKind::Complaint, now), self.filing_inputs(tx))?;
             let (subject, joined) = self.filing_subject(tx, cmd.subject, &digests).await?;
             keys::index_contacts(tx, subject.subject, &digests).await?;
             let filed_under = FilingSubject {
@@ -57,7 +59,9 @@ impl Commands {
             for event in &mut events {
                 privacy::seal_fields(event.personal_mut(), &subject)?;
             }
-            let clocks = self.clock_events::<Complaint>(tx, ctx, None, &events, now).await?;
+            let clocks = self
+                .clock_events_with::<Complaint>(tx, ctx, None, &events, now, inputs)
+                .await?;
             Plan::single(StreamWrite::with_clocks::<Complaint>(
                 id, None, None, events, clocks, ctx, now,
             )?)
