@@ -851,22 +851,29 @@ fn report_pairs(pairs: &[(u32, Vec<(Half, Half)>)]) {
             ));
         }
     }
-    let median = |mut r: Vec<f64>| {
+    // The lower quartile, the median and the upper quartile: on a shared
+    // machine single pairs range widely, and the quartiles say how far the
+    // median could be trusted.
+    let quartiles = |mut r: Vec<f64>| {
         r.sort_by(f64::total_cmp);
-        match r.len() {
-            0 => f64::NAN,
-            n if n % 2 == 1 => r[n / 2],
-            n => (r[n / 2 - 1] + r[n / 2]) / 2.0,
-        }
+        let at = |q: f64| {
+            if r.is_empty() {
+                return f64::NAN;
+            }
+            let rank = q * (r.len() - 1) as f64;
+            let (low, high) = (rank.floor() as usize, rank.ceil() as usize);
+            r[low] + (r[high] - r[low]) * (rank - low as f64)
+        };
+        (at(0.25), at(0.5), at(0.75))
     };
     for (clients, halves) in pairs {
-        let throughput = median(
+        let (t1, throughput, t3) = quartiles(
             halves
                 .iter()
                 .map(|(on, off)| 100.0 * on.per_second / off.per_second.max(f64::MIN_POSITIVE))
                 .collect(),
         );
-        let work = median(
+        let (w1, work, w3) = quartiles(
             halves
                 .iter()
                 .map(|(on, off)| 100.0 * cpu(off) / cpu(on).max(f64::MIN_POSITIVE))
@@ -874,7 +881,8 @@ fn report_pairs(pairs: &[(u32, Vec<(Half, Half)>)]) {
         );
         out.push_str(&format!(
             "\nClocks on at {clients} clients, median of {} pairs: {throughput:.0} % of the throughput with them off \
-             (target ≥ 90 %: {}); CPU per filing off / on: {work:.0} %.\n",
+             (quartiles {t1:.0}–{t3:.0} %; target ≥ 90 %: {}); CPU per filing off / on: {work:.0} % \
+             (quartiles {w1:.0}–{w3:.0} %).\n",
             halves.len(),
             if throughput >= 90.0 { "PASS" } else { "FAIL" }
         ));
