@@ -35,6 +35,15 @@ pub fn write_value(out: &mut String, value: &Value) -> Result<(), CanonicalError
     write_at(out, value).map_err(|float| CanonicalError::Float(float.pointer()))
 }
 
+/// [`write_value`] for `value` written as the member `name` of an object
+/// the caller writes itself: a float's pointer starts at that member.
+pub fn write_member_value(out: &mut String, name: &str, value: &Value) -> Result<(), CanonicalError> {
+    write_at(out, value).map_err(|mut float| {
+        float.0.push(name.to_owned());
+        CanonicalError::Float(float.pointer())
+    })
+}
+
 /// Where a float was found, innermost segment first: filled in as the
 /// error returns through the arrays and objects that hold it.
 struct FloatAt(Vec<String>);

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use std::fmt::Write;
 
-use super::canonical::{CanonicalError, write_string, write_value};
+use super::canonical::{CanonicalError, write_member_value, write_string};
 
 /// Who caused an event and in answer to what.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,7 +128,7 @@ impl Envelope {
             write_string(&mut out, role);
         }
         out.push_str("]},\"payload\":");
-        write_value(&mut out, payload)?;
+        write_member_value(&mut out, "payload", payload)?;
         out.push_str(",\"recorded_at\":");
         write_string(&mut out, recorded_at);
         let _ = write!(out, ",\"schema_version\":{schema_version},\"stream_id\":");
@@ -284,11 +284,15 @@ mod tests {
             }
         }
         let mut float = sample();
-        float.payload = json!({"minutes": [1, {"a/b": 1.5}]});
-        assert_eq!(
-            float.to_stored_bytes(),
-            Err(CanonicalError::Float("/minutes/1/a~1b".to_owned()))
-        );
+        for (payload, at) in [
+            (json!({"minutes": [1, {"a/b": 1.5}]}), "/payload/minutes/1/a~1b"),
+            (json!(1.5), "/payload"),
+        ] {
+            float.payload = payload.clone();
+            let tree = serde_json::to_value(&float).expect("a tree");
+            assert_eq!(float.to_stored_bytes(), Err(CanonicalError::Float(at.to_owned())));
+            assert_eq!(to_canonical_bytes(&tree), Err(CanonicalError::Float(at.to_owned())));
+        }
     }
 
     #[test]

@@ -411,6 +411,11 @@ impl StreamWrite {
             fold::fold(before, &sealed).map_err(|e| CommandError::Corrupt(e.to_string()))?
         };
         let mut view = state;
+        debug_assert_eq!(
+            sealed.len(),
+            events.len() + clocks.len(),
+            "one sealed envelope per event"
+        );
         for (event, sealed) in events.iter().chain(&clocks).zip(&sealed) {
             let meta = crate::domain::EventMeta {
                 recorded_at: sealed.recorded_at,
@@ -770,11 +775,12 @@ async fn next_number(
     now: DateTime<Utc>,
 ) -> Result<String, CommandError> {
     let counter = tickets::next_number(client, kind).await?;
-    Ok(crate::domain::ticket::format_number(
-        kind,
-        chrono::Datelike::year(&now),
-        counter,
-    ))
+    Ok(number_of(kind, now, counter))
+}
+
+/// The number a ticket of `kind` filed `now` takes from its counter.
+fn number_of(kind: TicketKind, now: DateTime<Utc>, counter: u64) -> String {
+    crate::domain::ticket::format_number(kind, chrono::Datelike::year(&now), counter)
 }
 
 /// The state a ticket's view row holds.

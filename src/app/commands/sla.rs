@@ -104,7 +104,10 @@ impl Commands {
     /// clocks are off). A filing reads them in the same round trip as its
     /// number ([`Commands::clock_events_with`]): unlike a later command's
     /// clocks, they depend on nothing the filing reads first.
-    pub(super) async fn filing_inputs(&self, client: &impl GenericClient) -> Result<Option<SlaInputs>, CommandError> {
+    pub(super) async fn filing_inputs(
+        &self,
+        client: &impl GenericClient,
+    ) -> Result<Option<SlaInputs>, crate::store::StoreError> {
         match &self.sla {
             Some(sources) => Ok(Some(sources.load(client, &[]).await?)),
             None => Ok(None),
