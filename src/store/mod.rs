@@ -133,14 +133,6 @@ pub fn first_cause(outcomes: impl IntoIterator<Item = Result<(), StoreError>>) -
     aborted.map_or(Ok(()), Err)
 }
 
-/// [`first_cause`] for two pipelined statements that answer values.
-pub fn both<A, B>(a: Result<A, StoreError>, b: Result<B, StoreError>) -> Result<(A, B), StoreError> {
-    match (a, b) {
-        (Ok(a), Ok(b)) => Ok((a, b)),
-        (Err(StoreError::TransactionAborted), Err(cause)) | (Err(cause), _) | (_, Err(cause)) => Err(cause),
-    }
-}
-
 /// The server's own message (tokio-postgres displays every server error as "db error").
 pub fn db_message(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
@@ -660,29 +652,6 @@ mod tests {
             Err(StoreError::TransactionAborted)
         ));
         assert!(first_cause([Ok(()), Ok(())]).is_ok());
-    }
-
-    #[test]
-    fn of_two_pipelined_answers_the_cause_is_the_error_that_is_not_the_abort() {
-        let cause = || StoreError::Corrupt("the cause".into());
-        let aborted = || StoreError::TransactionAborted;
-        assert!(matches!(both::<u8, u8>(Ok(1), Ok(2)), Ok((1, 2))));
-        assert!(matches!(
-            both::<u8, u8>(Err(aborted()), Err(cause())),
-            Err(StoreError::Corrupt(_))
-        ));
-        assert!(matches!(
-            both::<u8, u8>(Err(cause()), Err(aborted())),
-            Err(StoreError::Corrupt(_))
-        ));
-        assert!(matches!(
-            both::<u8, u8>(Ok(1), Err(cause())),
-            Err(StoreError::Corrupt(_))
-        ));
-        assert!(matches!(
-            both::<u8, u8>(Err(aborted()), Ok(2)),
-            Err(StoreError::TransactionAborted)
-        ));
     }
 
     #[test]

@@ -20,8 +20,8 @@ use crate::projections::tickets::{self, TicketLookup, TicketRow};
 use crate::store;
 
 use super::{
-    CommandContext, CommandError, Commands, Locked, Outcome, Plan, StreamWrite, missing_subject, now_after, number_of,
-    state_of,
+    CommandContext, CommandError, Commands, Locked, Outcome, Plan, StreamWrite, missing_subject, next_number,
+    now_after, state_of,
 };
 
 impl Commands {
@@ -46,12 +46,7 @@ impl Commands {
         .collect();
         let digests = keys::contact_digests(self.privacy.index_key(), &contacts);
         self.execute(ctx, false, async |tx| {
-            // Pipelined: neither waits for the other's answer, and if one
-            // fails the other reports the aborted transaction, not the cause.
-            let (counter, inputs) =
-                tokio::join!(tickets::next_number(tx, TicketKind::Complaint), self.filing_inputs(tx));
-            let (counter, inputs) = store::both(counter, inputs)?;
-            let number = number_of(TicketKind::Complaint, now, counter);
+            let number = next_number(tx, TicketKind::Complaint, now).await?;
             let (subject, joined) = self.filing_subject(tx, cmd.subject, &digests).await?;
             keys::index_contacts(tx, subject.subject, &digests).await?;
             let filed_under = FilingSubject {
@@ -62,9 +57,7 @@ impl Commands {
             for event in &mut events {
                 privacy::seal_fields(event.personal_mut(), &subject)?;
             }
-            let clocks = self
-                .clock_events_with::<Complaint>(tx, ctx, None, &events, now, inputs)
-                .await?;
+            let clocks = self.clock_events::<Complaint>(tx, ctx, None, &events, now).await?;
             Plan::single(StreamWrite::with_clocks::<Complaint>(
                 id, None, None, events, clocks, ctx, now,
             )?)

@@ -775,12 +775,11 @@ async fn next_number(
     now: DateTime<Utc>,
 ) -> Result<String, CommandError> {
     let counter = tickets::next_number(client, kind).await?;
-    Ok(number_of(kind, now, counter))
-}
-
-/// The number a ticket of `kind` filed `now` takes from its counter.
-fn number_of(kind: TicketKind, now: DateTime<Utc>, counter: u64) -> String {
-    crate::domain::ticket::format_number(kind, chrono::Datelike::year(&now), counter)
+    Ok(crate::domain::ticket::format_number(
+        kind,
+        chrono::Datelike::year(&now),
+        counter,
+    ))
 }
 
 /// The state a ticket's view row holds.

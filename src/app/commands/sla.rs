@@ -14,9 +14,7 @@ use crate::domain::complaint::{Complaint, ComplaintEvent};
 use crate::domain::fault::{Fault, FaultEvent};
 use crate::domain::sla::clock::calendars_of;
 use crate::domain::sla::policy::{self as sla_policy, SlaPolicyEvent};
-use crate::domain::sla::{
-    self, AmendSlaPolicy, ClockEvent, Clocks, NeedsInputs, SlaInputs, SlaPolicyView, TicketFacts,
-};
+use crate::domain::sla::{self, AmendSlaPolicy, ClockEvent, Clocks, NeedsInputs, SlaPolicyView, TicketFacts};
 use crate::domain::ticket::TicketKind;
 use crate::domain::{Actor, EventMeta, StreamCorrupt};
 use crate::projections::fold::{self, Projected};
@@ -97,34 +95,6 @@ impl Commands {
         events: &[A::Event],
         now: DateTime<Utc>,
     ) -> Result<Vec<A::Event>, CommandError> {
-        self.clock_events_with(client, ctx, before, events, now, None).await
-    }
-
-    /// The policy and calendars a new ticket's clocks run on (`None` when
-    /// clocks are off). A filing reads them in the same round trip as its
-    /// number ([`Commands::clock_events_with`]): unlike a later command's
-    /// clocks, they depend on nothing the filing reads first.
-    pub(super) async fn filing_inputs(
-        &self,
-        client: &impl GenericClient,
-    ) -> Result<Option<SlaInputs>, crate::store::StoreError> {
-        match &self.sla {
-            Some(sources) => Ok(Some(sources.load(client, &[]).await?)),
-            None => Ok(None),
-        }
-    }
-
-    /// [`Commands::clock_events`], with the inputs already read for a new
-    /// ticket (`filing_inputs`), if the caller has them.
-    pub(super) async fn clock_events_with<A: Timed>(
-        &self,
-        client: &impl GenericClient,
-        ctx: &CommandContext,
-        before: Option<&A>,
-        events: &[A::Event],
-        now: DateTime<Utc>,
-        read: Option<SlaInputs>,
-    ) -> Result<Vec<A::Event>, CommandError> {
         let Some(sources) = &self.sla else {
             return Ok(Vec::new());
         };
@@ -139,11 +109,7 @@ impl Commands {
         let reaction = match sla::react(clocks, before_facts.as_ref(), &facts, now, None) {
             Ok(reaction) => reaction,
             Err(NeedsInputs) => {
-                let inputs = match read {
-                    // A new ticket has no clocks, so no calendar of its own.
-                    Some(inputs) if clocks.is_none() => inputs,
-                    _ => sources.load(client, &calendars_of(clocks)).await?,
-                };
+                let inputs = sources.load(client, &calendars_of(clocks)).await?;
                 sla::react(clocks, before_facts.as_ref(), &facts, now, Some(&inputs))
                     .map_err(|NeedsInputs| CommandError::Corrupt("clocks needed inputs they were given".into()))?
             }
