@@ -17,7 +17,7 @@ use super::tickets::TicketRow;
 
 /// A ticket aggregate as the projections see it: how its stored events
 /// decode, how they fold, and which `tickets` row its view makes.
-pub trait Projected: Sized + Serialize + DeserializeOwned {
+pub trait Projected: Sized + Clone + Serialize + DeserializeOwned {
     type Event: DomainEvent;
     const KIND: TicketKind;
 
@@ -54,15 +54,49 @@ pub fn fold_with<S, E: DomainEvent>(
             e.envelope.schema_version,
             e.envelope.payload.clone(),
         )?;
-        let meta = EventMeta {
-            recorded_at: e.recorded_at,
-            actor: &e.envelope.metadata.actor,
-            version: e.envelope.version,
-            hash: &e.hash,
-        };
-        state = Some(evolve(state, &event, &meta)?);
+        state = Some(evolve(state, &event, &meta_of(e))?);
     }
     Ok(state)
+}
+
+/// Folds the events a command has just decided onto `state`, each with the
+/// envelope it was sealed in (`sealed`, in the same order): from the events
+/// in hand, as decoding them back from their payloads gives the same
+/// events. Debug builds, so every test, fold the payloads too and check.
+pub fn fold_decided<'a, A: Projected>(
+    state: Option<A>,
+    decided: impl IntoIterator<Item = &'a A::Event>,
+    sealed: &[StoredEvent],
+) -> Result<Option<A>, StreamCorrupt>
+where
+    A::Event: 'a,
+{
+    #[cfg(debug_assertions)]
+    let from_payloads = fold(state.clone(), sealed)?;
+    let mut view = state;
+    let mut folded = 0;
+    for (event, e) in decided.into_iter().zip(sealed) {
+        view = Some(A::evolve(view, event, &meta_of(e))?);
+        folded += 1;
+    }
+    debug_assert_eq!(folded, sealed.len(), "one sealed envelope per decided event");
+    #[cfg(debug_assertions)]
+    assert_eq!(
+        from_payloads.as_ref().map(serde_json::to_value).transpose().ok(),
+        view.as_ref().map(serde_json::to_value).transpose().ok(),
+        "a command's view differs from the fold of its events' payloads"
+    );
+    Ok(view)
+}
+
+/// What `evolve` is told of a stored event.
+pub fn meta_of(e: &StoredEvent) -> EventMeta<'_> {
+    EventMeta {
+        recorded_at: e.recorded_at,
+        actor: &e.envelope.metadata.actor,
+        version: e.envelope.version,
+        hash: &e.hash,
+    }
 }
 
 /// The view of a ticket of `kind` after `events`, as JSON (as-of reads).

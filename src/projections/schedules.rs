@@ -32,12 +32,7 @@ const SCHEDULE_EVENTS: &str =
 pub async fn apply(client: &impl GenericClient, events: &[StoredEvent]) -> Result<(), StoreError> {
     for event in events {
         let envelope = &event.envelope;
-        let meta = EventMeta {
-            recorded_at: event.recorded_at,
-            actor: &envelope.metadata.actor,
-            version: envelope.version,
-            hash: &event.hash,
-        };
+        let meta = super::fold::meta_of(event);
         match envelope.event_type.split('.').next() {
             Some("calendar") => {
                 let calendar =

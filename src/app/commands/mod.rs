@@ -399,39 +399,9 @@ impl StreamWrite {
                 now,
             )?);
         }
-        // Folded from the events in hand, with each one's sealed envelope:
-        // decoding them back from their payloads gives the same events, as
-        // debug builds (every test) check against the fold a rebuild does.
-        #[cfg(debug_assertions)]
-        let from_payloads = {
-            let before = state
-                .as_ref()
-                .map(|s| serde_json::to_value(s).and_then(serde_json::from_value::<A>));
-            let before = before.transpose().map_err(|e| CommandError::Corrupt(e.to_string()))?;
-            fold::fold(before, &sealed).map_err(|e| CommandError::Corrupt(e.to_string()))?
-        };
-        let mut view = state;
-        debug_assert_eq!(
-            sealed.len(),
-            events.len() + clocks.len(),
-            "one sealed envelope per event"
-        );
-        for (event, sealed) in events.iter().chain(&clocks).zip(&sealed) {
-            let meta = crate::domain::EventMeta {
-                recorded_at: sealed.recorded_at,
-                actor: &sealed.envelope.metadata.actor,
-                version: sealed.envelope.version,
-                hash: &sealed.hash,
-            };
-            view = Some(A::evolve(view, event, &meta).map_err(|e| CommandError::Corrupt(e.to_string()))?);
-        }
-        let view = view.ok_or_else(|| CommandError::Corrupt("a command produced no view".into()))?;
-        #[cfg(debug_assertions)]
-        assert_eq!(
-            from_payloads.map(|v| serde_json::to_value(v).ok()),
-            Some(serde_json::to_value(&view).ok()),
-            "a command's view differs from its events' fold"
-        );
+        let view = fold::fold_decided(state, events.iter().chain(&clocks), &sealed)
+            .map_err(|e| CommandError::Corrupt(e.to_string()))?
+            .ok_or_else(|| CommandError::Corrupt("a command produced no view".into()))?;
         let row = view.row().map_err(|e| CommandError::Corrupt(e.to_string()))?;
         Ok(StreamWrite { sealed, row: Some(row) })
     }
