@@ -22,21 +22,16 @@ pub enum CanonicalError {
 /// Serialises `value` canonically.
 pub fn to_canonical_bytes(value: &Value) -> Result<Vec<u8>, CanonicalError> {
     let mut out = String::with_capacity(256);
-    write_value(&mut out, value)?;
+    write_at(&mut out, value).map_err(|float| CanonicalError::Float(float.pointer()))?;
     Ok(out.into_bytes())
 }
 
-/// Appends `value` canonically to `out`. Every event is sealed through
-/// here, so it allocates nothing but `out`: the members of an object are
-/// only collected and sorted when the map's own order is not already the
-/// canonical one, and where a float sits is worked out only when one is
-/// found.
-pub fn write_value(out: &mut String, value: &Value) -> Result<(), CanonicalError> {
-    write_at(out, value).map_err(|float| CanonicalError::Float(float.pointer()))
-}
-
-/// [`write_value`] for `value` written as the member `name` of an object
-/// the caller writes itself: a float's pointer starts at that member.
+/// Appends `value`, the member `name` of an object the caller writes
+/// itself, canonically to `out`; a float's pointer starts at that member.
+/// Every event's payload is sealed through here, so it allocates nothing
+/// but `out`: the members of an object are only collected and sorted when
+/// the map's own order is not already the canonical one, and where a float
+/// sits is worked out only when one is found.
 pub fn write_member_value(out: &mut String, name: &str, value: &Value) -> Result<(), CanonicalError> {
     write_at(out, value).map_err(|mut float| {
         float.0.push(name.to_owned());
