@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use opsledger::infra::embedded_pg::EmbeddedPostgres;
-use opsledger::store::sequencer::LEADER_LOCK;
+use opsledger::store::sequencer;
 use serde_json::Value;
 
 use helpers::postgres::connect;
@@ -204,18 +204,10 @@ impl Drop for Instance {
 
 /// The client port of the backend holding the sequencer's advisory lock.
 async fn leader_client_port(db: &tokio_postgres::Client) -> Option<u16> {
-    let high = LEADER_LOCK >> 32;
-    let low = LEADER_LOCK & 0xffff_ffff;
-    let row = db
-        .query_opt(
-            "SELECT a.client_port FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-             WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-               AND l.classid::int8 = $1 AND l.objid::int8 = $2 AND l.objsubid = 1",
-            &[&high, &low],
-        )
+    sequencer::leader(db)
         .await
-        .expect("pg_locks");
-    row.and_then(|r| r.get::<_, Option<i32>>(0)).map(|p| p as u16)
+        .expect("pg_locks")
+        .and_then(|l| l.client_port)
 }
 
 /// The pid among `pids` with a TCP socket whose local port is `port`.

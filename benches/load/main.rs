@@ -815,18 +815,8 @@ async fn wait_for_sequencer_leader(db: &Database) {
         eprintln!("bench: cannot connect to see the sequencer's leader");
         return;
     };
-    let key = opsledger::store::sequencer::LEADER_LOCK;
     for _ in 0..100 {
-        let held = client
-            .query_one(
-                "SELECT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND granted
-                                 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                                 AND ((classid::bigint << 32) | objid::bigint) = $1)",
-                &[&key],
-            )
-            .await
-            .and_then(|row| row.try_get::<_, bool>(0));
-        if matches!(held, Ok(true)) {
+        if let Ok(Some(_)) = opsledger::store::sequencer::leader(&client).await {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

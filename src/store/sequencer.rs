@@ -24,6 +24,37 @@ use super::{StoreError, to_hash};
 
 /// Key of the session advisory lock that elects the sequencer ("opsledgr").
 pub const LEADER_LOCK: i64 = 0x6f70_736c_6564_6772;
+/// The session that leads the sequencer in a database.
+pub struct Leader {
+    /// Its client's TCP port, by which tools and tests tell instances
+    /// apart; `None` over a Unix socket.
+    pub client_port: Option<u16>,
+}
+
+/// The session that holds [`LEADER_LOCK`] in the connected database, if an
+/// instance leads.
+pub async fn leader(client: &Client) -> Result<Option<Leader>, StoreError> {
+    // A bigint advisory lock shows its high half as classid, its low half
+    // as objid, and objsubid 1.
+    let (high, low) = (LEADER_LOCK >> 32, LEADER_LOCK & 0xffff_ffff);
+    let row = client
+        .query_opt(
+            "SELECT a.client_port FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+             WHERE l.locktype = 'advisory' AND l.granted
+               AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+               AND l.classid::int8 = $1 AND l.objid::int8 = $2 AND l.objsubid = 1",
+            &[&high, &low],
+        )
+        .await?;
+    row.map(|r| {
+        let port: Option<i32> = r.try_get(0)?;
+        Ok(Leader {
+            client_port: port.and_then(|p| u16::try_from(p).ok()),
+        })
+    })
+    .transpose()
+}
+
 /// The channel feed readers LISTEN on; the payload is the new head position.
 pub const CHANNEL: &str = "opsledger_log";
 /// Appends per batch (one queue row each).
