@@ -408,6 +408,7 @@ impl From<StoreError> for ApiError {
             StoreError::VersionConflict => ApiError::PreconditionFailed(messages::changed_by_another_request()),
             StoreError::IdempotencyRace => ApiError::IdempotencyInProgress,
             StoreError::LockTimeout => ApiError::Unavailable(messages::database_busy()),
+            StoreError::ReadStreamMoved => ApiError::Unavailable(messages::decided_from_moving_streams()),
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -73,6 +73,8 @@ messages! {
     // Services it depends on.
     database_unavailable = "unavailable-database" (cause);
     database_busy = "unavailable-database-busy";
+    /// The SLA policy or a calendar changed under every retry of a command.
+    decided_from_moving_streams = "unavailable-decided-from-moving-streams";
     migration_history_unreadable = "unavailable-migration-history" (cause);
     migrations_pending = "unavailable-migrations-pending";
     service_unavailable = "unavailable-service";

@@ -1,9 +1,10 @@
 //! What service-level clocks are computed with: the SLA policy and the
 //! business calendars, read by folding their streams (a handful of small
-//! streams, like `business_calendars`). Versions are checked on every use
-//! with one index probe per stream, and a version already folded is taken
+//! streams, like `business_calendars`). A version already folded is taken
 //! from memory: folding and checking the CN calendar costs more than the
-//! filing it serves.
+//! filing it serves. Once loaded, the inputs are used without reading
+//! their versions at all; the append that uses them checks the versions
+//! instead (see [`SlaSources::cached`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -74,6 +75,10 @@ pub struct SlaSources {
 struct Cache {
     policy: Option<Arc<SlaPolicyView>>,
     calendars: HashMap<String, Arc<CalendarAt>>,
+    /// Whether [`SlaSources::cached`] may answer: set by a load, cleared
+    /// by [`SlaSources::forget`] (the folds stay, for the next load to
+    /// reuse at the versions it finds).
+    current: bool,
 }
 
 impl SlaSources {
@@ -130,7 +135,36 @@ impl SlaSources {
             };
             calendars.push(at);
         }
+        self.lock().current = true;
         Ok(SlaInputs { policy, calendars })
+    }
+
+    /// The inputs [`SlaSources::load`] last found, when they include every
+    /// calendar of `also`, without reading anything: they may be behind
+    /// the store, so a command that uses them has its append check their
+    /// versions (`store::insert_unless_moved`) and calls
+    /// [`SlaSources::forget`] when they were.
+    pub fn cached(&self, also: &[String]) -> Option<SlaInputs> {
+        let cache = self.lock();
+        if !cache.current {
+            return None;
+        }
+        let policy = Arc::clone(cache.policy.as_ref()?);
+        let mut codes: Vec<&str> = policy.table.calendars();
+        codes.extend(also.iter().map(String::as_str));
+        codes.sort_unstable();
+        codes.dedup();
+        let calendars = codes
+            .into_iter()
+            .map(|code| cache.calendars.get(code).cloned())
+            .collect::<Option<Vec<_>>>()?;
+        Some(SlaInputs { policy, calendars })
+    }
+
+    /// Stops [`SlaSources::cached`] answering until the next load, which
+    /// reads the versions in its command's transaction.
+    pub fn forget(&self) {
+        self.lock().current = false;
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Cache> {

@@ -48,7 +48,7 @@ fn describe() {
     describe_counter!("opsledger_events_appended_total", "Events appended to the log, by type");
     describe_counter!(
         "opsledger_concurrency_conflicts_total",
-        "Writes that lost a race: stale If-Match, a lost insert race, or a commuting retry"
+        "Writes that lost a race: stale If-Match, a lost insert race, a deadlock, or SLA inputs amended since cached"
     );
     describe_counter!(
         "opsledger_sequencer_events_total",
@@ -82,7 +82,7 @@ fn describe() {
     );
     // Known series start at zero, so rates and alerts work before the first
     // occurrence.
-    for kind in ["stale_if_match", "lost_insert_race"] {
+    for kind in ["stale_if_match", "lost_insert_race", "sla_inputs_moved"] {
         metrics::counter!("opsledger_concurrency_conflicts_total", "kind" => kind).absolute(0);
     }
     metrics::counter!("opsledger_pii_access_records_total").absolute(0);

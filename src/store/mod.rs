@@ -51,6 +51,11 @@ pub enum StoreError {
     /// reports, so [`first_cause`] looks past it.
     #[error("the transaction was aborted by an earlier statement")]
     TransactionAborted,
+    /// A stream the append was decided from (not one it appends to) has
+    /// moved on from the version that was read: the decision is stale, and
+    /// deciding again is safe (see [`insert_unless_moved`]).
+    #[error("a stream the append was decided from has changed")]
+    ReadStreamMoved,
     #[error("the stored stream is corrupt: {0}")]
     Corrupt(String),
     #[error("event cannot be canonicalised: {0}")]
@@ -156,6 +161,15 @@ pub fn describe_error(error: &(dyn std::error::Error + 'static)) -> String {
         source = cause.source();
     }
     text
+}
+
+/// A stream at a version: one an append was decided from without
+/// appending to it, such as the SLA policy a filing's clocks come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamAt {
+    pub stream_id: Uuid,
+    /// 0: the stream has no events.
+    pub version: u64,
 }
 
 /// The last event of a stream: what the next append chains from.
@@ -320,27 +334,77 @@ macro_rules! insert_events_sql {
 /// The insert of [`EventColumns`], answering which `seq_id` each event got.
 const INSERT_EVENTS_RETURNING_IDS: &str = concat!(insert_events_sql!(), " RETURNING event_id, seq_id");
 
+/// Queues the events `appended` for the sequencer: one entry for the whole
+/// append (one per 100 events), keyed by its first `seq_id` (migration
+/// V17). A macro, as [`insert_events_sql`], so that both inserts are built
+/// at compile time.
+macro_rules! queue_appended_sql {
+    () => {
+        " RETURNING seq_id),
+         numbered AS (SELECT seq_id, (row_number() OVER (ORDER BY seq_id) - 1) / 100 AS part FROM appended)
+         INSERT INTO event_queue (seq_id, seq_ids)
+         SELECT min(seq_id), array_agg(seq_id ORDER BY seq_id) FROM numbered GROUP BY part"
+    };
+}
+
 /// Inserts sealed events, and queues them for the sequencer, in one statement. A lost race surfaces as
 /// [`StoreError::VersionConflict`] through `UNIQUE (stream_id, version)`.
 pub async fn insert(client: &impl GenericClient, events: &[StoredEvent]) -> Result<(), StoreError> {
+    insert_unless_moved(client, events, &[]).await
+}
+
+/// [`insert`], only while every stream in `read` is still at the version
+/// the append was decided from; else nothing is written and the answer is
+/// [`StoreError::ReadStreamMoved`].
+///
+/// The check is part of the insert: a command can decide from versions it
+/// kept in memory instead of reading them in its transaction first (an
+/// SLA clock from a cached policy and calendars), and still never commits a
+/// decision from a version that another transaction had replaced before
+/// this statement began. Each stream costs one probe of the
+/// `(stream_id, version)` index.
+pub async fn insert_unless_moved(
+    client: &impl GenericClient,
+    events: &[StoredEvent],
+    read: &[StreamAt],
+) -> Result<(), StoreError> {
     let columns = EventColumns::of(events.iter())?;
+    if read.is_empty() {
+        let statement = client
+            .prepare_cached(
+                // One statement: the events and their queue entry for the
+                // sequencer commit together or not at all.
+                concat!("WITH appended AS (", insert_events_sql!(), queue_appended_sql!()),
+            )
+            .await?;
+        client.execute(&statement, &columns.params()).await?;
+        return Ok(());
+    }
     let statement = client
-        .prepare_cached(
-            // One statement: the events and their queue entry for the
-            // sequencer commit together or not at all. One entry for the
-            // whole append (one per 100 events), keyed by its first
-            // `seq_id` (migration V17).
-            concat!(
-                "WITH appended AS (",
-                insert_events_sql!(),
-                " RETURNING seq_id),
-                 numbered AS (SELECT seq_id, (row_number() OVER (ORDER BY seq_id) - 1) / 100 AS part FROM appended)
-                 INSERT INTO event_queue (seq_id, seq_ids)
-                 SELECT min(seq_id), array_agg(seq_id ORDER BY seq_id) FROM numbered GROUP BY part"
-            ),
-        )
+        .prepare_cached(concat!(
+            "WITH unmoved AS (
+                 SELECT coalesce(bool_and(
+                     coalesce((SELECT max(e.version) FROM events e WHERE e.stream_id = r.stream_id), 0) = r.version
+                 ), true) AS holds
+                 FROM unnest($9::uuid[], $10::int4[]) AS r (stream_id, version)),
+             appended AS (",
+            insert_events_sql!(),
+            " WHERE (SELECT holds FROM unmoved)",
+            queue_appended_sql!()
+        ))
         .await?;
-    client.execute(&statement, &columns.params()).await?;
+    let streams: Vec<Uuid> = read.iter().map(|r| r.stream_id).collect();
+    let versions = read
+        .iter()
+        .map(|r| i32::try_from(r.version).map_err(|_| StoreError::Corrupt("version overflow".into())))
+        .collect::<Result<Vec<i32>, _>>()?;
+    let mut params = columns.params().to_vec();
+    params.push(&streams);
+    params.push(&versions);
+    let queued = client.execute(&statement, &params).await?;
+    if queued == 0 && !events.is_empty() {
+        return Err(StoreError::ReadStreamMoved);
+    }
     Ok(())
 }
 

@@ -5,7 +5,7 @@ use crate::helpers::{migrated, test_events, test_metadata};
 use chrono::Utc;
 use deadpool_postgres::Pool;
 use opsledger::infra::database;
-use opsledger::store::{self, StoreError, StreamHead, chain_hash};
+use opsledger::store::{self, StoreError, StreamAt, StreamHead, chain_hash};
 use uuid::Uuid;
 
 async fn append(
@@ -154,6 +154,55 @@ async fn a_stale_writer_conflicts_and_a_multi_event_append_is_all_or_nothing() {
         .map(|r| r.get(0))
         .collect();
     assert_eq!(versions, [1, 2]);
+}
+
+/// A decision taken from another stream at some version (a filing's
+/// clocks from the SLA policy) lands only while that stream is still there.
+#[tokio::test]
+async fn an_append_decided_from_another_stream_lands_only_while_that_stream_has_not_moved() {
+    let (_db, pool) = migrated().await;
+    let (source, target) = (Uuid::now_v7(), Uuid::now_v7());
+    let unread = StreamAt {
+        stream_id: source,
+        version: 0,
+    };
+    let decide = |head: Option<&StreamHead>| {
+        store::seal(target, head, test_events(2), &test_metadata(), Utc::now()).expect("seal")
+    };
+    let mut client = pool.get().await.expect("client");
+
+    // A stream with no events is at version 0.
+    let tx = client.transaction().await.expect("transaction");
+    let first = decide(None);
+    store::insert_unless_moved(&tx, &first, &[unread])
+        .await
+        .expect("the source has not moved");
+    tx.commit().await.expect("commit");
+
+    // Someone appends to the source: a decision from version 0 is stale now,
+    // and not one of its events lands; from version 1 it is current.
+    append(&pool, source, None, 1).await.expect("append");
+    let second = decide(Some(&head_of(&first)));
+    let tx = client.transaction().await.expect("transaction");
+    let stale = store::insert_unless_moved(&tx, &second, &[unread]).await;
+    assert!(matches!(stale, Err(StoreError::ReadStreamMoved)), "{stale:?}");
+    // The refusal is no SQL error: committed anyway, it wrote nothing.
+    tx.commit().await.expect("commit");
+    assert_eq!(landed(&client, target).await, 2, "the first append alone, queued");
+
+    let tx = client.transaction().await.expect("transaction");
+    let current = StreamAt { version: 1, ..unread };
+    store::insert_unless_moved(&tx, &second, &[current, current])
+        .await
+        .expect("the source is at version 1");
+    tx.commit().await.expect("commit");
+    assert_eq!(landed(&client, target).await, 4);
+}
+
+/// The events of `stream` that are stored and queued for the sequencer.
+async fn landed(client: &deadpool_postgres::Client, stream: Uuid) -> i64 {
+    let sql = "SELECT count(*) FROM events e JOIN queued_events q USING (seq_id) WHERE e.stream_id = $1";
+    client.query_one(sql, &[&stream]).await.expect("count").get(0)
 }
 
 /// An append sends its statements together, and they may reach the server

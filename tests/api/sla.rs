@@ -493,6 +493,45 @@ async fn the_policy_is_read_by_the_desk_and_amended_by_admins_under_a_new_versio
 }
 
 #[tokio::test]
+async fn a_policy_amended_on_another_instance_governs_the_next_filing_here() {
+    let (app, clock) = desk_at("2026-03-02T09:00:00+08:00").await;
+    let (other, other_handle) = start_server_on(&app.db, |args| args.sla = SlaSwitch::On, clock).await;
+    // This instance files first, so it holds the shipped policy in memory.
+    let (_, before, _) = file(&app, "P1").await;
+    assert_eq!(before["sla"]["first_response"]["policy_version"], 0);
+
+    let policy = json_of(app.get("/v1/sla-policy", &agent()).await, 200).await;
+    let mut table = policy["table"].clone();
+    table["complaint"]["P1"]["first_response_minutes"] = json!(10);
+    let amended = app
+        .http
+        .put(format!("{other}/v1/sla-policy"))
+        .bearer_auth(admin())
+        .json(&json!({"table": table, "reason": "新合同：P1 十分钟内响应"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(json_of(amended, 200).await["version"], 1);
+
+    // The next filing here is timed by the amendment, not by what this
+    // instance had read before it.
+    let (id, after, _) = file(&app, "P1").await;
+    let response = &after["sla"]["first_response"];
+    assert_eq!(
+        (&response["minutes"], &response["policy_version"]),
+        (&json!(10), &json!(1))
+    );
+    assert_eq!(response["due_at"], shown("2026-03-02T09:10:00+08:00"));
+    let history = json_of(app.get(&format!("/v1/tickets/{id}/history"), &auditor()).await, 200).await;
+    let pinned = &history["events"][1];
+    assert_eq!(
+        (&pinned["type"], &pinned["payload"]["policy_version"]),
+        (&json!("sla.clocks_pinned"), &json!(1))
+    );
+    other_handle.stop(true).await;
+}
+
+#[tokio::test]
 async fn open_tickets_from_before_clocks_get_them_once_by_the_system() {
     // A server without clocks files two complaints and resolves one.
     let app = spawn_app_with(|args| args.sla = SlaSwitch::Off).await;

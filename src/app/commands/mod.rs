@@ -23,6 +23,7 @@ mod subjects;
 pub use links::LinkCommand;
 pub use receipt::{Answer, Receipt, TicketAnswer};
 pub(crate) use receipt::{Document, Record};
+use sla::Clocked;
 pub use sla::current_policy;
 pub use subjects::{Merge, RepairReport, SplitSubject};
 
@@ -44,7 +45,7 @@ use crate::projections::schedules;
 use crate::projections::tickets::{self, TicketLookup, TicketRow};
 use crate::store::idempotency;
 use crate::store::sequencer::AppendSignal;
-use crate::store::{self, Metadata, NewEvent, StoreError, StoredEvent, StreamHead};
+use crate::store::{self, Metadata, NewEvent, StoreError, StoredEvent, StreamAt, StreamHead};
 
 use super::clock::{Clock, SharedClock};
 use super::etag;
@@ -358,6 +359,9 @@ pub struct Commands {
 pub(crate) struct StreamWrite {
     sealed: Vec<StoredEvent>,
     row: Option<TicketRow>,
+    /// Other streams the events were decided from, at the versions used:
+    /// the events are inserted only while those are still current.
+    read: Vec<StreamAt>,
 }
 
 impl StreamWrite {
@@ -370,7 +374,7 @@ impl StreamWrite {
         ctx: &CommandContext,
         now: DateTime<Utc>,
     ) -> Result<StreamWrite, CommandError> {
-        Self::with_clocks(stream_id, state, head, events, Vec::new(), ctx, now)
+        Self::with_clocks(stream_id, state, head, events, Clocked::none(), ctx, now)
     }
 
     /// Seals `events` as the caller's and then `clocks`, the service-level
@@ -381,10 +385,11 @@ impl StreamWrite {
         state: Option<A>,
         head: Option<&StreamHead>,
         events: Vec<A::Event>,
-        clocks: Vec<A::Event>,
+        clocked: Clocked<A::Event>,
         ctx: &CommandContext,
         now: DateTime<Utc>,
     ) -> Result<StreamWrite, CommandError> {
+        let Clocked { events: clocks, read } = clocked;
         let new_events = events.iter().map(NewEvent::from_domain).collect();
         let mut sealed = store::seal(stream_id, head, new_events, &metadata(ctx), now)?;
         if !clocks.is_empty() {
@@ -403,7 +408,11 @@ impl StreamWrite {
             .map_err(|e| CommandError::Corrupt(e.to_string()))?
             .ok_or_else(|| CommandError::Corrupt("a command produced no view".into()))?;
         let row = view.row().map_err(|e| CommandError::Corrupt(e.to_string()))?;
-        Ok(StreamWrite { sealed, row: Some(row) })
+        Ok(StreamWrite {
+            sealed,
+            row: Some(row),
+            read,
+        })
     }
 
     /// Seals `events` of a stream that has no ticket view.
@@ -416,7 +425,11 @@ impl StreamWrite {
     ) -> Result<StreamWrite, CommandError> {
         let new_events = events.iter().map(NewEvent::from_domain).collect();
         let sealed = store::seal(stream_id, head, new_events, &metadata(ctx), now)?;
-        Ok(StreamWrite { sealed, row: None })
+        Ok(StreamWrite {
+            sealed,
+            row: None,
+            read: Vec::new(),
+        })
     }
 
     /// The ticket view this write produces.
@@ -686,6 +699,17 @@ impl Commands {
                 Err(CommandError::Store(StoreError::IdempotencyRace)) => {
                     return replay_after_race::<R>(&client, ctx).await.map(Outcome::Replayed);
                 }
+                // The SLA policy or a calendar the clocks were computed from
+                // was amended after it was cached (on any instance): decide
+                // again from what is current. Safe for every command, as if
+                // the amendment had come just before it.
+                Err(CommandError::Store(StoreError::ReadStreamMoved)) if tries < RETRIES => {
+                    metrics::counter!("opsledger_concurrency_conflicts_total", "kind" => "sla_inputs_moved")
+                        .increment(1);
+                    if let Some(sources) = &self.sla {
+                        sources.forget();
+                    }
+                }
                 Err(other) => return Err(other),
             }
         }
@@ -852,10 +876,11 @@ async fn write<R: Record>(tx: &Transaction<'_>, ctx: &CommandContext, plan: &Pla
     };
     let events = async {
         match plan.writes.as_slice() {
-            [one] => store::insert(tx, &one.sealed).await,
+            [one] => store::insert_unless_moved(tx, &one.sealed, &one.read).await,
             many => {
                 let all: Vec<StoredEvent> = many.iter().flat_map(|w| w.sealed.iter().cloned()).collect();
-                store::insert(tx, &all).await
+                let read: Vec<StreamAt> = many.iter().flat_map(|w| w.read.iter().copied()).collect();
+                store::insert_unless_moved(tx, &all, &read).await
             }
         }
     };

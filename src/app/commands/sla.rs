@@ -10,16 +10,20 @@
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 
+use crate::domain::business_calendar::business_calendar_id;
 use crate::domain::complaint::{Complaint, ComplaintEvent};
 use crate::domain::fault::{Fault, FaultEvent};
 use crate::domain::sla::clock::calendars_of;
 use crate::domain::sla::policy::{self as sla_policy, SlaPolicyEvent};
-use crate::domain::sla::{self, AmendSlaPolicy, ClockEvent, Clocks, NeedsInputs, SlaPolicyView, TicketFacts};
+use crate::domain::sla::{
+    self, AmendSlaPolicy, ClockEvent, Clocks, NeedsInputs, SlaInputs, SlaPolicyView, TicketFacts, sla_policy_id,
+};
 use crate::domain::ticket::TicketKind;
 use crate::domain::{Actor, EventMeta, StreamCorrupt};
 use crate::projections::fold::{self, Projected};
 use crate::projections::sla as sources;
 use crate::projections::tickets::{self, TicketLookup, TicketRow};
+use crate::store::StreamAt;
 
 use super::receipt::Document;
 use super::{Answer, CommandContext, CommandError, Commands, Outcome, Plan, StreamWrite, now_after, state_of};
@@ -84,9 +88,46 @@ fn preview<A: Projected>(
     Ok(state)
 }
 
+/// The clock events a command's events imply, and the policy and calendar
+/// versions they were computed from (none when they needed neither): the
+/// append checks those are still current as it inserts.
+pub(super) struct Clocked<E> {
+    pub events: Vec<E>,
+    pub read: Vec<StreamAt>,
+}
+
+impl<E> Clocked<E> {
+    pub fn none() -> Clocked<E> {
+        Clocked {
+            events: Vec::new(),
+            read: Vec::new(),
+        }
+    }
+}
+
+/// The streams of the policy and calendars in `inputs`, at their versions.
+fn streams_of(inputs: &SlaInputs) -> Vec<StreamAt> {
+    let policy = StreamAt {
+        stream_id: sla_policy_id(),
+        version: inputs.policy.version,
+    };
+    std::iter::once(policy)
+        .chain(inputs.calendars.iter().map(|c| StreamAt {
+            stream_id: business_calendar_id(&c.code),
+            version: c.version,
+        }))
+        .collect()
+}
+
 impl Commands {
     /// The clock events that `events` imply, when SLA clocks are on (see
     /// `StreamWrite::with_clocks`, which seals them as the system's).
+    ///
+    /// The policy and calendars come from what this instance has folded
+    /// already, without a read, when it has them all: the insert then
+    /// checks their versions are still current, and an amendment made since
+    /// (on any instance) sends the command round again with them read
+    /// afresh (`Commands::execute`).
     pub(super) async fn clock_events<A: Timed>(
         &self,
         client: &impl GenericClient,
@@ -94,27 +135,35 @@ impl Commands {
         before: Option<&A>,
         events: &[A::Event],
         now: DateTime<Utc>,
-    ) -> Result<Vec<A::Event>, CommandError> {
+    ) -> Result<Clocked<A::Event>, CommandError> {
         let Some(sources) = &self.sla else {
-            return Ok(Vec::new());
+            return Ok(Clocked::none());
         };
         let after =
             preview(before.cloned(), events, &ctx.actor.id, now).map_err(|e| CommandError::Corrupt(e.to_string()))?;
         let Some(after) = after else {
-            return Ok(Vec::new());
+            return Ok(Clocked::none());
         };
         let before_facts = before.map(Timed::facts);
         let facts = after.facts();
         let clocks = after.clocks();
-        let reaction = match sla::react(clocks, before_facts.as_ref(), &facts, now, None) {
-            Ok(reaction) => reaction,
+        let (reaction, read) = match sla::react(clocks, before_facts.as_ref(), &facts, now, None) {
+            Ok(reaction) => (reaction, Vec::new()),
             Err(NeedsInputs) => {
-                let inputs = sources.load(client, &calendars_of(clocks)).await?;
-                sla::react(clocks, before_facts.as_ref(), &facts, now, Some(&inputs))
-                    .map_err(|NeedsInputs| CommandError::Corrupt("clocks needed inputs they were given".into()))?
+                let also = calendars_of(clocks);
+                let inputs = match sources.cached(&also) {
+                    Some(inputs) => inputs,
+                    None => sources.load(client, &also).await?,
+                };
+                let reaction = sla::react(clocks, before_facts.as_ref(), &facts, now, Some(&inputs))
+                    .map_err(|NeedsInputs| CommandError::Corrupt("clocks needed inputs they were given".into()))?;
+                (reaction, streams_of(&inputs))
             }
         };
-        Ok(reaction.into_iter().map(A::wrap).collect())
+        Ok(Clocked {
+            events: reaction.into_iter().map(A::wrap).collect(),
+            read,
+        })
     }
 
     /// Replaces the policy's table; its version grows by one. Clocks
@@ -216,7 +265,7 @@ impl Commands {
         }
         // Nothing to pin (no priority or severity yet): `react` answers none.
         let clocks = self.clock_events(tx, ctx, Some(&state), &[], now).await?;
-        if clocks.is_empty() {
+        if clocks.events.is_empty() {
             return Ok(None);
         }
         Ok(Some(StreamWrite::with_clocks(

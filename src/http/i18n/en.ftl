@@ -261,6 +261,7 @@ malformed-body-not-json = the request body is not valid JSON: { $reason ->
 
 unavailable-database = the database is unavailable: { $cause }
 unavailable-database-busy = the database is busy: a lock was not granted in time
+unavailable-decided-from-moving-streams = the service-level policy or a business calendar changed each time this request was decided; retry it
 unavailable-migration-history = cannot read the migration history: { $cause }
 unavailable-migrations-pending = database migrations are pending
 unavailable-service = the service is unavailable

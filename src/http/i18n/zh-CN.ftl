@@ -386,6 +386,7 @@ malformed-body-not-json = 请求体不是有效的 JSON：第 { $line } 行第 {
 
 unavailable-database = 数据库不可用：{ $cause }
 unavailable-database-busy = 数据库繁忙：未能及时获得锁
+unavailable-decided-from-moving-streams = 每次处理本请求时，服务级别策略或工作日历都发生了变更；请重试
 unavailable-migration-history = 无法读取迁移历史：{ $cause }
 unavailable-migrations-pending = 数据库迁移尚未完成
 unavailable-service = 服务不可用
