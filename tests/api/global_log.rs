@@ -580,6 +580,39 @@ async fn verification_reports_a_log_entry_removed_from_the_end() {
     );
 }
 
+/// The log's entries name their events without a foreign key (migration
+/// V18): one that names no event is for verification to find.
+#[tokio::test]
+async fn verification_reports_a_log_entry_that_names_no_event() {
+    let (app, owner, events) = app_with_history().await;
+    let last: (i64, Vec<u8>) = {
+        let row = owner
+            .query_one(
+                "SELECT max(seq_id), (SELECT hash FROM event_log_head) FROM event_log",
+                &[],
+            )
+            .await
+            .expect("the log");
+        (row.get(0), row.get(1))
+    };
+    let appended = owner
+        .execute(
+            "INSERT INTO event_log (position, seq_id, global_hash, sequenced_at) VALUES ($1, $2, $3, now())",
+            &[&(events + 1), &(last.0 + 1_000_000), &last.1],
+        )
+        .await
+        .expect("an owner may write an entry that names no event");
+    assert_eq!(appended, 1);
+
+    let report = verify_over_http(&app).await;
+    assert_eq!(report["ok"], false, "{report}");
+    assert_eq!(report["position"], events + 1, "{report}");
+    assert!(
+        report["reason"].as_str().unwrap_or_default().contains("removed"),
+        "{report}"
+    );
+}
+
 #[tokio::test]
 async fn verification_reports_a_reordered_log() {
     let (app, mut owner, _) = app_with_history().await;
