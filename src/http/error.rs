@@ -334,7 +334,7 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         match self {
             ApiError::Internal(cause) => tracing::error!(%cause, "internal error"),
-            ApiError::Unavailable(cause) => tracing::warn!(%cause, "database unavailable"),
+            ApiError::Unavailable(cause) => tracing::warn!(%cause, "unavailable"),
             _ => {}
         }
         let mut response = HttpResponse::build(self.status_code());

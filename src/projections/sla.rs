@@ -6,7 +6,7 @@
 //! their versions at all; the append that uses them checks the versions
 //! instead (see [`SlaSources::cached`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use deadpool_postgres::GenericClient;
@@ -75,10 +75,13 @@ pub struct SlaSources {
 struct Cache {
     policy: Option<Arc<SlaPolicyView>>,
     calendars: HashMap<String, Arc<CalendarAt>>,
-    /// Whether [`SlaSources::cached`] may answer: set by a load, cleared
-    /// by [`SlaSources::forget`] (the folds stay, for the next load to
-    /// reuse at the versions it finds).
-    current: bool,
+    /// What [`SlaSources::cached`] may answer with: the calendars whose
+    /// versions a load read, and whether it read the policy's, since the
+    /// last [`SlaSources::forget`] (the folds stay, for the next load to
+    /// reuse at the versions it finds). A calendar held from an older load
+    /// is never answered unread.
+    read: HashSet<String>,
+    policy_read: bool,
 }
 
 impl SlaSources {
@@ -135,7 +138,10 @@ impl SlaSources {
             };
             calendars.push(at);
         }
-        self.lock().current = true;
+        let mut cache = self.lock();
+        cache.policy_read = true;
+        cache.read.extend(codes);
+        drop(cache);
         Ok(SlaInputs { policy, calendars })
     }
 
@@ -146,7 +152,7 @@ impl SlaSources {
     /// [`SlaSources::forget`] when they were.
     pub fn cached(&self, also: &[String]) -> Option<SlaInputs> {
         let cache = self.lock();
-        if !cache.current {
+        if !cache.policy_read {
             return None;
         }
         let policy = Arc::clone(cache.policy.as_ref()?);
@@ -156,7 +162,7 @@ impl SlaSources {
         codes.dedup();
         let calendars = codes
             .into_iter()
-            .map(|code| cache.calendars.get(code).cloned())
+            .map(|code| cache.read.contains(code).then(|| cache.calendars.get(code).cloned())?)
             .collect::<Option<Vec<_>>>()?;
         Some(SlaInputs { policy, calendars })
     }
@@ -164,7 +170,9 @@ impl SlaSources {
     /// Stops [`SlaSources::cached`] answering until the next load, which
     /// reads the versions in its command's transaction.
     pub fn forget(&self) {
-        self.lock().current = false;
+        let mut cache = self.lock();
+        cache.policy_read = false;
+        cache.read.clear();
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Cache> {

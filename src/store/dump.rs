@@ -48,8 +48,11 @@ pub async fn dump_events<E: From<StoreError>>(
     tx: &Transaction<'_>,
     mut sink: impl FnMut(DumpedEvent) -> Result<(), E>,
 ) -> Result<(), E> {
+    // A left join: no foreign key holds an entry to its event (migration
+    // V18), and an entry that names none must stop the export, not vanish
+    // from it.
     let sequenced = "SELECT l.position, l.global_hash, l.sequenced_at, e.hash, e.stored
-                     FROM event_log l JOIN events e ON e.seq_id = l.seq_id ORDER BY l.position";
+                     FROM event_log l LEFT JOIN events e ON e.seq_id = l.seq_id ORDER BY l.position";
     let queued = "SELECT NULL::bigint, NULL::bytea, NULL::timestamptz, e.hash, e.stored
                   FROM queued_events q JOIN events e ON e.seq_id = q.seq_id ORDER BY e.seq_id";
     for sql in [sequenced, queued] {
@@ -69,9 +72,15 @@ fn dumped(row: &tokio_postgres::Row) -> Result<DumpedEvent, StoreError> {
         // The columns are NOT NULL: only the queries above could break this.
         _ => return Err(StoreError::Corrupt("a log entry without its hash or time".into())),
     };
+    let (Some(hash), Some(stored)) = (row.try_get::<_, Option<&[u8]>>(3)?, row.try_get(4)?) else {
+        let at = logged
+            .as_ref()
+            .map_or_else(|| "a queue entry".to_owned(), |l| format!("position {}", l.position));
+        return Err(StoreError::Corrupt(format!("the log's {at} names no event")));
+    };
     Ok(DumpedEvent {
-        hash: to_hash(row.try_get(3)?)?,
-        stored: row.try_get(4)?,
+        hash: to_hash(hash)?,
+        stored,
         logged,
     })
 }

@@ -380,27 +380,35 @@ pub async fn insert_unless_moved(
         client.execute(&statement, &columns.params()).await?;
         return Ok(());
     }
-    let statement = client
-        .prepare_cached(concat!(
-            "WITH unmoved AS (
-                 SELECT coalesce(bool_and(
-                     coalesce((SELECT max(e.version) FROM events e WHERE e.stream_id = r.stream_id), 0) = r.version
-                 ), true) AS holds
-                 FROM unnest($9::uuid[], $10::int4[]) AS r (stream_id, version)),
-             appended AS (",
-            insert_events_sql!(),
-            " WHERE (SELECT holds FROM unmoved)",
-            queue_appended_sql!()
-        ))
-        .await?;
-    let streams: Vec<Uuid> = read.iter().map(|r| r.stream_id).collect();
+    // The streams are a `VALUES` list of one row each, not arrays: with
+    // arrays, PostgreSQL's plan for the values at hand (which knows their
+    // length) always looked cheaper than the generic one, so the statement
+    // was planned again at every execution (160 µs, more than the read it
+    // replaces). A statement per number of streams, usually three.
+    let rows: Vec<String> = (0..read.len())
+        .map(|i| format!("(${}::uuid, ${}::int4)", 9 + 2 * i, 10 + 2 * i))
+        .collect();
+    let sql = format!(
+        "WITH unmoved AS (
+             SELECT coalesce(bool_and(
+                 coalesce((SELECT max(e.version) FROM events e WHERE e.stream_id = r.stream_id), 0) = r.version
+             ), true) AS holds
+             FROM (VALUES {}) AS r (stream_id, version)),
+         appended AS ({} WHERE (SELECT holds FROM unmoved){}",
+        rows.join(", "),
+        insert_events_sql!(),
+        queue_appended_sql!()
+    );
+    let statement = client.prepare_cached(&sql).await?;
     let versions = read
         .iter()
         .map(|r| i32::try_from(r.version).map_err(|_| StoreError::Corrupt("version overflow".into())))
         .collect::<Result<Vec<i32>, _>>()?;
     let mut params = columns.params().to_vec();
-    params.push(&streams);
-    params.push(&versions);
+    for (r, version) in read.iter().zip(&versions) {
+        params.push(&r.stream_id);
+        params.push(version);
+    }
     let queued = client.execute(&statement, &params).await?;
     if queued == 0 && !events.is_empty() {
         return Err(StoreError::ReadStreamMoved);

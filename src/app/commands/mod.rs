@@ -703,11 +703,14 @@ impl Commands {
                 // was amended after it was cached (on any instance): decide
                 // again from what is current. Safe for every command, as if
                 // the amendment had come just before it.
-                Err(CommandError::Store(StoreError::ReadStreamMoved)) if tries < RETRIES => {
+                Err(CommandError::Store(StoreError::ReadStreamMoved)) => {
                     metrics::counter!("opsledger_concurrency_conflicts_total", "kind" => "sla_inputs_moved")
                         .increment(1);
                     if let Some(sources) = &self.sla {
                         sources.forget();
+                    }
+                    if tries >= RETRIES {
+                        return Err(CommandError::Store(StoreError::ReadStreamMoved));
                     }
                 }
                 Err(other) => return Err(other),
