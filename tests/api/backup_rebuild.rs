@@ -642,6 +642,36 @@ async fn an_exported_backup_imports_into_a_new_database_with_identical_views_and
     let _ = std::fs::remove_file(file);
 }
 
+/// No foreign key holds a log entry to its event (migration V18): an
+/// export that meets one naming no event stops, and the gap is not
+/// carried into a backup that would import as a clean log.
+#[tokio::test]
+async fn an_export_stops_at_a_log_entry_that_names_no_event() {
+    let app = spawn_app().await;
+    app.file_complaint().await;
+    let (position, head) = wait_until_sequenced(&app.db).await;
+    let owner = app.db.connect_admin().await;
+    owner
+        .execute(
+            "INSERT INTO event_log (position, seq_id, global_hash, sequenced_at)
+             VALUES ($1, (SELECT max(seq_id) + 1000000 FROM events), decode($2, 'hex'), now())",
+            &[&(position + 1), &head],
+        )
+        .await
+        .expect("an owner may write an entry that names no event");
+    let refused = backup::export(&ExportArgs {
+        to: backup_file("dangling"),
+        database: database_args(&app.db),
+    })
+    .await
+    .expect_err("the export stops");
+    let refused = refused.to_string();
+    assert!(
+        refused.contains(&format!("position {}", position + 1)) && refused.contains("names no event"),
+        "{refused}"
+    );
+}
+
 #[tokio::test]
 async fn a_corrupted_or_truncated_backup_is_refused_with_its_line_and_nothing_is_imported() {
     let app = spawn_app().await;
