@@ -76,12 +76,11 @@ struct Cache {
     policy: Option<Arc<SlaPolicyView>>,
     calendars: HashMap<String, Arc<CalendarAt>>,
     /// What [`SlaSources::cached`] may answer with: the calendars whose
-    /// versions a load read, and whether it read the policy's, since the
-    /// last [`SlaSources::forget`] (the folds stay, for the next load to
-    /// reuse at the versions it finds). A calendar held from an older load
-    /// is never answered unread.
-    read: HashSet<String>,
-    policy_read: bool,
+    /// versions a load read (with the policy's) since the last
+    /// [`SlaSources::forget`], which sets `None` (the folds stay, for the
+    /// next load to reuse at the versions it finds). A calendar held from
+    /// an older load is never answered unread.
+    read: Option<HashSet<String>>,
 }
 
 impl SlaSources {
@@ -93,16 +92,7 @@ impl SlaSources {
         // of every calendar the cached policy and `also` name.
         let cached_policy = self.lock().policy.clone();
         let policy_id = sla_policy_id();
-        let codes_of = |policy: Option<&SlaPolicyView>| {
-            let mut codes: Vec<String> = policy
-                .map(|p| p.table.calendars().into_iter().map(str::to_owned).collect())
-                .unwrap_or_default();
-            codes.extend(also.iter().cloned());
-            codes.sort();
-            codes.dedup();
-            codes
-        };
-        let mut codes = codes_of(cached_policy.as_deref());
+        let mut codes = calendar_codes(cached_policy.as_deref(), also);
         let mut ids: Vec<uuid::Uuid> = codes.iter().map(|c| business_calendar_id(c)).collect();
         ids.push(policy_id);
         let mut versions = versions_of(client, &ids).await?;
@@ -113,7 +103,7 @@ impl SlaSources {
                 let p = Arc::new(policy(client).await?.0);
                 self.lock().policy = Some(Arc::clone(&p));
                 // Another policy may name other calendars.
-                codes = codes_of(Some(&p));
+                codes = calendar_codes(Some(&p), also);
                 let ids: Vec<uuid::Uuid> = codes.iter().map(|c| business_calendar_id(c)).collect();
                 versions = versions_of(client, &ids).await?;
                 p
@@ -138,10 +128,7 @@ impl SlaSources {
             };
             calendars.push(at);
         }
-        let mut cache = self.lock();
-        cache.policy_read = true;
-        cache.read.extend(codes);
-        drop(cache);
+        self.lock().read.get_or_insert_default().extend(codes);
         Ok(SlaInputs { policy, calendars })
     }
 
@@ -152,17 +139,11 @@ impl SlaSources {
     /// [`SlaSources::forget`] when they were.
     pub fn cached(&self, also: &[String]) -> Option<SlaInputs> {
         let cache = self.lock();
-        if !cache.policy_read {
-            return None;
-        }
+        let read = cache.read.as_ref()?;
         let policy = Arc::clone(cache.policy.as_ref()?);
-        let mut codes: Vec<&str> = policy.table.calendars();
-        codes.extend(also.iter().map(String::as_str));
-        codes.sort_unstable();
-        codes.dedup();
-        let calendars = codes
+        let calendars = calendar_codes(Some(&policy), also)
             .into_iter()
-            .map(|code| cache.read.contains(code).then(|| cache.calendars.get(code).cloned())?)
+            .map(|code| read.contains(&code).then(|| cache.calendars.get(&code).cloned())?)
             .collect::<Option<Vec<_>>>()?;
         Some(SlaInputs { policy, calendars })
     }
@@ -170,14 +151,24 @@ impl SlaSources {
     /// Stops [`SlaSources::cached`] answering until the next load, which
     /// reads the versions in its command's transaction.
     pub fn forget(&self) {
-        let mut cache = self.lock();
-        cache.policy_read = false;
-        cache.read.clear();
+        self.lock().read = None;
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Cache> {
         self.cache.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// The calendars a clock may need: those `policy` names, and `also` (the
+/// ones a ticket's clocks run on), sorted, each once.
+fn calendar_codes(policy: Option<&SlaPolicyView>, also: &[String]) -> Vec<String> {
+    let mut codes: Vec<String> = policy
+        .map(|p| p.table.calendars().into_iter().map(str::to_owned).collect())
+        .unwrap_or_default();
+    codes.extend(also.iter().cloned());
+    codes.sort();
+    codes.dedup();
+    codes
 }
 
 /// The version of each of `streams` that has events.
