@@ -26,6 +26,8 @@ use super::{StoreError, to_hash};
 pub const LEADER_LOCK: i64 = 0x6f70_736c_6564_6772;
 /// The session that leads the sequencer in a database.
 pub struct Leader {
+    /// Its backend's process id.
+    pub pid: i32,
     /// Its client's TCP port, by which tools and tests tell instances
     /// apart; `None` over a Unix socket.
     pub client_port: Option<u16>,
@@ -39,7 +41,7 @@ pub async fn leader(client: &Client) -> Result<Option<Leader>, StoreError> {
     let (high, low) = (LEADER_LOCK >> 32, LEADER_LOCK & 0xffff_ffff);
     let row = client
         .query_opt(
-            "SELECT a.client_port FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            "SELECT l.pid, a.client_port FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
              WHERE l.locktype = 'advisory' AND l.granted
                AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
                AND l.classid::int8 = $1 AND l.objid::int8 = $2 AND l.objsubid = 1",
@@ -47,8 +49,9 @@ pub async fn leader(client: &Client) -> Result<Option<Leader>, StoreError> {
         )
         .await?;
     row.map(|r| {
-        let port: Option<i32> = r.try_get(0)?;
+        let port: Option<i32> = r.try_get(1)?;
         Ok(Leader {
+            pid: r.try_get(0)?,
             client_port: port.and_then(|p| u16::try_from(p).ok()),
         })
     })

@@ -17,7 +17,7 @@ use crate::helpers::{
 use chrono::Utc;
 use opsledger::infra::database;
 use opsledger::store::canonical::to_canonical_bytes;
-use opsledger::store::sequencer::{LEADER_LOCK, global_hash, sequence_batch};
+use opsledger::store::sequencer::{self, global_hash, sequence_batch};
 use opsledger::store::verify::{LogVerdict, Verdict, verify_log, verify_streams};
 use opsledger::store::{self, GENESIS_HASH, StreamHead, chain_hash};
 use serde_json::{Value, json};
@@ -121,21 +121,9 @@ async fn wait_until_sequenced(owner: &Client) -> i64 {
     }
 }
 
-/// The backend holding the sequencer's advisory lock in this database, if
-/// any. A bigint advisory key is stored as classid = high 32 bits, objid =
-/// low 32 bits, objsubid = 1.
+/// The backend holding the sequencer's advisory lock in this database, if any.
 async fn leader_pid(owner: &Client) -> Option<i32> {
-    owner
-        .query_opt(
-            "SELECT pid FROM pg_locks
-             WHERE locktype = 'advisory' AND granted AND objsubid = 1
-               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-               AND classid::int8 = $1 AND objid::int8 = $2",
-            &[&(LEADER_LOCK >> 32), &(LEADER_LOCK & 0xffff_ffff)],
-        )
-        .await
-        .expect("pg_locks")
-        .map(|row| row.get(0))
+    sequencer::leader(owner).await.expect("pg_locks").map(|l| l.pid)
 }
 
 /// Waits for a sequencer (other than the backend `not`) to hold the lock.
