@@ -459,21 +459,8 @@ async fn the_policy_is_read_by_the_desk_and_amended_by_admins_under_a_new_versio
     assert_eq!(policy["table"]["fault"]["1"]["first_response_minutes"], 15);
     assert_eq!(policy["table"]["complaint"]["P1"]["calendar"], "CN");
 
-    let put = |token: String, body: Value| {
-        let app = &app;
-        async move {
-            app.http
-                .put(app.url("/v1/sla-policy"))
-                .bearer_auth(token)
-                .json(&body)
-                .send()
-                .await
-                .expect("request")
-        }
-    };
-    let mut table = policy["table"].clone();
-    table["complaint"]["P1"]["first_response_minutes"] = json!(10);
-    let body = json!({"table": table, "reason": "新合同：P1 十分钟内响应"});
+    let put = |token: String, body: Value| put_policy(&app, &app.base, token, body);
+    let body = p1_answered_in_ten_minutes(&policy);
     problem(put(agent(), body.clone()).await, 403, "forbidden").await;
     let mut unknown = body.clone();
     unknown["table"]["complaint"]["P2"]["calendar"] = json!("SH-office");
@@ -484,6 +471,29 @@ async fn the_policy_is_read_by_the_desk_and_amended_by_admins_under_a_new_versio
     problem(put(admin(), body).await, 409, "rule-violated").await;
 
     let (_, view, _) = file(&app, "P1").await;
+    assert_timed_by_the_ten_minute_amendment(&view);
+}
+
+/// The policy amended so that P1 complaints are answered within ten
+/// minutes, as an admin sends it.
+fn p1_answered_in_ten_minutes(policy: &Value) -> Value {
+    let mut table = policy["table"].clone();
+    table["complaint"]["P1"]["first_response_minutes"] = json!(10);
+    json!({"table": table, "reason": "新合同：P1 十分钟内响应"})
+}
+
+async fn put_policy(app: &TestApp, base: &str, token: String, body: Value) -> reqwest::Response {
+    app.http
+        .put(format!("{base}/v1/sla-policy"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .expect("request")
+}
+
+/// A P1 complaint filed at 09:00 on Monday 2 March under policy version 1.
+fn assert_timed_by_the_ten_minute_amendment(view: &Value) {
     let response = &view["sla"]["first_response"];
     assert_eq!(
         (&response["minutes"], &response["policy_version"]),
@@ -501,27 +511,13 @@ async fn a_policy_amended_on_another_instance_governs_the_next_filing_here() {
     assert_eq!(before["sla"]["first_response"]["policy_version"], 0);
 
     let policy = json_of(app.get("/v1/sla-policy", &agent()).await, 200).await;
-    let mut table = policy["table"].clone();
-    table["complaint"]["P1"]["first_response_minutes"] = json!(10);
-    let amended = app
-        .http
-        .put(format!("{other}/v1/sla-policy"))
-        .bearer_auth(admin())
-        .json(&json!({"table": table, "reason": "新合同：P1 十分钟内响应"}))
-        .send()
-        .await
-        .expect("request");
+    let amended = put_policy(&app, &other, admin(), p1_answered_in_ten_minutes(&policy)).await;
     assert_eq!(json_of(amended, 200).await["version"], 1);
 
     // The next filing here is timed by the amendment, not by what this
     // instance had read before it.
     let (id, after, _) = file(&app, "P1").await;
-    let response = &after["sla"]["first_response"];
-    assert_eq!(
-        (&response["minutes"], &response["policy_version"]),
-        (&json!(10), &json!(1))
-    );
-    assert_eq!(response["due_at"], shown("2026-03-02T09:10:00+08:00"));
+    assert_timed_by_the_ten_minute_amendment(&after);
     let history = json_of(app.get(&format!("/v1/tickets/{id}/history"), &auditor()).await, 200).await;
     let pinned = &history["events"][1];
     assert_eq!(
