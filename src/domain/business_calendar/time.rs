@@ -209,29 +209,67 @@ impl BusinessCalendar {
         start: DateTime<Utc>,
         time: TimeDelta,
     ) -> Result<DateTime<Utc>, CalendarDataMissing> {
-        let mut remaining = time;
-        if remaining <= TimeDelta::zero() {
-            return Ok(start);
-        }
+        let [due] = self.add_business_times(start, [time]);
+        due
+    }
+
+    /// [`Self::add_business_time`] for several spans from one start, in
+    /// one walk over the calendar (a target and its warning share their
+    /// days): the answers, in the order of `spans`.
+    pub fn add_business_times<const N: usize>(
+        &self,
+        start: DateTime<Utc>,
+        spans: [TimeDelta; N],
+    ) -> [Result<DateTime<Utc>, CalendarDataMissing>; N] {
+        let mut answers = [Ok(start); N];
+        // Shortest first: the walk answers each as it passes it.
+        let mut pending: Vec<usize> = (0..N).filter(|&i| spans[i] > TimeDelta::zero()).collect();
+        pending.sort_by_key(|&i| std::cmp::Reverse(spans[i]));
+        let mut passed = TimeDelta::zero();
         let mut cursor = start;
         // The day before too: an interval ending at 24:00 may run past the
         // next local midnight where midnight itself is repeated.
         let mut day = self.local_day(start).pred_opt().unwrap_or(NaiveDate::MIN);
-        loop {
-            for stretch in self.stretches_on(day)? {
-                let from = stretch.0.max(cursor);
-                if from >= stretch.1 {
+        while let Some(&next) = pending.last() {
+            let stretches = match self.stretches_on(day) {
+                Ok(stretches) => stretches,
+                Err(missing) => {
+                    for i in pending {
+                        answers[i] = Err(missing);
+                    }
+                    break;
+                }
+            };
+            let mut next = next;
+            for (stretch_start, stretch_end) in stretches {
+                let from = stretch_start.max(cursor);
+                if from >= stretch_end {
                     continue;
                 }
-                let available = stretch.1 - from;
-                if remaining <= available {
-                    return Ok(from + remaining);
+                let available = stretch_end - from;
+                // Every span used up within this stretch is due in it.
+                while spans[next] - passed <= available {
+                    answers[next] = Ok(from + (spans[next] - passed));
+                    pending.pop();
+                    match pending.last() {
+                        Some(&i) => next = i,
+                        None => return answers,
+                    }
                 }
-                remaining -= available;
-                cursor = stretch.1;
+                passed += available;
+                cursor = stretch_end;
             }
-            day = next_day(day)?;
+            match next_day(day) {
+                Ok(after) => day = after,
+                Err(missing) => {
+                    for i in pending {
+                        answers[i] = Err(missing);
+                    }
+                    break;
+                }
+            }
         }
+        answers
     }
 
     /// The business time between two instants; zero when `to` is not after
@@ -276,16 +314,13 @@ impl BusinessCalendar {
     /// start to the last time it shows its end: a start or end the zone
     /// skips falls on the moment of the change, and one the zone repeats
     /// opens at its first occurrence and closes at its second.
-    fn stretches_on(&self, day: NaiveDate) -> Result<Vec<Stretch>, CalendarDataMissing> {
+    fn stretches_on(&self, day: NaiveDate) -> Result<impl Iterator<Item = Stretch> + '_, CalendarDataMissing> {
         let hours = self.hours_on(day)?;
-        Ok(hours
-            .iter()
-            .filter_map(|interval| {
-                let start = self.instant_of(day, interval.start, Occurrence::First)?;
-                let end = self.instant_of(day, interval.end, Occurrence::Last)?;
-                (start < end).then_some((start, end))
-            })
-            .collect())
+        Ok(hours.iter().filter_map(move |interval| {
+            let start = self.instant_of(day, interval.start, Occurrence::First)?;
+            let end = self.instant_of(day, interval.end, Occurrence::Last)?;
+            (start < end).then_some((start, end))
+        }))
     }
 
     /// The instant the local clock shows `minute` of `day`. `None` only at

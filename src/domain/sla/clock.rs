@@ -476,23 +476,43 @@ fn stopped(target: Target, clock: &TargetClock, now: DateTime<Utc>) -> ClockEven
     })
 }
 
-/// The instant `minutes` business minutes after `from`, and the warning
-/// instant, on `calendar`.
-fn instants(
-    calendar: &CalendarAt,
-    from: DateTime<Utc>,
-    time: TimeDelta,
-    warn: TimeDelta,
-) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>, bool) {
+/// Where a target of `minutes` business minutes from `from` falls due on
+/// `calendar`, and where its warning does.
+#[derive(Debug, Clone, Copy)]
+struct Instants {
+    due_at: Option<DateTime<Utc>>,
+    warn_at: Option<DateTime<Utc>>,
+    calendar_data_missing: bool,
+}
+
+/// The instants of both targets (the first response's minutes, then the
+/// resolution's) from `from`, in one walk over the calendar.
+fn instants(calendar: &CalendarAt, from: DateTime<Utc>, minutes: [u32; 2], warning_percent: u8) -> [Instants; 2] {
     let Some(cal) = &calendar.calendar else {
-        return (None, None, true);
+        return [Instants {
+            due_at: None,
+            warn_at: None,
+            calendar_data_missing: true,
+        }; 2];
     };
-    match (cal.add_business_time(from, time), cal.add_business_time(from, warn)) {
-        (Ok(due), Ok(warn)) => (Some(due), Some(warn), false),
-        // The warning comes first, so it may be known when the due time is not.
-        (Err(_), Ok(warn)) => (None, Some(warn), true),
-        _ => (None, None, true),
-    }
+    let time = |m: u32| TimeDelta::minutes(i64::from(m));
+    let [response, response_warn, resolution, resolution_warn] = cal.add_business_times(
+        from,
+        [
+            time(minutes[0]),
+            share(minutes[0], warning_percent),
+            time(minutes[1]),
+            share(minutes[1], warning_percent),
+        ],
+    );
+    // The warning comes first (at most 100 %), so it may be known when
+    // the due time is not.
+    let target = |due: Result<DateTime<Utc>, _>, warn: Result<DateTime<Utc>, _>| Instants {
+        due_at: due.ok(),
+        warn_at: warn.ok(),
+        calendar_data_missing: due.is_err(),
+    };
+    [target(response, response_warn), target(resolution, resolution_warn)]
 }
 
 /// `percent` of `minutes`, as business time (to the second).
@@ -510,21 +530,15 @@ fn pinned(
 ) -> Option<ClockEvent> {
     let targets: &Targets = inputs.policy.table.targets(key)?;
     let calendar = inputs.calendar(&targets.calendar);
-    let target = |minutes: u32, cycle: u32| {
-        let (due_at, warn_at, missing) = instants(
-            &calendar,
-            runs_from,
-            TimeDelta::minutes(i64::from(minutes)),
-            share(minutes, targets.warning_percent),
-        );
-        PinnedTarget {
-            minutes,
-            runs_from,
-            due_at,
-            warn_at,
-            cycle,
-            calendar_data_missing: missing,
-        }
+    let minutes = [targets.first_response_minutes, targets.resolution_minutes];
+    let at = instants(&calendar, runs_from, minutes, targets.warning_percent);
+    let target = |which: usize, cycle: u32| PinnedTarget {
+        minutes: minutes[which],
+        runs_from,
+        due_at: at[which].due_at,
+        warn_at: at[which].warn_at,
+        cycle,
+        calendar_data_missing: at[which].calendar_data_missing,
     };
     // The first response is pinned while it is still owed: at the first
     // pin unless already given, later only while its clock runs.
@@ -532,15 +546,14 @@ fn pinned(
         Some(t) => t.running(),
         None => current.is_none() && !after.responded,
     };
-    let first_response =
-        (response_owed && cause != PinCause::Reopened).then(|| target(targets.first_response_minutes, 1));
+    let first_response = (response_owed && cause != PinCause::Reopened).then(|| target(0, 1));
     let resolution_owed = match cause {
         PinCause::Reopened => true,
         _ => current
             .and_then(|c| c.resolution.as_ref())
             .is_none_or(TargetClock::running),
     };
-    let resolution = resolution_owed.then(|| target(targets.resolution_minutes, after.cycle.max(1)));
+    let resolution = resolution_owed.then(|| target(1, after.cycle.max(1)));
     Some(ClockEvent::Pinned(SlaClocksPinned {
         cause,
         key,

@@ -307,6 +307,27 @@ proptest! {
         }
     }
 
+    /// Several spans from one start, answered in one walk (a target and its
+    /// warning, in any order, some past the data), are due where each alone is.
+    #[test]
+    fn several_spans_in_one_walk_are_due_where_each_alone_is(
+        (calendar, start, minutes) in case(),
+        others in proptest::array::uniform3(-60i64..400_000),
+    ) {
+        let calendar = &calendars()[calendar];
+        let spans = [
+            TimeDelta::minutes(i64::from(minutes)),
+            TimeDelta::seconds(others[0]),
+            TimeDelta::minutes(i64::from(minutes) * 8 / 10),
+            TimeDelta::seconds(others[1] * 60),
+            TimeDelta::seconds(others[2]),
+        ];
+        let together = calendar.add_business_times(start, spans);
+        for (span, answer) in spans.into_iter().zip(together) {
+            prop_assert_eq!(answer, calendar.add_business_time(start, span));
+        }
+    }
+
     /// More minutes are never due earlier, and a later start is never due earlier.
     #[test]
     fn due_instants_are_monotonic((calendar, start, minutes) in case(), more in 0u32..600, later in 0i64..200_000) {
