@@ -105,18 +105,32 @@ impl<E> Clocked<E> {
     }
 }
 
-/// The streams of the policy and calendars in `inputs`, at their versions.
-fn streams_of(inputs: &SlaInputs) -> Vec<StreamAt> {
-    let policy = StreamAt {
+/// The streams a reaction was decided from, at the versions used: the
+/// policy (it was consulted, whatever it answered) and each calendar an
+/// event names. A calendar the policy names but no clock ran on (the
+/// `24x7` beside a filing timed on `CN`) is not checked: amending it
+/// changes nothing these events say.
+fn streams_read(events: &[ClockEvent], inputs: &SlaInputs) -> Vec<StreamAt> {
+    let mut read = vec![StreamAt {
         stream_id: sla_policy_id(),
         version: inputs.policy.version,
-    };
-    std::iter::once(policy)
-        .chain(inputs.calendars.iter().map(|c| StreamAt {
-            stream_id: business_calendar_id(&c.code),
-            version: c.version,
-        }))
-        .collect()
+    }];
+    for event in events {
+        let calendar = match event {
+            ClockEvent::Pinned(pin) => &pin.calendar,
+            ClockEvent::Paused(pause) => &pause.calendar,
+            ClockEvent::Resumed(resume) => &resume.calendar,
+            ClockEvent::Stopped(_) => continue,
+        };
+        let at = StreamAt {
+            stream_id: business_calendar_id(&calendar.code),
+            version: calendar.version,
+        };
+        if !read.contains(&at) {
+            read.push(at);
+        }
+    }
+    read
 }
 
 impl Commands {
@@ -157,7 +171,8 @@ impl Commands {
                 };
                 let reaction = sla::react(clocks, before_facts.as_ref(), &facts, now, Some(&inputs))
                     .map_err(|NeedsInputs| CommandError::Corrupt("clocks needed inputs they were given".into()))?;
-                (reaction, streams_of(&inputs))
+                let read = streams_read(&reaction, &inputs);
+                (reaction, read)
             }
         };
         Ok(Clocked {
@@ -283,4 +298,58 @@ impl Commands {
 /// The policy in force, read in `client`'s snapshot.
 pub async fn current_policy(client: &impl GenericClient) -> Result<SlaPolicyView, CommandError> {
     Ok(sources::policy(client).await?.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::domain::complaint::Priority;
+    use crate::domain::sla::policy::PolicyKey;
+    use crate::domain::sla::{CalendarAt, ClockEvent};
+
+    fn calendar(code: &str, version: u64) -> Arc<CalendarAt> {
+        Arc::new(CalendarAt {
+            code: code.to_owned(),
+            version,
+            calendar: None,
+        })
+    }
+
+    #[test]
+    fn a_filing_is_checked_against_the_policy_and_the_calendar_it_was_timed_on_only() {
+        let inputs = SlaInputs {
+            policy: Arc::new(SlaPolicyView::shipped()),
+            calendars: vec![calendar("24x7", 2), calendar("CN", 5)],
+        };
+        let filed = DateTime::parse_from_rfc3339("2026-03-02T09:00:00+08:00")
+            .expect("an instant")
+            .to_utc();
+        let facts = TicketFacts {
+            key: Some(PolicyKey::Complaint { priority: Priority::P1 }),
+            reported_at: filed,
+            responded: false,
+            resolved: false,
+            waiting: false,
+            cycle: 1,
+        };
+        let events = sla::react(None, None, &facts, filed, Some(&inputs)).expect("inputs given");
+        assert!(matches!(&events[..], [ClockEvent::Pinned(pin)] if pin.calendar.code == "CN"));
+
+        assert_eq!(
+            streams_read(&events, &inputs),
+            vec![
+                StreamAt {
+                    stream_id: sla_policy_id(),
+                    version: 0
+                },
+                StreamAt {
+                    stream_id: business_calendar_id("CN"),
+                    version: 5
+                },
+            ],
+            "the 24x7 calendar timed nothing here"
+        );
+    }
 }
