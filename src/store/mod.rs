@@ -384,7 +384,8 @@ pub async fn insert_unless_moved(
     // arrays, PostgreSQL's plan for the values at hand (which knows their
     // length) always looked cheaper than the generic one, so the statement
     // was planned again at every execution (160 µs, more than the read it
-    // replaces). A statement per number of streams, usually three.
+    // replaces). A statement per number of streams, usually two (the
+    // policy and the calendar a clock ran on).
     let rows: Vec<String> = (0..read.len())
         .map(|i| format!("(${}::uuid, ${}::int4)", 9 + 2 * i, 10 + 2 * i))
         .collect();

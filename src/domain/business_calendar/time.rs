@@ -215,14 +215,18 @@ impl BusinessCalendar {
 
     /// [`Self::add_business_time`] for several spans from one start, in
     /// one walk over the calendar (a target and its warning share their
-    /// days): the answers, in the order of `spans`.
+    /// days): the answers, in the order of `spans`. As for one span, a span
+    /// that is not positive is due at `start`, and every span the calendar's
+    /// data does not reach names the first day past it.
     pub fn add_business_times<const N: usize>(
         &self,
         start: DateTime<Utc>,
         spans: [TimeDelta; N],
     ) -> [Result<DateTime<Utc>, CalendarDataMissing>; N] {
+        // What a span that is not positive answers; the others are
+        // answered as the walk passes them.
         let mut answers = [Ok(start); N];
-        // Shortest first: the walk answers each as it passes it.
+        // Longest first, so the shortest is last and answered first.
         let mut pending: Vec<usize> = (0..N).filter(|&i| spans[i] > TimeDelta::zero()).collect();
         pending.sort_by_key(|&i| std::cmp::Reverse(spans[i]));
         let mut passed = TimeDelta::zero();
@@ -230,17 +234,14 @@ impl BusinessCalendar {
         // The day before too: an interval ending at 24:00 may run past the
         // next local midnight where midnight itself is repeated.
         let mut day = self.local_day(start).pred_opt().unwrap_or(NaiveDate::MIN);
-        while let Some(&next) = pending.last() {
+        let missing = loop {
+            if pending.is_empty() {
+                return answers;
+            }
             let stretches = match self.stretches_on(day) {
                 Ok(stretches) => stretches,
-                Err(missing) => {
-                    for i in pending {
-                        answers[i] = Err(missing);
-                    }
-                    break;
-                }
+                Err(missing) => break missing,
             };
-            let mut next = next;
             for (stretch_start, stretch_end) in stretches {
                 let from = stretch_start.max(cursor);
                 if from >= stretch_end {
@@ -248,26 +249,24 @@ impl BusinessCalendar {
                 }
                 let available = stretch_end - from;
                 // Every span used up within this stretch is due in it.
-                while spans[next] - passed <= available {
-                    answers[next] = Ok(from + (spans[next] - passed));
-                    pending.pop();
-                    match pending.last() {
-                        Some(&i) => next = i,
-                        None => return answers,
+                while let Some(&shortest) = pending.last() {
+                    let left = spans[shortest] - passed;
+                    if left > available {
+                        break;
                     }
+                    answers[shortest] = Ok(from + left);
+                    pending.pop();
                 }
                 passed += available;
                 cursor = stretch_end;
             }
             match next_day(day) {
                 Ok(after) => day = after,
-                Err(missing) => {
-                    for i in pending {
-                        answers[i] = Err(missing);
-                    }
-                    break;
-                }
+                Err(missing) => break missing,
             }
+        };
+        for i in pending {
+            answers[i] = Err(missing);
         }
         answers
     }

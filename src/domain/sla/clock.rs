@@ -345,6 +345,13 @@ pub struct SlaInputs {
 }
 
 impl SlaInputs {
+    /// The calendar `code` names, at the version the inputs hold.
+    ///
+    /// Every reaction that looks a calendar up names it, at that version,
+    /// in the event it decides (a pin, a pause, a resume): the append is
+    /// checked against the calendars its events name
+    /// (`app::commands::sla::streams_read`), so a lookup that no event
+    /// recorded would go unchecked.
     fn calendar(&self, code: &str) -> Arc<CalendarAt> {
         self.calendars
             .iter()
@@ -510,7 +517,7 @@ fn instants(calendar: &CalendarAt, from: DateTime<Utc>, minutes: [u32; 2], warni
     let target = |due: Result<DateTime<Utc>, _>, warn: Result<DateTime<Utc>, _>| Instants {
         due_at: due.ok(),
         warn_at: warn.ok(),
-        calendar_data_missing: due.is_err(),
+        calendar_data_missing: due.is_err() || warn.is_err(),
     };
     [target(response, response_warn), target(resolution, resolution_warn)]
 }
@@ -530,15 +537,22 @@ fn pinned(
 ) -> Option<ClockEvent> {
     let targets: &Targets = inputs.policy.table.targets(key)?;
     let calendar = inputs.calendar(&targets.calendar);
-    let minutes = [targets.first_response_minutes, targets.resolution_minutes];
-    let at = instants(&calendar, runs_from, minutes, targets.warning_percent);
-    let target = |which: usize, cycle: u32| PinnedTarget {
-        minutes: minutes[which],
+    // Both targets, owed or not, in one walk: the resolution's days
+    // include the first response's.
+    let (response_minutes, resolution_minutes) = (targets.first_response_minutes, targets.resolution_minutes);
+    let [response_at, resolution_at] = instants(
+        &calendar,
         runs_from,
-        due_at: at[which].due_at,
-        warn_at: at[which].warn_at,
+        [response_minutes, resolution_minutes],
+        targets.warning_percent,
+    );
+    let target = |minutes: u32, at: Instants, cycle: u32| PinnedTarget {
+        minutes,
+        runs_from,
+        due_at: at.due_at,
+        warn_at: at.warn_at,
         cycle,
-        calendar_data_missing: at[which].calendar_data_missing,
+        calendar_data_missing: at.calendar_data_missing,
     };
     // The first response is pinned while it is still owed: at the first
     // pin unless already given, later only while its clock runs.
@@ -546,14 +560,15 @@ fn pinned(
         Some(t) => t.running(),
         None => current.is_none() && !after.responded,
     };
-    let first_response = (response_owed && cause != PinCause::Reopened).then(|| target(0, 1));
+    let first_response =
+        (response_owed && cause != PinCause::Reopened).then(|| target(response_minutes, response_at, 1));
     let resolution_owed = match cause {
         PinCause::Reopened => true,
         _ => current
             .and_then(|c| c.resolution.as_ref())
             .is_none_or(TargetClock::running),
     };
-    let resolution = resolution_owed.then(|| target(1, after.cycle.max(1)));
+    let resolution = resolution_owed.then(|| target(resolution_minutes, resolution_at, after.cycle.max(1)));
     Some(ClockEvent::Pinned(SlaClocksPinned {
         cause,
         key,

@@ -319,8 +319,13 @@ proptest! {
             TimeDelta::minutes(i64::from(minutes)),
             TimeDelta::seconds(others[0]),
             TimeDelta::minutes(i64::from(minutes) * 8 / 10),
+            // Two far enough to pass the end of a calendar's data.
             TimeDelta::seconds(others[1] * 60),
-            TimeDelta::seconds(others[2]),
+            TimeDelta::seconds(others[2] * 60),
+            // A warning at 100 %: the same span twice.
+            TimeDelta::minutes(i64::from(minutes)),
+            TimeDelta::zero(),
+            -TimeDelta::seconds(others[0].abs() + 1),
         ];
         let together = calendar.add_business_times(start, spans);
         for (span, answer) in spans.into_iter().zip(together) {
