@@ -57,10 +57,7 @@ impl Commands {
             for event in &mut events {
                 privacy::seal_fields(event.personal_mut(), &subject)?;
             }
-            let clocks = self.clock_events::<Complaint>(tx, ctx, None, &events, now).await?;
-            Plan::single(StreamWrite::with_clocks::<Complaint>(
-                id, None, None, events, clocks, ctx, now,
-            )?)
+            Plan::single(self.timed_write::<Complaint>(tx, ctx, id, None, events, now).await?)
         })
         .await
     }
@@ -122,16 +119,10 @@ impl Commands {
         let now = self.now_after(Some(&locked.head));
         let mut events = complaint::decide(&locked.state, cmd, now)?;
         self.seal_personal(tx, locked.state.subject, &mut events).await?;
-        let clocks = self.clock_events(tx, ctx, Some(&locked.state), &events, now).await?;
-        Plan::single(StreamWrite::with_clocks(
-            locked.row.id,
-            Some(locked.state),
-            Some(&locked.head),
-            events,
-            clocks,
-            ctx,
-            now,
-        )?)
+        Plan::single(
+            self.timed_write(tx, ctx, locked.row.id, Some((locked.state, &locked.head)), events, now)
+                .await?,
+        )
     }
 
     /// Corrects what was recorded at filing. A correction of the complainant

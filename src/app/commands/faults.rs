@@ -71,7 +71,6 @@ impl Commands {
     ) -> Result<Plan, CommandError> {
         let now = self.now_after(Some(&locked.head));
         let events = fault::decide(&locked.state, cmd, &ctx.actor.id, now)?;
-        let clocks = self.clock_events(tx, ctx, Some(&locked.state), &events, now).await?;
         // What the complaints must learn of: a resolution, or that one
         // no longer holds.
         let news = events.iter().find_map(|e| match e {
@@ -82,15 +81,9 @@ impl Commands {
         // Resolving changes neither the fault's identity nor its links.
         let this = locked.state.ticket_ref();
         let mut complaints = locked.state.complaints_to_inform();
-        let fault = StreamWrite::with_clocks(
-            locked.row.id,
-            Some(locked.state),
-            Some(&locked.head),
-            events,
-            clocks,
-            ctx,
-            now,
-        )?;
+        let fault = self
+            .timed_write(tx, ctx, locked.row.id, Some((locked.state, &locked.head)), events, now)
+            .await?;
         let mut writes = vec![fault];
         if let Some(news) = news {
             // A fixed order keeps two such commands from deadlocking.

@@ -23,7 +23,6 @@ mod subjects;
 pub use links::LinkCommand;
 pub use receipt::{Answer, Receipt, TicketAnswer};
 pub(crate) use receipt::{Document, Record};
-use sla::Clocked;
 pub use sla::current_policy;
 pub use subjects::{Merge, RepairReport, SplitSubject};
 
@@ -374,39 +373,13 @@ impl StreamWrite {
         ctx: &CommandContext,
         now: DateTime<Utc>,
     ) -> Result<StreamWrite, CommandError> {
-        Self::with_clocks(stream_id, state, head, events, Clocked::none(), ctx, now)
+        let (sealed, view) = seal_and_fold(stream_id, state, head, &events, &metadata(ctx), now)?;
+        StreamWrite::of(sealed, &view, Vec::new())
     }
 
-    /// Seals `events` as the caller's and then `clocks`, the service-level
-    /// clock events they imply, as the system's (caused by the request),
-    /// and folds them all onto `state`.
-    fn with_clocks<A: Projected>(
-        stream_id: Uuid,
-        state: Option<A>,
-        head: Option<&StreamHead>,
-        events: Vec<A::Event>,
-        clocked: Clocked<A::Event>,
-        ctx: &CommandContext,
-        now: DateTime<Utc>,
-    ) -> Result<StreamWrite, CommandError> {
-        let Clocked { events: clocks, read } = clocked;
-        let new_events = events.iter().map(NewEvent::from_domain).collect();
-        let mut sealed = store::seal(stream_id, head, new_events, &metadata(ctx), now)?;
-        if !clocks.is_empty() {
-            let after = sealed.last().map(StoredEvent::head);
-            let clock_events = clocks.iter().map(NewEvent::from_domain).collect();
-            let system = system_metadata(ctx);
-            sealed.extend(store::seal(
-                stream_id,
-                after.as_ref().or(head),
-                clock_events,
-                &system,
-                now,
-            )?);
-        }
-        let view = fold::fold_decided(state, events.iter().chain(&clocks), &sealed)
-            .map_err(|e| CommandError::Corrupt(e.to_string()))?
-            .ok_or_else(|| CommandError::Corrupt("a command produced no view".into()))?;
+    /// The write of `sealed`, which leave the ticket at `view`, decided
+    /// also from the streams in `read`.
+    fn of<A: Projected>(sealed: Vec<StoredEvent>, view: &A, read: Vec<StreamAt>) -> Result<StreamWrite, CommandError> {
         let row = view.row().map_err(|e| CommandError::Corrupt(e.to_string()))?;
         Ok(StreamWrite {
             sealed,
@@ -817,6 +790,24 @@ async fn replay_after_race<R: Record>(
     replay::<R>(client, ctx)
         .await?
         .ok_or(CommandError::Store(StoreError::IdempotencyRace))
+}
+
+/// Seals `events` after `head` in `metadata`'s envelope and folds them
+/// onto `state`: the sealed events and the ticket they leave.
+fn seal_and_fold<A: Projected>(
+    stream_id: Uuid,
+    state: Option<A>,
+    head: Option<&StreamHead>,
+    events: &[A::Event],
+    metadata: &Metadata,
+    now: DateTime<Utc>,
+) -> Result<(Vec<StoredEvent>, A), CommandError> {
+    let new_events = events.iter().map(NewEvent::from_domain).collect();
+    let sealed = store::seal(stream_id, head, new_events, metadata, now)?;
+    let view = fold::fold_decided(state, events, &sealed)
+        .map_err(|e| CommandError::Corrupt(e.to_string()))?
+        .ok_or_else(|| CommandError::Corrupt("a command produced no view".into()))?;
+    Ok((sealed, view))
 }
 
 /// The envelope of events the system appends because of a request (the

@@ -3,13 +3,16 @@
 //! the policy is amended like a calendar; and an upgrade pins clocks on
 //! open tickets that have none.
 //!
-//! The domain decides ([`sla::react`]); this layer previews the ticket's
-//! new state, loads the policy and calendars only when an instant is to be
-//! computed, and passes in `now` from the injectable clock.
+//! The domain decides ([`sla::react`]); this layer folds the command's
+//! sealed events first and lets the clocks follow the ticket they leave,
+//! loads the policy and calendars only when an instant is to be computed,
+//! and passes in `now` from the injectable clock.
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
+use uuid::Uuid;
 
+use crate::domain::Actor;
 use crate::domain::business_calendar::business_calendar_id;
 use crate::domain::complaint::{Complaint, ComplaintEvent};
 use crate::domain::fault::{Fault, FaultEvent};
@@ -19,19 +22,21 @@ use crate::domain::sla::{
     self, AmendSlaPolicy, ClockEvent, Clocks, NeedsInputs, SlaInputs, SlaPolicyView, TicketFacts, sla_policy_id,
 };
 use crate::domain::ticket::TicketKind;
-use crate::domain::{Actor, EventMeta, StreamCorrupt};
 use crate::projections::fold::{self, Projected};
 use crate::projections::sla as sources;
 use crate::projections::tickets::{self, TicketLookup, TicketRow};
-use crate::store::StreamAt;
+use crate::store::{StoredEvent, StreamAt, StreamHead};
 
 use super::receipt::Document;
-use super::{Answer, CommandContext, CommandError, Commands, Outcome, Plan, StreamWrite, now_after, state_of};
+use super::{
+    Answer, CommandContext, CommandError, Commands, Outcome, Plan, StreamWrite, metadata, now_after, seal_and_fold,
+    state_of, system_metadata,
+};
 
 impl Document for SlaPolicyView {}
 
 /// A ticket aggregate that keeps service-level clocks.
-pub(crate) trait Timed: Projected + Clone {
+pub(crate) trait Timed: Projected {
     fn facts(&self) -> TicketFacts;
     fn clocks(&self) -> Option<&Clocks>;
     fn wrap(event: ClockEvent) -> Self::Event;
@@ -63,29 +68,6 @@ impl Timed for Fault {
     fn wrap(event: ClockEvent) -> FaultEvent {
         FaultEvent::from_clock(event)
     }
-}
-
-/// The state `events` would leave `state` in, folded with a provisional
-/// envelope (the real one is sealed afterwards, with the clock events).
-fn preview<A: Projected>(
-    state: Option<A>,
-    events: &[A::Event],
-    actor: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<A>, StreamCorrupt> {
-    let hash = [0u8; 32];
-    let mut state = state;
-    // The versions are provisional too: nothing the clocks follow reads them.
-    for (version, event) in (1..).zip(events) {
-        let meta = EventMeta {
-            recorded_at: now,
-            actor,
-            version,
-            hash: &hash,
-        };
-        state = Some(A::evolve(state, event, &meta)?);
-    }
-    Ok(state)
 }
 
 /// The clock events a command's events imply, and the policy and calendar
@@ -134,34 +116,63 @@ fn streams_read(events: &[ClockEvent], inputs: &SlaInputs) -> Vec<StreamAt> {
 }
 
 impl Commands {
-    /// The clock events that `events` imply, when SLA clocks are on (see
-    /// `StreamWrite::with_clocks`, which seals them as the system's).
+    /// Seals `events` after `head` and folds them onto `state`, then seals
+    /// and folds the service-level clock events they imply, as the
+    /// system's (caused by the request), when clocks are on.
     ///
-    /// The policy and calendars come from what this instance has folded
-    /// already, without a read, when it has them all: the insert then
-    /// checks their versions are still current, and an amendment made since
-    /// (on any instance) sends the command round again with them read
+    /// The clocks follow the ticket as the command's events, sealed, left
+    /// it. The policy and calendars come from what this instance has
+    /// folded already, without a read, when it has them all: the insert
+    /// then checks their versions are still current, and an amendment made
+    /// since (on any instance) sends the command round again with them read
     /// afresh (`Commands::execute`).
-    pub(super) async fn clock_events<A: Timed>(
+    ///
+    /// `prior` is the ticket's state and head before the command; `None`
+    /// for a command that creates it.
+    pub(super) async fn timed_write<A: Timed>(
         &self,
         client: &impl GenericClient,
         ctx: &CommandContext,
-        before: Option<&A>,
-        events: &[A::Event],
+        stream_id: Uuid,
+        prior: Option<(A, &StreamHead)>,
+        events: Vec<A::Event>,
+        now: DateTime<Utc>,
+    ) -> Result<StreamWrite, CommandError> {
+        let (state, head) = prior.map_or((None, None), |(state, head)| (Some(state), Some(head)));
+        let before = state.as_ref().map(Timed::facts);
+        let (mut sealed, after) = seal_and_fold(stream_id, state, head, &events, &metadata(ctx), now)?;
+        let Clocked { events: clocks, read } = self.clock_events(client, before.as_ref(), &after, now).await?;
+        if clocks.is_empty() {
+            return StreamWrite::of(sealed, &after, read);
+        }
+        let last = sealed.last().map(StoredEvent::head);
+        let (clock_sealed, view) = seal_and_fold(
+            stream_id,
+            Some(after),
+            last.as_ref().or(head),
+            &clocks,
+            &system_metadata(ctx),
+            now,
+        )?;
+        sealed.extend(clock_sealed);
+        StreamWrite::of(sealed, &view, read)
+    }
+
+    /// The clock events that a ticket's going from facts `before` to the
+    /// state `after` implies, when SLA clocks are on.
+    async fn clock_events<A: Timed>(
+        &self,
+        client: &impl GenericClient,
+        before: Option<&TicketFacts>,
+        after: &A,
         now: DateTime<Utc>,
     ) -> Result<Clocked<A::Event>, CommandError> {
         let Some(sources) = &self.sla else {
             return Ok(Clocked::none());
         };
-        let after =
-            preview(before.cloned(), events, &ctx.actor.id, now).map_err(|e| CommandError::Corrupt(e.to_string()))?;
-        let Some(after) = after else {
-            return Ok(Clocked::none());
-        };
-        let before_facts = before.map(Timed::facts);
         let facts = after.facts();
         let clocks = after.clocks();
-        let (reaction, read) = match sla::react(clocks, before_facts.as_ref(), &facts, now, None) {
+        let (reaction, read) = match sla::react(clocks, before, &facts, now, None) {
             Ok(reaction) => (reaction, Vec::new()),
             Err(NeedsInputs) => {
                 let also = calendars_of(clocks);
@@ -169,7 +180,7 @@ impl Commands {
                     Some(inputs) => inputs,
                     None => sources.load(client, &also).await?,
                 };
-                let reaction = sla::react(clocks, before_facts.as_ref(), &facts, now, Some(&inputs))
+                let reaction = sla::react(clocks, before, &facts, now, Some(&inputs))
                     .map_err(|NeedsInputs| CommandError::Corrupt("clocks needed inputs they were given".into()))?;
                 let read = streams_read(&reaction, &inputs);
                 (reaction, read)
@@ -278,20 +289,11 @@ impl Commands {
         if state.clocks().is_some() {
             return Ok(None);
         }
-        // Nothing to pin (no priority or severity yet): `react` answers none.
-        let clocks = self.clock_events(tx, ctx, Some(&state), &[], now).await?;
-        if clocks.events.is_empty() {
-            return Ok(None);
-        }
-        Ok(Some(StreamWrite::with_clocks(
-            row.id,
-            Some(state),
-            Some(head),
-            Vec::new(),
-            clocks,
-            ctx,
-            now,
-        )?))
+        // Nothing to pin (no priority or severity yet): no events at all.
+        let write = self
+            .timed_write(tx, ctx, row.id, Some((state, head)), Vec::new(), now)
+            .await?;
+        Ok((!write.sealed.is_empty()).then_some(write))
     }
 }
 
@@ -305,6 +307,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::domain::EventMeta;
     use crate::domain::complaint::Priority;
     use crate::domain::sla::policy::PolicyKey;
     use crate::domain::sla::{CalendarAt, ClockEvent};
@@ -317,12 +320,15 @@ mod tests {
         })
     }
 
-    #[test]
-    fn a_filing_is_checked_against_the_policy_and_the_calendar_it_was_timed_on_only() {
-        let inputs = SlaInputs {
+    /// The shipped policy (version 0), `24x7` at version 2 and `CN` at 5.
+    fn inputs() -> SlaInputs {
+        SlaInputs {
             policy: Arc::new(SlaPolicyView::shipped()),
             calendars: vec![calendar("24x7", 2), calendar("CN", 5)],
-        };
+        }
+    }
+
+    fn filed_p1() -> (TicketFacts, DateTime<Utc>) {
         let filed = DateTime::parse_from_rfc3339("2026-03-02T09:00:00+08:00")
             .expect("an instant")
             .to_utc();
@@ -334,22 +340,59 @@ mod tests {
             waiting: false,
             cycle: 1,
         };
+        (facts, filed)
+    }
+
+    fn policy_at(version: u64) -> StreamAt {
+        StreamAt {
+            stream_id: sla_policy_id(),
+            version,
+        }
+    }
+
+    fn cn_at(version: u64) -> StreamAt {
+        StreamAt {
+            stream_id: business_calendar_id("CN"),
+            version,
+        }
+    }
+
+    #[test]
+    fn a_filing_is_checked_against_the_policy_and_the_calendar_it_was_timed_on_only() {
+        let inputs = inputs();
+        let (facts, filed) = filed_p1();
         let events = sla::react(None, None, &facts, filed, Some(&inputs)).expect("inputs given");
         assert!(matches!(&events[..], [ClockEvent::Pinned(pin)] if pin.calendar.code == "CN"));
 
         assert_eq!(
             streams_read(&events, &inputs),
-            vec![
-                StreamAt {
-                    stream_id: sla_policy_id(),
-                    version: 0
-                },
-                StreamAt {
-                    stream_id: business_calendar_id("CN"),
-                    version: 5
-                },
-            ],
+            vec![policy_at(0), cn_at(5)],
             "the 24x7 calendar timed nothing here"
         );
+    }
+
+    #[test]
+    fn a_pause_is_checked_against_the_calendar_its_clocks_run_on_and_the_policy() {
+        let inputs = inputs();
+        let (facts, filed) = filed_p1();
+        let pinned = sla::react(None, None, &facts, filed, Some(&inputs)).expect("inputs given");
+        let meta = EventMeta {
+            recorded_at: filed,
+            actor: "agent",
+            version: 2,
+            hash: &[0; 32],
+        };
+        let clocks = pinned.iter().fold(None, |c, e| Some(sla::clock::evolve(c, e, &meta)));
+        let waiting = TicketFacts {
+            waiting: true,
+            ..facts.clone()
+        };
+        let later = filed + chrono::TimeDelta::minutes(5);
+        let events = sla::react(clocks.as_ref(), Some(&facts), &waiting, later, Some(&inputs)).expect("inputs given");
+        assert!(matches!(&events[..], [ClockEvent::Paused(_)]));
+
+        assert_eq!(streams_read(&events, &inputs), vec![policy_at(0), cn_at(5)]);
+        // A reaction that decided nothing was still decided under the policy.
+        assert_eq!(streams_read(&[], &inputs), vec![policy_at(0)]);
     }
 }
