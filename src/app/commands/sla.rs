@@ -73,18 +73,9 @@ impl Timed for Fault {
 /// The clock events a command's events imply, and the policy and calendar
 /// versions they were computed from (none when they needed neither): the
 /// append checks those are still current as it inserts.
-pub(super) struct Clocked<E> {
-    pub events: Vec<E>,
-    pub read: Vec<StreamAt>,
-}
-
-impl<E> Clocked<E> {
-    pub fn none() -> Clocked<E> {
-        Clocked {
-            events: Vec::new(),
-            read: Vec::new(),
-        }
-    }
+struct Clocked<E> {
+    events: Vec<E>,
+    read: Vec<StreamAt>,
 }
 
 /// The streams a reaction was decided from, at the versions used: the
@@ -97,13 +88,7 @@ fn streams_read(events: &[ClockEvent], inputs: &SlaInputs) -> Vec<StreamAt> {
         stream_id: sla_policy_id(),
         version: inputs.policy.version,
     }];
-    for event in events {
-        let calendar = match event {
-            ClockEvent::Pinned(pin) => &pin.calendar,
-            ClockEvent::Paused(pause) => &pause.calendar,
-            ClockEvent::Resumed(resume) => &resume.calendar,
-            ClockEvent::Stopped(_) => continue,
-        };
+    for calendar in events.iter().filter_map(ClockEvent::calendar) {
         let at = StreamAt {
             stream_id: business_calendar_id(&calendar.code),
             version: calendar.version,
@@ -168,7 +153,10 @@ impl Commands {
         now: DateTime<Utc>,
     ) -> Result<Clocked<A::Event>, CommandError> {
         let Some(sources) = &self.sla else {
-            return Ok(Clocked::none());
+            return Ok(Clocked {
+                events: Vec::new(),
+                read: Vec::new(),
+            });
         };
         let facts = after.facts();
         let clocks = after.clocks();

@@ -192,6 +192,19 @@ pub enum ClockEvent {
     Stopped(SlaClockStopped),
 }
 
+impl ClockEvent {
+    /// The calendar, at its version, that the event's instants or
+    /// remainders were computed on; a stop computes none.
+    pub fn calendar(&self) -> Option<&CalendarRef> {
+        match self {
+            ClockEvent::Pinned(pin) => Some(&pin.calendar),
+            ClockEvent::Paused(pause) => Some(&pause.calendar),
+            ClockEvent::Resumed(resume) => Some(&resume.calendar),
+            ClockEvent::Stopped(_) => None,
+        }
+    }
+}
+
 pub const CLOCKS_PINNED: &str = "sla.clocks_pinned";
 pub const CLOCKS_PAUSED: &str = "sla.clocks_paused";
 pub const CLOCKS_RESUMED: &str = "sla.clocks_resumed";
@@ -348,7 +361,7 @@ impl SlaInputs {
     /// The calendar `code` names, at the version the inputs hold.
     ///
     /// Every reaction that looks a calendar up names it, at that version,
-    /// in the event it decides (a pin, a pause, a resume): the append is
+    /// in the event it decides ([`ClockEvent::calendar`]): the append is
     /// checked against the calendars its events name
     /// (`app::commands::sla::streams_read`), so a lookup that no event
     /// recorded would go unchecked.
