@@ -651,14 +651,8 @@ async fn an_export_stops_at_a_log_entry_that_names_no_event() {
     app.file_complaint().await;
     let (position, head) = wait_until_sequenced(&app.db).await;
     let owner = app.db.connect_admin().await;
-    owner
-        .execute(
-            "INSERT INTO event_log (position, seq_id, global_hash, sequenced_at)
-             VALUES ($1, (SELECT max(seq_id) + 1000000 FROM events), decode($2, 'hex'), now())",
-            &[&(position + 1), &head],
-        )
-        .await
-        .expect("an owner may write an entry that names no event");
+    let head = hex::decode(head).expect("the head's hash");
+    log_entry_naming_no_event(&owner, position + 1, &head).await;
     let refused = backup::export(&ExportArgs {
         to: backup_file("dangling"),
         database: database_args(&app.db),

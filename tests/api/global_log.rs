@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use crate::helpers::postgres::{TestDatabase, connect, disable_guards, restore_guards};
 use crate::helpers::{
-    TestApp, agent, auditor, sample_complaint, spawn_app, start_server, test_events, test_metadata, url_of,
+    TestApp, agent, auditor, log_entry_naming_no_event, sample_complaint, spawn_app, start_server, test_events,
+    test_metadata, url_of,
 };
 use chrono::Utc;
 use opsledger::infra::database;
@@ -573,24 +574,12 @@ async fn verification_reports_a_log_entry_removed_from_the_end() {
 #[tokio::test]
 async fn verification_reports_a_log_entry_that_names_no_event() {
     let (app, owner, events) = app_with_history().await;
-    let last: (i64, Vec<u8>) = {
-        let row = owner
-            .query_one(
-                "SELECT max(seq_id), (SELECT hash FROM event_log_head) FROM event_log",
-                &[],
-            )
-            .await
-            .expect("the log");
-        (row.get(0), row.get(1))
-    };
-    let appended = owner
-        .execute(
-            "INSERT INTO event_log (position, seq_id, global_hash, sequenced_at) VALUES ($1, $2, $3, now())",
-            &[&(events + 1), &(last.0 + 1_000_000), &last.1],
-        )
+    let head: Vec<u8> = owner
+        .query_one("SELECT hash FROM event_log_head", &[])
         .await
-        .expect("an owner may write an entry that names no event");
-    assert_eq!(appended, 1);
+        .expect("the log's head")
+        .get(0);
+    log_entry_naming_no_event(&owner, events + 1, &head).await;
 
     let report = verify_over_http(&app).await;
     assert_eq!(report["ok"], false, "{report}");

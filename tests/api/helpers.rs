@@ -438,3 +438,18 @@ pub fn free_port() -> u16 {
         .map(|a| a.port())
         .expect("a free port")
 }
+
+/// Writes, as the database owner may, a global-log entry at `position` that
+/// names no event (no foreign key holds an entry to its event since
+/// migration V18), chained from `previous`, the log's head hash.
+pub async fn log_entry_naming_no_event(owner: &tokio_postgres::Client, position: i64, previous: &[u8]) {
+    let written = owner
+        .execute(
+            "INSERT INTO event_log (position, seq_id, global_hash, sequenced_at)
+             VALUES ($1, (SELECT max(seq_id) + 1000000 FROM events), $2, now())",
+            &[&position, &previous],
+        )
+        .await
+        .expect("an owner may write an entry that names no event");
+    assert_eq!(written, 1);
+}
